@@ -1,0 +1,57 @@
+// User-facing errors with stable codes. A MadenetError is something the user can fix (bad flag, bad file);
+// anything else that escapes a command is a bug and is reported as E_INTERNAL.
+
+export type ErrorCode =
+  | 'E_NOT_IMPLEMENTED'
+  | 'E_USAGE'
+  | 'E_NO_IMAGES'
+  | 'E_DECODE'
+  | 'E_IMAGE_TOO_SMALL'
+  | 'E_MASK_MISSING'
+  | 'E_MASK_SIZE'
+  | 'E_DATASET'
+  | 'E_NOT_FOUND'
+  | 'E_BACKEND'
+  | 'E_ARTIFACT'
+  | 'E_CHECKSUM'
+  | 'E_SCHEMA'
+  | 'E_LOCKED'
+  | 'E_EXISTS'
+  | 'E_DIVERGED'
+  | 'E_WEIGHTS'
+  | 'E_CONFIG'
+  | 'E_PERFMAP'
+  | 'E_PREDICTIONS'
+  | 'E_INTERNAL';
+
+export interface MadenetErrorOptions {
+  suggestions?: string[];
+  /** Process exit code; 2 is reserved for usage errors by oclif, 3 for --fail-on-anomaly. */
+  exit?: number;
+  cause?: unknown;
+}
+
+export class MadenetError extends Error {
+  readonly code: ErrorCode;
+  readonly suggestions: string[];
+  readonly exit: number;
+
+  constructor(code: ErrorCode, message: string, options: MadenetErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MadenetError';
+    this.code = code;
+    this.suggestions = options.suggestions ?? [];
+    this.exit = options.exit ?? 1;
+  }
+}
+
+export function isMadenetError(err: unknown): err is MadenetError {
+  return err instanceof MadenetError;
+}
+
+/** Thrown by commands whose capability belongs to a later issue, so that nobody mistakes a stub for output. */
+export function notImplemented(what: string): MadenetError {
+  return new MadenetError('E_NOT_IMPLEMENTED', `${what} is not implemented yet in this version of madenet.`, {
+    suggestions: ['Run `madenet --help` to see the commands that work today.'],
+  });
+}
