@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --loader ts-node/esm --no-warnings=ExperimentalWarning
-// Development launcher: runs the TypeScript sources directly (needs ts-node); CI and users run bin/run.js.
+#!/usr/bin/env -S node --import tsx --no-warnings=ExperimentalWarning
+// Development launcher: runs the TypeScript sources under src/ directly through tsx; users and CI run bin/run.js.
 import { execute } from '@oclif/core';
 
 await execute({ development: true, dir: import.meta.url });

@@ -1,7 +1,10 @@
 // User-facing errors with stable codes. A MadenetError is something the user can fix (bad flag, bad file);
 // anything else that escapes a command is a bug and is reported as E_INTERNAL.
 
-export type ErrorCode =
+export type ErrorCode = `E_${string}`;
+
+/** The codes in use; others may be added where a new failure needs its own stable name. */
+export type KnownErrorCode =
   | 'E_NOT_IMPLEMENTED'
   | 'E_USAGE'
   | 'E_NO_IMAGES'
