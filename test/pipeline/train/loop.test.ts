@@ -1,0 +1,102 @@
+import { runTrainLoop, type LoopState } from '../../../src/pipeline/train/loop.js';
+import { defaultStepSchedule, stepDecayLr } from '../../../src/pipeline/train/schedule.js';
+import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+
+async function* numbers(epoch: number, n: number): AsyncGenerator<number> {
+  for (let i = 0; i < n; i++) yield epoch * 100 + i;
+}
+
+describe('runTrainLoop', () => {
+  it('runs every step once, validates each epoch and keeps the best epoch', async () => {
+    const seen: number[] = [];
+    const scores = [0.5, 0.9, 0.7];
+    let bestCalls = 0;
+    const state = await runTrainLoop({
+      epochs: 3,
+      stepsPerEpoch: 4,
+      batches: (e) => numbers(e, 4),
+      batchSize: () => 2,
+      step: async (b) => {
+        seen.push(b);
+        return { loss: 1 / (seen.length + 1) };
+      },
+      lr: () => 1e-3,
+      validate: async (e) => ({ score: scores[e] ?? null, metrics: { auroc: scores[e] ?? null } }),
+      onBest: async () => {
+        bestCalls++;
+      },
+    });
+    expect(seen).toEqual([0, 1, 2, 3, 100, 101, 102, 103, 200, 201, 202, 203]);
+    expect(state.step).toBe(12);
+    expect(state.bestEpoch).toBe(2);
+    expect(state.bestScore).toBe(0.9);
+    expect(bestCalls).toBe(2);
+    expect(state.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+  });
+
+  it('resumes from a checkpoint at the step it was saved and replays nothing twice', async () => {
+    const checkpoints: LoopState[] = [];
+    const first: number[] = [];
+    const crash = new Error('killed');
+    await expect(
+      runTrainLoop({
+        epochs: 2,
+        stepsPerEpoch: 5,
+        batches: (e) => numbers(e, 5),
+        batchSize: () => 1,
+        step: async (b) => {
+          if (first.length === 9) throw crash;
+          first.push(b);
+          return { loss: 1 };
+        },
+        lr: () => 1e-3,
+        checkpointEvery: 3,
+        saveCheckpoint: async (s) => {
+          checkpoints.push(structuredClone(s));
+        },
+      }),
+    ).rejects.toBe(crash);
+    const last = checkpoints.at(-1) as LoopState;
+    expect(checkpoints.map((c) => c.step)).toEqual([3, 5, 8]);
+    expect(last.step).toBe(8);
+    expect(first).toEqual([0, 1, 2, 3, 4, 100, 101, 102, 103]);
+    const second: number[] = [];
+    const state = await runTrainLoop({
+      epochs: 2,
+      stepsPerEpoch: 5,
+      batches: (e) => numbers(e, 5),
+      batchSize: () => 1,
+      step: async (b) => {
+        second.push(b);
+        return { loss: 1 };
+      },
+      lr: () => 1e-3,
+      resume: last,
+    });
+    expect(second).toEqual([103, 104]);
+    expect(state.step).toBe(10);
+  });
+
+  it('stops with E_DIVERGED on a NaN loss', async () => {
+    const run = runTrainLoop({
+      epochs: 1,
+      stepsPerEpoch: 3,
+      batches: (e) => numbers(e, 3),
+      batchSize: () => 1,
+      step: async (b) => ({ loss: b === 1 ? Number.NaN : 1 }),
+      lr: () => 1e-3,
+    });
+    await expect(run).rejects.toBeInstanceOf(MadenetError);
+    await expect(run).rejects.toMatchObject({ code: 'E_DIVERGED' });
+  });
+});
+
+describe('stepDecayLr', () => {
+  it('decays by gamma at 80% and 90% of the steps', () => {
+    const s = defaultStepSchedule(1e-3, 100);
+    expect(stepDecayLr(s, 0)).toBeCloseTo(1e-3);
+    expect(stepDecayLr(s, 79)).toBeCloseTo(1e-3);
+    expect(stepDecayLr(s, 80)).toBeCloseTo(2e-4);
+    expect(stepDecayLr(s, 95)).toBeCloseTo(4e-5);
+  });
+});
