@@ -1,21 +1,45 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { notImplemented } from '../pipeline/cli/errors.js';
-import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { toConsoleTable } from '../pipeline/eval/report/metrics-table.js';
+import type { EvaluationMetrics } from '../pipeline/eval/report/metrics-json.js';
+import { evaluate } from '../pipeline/services/evaluate.js';
 
 export default class Evaluate extends BaseCommand {
   static override summary = 'Compute exact metrics for a predictions directory and write a report.';
-  static override examples = ['<%= config.bin %> evaluate --predictions ./predictions --data ./madenet-demo/data --out ./report'];
+  static override description =
+    'Pairs predictions.jsonl with the ground truth by image path, prints image AUROC/AP, pixel AUROC/AP, AUPRO@0.3, ' +
+    'F1-max and TPR at a fixed FPR per category and defect type, and writes metrics.json, metrics.csv, metrics.md and ' +
+    'report.html (with PNG charts and worst-case pictures). --json prints metrics.json.';
+  static override examples = [
+    '<%= config.bin %> evaluate --predictions ./predictions --data ./madenet-demo/data --out ./report',
+    '<%= config.bin %> evaluate --predictions ./predictions --data ./mvtec --category capacitor --json',
+  ];
   static override flags = {
-    ...runtimeFlags,
-    ...seedFlag,
-    predictions: Flags.string({ description: 'Predictions directory written by infer.' }),
-    data: Flags.string({ description: 'Dataset root with the ground truth.', required: true }),
-    out: Flags.string({ description: 'Directory for metrics.json, metrics.csv, metrics.md and report.html.' }),
+    predictions: Flags.string({ description: 'Predictions directory written by infer (predictions.jsonl and maps).', exactlyOne: ['predictions', 'model'] }),
+    model: Flags.string({ description: 'Run inference with this artifact first, then evaluate (not available yet).' }),
+    data: Flags.string({ description: 'Dataset root (MVTec layout or manifest) with the ground truth.', required: true }),
+    category: Flags.string({ description: 'Evaluate only this category (repeatable).', multiple: true }),
+    out: Flags.string({ description: 'Directory for metrics.json, metrics.csv, metrics.md and report.html [default: <predictions>/evaluation].' }),
+    fpr: Flags.string({ description: 'False positive rate at which the TPR is reported.', default: '0.01' }),
+    examples: Flags.integer({ description: 'Worst misses and false alarms shown per category in the report.', default: 4, min: 0 }),
   };
 
-  async run(): Promise<unknown> {
-    await this.parse(Evaluate);
-    throw notImplemented('`madenet evaluate`');
+  async run(): Promise<EvaluationMetrics> {
+    const { flags } = await this.parse(Evaluate);
+    const { metrics, files } = await evaluate({
+      predictions: flags.predictions,
+      model: flags.model,
+      data: flags.data,
+      categories: flags.category,
+      out: flags.out,
+      fpr: Number(flags.fpr),
+      examples: flags.examples,
+    });
+    for (const w of metrics.warnings) this.note(`warning: ${w}`);
+    this.say(toConsoleTable(metrics.rows, metrics.mean, metrics.settings.fpr));
+    this.say();
+    this.say(`Wrote ${files.json}, ${files.csv}, ${files.md}`);
+    this.say(`Report: ${files.html} (${files.images.length} PNG files beside it)`);
+    return metrics;
   }
 }

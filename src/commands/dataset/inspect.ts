@@ -1,19 +1,47 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../pipeline/cli/base-command.js';
-import { notImplemented } from '../../pipeline/cli/errors.js';
-import { runtimeFlags, seedFlag } from '../../pipeline/cli/flags.js';
+import { createProgress } from '../../pipeline/cli/progress.js';
+import { badImagesError, inspectDataset, renderInspectReport, type DatasetInspectResult } from '../../pipeline/services/dataset-inspect.js';
 
 export default class DatasetInspect extends BaseCommand {
   static override summary = 'Count images per category, split and defect type, and list every problem found.';
-  static override examples = ['<%= config.bin %> dataset inspect ./madenet-demo/data'];
+  static override description =
+    'DIR is a dataset root holding category folders in the MVTec AD layout (<cat>/train/good, <cat>/test/<type>, ' +
+    '<cat>/ground_truth/<type>/<stem>_mask.png; train/<defect-type> as in ManuDefect-21), a single category folder, ' +
+    'or a manifest .csv/.jsonl (path, category, split, label, defect_type, mask). Every image and mask is decoded once. ' +
+    'Exits with E_DECODE when images cannot be read, unless --skip-bad-images.';
+  static override examples = [
+    '<%= config.bin %> dataset inspect ./madenet-demo/data',
+    '<%= config.bin %> dataset inspect ./mvtec --category transistor --json',
+  ];
+  static override args = {
+    dir: Args.string({ description: 'Dataset root, category directory, or manifest file (.csv/.jsonl).', required: true }),
+  };
   static override flags = {
-    ...runtimeFlags,
-    ...seedFlag,
     'skip-bad-images': Flags.boolean({ description: 'Count undecodable images as warnings instead of failing.' }),
+    category: Flags.string({ description: 'Inspect only this category (repeatable).', multiple: true }),
   };
 
-  async run(): Promise<unknown> {
-    await this.parse(DatasetInspect);
-    throw notImplemented('`madenet dataset inspect`');
+  async run(): Promise<DatasetInspectResult> {
+    const { args, flags } = await this.parse(DatasetInspect);
+    const progress = createProgress({ label: 'Checking images', json: this.jsonEnabled() });
+    let result: DatasetInspectResult;
+    try {
+      result = await inspectDataset({
+        root: args.dir,
+        skipBadImages: flags['skip-bad-images'],
+        ...(flags.category ? { categories: flags.category } : {}),
+        onProgress: (done, total) => {
+          progress.setTotal(total);
+          progress.update(done);
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    for (const line of renderInspectReport(result)) this.say(line);
+    const bad = badImagesError(result);
+    if (bad) throw bad;
+    return result;
   }
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""PyTorch twin of madenet's reference U-Net (src/pipeline/runtime/bench/reference-unet.ts), for the engine
+benchmark's tfjs/PyTorch ratio. Prints one JSON object; needs only torch. Not part of the product."""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def block(cin, cout):
+    layers = []
+    for i in range(2):
+        layers += [nn.Conv2d(cin if i == 0 else cout, cout, 3, padding=1, bias=False),
+                   nn.BatchNorm2d(cout, momentum=0.1, eps=1e-5), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+class Unet(nn.Module):
+    widths = (16, 32, 64, 128)
+
+    def __init__(self):
+        super().__init__()
+        w = self.widths
+        self.down = nn.ModuleList([block(3 if i == 0 else w[i - 1], w[i]) for i in range(len(w))])
+        self.up = nn.ModuleList([nn.ConvTranspose2d(w[i + 1], w[i], 2, stride=2) for i in reversed(range(len(w) - 1))])
+        self.dec = nn.ModuleList([block(2 * w[i], w[i]) for i in reversed(range(len(w) - 1))])
+        self.head = nn.Conv2d(w[0], 3, 1)
+
+    def forward(self, x):
+        skips = []
+        for i, b in enumerate(self.down):
+            x = b(x)
+            if i < len(self.down) - 1:
+                skips.append(x)
+                x = F.max_pool2d(x, 2)
+        for up, dec in zip(self.up, self.dec):
+            x = dec(torch.cat([up(x), skips.pop()], 1))
+        return self.head(x)
+
+
+def median_ms(fn, warmup, reps):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), times
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--warmup', type=int, default=3)
+    ap.add_argument('--reps', type=int, default=10)
+    ap.add_argument('--batch', type=int, default=4)
+    ap.add_argument('--size', type=int, default=128)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = Unet()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    n, s = args.batch, args.size
+    yy = torch.linspace(0, 1, s).view(1, 1, s, 1)
+    xx = torch.linspace(0, 1, s).view(1, 1, 1, s)
+    phase = (torch.arange(n * 3, dtype=torch.float32) * 0.7).view(n, 3, 1, 1)
+    x = torch.sin(yy * 9 + xx * 5 + phase) * 0.5 + 0.5
+
+    def step():
+        model.train()
+        opt.zero_grad(set_to_none=True)
+        loss = F.mse_loss(model(x), x)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            return model(x)[0, 0, 0, 0].item()
+
+    train_ms, train_all = median_ms(step, args.warmup, args.reps)
+    infer_ms, infer_all = median_ms(infer, args.warmup, args.reps)
+    print(json.dumps({
+        'engine': 'pytorch', 'torch': torch.__version__, 'python': sys.version.split()[0], 'threads': torch.get_num_threads(),
+        'params': sum(p.numel() for p in model.parameters() if p.requires_grad),
+        'unetTrainStepMs': round(train_ms, 2), 'unetInferMs': round(infer_ms, 2),
+        'trainStepMsAll': [round(t, 1) for t in train_all], 'inferMsAll': [round(t, 1) for t in infer_all],
+    }))
+
+
+if __name__ == '__main__':
+    main()

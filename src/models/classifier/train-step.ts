@@ -1,0 +1,44 @@
+// One optimiser step of the pre-classifier on a batch (forward in training mode, loss, gradients, update).
+// Synchronous and leak-free; the loop, schedules and data belong to src/pipeline/train.
+import * as tf from '@tensorflow/tfjs';
+import type { ClassifierConfig } from './config.js';
+import { accuracy, crossEntropyLoss } from './loss.js';
+
+export interface ClassifierBatch {
+  /** [N,S,S,3] RGB in [0,1]. */
+  images: tf.Tensor4D;
+  /** [N] int32 class indices. */
+  labels: tf.Tensor1D;
+}
+
+export interface ClassifierStepResult {
+  loss: number;
+  accuracy: number;
+}
+
+/**
+ * Minimises crossEntropyLoss over the model's trainable weights only (an optimiser given no var list would
+ * update every variable in the process). Batch-norm moving statistics update as a side effect.
+ */
+export function classifierTrainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  cfg: ClassifierConfig,
+  batch: ClassifierBatch,
+): ClassifierStepResult {
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let acc: tf.Scalar | undefined;
+  const cost = optimizer.minimize(
+    () => {
+      const probs = model.apply(batch.images, { training: true }) as tf.Tensor2D;
+      acc = tf.keep(accuracy(probs, batch.labels));
+      return crossEntropyLoss(probs, batch.labels, cfg.labelSmoothing);
+    },
+    true,
+    vars,
+  );
+  const result = { loss: (cost as tf.Scalar).dataSync()[0] as number, accuracy: acc?.dataSync()[0] ?? Number.NaN };
+  cost?.dispose();
+  acc?.dispose();
+  return result;
+}

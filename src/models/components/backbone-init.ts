@@ -1,0 +1,24 @@
+// Seeded weight initialisers for backbone layers, following torchvision's choices (Kaiming-normal fan-out
+// for convs, PyTorch's default uniform for linear layers). Does not build layers; it only hands out initialisers.
+import * as tf from '@tensorflow/tfjs';
+import { hashSeed } from '../../pipeline/random.js';
+
+/** A per-layer seed derived from the model seed and the layer name, so that it does not depend on build order. */
+export function layerSeed(seed: number, layerName: string): number {
+  return hashSeed(layerName, seed);
+}
+
+/** torchvision ResNet: kaiming_normal_(mode='fan_out', nonlinearity='relu'), i.e. std = sqrt(2 / fan_out). */
+export function convInit(seed: number, layerName: string): ReturnType<typeof tf.initializers.glorotNormal> {
+  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: layerSeed(seed, layerName) });
+}
+
+/** PyTorch nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the weight. */
+export function linearInit(seed: number, layerName: string): ReturnType<typeof tf.initializers.glorotNormal> {
+  return tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: layerSeed(seed, layerName) });
+}
+
+/** Xavier-normal, as SimpleNet initialises its adaptor and discriminator. */
+export function xavierInit(seed: number, layerName: string): ReturnType<typeof tf.initializers.glorotNormal> {
+  return tf.initializers.glorotNormal({ seed: layerSeed(seed, layerName) });
+}

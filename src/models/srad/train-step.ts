@@ -1,0 +1,42 @@
+// One optimiser step of SRAD on a batch of synthetic anomalies (forward in training mode, sradLoss, update of
+// both networks). Synchronous and leak-free; the loop, anomaly synthesis and schedules live in src/pipeline.
+import * as tf from '@tensorflow/tfjs';
+import type { SradConfig } from './config.js';
+import { sradLoss } from './loss.js';
+import { type SradModels, sradForward, sradTrainableVariables } from './model.js';
+
+export interface SradBatch {
+  /** [N,S,S,3] image with synthetic anomalies, in [0,1] (the networks' input). */
+  image: tf.Tensor4D;
+  /** [N,S,S,3] the same image before the anomaly was pasted (the reconstruction target). */
+  clean: tf.Tensor4D;
+  /** [N,S,S,1] synthetic anomaly mask in [0,1]. */
+  mask: tf.Tensor4D;
+}
+
+export interface SradStepResult {
+  total: number;
+  rec: number;
+  ssim: number;
+  focal: number;
+}
+
+/** Updates only SRAD's trainable variables (a varList-less minimize would touch every variable in the process). */
+export function sradTrainStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradBatch): SradStepResult {
+  let parts: tf.Scalar[] = [];
+  const cost = optimizer.minimize(
+    () => {
+      const { recon, maskPred } = sradForward(models, batch.image, true);
+      const terms = sradLoss(cfg, { clean: batch.clean, recon, maskTrue: batch.mask, maskPred });
+      parts = [terms.rec, terms.ssim, terms.focal].map((t) => tf.keep(t));
+      return terms.total;
+    },
+    true,
+    sradTrainableVariables(models),
+  ) as tf.Scalar;
+  const [rec, ssim, focal] = parts.map((t) => t.dataSync()[0] as number);
+  const result = { total: cost.dataSync()[0] as number, rec: rec ?? NaN, ssim: ssim ?? NaN, focal: focal ?? NaN };
+  cost.dispose();
+  parts.forEach((t) => t.dispose());
+  return result;
+}

@@ -1,0 +1,81 @@
+// The manifest.json written into every artifact version: what it is, how it was made, and the sha256 of
+// every other file in it. Parsing refuses newer schema versions instead of guessing at their meaning.
+import { readFileSync } from 'node:fs';
+import { MadenetError } from '../cli/errors.js';
+
+/** Bump when the manifest changes incompatibly; readers refuse anything newer than they know. */
+export const ARTIFACT_SCHEMA_VERSION = 1;
+
+export interface ArtifactParent {
+  kind: string;
+  category: string;
+  version: number;
+}
+
+export interface ArtifactFileEntry {
+  sha256: string;
+  bytes: number;
+}
+
+export interface ArtifactManifest {
+  schemaVersion: number;
+  kind: string;
+  category: string;
+  version: number;
+  /** ISO 8601 time of writing. */
+  created: string;
+  tool: { name: string; version: string };
+  /** Compute backend that produced it (e.g. "wasm"), when known. */
+  backend: string | null;
+  runtime: unknown;
+  config: unknown;
+  seed: number;
+  datasetFingerprint: string | null;
+  metrics: Record<string, unknown>;
+  parents: ArtifactParent[];
+  /** Names of the tfjs models stored (see modelArtifacts). */
+  models: string[];
+  /** Present on training checkpoints only. */
+  checkpoint?: { step: number; state: unknown };
+  /** Every file of the version except manifest.json itself, by relative path. */
+  files: Record<string, ArtifactFileEntry>;
+}
+
+export function parseManifest(text: string, path: string): ArtifactManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new MadenetError('E_ARTIFACT', `Artifact manifest ${path} is not valid JSON (${(err as Error).message}); expected a madenet manifest.`);
+  }
+  const m = value as Partial<ArtifactManifest> | null;
+  if (typeof m !== 'object' || m === null || !Number.isInteger(m.schemaVersion)) {
+    throw new MadenetError('E_SCHEMA', `Artifact manifest ${path} has no integer schemaVersion; expected a madenet manifest.`);
+  }
+  if ((m.schemaVersion as number) > ARTIFACT_SCHEMA_VERSION) {
+    throw new MadenetError(
+      'E_SCHEMA',
+      `Artifact manifest ${path} has schema version ${m.schemaVersion}, written by a newer madenet${m.tool?.version ? ` (${m.tool.version})` : ''}; this madenet (${toolVersion()}) reads schema ${ARTIFACT_SCHEMA_VERSION} or older.`,
+      { suggestions: ['Upgrade madenet, or re-create the artifact with this version.'] },
+    );
+  }
+  if (typeof m.kind !== 'string' || typeof m.category !== 'string' || !Number.isInteger(m.version) || typeof m.files !== 'object' || m.files === null) {
+    throw new MadenetError('E_SCHEMA', `Artifact manifest ${path} lacks kind, category, version or files; expected schema ${m.schemaVersion}.`);
+  }
+  return m as ArtifactManifest;
+}
+
+let cachedVersion: string | undefined;
+
+/** madenet's own version from package.json (same relative place under src/ and dist/). */
+export function toolVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+      cachedVersion = pkg.version ?? 'unknown';
+    } catch {
+      cachedVersion = 'unknown';
+    }
+  }
+  return cachedVersion;
+}

@@ -1,0 +1,273 @@
+// The versioned artifact store: <root>/<kind>/<category>/vNNNN/ with manifest.json (sha256 of every file)
+// and a LATEST pointer. A version is built in a temp dir beside it, renamed into place under a lock, and
+// never overwritten; loaders verify every checksum and refuse newer schemas.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { MadenetError } from '../cli/errors.js';
+import { checkFileName, checkSegment, sha256, sha256File, syncDir, writeFileSynced } from './files.js';
+import { acquireLock } from './lock.js';
+import { ARTIFACT_SCHEMA_VERSION, parseManifest, toolVersion, type ArtifactFileEntry, type ArtifactManifest } from './manifest.js';
+import { MODEL_JSON, WEIGHTS_BIN, modelArtifactsFromFiles, modelFiles } from './tfjs-files.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const LATEST_FILE = 'LATEST';
+const TMP_PREFIX = '.tmp-';
+
+export interface ArtifactRef {
+  kind: string;
+  category: string;
+  version: number;
+  /** Absolute path of the vNNNN directory. */
+  dir: string;
+}
+
+export interface WriteArtifactOptions {
+  root: string;
+  kind: string;
+  category: string;
+  config: unknown;
+  seed: number;
+  datasetFingerprint?: string;
+  metrics?: Record<string, unknown>;
+  parents?: Pick<ArtifactRef, 'kind' | 'category' | 'version'>[];
+  /** Runtime description (backend, threads, ...); its `backend` field fills manifest.backend. */
+  runtime?: unknown;
+  backend?: string;
+  /** Extra files by relative name (e.g. "thresholds.json"). */
+  files?: Record<string, Buffer | string>;
+  /** tfjs models: "model" -> model.json + weights.bin; other names -> <name>/model.json + <name>/weights.bin. */
+  models?: Record<string, tf.io.ModelArtifacts>;
+}
+
+export interface LoadedArtifact {
+  ref: ArtifactRef;
+  manifest: ArtifactManifest;
+  dir: string;
+  /** Reads a file listed in the manifest, verifying its sha256 again. */
+  readFile(name: string): Promise<Buffer>;
+  /** The tfjs model stored under `name` (default "model"), ready for tf.io.fromMemory. */
+  modelArtifacts(name?: string): Promise<tf.io.ModelArtifacts>;
+}
+
+export function versionName(version: number): string {
+  return `v${String(version).padStart(4, '0')}`;
+}
+
+const VERSION_DIR = /^v(\d{4,})$/;
+
+export function artifactDir(root: string, kind: string, category: string): string {
+  return join(root, checkSegment('kind', kind), checkSegment('category', category));
+}
+
+export async function writeArtifact(opts: WriteArtifactOptions): Promise<ArtifactRef> {
+  return writeVersion(artifactDir(opts.root, opts.kind, opts.category), opts, {});
+}
+
+/** Internal form shared with checkpoints: `base` is the <kind>/<category> directory. */
+export async function writeVersion(
+  base: string,
+  opts: Omit<WriteArtifactOptions, 'root'>,
+  extra: { checkpoint?: ArtifactManifest['checkpoint']; keep?: number },
+): Promise<ArtifactRef> {
+  const payload = planFiles(opts);
+  await mkdir(base, { recursive: true });
+  const release = await acquireLock(base);
+  let tmp: string | undefined;
+  try {
+    // Leftovers of writers killed mid-save: nobody else can be writing while we hold the lock.
+    await removeTemps(base);
+    const existing = await versionNumbers(base);
+    const version = (existing[existing.length - 1] ?? 0) + 1;
+    const name = versionName(version);
+    tmp = join(base, `${TMP_PREFIX}${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(tmp);
+    const files: Record<string, ArtifactFileEntry> = {};
+    for (const [rel, data] of payload) {
+      await writeFileSynced(join(tmp, rel), data);
+      files[rel] = { sha256: sha256(data), bytes: Buffer.byteLength(data) };
+    }
+    const runtimeBackend = (opts.runtime as { backend?: unknown } | undefined)?.backend;
+    const manifest: ArtifactManifest = {
+      schemaVersion: ARTIFACT_SCHEMA_VERSION,
+      kind: opts.kind,
+      category: opts.category,
+      version,
+      created: new Date().toISOString(),
+      tool: { name: 'madenet', version: toolVersion() },
+      backend: opts.backend ?? (typeof runtimeBackend === 'string' ? runtimeBackend : null),
+      runtime: opts.runtime ?? null,
+      config: opts.config ?? null,
+      seed: opts.seed,
+      datasetFingerprint: opts.datasetFingerprint ?? null,
+      metrics: opts.metrics ?? {},
+      parents: (opts.parents ?? []).map((p) => ({ kind: p.kind, category: p.category, version: p.version })),
+      models: Object.keys(opts.models ?? {}).sort(),
+      ...(extra.checkpoint ? { checkpoint: extra.checkpoint } : {}),
+      files,
+    };
+    await writeFileSynced(join(tmp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const d of new Set([...payload.keys()].map((rel) => dirname(join(tmp as string, rel))))) await syncDir(d);
+    await syncDir(tmp);
+    const final = join(base, name);
+    if (await exists(final)) {
+      throw new MadenetError('E_EXISTS', `Artifact version ${final} already exists; versions are never overwritten.`);
+    }
+    await rename(tmp, final);
+    tmp = undefined;
+    await syncDir(base);
+    await writeLatest(base, name);
+    if (extra.keep !== undefined) await prune(base, extra.keep, version);
+    return { kind: opts.kind, category: opts.category, version, dir: final };
+  } finally {
+    if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    await release();
+  }
+}
+
+function planFiles(opts: Omit<WriteArtifactOptions, 'root'>): Map<string, Buffer | string> {
+  const out = new Map<string, Buffer | string>();
+  const add = (rel: string, data: Buffer | string): void => {
+    checkFileName(rel);
+    if (rel === MANIFEST_FILE || rel === LATEST_FILE || out.has(rel)) {
+      throw new MadenetError('E_ARTIFACT', `Artifact file "${rel}" is given twice or is reserved; expected unique names other than ${MANIFEST_FILE}.`);
+    }
+    out.set(rel, data);
+  };
+  for (const [name, artifacts] of Object.entries(opts.models ?? {})) {
+    checkSegment('model name', name);
+    const prefix = name === 'model' ? '' : `${name}/`;
+    const { json, weights } = modelFiles(artifacts, name);
+    add(`${prefix}${MODEL_JSON}`, json);
+    add(`${prefix}${WEIGHTS_BIN}`, weights);
+  }
+  for (const [rel, data] of Object.entries(opts.files ?? {})) add(rel, data);
+  return out;
+}
+
+async function writeLatest(base: string, name: string): Promise<void> {
+  // Replace LATEST by rename so that a reader sees the old or the new name, never a partial one.
+  const tmp = join(base, `${TMP_PREFIX}latest-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFileSynced(tmp, `${name}\n`);
+  await rename(tmp, join(base, LATEST_FILE));
+  await syncDir(base);
+}
+
+async function prune(base: string, keep: number, current: number): Promise<void> {
+  const versions = await versionNumbers(base);
+  const doomed = versions.filter((v) => v !== current).slice(0, Math.max(0, versions.length - Math.max(1, keep)));
+  for (const v of doomed) {
+    // Rename first, so a half-deleted version is never visible under its vNNNN name.
+    const trash = join(base, `${TMP_PREFIX}trash-${versionName(v)}-${randomBytes(4).toString('hex')}`);
+    await rename(join(base, versionName(v)), trash);
+    await rm(trash, { recursive: true, force: true });
+  }
+}
+
+async function removeTemps(base: string): Promise<void> {
+  for (const e of await readdir(base)) {
+    if (e.startsWith(TMP_PREFIX)) await rm(join(base, e), { recursive: true, force: true });
+  }
+}
+
+async function versionNumbers(base: string): Promise<number[]> {
+  const entries = await readdir(base, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => VERSION_DIR.exec(e.name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+/** Complete versions (those with a manifest), oldest first. */
+export async function listVersions(root: string, kind: string, category: string): Promise<ArtifactRef[]> {
+  const base = artifactDir(root, kind, category);
+  const refs: ArtifactRef[] = [];
+  for (const v of await versionNumbers(base)) {
+    const dir = join(base, versionName(v));
+    if (await exists(join(dir, MANIFEST_FILE))) refs.push({ kind, category, version: v, dir });
+  }
+  return refs;
+}
+
+/**
+ * Loads a version directory, or the one LATEST names in a <root>/<kind>/<category> directory (a path to
+ * manifest.json also works). Every file's sha256 is verified before this returns.
+ */
+export async function loadArtifact(pathOrKindDir: string): Promise<LoadedArtifact> {
+  const dir = await resolveVersionDir(pathOrKindDir);
+  const manifestPath = join(dir, MANIFEST_FILE);
+  const manifest = parseManifest(await readFile(manifestPath, 'utf8'), manifestPath);
+  for (const [name, entry] of Object.entries(manifest.files)) {
+    checkFileName(name);
+    const actual = await sha256File(join(dir, name)).catch(() => null);
+    if (actual === null) {
+      throw new MadenetError('E_CHECKSUM', `Artifact file ${join(dir, name)} is missing; expected it as listed in ${manifestPath}.`, {
+        suggestions: ['The artifact was changed after it was written; re-create it or load another version.'],
+      });
+    }
+    verify(join(dir, name), entry, actual);
+  }
+  const readVerified = async (name: string): Promise<Buffer> => {
+    const entry = manifest.files[name];
+    if (!entry) {
+      throw new MadenetError('E_ARTIFACT', `Artifact ${dir} has no file "${name}"; expected one of: ${Object.keys(manifest.files).join(', ')}.`);
+    }
+    const data = await readFile(join(dir, name));
+    verify(join(dir, name), entry, { sha256: sha256(data), bytes: data.length });
+    return data;
+  };
+  return {
+    ref: { kind: manifest.kind, category: manifest.category, version: manifest.version, dir },
+    manifest,
+    dir,
+    readFile: readVerified,
+    modelArtifacts: async (name = 'model') => {
+      const prefix = name === 'model' ? '' : `${checkSegment('model name', name)}/`;
+      if (!manifest.models.includes(name)) {
+        throw new MadenetError('E_ARTIFACT', `Artifact ${dir} has no model "${name}"; expected one of: ${manifest.models.join(', ') || '(none)'}.`);
+      }
+      const json = (await readVerified(`${prefix}${MODEL_JSON}`)).toString('utf8');
+      return modelArtifactsFromFiles(json, (p) => readVerified(`${prefix}${p}`), join(dir, `${prefix}${MODEL_JSON}`));
+    },
+  };
+}
+
+function verify(path: string, expected: ArtifactFileEntry, actual: { sha256: string; bytes: number }): void {
+  if (actual.sha256 !== expected.sha256 || actual.bytes !== expected.bytes) {
+    throw new MadenetError(
+      'E_CHECKSUM',
+      `Artifact file ${path} has sha256 ${actual.sha256} (${actual.bytes} bytes); expected ${expected.sha256} (${expected.bytes} bytes) from its manifest.`,
+      { suggestions: ['The file was changed or damaged after it was written; re-create the artifact or load another version.'] },
+    );
+  }
+}
+
+async function resolveVersionDir(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isFile() && basename(path) === MANIFEST_FILE) return dirname(path);
+  if (info?.isDirectory()) {
+    if (await exists(join(path, MANIFEST_FILE))) return path;
+    const latest = await readFile(join(path, LATEST_FILE), 'utf8').catch(() => null);
+    if (latest !== null) {
+      const name = latest.trim();
+      if (!VERSION_DIR.test(name)) {
+        throw new MadenetError('E_ARTIFACT', `${join(path, LATEST_FILE)} contains "${name}"; expected a version name like v0001.`);
+      }
+      if (!(await exists(join(path, name, MANIFEST_FILE)))) {
+        throw new MadenetError('E_ARTIFACT', `${join(path, LATEST_FILE)} names ${name}, but ${join(path, name, MANIFEST_FILE)} does not exist.`);
+      }
+      return join(path, name);
+    }
+  }
+  throw new MadenetError(
+    'E_NOT_FOUND',
+    `No artifact at ${path}; expected a vNNNN directory with ${MANIFEST_FILE}, or a <root>/<kind>/<category> directory with ${LATEST_FILE}.`,
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}

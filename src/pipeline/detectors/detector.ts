@@ -1,0 +1,27 @@
+// The one inference contract every submodel artifact is loaded into, so that validation, build-perfmap,
+// infer and evaluate treat SRAD, SFAD and LPD alike (anomalib's InferenceBatch idea).
+import type * as tf from '@tensorflow/tfjs';
+
+export type SubmodelKind = 'srad' | 'sfad' | 'lpd';
+
+export interface DetectorOutput {
+  /** [N] image scores, higher = more anomalous. */
+  scores: tf.Tensor1D;
+  /** [N,H,W] anomaly maps at the detector's input size, higher = more anomalous. */
+  maps: tf.Tensor3D;
+}
+
+export interface Detector {
+  readonly kind: SubmodelKind;
+  readonly category: string;
+  /** Square input size in pixels the detector expects. */
+  readonly imageSize: number;
+  /** The artifact it was loaded from (vNNNN dir), for lineage in perfmaps and predictions. */
+  readonly artifactDir: string | null;
+  /**
+   * Synchronous forward pass; call inside tf.tidy or dispose the outputs.
+   * @param images [N,S,S,3] float32 in [0,1], S = imageSize
+   */
+  predict(images: tf.Tensor4D): DetectorOutput;
+  dispose(): void;
+}

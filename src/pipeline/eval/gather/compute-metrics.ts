@@ -1,0 +1,224 @@
+// Computes every row of an evaluation from matched predictions: image metrics from scores, pixel metrics
+// with two streaming passes over the maps (defect images, then all). Keeps curves for the report's plots.
+import { curveFromScores, type CountCurve } from '../count-curve.js';
+import { aurocOf, averagePrecisionOf, f1MaxOf, tprAtFprOf } from '../curve-metrics.js';
+import { PixelCurveAccumulator } from '../pixel-curve-accumulator.js';
+import type { AtThreshold, MetricsRow } from '../report/metrics-table.js';
+import { readAnomalyMap, readGroundTruth, type AnomalyMap } from './ground-truth.js';
+import type { EvalItem } from './match-predictions.js';
+
+export interface ComputeOptions {
+  /** FPR at which TPR is reported. */
+  fpr: number;
+  /** FPR limit of AUPRO. */
+  auproLimit: number;
+  /** Worst misses and false alarms kept per category. */
+  examples: number;
+}
+
+export type PixelStatus = 'evaluated' | 'no-maps' | 'some-maps-missing';
+
+export interface CategoryEval {
+  category: string;
+  /** The category row first, then one row per defect type (sorted). */
+  rows: MetricsRow[];
+  pixel: PixelStatus;
+  imageCurve: CountCurve;
+  pixelCurve: CountCurve | null;
+  normalScores: number[];
+  defectScores: number[];
+  /** Distinct thresholds found in the predictions (normally one). */
+  thresholds: number[];
+  /** Defect images with the lowest scores, lowest first. */
+  misses: EvalItem[];
+  /** Normal images with the highest scores, highest first. */
+  falseAlarms: EvalItem[];
+  /** Smallest and largest pixel score over the category's maps (heatmap colour scale). */
+  mapRange: [number, number] | null;
+}
+
+export interface ComputeResult {
+  categories: CategoryEval[];
+  warnings: string[];
+  /** Defect pixel indices per image path (ground truth at map size), for the report's pictures. */
+  defectPixels: Map<string, Uint32Array>;
+}
+
+export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOptions): Promise<ComputeResult> {
+  const warnings: string[] = [];
+  const byCategory = groupBy(items, (i) => i.sample.category);
+  const defectPixels = new Map<string, Uint32Array>();
+  const accs = new Map<string, PixelCurveAccumulator>();
+  const acc = (category: string, type: string): PixelCurveAccumulator => {
+    const key = `${category}\u0000${type}`;
+    let a = accs.get(key);
+    if (!a) accs.set(key, (a = new PixelCurveAccumulator()));
+    return a;
+  };
+  const status = new Map<string, PixelStatus>();
+  const ranges = new Map<string, [number, number]>();
+  for (const [category, group] of byCategory) {
+    const withMap = group.filter((i) => i.mapPath !== null).length;
+    const s: PixelStatus = withMap === group.length ? 'evaluated' : withMap === 0 ? 'no-maps' : 'some-maps-missing';
+    status.set(category, s);
+    if (s === 'no-maps') warnings.push(`${category}: the predictions have no maps (image-level run); pixel metrics are n/a.`);
+    if (s === 'some-maps-missing') {
+      warnings.push(`${category}: ${group.length - withMap} of ${group.length} predictions have no map; pixel metrics are left out (n/a) rather than computed on a subset.`);
+    }
+  }
+  const pixelItems = items.filter((i) => status.get(i.sample.category) === 'evaluated');
+  const typesOf = new Map<string, string[]>();
+  for (const [category, group] of byCategory) {
+    typesOf.set(category, [...new Set(group.filter((i) => i.sample.label === 1).map((i) => i.sample.defectType))].sort());
+  }
+  const widen = (category: string, m: AnomalyMap): void => {
+    let [lo, hi] = ranges.get(category) ?? [Infinity, -Infinity];
+    for (let i = 0; i < m.data.length; i++) {
+      const v = m.data[i] as number;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    ranges.set(category, [lo, hi]);
+  };
+
+  // Pass 1: defect pixels of defect images.
+  for await (const { item, map } of mapsOf(pixelItems.filter((i) => i.sample.label === 1))) {
+    const gt = (await readGroundTruth(item.sample, map.width, map.height)) as Uint8Array;
+    acc(item.sample.category, 'all').addDefectPixels(map.data, gt, map.width);
+    acc(item.sample.category, item.sample.defectType).addDefectPixels(map.data, gt, map.width);
+    defectPixels.set(item.sample.path, indicesOf(gt));
+  }
+  // Pass 2: normal pixels of every image; a normal image counts for every defect type of its category.
+  for await (const { item, map } of mapsOf(pixelItems)) {
+    const { category, label, defectType, path } = item.sample;
+    widen(category, map);
+    const gt = label === 1 ? maskOf(defectPixels.get(path) as Uint32Array, map.data.length) : null;
+    acc(category, 'all').addNormalPixels(map.data, gt);
+    if (label === 1) acc(category, defectType).addNormalPixels(map.data, gt);
+    else for (const t of typesOf.get(category) ?? []) acc(category, t).addNormalPixels(map.data, null);
+  }
+
+  const categories: CategoryEval[] = [];
+  for (const [category, group] of [...byCategory].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const pixel = status.get(category) as PixelStatus;
+    const normals = group.filter((i) => i.sample.label === 0);
+    const defects = group.filter((i) => i.sample.label === 1);
+    if (defects.length === 0) warnings.push(`${category}: no defect images; AUROC, AP, F1-max, TPR@FPR and pixel metrics are n/a.`);
+    if (normals.length === 0) {
+      warnings.push(`${category}: no normal test images; image AUROC and TPR@FPR are n/a (pixel metrics use the normal pixels of defect images).`);
+    }
+    const accFor = (t: string): PixelCurveAccumulator | null => (pixel === 'evaluated' ? acc(category, t) : null);
+    const rows = [row(category, 'all', group, accFor('all'), opts)];
+    for (const t of typesOf.get(category) ?? []) {
+      rows.push(row(category, t, [...normals, ...defects.filter((i) => i.sample.defectType === t)], accFor(t), opts));
+    }
+    const byScore = (a: EvalItem, b: EvalItem): number => a.prediction.score - b.prediction.score;
+    categories.push({
+      category,
+      rows,
+      pixel,
+      imageCurve: curveOf(group),
+      pixelCurve: pixel === 'evaluated' ? acc(category, 'all').curve() : null,
+      normalScores: normals.map((i) => i.prediction.score),
+      defectScores: defects.map((i) => i.prediction.score),
+      thresholds: [...new Set(group.map((i) => i.prediction.threshold))].sort((a, b) => a - b),
+      misses: [...defects].sort(byScore).slice(0, opts.examples),
+      falseAlarms: [...normals].sort(byScore).reverse().slice(0, opts.examples),
+      mapRange: ranges.get(category) ?? null,
+    });
+  }
+  return { categories, warnings, defectPixels };
+}
+
+function row(category: string, defectType: string, group: readonly EvalItem[], acc: PixelCurveAccumulator | null, opts: ComputeOptions): MetricsRow {
+  const curve = curveOf(group);
+  const f1 = f1MaxOf(curve);
+  const tpr = tprAtFprOf(curve, opts.fpr);
+  const px = acc?.finalize(opts.auproLimit) ?? null;
+  return {
+    category,
+    defectType,
+    images: group.length,
+    normals: curve.negatives,
+    defects: curve.positives,
+    imageAuroc: aurocOf(curve),
+    imageAp: averagePrecisionOf(curve),
+    pixelAuroc: px?.auroc ?? null,
+    pixelAp: px?.ap ?? null,
+    aupro: px?.aupro ?? null,
+    f1Max: f1?.f1 ?? null,
+    f1Threshold: f1?.threshold ?? null,
+    tprAtFpr: tpr?.tpr ?? null,
+    tprThreshold: tpr && Number.isFinite(tpr.threshold) ? tpr.threshold : null,
+    atThreshold: atThreshold(group),
+  };
+}
+
+function curveOf(group: readonly EvalItem[]): CountCurve {
+  return curveFromScores(
+    group.map((i) => i.prediction.score),
+    group.map((i) => i.sample.label),
+  );
+}
+
+function atThreshold(group: readonly EvalItem[]): AtThreshold {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let tn = 0;
+  for (const i of group) {
+    const flagged = i.prediction.label === 1;
+    if (i.sample.label === 1) flagged ? tp++ : fn++;
+    else flagged ? fp++ : tn++;
+  }
+  const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+  return {
+    tp,
+    fp,
+    fn,
+    tn,
+    precision: ratio(tp, tp + fp),
+    recall: ratio(tp, tp + fn),
+    f1: tp + fn > 0 ? (2 * tp) / (2 * tp + fp + fn) : null,
+    fpr: ratio(fp, fp + tn),
+  };
+}
+
+/** Reads maps in order with one read ahead, so decoding overlaps counting without unbounded buffering. */
+async function* mapsOf(items: readonly EvalItem[]): AsyncGenerator<{ item: EvalItem; map: AnomalyMap }> {
+  const read = (i: EvalItem): Promise<AnomalyMap> => readAnomalyMap(i.mapPath as string, i.sample.path);
+  let next = items.length > 0 ? read(items[0] as EvalItem) : null;
+  for (let k = 0; k < items.length; k++) {
+    const current = next as Promise<AnomalyMap>;
+    next = k + 1 < items.length ? read(items[k + 1] as EvalItem) : null;
+    // Keep a failing read-ahead from surfacing as an unhandled rejection before its turn.
+    next?.catch(() => undefined);
+    yield { item: items[k] as EvalItem, map: await current };
+  }
+}
+
+function indicesOf(gt: Uint8Array): Uint32Array {
+  let n = 0;
+  for (let i = 0; i < gt.length; i++) if (gt[i] !== 0) n++;
+  const out = new Uint32Array(n);
+  n = 0;
+  for (let i = 0; i < gt.length; i++) if (gt[i] !== 0) out[n++] = i;
+  return out;
+}
+
+export function maskOf(indices: Uint32Array, length: number): Uint8Array {
+  const gt = new Uint8Array(length);
+  for (let i = 0; i < indices.length; i++) gt[indices[i] as number] = 1;
+  return gt;
+}
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const g = m.get(k);
+    if (g) g.push(x);
+    else m.set(k, [x]);
+  }
+  return m;
+}

@@ -1,0 +1,42 @@
+// The metrics.json contract (also the --json output of `madenet evaluate`). Types only.
+import type { MeanRow, MetricsRow } from './metrics-table.js';
+
+export const METRICS_SCHEMA = 'madenet.evaluation/v1';
+
+export interface EvaluationCounts {
+  /** Lines read from predictions.jsonl. */
+  predictions: number;
+  /** Predictions paired with a test image of the selected categories. */
+  evaluated: number;
+  /** Predictions whose path is no image of the dataset. */
+  unmatched: number;
+  /** Predictions for training images (not evaluated). */
+  trainImages: number;
+  /** Predictions for categories not selected with --category. */
+  otherCategories: number;
+  /** Repeated predictions for one image (the first was used). */
+  duplicates: number;
+  /** Test images of the selected categories without a prediction. */
+  missing: number;
+}
+
+export interface EvaluationMetrics {
+  schema: typeof METRICS_SCHEMA;
+  predictions: string;
+  data: string;
+  settings: {
+    /** FPR at which tprAtFpr is read off the ROC step function. */
+    fpr: number;
+    auproLimit: number;
+    /** How scores become labels everywhere in madenet. */
+    labelRule: 'score >= threshold';
+  };
+  counts: EvaluationCounts;
+  categories: string[];
+  /** Per category (defectType "all"), then per defect type (its images plus the category's normals). */
+  rows: MetricsRow[];
+  /** Mean over categories of each metric, ignoring n/a (null) values. */
+  mean: MeanRow;
+  /** Why some values are null, and what was skipped. */
+  warnings: string[];
+}

@@ -1,0 +1,143 @@
+// Writes an evaluation's files: metrics.json, metrics.csv, metrics.md, report.html and, beside it, the
+// PNG charts and example pictures. Reads the images and maps it shows; computes no metric.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeImage, writePng } from '../../io/decode.js';
+import { aurocOf, averagePrecisionOf, prPoints, rocPoints } from '../curve-metrics.js';
+import type { CategoryEval, ComputeResult } from '../gather/compute-metrics.js';
+import { maskOf } from '../gather/compute-metrics.js';
+import { readAnomalyMap, readGroundTruth } from '../gather/ground-truth.js';
+import type { EvalItem } from '../gather/match-predictions.js';
+import { histogramSvg, lineChartSvg, writeSvgPng, type Series } from './charts.js';
+import { examplePanel } from './example-panel.js';
+import { reportHtml, type CategorySection, type ExampleFigure } from './html-report.js';
+import type { EvaluationMetrics } from './metrics-json.js';
+import { toCsv, toMarkdown } from './metrics-table.js';
+
+export interface ReportFiles {
+  json: string;
+  csv: string;
+  md: string;
+  html: string;
+  /** PNG files beside report.html. */
+  images: string[];
+}
+
+const IMAGE_COLOR = '#1f77b4';
+const PIXEL_COLOR = '#ff7f0e';
+
+export async function writeReport(dir: string, metrics: EvaluationMetrics, computed: ComputeResult): Promise<ReportFiles> {
+  await mkdir(dir, { recursive: true });
+  const files: ReportFiles = {
+    json: join(dir, 'metrics.json'),
+    csv: join(dir, 'metrics.csv'),
+    md: join(dir, 'metrics.md'),
+    html: join(dir, 'report.html'),
+    images: [],
+  };
+  await writeFile(files.json, `${JSON.stringify(metrics, null, 2)}\n`);
+  await writeFile(files.csv, toCsv(metrics.rows, metrics.mean));
+  await writeFile(files.md, toMarkdown(metrics.rows, metrics.mean, metrics.settings.fpr));
+  const used = new Set<string>();
+  const sections: CategorySection[] = [];
+  for (const c of computed.categories) {
+    const slug = uniqueSlug(c.category, used);
+    const charts = await writeCharts(dir, slug, c);
+    const misses = await writeExamples(dir, `${slug}-miss`, c.misses, c, computed);
+    const falseAlarms = await writeExamples(dir, `${slug}-false-alarm`, c.falseAlarms, c, computed);
+    files.images.push(...charts.map((f) => join(dir, f)), ...[...misses, ...falseAlarms].map((f) => join(dir, f.file)));
+    sections.push({
+      category: c.category,
+      pixelNote:
+        c.pixel === 'evaluated'
+          ? null
+          : c.pixel === 'no-maps'
+            ? 'Image-level run: the predictions carry no anomaly maps, so there are no pixel metrics or heatmaps.'
+            : 'Some predictions of this category carry no map: pixel metrics are left out.',
+      charts,
+      misses,
+      falseAlarms,
+    });
+  }
+  await writeFile(files.html, reportHtml(metrics, sections));
+  return files;
+}
+
+async function writeCharts(dir: string, slug: string, c: CategoryEval): Promise<string[]> {
+  const val = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
+  const roc: Series[] = [];
+  const pr: Series[] = [];
+  const iRoc = rocPoints(c.imageCurve);
+  if (iRoc) roc.push({ name: `image AUROC ${val(aurocOf(c.imageCurve))}`, ...iRoc, color: IMAGE_COLOR });
+  const iPr = prPoints(c.imageCurve);
+  if (iPr) pr.push({ name: `image AP ${val(averagePrecisionOf(c.imageCurve))}`, ...iPr, color: IMAGE_COLOR });
+  if (c.pixelCurve) {
+    const pRoc = rocPoints(c.pixelCurve);
+    if (pRoc) roc.push({ name: `pixel AUROC ${val(aurocOf(c.pixelCurve))}`, ...pRoc, color: PIXEL_COLOR });
+    const pPr = prPoints(c.pixelCurve);
+    if (pPr) pr.push({ name: `pixel AP ${val(averagePrecisionOf(c.pixelCurve))}`, ...pPr, color: PIXEL_COLOR });
+  }
+  const names = [`${slug}-roc.png`, `${slug}-pr.png`, `${slug}-hist.png`];
+  await writeSvgPng(
+    join(dir, names[0] as string),
+    lineChartSvg({ title: `${c.category}: ROC`, xLabel: 'false positive rate', yLabel: 'true positive rate', series: roc, diagonal: true, legend: 'bottom-right', emptyNote: 'n/a: needs normal and defect samples' }),
+  );
+  await writeSvgPng(
+    join(dir, names[1] as string),
+    lineChartSvg({ title: `${c.category}: precision-recall`, xLabel: 'recall', yLabel: 'precision', series: pr, legend: 'bottom-left', emptyNote: 'n/a: needs defect samples' }),
+  );
+  const markers = c.thresholds.length <= 3 ? c.thresholds.map((t) => ({ x: t, label: `threshold ${t.toPrecision(3)}` })) : [];
+  await writeSvgPng(
+    join(dir, names[2] as string),
+    histogramSvg({
+      title: `${c.category}: image scores`,
+      xLabel: 'image anomaly score',
+      groups: [
+        { name: 'normal', values: c.normalScores, color: '#2ca02c' },
+        { name: 'defect', values: c.defectScores, color: '#d62728' },
+      ],
+      markers,
+    }),
+  );
+  return names;
+}
+
+async function writeExamples(dir: string, prefix: string, items: readonly EvalItem[], c: CategoryEval, computed: ComputeResult): Promise<ExampleFigure[]> {
+  const out: ExampleFigure[] = [];
+  for (const [k, item] of items.entries()) {
+    const image = await decodeImage(item.sample.path);
+    let map: Float32Array | null = null;
+    let width = image.width;
+    let height = image.height;
+    let gt: Uint8Array | null = null;
+    if (item.mapPath && c.pixel === 'evaluated') {
+      const m = await readAnomalyMap(item.mapPath, item.sample.path);
+      ({ width, height } = m);
+      map = m.data;
+      const idx = computed.defectPixels.get(item.sample.path);
+      gt = idx ? maskOf(idx, width * height) : null;
+    } else if (item.sample.label === 1) {
+      // No map to size it by: show the mask at the image's size, if there is one.
+      gt = await readGroundTruth(item.sample, width, height).catch(() => null);
+    }
+    const [lo, hi] = c.mapRange ?? [0, 1];
+    const panel = examplePanel({ image, map, mapWidth: width, mapHeight: height, gt, lo, hi });
+    const file = `${prefix}-${k + 1}.png`;
+    await writePng(join(dir, file), panel);
+    const p = item.prediction;
+    const flagged = p.label === 1 ? 'flagged' : 'passed';
+    out.push({
+      file,
+      caption: `${item.sample.defectType}: ${item.sample.path} | score ${p.score.toPrecision(4)} (threshold ${p.threshold.toPrecision(4)}, ${flagged}, ${p.model})`,
+    });
+  }
+  return out;
+}
+
+function uniqueSlug(name: string, used: Set<string>): string {
+  const base = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'category';
+  let slug = base;
+  for (let i = 2; used.has(slug); i++) slug = `${base}-${i}`;
+  used.add(slug);
+  return slug;
+}

@@ -1,0 +1,156 @@
+// Binary morphology on masks (values > 0.5 are "on"): square dilate/erode, open/close, connected
+// components, keeping the largest ones, and hole filling. Pure; used to clean up foreground masks.
+import { type Mask } from '../io/image.js';
+
+export function dilate(mask: Mask, radius: number): Mask {
+  return squareFilter(mask, radius, true);
+}
+
+export function erode(mask: Mask, radius: number): Mask {
+  return squareFilter(mask, radius, false);
+}
+
+export function closeMask(mask: Mask, radius: number): Mask {
+  return erode(dilate(mask, radius), radius);
+}
+
+export function openMask(mask: Mask, radius: number): Mask {
+  return dilate(erode(mask, radius), radius);
+}
+
+/** 8-connected component labels (0 = off, 1..n) and the pixel count of each label (index 0 unused). */
+export function labelComponents(mask: Mask): { labels: Int32Array; sizes: number[] } {
+  const { width: w, height: h, data } = mask;
+  const labels = new Int32Array(w * h);
+  const sizes = [0];
+  const stack: number[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (data[start] <= 0.5 || labels[start] !== 0) continue;
+    const label = sizes.length;
+    let size = 0;
+    labels[start] = label;
+    stack.push(start);
+    while (stack.length > 0) {
+      const i = stack.pop() as number;
+      size++;
+      const x = i % w;
+      const y = (i - x) / w;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const j = yy * w + xx;
+          if (data[j] > 0.5 && labels[j] === 0) {
+            labels[j] = label;
+            stack.push(j);
+          }
+        }
+      }
+    }
+    sizes.push(size);
+  }
+  return { labels, sizes };
+}
+
+/**
+ * Keeps the largest component and any other at least `minRelative` of its size (at most `maxComponents`);
+ * with `dropBorderSecondaries`, smaller components touching the image border go (board stripes, tray edges).
+ */
+export function keepLargestComponents(
+  mask: Mask,
+  opts: { minRelative?: number; maxComponents?: number; dropBorderSecondaries?: boolean } = {},
+): Mask {
+  const { labels, sizes } = labelComponents(mask);
+  const order = sizes.map((s, i) => ({ s, i })).slice(1).sort((a, b) => b.s - a.s || a.i - b.i);
+  const out = new Float32Array(mask.width * mask.height);
+  if (order.length === 0) return { width: mask.width, height: mask.height, data: out };
+  const largest = order[0]!.s;
+  const touching = opts.dropBorderSecondaries ? borderLabels(labels, mask.width, mask.height) : new Set<number>();
+  const keep = new Set<number>([order[0]!.i]);
+  for (const c of order.slice(1, opts.maxComponents ?? 3)) {
+    if (c.s >= (opts.minRelative ?? 0.1) * largest && !touching.has(c.i)) keep.add(c.i);
+  }
+  for (let i = 0; i < out.length; i++) out[i] = keep.has(labels[i]) ? 1 : 0;
+  return { width: mask.width, height: mask.height, data: out };
+}
+
+function borderLabels(labels: Int32Array, w: number, h: number): Set<number> {
+  const out = new Set<number>();
+  for (let x = 0; x < w; x++) out.add(labels[x]).add(labels[(h - 1) * w + x]);
+  for (let y = 0; y < h; y++) out.add(labels[y * w]).add(labels[y * w + w - 1]);
+  return out;
+}
+
+/** Turns on every off pixel that cannot be reached from the image border through off pixels (4-connected). */
+export function fillHoles(mask: Mask): Mask {
+  const { width: w, height: h, data } = mask;
+  const outside = new Uint8Array(w * h);
+  const stack: number[] = [];
+  const seed = (i: number): void => {
+    if (data[i] <= 0.5 && outside[i] === 0) {
+      outside[i] = 1;
+      stack.push(i);
+    }
+  };
+  for (let x = 0; x < w; x++) {
+    seed(x);
+    seed((h - 1) * w + x);
+  }
+  for (let y = 0; y < h; y++) {
+    seed(y * w);
+    seed(y * w + w - 1);
+  }
+  while (stack.length > 0) {
+    const i = stack.pop() as number;
+    const x = i % w;
+    if (x > 0) seed(i - 1);
+    if (x < w - 1) seed(i + 1);
+    if (i >= w) seed(i - w);
+    if (i < (h - 1) * w) seed(i + w);
+  }
+  const out = new Float32Array(w * h);
+  for (let i = 0; i < out.length; i++) out[i] = outside[i] ? 0 : 1;
+  return { width: w, height: h, data: out };
+}
+
+/** Separable square max (dilate) or min (erode); pixels outside the image count as off for dilate, on for erode. */
+function squareFilter(mask: Mask, radius: number, isDilate: boolean): Mask {
+  const { width: w, height: h } = mask;
+  const r = Math.max(0, Math.round(radius));
+  const src = new Uint8Array(w * h);
+  for (let i = 0; i < src.length; i++) src[i] = mask.data[i] > 0.5 ? 1 : 0;
+  if (r === 0) return { width: w, height: h, data: Float32Array.from(src) };
+  const tmp = new Uint8Array(w * h);
+  const out = new Float32Array(w * h);
+  // Running counts of "on" pixels in the window make each pass O(pixels) whatever the radius.
+  for (let y = 0; y < h; y++) {
+    let count = 0;
+    for (let x = -r; x < w; x++) {
+      const add = x + r;
+      if (add < w) count += src[y * w + add];
+      const drop = x - r - 1;
+      if (drop >= 0) count -= src[y * w + drop];
+      if (x >= 0) tmp[y * w + x] = hit(count, Math.min(w - 1, x + r) - Math.max(0, x - r) + 1, isDilate);
+    }
+  }
+  for (let x = 0; x < w; x++) {
+    let count = 0;
+    for (let y = -r; y < h; y++) {
+      const add = y + r;
+      if (add < h) count += tmp[add * w + x];
+      const drop = y - r - 1;
+      if (drop >= 0) count -= tmp[drop * w + x];
+      if (y >= 0) out[y * w + x] = hit(count, Math.min(h - 1, y + r) - Math.max(0, y - r) + 1, isDilate);
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+function hit(onCount: number, inside: number, isDilate: boolean): number {
+  if (isDilate) return onCount > 0 ? 1 : 0;
+  // Erosion treats the outside as on (objects touching the border do not shrink), so a pixel is kept
+  // when every pixel of its window that lies inside the image is on.
+  return onCount === inside ? 1 : 0;
+}

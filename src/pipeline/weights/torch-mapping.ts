@@ -1,0 +1,161 @@
+// Maps PyTorch state-dict tensors (torchvision / timm names, NCHW layouts) onto the weights of one of our
+// tf.layers backbones: names by layer path, OIHW -> HWIO, [out,in] -> [in,out], BN running stats. No file I/O.
+import * as tf from '@tensorflow/tfjs';
+import { MadenetError } from '../cli/errors.js';
+import type { NamedTensor } from './safetensors.js';
+
+/** One of our weights and the PyTorch tensor that fills it. */
+export interface WeightPlan {
+  /** Our weight name, e.g. `layer1.0.conv1/kernel`. */
+  ours: string;
+  /** The state-dict key, e.g. `layer1.0.conv1.weight`. */
+  torch: string;
+  /** Our shape (HWIO, [in,out], ...). */
+  shape: number[];
+  /** The PyTorch shape it must have in the file. */
+  torchShape: number[];
+  /** How to turn the PyTorch layout into ours. */
+  layout: 'conv' | 'depthwise' | 'linear' | 'vector';
+}
+
+export interface MappedWeights {
+  /** One tensor per model.weights entry, in that order, ready for model.setWeights (caller disposes). */
+  weights: tf.Tensor[];
+  /** File tensors deliberately not used (BN step counters, the ImageNet classifier head). */
+  ignored: string[];
+}
+
+/**
+ * State-dict keys with no counterpart in a feature backbone: BN step counters, and classifier heads
+ * (torchvision `fc`, timm `classifier`, HRNet's `incre_modules`/`downsamp_modules`/`final_layer`/`last_layer`).
+ */
+export function isIgnorableTorchKey(key: string, model: tf.LayersModel): boolean {
+  if (key.endsWith('.num_batches_tracked')) return true;
+  const layer = key.slice(0, key.lastIndexOf('.'));
+  if (model.layers.some((l) => l.name === layer)) return false;
+  return /^(fc|classifier|incre_modules|downsamp_modules|final_layer|last_layer)(\.|$)/.test(key);
+}
+
+/** The state-dict key and PyTorch shape for each of our weights (in model.weights order). */
+export function planTorchWeights(model: tf.LayersModel): WeightPlan[] {
+  return model.weights.map((w) => {
+    const ours = w.originalName;
+    const slash = ours.lastIndexOf('/');
+    const layer = ours.slice(0, slash);
+    const param = ours.slice(slash + 1);
+    const shape = [...w.shape] as number[];
+    switch (param) {
+      case 'kernel':
+        if (shape.length === 4) {
+          const [h, wd, i, o] = shape as [number, number, number, number];
+          return { ours, torch: `${layer}.weight`, shape, torchShape: [o, i, h, wd], layout: 'conv' };
+        }
+        if (shape.length === 2) return { ours, torch: `${layer}.weight`, shape, torchShape: [shape[1] as number, shape[0] as number], layout: 'linear' };
+        break;
+      case 'depthwise_kernel': {
+        const [h, wd, c, m] = shape as [number, number, number, number];
+        return { ours, torch: `${layer}.weight`, shape, torchShape: [c * m, 1, h, wd], layout: 'depthwise' };
+      }
+      case 'bias':
+        return { ours, torch: `${layer}.bias`, shape, torchShape: shape, layout: 'vector' };
+      case 'gamma':
+        return { ours, torch: `${layer}.weight`, shape, torchShape: shape, layout: 'vector' };
+      case 'beta':
+        return { ours, torch: `${layer}.bias`, shape, torchShape: shape, layout: 'vector' };
+      case 'moving_mean':
+        return { ours, torch: `${layer}.running_mean`, shape, torchShape: shape, layout: 'vector' };
+      case 'moving_variance':
+        return { ours, torch: `${layer}.running_var`, shape, torchShape: shape, layout: 'vector' };
+    }
+    throw new MadenetError('E_WEIGHTS', `Weight ${ours} of ${model.name} has no PyTorch counterpart (param ${param}, shape [${shape.join(',')}]).`);
+  });
+}
+
+/** PyTorch layout -> ours. conv: OIHW -> HWIO; depthwise: [C*M,1,kh,kw] -> [kh,kw,C,M]; linear: [out,in] -> [in,out]. */
+export function toOurLayout(plan: WeightPlan, data: Float32Array): tf.Tensor {
+  return tf.tidy(() => {
+    const t = tf.tensor(data, plan.torchShape, 'float32');
+    switch (plan.layout) {
+      case 'conv':
+        return t.transpose([2, 3, 1, 0]);
+      case 'depthwise': {
+        const [h, w, c, m] = plan.shape as [number, number, number, number];
+        return t.reshape([c, m, h, w]).transpose([2, 3, 0, 1]);
+      }
+      case 'linear':
+        return t.transpose([1, 0]);
+      case 'vector':
+        return t.clone();
+    }
+  });
+}
+
+const LIST_LIMIT = 12;
+
+function listed(title: string, items: string[]): string {
+  if (items.length === 0) return '';
+  const shown = items.slice(0, LIST_LIMIT).join(', ');
+  return ` ${title} (${items.length}): ${shown}${items.length > LIST_LIMIT ? `, ... and ${items.length - LIST_LIMIT} more` : ''}.`;
+}
+
+/**
+ * Our weights for `model` from a state dict, or E_WEIGHTS listing every missing, mis-shaped and unexpected
+ * tensor. `arch` only names the architecture in messages.
+ */
+export function mapTorchvisionWeights(arch: string, tensors: ReadonlyMap<string, NamedTensor>, model: tf.LayersModel): MappedWeights {
+  const plans = planTorchWeights(model);
+  const missing: string[] = [];
+  const misShaped: string[] = [];
+  const used = new Set<string>();
+  for (const plan of plans) {
+    const t = tensors.get(plan.torch);
+    if (!t) {
+      missing.push(plan.torch);
+      continue;
+    }
+    used.add(plan.torch);
+    if (t.shape.length !== plan.torchShape.length || t.shape.some((s, i) => s !== plan.torchShape[i])) {
+      misShaped.push(`${plan.torch} [${t.shape.join(',')}] (expected [${plan.torchShape.join(',')}])`);
+    }
+  }
+  const ignored: string[] = [];
+  const extra: string[] = [];
+  for (const key of tensors.keys()) {
+    if (used.has(key)) continue;
+    (isIgnorableTorchKey(key, model) ? ignored : extra).push(key);
+  }
+  if (missing.length + misShaped.length + extra.length > 0) {
+    throw new MadenetError(
+      'E_WEIGHTS',
+      `The weights do not match ${arch}: ${missing.length} missing, ${misShaped.length} mis-shaped, ${extra.length} unexpected tensors.` +
+        listed('Missing', missing) +
+        listed('Mis-shaped', misShaped) +
+        listed('Unexpected', extra),
+      {
+        suggestions: [
+          `Check that the file was saved from ${arch} (a torchvision state dict for ResNets, timm for EfficientNet/HRNet) and that --arch matches.`,
+          'Export the state dict as-is (no "module." or "model." prefixes); see the weights section of the README.',
+        ],
+      },
+    );
+  }
+  const weights: tf.Tensor[] = [];
+  try {
+    for (const plan of plans) weights.push(toOurLayout(plan, (tensors.get(plan.torch) as NamedTensor).data));
+  } catch (err) {
+    tf.dispose(weights);
+    throw err;
+  }
+  return { weights, ignored };
+}
+
+/** Maps and assigns in one go; returns the ignored keys. */
+export function loadTorchWeights(arch: string, tensors: ReadonlyMap<string, NamedTensor>, model: tf.LayersModel): string[] {
+  const { weights, ignored } = mapTorchvisionWeights(arch, tensors, model);
+  try {
+    model.setWeights(weights);
+  } finally {
+    tf.dispose(weights);
+  }
+  return ignored;
+}

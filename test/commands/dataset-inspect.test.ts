@@ -1,0 +1,164 @@
+import { jest } from '@jest/globals';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import DatasetInspect from '../../src/commands/dataset/inspect.js';
+import { createProgress } from '../../src/pipeline/cli/progress.js';
+import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs the command in-process and captures what it writes to stdout and stderr. */
+async function inspect(
+  argv: string[],
+): Promise<{ stdout: string; stderr: string; error: (Error & { code?: string }) | undefined; exitCode: number | string | undefined }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  let error: (Error & { code?: string }) | undefined;
+  let exitCode: number | string | undefined;
+  try {
+    await DatasetInspect.run(argv, root);
+  } catch (e) {
+    error = e as Error & { code?: string };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, stderr, error, exitCode };
+}
+
+describe('madenet dataset inspect', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-inspect-'));
+    await makeTinyDataset(dir, { categories: ['cap', 'res'], size: 16, normals: 2, testNormals: 1, defects: 2, defectTypes: ['crack'], trainDefects: 1 });
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('--json prints exactly one JSON document with counts per category/split/type and every problem', async () => {
+    // Given one missing mask and one mask of the wrong size
+    await unlink(join(dir, 'res', 'ground_truth', 'crack', '001_mask.png'));
+    await sharp(Buffer.alloc(12 * 12), { raw: { width: 12, height: 12, channels: 1 } }).png().toFile(join(dir, 'cap', 'ground_truth', 'crack', '000_mask.png'));
+    const { stdout, error } = await inspect([dir, '--json']);
+    expect(error).toBeUndefined();
+    const doc = JSON.parse(stdout);
+    expect(doc.totals).toEqual({ categories: 2, images: 12, normal: 6, anomalous: 6, masks: 5 });
+    expect(doc.categories[0].counts).toEqual([
+      { split: 'train', defectType: 'crack', label: 1, images: 1, masks: 1 },
+      { split: 'train', defectType: 'good', label: 0, images: 2, masks: 0 },
+      { split: 'test', defectType: 'crack', label: 1, images: 2, masks: 2 },
+      { split: 'test', defectType: 'good', label: 0, images: 1, masks: 0 },
+    ]);
+    expect(doc.problems.map((p: { code: string; path: string }) => `${p.code}:${p.path.slice(dir.length + 1)}`).sort()).toEqual([
+      'E_MASK_MISSING:res/test/crack/001.png',
+      'E_MASK_SIZE:cap/ground_truth/crack/000_mask.png',
+    ]);
+    expect(doc.summary).toEqual({ errors: 2, warnings: 0, skippedImages: 0 });
+    expect(doc.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('prints a human table and "No problems found." for a clean dataset, with nothing else on stdout', async () => {
+    const { stdout, stderr, error } = await inspect([dir, '--category', 'res']);
+    expect(error).toBeUndefined();
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^Dataset .* \(mvtec layout\): 1 category, 6 images \(3 normal, 3 anomalous, 3 masks\)$/);
+    expect(lines.slice(3, 8)).toEqual([
+      'category  split  type   images  masks',
+      'res       train  crack       1      1',
+      'res       train  good        2      0',
+      'res       test   crack       2      2',
+      'res       test   good        1      0',
+    ]);
+    expect(lines[lines.length - 1]).toBe('No problems found.');
+    expect(stderr).toBe(''); // stderr is not a TTY here, so no progress bar
+  });
+
+  it('fails with E_DECODE naming every unreadable image, as one JSON error document under --json', async () => {
+    await writeFile(join(dir, 'cap', 'train', 'good', '001.png'), 'plain text, not a PNG');
+    await writeFile(join(dir, 'res', 'test', 'good', '000.png'), '');
+    const { stdout, exitCode } = await inspect([dir, '--json']);
+    // Under --json oclif reports the error as the JSON document and sets the exit status instead of throwing.
+    expect(exitCode).toBe(1);
+    const doc = JSON.parse(stdout);
+    expect(doc.error.code).toBe('E_DECODE');
+    expect(doc.error.message).toContain('2 images could not be read');
+    expect(doc.error.message).toContain(join(dir, 'cap', 'train', 'good', '001.png'));
+    expect(doc.error.message).toContain('empty (0 bytes)');
+    expect(doc.error.suggestions.join(' ')).toContain('--skip-bad-images');
+  });
+
+  it('--skip-bad-images turns unreadable and too-small images into counted warnings', async () => {
+    await writeFile(join(dir, 'cap', 'train', 'good', '001.png'), 'plain text, not a PNG');
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } }).png().toFile(join(dir, 'res', 'test', 'good', '000.png'));
+    const { stdout, error } = await inspect([dir, '--json', '--skip-bad-images']);
+    expect(error).toBeUndefined();
+    const doc = JSON.parse(stdout);
+    expect(doc.summary).toEqual({ errors: 0, warnings: 2, skippedImages: 2 });
+    expect(doc.problems.map((p: { code: string }) => p.code).sort()).toEqual(['E_DECODE', 'E_IMAGE_TOO_SMALL']);
+  });
+
+  it('without --json prints the report, then fails with E_DECODE', async () => {
+    await writeFile(join(dir, 'cap', 'train', 'good', '001.png'), 'plain text, not a PNG');
+    const { stdout, error } = await inspect([dir]);
+    expect(error?.code).toBe('E_DECODE');
+    expect(error?.message).toContain(join(dir, 'cap', 'train', 'good', '001.png'));
+    expect(stdout).toContain('Problems: 1 error, 0 warnings');
+  });
+
+  it('requires DIR', async () => {
+    const { error } = await inspect([]);
+    expect(error?.message).toMatch(/Missing 1 required arg/);
+    expect(error?.message).toMatch(/dir/);
+  });
+});
+
+describe('createProgress', () => {
+  function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+    let text = '';
+    const w = new Writable({
+      write(chunk, _enc, cb) {
+        text += chunk.toString();
+        cb();
+      },
+    }) as unknown as NodeJS.WriteStream & { isTTY: boolean; columns: number; cursorTo: () => boolean; clearLine: () => boolean; moveCursor: () => boolean };
+    w.isTTY = isTTY;
+    w.columns = 100;
+    w.cursorTo = () => true;
+    w.clearLine = () => true;
+    w.moveCursor = () => true;
+    return { stream: w, text: () => text };
+  }
+
+  it('draws on a TTY stream only, and never when --json is on', () => {
+    const tty = fakeStream(true);
+    const bar = createProgress({ label: 'Decoding', total: 4, json: false, stream: tty.stream });
+    bar.update(2);
+    bar.increment();
+    bar.stop();
+    expect(bar.active).toBe(true);
+    expect(tty.text()).toContain('Decoding');
+    expect(tty.text()).toContain('3/4');
+
+    for (const [isTTY, json] of [[false, false], [true, true]] as const) {
+      const s = fakeStream(isTTY);
+      const p = createProgress({ label: 'Decoding', total: 4, json, stream: s.stream });
+      p.update(4);
+      p.stop();
+      expect(p.active).toBe(false);
+      expect(s.text()).toBe('');
+    }
+  });
+});

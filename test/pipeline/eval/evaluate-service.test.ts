@@ -1,0 +1,115 @@
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { writePng } from '../../../src/pipeline/io/decode.js';
+import { createMask } from '../../../src/pipeline/io/image.js';
+import { formatPrediction } from '../../../src/pipeline/predictions/prediction.js';
+import { evaluate } from '../../../src/pipeline/services/evaluate.js';
+import { DIGITS } from './reference.js';
+import { e2e, writeE2e } from './e2e-data.js';
+
+const KEYS = ['imageAuroc', 'imageAp', 'pixelAuroc', 'pixelAp', 'aupro', 'f1Max', 'tprAtFpr'] as const;
+
+function expectClose(got: number | null | undefined, want: number | null, what: string): void {
+  if (want === null) {
+    expect([what, got]).toEqual([what, null]);
+  } else {
+    expect(got).not.toBeNull();
+    expect([what, Number((got as number).toFixed(DIGITS))]).toEqual([what, Number(want.toFixed(DIGITS))]);
+  }
+}
+
+describe('evaluate service (dataset on disk, predictions with .npy maps)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-evaluate-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('matches the scikit-learn / MVTec reference per category, per defect type and on the mean', async () => {
+    // Given 20x20 masks and 16x16 maps (masks resized by nearest neighbour), categories with both
+    // classes, with no defects (resistor) and with no normals (inductor),
+    const { data, predictions } = await writeE2e(dir);
+    // When evaluate runs,
+    const { metrics, files } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    // Then every row equals the independently computed reference,
+    expect(metrics.rows.map((r) => `${r.category}/${r.defectType}`)).toEqual(e2e.rows.map((r) => `${r.category}/${r.defectType}`));
+    for (const [i, want] of e2e.rows.entries()) {
+      const got = metrics.rows[i];
+      const name = `${want.category}/${want.defectType}`;
+      expect([name, got?.images, got?.normals, got?.defects]).toEqual([name, want.images, want.normals, want.defects]);
+      for (const k of KEYS) expectClose(got?.[k], want[k], `${name} ${k}`);
+      expect(got?.atThreshold).toEqual(want.atThreshold);
+    }
+    for (const k of KEYS) expectClose(metrics.mean.values[k], e2e.mean[k] ?? null, `mean ${k}`);
+    // and the one-class categories are explained, not silently NaN,
+    expect(metrics.warnings.join('\n')).toMatch(/resistor: no defect images/);
+    expect(metrics.warnings.join('\n')).toMatch(/inductor: no normal test images/);
+    expect(JSON.stringify(metrics)).not.toMatch(/NaN/);
+    // and the files exist: metrics as written equal the result, PNGs are real images.
+    expect(JSON.parse(await readFile(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(metrics)));
+    const csv = (await readFile(files.csv, 'utf8')).trim().split('\n');
+    expect(csv).toHaveLength(1 + e2e.rows.length + 1);
+    expect(csv[1]).toMatch(/^capacitor,all,9,4,5,0\.825,/);
+    expect(await readFile(files.md, 'utf8')).toMatch(/\| \*\*mean\*\* \| \(categories\) \|/);
+    const html = await readFile(files.html, 'utf8');
+    for (const png of files.images) {
+      const meta = await sharp(png).metadata();
+      expect(meta.format).toBe('png');
+      expect(html).toContain(png.slice(join(dir, 'out').length + 1));
+    }
+    expect(files.images.filter((f) => /-(roc|pr|hist)\.png$/.test(f))).toHaveLength(9);
+    expect(files.images.some((f) => /capacitor-miss-1\.png$/.test(f))).toBe(true);
+    const panel = await sharp(files.images.find((f) => /capacitor-false-alarm-1\.png$/.test(f)) as string).metadata();
+    expect(panel.width).toBe(256 * 3 + 8);
+  });
+
+  it('evaluates an image-level run (no maps) with pixel metrics n/a and one category only', async () => {
+    const { data, predictions } = await writeE2e(dir, { withoutMaps: true });
+    const { metrics } = await evaluate({ predictions, data, categories: ['capacitor'], out: join(dir, 'out') });
+    expect(metrics.categories).toEqual(['capacitor']);
+    expect(metrics.counts.otherCategories).toBe(e2e.images.filter((i) => i.category !== 'capacitor').length);
+    const want = e2e.rows[0];
+    expectClose(metrics.rows[0]?.imageAuroc, want?.imageAuroc ?? null, 'imageAuroc');
+    expect(metrics.rows[0]).toMatchObject({ pixelAuroc: null, pixelAp: null, aupro: null });
+    expect(metrics.warnings.join('\n')).toMatch(/no maps \(image-level run\)/);
+  });
+
+  it('reports a torn last line, unmatched paths, duplicates and missing predictions', async () => {
+    const { data, predictions, lines } = await writeE2e(dir);
+    const first = lines[0];
+    if (!first) throw new Error('fixture has no images');
+    await appendFile(join(predictions, 'predictions.jsonl'), formatPrediction(first));
+    await appendFile(join(predictions, 'predictions.jsonl'), formatPrediction({ ...first, path: join(dir, 'elsewhere.png') }));
+    await appendFile(join(predictions, 'predictions.jsonl'), '{"path": "cut-off');
+    // And one test image without a prediction.
+    await writePng(join(data, 'resistor', 'test', 'good', '999.png'), createMask(20, 20));
+    const { metrics } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    expect(metrics.counts).toMatchObject({ predictions: lines.length + 2, evaluated: lines.length, duplicates: 1, unmatched: 1, missing: 1 });
+    const text = metrics.warnings.join('\n');
+    expect(text).toMatch(/line \d+ is torn/);
+    expect(text).toMatch(/elsewhere\.png/);
+    expect(text).toMatch(/999\.png/);
+  });
+
+  it('fails with E_MASK_MISSING for a defect image without a mask, and E_MASK_SIZE when a mask is not its image size', async () => {
+    const { data, predictions } = await writeE2e(dir);
+    const mask = join(data, 'capacitor', 'ground_truth', 'crack', '001_mask.png');
+    await writePng(mask, createMask(24, 24));
+    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_MASK_SIZE' });
+    await rm(mask);
+    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_MASK_MISSING' });
+  });
+
+  it('rejects maps that are not [H, W] and keeps --model for later', async () => {
+    const { data, predictions, lines } = await writeE2e(dir);
+    const { writeNpy } = await import('../../../src/pipeline/io/npy.js');
+    await writeNpy(join(predictions, lines[0]?.map as string), new Float32Array(16 * 16), [1, 16, 16]);
+    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
+    await expect(evaluate({ model: join(dir, 'artifact'), data })).rejects.toMatchObject({ code: 'E_NOT_IMPLEMENTED' });
+    await writeFile(join(predictions, 'predictions.jsonl'), '');
+    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
+    expect((await stat(data)).isDirectory()).toBe(true);
+  });
+});
