@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
+import { createProgress } from '../pipeline/cli/progress.js';
 import { toConsoleTable } from '../pipeline/eval/report/metrics-table.js';
 import type { EvaluationMetrics } from '../pipeline/eval/report/metrics-json.js';
 import { evaluate } from '../pipeline/services/evaluate.js';
@@ -26,6 +27,7 @@ export default class Evaluate extends BaseCommand {
 
   async run(): Promise<EvaluationMetrics> {
     const { flags } = await this.parse(Evaluate);
+    const progress = createProgress({ label: 'maps', json: this.jsonEnabled() });
     const { metrics, files } = await evaluate({
       predictions: flags.predictions,
       model: flags.model,
@@ -34,7 +36,11 @@ export default class Evaluate extends BaseCommand {
       out: flags.out,
       fpr: Number(flags.fpr),
       examples: flags.examples,
-    });
+      onMap: (done, total) => {
+        progress.setTotal(total);
+        progress.update(done);
+      },
+    }).finally(() => progress.stop());
     for (const w of metrics.warnings) this.note(`warning: ${w}`);
     this.say(toConsoleTable(metrics.rows, metrics.mean, metrics.settings.fpr));
     this.say();

@@ -100,14 +100,17 @@ describe('madenet dataset inspect', () => {
     expect(doc.error.suggestions.join(' ')).toContain('--skip-bad-images');
   });
 
-  it('--skip-bad-images turns unreadable and too-small images into counted warnings', async () => {
+  it('--skip-bad-images turns unreadable and too-small images (and masks) into counted warnings', async () => {
     await writeFile(join(dir, 'cap', 'train', 'good', '001.png'), 'plain text, not a PNG');
     await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } }).png().toFile(join(dir, 'res', 'test', 'good', '000.png'));
-    const { stdout, error } = await inspect([dir, '--json', '--skip-bad-images']);
+    await writeFile(join(dir, 'cap', 'ground_truth', 'crack', '001_mask.png'), 'not a mask either');
+    const { stdout, error, exitCode } = await inspect([dir, '--json', '--skip-bad-images']);
     expect(error).toBeUndefined();
+    expect(exitCode).toBeUndefined();
     const doc = JSON.parse(stdout);
-    expect(doc.summary).toEqual({ errors: 0, warnings: 2, skippedImages: 2 });
-    expect(doc.problems.map((p: { code: string }) => p.code).sort()).toEqual(['E_DECODE', 'E_IMAGE_TOO_SMALL']);
+    expect(doc.summary).toEqual({ errors: 0, warnings: 3, skippedImages: 3 });
+    expect(doc.problems.map((p: { code: string }) => p.code).sort()).toEqual(['E_DECODE', 'E_DECODE', 'E_IMAGE_TOO_SMALL']);
+    expect(doc.problems.every((p: { message: string }) => p.message.endsWith('(skipped: --skip-bad-images)'))).toBe(true);
   });
 
   it('without --json prints the report, then fails with E_DECODE', async () => {

@@ -1,3 +1,5 @@
+// `madenet dataset inspect DIR`: counts per category/split/defect type and every problem found; the work is
+// done by services/dataset-inspect.ts. Fails with E_DECODE on unreadable images unless --skip-bad-images.
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../pipeline/cli/base-command.js';
 import { createProgress } from '../../pipeline/cli/progress.js';

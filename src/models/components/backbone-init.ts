@@ -8,17 +8,28 @@ export function layerSeed(seed: number, layerName: string): number {
   return hashSeed(layerName, seed);
 }
 
+type Initializer = ReturnType<typeof tf.initializers.glorotNormal>;
+
+/**
+ * seed null = placeholder zeros, for models whose weights are about to be overwritten (import, transfer,
+ * shape checks): drawing 69M truncated normals costs seconds, zeros cost nothing.
+ */
+export type InitSeed = number | null;
+
 /** torchvision ResNet: kaiming_normal_(mode='fan_out', nonlinearity='relu'), i.e. std = sqrt(2 / fan_out). */
-export function convInit(seed: number, layerName: string): ReturnType<typeof tf.initializers.glorotNormal> {
+export function convInit(seed: InitSeed, layerName: string): Initializer {
+  if (seed === null) return tf.initializers.zeros();
   return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: layerSeed(seed, layerName) });
 }
 
 /** PyTorch nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the weight. */
-export function linearInit(seed: number, layerName: string): ReturnType<typeof tf.initializers.glorotNormal> {
+export function linearInit(seed: InitSeed, layerName: string): Initializer {
+  if (seed === null) return tf.initializers.zeros();
   return tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: layerSeed(seed, layerName) });
 }
 
 /** Xavier-normal, as SimpleNet initialises its adaptor and discriminator. */
-export function xavierInit(seed: number, layerName: string): ReturnType<typeof tf.initializers.glorotNormal> {
+export function xavierInit(seed: InitSeed, layerName: string): Initializer {
+  if (seed === null) return tf.initializers.zeros();
   return tf.initializers.glorotNormal({ seed: layerSeed(seed, layerName) });
 }

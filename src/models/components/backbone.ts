@@ -21,7 +21,8 @@ export const BACKBONE_ARCHS = [...RESNET_ARCHS, ...IMPORTABLE_ARCHS.filter((a) =
 export type BackboneArch = (typeof BACKBONE_ARCHS)[number];
 
 export interface BackboneOptions {
-  seed?: number;
+  /** Seed of the random initialisation; null = zeros, for weights about to be imported or transferred. */
+  seed?: number | null;
   /** Fixed square input size; ResNets accept any size when null/absent, EfficientNet/HRNet need one (default 224). */
   inputSize?: number | null;
   /** ResNets only: keep the ImageNet classifier (`fc`). */
@@ -47,8 +48,9 @@ export function weightsSourceOf(arch: ImportableArch): 'torchvision' | 'timm' {
  * encoder (built by hrnet.ts) takes its input as given.
  */
 export function buildBackbone(arch: string, opts: BackboneOptions = {}): tf.LayersModel {
-  const seed = opts.seed ?? 0;
   if (isResNetArch(arch)) return buildResNet(arch, opts);
+  // EfficientNet/HRNet builders take a numeric seed only; their random init is what an import overwrites.
+  const seed = opts.seed ?? 0;
   const size = opts.inputSize ?? 224;
   if (arch.startsWith('efficientnet_')) {
     const variant = arch.slice('efficientnet_'.length) as EfficientNetVariant;

@@ -1,7 +1,7 @@
 // The building blocks of torchvision's ResNets (stem, BasicBlock, Bottleneck v1.5) as tf.layers calls whose
 // layer names are torchvision's parameter paths (`layer2.0.conv1`, `layer2.0.downsample.0`). No model assembly here.
 import * as tf from '@tensorflow/tfjs';
-import { convInit } from './backbone-init.js';
+import { convInit, type InitSeed } from './backbone-init.js';
 
 type Sym = tf.SymbolicTensor;
 
@@ -21,7 +21,7 @@ export function relu(x: Sym, name: string): Sym {
  * because TF 'same' pads asymmetrically when the stride is 2 and would shift every feature by half a pixel
  * relative to torchvision, which breaks imported weights.
  */
-export function conv(x: Sym, name: string, filters: number, kernel: number, stride: number, seed: number): Sym {
+export function conv(x: Sym, name: string, filters: number, kernel: number, stride: number, seed: InitSeed): Sym {
   const pad = (kernel - 1) / 2;
   let input = x;
   let padding: 'same' | 'valid' = 'same';
@@ -38,7 +38,7 @@ export function conv(x: Sym, name: string, filters: number, kernel: number, stri
 
 /** conv7x7/2 -> BN -> ReLU -> maxpool3x3/2 (pad 1). Zero padding before the max-pool equals PyTorch's -inf
  * padding here because the input is post-ReLU (>= 0). */
-export function stem(x: Sym, filters: number, seed: number): Sym {
+export function stem(x: Sym, filters: number, seed: InitSeed): Sym {
   let y = conv(x, 'conv1', filters, 7, 2, seed);
   y = batchNorm(y, 'bn1');
   y = relu(y, 'relu');
@@ -46,7 +46,7 @@ export function stem(x: Sym, filters: number, seed: number): Sym {
   return tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'maxpool' }).apply(y) as Sym;
 }
 
-function shortcut(x: Sym, prefix: string, outChannels: number, stride: number, seed: number): Sym {
+function shortcut(x: Sym, prefix: string, outChannels: number, stride: number, seed: InitSeed): Sym {
   const inChannels = x.shape[x.shape.length - 1];
   if (stride === 1 && inChannels === outChannels) return x;
   const y = conv(x, `${prefix}.downsample.0`, outChannels, 1, stride, seed);
@@ -59,7 +59,7 @@ function addRelu(a: Sym, b: Sym, prefix: string): Sym {
 }
 
 /** torchvision BasicBlock: 3x3(stride) -> BN -> ReLU -> 3x3 -> BN, + shortcut, ReLU. Output `${prefix}.relu`. */
-export function basicBlock(x: Sym, prefix: string, planes: number, stride: number, seed: number): Sym {
+export function basicBlock(x: Sym, prefix: string, planes: number, stride: number, seed: InitSeed): Sym {
   let y = conv(x, `${prefix}.conv1`, planes, 3, stride, seed);
   y = relu(batchNorm(y, `${prefix}.bn1`), `${prefix}.relu1`);
   y = conv(y, `${prefix}.conv2`, planes, 3, 1, seed);
@@ -68,7 +68,7 @@ export function basicBlock(x: Sym, prefix: string, planes: number, stride: numbe
 }
 
 /** torchvision Bottleneck (v1.5: the stride sits on the 3x3): 1x1 -> 3x3(stride) -> 1x1 (x4), + shortcut. */
-export function bottleneck(x: Sym, prefix: string, width: number, outChannels: number, stride: number, seed: number): Sym {
+export function bottleneck(x: Sym, prefix: string, width: number, outChannels: number, stride: number, seed: InitSeed): Sym {
   let y = conv(x, `${prefix}.conv1`, width, 1, 1, seed);
   y = relu(batchNorm(y, `${prefix}.bn1`), `${prefix}.relu1`);
   y = conv(y, `${prefix}.conv2`, width, 3, stride, seed);

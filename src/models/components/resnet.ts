@@ -32,8 +32,8 @@ export const RESNET_STAGES = ['layer1', 'layer2', 'layer3', 'layer4'] as const;
 export type ResNetStage = (typeof RESNET_STAGES)[number];
 
 export interface ResNetOptions {
-  /** Seed of the random initialisation (ignored once weights are imported). Default 0. */
-  seed?: number;
+  /** Seed of the random initialisation; null = zeros, for weights about to be imported. Default 0. */
+  seed?: number | null;
   /** Append global average pooling + `fc` (torchvision's classifier). Default false. */
   includeTop?: boolean;
   numClasses?: number;
@@ -76,7 +76,7 @@ export function resnetStageLayer(arch: ResNetArch, stage: ResNetStage): string {
 /** Builds a named architecture, or any ResNetSpec (tests use small bottleneck specs). */
 export function buildResNet(arch: ResNetArch | ResNetSpec, opts: ResNetOptions = {}): tf.LayersModel {
   const spec = typeof arch === 'string' ? resnetSpec(arch) : arch;
-  const seed = opts.seed ?? 0;
+  const seed = opts.seed === undefined ? 0 : opts.seed;
   const size = opts.inputSize ?? null;
   const input = tf.input({ shape: [size, size, 3], name: 'input' });
   let x = new ImagenetNormalization({ name: 'normalize' }).apply(input) as tf.SymbolicTensor;

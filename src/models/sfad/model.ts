@@ -2,7 +2,7 @@
 // fixed channel projection -> trainable 1x1 adaptor -> MLP discriminator. No optimiser, data or files here.
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../components/backbone.js';
-import { xavierInit } from '../components/backbone-init.js';
+import { xavierInit, type InitSeed } from '../components/backbone-init.js';
 import { aggregateFeatures } from '../components/feature-extractor-aggregation.js';
 import { buildFeatureExtractor, extractFeatures } from '../components/feature-extractor.js';
 import type { SfadConfig } from './config.js';
@@ -20,20 +20,20 @@ export interface SfadModel {
 }
 
 export interface SfadBuildOptions {
-  /** Seed of the adaptor/discriminator initialisation (and of a random backbone). */
-  seed?: number;
+  /** Seed of the adaptor/discriminator initialisation (and of a random backbone); null = zeros (shape checks). */
+  seed?: number | null;
   /** A backbone with imported or transferred weights; default: a seeded random backbone of cfg.backbone. */
   backbone?: tf.LayersModel;
 }
 
-export function buildSfadAdaptor(featureDim: number, seed: number): tf.LayersModel {
+export function buildSfadAdaptor(featureDim: number, seed: InitSeed): tf.LayersModel {
   const input = tf.input({ shape: [featureDim], name: 'adaptor.input' });
   const out = tf.layers.dense({ units: featureDim, name: 'adaptor.fc', kernelInitializer: xavierInit(seed, 'adaptor.fc') }).apply(input);
   return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor, name: 'sfad_adaptor' });
 }
 
 /** SimpleNet's Discriminator: body.block1 = (fc, bn, LeakyReLU 0.2), tail = linear without bias. */
-export function buildSfadDiscriminator(featureDim: number, hidden: number, seed: number): tf.LayersModel {
+export function buildSfadDiscriminator(featureDim: number, hidden: number, seed: InitSeed): tf.LayersModel {
   const input = tf.input({ shape: [featureDim], name: 'discriminator.input' });
   let x = tf.layers.dense({ units: hidden, name: 'discriminator.body.block1.fc', kernelInitializer: xavierInit(seed, 'discriminator.body.block1.fc') }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9, name: 'discriminator.body.block1.bn' }).apply(x) as tf.SymbolicTensor;
@@ -43,7 +43,7 @@ export function buildSfadDiscriminator(featureDim: number, hidden: number, seed:
 }
 
 export function buildSfad(cfg: SfadConfig, opts: SfadBuildOptions = {}): SfadModel {
-  const seed = opts.seed ?? 0;
+  const seed = opts.seed === undefined ? 0 : opts.seed;
   const backbone = opts.backbone ?? buildBackbone(cfg.backbone, { seed });
   const extractor = buildFeatureExtractor(backbone, cfg.layers);
   return {
@@ -101,6 +101,12 @@ export function sfadTrainingLoss(
   const qFake = q.add(sfadNoise([m, d], cfg.noiseStd, noiseSeed));
   const scores = model.discriminator.apply(tf.concat([q, qFake], 0), { training: true }) as tf.Tensor2D;
   return sfadLoss(scores.slice([0, 0], [m, 1]), scores.slice([m, 0], [m, 1]), cfg.margin);
+}
+
+/** The variables each optimiser updates (SimpleNet: AdamW on the adaptor, Adam on the discriminator). */
+export function sfadTrainableVariables(model: Pick<SfadModel, 'adaptor' | 'discriminator'>): { adaptor: tf.Variable[]; discriminator: tf.Variable[] } {
+  const vars = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
+  return { adaptor: vars(model.adaptor), discriminator: vars(model.discriminator) };
 }
 
 export function disposeSfad(model: SfadModel): void {

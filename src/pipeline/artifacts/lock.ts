@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 
 export const LOCK_FILE = '.lock';
+/** Names of the short-lived files beside the lock (drafts, stale locks moved aside), with their pid. */
+export const LOCK_DRAFT = /^\.lock\.(?:stale-)?(\d+)-[0-9a-f]+$/;
 
 interface Holder {
   pid: number;

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { MadenetError } from '../cli/errors.js';
 import { checkFileName, checkSegment, sha256, sha256File, syncDir, writeFileSynced } from './files.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, isAlive, LOCK_DRAFT } from './lock.js';
 import { ARTIFACT_SCHEMA_VERSION, parseManifest, toolVersion, type ArtifactFileEntry, type ArtifactManifest } from './manifest.js';
 import { MODEL_JSON, WEIGHTS_BIN, modelArtifactsFromFiles, modelFiles } from './tfjs-files.js';
 
@@ -168,6 +168,9 @@ async function prune(base: string, keep: number, current: number): Promise<void>
 async function removeTemps(base: string): Promise<void> {
   for (const e of await readdir(base)) {
     if (e.startsWith(TMP_PREFIX)) await rm(join(base, e), { recursive: true, force: true });
+    // Lock drafts of dead processes; a live one may be racing us for the lock right now, so it stays.
+    const draft = LOCK_DRAFT.exec(e);
+    if (draft && !isAlive(Number(draft[1]))) await rm(join(base, e), { force: true });
   }
 }
 

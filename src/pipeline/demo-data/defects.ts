@@ -18,6 +18,7 @@ export type DemoDefect =
   | { type: 'foreign_material'; kind: 'fibre' | 'chunk'; points: Point[]; width: number; color: Rgb }
   | { type: 'scratch'; points: Point[]; width: number; color: Rgb }
   | { type: 'missing_polarity_mark' }
+  /** `along`: sideways displacement of the foot in lead widths; `lift`: 0 (on the pad) to 1 (lifted). */
   | { type: 'bent_lead'; terminal: number; along: number; lift: number };
 
 /** Samples the parameters of one defect of `type` for a part with `layout` in an image of `size` pixels. */
@@ -65,7 +66,7 @@ export function sampleDefect(type: DemoDefectType, rng: Rng, layout: PartLayout,
       return sampleScratch(rng, layout, px);
     case 'bent_lead': {
       const terminal = rng.pick(layout.leads);
-      return { type, terminal, along: (rng.bool() ? 1 : -1) * rng.uniform(0.018, 0.03), lift: rng.uniform(0.4, 1) };
+      return { type, terminal, along: (rng.bool() ? 1 : -1) * rng.uniform(0.9, 1.4), lift: rng.uniform(0.5, 1) };
     }
   }
 }

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { MadenetError } from '../cli/errors.js';
+import { usageError } from './usage-error.js';
 import { CATEGORY_MODELS } from './categories/index.js';
 import { checkCounts, DEFAULT_DEMO_COUNTS, defectTypesOf, demoPlan, resolveCategories, type DemoCounts } from './plan.js';
 import { checkSize, DEMO_MASK_THRESHOLD, renderDemoSample } from './render-sample.js';
@@ -65,7 +66,7 @@ export interface DemoDatasetSummary extends DemoDatasetDescription {
 export async function generateDemoDataset(options: DemoDatasetOptions): Promise<DemoDatasetSummary> {
   const seed = options.seed ?? 42;
   const size = options.size ?? 128;
-  if (!Number.isInteger(seed)) throw new MadenetError('E_USAGE', `Expected the seed to be an integer, but got ${seed}.`);
+  if (!Number.isInteger(seed)) throw usageError(`Expected the seed to be an integer, but got ${seed}.`);
   checkSize(size);
   const counts: DemoCounts = {
     trainGood: options.perCategory ?? DEFAULT_DEMO_COUNTS.trainGood,
@@ -101,32 +102,38 @@ export async function generateDemoDataset(options: DemoDatasetOptions): Promise<
   const pending: Promise<void>[] = [];
   const madeDirs = new Set<string>();
   let done = 0;
-  for (const item of demoPlan(seed, categories, counts)) {
-    const sample = renderDemoSample(item.category, item.seed, size, item.defect);
-    const c = (description.counts[item.category] ??= { defectTypes: [...CATEGORY_MODELS[item.category].defects], train: {}, test: {} });
-    const key = item.defect ?? 'good';
-    c[item.split][key] = (c[item.split][key] ?? 0) + 1;
-    const files: [string, Promise<Buffer>][] = [[item.image, encodeRgb(sample.rgb8, size)]];
-    if (item.mask) files.push([item.mask, encodeGrey(sample.mask8, size)]);
-    for (const [rel] of files) {
-      const dir = path.dirname(path.join(out, rel));
-      if (!madeDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
-        madeDirs.add(dir);
+  try {
+    for (const item of demoPlan(seed, categories, counts)) {
+      const sample = renderDemoSample(item.category, item.seed, size, item.defect);
+      const c = (description.counts[item.category] ??= { defectTypes: [...CATEGORY_MODELS[item.category].defects], train: {}, test: {} });
+      const key = item.defect ?? 'good';
+      c[item.split][key] = (c[item.split][key] ?? 0) + 1;
+      const files: [string, Promise<Buffer>][] = [[item.image, encodeRgb(sample.rgb8, size)]];
+      if (item.mask) files.push([item.mask, encodeGrey(sample.mask8, size)]);
+      for (const [rel] of files) {
+        const dir = path.dirname(path.join(out, rel));
+        if (!madeDirs.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          madeDirs.add(dir);
+        }
       }
+      pending.push(
+        Promise.all(files.map(async ([rel, png]) => writeFile(path.join(out, rel), await png))).then(() => {
+          done++;
+          options.onProgress?.(done, total);
+        }),
+      );
+      description.images++;
+      if (item.mask) description.masks++;
+      // Bounded work in flight: wait for the oldest encode before rendering more.
+      if (pending.length >= limit) await pending.shift();
     }
-    pending.push(
-      Promise.all(files.map(async ([rel, png]) => writeFile(path.join(out, rel), await png))).then(() => {
-        done++;
-        options.onProgress?.(done, total);
-      }),
-    );
-    description.images++;
-    if (item.mask) description.masks++;
-    // Bounded work in flight: wait for the oldest encode before rendering more.
-    if (pending.length >= limit) await pending.shift();
+    await Promise.all(pending);
+  } catch (err) {
+    // Let the writes still in flight settle so none of them rejects unobserved.
+    await Promise.allSettled(pending);
+    throw err;
   }
-  await Promise.all(pending);
   description.complete = true;
   await writeDescription(out, description);
   return { ...description, out };

@@ -77,7 +77,8 @@ export function solderBall(ctx: DrawContext, f: Frame, cx: number, cy: number, r
 
 /**
  * A gull-wing lead leaving the body edge at xEdge: a darker sloping shoulder of length `knee`, then a flat
- * foot out to xEdge + len. `footShift` moves the foot sideways (bent lead), `lift` shortens and brightens it.
+ * foot out to xEdge + len. `footShift` moves the foot sideways by that many lead widths (bent lead), `lift`
+ * in [0,1] shortens and brightens it and casts its shadow on the board.
  */
 export function gullWingX(
   ctx: DrawContext,
@@ -93,7 +94,10 @@ export function gullWingX(
   const tin = ctx.tones.tin;
   const xk = xEdge + knee;
   const xe = xEdge + len * (1 - 0.35 * lift);
-  const yf = y + footShift;
+  const yf = y + footShift * 2 * hw;
+  if (lift > 0) {
+    ctx.canvas.fill(f.box(xk + hw * lift, yf - hw * 0.6, xe + hw * lift, yf + hw * 1.4), [0, 0, 0], { alpha: 0.4 * lift, soft: Math.max(1, f.px(hw * 0.8)) });
+  }
   ctx.canvas.fill(
     f.poly([
       [xEdge, y - hw],

@@ -1,6 +1,6 @@
 // What a demo dataset contains: for each category, split and defect type, the image indices, their per-image
 // seeds and their relative paths in the ManuDefect-21 layout. Pure bookkeeping, no rendering or I/O.
-import { MadenetError } from '../cli/errors.js';
+import { usageError } from './usage-error.js';
 import { hashSeed } from '../random.js';
 import { CATEGORY_MODELS } from './categories/index.js';
 import { DEMO_CATEGORIES, DEMO_DEFECT_TYPES, type DemoCategory, type DemoDefectType } from './types.js';
@@ -43,23 +43,21 @@ export function resolveCategories(names: readonly string[] | undefined): DemoCat
     const name = raw.trim().toUpperCase();
     if (name === '') continue;
     if (!(DEMO_CATEGORIES as readonly string[]).includes(name)) {
-      throw new MadenetError('E_USAGE', `Unknown demo category: ${raw}; expected one of ${DEMO_CATEGORIES.join(', ')}.`, {
-        suggestions: [`Use e.g. --categories ${DEMO_CATEGORIES.slice(0, 3).join(',')}`],
-      });
+      throw usageError(`Unknown demo category: ${raw}; expected one of ${DEMO_CATEGORIES.join(', ')}.`, [`Use e.g. --categories ${DEMO_CATEGORIES.slice(0, 3).join(',')}`]);
     }
     wanted.add(name);
   }
-  if (wanted.size === 0) throw new MadenetError('E_USAGE', 'Expected at least one demo category, but the list was empty.');
+  if (wanted.size === 0) throw usageError('Expected at least one demo category, but the list was empty.');
   return DEMO_CATEGORIES.filter((c) => wanted.has(c));
 }
 
 export function checkCounts(counts: DemoCounts): void {
   for (const [key, value] of Object.entries(counts)) {
     if (!Number.isInteger(value) || value < 0 || value > 100000) {
-      throw new MadenetError('E_USAGE', `Expected the demo count ${key} to be an integer from 0 to 100000, but got ${value}.`);
+      throw usageError(`Expected the demo count ${key} to be an integer from 0 to 100000, but got ${value}.`);
     }
   }
-  if (counts.trainGood < 1) throw new MadenetError('E_USAGE', `Expected at least 1 normal training image per category, but got ${counts.trainGood}.`);
+  if (counts.trainGood < 1) throw usageError(`Expected at least 1 normal training image per category, but got ${counts.trainGood}.`);
 }
 
 /** Every image of the dataset, category by category, in a fixed order. */

@@ -1,6 +1,7 @@
 // Renders one demo sample in memory: the picture for (category, seed, size) and, for a defect, its exact
 // ground-truth mask = the pixels where the defective picture differs from its defect-free twin.
 import { MadenetError } from '../cli/errors.js';
+import { usageError } from './usage-error.js';
 import type { Mask, RgbImage } from '../io/image.js';
 import { Rng, hashSeed } from '../random.js';
 import { CATEGORY_MODELS } from './categories/index.js';
@@ -33,9 +34,7 @@ export interface DemoSample {
 export function demoModel(category: string): CategoryModel {
   const model = (CATEGORY_MODELS as Partial<Record<string, CategoryModel>>)[category];
   if (!model) {
-    throw new MadenetError('E_USAGE', `Unknown demo category: ${category}; expected one of ${DEMO_CATEGORIES.join(', ')}.`, {
-      suggestions: [`Pick categories from: ${DEMO_CATEGORIES.join(',')}`],
-    });
+    throw usageError(`Unknown demo category: ${category}; expected one of ${DEMO_CATEGORIES.join(', ')}.`, [`Pick categories from: ${DEMO_CATEGORIES.join(',')}`]);
   }
   return model;
 }
@@ -56,23 +55,27 @@ export function renderDemoSample(category: DemoCategory, seed: number, size: num
   const good = renderScene(scene, null);
   if (defect === null) return pack(category, seed, size, null, good, new Uint8Array(size * size), null);
   if (!model.defects.includes(defect)) {
-    throw new MadenetError('E_USAGE', `Demo category ${category} has no defect type ${defect}; expected one of ${model.defects.join(', ')}.`);
+    throw usageError(`Demo category ${category} has no defect type ${defect}; expected one of ${model.defects.join(', ')}.`);
   }
   const rng = new Rng(hashSeed(`defect:${defect}`, seed));
-  // A defect drawn where it changes too little (a solder ball on a same-coloured spot, a tiny picture) is redrawn.
+  // A defect drawn where it changes too little (a solder ball on a same-coloured spot, a tiny picture) is redrawn;
+  // when every try stays small (fixed-size defects in tiny pictures) the largest non-empty one is kept.
   const minArea = Math.max(2, Math.round(size * size * 0.0012));
+  let best: { params: DemoDefect; bad: Uint8Array; mask8: Uint8Array; area: number } | null = null;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const params = sampleDefect(defect, rng, scene.part.layout, size);
     const bad = renderScene(scene, params);
     const { mask8, area } = diffMask(good, bad, size);
     if (area >= minArea) return pack(category, seed, size, defect, bad, mask8, params);
+    if (area > (best?.area ?? 0)) best = { params, bad, mask8, area };
   }
-  throw new MadenetError('E_INTERNAL', `Demo defect ${defect} on ${category} (seed ${seed}, size ${size}) stayed invisible after ${MAX_ATTEMPTS} tries.`);
+  if (best) return pack(category, seed, size, defect, best.bad, best.mask8, best.params);
+  throw new MadenetError('E_INTERNAL', `Demo defect ${defect} on ${category} (seed ${seed}, size ${size}) left the picture unchanged after ${MAX_ATTEMPTS} tries.`);
 }
 
 export function checkSize(size: number): void {
   if (!Number.isInteger(size) || size < DEMO_MIN_SIZE || size > DEMO_MAX_SIZE) {
-    throw new MadenetError('E_USAGE', `Expected the demo image size to be an integer from ${DEMO_MIN_SIZE} to ${DEMO_MAX_SIZE}, but got ${size}.`);
+    throw usageError(`Expected the demo image size to be an integer from ${DEMO_MIN_SIZE} to ${DEMO_MAX_SIZE}, but got ${size}.`);
   }
 }
 

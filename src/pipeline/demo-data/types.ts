@@ -66,6 +66,7 @@ export interface PartState {
   /** Per terminal: 0 = none, > 0 = size of an excess-solder blob. */
   excess: number[];
   bridge: { a: number; b: number; width: number } | null;
+  /** A bent lead: foot moved sideways by `along` lead widths and lifted by `lift` in [0,1]. */
   bent: { terminal: number; along: number; lift: number } | null;
   tombstone: { end: 0 | 1; tilt: number } | null;
   polarityMark: boolean;

@@ -7,7 +7,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 import type { Dataset, Problem, Sample, Split } from './dataset-types.js';
 import { isManifestPath, loadManifest } from './manifest.js';
-import { isCategoryDir, scanCategory } from './mvtec-layout.js';
+import { isCategoryDir, isDirEntry, scanCategory } from './mvtec-layout.js';
 
 export type { Dataset, DatasetLayout, Problem, ProblemSeverity, Sample, Split } from './dataset-types.js';
 export { streamSamples } from './sample-stream.js';
@@ -65,8 +65,8 @@ export async function loadDataset(root: string, opts: LoadDatasetOptions = {}): 
 async function categoryDirs(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true });
   const dirs: string[] = [];
-  for (const e of entries.filter((x) => x.isDirectory() && !x.name.startsWith('.')).sort(byName)) {
-    if (await isCategoryDir(join(root, e.name))) dirs.push(join(root, e.name));
+  for (const e of entries.filter((x) => !x.name.startsWith('.')).sort(byName)) {
+    if ((await isDirEntry(root, e)) && (await isCategoryDir(join(root, e.name)))) dirs.push(join(root, e.name));
   }
   return dirs;
 }

@@ -1,7 +1,8 @@
 // Reads one category in the MVTec AD layout (<cat>/train/good, <cat>/test/<type>,
 // <cat>/ground_truth/<type>/<stem>_mask.png) and its ManuDefect-21 extension (train/<defect-type>).
 // Lists files only (no decoding); every deviation becomes a Problem rather than an exception.
-import { readdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import fg from 'fast-glob';
 import { IMAGE_EXTENSIONS, isImagePath } from './formats.js';
@@ -14,7 +15,17 @@ const MASK_NAME = new RegExp(`^(.*)_mask\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i
 /** True when `dir` has a train/ or test/ subdirectory, i.e. it is one category. */
 export async function isCategoryDir(dir: string): Promise<boolean> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.some((e) => e.isDirectory() && (SPLITS as readonly string[]).includes(e.name));
+  for (const e of entries) {
+    if ((SPLITS as readonly string[]).includes(e.name) && (await isDirEntry(dir, e))) return true;
+  }
+  return false;
+}
+
+/** A directory, or a symbolic link to one (datasets are often linked into place). */
+export async function isDirEntry(parent: string, e: Dirent): Promise<boolean> {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  return stat(join(parent, e.name)).then((s) => s.isDirectory(), () => false);
 }
 
 export async function scanCategory(dir: string, category: string): Promise<{ samples: Sample[]; problems: Problem[] }> {

@@ -42,7 +42,7 @@ export function parsePrediction(value: unknown, where: string): Prediction {
   };
   const num = (k: string): number => {
     const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(`"${k}" is ${JSON.stringify(v)}, not a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(`"${k}" is ${typeof v === 'number' ? v : JSON.stringify(v)}, not a finite number`);
     return v;
   };
   const path = str('path');

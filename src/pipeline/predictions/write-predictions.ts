@@ -33,8 +33,13 @@ export async function openPredictionsWriter(dir: string, mode: 'append' | 'trunc
   return {
     path,
     cutTornBytes,
-    // Serialised so that concurrent callers never interleave partial writes.
-    append: (p) => (chain = chain.then(() => appendPrediction(fh, p))),
+    // Serialised so that concurrent callers never interleave partial writes; a refused line does not
+    // block the ones after it.
+    append: (p) => {
+      const run = chain.then(() => appendPrediction(fh, p));
+      chain = run.catch(() => undefined);
+      return run;
+    },
     close: async () => {
       await chain;
       await fh.sync();

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { MadenetError } from '../cli/errors.js';
+import { registerBatchNormGradient } from './batch-norm-grad.js';
 import { registerCpuKernelFixes, registerWasmKernels } from './kernels/index.js';
 import {
   MAX_WASM_THREADS,
@@ -87,6 +88,7 @@ export function resolveThreads(threads: number | undefined): number {
 }
 
 async function select(requested: BackendRequest, threads: number): Promise<RuntimeInfo> {
+  registerBatchNormGradient();
   const skipped: RuntimeInfo['skipped'] = [];
   const order: Exclude<BackendRequest, 'auto'>[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
   for (const [i, name] of order.entries()) {

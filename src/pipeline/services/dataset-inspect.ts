@@ -9,7 +9,7 @@ import { defaultConcurrency } from '../io/sample-stream.js';
 export interface DatasetInspectOptions {
   root: string;
   categories?: string[];
-  /** Undecodable images become warnings (counted) instead of making the inspection fail. */
+  /** Samples whose image or mask cannot be decoded become counted warnings instead of failing. */
   skipBadImages?: boolean;
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
@@ -53,11 +53,11 @@ export async function inspectDataset(opts: DatasetInspectOptions): Promise<Datas
   opts.onProgress?.(0, total);
   const checks = boundedMap(ds.samples, (s) => checkSample(s), { concurrency: opts.concurrency ?? defaultConcurrency() });
   for await (const found of checks) {
+    // As in training: a sample whose image or mask cannot be decoded is skipped as a whole.
+    const skip = opts.skipBadImages === true && found.some((p) => BAD_IMAGE.has(p.code));
+    if (skip) skippedImages++;
     for (const p of found) {
-      if (opts.skipBadImages && BAD_IMAGE.has(p.code) && p.path === found.imagePath) {
-        skippedImages++;
-        problems.push({ ...p, severity: 'warning', message: `${p.message} (skipped: --skip-bad-images)` });
-      } else problems.push(p);
+      problems.push(skip && BAD_IMAGE.has(p.code) ? { ...p, severity: 'warning', message: `${p.message} (skipped: --skip-bad-images)` } : p);
     }
     opts.onProgress?.(++done, total);
   }
@@ -85,11 +85,9 @@ export async function inspectDataset(opts: DatasetInspectOptions): Promise<Datas
   };
 }
 
-type Found = Problem[] & { imagePath: string };
-
 /** Decodes the image and its mask; every failure becomes a Problem. */
-async function checkSample(s: Sample): Promise<Found> {
-  const found = Object.assign([] as Problem[], { imagePath: s.path });
+async function checkSample(s: Sample): Promise<Problem[]> {
+  const found: Problem[] = [];
   const image = await verifyImage(s.path).catch((err: unknown) => {
     found.push(asProblem(err, s.path, s.category));
     return null;

@@ -26,6 +26,8 @@ export interface EvaluateOptions {
   auproLimit?: number;
   /** Worst misses and false alarms shown per category; default 4. */
   examples?: number;
+  /** Progress over map reads (two passes). */
+  onMap?: (done: number, total: number) => void;
 }
 
 export interface EvaluateResult {
@@ -74,7 +76,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     });
   }
 
-  const computed = await computeMetrics(match.items, { fpr, auproLimit, examples: opts.examples ?? 4 });
+  const computed = await computeMetrics(match.items, { fpr, auproLimit, examples: opts.examples ?? 4, onMap: opts.onMap });
   const rows = computed.categories.flatMap((c) => c.rows);
   const metrics: EvaluationMetrics = {
     schema: METRICS_SCHEMA,

@@ -23,6 +23,8 @@ export type ForegroundMethod = 'colour-distance' | 'grey' | 'full';
 export interface ForegroundResult {
   mask: Mask;
   method: ForegroundMethod;
+  /** Which clean-up produced the mask (absent for 'full'). */
+  cleanup?: 'open-first' | 'group-first';
   /** Why the whole image was used, when it was. */
   reason?: string;
   separability: number;
@@ -39,37 +41,48 @@ export function foregroundMaskDetailed(img: RgbImage, opts: ForegroundOptions = 
   const side = Math.min(w, h);
   const sigma = opts.blurSigma ?? Math.max(0.5, side / 200);
   const minSep = opts.minSeparability ?? 0.7;
-  // Distance is high on the object by construction; grey may have either polarity.
-  const candidates: { plane: Plane; method: ForegroundMethod; mayInvert: boolean }[] = [
-    { plane: gaussianBlur(distanceToBorderColour(img), sigma), method: 'colour-distance', mayInvert: false },
-    { plane: gaussianBlur(greyPlane(img), sigma), method: 'grey', mayInvert: true },
-  ];
-  let lastReason = 'no candidate';
+  const distance = gaussianBlur(distanceToBorderColour(img), sigma);
+  const grey = gaussianBlur(greyPlane(img), sigma);
+  const reasons: string[] = [];
   let bestSep = 0;
-  for (const c of candidates) {
-    const { threshold, separability } = otsu(c.plane.data);
-    bestSep = Math.max(bestSep, separability);
-    if (separability < minSep) {
-      lastReason = `${c.method}: separability ${separability.toFixed(2)} < ${minSep}`;
+  const attempts: { plane: Plane; method: ForegroundMethod; threshold: (sep: ReturnType<typeof otsu>) => number; mayInvert: boolean }[] = [
+    // The lower of three Otsu classes first: board | dim body | bright terminals is the usual SMT picture,
+    // and two classes would put a dark body on the board's side.
+    { plane: distance, method: 'colour-distance', threshold: () => otsu3(distance.data)[0], mayInvert: false },
+    { plane: distance, method: 'colour-distance', threshold: (o) => o.threshold, mayInvert: false },
+    // Distance is high on the object by construction; grey may have either polarity.
+    { plane: grey, method: 'grey', threshold: (o) => o.threshold, mayInvert: true },
+  ];
+  const seps = new Map<Plane, ReturnType<typeof otsu>>();
+  for (const a of attempts) {
+    if (!seps.has(a.plane)) seps.set(a.plane, otsu(a.plane.data));
+    const o = seps.get(a.plane) as ReturnType<typeof otsu>;
+    bestSep = Math.max(bestSep, o.separability);
+    if (o.separability < minSep) {
+      reasons.push(`${a.method}: separability ${o.separability.toFixed(2)} < ${minSep}`);
       continue;
     }
-    let raw = binarise(c.plane, threshold);
+    let raw = binarise(a.plane, a.threshold(o));
     // The background is whatever covers most of the border; flip when the bright class holds it.
-    if (c.mayInvert && borderFraction(raw) > 0.5) raw = invert(raw);
+    if (a.mayInvert && borderFraction(raw) > 0.5) raw = invert(raw);
     if (borderFraction(raw) > 0.5) {
-      lastReason = `${c.method}: border is mostly object`;
+      reasons.push(`${a.method}: border is mostly object`);
       continue;
     }
-    const mask = cleanUp(raw, side, opts.minRelativeComponent ?? 0.25);
-    const fraction = onFraction(mask);
-    if (fraction < (opts.minFraction ?? 0.01) || fraction > (opts.maxFraction ?? 0.95)) {
-      lastReason = `${c.method}: object covers ${(100 * fraction).toFixed(1)}% of the image`;
-      continue;
+    // Thin clutter first (boards with tracks), then grouping for parts whose body is close to the board
+    // colour and only the bright terminals stand out: their ring is closed and filled.
+    for (const cleanup of ['open-first', 'group-first'] as const) {
+      const mask = cleanUp(raw, side, opts.minRelativeComponent ?? 0.25, cleanup);
+      const fraction = onFraction(mask);
+      if (fraction < (opts.minFraction ?? 0.01) || fraction > (opts.maxFraction ?? 0.95)) {
+        reasons.push(`${a.method}/${cleanup}: object covers ${(100 * fraction).toFixed(1)}% of the image`);
+        continue;
+      }
+      return { mask, method: a.method, cleanup, separability: o.separability, fraction };
     }
-    return { mask, method: c.method, separability, fraction };
   }
   const full = { width: w, height: h, data: new Float32Array(w * h).fill(1) };
-  return { mask: full, method: 'full', reason: lastReason, separability: bestSep, fraction: 1 };
+  return { mask: full, method: 'full', reason: reasons.join('; '), separability: bestSep, fraction: 1 };
 }
 
 /** Otsu's threshold on values and its separability (between-class variance / total variance, in [0, 1]). */
@@ -112,6 +125,47 @@ export function otsu(values: Float32Array, bins = 256): { threshold: number; sep
   return { threshold: lo + (bestBin + 0.5) / scale, separability: total > 0 ? best / total : 0 };
 }
 
+/** Two thresholds splitting values into three classes with the largest between-class variance (64 bins). */
+export function otsu3(values: Float32Array, bins = 64): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    lo = Math.min(lo, values[i]);
+    hi = Math.max(hi, values[i]);
+  }
+  if (!(hi > lo)) return [hi, hi];
+  const scale = (bins - 1) / (hi - lo);
+  const count = new Float64Array(bins + 1);
+  const sum = new Float64Array(bins + 1);
+  const hist = new Float64Array(bins);
+  for (let i = 0; i < values.length; i++) hist[Math.round((values[i] - lo) * scale)]++;
+  for (let b = 0; b < bins; b++) {
+    count[b + 1] = count[b] + hist[b];
+    sum[b + 1] = sum[b] + b * hist[b];
+  }
+  const n = count[bins];
+  const mean = sum[bins] / n;
+  const term = (a: number, b: number): number => {
+    const w = count[b] - count[a];
+    return w > 0 ? w * ((sum[b] - sum[a]) / w - mean) ** 2 : 0;
+  };
+  let best = -1;
+  let bi = 1;
+  let bj = 2;
+  for (let i = 1; i < bins - 1; i++) {
+    for (let j = i + 1; j < bins; j++) {
+      const between = term(0, i) + term(i, j) + term(j, bins);
+      if (between > best) {
+        best = between;
+        bi = i;
+        bj = j;
+      }
+    }
+  }
+  // Class boundaries sit between bins i-1 and i (and j-1 and j).
+  return [lo + (bi - 0.5) / scale, lo + (bj - 0.5) / scale];
+}
+
 /** Distance of each pixel from the median colour of a thin border band (the board or tray colour). */
 function distanceToBorderColour(img: RgbImage): Plane {
   const { width: w, height: h, data } = img;
@@ -141,14 +195,21 @@ function greyPlane(img: RgbImage): Plane {
   return { width: img.width, height: img.height, data: out };
 }
 
-function cleanUp(raw: Mask, side: number, minRelative: number): Mask {
+function cleanUp(raw: Mask, side: number, minRelative: number, order: 'open-first' | 'group-first'): Mask {
   const r = Math.max(1, Math.round(side / 40));
-  // Opening first removes thin lines of the board (tracks, strip gaps) before closing can weld them on;
-  // thin parts of the object (leads) go with them, which keeps defects on its body.
-  let m = openMask(raw, r);
-  m = closeMask(m, Math.max(1, Math.round(side / 64)));
-  m = keepLargestComponents(m, { minRelative, maxComponents: 4, dropBorderSecondaries: true });
-  m = fillHoles(m);
+  const keep = { minRelative, maxComponents: 4, dropBorderSecondaries: true };
+  let m: Mask;
+  if (order === 'open-first') {
+    // Opening first removes thin lines of the board (tracks, strip gaps) before closing can weld them on;
+    // thin parts of the object (leads) go with them, which keeps defects on its body.
+    m = closeMask(openMask(raw, r), Math.max(1, Math.round(side / 64)));
+    m = fillHoles(keepLargestComponents(m, keep));
+  } else {
+    // A wide closing joins a ring of terminals into one blob whose inside is then filled; the opening after
+    // it trims thin attachments (silkscreen, traces) that the closing welded on.
+    m = fillHoles(keepLargestComponents(closeMask(raw, Math.max(2, Math.round(side / 16))), keep));
+    m = keepLargestComponents(openMask(m, r), keep);
+  }
   // A small margin lets defects touch the object's outline, where real ones often sit.
   return dilate(m, Math.max(1, Math.round(r / 2)));
 }

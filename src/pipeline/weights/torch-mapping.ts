@@ -2,7 +2,11 @@
 // tf.layers backbones: names by layer path, OIHW -> HWIO, [out,in] -> [in,out], BN running stats. No file I/O.
 import * as tf from '@tensorflow/tfjs';
 import { MadenetError } from '../cli/errors.js';
-import type { NamedTensor } from './safetensors.js';
+/** What the mapping needs of a file tensor (a NamedTensor from readSafetensors fits). */
+export interface TorchTensor {
+  shape: readonly number[];
+  data: Float32Array;
+}
 
 /** One of our weights and the PyTorch tensor that fills it. */
 export interface WeightPlan {
@@ -102,7 +106,7 @@ function listed(title: string, items: string[]): string {
  * Our weights for `model` from a state dict, or E_WEIGHTS listing every missing, mis-shaped and unexpected
  * tensor. `arch` only names the architecture in messages.
  */
-export function mapTorchvisionWeights(arch: string, tensors: ReadonlyMap<string, NamedTensor>, model: tf.LayersModel): MappedWeights {
+export function mapTorchvisionWeights(arch: string, tensors: ReadonlyMap<string, TorchTensor>, model: tf.LayersModel): MappedWeights {
   const plans = planTorchWeights(model);
   const missing: string[] = [];
   const misShaped: string[] = [];
@@ -141,7 +145,7 @@ export function mapTorchvisionWeights(arch: string, tensors: ReadonlyMap<string,
   }
   const weights: tf.Tensor[] = [];
   try {
-    for (const plan of plans) weights.push(toOurLayout(plan, (tensors.get(plan.torch) as NamedTensor).data));
+    for (const plan of plans) weights.push(toOurLayout(plan, (tensors.get(plan.torch) as TorchTensor).data));
   } catch (err) {
     tf.dispose(weights);
     throw err;
@@ -150,7 +154,7 @@ export function mapTorchvisionWeights(arch: string, tensors: ReadonlyMap<string,
 }
 
 /** Maps and assigns in one go; returns the ignored keys. */
-export function loadTorchWeights(arch: string, tensors: ReadonlyMap<string, NamedTensor>, model: tf.LayersModel): string[] {
+export function loadTorchWeights(arch: string, tensors: ReadonlyMap<string, TorchTensor>, model: tf.LayersModel): string[] {
   const { weights, ignored } = mapTorchvisionWeights(arch, tensors, model);
   try {
     model.setWeights(weights);

@@ -16,7 +16,7 @@ describe('components/layers-dropout (EfficientNet drop-path and head dropout)', 
     expect(Array.from(a1.dataSync())).toEqual(Array.from(b1.dataSync()));
     expect(Array.from(a1.dataSync())).not.toEqual(Array.from(a2.dataSync()));
     // Per-sample: each sample is all 0 or all 1/(1-rate) = 2; about half are kept.
-    const per = a1.reshape([64, 12]).arraySync() as number[][];
+    const per = tf.tidy(() => a1.reshape([64, 12]).arraySync()) as number[][];
     for (const row of per) expect(new Set(row).size).toBe(1);
     const kept = per.filter((r) => r[0] === 2).length;
     expect(per.every((r) => r[0] === 0 || r[0] === 2)).toBe(true);

@@ -40,6 +40,14 @@ describe('artifact lock', () => {
     expect((await readdir(base)).sort()).toEqual(['LATEST', 'v0001']);
   });
 
+  it('clears lock drafts left by dead writers but not those of live ones', async () => {
+    const dead = spawnSync('true').pid as number;
+    await writeFile(join(base, `.lock.${dead}-0badf00d`), holder(dead));
+    await writeFile(join(base, `.lock.${process.pid}-0badf00d`), holder(process.pid));
+    await writeArtifact({ root, kind: 'srad', category: 'c', config: {}, seed: 1 });
+    expect((await readdir(base)).sort()).toEqual([`.lock.${process.pid}-0badf00d`, 'LATEST', 'v0001']);
+  });
+
   it('does not guess about a lock held on another host', async () => {
     const done = spawnSync('true');
     await writeFile(join(base, '.lock'), holder(done.pid as number, 'some-other-host'));

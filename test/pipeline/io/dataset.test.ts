@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -38,6 +38,15 @@ describe('loadDataset (MVTec AD layout)', () => {
     const picked = await loadDataset(dir, { categories: ['b'] });
     expect(picked.categories).toEqual(['b']);
     await expect(loadDataset(dir, { categories: ['zzz'] })).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringMatching(/zzz.*a, b/) });
+  });
+
+  it('follows symbolically linked category directories', async () => {
+    await makeTinyDataset(join(dir, 'elsewhere'), { categories: ['real'], size: 16, normals: 1, defects: 1 });
+    await mkdir(join(dir, 'root'));
+    await symlink(join(dir, 'elsewhere', 'real'), join(dir, 'root', 'linked'));
+    const ds = await loadDataset(join(dir, 'root'));
+    expect(ds.categories).toEqual(['linked']);
+    expect(ds.samples).toHaveLength(3);
   });
 
   it('reads the ManuDefect-21 extension: defect types under train with masks under ground_truth', async () => {

@@ -31,6 +31,29 @@ describe('streamSamples', () => {
     }
   });
 
+  it('with a slow consumer, takes at most concurrency + prefetch samples ahead of it', async () => {
+    const ds = await loadDataset(dir);
+    const all = ds.samples; // 11 samples
+    let pulled = 0;
+    async function* source(): AsyncGenerator<Sample> {
+      for (const s of all) {
+        pulled++;
+        yield s;
+      }
+    }
+    let consumed = 0;
+    let peakAhead = 0;
+    for await (const d of streamSamples(source(), { size: 8, concurrency: 2, prefetch: 1 })) {
+      expect(d.sample).toBe(all[consumed]);
+      peakAhead = Math.max(peakAhead, pulled - consumed);
+      await new Promise((r) => setTimeout(r, 15));
+      consumed++;
+    }
+    expect(consumed).toBe(all.length);
+    expect(peakAhead).toBeLessThanOrEqual(3);
+    expect(peakAhead).toBe(3);
+  });
+
   it('leaves masks out unless asked', async () => {
     const ds = await loadDataset(dir);
     for await (const d of streamSamples(samplesOf(ds, { label: 1 }), { concurrency: 1 })) {

@@ -51,8 +51,8 @@ describe('gradients of the ops the models train with agree on wasm and cpu', () 
 
   it.each(heads)('%s', async (_, head) => {
     await expectWasmMatchesCpu(() => {
-      const gx = tf.grad((t: tf.Tensor4D) => {
-        const y = head(t);
+      const gx = tf.grad((t: tf.Tensor) => {
+        const y = head(t as tf.Tensor4D);
         // A fixed, non-uniform weighting so that the gradient depends on every output.
         const weights = tf.linspace(-1, 1, y.size).reshape(y.shape);
         return y.mul(weights).sum() as tf.Scalar;
@@ -110,7 +110,7 @@ describe.each(['wasm', 'cpu'] as const)('resize gradients are the adjoint of the
         const resize = (t: tf.Tensor4D): tf.Tensor4D => kind === 'bilinear'
           ? tf.image.resizeBilinear(t, [outH, outW], alignCorners, halfPixel)
           : tf.image.resizeNearestNeighbor(t, [outH, outW], alignCorners, halfPixel);
-        const g = tf.grad((t: tf.Tensor4D) => resize(t).mul(yt).sum() as tf.Scalar)(xt);
+        const g = tf.grad((t: tf.Tensor) => resize(t as tf.Tensor4D).mul(yt).sum() as tf.Scalar)(xt);
         expect(g.shape).toEqual([2, inH, inW, 3]);
         return [resize(xt).mul(yt).sum().dataSync()[0], xt.mul(g).sum().dataSync()[0]];
       });

@@ -121,7 +121,7 @@ export function createLeaded(look: LeadedLook, tones: Tones, rng: Rng): PartInst
         const ya = sideY(a);
         const yb = sideY(b);
         const sf = sideFrame(fb, a.side);
-        solderDome(ctx, sf, e + look.knee + footLen * 0.5, (ya + yb) / 2, footLen * 0.36 * state.bridge.width, Math.abs(ya - yb) / 2 + look.leadHw * 0.9);
+        solderDome(ctx, sf, e + look.knee + footLen * 0.5, (ya + yb) / 2, footLen * 0.42 * state.bridge.width, Math.abs(ya - yb) / 2 + look.leadHw * 0.9);
       }
       const body = pf.rect(0, 0, look.bodyHw, look.bodyHh, 0, look.bodyRadius);
       ctx.canvas.fill(body, epoxyPaint(ctx.tones.epoxy, pf, look.bodyHw, look.bodyHh, seed));
@@ -143,7 +143,7 @@ function drawPolarity(ctx: DrawContext, pf: Frame, look: LeadedLook, mark: Polar
     const r = Math.max(mark.r, 1.3 / pf.scale);
     const e = tones.epoxy;
     ctx.canvas.fill(pf.circle(mark.x, mark.y, r), [e[0] * 0.5, e[1] * 0.5, e[2] * 0.5]);
-    ctx.canvas.fill(pf.circle(mark.x + r * 0.1, mark.y + r * 0.1, r * 0.78), [0.42, 0.42, 0.43]);
+    ctx.canvas.fill(pf.circle(mark.x + r * 0.1, mark.y + r * 0.1, r * 0.78), [0.5, 0.5, 0.51]);
   } else {
     ctx.canvas.fill(pf.box(mark.x0, -look.bodyHh, mark.x1, look.bodyHh), mark.color);
   }

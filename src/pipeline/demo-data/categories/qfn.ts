@@ -79,9 +79,9 @@ export const QFN: CategoryModel = {
         drawText(ctx.canvas, pf, '832', 0, 0.08, 0.014, markColor);
         if (state.polarityMark) {
           const e = ctx.tones.epoxy;
-          const r = Math.max(0.026, 1.3 / pf.scale);
+          const r = Math.max(0.03, 1.3 / pf.scale);
           ctx.canvas.fill(pf.circle(-0.16, -0.16, r), [e[0] * 0.5, e[1] * 0.5, e[2] * 0.5]);
-          ctx.canvas.fill(pf.circle(-0.16 + r * 0.1, -0.16 + r * 0.1, r * 0.78), [0.42, 0.42, 0.43]);
+          ctx.canvas.fill(pf.circle(-0.16 + r * 0.1, -0.16 + r * 0.1, r * 0.78), [0.5, 0.5, 0.51]);
         }
         return { frame: pf, body };
       },

@@ -14,6 +14,8 @@ export interface ComputeOptions {
   auproLimit: number;
   /** Worst misses and false alarms kept per category. */
   examples: number;
+  /** Called after each map read: pass 1 reads the defect images' maps, pass 2 every map. */
+  onMap?: (done: number, total: number) => void;
 }
 
 export type PixelStatus = 'evaluated' | 'no-maps' | 'some-maps-missing';
@@ -81,12 +83,16 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
     ranges.set(category, [lo, hi]);
   };
 
+  const defectItems = pixelItems.filter((i) => i.sample.label === 1);
+  const total = defectItems.length + pixelItems.length;
+  let done = 0;
   // Pass 1: defect pixels of defect images.
-  for await (const { item, map } of mapsOf(pixelItems.filter((i) => i.sample.label === 1))) {
+  for await (const { item, map } of mapsOf(defectItems)) {
     const gt = (await readGroundTruth(item.sample, map.width, map.height)) as Uint8Array;
     acc(item.sample.category, 'all').addDefectPixels(map.data, gt, map.width);
     acc(item.sample.category, item.sample.defectType).addDefectPixels(map.data, gt, map.width);
     defectPixels.set(item.sample.path, indicesOf(gt));
+    opts.onMap?.(++done, total);
   }
   // Pass 2: normal pixels of every image; a normal image counts for every defect type of its category.
   for await (const { item, map } of mapsOf(pixelItems)) {
@@ -96,6 +102,7 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
     acc(category, 'all').addNormalPixels(map.data, gt);
     if (label === 1) acc(category, defectType).addNormalPixels(map.data, gt);
     else for (const t of typesOf.get(category) ?? []) acc(category, t).addNormalPixels(map.data, null);
+    opts.onMap?.(++done, total);
   }
 
   const categories: CategoryEval[] = [];

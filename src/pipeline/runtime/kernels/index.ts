@@ -6,7 +6,9 @@ import { batchMatMulWasm } from './batch-matmul.js';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from './depthwise-backprop.js';
+import { concatWasm, splitVWasm, tileWasm } from './copy-kernels.js';
 import { maxPoolGradWasm } from './max-pool-grad.js';
+import { meanWasm, sumWasm } from './reduce.js';
 import { resizeBilinearGradWasm, resizeNearestNeighborGradWasm } from './resize-grad.js';
 export { registerCpuKernelFixes } from './cpu-fixes.js';
 
@@ -59,6 +61,36 @@ export const WASM_KERNELS: readonly { name: string; kind: 'added' | 'replaced'; 
     kind: 'replaced',
     fn: resizeNearestNeighborGradWasm as KernelFn,
     why: 'stock ignores halfPixelCenters (the stock kernel still runs without it)',
+  },
+  {
+    name: tf.Sum,
+    kind: 'replaced',
+    fn: sumWasm as KernelFn,
+    why: 'stock transposes the whole tensor to reduce leading axes: one XNNPACK product with ones instead',
+  },
+  {
+    name: tf.Mean,
+    kind: 'replaced',
+    fn: meanWasm as KernelFn,
+    why: 'as Sum (per-channel means of NHWC tensors in batch norm)',
+  },
+  {
+    name: tf.Tile,
+    kind: 'replaced',
+    fn: tileWasm as KernelFn,
+    why: 'stock is an element loop (50 ms for 1M floats): block copies with doubling',
+  },
+  {
+    name: tf.Concat,
+    kind: 'replaced',
+    fn: concatWasm as KernelFn,
+    why: 'stock makes a subarray per row: direct copies (skip-connection concats of U-Nets)',
+  },
+  {
+    name: tf.SplitV,
+    kind: 'replaced',
+    fn: splitVWasm as unknown as KernelFn,
+    why: 'stock slices each part through a full copy: direct copies (the gradient of concat)',
   },
 ];
 

@@ -1,0 +1,119 @@
+// Tile, Concat and SplitV for wasm as block copies inside the heap: the stock Tile is an element loop, and the
+// stock Concat/SplitV copy every input out to JS and back. Bit-exact for float32 and int32; bool stays stock.
+import * as tf from '@tensorflow/tfjs';
+import { type WasmBackend, sizeOf, stockKernel } from '../wasm-internals.js';
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
+
+/** Int32 view of the heap: copies through it keep every bit (float NaN payloads included). */
+function heapI32(backend: WasmBackend): Int32Array {
+  return new Int32Array(backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer);
+}
+
+function wordOffset(backend: WasmBackend, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset >>> 2;
+}
+
+function fourByte(dtype: tf.DataType): boolean {
+  return dtype === 'float32' || dtype === 'int32';
+}
+
+/** Copies `len` words; short runs by hand, because copyWithin's call costs more than a few words. */
+function copyRun(h: Int32Array, dst: number, src: number, len: number): void {
+  if (len > 32) h.copyWithin(dst, src, src + len);
+  else for (let i = 0; i < len; i++) h[dst + i] = h[src + i];
+}
+
+/** Fills [dst + block, dst + total) with repeats of the first `block` words by doubling. */
+function repeatBlock(h: Int32Array, dst: number, block: number, total: number): void {
+  let done = block;
+  while (done < total) {
+    const n = Math.min(done, total - done);
+    h.copyWithin(dst + done, dst, dst + n);
+    done += n;
+  }
+}
+
+export function tileWasm(args: KernelArgs): tf.TensorInfo {
+  const { backend } = args;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const reps = (args.attrs as unknown as { reps: number[] }).reps;
+  if (!fourByte(x.dtype) || reps.length !== x.shape.length) return stockKernel(tf.Tile)(args) as tf.TensorInfo;
+  const s = x.shape;
+  const r = s.length;
+  const outShape = s.map((d, i) => d * reps[i]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  if (sizeOf(outShape) === 0) return out;
+  const inStride = new Array<number>(r + 1).fill(1);
+  const outStride = new Array<number>(r + 1).fill(1);
+  for (let i = r - 1; i >= 0; i--) {
+    inStride[i] = inStride[i + 1] * s[i];
+    outStride[i] = outStride[i + 1] * outShape[i];
+  }
+  // From `flat` on, no axis repeats: that suffix is one contiguous run in both tensors.
+  let flat = r;
+  while (flat > 0 && reps[flat - 1] === 1) flat--;
+  const h = heapI32(backend);
+  const fill = (d: number, src: number, dst: number): void => {
+    if (d === flat) {
+      copyRun(h, dst, src, inStride[d]);
+      return;
+    }
+    for (let j = 0; j < s[d]; j++) fill(d + 1, src + j * inStride[d + 1], dst + j * outStride[d + 1]);
+    repeatBlock(h, dst, s[d] * outStride[d + 1], outStride[d]);
+  };
+  fill(0, wordOffset(backend, x), wordOffset(backend, out));
+  return out;
+}
+
+/** Moves row slices between one tensor split along `axis` and its parts (concat = true: parts -> whole). */
+function moveAlongAxis(backend: WasmBackend, whole: tf.TensorInfo, parts: tf.TensorInfo[], axis: number, concat: boolean): void {
+  const outer = sizeOf(whole.shape.slice(0, axis));
+  const wholeInner = sizeOf(whole.shape.slice(axis));
+  const h = heapI32(backend);
+  const w0 = wordOffset(backend, whole);
+  let offset = 0;
+  for (const p of parts) {
+    const inner = sizeOf(p.shape.slice(axis));
+    if (inner > 0) {
+      let pi = wordOffset(backend, p);
+      let wi = w0 + offset;
+      for (let o = 0; o < outer; o++, pi += inner, wi += wholeInner) {
+        if (concat) copyRun(h, wi, pi, inner);
+        else copyRun(h, pi, wi, inner);
+      }
+    }
+    offset += inner;
+  }
+}
+
+export function concatWasm(args: KernelArgs): tf.TensorInfo {
+  const { backend } = args;
+  const inputs = args.inputs as unknown as tf.TensorInfo[];
+  const list = Array.isArray(inputs) ? inputs : Object.values(inputs as Record<string, tf.TensorInfo>);
+  if (list.length === 0 || !list.every((t) => fourByte(t.dtype) && t.dtype === list[0].dtype)) {
+    return stockKernel(tf.Concat)(args) as tf.TensorInfo;
+  }
+  const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, list[0].shape)[0];
+  tf.backend_util.assertParamsConsistent(list.map((t) => t.shape), axis);
+  const outShape = tf.backend_util.computeOutShape(list.map((t) => t.shape), axis);
+  const out = backend.makeOutput(outShape, list[0].dtype);
+  if (sizeOf(outShape) > 0) moveAlongAxis(backend, out, list, axis, true);
+  return out;
+}
+
+export function splitVWasm(args: KernelArgs): tf.TensorInfo[] {
+  const { backend } = args;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (!fourByte(x.dtype)) return stockKernel(tf.SplitV)(args) as tf.TensorInfo[];
+  const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+  const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
+  const parts = sizes.map((size) => {
+    const shape = [...x.shape];
+    shape[$axis] = size;
+    return backend.makeOutput(shape, x.dtype);
+  });
+  moveAlongAxis(backend, x, parts, $axis, false);
+  return parts;
+}

@@ -1,0 +1,90 @@
+import { jest } from '@jest/globals';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Evaluate from '../../src/commands/evaluate.js';
+import { e2e, writeE2e } from '../pipeline/eval/e2e-data.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  error: (Error & { code?: string }) | undefined;
+  exitCode: number | string | undefined;
+}
+
+/** Runs the command in-process and captures stdout, stderr, the thrown error and the exit code. */
+async function run(argv: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  let error: (Error & { code?: string }) | undefined;
+  let exitCode: number | string | undefined;
+  try {
+    await Evaluate.run(argv, root);
+  } catch (e) {
+    error = e as Error & { code?: string };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, stderr, error, exitCode };
+}
+
+describe('madenet evaluate', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-evaluate-cmd-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('--json prints exactly metrics.json', async () => {
+    const { data, predictions } = await writeE2e(join(dir, 'a'));
+    const out = join(dir, 'a', 'report');
+    const { stdout, error } = await run(['--predictions', predictions, '--data', data, '--out', out, '--json']);
+    expect(error).toBeUndefined();
+    const doc = JSON.parse(stdout);
+    expect(doc).toEqual(JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')));
+    expect(doc.schema).toBe('madenet.evaluation/v1');
+    expect(doc.rows).toHaveLength(e2e.rows.length);
+    expect(doc.rows[0].imageAuroc).toBeCloseTo(e2e.rows[0]?.imageAuroc as number, 12);
+  });
+
+  it('prints a per-category and per-defect-type table with the mean for humans, warnings on stderr', async () => {
+    const { data, predictions } = await writeE2e(join(dir, 'b'));
+    const { stdout, stderr, error } = await run(['--predictions', predictions, '--data', data, '--fpr', '0.1']);
+    expect(error).toBeUndefined();
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^category\s+type\s+normal\s+defect\s+image AUROC .* TPR@0\.1$/);
+    expect(lines.some((l) => /^capacitor\s+\(all\)\s+4\s+5\s+0\.825\s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\s+crack\s+4\s+3\s+0\.917\s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^resistor\s+\(all\)\s+3\s+0(\s+n\/a){7}$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^mean\s+\(categories\)\s+0\.825\s/.test(l))).toBe(true);
+    expect(stdout).toContain(join(predictions, 'evaluation', 'report.html'));
+    expect(stderr).toMatch(/warning: resistor: no defect images/);
+  });
+
+  it('keeps --model but refuses it with E_NOT_IMPLEMENTED, and needs exactly one of --predictions/--model', async () => {
+    const a = await run(['--model', join(dir, 'artifact'), '--data', dir]);
+    expect(a.error?.code).toBe('E_NOT_IMPLEMENTED');
+    const b = await run(['--data', dir]);
+    expect(b.error?.code).toBe('E_USAGE');
+  });
+
+  it('--json on failure prints one JSON error document with a stable code', async () => {
+    const r = await run(['--predictions', join(dir, 'none'), '--data', join(dir, 'none'), '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('E_NOT_FOUND');
+  });
+});

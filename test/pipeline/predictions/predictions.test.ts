@@ -1,0 +1,97 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PREDICTIONS_FILE, formatPrediction, parsePrediction, resolveMapPath, type Prediction } from '../../../src/pipeline/predictions/prediction.js';
+import { readPredictions, type TornLine } from '../../../src/pipeline/predictions/read-predictions.js';
+import { openPredictionsWriter } from '../../../src/pipeline/predictions/write-predictions.js';
+
+const base: Prediction = {
+  path: 'images/a.png',
+  category: 'capacitor',
+  score: 0.75,
+  label: 1,
+  threshold: 0.5,
+  model: 'sfad',
+  classifier: { category: 'capacitor', confidence: 0.98 },
+  map: 'maps/000001.npy',
+};
+
+async function collect(dir: string, torn: TornLine[] = []): Promise<Prediction[]> {
+  const out: Prediction[] = [];
+  for await (const p of readPredictions(dir, { onTornLine: (t) => torn.push(t) })) out.push(p);
+  return out;
+}
+
+describe('predictions format', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-predictions-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('serialises the documented fields in order, one line each, and parses them back', () => {
+    const line = formatPrediction({ ...base, extra: 1 } as Prediction);
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    expect(Object.keys(JSON.parse(line))).toEqual(['path', 'category', 'score', 'label', 'threshold', 'model', 'classifier', 'map']);
+    expect(parsePrediction(JSON.parse(line), 'x')).toEqual(base);
+    expect(parsePrediction({ ...base, classifier: null, map: null }, 'x')).toMatchObject({ classifier: null, map: null });
+    expect(resolveMapPath('/p', base)).toBe(join('/p', 'maps/000001.npy'));
+    expect(resolveMapPath('/p', { ...base, map: null })).toBeNull();
+  });
+
+  it.each([
+    ['label', 2, /"label" is 2/],
+    ['model', 'unet', /"model" is "unet", not one of srad\|sfad\|lpd/],
+    ['score', 'high', /"score" is "high"/],
+    ['map', '../outside.npy', /"map" is "..\/outside.npy"/],
+    ['map', '/abs/m.npy', /relative path/],
+    ['classifier', { category: 'c' }, /"classifier"/],
+    ['path', '', /"path" is ""/],
+  ])('rejects a bad %s (%j) with E_PREDICTIONS naming where', (key, value, message) => {
+    const bad = { ...base, [key]: value };
+    expect(() => parsePrediction(bad, 'predictions.jsonl line 7')).toThrow(message);
+    expect(() => parsePrediction(bad, 'predictions.jsonl line 7')).toThrow(/line 7/);
+    expect(() => parsePrediction(bad, 'x')).toThrow(expect.objectContaining({ code: 'E_PREDICTIONS' }));
+  });
+
+  it('streams lines, skips blank ones, and reports then skips a torn last line', async () => {
+    const lines = [formatPrediction(base), '\n', formatPrediction({ ...base, path: 'b.png', label: 0, score: 0.1 })];
+    await writeFile(join(dir, PREDICTIONS_FILE), `${lines.join('')}{"path": "c.png", "categ`);
+    const torn: TornLine[] = [];
+    const got = await collect(dir, torn);
+    expect(got.map((p) => p.path)).toEqual(['images/a.png', 'b.png']);
+    expect(torn).toHaveLength(1);
+    expect(torn[0]).toMatchObject({ line: 4, text: '{"path": "c.png", "categ' });
+  });
+
+  it('accepts a complete last line without its newline, but fails on a bad line in the middle', async () => {
+    await writeFile(join(dir, PREDICTIONS_FILE), formatPrediction(base) + JSON.stringify({ ...base, path: 'z.png' }));
+    expect((await collect(dir)).map((p) => p.path)).toEqual(['images/a.png', 'z.png']);
+    await writeFile(join(dir, PREDICTIONS_FILE), `${formatPrediction(base)}{oops\n${formatPrediction(base)}`);
+    await expect(collect(dir)).rejects.toMatchObject({ code: 'E_PREDICTIONS', message: expect.stringMatching(/line 2/) });
+    await expect(collect(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+
+  it('writes whole lines under concurrent appends and cuts a torn tail when reopened for appending', async () => {
+    const w = await openPredictionsWriter(dir);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => w.append({ ...base, path: `img-${i}.png`, score: i })));
+    await w.close();
+    let got = await collect(dir);
+    expect(got.map((p) => p.path)).toEqual(Array.from({ length: 200 }, (_, i) => `img-${i}.png`));
+    // A crash mid-line leaves a torn tail; resuming cuts it and continues on a clean line.
+    await writeFile(join(dir, PREDICTIONS_FILE), `${await readFile(join(dir, PREDICTIONS_FILE), 'utf8')}{"path":"half`);
+    const again = await openPredictionsWriter(dir, 'append');
+    expect(again.cutTornBytes).toBe('{"path":"half'.length);
+    await again.append({ ...base, path: 'after.png' });
+    await again.close();
+    got = await collect(dir);
+    expect(got).toHaveLength(201);
+    expect(got[200]?.path).toBe('after.png');
+    // 'truncate' starts over; an invalid prediction is refused before anything is written.
+    const fresh = await openPredictionsWriter(dir, 'truncate');
+    await expect(fresh.append({ ...base, score: Number.NaN })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
+    await fresh.close();
+    expect(await readFile(join(dir, PREDICTIONS_FILE), 'utf8')).toBe('');
+  });
+});
