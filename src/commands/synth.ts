@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/cli/errors.js';
 import { imageSizeFlag, seedFlag } from '../pipeline/cli/flags.js';
+import { createProgress } from '../pipeline/cli/progress.js';
 import { synth, type SynthKind, type SynthResult } from '../pipeline/services/synth.js';
 import { type CutPasteVariant } from '../pipeline/synth/cutpaste.js';
 
@@ -43,6 +44,7 @@ export default class Synth extends BaseCommand {
     if (!Number.isFinite(normalProbability)) {
       throw new MadenetError('E_USAGE', `--normal-probability is ${flags['normal-probability']}; expected a number in [0, 1].`);
     }
+    const progress = createProgress({ label: 'synth', total: flags.count, json: this.jsonEnabled() });
     const result = await synth({
       data: flags.data,
       category: flags.category,
@@ -58,7 +60,8 @@ export default class Synth extends BaseCommand {
       sheet: flags.sheet,
       concurrency: flags.concurrency,
       force: flags.force,
-    });
+      onProgress: (done) => progress.update(done),
+    }).finally(() => progress.stop());
     const made = Object.entries(result.made).map(([k, v]) => `${v} ${k}`).join(', ');
     this.say(`Made ${result.count} samples (${made}) from ${result.sourceImages} images of ${result.category} at ${result.imageSize} px.`);
     this.say(`Mean defect area ${(100 * result.meanMaskFraction).toFixed(1)}% of the image; ${result.msPerSample.toFixed(1)} ms per sample to synthesise.`);

@@ -78,7 +78,7 @@ export function convTranspose2dX2(x: Sym, o: Omit<ConvOptions, 'kernel' | 'strid
  * truncated normal otherwise, which is ~15x slower to draw under Jest and made building B4 / HRNet-W32 take minutes.
  * For a depthwise kernel [k,k,C,1] tfjs's fan-out is k*k, as in timm (fan_out // groups).
  */
-export function heUniformFanOut(seed: number, name: string): tf.initializers.Initializer {
+export function heUniformFanOut(seed: number, name: string): ReturnType<typeof tf.initializers.varianceScaling> {
   return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'uniform', seed: layerSeed(seed, name) });
 }
 

@@ -2,10 +2,11 @@
 // dropout, then one unit) whose sigmoid is P(image was patched). No optimiser, data or files here.
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../components/backbone.js';
-import { linearInit, layerSeed } from '../components/backbone-init.js';
+import { linearInit, layerSeed, type InitSeed } from '../components/backbone-init.js';
 import { aggregateFeatures } from '../components/feature-extractor-aggregation.js';
 import { buildFeatureExtractor, extractFeatures } from '../components/feature-extractor.js';
 import type { LpdConfig } from './config.js';
+import { bceWithLogitsLoss, type BceTerms } from './loss.js';
 import { SeededDropout } from './seeded-dropout.js';
 
 type Sym = tf.SymbolicTensor;
@@ -24,7 +25,8 @@ export interface LpdModel {
 }
 
 export interface LpdBuildOptions {
-  seed?: number;
+  /** Seed of the head (and of a random backbone); null = zeros (shape checks). */
+  seed?: number | null;
   /** Start from a backbone with imported weights (CutPaste starts from ImageNet); default seeded random. */
   backbone?: tf.LayersModel;
 }
@@ -33,14 +35,14 @@ interface HeadLayers {
   apply(x: Sym): { logit: Sym; prob: Sym };
 }
 
-function headLayers(hidden: readonly number[], dropout: number, seed: number): HeadLayers {
+function headLayers(hidden: readonly number[], dropout: number, seed: InitSeed): HeadLayers {
   const blocks = hidden.map((units, i) => {
     const k = i + 1;
     return [
       tf.layers.dense({ units, name: `head.fc${k}`, kernelInitializer: linearInit(seed, `head.fc${k}`) }),
       tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9, name: `head.bn${k}` }),
       tf.layers.activation({ activation: 'relu', name: `head.relu${k}` }),
-      new SeededDropout({ rate: dropout, seed: layerSeed(seed, `head.drop${k}`), name: `head.drop${k}` }),
+      new SeededDropout({ rate: dropout, seed: layerSeed(seed ?? 0, `head.drop${k}`), name: `head.drop${k}` }),
     ];
   });
   const out = tf.layers.dense({ units: 1, name: 'head.out', kernelInitializer: linearInit(seed, 'head.out') });
@@ -56,7 +58,7 @@ function headLayers(hidden: readonly number[], dropout: number, seed: number): H
 }
 
 export function buildLpd(cfg: LpdConfig, opts: LpdBuildOptions = {}): LpdModel {
-  const seed = opts.seed ?? 0;
+  const seed = opts.seed === undefined ? 0 : opts.seed;
   const backbone = opts.backbone ?? buildBackbone(cfg.backbone, { seed });
   const head = headLayers(cfg.headHidden, cfg.dropout, seed);
   const pooled = tf.layers.globalAveragePooling2d({ name: 'head.pool' }).apply(backbone.outputs[0] as Sym) as Sym;
@@ -81,6 +83,20 @@ export function lpdImageScore(model: tf.LayersModel, x: tf.Tensor4D): tf.Tensor1
 /** Images [N,S,S,3] in [0,1] -> GDE patch embeddings [N,h,w,gdeDim] (aggregated like SFAD's features). */
 export function lpdEmbeddings(extractor: tf.LayersModel, x: tf.Tensor4D, cfg: Pick<LpdConfig, 'gdeDim' | 'patchSize'>): tf.Tensor4D {
   return tf.tidy(() => aggregateFeatures(extractFeatures(extractor, x), { featureDim: cfg.gdeDim, patchSize: cfg.patchSize }));
+}
+
+/** The variables the optimiser updates: backbone and head (CutPaste fine-tunes the whole network). */
+export function lpdTrainableVariables(lpd: LpdModel): tf.Variable[] {
+  return lpd.model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/**
+ * One training forward pass: BCE between P(patched) and the labels (1 = CutPaste-augmented), computed from
+ * logits for stability. Call inside optimizer.minimize / tf.variableGrads. images [N,S,S,3] in [0,1], labels [N].
+ */
+export function lpdTrainingLoss(lpd: LpdModel, images: tf.Tensor4D, labels: tf.Tensor1D): BceTerms {
+  const logits = lpd.logits.apply(images, { training: true }) as tf.Tensor2D;
+  return bceWithLogitsLoss(logits, labels);
 }
 
 /** Disposes every weight once: the head layers are shared by `head`, `model` and `logits`. */

@@ -37,7 +37,7 @@ export function focalLoss(maskPred: tf.Tensor4D, maskTrue: tf.Tensor, alpha: num
   });
 }
 
-export interface SradLossInputs {
+export type SradLossInputs = {
   /** [N,H,W,3] anomaly-free target in [0,1]. */
   clean: tf.Tensor4D;
   /** [N,H,W,3] reconstruction. */
@@ -46,9 +46,9 @@ export interface SradLossInputs {
   maskTrue: tf.Tensor;
   /** [N,H,W,C] detector output (C = 2 softmax or 1 sigmoid). */
   maskPred: tf.Tensor4D;
-}
+};
 
-export interface SradLossTerms {
+export type SradLossTerms = {
   /** lambdaRec * (rec + ssim) + lambdaSeg * focal. */
   total: tf.Scalar;
   /** l2Loss (unweighted). */
@@ -57,7 +57,7 @@ export interface SradLossTerms {
   ssim: tf.Scalar;
   /** focalLoss (unweighted). */
   focal: tf.Scalar;
-}
+};
 
 /** total = lambda_rec * (L2 + (1 - SSIM)) + lambda_seg * focal. The caller owns the four scalars. */
 export function sradLoss(cfg: { loss: SradLossConfig }, t: SradLossInputs): SradLossTerms {

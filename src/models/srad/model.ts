@@ -1,13 +1,18 @@
 // The SRAD networks: a reconstructive HRNet encoder + residual/transposed-conv decoder, and a discriminative
 // U-Net on concat(image, reconstruction). Builders and the forward pass only; no optimiser, no data.
 import * as tf from '@tensorflow/tfjs';
+import { MadenetError } from '../../pipeline/cli/errors.js';
+import { ImagenetNormalization } from '../components/backbone-normalize.js';
 import { activation, batchNorm, conv2d, convTranspose2dX2, type Sym } from '../components/conv.js';
 import { hrnetBasicBlock, hrnetEncoder } from '../components/hrnet.js';
 import { unetBody } from '../components/unet.js';
 import type { SradConfig } from './config.js';
 
 export interface SradModels {
-  /** [N,S,S,3] image in [0,1] -> [N,S,S,3] reconstruction (sigmoid: in [0,1]). Layers `enc.*`, `dec.*`. */
+  /**
+   * [N,S,S,3] image in [0,1] -> [N,S,S,3] reconstruction (sigmoid: in [0,1]). Layers `enc.*` (ImageNet
+   * normalisation `enc.normalize`, then HRNet, so ImageNet HRNet weights fit), `dec.*`.
+   */
   reconstructive: tf.LayersModel;
   /** [N,S,S,6] concat(image, reconstruction) -> [N,S,S,2] softmax (normal, anomaly) or [N,S,S,1] sigmoid. Layers `det.*`. */
   discriminative: tf.LayersModel;
@@ -22,7 +27,8 @@ export function buildReconstructive(cfg: SradConfig): tf.LayersModel {
   const s = cfg.imageSize;
   const seed = cfg.seed;
   const x = tf.input({ shape: [s, s, 3], name: 'image' });
-  let y = hrnetEncoder(x, cfg.encoder, 'enc.', seed);
+  const normalized = new ImagenetNormalization({ name: 'enc.normalize' }).apply(x) as Sym;
+  let y = hrnetEncoder(normalized, cfg.encoder, 'enc.', seed);
   for (let r = 0; r < cfg.decoder.residualBlocks; r++) y = hrnetBasicBlock(y, `dec.res.${r}`, seed);
   y = convTranspose2dX2(y, { name: 'dec.up.0', filters: cfg.decoder.upChannels, seed });
   y = activation(batchNorm(y, 'dec.up.0.bn'), 'relu', 'dec.up.0.relu');
@@ -40,12 +46,12 @@ export function buildDiscriminative(cfg: SradConfig): tf.LayersModel {
   return tf.model({ inputs: x, outputs: y, name: 'srad_discriminative' });
 }
 
-export interface SradOutputs {
+export type SradOutputs = {
   /** [N,S,S,3] reconstruction. */
   recon: tf.Tensor4D;
   /** [N,S,S,C] mask probabilities (C = cfg.detector.maskChannels). */
   maskPred: tf.Tensor4D;
-}
+};
 
 /**
  * image [N,S,S,3] -> reconstruction and mask. The reconstruction enters the detector undetached, so a
@@ -69,4 +75,32 @@ export function sradTrainableVariables(models: SradModels): tf.Variable[] {
 export function disposeSrad(models: SradModels): void {
   models.reconstructive.dispose();
   models.discriminative.dispose();
+}
+
+/**
+ * Copies an HRNet encoder (components/hrnet buildHrnetEncoder, e.g. from `weights import --arch hrnet_w32`) into
+ * the reconstructive network's `enc.*` layers. Every weighted `enc.*` layer must be supplied with the same shapes
+ * (same width family and stage counts), otherwise E_WEIGHTS lists the gaps. Returns the number of layers copied.
+ */
+export function loadSradEncoderWeights(models: SradModels, encoder: tf.LayersModel): number {
+  const source = new Map(encoder.layers.map((l) => [l.name, l]));
+  const gaps: string[] = [];
+  const pairs: [tf.layers.Layer, tf.layers.Layer][] = [];
+  for (const layer of models.reconstructive.layers) {
+    if (!layer.name.startsWith('enc.') || layer.weights.length === 0) continue;
+    const from = source.get(layer.name.slice('enc.'.length));
+    const want = layer.weights.map((w) => w.shape.join('x')).join(',');
+    const have = from?.weights.map((w) => w.shape.join('x')).join(',');
+    if (from === undefined || have !== want) gaps.push(`${layer.name} (${have === undefined ? 'missing' : `[${have}] vs [${want}]`})`);
+    else pairs.push([from, layer]);
+  }
+  if (gaps.length > 0) {
+    throw new MadenetError(
+      'E_WEIGHTS',
+      `Encoder ${encoder.name} does not fit SRAD's encoder: ${gaps.length} layers missing or mis-shaped: ${gaps.slice(0, 8).join(', ')}${gaps.length > 8 ? ', ...' : ''}.`,
+      { suggestions: ['Import the HRNet of the preset\'s width (paper: hrnet_w32) or change --preset / the encoder width.'] },
+    );
+  }
+  for (const [from, to] of pairs) to.setWeights(from.getWeights());
+  return pairs.length;
 }

@@ -5,14 +5,14 @@ import { sradAnomalyMap, sradImageScore } from './anomaly-map.js';
 import type { SradConfig } from './config.js';
 import { type SradModels, sradForward } from './model.js';
 
-export interface SradPrediction {
+export type SradPrediction = {
   /** [N,S,S,3] */
   recon: tf.Tensor4D;
   /** [N,S,S] anomaly probability in [0,1]. */
   map: tf.Tensor3D;
   /** [N] max of the mean-filtered map. */
   score: tf.Tensor1D;
-}
+};
 
 export function sradPredict(models: SradModels, cfg: SradConfig, image: tf.Tensor4D): SradPrediction {
   return tf.tidy(() => {

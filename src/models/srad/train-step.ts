@@ -5,14 +5,14 @@ import type { SradConfig } from './config.js';
 import { sradLoss } from './loss.js';
 import { type SradModels, sradForward, sradTrainableVariables } from './model.js';
 
-export interface SradBatch {
+export type SradBatch = {
   /** [N,S,S,3] image with synthetic anomalies, in [0,1] (the networks' input). */
   image: tf.Tensor4D;
   /** [N,S,S,3] the same image before the anomaly was pasted (the reconstruction target). */
   clean: tf.Tensor4D;
   /** [N,S,S,1] synthetic anomaly mask in [0,1]. */
   mask: tf.Tensor4D;
-}
+};
 
 export interface SradStepResult {
   total: number;

@@ -7,6 +7,8 @@ import type { Point } from './shapes.js';
 import { grain, ValueNoise } from './texture.js';
 import { Rng, hashSeed } from '../random.js';
 import type { DrawContext, PartLayout } from './types.js';
+// Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
+const { max, min } = Math;
 
 export interface BoardLayout {
   traces: { points: Point[]; hw: number }[];
@@ -22,7 +24,7 @@ export function boardLayout(category: string, refdes: string, layout: PartLayout
   const traces: BoardLayout['traces'] = [];
   const vias: BoardLayout['vias'] = [];
   const anchors = layout.anchors;
-  const count = Math.min(anchors.length, 2 + rng.int(3));
+  const count = min(anchors.length, 2 + rng.int(3));
   const order = rng.shuffle(anchors.map((_, i) => i)).slice(0, count);
   for (const i of order) {
     const { at, dir } = anchors[i] as PartLayout['anchors'][number];
@@ -43,8 +45,8 @@ export function boardLayout(category: string, refdes: string, layout: PartLayout
   const sx = corner & 1 ? 1 : -1;
   const sy = corner & 2 ? 1 : -1;
   const refdesAt = {
-    x: Math.max(-0.36, Math.min(0.36, sx * (outline.hw - 0.02))),
-    y: Math.max(-0.41, Math.min(0.41, sy * (outline.hh + 0.045))),
+    x: max(-0.36, min(0.36, sx * (outline.hw - 0.02))),
+    y: max(-0.41, min(0.41, sy * (outline.hh + 0.045))),
   };
   return { traces, vias, outline, refdes: { text: refdes, ...refdesAt } };
 }
@@ -81,7 +83,7 @@ function drawVia(ctx: DrawContext, f: Frame, x: number, y: number, r: number): v
 }
 
 function drawOutline(ctx: DrawContext, f: Frame, hw: number, hh: number, silk: Rgb): void {
-  const arm = Math.min(hw, hh) * 0.35;
+  const arm = min(hw, hh) * 0.35;
   const w = 0.0045;
   for (const sx of [-1, 1]) {
     for (const sy of [-1, 1]) {

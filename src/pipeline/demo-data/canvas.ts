@@ -2,6 +2,8 @@
 // Coverage comes from the shape's signed distance, so edges are smooth at any size; no text, no I/O.
 import type { RgbImage } from '../io/image.js';
 import type { Shape } from './shapes.js';
+// Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
+const { ceil, floor, max, min, sqrt } = Math;
 
 export type Rgb = readonly [number, number, number];
 /** Colour at pixel-centre (x, y), written to out[0..2]. */
@@ -46,14 +48,14 @@ export class Canvas {
   fill(shape: Shape, paint: Paint, options: FillOptions = {}): void {
     const alpha = options.alpha ?? 1;
     if (alpha <= 0) return;
-    const soft = Math.max(options.soft ?? 1, 1e-3);
+    const soft = max(options.soft ?? 1, 1e-3);
     const clip = options.clip;
     const pad = soft + 1;
     const b = shape.bounds;
-    const x0 = Math.max(0, Math.floor(b[0] - pad));
-    const y0 = Math.max(0, Math.floor(b[1] - pad));
-    const x1 = Math.min(this.width, Math.ceil(b[2] + pad));
-    const y1 = Math.min(this.height, Math.ceil(b[3] + pad));
+    const x0 = max(0, floor(b[0] - pad));
+    const y0 = max(0, floor(b[1] - pad));
+    const x1 = min(this.width, ceil(b[2] + pad));
+    const y1 = min(this.height, ceil(b[3] + pad));
     const solid = typeof paint === 'function' ? null : paint;
     const fn = typeof paint === 'function' ? paint : null;
     const out = this.scratch;
@@ -95,7 +97,7 @@ export class Canvas {
   /** A copy as an RgbImage (values clamped to [0,1]). */
   toImage(): RgbImage {
     const data = new Float32Array(this.data.length);
-    for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, this.data[i] as number));
+    for (let i = 0; i < data.length; i++) data[i] = min(1, max(0, this.data[i] as number));
     return { width: this.width, height: this.height, data };
   }
 }
@@ -118,16 +120,16 @@ export function linearPaint(x0: number, y0: number, x1: number, y1: number, stop
 
 /** A colour ramp by distance from (cx, cy), t = distance / r. */
 export function radialPaint(cx: number, cy: number, r: number, stops: readonly (readonly [number, Rgb])[]): PaintFn {
-  return (x, y, out) => rampAt(stops, Math.hypot(x - cx, y - cy) / r, out);
+  return (x, y, out) => rampAt(stops, sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)) / r, out);
 }
 
 function rampAt(stops: readonly (readonly [number, Rgb])[], tRaw: number, out: Float32Array): void {
-  const t = Math.min(1, Math.max(0, tRaw));
+  const t = min(1, max(0, tRaw));
   let i = 1;
   while (i < stops.length - 1 && t > (stops[i] as readonly [number, Rgb])[0]) i++;
   const [ta, ca] = stops[i - 1] as readonly [number, Rgb];
-  const [tb, cb] = stops[Math.min(i, stops.length - 1)] as readonly [number, Rgb];
-  const k = tb > ta ? Math.min(1, Math.max(0, (t - ta) / (tb - ta))) : 0;
+  const [tb, cb] = stops[min(i, stops.length - 1)] as readonly [number, Rgb];
+  const k = tb > ta ? min(1, max(0, (t - ta) / (tb - ta))) : 0;
   out[0] = ca[0] + (cb[0] - ca[0]) * k;
   out[1] = ca[1] + (cb[1] - ca[1]) * k;
   out[2] = ca[2] + (cb[2] - ca[2]) * k;

@@ -160,7 +160,7 @@ function sampleForeign(rng: Rng, px: number): DemoDefect {
     }
     const light = rng.bool(0.5);
     const color: Rgb = light ? [0.86, 0.84, 0.76] : [0.07, 0.06, 0.05];
-    return { type: 'foreign_material', kind, points, width: Math.max(rng.uniform(0.005, 0.008), 0.6 * px), color };
+    return { type: 'foreign_material', kind, points, width: Math.max(rng.uniform(0.0065, 0.011), 0.6 * px), color };
   }
   const points: Point[] = [];
   const n = rng.intRange(6, 9);
@@ -192,7 +192,7 @@ function sampleScratch(rng: Rng, layout: PartLayout, px: number): DemoDefect {
     points.push([cx + Math.cos(a) * len * t - Math.sin(a) * wob, cy + Math.sin(a) * len * t + Math.cos(a) * wob]);
   }
   const color: Rgb = layout.darkBody ? [0.62, 0.62, 0.6] : [0.2, 0.16, 0.12];
-  return { type: 'scratch', points, width: Math.max(rng.uniform(0.004, 0.007), 0.55 * px), color };
+  return { type: 'scratch', points, width: Math.max(rng.uniform(0.005, 0.009), 0.55 * px), color };
 }
 
 /** A point in the picture (|x|,|y| < 0.44) outside the box of half size (hw, hh). */

@@ -7,7 +7,7 @@ import { MadenetError } from '../cli/errors.js';
 import { usageError } from './usage-error.js';
 import { CATEGORY_MODELS } from './categories/index.js';
 import { checkCounts, DEFAULT_DEMO_COUNTS, defectTypesOf, demoPlan, resolveCategories, type DemoCounts } from './plan.js';
-import { checkSize, DEMO_MASK_THRESHOLD, renderDemoSample } from './render-sample.js';
+import { checkSize, DEMO_MASK_THRESHOLD, renderDemoBytes } from './render-sample.js';
 import type { DemoCategory, DemoDefectType } from './types.js';
 
 export const DEMO_GENERATOR = 'madenet-demo';
@@ -104,7 +104,7 @@ export async function generateDemoDataset(options: DemoDatasetOptions): Promise<
   let done = 0;
   try {
     for (const item of demoPlan(seed, categories, counts)) {
-      const sample = renderDemoSample(item.category, item.seed, size, item.defect);
+      const sample = renderDemoBytes(item.category, item.seed, size, item.defect);
       const c = (description.counts[item.category] ??= { defectTypes: [...CATEGORY_MODELS[item.category].defects], train: {}, test: {} });
       const key = item.defect ?? 'good';
       c[item.split][key] = (c[item.split][key] ?? 0) + 1;

@@ -1,10 +1,12 @@
 // Drawing helpers shared by the category models: pads, solder fillets and domes, gull-wing leads, shadows
 // and moulded bodies. Helpers named *X draw in a frame whose +x axis points away from the part body.
-import { type Canvas, type PaintFn, type Rgb, scaleRgb } from './canvas.js';
+import { type PaintFn, type Rgb, scaleRgb } from './canvas.js';
 import type { Frame } from './frame.js';
 import type { Shape } from './shapes.js';
 import { grain } from './texture.js';
 import type { DrawContext, Tones } from './types.js';
+// Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
+const { abs, max, min } = Math;
 
 const BLACK: Rgb = [0, 0, 0];
 
@@ -17,7 +19,7 @@ export function solderRgb(tones: Tones, k: number): Rgb {
 export function padX(ctx: DrawContext, f: Frame, x0: number, x1: number, y: number, hw: number): void {
   const g = ctx.tones.gold;
   ctx.canvas.fill(
-    f.box(x0, y - hw, x1, y + hw, Math.min(hw, Math.abs(x1 - x0) / 2) * 0.25),
+    f.box(x0, y - hw, x1, y + hw, min(hw, abs(x1 - x0) / 2) * 0.25),
     f.linear(0, y - hw, 0, y + hw, [
       [0, scaleRgb(g, 1.05)],
       [1, scaleRgb(g, 0.88)],
@@ -31,11 +33,11 @@ export function padX(ctx: DrawContext, f: Frame, x0: number, x1: number, y: numb
  */
 export function filletX(ctx: DrawContext, f: Frame, x0: number, x1: number, y: number, hw: number, scale = 1): void {
   if (scale <= 0.02) return;
-  const len = (x1 - x0) * Math.min(scale, 1);
-  const h = hw * (0.5 + 0.5 * Math.min(scale, 1));
+  const len = (x1 - x0) * min(scale, 1);
+  const h = hw * (0.5 + 0.5 * min(scale, 1));
   const t = ctx.tones;
   ctx.canvas.fill(
-    f.box(x0, y - h, x0 + len, y + h, Math.min(h, Math.abs(len)) * 0.5),
+    f.box(x0, y - h, x0 + len, y + h, min(h, abs(len)) * 0.5),
     f.linear(x0, y, x0 + len, y, [
       [0, solderRgb(t, 1.06)],
       [0.3, solderRgb(t, 0.86)],
@@ -48,9 +50,9 @@ export function filletX(ctx: DrawContext, f: Frame, x0: number, x1: number, y: n
 /** A domed blob of solder (reflowed paste on a bare pad, excess solder, bridges) with a highlight. */
 export function solderDome(ctx: DrawContext, f: Frame, cx: number, cy: number, hw: number, hh: number): void {
   const t = ctx.tones;
-  const r = Math.max(hw, hh);
+  const r = max(hw, hh);
   ctx.canvas.fill(
-    f.rect(cx, cy, hw, hh, 0, Math.min(hw, hh) * 0.85),
+    f.rect(cx, cy, hw, hh, 0, min(hw, hh) * 0.85),
     f.radial(cx - hw * 0.25, cy - hh * 0.25, r * 1.25, [
       [0, solderRgb(t, 1.1)],
       [0.3, solderRgb(t, 0.9)],
@@ -96,7 +98,7 @@ export function gullWingX(
   const xe = xEdge + len * (1 - 0.35 * lift);
   const yf = y + footShift * 2 * hw;
   if (lift > 0) {
-    ctx.canvas.fill(f.box(xk + hw * lift, yf - hw * 0.6, xe + hw * lift, yf + hw * 1.4), [0, 0, 0], { alpha: 0.4 * lift, soft: Math.max(1, f.px(hw * 0.8)) });
+    ctx.canvas.fill(f.box(xk + hw * lift, yf - hw * 0.6, xe + hw * lift, yf + hw * 1.4), [0, 0, 0], { alpha: 0.4 * lift, soft: max(1, f.px(hw * 0.8)) });
   }
   ctx.canvas.fill(
     f.poly([
@@ -159,8 +161,4 @@ export function metalPaint(f: Frame, y0: number, y1: number, base: Rgb): PaintFn
     [0.7, scaleRgb(base, 0.95)],
     [1, scaleRgb(base, 0.72)],
   ]);
-}
-
-export function fillShape(canvas: Canvas, shape: Shape, paint: Rgb | PaintFn, alpha = 1): void {
-  canvas.fill(shape, paint, { alpha });
 }

@@ -5,8 +5,9 @@ import { applyDefect, drawDefectOverlay, type DemoDefect } from './defects.js';
 import { Frame } from './frame.js';
 import { boardLayout, drawBoard, sampleBoardLook, type BoardLayout, type BoardLook } from './board.js';
 import { Rng, hashSeed } from '../random.js';
-import { hash32 } from './texture.js';
 import type { CategoryModel, DrawContext, PartInstance, PartState, Pose, Tones } from './types.js';
+// Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
+const { cos, sin, sqrt, PI } = Math;
 
 interface Light {
   gain: number;
@@ -71,31 +72,36 @@ export function renderScene(scene: DemoScene, defect: DemoDefect | null): Uint8A
 }
 
 function finish(canvas: Canvas, scene: DemoScene): Uint8Array {
-  const { size, light, noiseSeed, noiseSigma } = scene;
-  const out = new Uint8Array(size * size * 3);
+  const { size, light, noiseSigma } = scene;
+  // A clamped array rounds and clamps on store, which is exact and much cheaper than doing it by hand.
+  const out = new Uint8ClampedArray(size * size * 3);
   const d = canvas.data;
   const [tr, tg, tb] = light.tint;
-  // Triangular noise per channel from two 30-bit hashes per pixel (10 bits per channel each); its variance is
-  // 2/3 per unit, rescaled to the sampled sigma.
-  const ns = noiseSigma / Math.sqrt(2 / 3) / 511.5;
+  const { gain, amp, gx, gy, vignette } = light;
+  // Triangular sensor noise: two 10-bit uniforms per channel from a xorshift stream in pixel order (the same
+  // stream for a picture and its defective twin); variance 2/3 per unit, rescaled to the sampled sigma.
+  const ns = (noiseSigma / sqrt(2 / 3) / 511.5) * 255;
+  let h = scene.noiseSeed | 0 || 1;
   for (let y = 0; y < size; y++) {
     const ny = ((y + 0.5) / size) * 2 - 1;
     for (let x = 0; x < size; x++) {
       const nx = ((x + 0.5) / size) * 2 - 1;
-      const k = light.gain * (1 + light.amp * (nx * light.gx + ny * light.gy)) * (1 - light.vignette * (nx * nx + ny * ny) * 0.5);
+      const k = 255 * gain * (1 + amp * (nx * gx + ny * gy)) * (1 - vignette * (nx * nx + ny * ny) * 0.5);
       const i = (y * size + x) * 3;
-      const h1 = hash32(x, y, noiseSeed);
-      const h2 = hash32(x, y, ~noiseSeed);
-      out[i] = to8((d[i] as number) * k * tr + ns * ((h1 & 1023) + (h2 & 1023) - 1023));
-      out[i + 1] = to8((d[i + 1] as number) * k * tg + ns * (((h1 >>> 10) & 1023) + ((h2 >>> 10) & 1023) - 1023));
-      out[i + 2] = to8((d[i + 2] as number) * k * tb + ns * (((h1 >>> 20) & 1023) + ((h2 >>> 20) & 1023) - 1023));
+      h ^= h << 13;
+      h ^= h >>> 17;
+      h ^= h << 5;
+      const h1 = h;
+      h ^= h << 13;
+      h ^= h >>> 17;
+      h ^= h << 5;
+      const h2 = h;
+      out[i] = (d[i] as number) * k * tr + ns * ((h1 & 1023) + (h2 & 1023) - 1023);
+      out[i + 1] = (d[i + 1] as number) * k * tg + ns * (((h1 >>> 10) & 1023) + ((h2 >>> 10) & 1023) - 1023);
+      out[i + 2] = (d[i + 2] as number) * k * tb + ns * (((h1 >>> 20) & 1023) + ((h2 >>> 20) & 1023) - 1023);
     }
   }
-  return out;
-}
-
-function to8(v: number): number {
-  return v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+  return new Uint8Array(out.buffer);
 }
 
 function sampleTones(rng: Rng): Tones {
@@ -113,12 +119,12 @@ function sampleTones(rng: Rng): Tones {
 }
 
 function sampleLight(rng: Rng): Light {
-  const a = rng.uniform(0, 2 * Math.PI);
+  const a = rng.uniform(0, 2 * PI);
   return {
     gain: rng.uniform(0.92, 1.08),
     tint: [rng.uniform(0.97, 1.03), rng.uniform(0.97, 1.03), rng.uniform(0.97, 1.03)],
-    gx: Math.cos(a),
-    gy: Math.sin(a),
+    gx: cos(a),
+    gy: sin(a),
     amp: rng.uniform(0, 0.1),
     vignette: rng.uniform(0.04, 0.14),
   };

@@ -1,5 +1,7 @@
 // Signed-distance shapes in pixel coordinates (negative inside) for the demo-data rasteriser.
 // Only geometry: no colour, no canvas; distances are exact for boxes, circles, capsules and polygons.
+// Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
+const { abs, cos, max, min, sin, sqrt } = Math;
 
 export type Bounds = readonly [x0: number, y0: number, x1: number, y1: number];
 export type Point = readonly [number, number];
@@ -13,21 +15,21 @@ export interface Shape {
 
 /** A rectangle centred at (cx, cy) with half sizes hw, hh, rotated by angle (radians), corners rounded by radius. */
 export function rectShape(cx: number, cy: number, hw: number, hh: number, angle = 0, radius = 0): Shape {
-  const c = Math.cos(angle);
-  const s = Math.sin(angle);
-  const r = Math.max(0, Math.min(radius, hw, hh));
-  const ex = Math.abs(c) * hw + Math.abs(s) * hh;
-  const ey = Math.abs(s) * hw + Math.abs(c) * hh;
+  const c = cos(angle);
+  const s = sin(angle);
+  const r = max(0, min(radius, hw, hh));
+  const ex = abs(c) * hw + abs(s) * hh;
+  const ey = abs(s) * hw + abs(c) * hh;
   return {
     bounds: [cx - ex, cy - ey, cx + ex, cy + ey],
     sdf(x, y) {
       const dx = x - cx;
       const dy = y - cy;
-      const qx = Math.abs(c * dx + s * dy) - (hw - r);
-      const qy = Math.abs(-s * dx + c * dy) - (hh - r);
-      const ox = Math.max(qx, 0);
-      const oy = Math.max(qy, 0);
-      return Math.sqrt(ox * ox + oy * oy) + Math.min(Math.max(qx, qy), 0) - r;
+      const qx = abs(c * dx + s * dy) - (hw - r);
+      const qy = abs(-s * dx + c * dy) - (hh - r);
+      const ox = max(qx, 0);
+      const oy = max(qy, 0);
+      return sqrt(ox * ox + oy * oy) + min(max(qx, qy), 0) - r;
     },
   };
 }
@@ -35,7 +37,7 @@ export function rectShape(cx: number, cy: number, hw: number, hh: number, angle 
 export function circleShape(cx: number, cy: number, r: number): Shape {
   return {
     bounds: [cx - r, cy - r, cx + r, cy + r],
-    sdf: (x, y) => Math.hypot(x - cx, y - cy) - r,
+    sdf: (x, y) => sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)) - r,
   };
 }
 
@@ -45,12 +47,14 @@ export function capsuleShape(ax: number, ay: number, bx: number, by: number, r: 
   const ey = by - ay;
   const ee = ex * ex + ey * ey || 1e-12;
   return {
-    bounds: [Math.min(ax, bx) - r, Math.min(ay, by) - r, Math.max(ax, bx) + r, Math.max(ay, by) + r],
+    bounds: [min(ax, bx) - r, min(ay, by) - r, max(ax, bx) + r, max(ay, by) + r],
     sdf(x, y) {
       const wx = x - ax;
       const wy = y - ay;
-      const t = Math.max(0, Math.min(1, (wx * ex + wy * ey) / ee));
-      return Math.hypot(wx - ex * t, wy - ey * t) - r;
+      const t = max(0, min(1, (wx * ex + wy * ey) / ee));
+      const dx = wx - ex * t;
+      const dy = wy - ey * t;
+      return sqrt(dx * dx + dy * dy) - r;
     },
   };
 }
@@ -61,7 +65,7 @@ export function polygonShape(points: readonly Point[]): Shape {
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
   return {
-    bounds: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)],
+    bounds: [min(...xs), min(...ys), max(...xs), max(...ys)],
     sdf(x, y) {
       const n = points.length;
       const p0 = points[0] as Point;
@@ -74,16 +78,16 @@ export function polygonShape(points: readonly Point[]): Shape {
         const ey = vj[1] - vi[1];
         const wx = x - vi[0];
         const wy = y - vi[1];
-        const t = Math.max(0, Math.min(1, (wx * ex + wy * ey) / (ex * ex + ey * ey || 1e-12)));
+        const t = max(0, min(1, (wx * ex + wy * ey) / (ex * ex + ey * ey || 1e-12)));
         const bx = wx - ex * t;
         const by = wy - ey * t;
-        d = Math.min(d, bx * bx + by * by);
+        d = min(d, bx * bx + by * by);
         const c1 = y >= vi[1];
         const c2 = y < vj[1];
         const c3 = ex * wy > ey * wx;
         if ((c1 && c2 && c3) || (!c1 && !c2 && !c3)) sign = -sign;
       }
-      return sign * Math.sqrt(d);
+      return sign * sqrt(d);
     },
   };
 }
@@ -104,8 +108,8 @@ export function unionShape(parts: readonly Shape[]): Shape {
   return {
     bounds: mergeBounds(parts.map((p) => p.bounds)),
     sdf(x, y) {
-      let d = Infinity;
-      for (const p of parts) d = Math.min(d, p.sdf(x, y));
+      let d = 1e300;
+      for (const p of parts) d = min(d, p.sdf(x, y));
       return d;
     },
   };
@@ -113,12 +117,12 @@ export function unionShape(parts: readonly Shape[]): Shape {
 
 /** The part of `a` inside `b` (bounds of `a`). */
 export function intersectShape(a: Shape, b: Shape): Shape {
-  return { bounds: a.bounds, sdf: (x, y) => Math.max(a.sdf(x, y), b.sdf(x, y)) };
+  return { bounds: a.bounds, sdf: (x, y) => max(a.sdf(x, y), b.sdf(x, y)) };
 }
 
 /** The part of `a` outside `b`. */
 export function subtractShape(a: Shape, b: Shape): Shape {
-  return { bounds: a.bounds, sdf: (x, y) => Math.max(a.sdf(x, y), -b.sdf(x, y)) };
+  return { bounds: a.bounds, sdf: (x, y) => max(a.sdf(x, y), -b.sdf(x, y)) };
 }
 
 /** The half-plane on the side of the line through (px, py) that the unit normal (nx, ny) points away from. */
@@ -127,15 +131,15 @@ export function halfPlaneShape(px: number, py: number, nx: number, ny: number, b
 }
 
 function mergeBounds(all: readonly Bounds[]): Bounds {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
+  let x0 = 1e300;
+  let y0 = 1e300;
+  let x1 = -1e300;
+  let y1 = -1e300;
   for (const b of all) {
-    x0 = Math.min(x0, b[0]);
-    y0 = Math.min(y0, b[1]);
-    x1 = Math.max(x1, b[2]);
-    y1 = Math.max(y1, b[3]);
+    x0 = min(x0, b[0]);
+    y0 = min(y0, b[1]);
+    x1 = max(x1, b[2]);
+    y1 = max(y1, b[3]);
   }
   return [x0, y0, x1, y1];
 }

@@ -1,12 +1,14 @@
 // Deterministic procedural textures for the demo renderer: per-pixel hash grain and smooth value noise.
 // Both are pure functions of their seed and coordinates, so a scene renders identically every time.
 import type { Rng } from '../random.js';
+// Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
+const { floor, imul, max, min } = Math;
 
 /** A well-mixed unsigned 32-bit hash of integer-ish pixel coordinates and a seed. */
 export function hash32(x: number, y: number, seed: number): number {
-  let h = Math.imul((x | 0) ^ 0x27d4eb2d, 0x165667b1) ^ Math.imul((y | 0) + 0x9e3779b9, 0x85ebca6b) ^ seed;
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  let h = imul((x | 0) ^ 0x27d4eb2d, 0x165667b1) ^ imul((y | 0) + 0x9e3779b9, 0x85ebca6b) ^ seed;
+  h = imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = imul(h ^ (h >>> 12), 0x297a2d39);
   return (h ^ (h >>> 15)) >>> 0;
 }
 
@@ -29,10 +31,10 @@ export class ValueNoise {
 
   at(u: number, v: number): number {
     const n = this.cells;
-    const x = Math.min(Math.max(u, 0), 1) * n;
-    const y = Math.min(Math.max(v, 0), 1) * n;
-    const xi = Math.min(n - 1, Math.floor(x));
-    const yi = Math.min(n - 1, Math.floor(y));
+    const x = min(max(u, 0), 1) * n;
+    const y = min(max(v, 0), 1) * n;
+    const xi = min(n - 1, floor(x));
+    const yi = min(n - 1, floor(y));
     const tx = smooth(x - xi);
     const ty = smooth(y - yi);
     const w = n + 1;

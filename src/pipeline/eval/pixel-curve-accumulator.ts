@@ -2,22 +2,30 @@
 // number of defect pixels (not all pixels). No approximation: ties are resolved on float32 bit patterns.
 //
 // Why two passes: an exact rank statistic needs, for every distinct defect-pixel score, how many normal
-// pixels score below or equal to it. Pass 1 (addDefectPixels) records each defect pixel's score key and its
-// region size; sealing sorts them into the m distinct scores plus a 65,536-entry table on the top 16 key
-// bits. Pass 2 (addNormalPixels) drops each normal pixel into "equal to distinct score i" or "between
-// distinct scores i-1 and i" with one table lookup and a short binary search: O(m) counters, no pixel kept.
-// Normal-only score runs between two defect scores only move the curve sideways, so AUROC, AP, F1 and
-// AUPRO computed from these counts equal those over every distinct threshold.
+// pixels score below or equal to it. Pass 1 (addDefectPixels) records each defect pixel's score key, region
+// size and group; sealing sorts the keys into the m distinct scores plus a lookup table of about m buckets
+// over their key range. Pass 2 (addNormalPixels) drops each normal pixel into "equal to distinct score i" or
+// "between distinct scores i-1 and i" with one table lookup and a binary search over the few keys of its
+// bucket: O(m) counters per group, no pixel kept. Normal-only score runs between two defect scores only move
+// the curve sideways, so AUROC, AP, F1 and AUPRO computed from these counts equal those over every threshold.
+//
+// Groups (e.g. defect types) let one accumulator answer "this type's defect images plus all normal images"
+// for every type with a single lookup per normal pixel: normal images are added to SHARED, which counts for
+// every group; a defect image's own pixels belong to its group only.
 import { MadenetError } from '../cli/errors.js';
 import type { CountCurve } from './count-curve.js';
 import { aurocOf, auproOf, averagePrecisionOf } from './curve-metrics.js';
 import { keyToFloat } from './float-key.js';
 import { labelRegions } from './regions.js';
 
+/** Group of normal pixels that count for every group (normal images). */
+export const SHARED = -1;
+
 export interface PixelMetrics {
   /** Null when there are no defect pixels or no normal pixels. */
   auroc: number | null;
   ap: number | null;
+  /** Null when there are no ground-truth regions or no normal pixels. */
   aupro: number | null;
   defectPixels: number;
   normalPixels: number;
@@ -33,20 +41,27 @@ export interface PixelSample {
   height: number;
 }
 
+/** Groups to combine: the default (undefined) is every group. */
+export type GroupSelection = readonly number[] | undefined;
+
+const MAX_GROUP = 65535;
+
 export class PixelCurveAccumulator {
   private keys = new Uint32Array(1024);
   private regionSizes = new Uint32Array(1024);
+  private groups = new Uint16Array(1024);
   private count = 0;
-  private regions = 0;
+  private readonly regionsByGroup = new Map<number, number>();
   private sealed: Sealed | null = null;
-  private negatives = 0;
+  /** Per group (SHARED included): interleaved counters, [2i] = gap before distinct i, [2i+1] = equal to it. */
+  private readonly negatives = new Map<number, Counters>();
 
   /** Pass 1: the defect pixels of one image (its normal pixels are ignored here). */
-  addDefectPixels(map: Float32Array, gt: Uint8Array, width: number): void {
+  addDefectPixels(map: Float32Array, gt: Uint8Array, width: number, group = 0): void {
     if (this.sealed) throw new Error('addDefectPixels called after addNormalPixels; feed every defect image first.');
+    if (!Number.isInteger(group) || group < 0 || group > MAX_GROUP) throw new Error(`Defect pixel group ${group} is not an integer in [0, ${MAX_GROUP}].`);
     checkShape(map, gt, width);
-    const height = map.length / width;
-    const { labels, sizes } = labelRegions(gt, width, height);
+    const { labels, sizes } = labelRegions(gt, width, map.length / width);
     const bits = bitsOf(map);
     for (let i = 0; i < gt.length; i++) {
       const id = labels[i] as number;
@@ -54,58 +69,74 @@ export class PixelCurveAccumulator {
       if (this.count === this.keys.length) this.grow();
       this.keys[this.count] = keyOf(bits[i] as number, i);
       this.regionSizes[this.count] = sizes[id - 1] as number;
+      this.groups[this.count] = group;
       this.count++;
     }
-    this.regions += sizes.length;
+    this.regionsByGroup.set(group, (this.regionsByGroup.get(group) ?? 0) + sizes.length);
   }
 
-  /** Pass 2: the normal pixels of one image (gt null = every pixel is normal). */
-  addNormalPixels(map: Float32Array, gt: Uint8Array | null): void {
+  /** Pass 2: the normal pixels of one image (gt null = every pixel is normal); SHARED counts for all groups. */
+  addNormalPixels(map: Float32Array, gt: Uint8Array | null, group: number = SHARED): void {
     if (gt) checkShape(map, gt, undefined);
-    const s = (this.sealed ??= seal(this.keys.subarray(0, this.count), this.regionSizes.subarray(0, this.count)));
-    const bits = bitsOf(map);
-    const { distinct, table, eq, gap } = s;
-    const m = distinct.length;
-    let n = 0;
-    for (let i = 0; i < bits.length; i++) {
-      if (gt !== null && gt[i] !== 0) continue;
-      const key = keyOf(bits[i] as number, i);
-      const hi = key >>> 16;
-      let lo = table[hi] as number;
-      let up = table[hi + 1] as number;
-      while (lo < up) {
-        const mid = (lo + up) >>> 1;
-        if ((distinct[mid] as number) < key) lo = mid + 1;
-        else up = mid;
-      }
-      if (lo < m && distinct[lo] === key) eq[lo]++;
-      else gap[lo]++;
-      n++;
-    }
-    this.negatives += n;
+    const s = this.seal();
+    let c = this.negatives.get(group);
+    if (!c) this.negatives.set(group, (c = { cells: new Uint32Array(2 * s.distinct.length + 1), total: 0 }));
+    // Uint32 counters keep the working set small (cache misses dominate); widen before they could overflow.
+    if (c.total + map.length > 0xffffffff && c.cells instanceof Uint32Array) c.cells = Float64Array.from(c.cells);
+    c.total += countInto(c.cells, s, bitsOf(map), gt);
   }
 
-  /** The exact curve (cuts at the distinct defect-pixel scores, plus the normal-only runs between them). */
-  curve(): CountCurve {
-    const s = (this.sealed ??= seal(this.keys.subarray(0, this.count), this.regionSizes.subarray(0, this.count)));
-    const { distinct, counts, proSums, eq, gap } = s;
-    const m = distinct.length;
+  /** The exact curve (cuts at the selected groups' distinct defect-pixel scores, plus normal-only runs). */
+  curve(groups?: GroupSelection): CountCurve {
+    const s = this.seal();
+    const m = s.distinct.length;
+    const pick = groups === undefined ? null : new Set(groups);
+    const counts = new Float64Array(m);
+    const proSums = new Float64Array(m);
+    let positives = 0;
+    for (let i = 0; i < this.count; i++) {
+      if (pick && !pick.has(this.groups[i] as number)) continue;
+      const j = lookup(s, this.keys[i] as number);
+      counts[j]++;
+      proSums[j] += 1 / (this.regionSizes[i] as number);
+      positives++;
+    }
+    let regions = 0;
+    for (const [g, r] of this.regionsByGroup) if (!pick || pick.has(g)) regions += r;
+    const cells = new Float64Array(2 * m + 1);
+    let negatives = 0;
+    for (const [g, c] of this.negatives) {
+      if (pick && g !== SHARED && !pick.has(g)) continue;
+      for (let k = 0; k < cells.length; k++) cells[k] += c.cells[k] as number;
+      negatives += c.total;
+    }
     const tp: number[] = [];
     const fp: number[] = [];
     const cut: number[] = [];
     const pro: number[] = [];
+    const push = (a: number, b: number, x: number, d: number): void => {
+      tp.push(a);
+      fp.push(b);
+      cut.push(x);
+      pro.push(d);
+    };
     let t = 0;
-    let f = gap[m] as number;
+    let f = cells[2 * m] as number;
     let p = 0;
     let lastF = 0;
     for (let j = m - 1; j >= 0; j--) {
+      if (counts[j] === 0) {
+        // Another group's score: for this selection it is one more normal-only run.
+        f += (cells[2 * j + 1] as number) + (cells[2 * j] as number);
+        continue;
+      }
       if (f > lastF) push(t, f, NaN, p);
-      f += eq[j] as number;
+      f += cells[2 * j + 1] as number;
       t += counts[j] as number;
       p += proSums[j] as number;
-      push(t, f, keyToFloat(distinct[j] as number), p);
+      push(t, f, keyToFloat(s.distinct[j] as number), p);
       lastF = f;
-      f += gap[j] as number;
+      f += cells[2 * j] as number;
     }
     if (f > lastF) push(t, f, NaN, p);
     return {
@@ -113,28 +144,26 @@ export class PixelCurveAccumulator {
       fp: Float64Array.from(fp),
       cut: Float64Array.from(cut),
       pro: Float64Array.from(pro),
-      positives: this.count,
-      negatives: this.negatives,
-      regions: this.regions,
+      positives,
+      negatives,
+      regions,
     };
-    function push(a: number, b: number, c: number, d: number): void {
-      tp.push(a);
-      fp.push(b);
-      cut.push(c);
-      pro.push(d);
-    }
   }
 
-  finalize(auproLimit = 0.3): PixelMetrics {
-    const c = this.curve();
+  finalize(auproLimit = 0.3, groups?: GroupSelection): PixelMetrics {
+    const c = this.curve(groups);
     return {
       auroc: aurocOf(c),
       ap: averagePrecisionOf(c),
       aupro: auproOf(c, auproLimit),
       defectPixels: c.positives,
       normalPixels: c.negatives,
-      regions: this.regions,
+      regions: c.regions ?? 0,
     };
+  }
+
+  private seal(): Sealed {
+    return (this.sealed ??= seal(this.keys.subarray(0, this.count)));
   }
 
   private grow(): void {
@@ -144,22 +173,19 @@ export class PixelCurveAccumulator {
     const sizes = new Uint32Array(this.regionSizes.length * 2);
     sizes.set(this.regionSizes);
     this.regionSizes = sizes;
+    const groups = new Uint16Array(this.groups.length * 2);
+    groups.set(this.groups);
+    this.groups = groups;
   }
 }
 
 /** Both passes over maps held in memory (tests, small sets). */
 export function pixelCurve(samples: readonly PixelSample[]): CountCurve {
-  const acc = new PixelCurveAccumulator();
-  for (const s of samples) if (s.gt) acc.addDefectPixels(s.map, s.gt, s.width);
-  for (const s of samples) acc.addNormalPixels(s.map, s.gt);
-  return acc.curve();
+  return accumulate(samples).curve();
 }
 
 export function pixelMetrics(samples: readonly PixelSample[], auproLimit = 0.3): PixelMetrics {
-  const acc = new PixelCurveAccumulator();
-  for (const s of samples) if (s.gt) acc.addDefectPixels(s.map, s.gt, s.width);
-  for (const s of samples) acc.addNormalPixels(s.map, s.gt);
-  return acc.finalize(auproLimit);
+  return accumulate(samples).finalize(auproLimit);
 }
 
 /** AUPRO of maps held in memory, integrated to FPR `limit` (default 0.3) and normalised by it. */
@@ -167,51 +193,97 @@ export function aupro(samples: readonly PixelSample[], limit = 0.3): number | nu
   return auproOf(pixelCurve(samples), limit);
 }
 
+function accumulate(samples: readonly PixelSample[]): PixelCurveAccumulator {
+  const acc = new PixelCurveAccumulator();
+  for (const s of samples) if (s.gt) acc.addDefectPixels(s.map, s.gt, s.width);
+  for (const s of samples) acc.addNormalPixels(s.map, s.gt);
+  return acc;
+}
+
+interface Counters {
+  cells: Uint32Array | Float64Array;
+  total: number;
+}
+
 interface Sealed {
   /** Distinct defect-pixel keys, ascending. */
   distinct: Uint32Array;
-  /** Defect pixels per distinct key. */
-  counts: Float64Array;
-  /** Sum of 1 / region size over the defect pixels of each distinct key. */
-  proSums: Float64Array;
-  /** table[h] = first index whose key's top 16 bits are >= h; table[65536] = m. */
+  /** Smallest and largest distinct key; keys outside go straight to the first or last gap. */
+  lowKey: number;
+  highKey: number;
+  /** Bucket of a key in [lowKey, highKey]: (key - lowKey) >>> shift. */
+  shift: number;
+  /** table[b] = first index whose bucket is >= b; the last entry is m. */
   table: Uint32Array;
-  /** Normal pixels equal to distinct[i]. */
-  eq: Float64Array;
-  /** gap[i]: normal pixels strictly between distinct[i-1] and distinct[i] (gap[m]: above all). */
-  gap: Float64Array;
 }
 
-function seal(keys: Uint32Array, regionSizes: Uint32Array): Sealed {
+/** About one bucket per distinct key: most lookups compare against 1-2 keys. */
+const MAX_TABLE_BITS = 22;
+
+function seal(keys: Uint32Array): Sealed {
   const sorted = keys.slice().sort();
   let m = 0;
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) m++;
   const distinct = new Uint32Array(m);
-  const counts = new Float64Array(m);
-  let j = -1;
-  for (let i = 0; i < sorted.length; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) distinct[++j] = sorted[i] as number;
-    counts[j]++;
+  for (let i = 0, j = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct[j++] = sorted[i] as number;
+  if (m === 0) return { distinct, lowKey: 1, highKey: 0, shift: 0, table: new Uint32Array(1) };
+  const lowKey = distinct[0] as number;
+  const highKey = distinct[m - 1] as number;
+  const want = Math.min(2 ** MAX_TABLE_BITS, m);
+  let shift = 0;
+  while (shift < 31 && Math.floor((highKey - lowKey) / 2 ** shift) + 1 > want) shift++;
+  const buckets = Math.floor((highKey - lowKey) / 2 ** shift) + 1;
+  const table = new Uint32Array(buckets + 1);
+  for (let b = 0, idx = 0; b <= buckets; b++) {
+    while (idx < m && Math.floor(((distinct[idx] as number) - lowKey) / 2 ** shift) < b) idx++;
+    table[b] = idx;
   }
-  const table = new Uint32Array(65537);
-  let idx = 0;
-  for (let h = 0; h <= 65536; h++) {
-    while (idx < m && (distinct[idx] as number) >>> 16 < h) idx++;
-    table[h] = idx;
+  return { distinct, lowKey, highKey, shift, table };
+}
+
+/** Index of the first distinct key >= key (m when none). */
+function lookup(s: Sealed, key: number): number {
+  if (key < s.lowKey) return 0;
+  if (key > s.highKey) return s.distinct.length;
+  const b = (key - s.lowKey) >>> s.shift;
+  let lo = s.table[b] as number;
+  let up = s.table[b + 1] as number;
+  while (lo < up) {
+    const mid = (lo + up) >>> 1;
+    if ((s.distinct[mid] as number) < key) lo = mid + 1;
+    else up = mid;
   }
-  const proSums = new Float64Array(m);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as number;
-    let lo = table[key >>> 16] as number;
-    let up = table[(key >>> 16) + 1] as number;
+  return lo;
+}
+
+/** The hot loop of pass 2 (kept flat for speed); returns how many pixels it counted. */
+function countInto(cells: Uint32Array | Float64Array, s: Sealed, bits: Uint32Array, gt: Uint8Array | null): number {
+  const { distinct, table, lowKey, highKey, shift } = s;
+  const m = distinct.length;
+  let n = 0;
+  for (let i = 0; i < bits.length; i++) {
+    if (gt !== null && gt[i] !== 0) continue;
+    const key = keyOf(bits[i] as number, i);
+    n++;
+    if (key < lowKey) {
+      cells[0]++;
+      continue;
+    }
+    if (key > highKey) {
+      cells[2 * m]++;
+      continue;
+    }
+    const b = (key - lowKey) >>> shift;
+    let lo = table[b] as number;
+    let up = table[b + 1] as number;
     while (lo < up) {
       const mid = (lo + up) >>> 1;
       if ((distinct[mid] as number) < key) lo = mid + 1;
       else up = mid;
     }
-    proSums[lo] += 1 / (regionSizes[i] as number);
+    cells[distinct[lo] === key ? 2 * lo + 1 : 2 * lo]++;
   }
-  return { distinct, counts, proSums, table, eq: new Float64Array(m), gap: new Float64Array(m + 1) };
+  return n;
 }
 
 function bitsOf(map: Float32Array): Uint32Array {

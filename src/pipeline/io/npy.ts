@@ -37,6 +37,7 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Buffer 
   return out;
 }
 
+/** Aligned little-endian float32 data is returned as a view on buf (no copy); other dtypes are converted. */
 export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
   const bad = (why: string): MadenetError =>
     new MadenetError('E_DECODE', `Could not read ${source}: ${why}; expected a NumPy .npy file of '<f4', '<f8' or '|u1' in C order.`);
@@ -65,6 +66,10 @@ export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
   const offset = start + headerLen;
   if (buf.length - offset < size * itemSize) {
     throw bad(`the data is truncated (${buf.length - offset} bytes for ${size} values of ${itemSize} bytes)`);
+  }
+  if (itemSize === 4 && LITTLE && (buf.byteOffset + offset) % 4 === 0) {
+    // Aligned float32 (numpy pads headers to 64 bytes): a view, no copy. It shares memory with buf.
+    return { data: new Float32Array(buf.buffer, buf.byteOffset + offset, size), shape };
   }
   const data = new Float32Array(size);
   if (itemSize === 4) {

@@ -70,6 +70,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const eg = match.missing.slice(0, 3).map((s) => s.path).join(', ');
     warnings.push(`${match.missing.length} test images have no prediction (e.g. ${eg}); metrics cover the predicted images only.`);
   }
+  if (match.wrongCategory > 0) {
+    warnings.push(`${match.wrongCategory} images were scored as another category than their ground truth's (routing errors); they are evaluated under their true category.`);
+  }
   if (match.items.length === 0) {
     throw new MadenetError('E_PREDICTIONS', `None of the ${match.predictions} predictions in ${opts.predictions} is for a test image of ${opts.data}${selected ? ` in ${[...selected].join(', ')}` : ''}.`, {
       suggestions: ['Run infer on the test images of this dataset, with paths as they are on disk (absolute, or relative to the working directory or the dataset root).'],
@@ -91,6 +94,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       otherCategories: match.otherCategories,
       duplicates: match.duplicates,
       missing: match.missing.length,
+      wrongCategory: match.wrongCategory,
     },
     categories: computed.categories.map((c) => c.category),
     rows,

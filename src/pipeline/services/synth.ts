@@ -1,7 +1,7 @@
 // `madenet synth`: streams a category's normal training images through the synthesis library and writes
 // images/, masks/, synth.jsonl (per-sample seed and parameters) and a contact sheet. No flags, no printing.
 import { createWriteStream } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 import { boundedMap } from '../io/bounded-map.js';
@@ -173,7 +173,10 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
     return { record, image: result.image, mask: result.mask, synthMs: took };
   };
 
-  const jsonl = createWriteStream(jsonlPath, { flags: 'w' });
+  // Written under a temporary name and renamed at the end, so a failed run leaves no synth.jsonl behind.
+  const partialPath = `${jsonlPath}.partial`;
+  const jsonl = createWriteStream(partialPath, { flags: 'w' });
+  let complete = false;
   try {
     for await (const m of boundedMap(indices(count), makeOne, { concurrency: Math.max(1, opts.concurrency ?? 4) })) {
       if (!jsonl.write(`${JSON.stringify(m.record)}\n`)) await new Promise<void>((r) => jsonl.once('drain', () => r()));
@@ -190,9 +193,12 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
       if (sheetSamples.length < sheetCount) sheetSamples.push({ image: m.image, mask: m.mask });
       opts.onProgress?.(m.record.index + 1, count);
     }
+    complete = true;
   } finally {
     await new Promise<void>((res, rej) => jsonl.end((err?: Error | null) => (err ? rej(err) : res())));
+    if (!complete) await rm(partialPath, { force: true });
   }
+  await rename(partialPath, jsonlPath);
   const sheetPath = join(out, 'contact-sheet.png');
   await writePng(sheetPath, contactSheet(sheetSamples, { columns: 2 }));
 

@@ -1,5 +1,5 @@
-// Automatic object (foreground) masks, so that synthetic defects land on the part, not on the board
-// around it: Otsu on a smoothed distance-to-background-colour map (or grey), then morphology. Pure.
+// Automatic object (foreground) masks, so that synthetic defects land on the part, not on the board around
+// it: Otsu (3, then 2 classes) on a smoothed distance-to-border-colour map, or on grey; then morphology. Pure.
 import { type Mask, type RgbImage } from '../io/image.js';
 import { gaussianBlur, type Plane } from './image-ops.js';
 import { closeMask, dilate, fillHoles, keepLargestComponents, openMask } from './morphology.js';
@@ -11,9 +11,12 @@ export interface ForegroundOptions {
   minFraction?: number;
   /** Above this fraction there is no background to speak of; the whole image is used (default 0.95). */
   maxFraction?: number;
-  /** Otsu separability (between-class / total variance) needed to trust a split (default 0.7; a single
-   *  Gaussian scores 2/pi = 0.64). */
+  /** Otsu separability (between-class / total variance) needed to try a split (default 0.6; a single
+   *  Gaussian scores 2/pi = 0.64, so this only screens out flat images). */
   minSeparability?: number;
+  /** Share of the split-off pixels the object must hold (default 0.5): textures split into many similar
+   *  blobs, of which the largest few hold little (measured: most textures 0.05-0.5, SMT parts 0.54-0.93). */
+  minDominance?: number;
   /** Components at least this fraction of the largest are kept too (default 0.25). */
   minRelativeComponent?: number;
 }
@@ -23,12 +26,12 @@ export type ForegroundMethod = 'colour-distance' | 'grey' | 'full';
 export interface ForegroundResult {
   mask: Mask;
   method: ForegroundMethod;
-  /** Which clean-up produced the mask (absent for 'full'). */
-  cleanup?: 'open-first' | 'group-first';
   /** Why the whole image was used, when it was. */
   reason?: string;
   separability: number;
   fraction: number;
+  /** Share of the thresholded pixels that ended up in the mask (absent for 'full'). */
+  dominance?: number;
 }
 
 /** The object's mask (1 = object); the whole image when no object/background split can be trusted. Never empty. */
@@ -40,28 +43,31 @@ export function foregroundMaskDetailed(img: RgbImage, opts: ForegroundOptions = 
   const { width: w, height: h } = img;
   const side = Math.min(w, h);
   const sigma = opts.blurSigma ?? Math.max(0.5, side / 200);
-  const minSep = opts.minSeparability ?? 0.7;
+  const minSep = opts.minSeparability ?? 0.6;
+  const minDominance = opts.minDominance ?? 0.5;
   const distance = gaussianBlur(distanceToBorderColour(img), sigma);
   const grey = gaussianBlur(greyPlane(img), sigma);
   const reasons: string[] = [];
   let bestSep = 0;
-  const attempts: { plane: Plane; method: ForegroundMethod; threshold: (sep: ReturnType<typeof otsu>) => number; mayInvert: boolean }[] = [
-    // The lower of three Otsu classes first: board | dim body | bright terminals is the usual SMT picture,
-    // and two classes would put a dark body on the board's side.
-    { plane: distance, method: 'colour-distance', threshold: () => otsu3(distance.data)[0], mayInvert: false },
+  const attempts: { plane: Plane; method: ForegroundMethod; threshold: (split: OtsuSplit) => number; mayInvert: boolean; unless?: (split: OtsuSplit) => boolean }[] = [
+    // The lower of three Otsu classes: board | dim body | bright terminals is the usual SMT picture, where
+    // two classes would put a dark body on the board's side. Not when two classes already explain the
+    // picture (separability >= 0.9: one object on a plain board); three would then split the board's noise.
+    { plane: distance, method: 'colour-distance', threshold: () => otsu3(distance.data)[0], mayInvert: false, unless: (o) => o.separability >= 0.9 },
     { plane: distance, method: 'colour-distance', threshold: (o) => o.threshold, mayInvert: false },
     // Distance is high on the object by construction; grey may have either polarity.
     { plane: grey, method: 'grey', threshold: (o) => o.threshold, mayInvert: true },
   ];
-  const seps = new Map<Plane, ReturnType<typeof otsu>>();
+  const splits = new Map<Plane, OtsuSplit>();
   for (const a of attempts) {
-    if (!seps.has(a.plane)) seps.set(a.plane, otsu(a.plane.data));
-    const o = seps.get(a.plane) as ReturnType<typeof otsu>;
+    if (!splits.has(a.plane)) splits.set(a.plane, otsu(a.plane.data));
+    const o = splits.get(a.plane) as OtsuSplit;
     bestSep = Math.max(bestSep, o.separability);
     if (o.separability < minSep) {
       reasons.push(`${a.method}: separability ${o.separability.toFixed(2)} < ${minSep}`);
       continue;
     }
+    if (a.unless?.(o)) continue;
     let raw = binarise(a.plane, a.threshold(o));
     // The background is whatever covers most of the border; flip when the bright class holds it.
     if (a.mayInvert && borderFraction(raw) > 0.5) raw = invert(raw);
@@ -69,24 +75,31 @@ export function foregroundMaskDetailed(img: RgbImage, opts: ForegroundOptions = 
       reasons.push(`${a.method}: border is mostly object`);
       continue;
     }
-    // Thin clutter first (boards with tracks), then grouping for parts whose body is close to the board
-    // colour and only the bright terminals stand out: their ring is closed and filled.
-    for (const cleanup of ['open-first', 'group-first'] as const) {
-      const mask = cleanUp(raw, side, opts.minRelativeComponent ?? 0.25, cleanup);
-      const fraction = onFraction(mask);
-      if (fraction < (opts.minFraction ?? 0.01) || fraction > (opts.maxFraction ?? 0.95)) {
-        reasons.push(`${a.method}/${cleanup}: object covers ${(100 * fraction).toFixed(1)}% of the image`);
-        continue;
-      }
-      return { mask, method: a.method, cleanup, separability: o.separability, fraction };
+    const mask = cleanUp(raw, side, opts.minRelativeComponent ?? 0.25);
+    const fraction = onFraction(mask);
+    if (fraction < (opts.minFraction ?? 0.01) || fraction > (opts.maxFraction ?? 0.95)) {
+      reasons.push(`${a.method}: object covers ${(100 * fraction).toFixed(1)}% of the image`);
+      continue;
     }
+    const share = dominance(mask, raw);
+    if (share < minDominance) {
+      reasons.push(`${a.method}: the object holds only ${(100 * share).toFixed(0)}% of the split-off pixels (a texture?)`);
+      continue;
+    }
+    return { mask, method: a.method, separability: o.separability, fraction, dominance: share };
   }
   const full = { width: w, height: h, data: new Float32Array(w * h).fill(1) };
   return { mask: full, method: 'full', reason: reasons.join('; '), separability: bestSep, fraction: 1 };
 }
 
-/** Otsu's threshold on values and its separability (between-class variance / total variance, in [0, 1]). */
-export function otsu(values: Float32Array, bins = 256): { threshold: number; separability: number } {
+export interface OtsuSplit {
+  threshold: number;
+  /** Between-class variance / total variance, in [0, 1]. */
+  separability: number;
+}
+
+/** Otsu's two-class threshold on values and its separability. */
+export function otsu(values: Float32Array, bins = 256): OtsuSplit {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -195,21 +208,12 @@ function greyPlane(img: RgbImage): Plane {
   return { width: img.width, height: img.height, data: out };
 }
 
-function cleanUp(raw: Mask, side: number, minRelative: number, order: 'open-first' | 'group-first'): Mask {
+function cleanUp(raw: Mask, side: number, minRelative: number): Mask {
   const r = Math.max(1, Math.round(side / 40));
-  const keep = { minRelative, maxComponents: 4, dropBorderSecondaries: true };
-  let m: Mask;
-  if (order === 'open-first') {
-    // Opening first removes thin lines of the board (tracks, strip gaps) before closing can weld them on;
-    // thin parts of the object (leads) go with them, which keeps defects on its body.
-    m = closeMask(openMask(raw, r), Math.max(1, Math.round(side / 64)));
-    m = fillHoles(keepLargestComponents(m, keep));
-  } else {
-    // A wide closing joins a ring of terminals into one blob whose inside is then filled; the opening after
-    // it trims thin attachments (silkscreen, traces) that the closing welded on.
-    m = fillHoles(keepLargestComponents(closeMask(raw, Math.max(2, Math.round(side / 16))), keep));
-    m = keepLargestComponents(openMask(m, r), keep);
-  }
+  // Opening first removes thin lines of the board (tracks, strip gaps) before closing can weld them on;
+  // thin parts of the object (leads) go with them, which keeps defects on its body.
+  let m = closeMask(openMask(raw, r), Math.max(1, Math.round(side / 64)));
+  m = fillHoles(keepLargestComponents(m, { minRelative, maxComponents: 4, dropBorderSecondaries: true }));
   // A small margin lets defects touch the object's outline, where real ones often sit.
   return dilate(m, Math.max(1, Math.round(r / 2)));
 }
@@ -239,6 +243,17 @@ function borderFraction(m: Mask): number {
     n += 2;
   }
   return on / n;
+}
+
+function dominance(mask: Mask, raw: Mask): number {
+  let on = 0;
+  let kept = 0;
+  for (let i = 0; i < raw.data.length; i++) {
+    if (raw.data[i] <= 0.5) continue;
+    on++;
+    if (mask.data[i] > 0.5) kept++;
+  }
+  return on > 0 ? kept / on : 0;
 }
 
 function onFraction(m: Mask): number {

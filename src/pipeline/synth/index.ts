@@ -1,7 +1,7 @@
 // The synthesis library in one import: Perlin masks, foreground masks, textures, DRAEM/MSTUnet anomalies,
 // CutPaste and its perceptibility gate, contact sheets. Pure functions on RgbImage/Mask; no tensors.
 export { perlinMask, perlinMaskDetailed, perlinNoise, type PerlinMaskOptions, type PerlinParams } from './perlin.js';
-export { foregroundMask, foregroundMaskDetailed, otsu, type ForegroundOptions, type ForegroundResult } from './foreground.js';
+export { foregroundMask, foregroundMaskDetailed, otsu, otsu3, type ForegroundOptions, type ForegroundResult } from './foreground.js';
 export { TextureBank, type TextureBankOptions } from './texture-bank.js';
 export { augmentTexture, applyAugment, AUGMENT_NAMES, type AugmentName, type AugmentOp } from './augment.js';
 export { structuralSource, recombine, type StructuralParams } from './structural.js';

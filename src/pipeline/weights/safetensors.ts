@@ -126,7 +126,12 @@ export function writeSafetensors(tensors: ReadonlyMap<string, WritableTensor> | 
   headerBytes.copy(out, 8);
   let pos = 8 + headerBytes.length;
   for (const [, t] of entries) {
-    for (let i = 0; i < t.data.length; i++, pos += 4) out.writeFloatLE(t.data[i] as number, pos);
+    if (LITTLE_ENDIAN_HOST) {
+      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+      pos += t.data.byteLength;
+    } else {
+      for (let i = 0; i < t.data.length; i++, pos += 4) out.writeFloatLE(t.data[i] as number, pos);
+    }
   }
   return out;
 }

@@ -75,23 +75,45 @@ export function planTorchWeights(model: tf.LayersModel): WeightPlan[] {
   });
 }
 
-/** PyTorch layout -> ours. conv: OIHW -> HWIO; depthwise: [C*M,1,kh,kw] -> [kh,kw,C,M]; linear: [out,in] -> [in,out]. */
+/**
+ * PyTorch layout -> ours. conv: OIHW -> HWIO; depthwise: [C*M,1,kh,kw] -> [kh,kw,C,M]; linear: [out,in] -> [in,out].
+ * The permutation runs as plain typed-array loops: the cpu backend's generic transpose takes seconds per
+ * million values, which made importing Wide-ResNet-50-2 take minutes.
+ */
 export function toOurLayout(plan: WeightPlan, data: Float32Array): tf.Tensor {
-  return tf.tidy(() => {
-    const t = tf.tensor(data, plan.torchShape, 'float32');
-    switch (plan.layout) {
-      case 'conv':
-        return t.transpose([2, 3, 1, 0]);
-      case 'depthwise': {
-        const [h, w, c, m] = plan.shape as [number, number, number, number];
-        return t.reshape([c, m, h, w]).transpose([2, 3, 0, 1]);
-      }
-      case 'linear':
-        return t.transpose([1, 0]);
-      case 'vector':
-        return t.clone();
+  return tf.tensor(permuteToOurs(plan, data), plan.shape, 'float32');
+}
+
+export function permuteToOurs(plan: WeightPlan, data: Float32Array): Float32Array {
+  switch (plan.layout) {
+    case 'conv': {
+      const [h, w, i, o] = plan.shape as [number, number, number, number];
+      const out = new Float32Array(data.length);
+      for (let oc = 0; oc < o; oc++)
+        for (let ic = 0; ic < i; ic++)
+          for (let y = 0; y < h; y++)
+            for (let x = 0; x < w; x++) out[((y * w + x) * i + ic) * o + oc] = data[((oc * i + ic) * h + y) * w + x] as number;
+      return out;
     }
-  });
+    case 'depthwise': {
+      // torch output channel c*M + m of group c -> ours [ky,kx,c,m]
+      const [h, w, c, m] = plan.shape as [number, number, number, number];
+      const out = new Float32Array(data.length);
+      for (let ch = 0; ch < c; ch++)
+        for (let k = 0; k < m; k++)
+          for (let y = 0; y < h; y++)
+            for (let x = 0; x < w; x++) out[((y * w + x) * c + ch) * m + k] = data[((ch * m + k) * h + y) * w + x] as number;
+      return out;
+    }
+    case 'linear': {
+      const [inF, outF] = plan.shape as [number, number];
+      const out = new Float32Array(data.length);
+      for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) out[i * outF + o] = data[o * inF + i] as number;
+      return out;
+    }
+    case 'vector':
+      return data.slice();
+  }
 }
 
 const LIST_LIMIT = 12;

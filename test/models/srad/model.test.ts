@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { sradPreset } from '../../../src/models/srad/config.js';
-import { buildSrad, disposeSrad, sradForward } from '../../../src/models/srad/model.js';
+import { buildHrnetEncoder } from '../../../src/models/components/hrnet.js';
+import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../../../src/models/srad/model.js';
+import { isMadenetError } from '../../../src/pipeline/cli/errors.js';
 
 async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
   let saved: tf.io.ModelArtifacts | undefined;
@@ -90,5 +92,27 @@ describe('srad/model', () => {
     };
     expect(w(3)).toEqual(w(3));
     expect(w(3)).not.toEqual(w(4));
+  });
+});
+
+describe('srad/model encoder import', () => {
+  it('copies a same-shaped HRNet encoder into enc.* and rejects another width with E_WEIGHTS', () => {
+    const cfg = sradPreset('tiny', { seed: 1 });
+    const m = buildSrad(cfg);
+    const enc = buildHrnetEncoder(cfg.encoder, 32, 9);
+    const n = loadSradEncoderWeights(m, enc);
+    expect(n).toBe(enc.layers.filter((l) => l.weights.length > 0).length);
+    const w = (model: tf.LayersModel, name: string) => Array.from(model.getLayer(name).getWeights()[0]!.dataSync());
+    expect(w(m.reconstructive, 'enc.stage3.0.fuse_layers.2.0.1.0')).toEqual(w(enc, 'stage3.0.fuse_layers.2.0.1.0'));
+    const wider = buildHrnetEncoder({ ...cfg.encoder, width: 8 }, 32, 9);
+    let err: unknown;
+    try {
+      loadSradEncoderWeights(m, wider);
+    } catch (e) {
+      err = e;
+    }
+    expect(isMadenetError(err) && err.code).toBe('E_WEIGHTS');
+    [enc, wider].forEach((x) => x.dispose());
+    disposeSrad(m);
   });
 });

@@ -80,17 +80,23 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
     const { data, predictions, lines } = await writeE2e(dir);
     const first = lines[0];
     if (!first) throw new Error('fixture has no images');
-    await appendFile(join(predictions, 'predictions.jsonl'), formatPrediction(first));
-    await appendFile(join(predictions, 'predictions.jsonl'), formatPrediction({ ...first, path: join(dir, 'elsewhere.png') }));
-    await appendFile(join(predictions, 'predictions.jsonl'), '{"path": "cut-off');
+    // One image routed to the wrong category, a duplicate, a path outside the dataset, a torn last line.
+    const file = join(predictions, 'predictions.jsonl');
+    await writeFile(file, lines.map((p, i) => formatPrediction(i === 1 ? { ...p, category: 'inductor' } : p)).join(''));
+    await appendFile(file, formatPrediction({ ...first, category: 'resistor' }));
+    await appendFile(file, formatPrediction({ ...first, path: join(dir, 'elsewhere.png') }));
+    await appendFile(file, '{"path": "cut-off');
     // And one test image without a prediction.
     await writePng(join(data, 'resistor', 'test', 'good', '999.png'), createMask(20, 20));
     const { metrics } = await evaluate({ predictions, data, out: join(dir, 'out') });
-    expect(metrics.counts).toMatchObject({ predictions: lines.length + 2, evaluated: lines.length, duplicates: 1, unmatched: 1, missing: 1 });
+    expect(metrics.counts).toMatchObject({ predictions: lines.length + 2, evaluated: lines.length, duplicates: 1, unmatched: 1, missing: 1, wrongCategory: 1 });
     const text = metrics.warnings.join('\n');
     expect(text).toMatch(/line \d+ is torn/);
     expect(text).toMatch(/elsewhere\.png/);
     expect(text).toMatch(/999\.png/);
+    expect(text).toMatch(/1 images were scored as another category/);
+    // The routing error changes no metric: rows are grouped by the ground truth's category.
+    expect(metrics.rows[0]?.imageAuroc).toBeCloseTo(e2e.rows[0]?.imageAuroc as number, 12);
   });
 
   it('fails with E_MASK_MISSING for a defect image without a mask, and E_MASK_SIZE when a mask is not its image size', async () => {

@@ -14,6 +14,9 @@ describe('npy (files written by numpy 1.24 np.save)', () => {
     expect(shape).toEqual([3, 4]);
     expect(Array.from(data)).toEqual(ref.f4_3x4);
     expect(encodeNpy(data, [3, 4]).equals(bytes)).toBe(true);
+    // Unaligned input (a Buffer slice at an odd offset) is copied rather than viewed.
+    const odd = Buffer.concat([Buffer.from([0]), bytes]).subarray(1);
+    expect(Array.from(decodeNpy(odd).data)).toEqual(ref.f4_3x4);
     const oneD = await fixture('np-f4-5.npy');
     expect(encodeNpy(Float32Array.from([1, 2, 3, 4, 5]), [5]).equals(oneD)).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { curveFromScores } from '../../../src/pipeline/eval/count-curve.js';
 import { aurocOf, auproOf, averagePrecisionOf, f1MaxOf } from '../../../src/pipeline/eval/curve-metrics.js';
-import { PixelCurveAccumulator, aupro, pixelCurve, pixelMetrics, type PixelSample } from '../../../src/pipeline/eval/pixel-curve-accumulator.js';
+import { PixelCurveAccumulator, SHARED, aupro, pixelCurve, pixelMetrics, type PixelSample } from '../../../src/pipeline/eval/pixel-curve-accumulator.js';
 import { labelRegions } from '../../../src/pipeline/eval/regions.js';
 import { Rng } from '../../../src/pipeline/random.js';
 import { DIGITS, loadReference, type MetricsReference, type PixelCase } from './reference.js';
@@ -72,6 +72,29 @@ describe('pixel metrics against scikit-learn and the MVTec AUPRO reference', () 
     expect(f1MaxOf(streamed)).toEqual(f1MaxOf(pooled));
     expect(aurocOf(reversed)).toBe(aurocOf(streamed));
     expect(auproOf(reversed)).toBeCloseTo(auproOf(streamed) as number, 14);
+  });
+
+  it('answers per group (defect type + shared normals) exactly as a separate accumulator would', () => {
+    // Given two defect types and shared normal images,
+    const c = ref.pixel[1] as PixelCase;
+    const samples = samplesOf(c);
+    const typeOf = (i: number): number => i % 2;
+    const joint = new PixelCurveAccumulator();
+    samples.forEach((s, i) => s.gt && joint.addDefectPixels(s.map, s.gt, s.width, typeOf(i)));
+    samples.forEach((s, i) => joint.addNormalPixels(s.map, s.gt, s.gt ? typeOf(i) : SHARED));
+    for (const g of [0, 1]) {
+      // When a group is selected, Then it equals an accumulator fed only that type's defect images + normals.
+      const alone = pixelMetrics(samples.filter((s, i) => !s.gt || typeOf(i) === g));
+      const got = joint.finalize(0.3, [g]);
+      expect(got.defectPixels).toBe(alone.defectPixels);
+      expect(got.normalPixels).toBe(alone.normalPixels);
+      expect(got.regions).toBe(alone.regions);
+      expect(got.auroc).toBe(alone.auroc);
+      expect(got.ap).toBeCloseTo(alone.ap as number, 14);
+      expect(got.aupro).toBeCloseTo(alone.aupro as number, 14);
+    }
+    // and no selection is the whole set (the sklearn reference).
+    expect(joint.finalize().auroc).toBeCloseTo(c.auroc as number, DIGITS);
   });
 
   it('counts -0 and +0 as one score', () => {

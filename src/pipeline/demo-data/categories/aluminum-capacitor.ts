@@ -20,7 +20,7 @@ export const ALUMINUM_CAPACITOR: CategoryModel = {
   name: 'ALUMINUM_CAPACITOR',
   refdes: 'C4',
   defects: ['missing_component', 'rotation', 'missing_polarity_mark', 'scratch', 'foreign_material', 'excess_solder'],
-  create(rng, tones) {
+  create(rng) {
     const seed = rng.nextU32() | 0;
     const plate: Rgb = scaleRgb([0.16, 0.16, 0.17], rng.uniform(0.92, 1.08));
     const can: Rgb = scaleRgb([0.8, 0.81, 0.83], rng.uniform(0.95, 1.04));

@@ -15,7 +15,7 @@ export const BGA: CategoryModel = {
   name: 'BGA',
   refdes: 'U1',
   defects: ['missing_component', 'shift', 'solder_bridge', 'solder_ball', 'scratch'],
-  create(rng, tones) {
+  create(rng) {
     const seed = rng.nextU32() | 0;
     const substrate: Rgb = scaleRgb([0.3, 0.33, 0.2], rng.uniform(0.94, 1.06));
     const markTone = rng.uniform(0.5, 0.6);

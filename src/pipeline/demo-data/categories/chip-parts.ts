@@ -116,7 +116,7 @@ function drawTombstone(ctx: DrawContext, f: Frame, L: number, W: number, cap: nu
   ctx.canvas.fill(f.box(x0 + cap * c, -W / 2, xTop - cap * c, W / 2), look.rim ? scaleRgb(look.rim, shade) : dim);
   if (look.rim) ctx.canvas.fill(f.box(x0 + cap * c + 0.01 * c, -W / 2 + W * 0.09, xTop - cap * c - 0.01 * c, W / 2 - W * 0.09), dim);
   ctx.canvas.fill(f.box(xTop - cap * c, -W / 2, xTop, W / 2), metalPaint(f, -W / 2, W / 2, scaleRgb(capTone, shade)));
-  ctx.canvas.fill(f.box(xTop, -W / 2, xEnd, W / 2, 0.004), metalPaint(f, -W / 2, W / 2, scaleRgb(capTone, 1.12)));
+  ctx.canvas.fill(f.box(xTop, -W / 2, xEnd, W / 2, 0.004), metalPaint(f, -W / 2, W / 2, scaleRgb(capTone, 0.98)));
 }
 
 export const CAPACITOR = chipModel('CAPACITOR', 'C12', ['missing_component', 'shift', 'tombstone', 'insufficient_solder', 'excess_solder', 'foreign_material'], (rng) => {

@@ -18,7 +18,7 @@ export const QFN: CategoryModel = {
   name: 'QFN',
   refdes: 'U9',
   defects: ['missing_component', 'rotation', 'solder_bridge', 'insufficient_solder', 'missing_polarity_mark'],
-  create(rng, tones) {
+  create(rng) {
     const seed = rng.nextU32() | 0;
     const markTone = rng.uniform(0.5, 0.6);
     const markColor: Rgb = [markTone, markTone, markTone];

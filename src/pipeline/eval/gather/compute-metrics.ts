@@ -2,7 +2,7 @@
 // with two streaming passes over the maps (defect images, then all). Keeps curves for the report's plots.
 import { curveFromScores, type CountCurve } from '../count-curve.js';
 import { aurocOf, averagePrecisionOf, f1MaxOf, tprAtFprOf } from '../curve-metrics.js';
-import { PixelCurveAccumulator } from '../pixel-curve-accumulator.js';
+import { PixelCurveAccumulator, SHARED, type PixelMetrics } from '../pixel-curve-accumulator.js';
 import type { AtThreshold, MetricsRow } from '../report/metrics-table.js';
 import { readAnomalyMap, readGroundTruth, type AnomalyMap } from './ground-truth.js';
 import type { EvalItem } from './match-predictions.js';
@@ -50,13 +50,14 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
   const warnings: string[] = [];
   const byCategory = groupBy(items, (i) => i.sample.category);
   const defectPixels = new Map<string, Uint32Array>();
+  // One accumulator per category; defect types are its groups (normal images count for every type).
   const accs = new Map<string, PixelCurveAccumulator>();
-  const acc = (category: string, type: string): PixelCurveAccumulator => {
-    const key = `${category}\u0000${type}`;
-    let a = accs.get(key);
-    if (!a) accs.set(key, (a = new PixelCurveAccumulator()));
+  const acc = (category: string): PixelCurveAccumulator => {
+    let a = accs.get(category);
+    if (!a) accs.set(category, (a = new PixelCurveAccumulator()));
     return a;
   };
+  const groupOf = (category: string, type: string): number => (typesOf.get(category) ?? []).indexOf(type);
   const status = new Map<string, PixelStatus>();
   const ranges = new Map<string, [number, number]>();
   for (const [category, group] of byCategory) {
@@ -89,8 +90,7 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
   // Pass 1: defect pixels of defect images.
   for await (const { item, map } of mapsOf(defectItems)) {
     const gt = (await readGroundTruth(item.sample, map.width, map.height)) as Uint8Array;
-    acc(item.sample.category, 'all').addDefectPixels(map.data, gt, map.width);
-    acc(item.sample.category, item.sample.defectType).addDefectPixels(map.data, gt, map.width);
+    acc(item.sample.category).addDefectPixels(map.data, gt, map.width, groupOf(item.sample.category, item.sample.defectType));
     defectPixels.set(item.sample.path, indicesOf(gt));
     opts.onMap?.(++done, total);
   }
@@ -99,9 +99,7 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
     const { category, label, defectType, path } = item.sample;
     widen(category, map);
     const gt = label === 1 ? maskOf(defectPixels.get(path) as Uint32Array, map.data.length) : null;
-    acc(category, 'all').addNormalPixels(map.data, gt);
-    if (label === 1) acc(category, defectType).addNormalPixels(map.data, gt);
-    else for (const t of typesOf.get(category) ?? []) acc(category, t).addNormalPixels(map.data, null);
+    acc(category).addNormalPixels(map.data, gt, label === 1 ? groupOf(category, defectType) : SHARED);
     opts.onMap?.(++done, total);
   }
 
@@ -114,10 +112,10 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
     if (normals.length === 0) {
       warnings.push(`${category}: no normal test images; image AUROC and TPR@FPR are n/a (pixel metrics use the normal pixels of defect images).`);
     }
-    const accFor = (t: string): PixelCurveAccumulator | null => (pixel === 'evaluated' ? acc(category, t) : null);
-    const rows = [row(category, 'all', group, accFor('all'), opts)];
-    for (const t of typesOf.get(category) ?? []) {
-      rows.push(row(category, t, [...normals, ...defects.filter((i) => i.sample.defectType === t)], accFor(t), opts));
+    const px = (groups?: number[]): PixelMetrics | null => (pixel === 'evaluated' ? acc(category).finalize(opts.auproLimit, groups) : null);
+    const rows = [row(category, 'all', group, px(), opts)];
+    for (const [g, t] of (typesOf.get(category) ?? []).entries()) {
+      rows.push(row(category, t, [...normals, ...defects.filter((i) => i.sample.defectType === t)], px([g]), opts));
     }
     const byScore = (a: EvalItem, b: EvalItem): number => a.prediction.score - b.prediction.score;
     categories.push({
@@ -125,7 +123,7 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
       rows,
       pixel,
       imageCurve: curveOf(group),
-      pixelCurve: pixel === 'evaluated' ? acc(category, 'all').curve() : null,
+      pixelCurve: pixel === 'evaluated' ? acc(category).curve() : null,
       normalScores: normals.map((i) => i.prediction.score),
       defectScores: defects.map((i) => i.prediction.score),
       thresholds: [...new Set(group.map((i) => i.prediction.threshold))].sort((a, b) => a - b),
@@ -137,11 +135,10 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
   return { categories, warnings, defectPixels };
 }
 
-function row(category: string, defectType: string, group: readonly EvalItem[], acc: PixelCurveAccumulator | null, opts: ComputeOptions): MetricsRow {
+function row(category: string, defectType: string, group: readonly EvalItem[], px: PixelMetrics | null, opts: ComputeOptions): MetricsRow {
   const curve = curveOf(group);
   const f1 = f1MaxOf(curve);
   const tpr = tprAtFprOf(curve, opts.fpr);
-  const px = acc?.finalize(opts.auproLimit) ?? null;
   return {
     category,
     defectType,

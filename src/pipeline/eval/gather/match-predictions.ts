@@ -27,6 +27,8 @@ export interface MatchReport {
   duplicates: number;
   /** Test images of the selected categories that have no prediction. */
   missing: Sample[];
+  /** Evaluated predictions whose category differs from the ground truth's (routing errors). */
+  wrongCategory: number;
   tornLine: { line: number; text: string } | null;
 }
 
@@ -42,6 +44,7 @@ export async function matchPredictions(dir: string, dataset: Dataset, categories
     otherCategories: 0,
     duplicates: 0,
     missing: [],
+    wrongCategory: 0,
     tornLine: null,
   };
   const seen = new Set<string>();
@@ -67,6 +70,7 @@ export async function matchPredictions(dir: string, dataset: Dataset, categories
       continue;
     }
     seen.add(sample.path);
+    if (p.category !== sample.category) report.wrongCategory++;
     report.items.push({ prediction: p, sample, mapPath: resolveMapPath(dir, p) });
   }
   report.missing = dataset.samples.filter(

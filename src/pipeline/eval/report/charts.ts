@@ -84,7 +84,8 @@ export function histogramSvg(h: Histogram): string {
     for (const v of g.values) c[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++;
     return c;
   });
-  const top = Math.max(1, ...counts.flat());
+  // A multiple of 5 keeps the five y ticks on whole image counts.
+  const top = Math.max(5, Math.ceil(Math.max(...counts.flat()) / 5) * 5);
   const sx = (x: number): number => PAD.left + ((x - lo) / (hi - lo)) * PW;
   const sy = (y: number): number => PAD.top + (1 - y / top) * PH;
   const parts = [frame(h.title, h.xLabel, 'images', [lo, hi], [0, top])];
@@ -100,9 +101,12 @@ export function histogramSvg(h: Histogram): string {
   });
   for (const m of h.markers ?? []) {
     if (!Number.isFinite(m.x)) continue;
-    const x = sx(m.x).toFixed(1);
+    const px = sx(m.x);
+    const x = px.toFixed(1);
+    // Keep the label inside the picture when the marker sits near an edge.
+    const anchor = px > PAD.left + PW * 0.75 ? 'end' : px < PAD.left + PW * 0.25 ? 'start' : 'middle';
     parts.push(`<line x1='${x}' y1='${PAD.top}' x2='${x}' y2='${PAD.top + PH}' stroke='#222' stroke-dasharray='5 3'/>`);
-    parts.push(`<text x='${x}' y='${PAD.top - 4}' ${FONT} font-size='11' text-anchor='middle'>${esc(m.label)}</text>`);
+    parts.push(`<text x='${x}' y='${PAD.top - 4}' ${FONT} font-size='11' text-anchor='${anchor}'>${esc(m.label)}</text>`);
   }
   return svg(parts);
 }

@@ -18,6 +18,8 @@ export interface EvaluationCounts {
   duplicates: number;
   /** Test images of the selected categories without a prediction. */
   missing: number;
+  /** Evaluated images whose prediction names another category than the ground truth (routing errors). */
+  wrongCategory: number;
 }
 
 export interface EvaluationMetrics {

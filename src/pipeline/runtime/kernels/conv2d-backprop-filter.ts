@@ -1,15 +1,7 @@
 // Conv2DBackpropFilter for wasm (absent from tfjs-backend-wasm 4.22): im2col built straight on the wasm heap,
 // then one XNNPACK matmul. NHWC only; any stride, padding and dilation computeConv2DInfo accepts.
 import * as tf from '@tensorflow/tfjs';
-import {
-  type WasmBackend,
-  allocF32,
-  dispose,
-  f32Offset,
-  heapF32,
-  run,
-  withShape,
-} from '../wasm-internals.js';
+import { type WasmBackend, allocF32, dispose, f32Offset, heapF32, run } from '../wasm-internals.js';
 
 interface FilterGradAttrs {
   strides: number | [number, number];
@@ -20,7 +12,11 @@ interface FilterGradAttrs {
   dilations?: number | [number, number];
 }
 
-/** dW[kh,kw,ci,co] = sum over n,oh,ow of x[n, oh*s + kh*d - pad, ow*s + kw*d - pad, ci] * dy[n,oh,ow,co]. */
+/**
+ * dW[kh,kw,ci,co] = sum over n,oh,ow of x[n, oh*s + kh*d - pad, ow*s + kw*d - pad, ci] * dy[n,oh,ow,co].
+ * The pixel sum is cut into chunks of whole output rows: XNNPACK's matmul does not block its reduction axis,
+ * so one product over all N*OH*OW pixels streams both operands from memory once per 4x8 output tile.
+ */
 export function conv2dBackpropFilterWasm(args: {
   inputs: tf.NamedTensorInfoMap;
   backend: WasmBackend;
@@ -38,28 +34,68 @@ export function conv2dBackpropFilterWasm(args: {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const a = im2colRows(backend, x, info);
-  const dyMat = withShape(dy, [1, info.batchSize * info.outHeight * info.outWidth, info.outChannels]);
-  const dw = run(backend, 'BatchMatMul', { a, b: dyMat }, { transposeA: false, transposeB: false });
-  dispose(backend, a);
-  return withShape(dw, attrs.filterShape);
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const co = info.outChannels;
+  const outRows = info.batchSize * info.outHeight;
+  const rowsPerChunk = chunkRows(taps, info.outWidth, outRows);
+  // Channel-major [Ci, N, H, W] once; skipped when Ci == 1 because the layout is already that.
+  const xt = info.inChannels === 1 ? x : run(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
+  const dw = allocF32(backend, attrs.filterShape, true);
+  const dyBase = backend.dataIdMap.get(dy.dataId)!.memoryOffset;
+  for (let r0 = 0; r0 < outRows; r0 += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, outRows - r0);
+    const pixels = rows * info.outWidth;
+    const a = im2colRows(backend, xt, info, r0, rows);
+    const dyChunk = alias(backend, dyBase + r0 * info.outWidth * co * 4, [1, pixels, co]);
+    const part = run(backend, 'BatchMatMul', { a, b: dyChunk }, { transposeA: false, transposeB: false });
+    unalias(backend, dyChunk);
+    const heap = heapF32(backend);
+    const src = f32Offset(backend, part);
+    const dst = f32Offset(backend, dw);
+    for (let i = 0; i < taps * co; i++) heap[dst + i] += heap[src + i];
+    dispose(backend, a, part);
+  }
+  if (xt !== x) dispose(backend, xt);
+  return dw;
+}
+
+/** Output rows per chunk: about 512 KiB of im2col (an L2-sized block), at least 128 pixels. */
+export function chunkRows(taps: number, outWidth: number, outRows: number): number {
+  const pixels = Math.max(128, Math.floor((512 * 1024) / (4 * taps)));
+  return Math.max(1, Math.min(outRows, Math.round(pixels / outWidth)));
+}
+
+/** A tensor registered over memory another tensor owns; released with unalias, never disposed. */
+function alias(backend: WasmBackend, memoryOffset: number, shape: number[]): tf.TensorInfo {
+  return backend.makeOutput(shape, 'float32', memoryOffset);
+}
+
+function unalias(backend: WasmBackend, t: tf.TensorInfo): void {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data === undefined) return;
+  backend.wasm.tfjs.disposeData(data.id);
+  (backend.dataIdMap as unknown as { delete(dataId: object): void }).delete(t.dataId);
 }
 
 /**
- * The im2col matrix with one row per filter tap and input channel: [1, KH*KW*Ci, N*OH*OW]. Built from a
- * channel-major copy of x so that, at stride 1, each (row, n, oh) is one contiguous run copied inside the heap.
+ * The im2col block for output rows [r0, r0 + rows) (row = n * OH + oh): [1, KH*KW*Ci, rows*OW], one row per
+ * filter tap and input channel, read from the channel-major xt so that at stride 1 each (tap row, output row)
+ * is one contiguous run copied inside the heap.
  */
-export function im2colRows(backend: WasmBackend, x: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+export function im2colRows(
+  backend: WasmBackend,
+  xt: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  r0 = 0,
+  rows = info.batchSize * info.outHeight,
+): tf.TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { dilationHeight: dh, dilationWidth: dw } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
-  const cols = n * oh * ow;
-  const rows = kh * kw * ci;
-  // Channel-major [Ci, N, H, W]; skipped when Ci == 1 because the layout is already that.
-  const xt = ci === 1 ? x : run(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
-  const out = allocF32(backend, [1, rows, cols]);
+  const cols = rows * ow;
+  const out = allocF32(backend, [1, kh * kw * ci, cols]);
   const heap = heapF32(backend);
   const src = f32Offset(backend, xt);
   const dst0 = f32Offset(backend, out);
@@ -71,27 +107,24 @@ export function im2colRows(backend: WasmBackend, x: tf.TensorInfo, info: tf.back
       const owHi = Math.max(owLo, Math.min(ow, Math.floor((w - 1 - xOff) / sw) + 1));
       for (let c = 0; c < ci; c++) {
         let dst = dst0 + ((fy * kw + fx) * ci + c) * cols;
-        for (let b = 0; b < n; b++) {
-          const plane = src + (c * n + b) * h * w;
-          for (let y = 0; y < oh; y++, dst += ow) {
-            const iy = y * sh + fy * dh - padTop;
-            if (iy < 0 || iy >= h || owLo === owHi) {
-              heap.fill(0, dst, dst + ow);
-              continue;
-            }
-            if (owLo > 0) heap.fill(0, dst, dst + owLo);
-            if (owHi < ow) heap.fill(0, dst + owHi, dst + ow);
-            const row = plane + iy * w + xOff;
-            if (sw === 1) {
-              heap.copyWithin(dst + owLo, row + owLo, row + owHi);
-            } else {
-              for (let xo = owLo; xo < owHi; xo++) heap[dst + xo] = heap[row + xo * sw];
-            }
+        for (let r = r0; r < r0 + rows; r++, dst += ow) {
+          const b = (r / oh) | 0;
+          const iy = (r - b * oh) * sh + fy * dh - padTop;
+          if (iy < 0 || iy >= h || owLo === owHi) {
+            heap.fill(0, dst, dst + ow);
+            continue;
+          }
+          if (owLo > 0) heap.fill(0, dst, dst + owLo);
+          if (owHi < ow) heap.fill(0, dst + owHi, dst + ow);
+          const row = src + ((c * n + b) * h + iy) * w + xOff;
+          if (sw === 1) {
+            heap.copyWithin(dst + owLo, row + owLo, row + owHi);
+          } else {
+            for (let xo = owLo; xo < owHi; xo++) heap[dst + xo] = heap[row + xo * sw];
           }
         }
       }
     }
   }
-  if (xt !== x) dispose(backend, xt);
   return out;
 }

@@ -1,6 +1,13 @@
-#!/usr/bin/env python3
-"""PyTorch twin of madenet's reference U-Net (src/pipeline/runtime/bench/reference-unet.ts), for the engine
-benchmark's tfjs/PyTorch ratio. Prints one JSON object; needs only torch. Not part of the product."""
+// The PyTorch twin of the reference U-Net, as Python source that the engine benchmark writes to a temporary
+// file and runs when python3 with torch is present. Kept as a string so that it ships inside dist/.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const PYTORCH_UNET_SCRIPT = String.raw`#!/usr/bin/env python3
+"""PyTorch twin of madenet's reference U-Net (src/pipeline/runtime/bench/reference-unet.ts) for the engine
+benchmark's tfjs/PyTorch ratio. Written out by madenet from pytorch-reference.ts; prints one JSON object."""
 import argparse
 import json
 import statistics
@@ -100,3 +107,60 @@ def main():
 
 if __name__ == '__main__':
     main()
+`;
+
+/** glibc settings that stop PyTorch paying page faults on every step in these VMs (about halves a step). */
+export const PYTORCH_MALLOC_ENV: Record<string, string> = {
+  MALLOC_MMAP_THRESHOLD_: '33554432',
+  MALLOC_TRIM_THRESHOLD_: '100000000000',
+  MALLOC_TOP_PAD_: '1000000000',
+};
+
+export interface PytorchBench {
+  torch: string;
+  python: string;
+  threads: number;
+  params: number;
+  unetTrainStepMs: number;
+  unetInferMs: number;
+  unetTrainStepCpuMs: number;
+  unetInferCpuMs: number;
+  env: Record<string, string>;
+}
+
+export type PytorchOutcome = { ok: true; result: PytorchBench } | { ok: false; reason: string };
+
+/** The interpreter to use (MADENET_PYTHON, else python3 on PATH), or why there is none with torch. */
+export function findTorchPython(candidate = process.env.MADENET_PYTHON ?? 'python3'): { python: string } | { reason: string } {
+  const probe = spawnSync(candidate, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (probe.error) return { reason: `${candidate} not found (${probe.error.message})` };
+  if (probe.status !== 0) return { reason: `${candidate} has no torch (${lastLine(probe.stderr)})` };
+  return { python: candidate };
+}
+
+export function runPytorchUnet(opts: { python: string; threads: number; reps: number; warmup: number; timeoutMs?: number }): PytorchOutcome {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'madenet-torch-'));
+  const script = path.join(dir, 'unet_reference.py');
+  try {
+    fs.writeFileSync(script, PYTORCH_UNET_SCRIPT);
+    const args = [script, '--threads', String(opts.threads), '--reps', String(opts.reps), '--warmup', String(opts.warmup)];
+    const run = spawnSync(opts.python, args, {
+      encoding: 'utf8',
+      timeout: opts.timeoutMs ?? 600_000,
+      env: { ...process.env, ...PYTORCH_MALLOC_ENV, OMP_NUM_THREADS: String(opts.threads) },
+    });
+    if (run.error) return { ok: false, reason: `PyTorch run failed: ${run.error.message}` };
+    if (run.status !== 0) return { ok: false, reason: `PyTorch run exited ${run.status}: ${lastLine(run.stderr)}` };
+    const parsed = JSON.parse(lastLine(run.stdout)) as Omit<PytorchBench, 'env'>;
+    return { ok: true, result: { ...parsed, env: PYTORCH_MALLOC_ENV } };
+  } catch (e) {
+    return { ok: false, reason: `PyTorch output unreadable: ${(e as Error).message}` };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines[lines.length - 1] ?? '';
+}

@@ -1,0 +1,76 @@
+// Runs one Detector (or the classifier) on a batch of decoded images and reads the results back to typed
+// arrays, disposing every tensor it made. Images of one batch share a size; resizing to the model's input
+// size (and of maps to a requested size) is bilinear with half-pixel centres, done here in tf.
+import * as tf from '@tensorflow/tfjs';
+import { MadenetError } from '../cli/errors.js';
+import type { Detector } from '../detectors/detector.js';
+import type { RgbImage } from '../io/image.js';
+import type { Classifier } from './classifier-contract.js';
+
+export interface BatchScores {
+  /** [N] image scores. */
+  scores: Float32Array;
+  /** [N, mapSize, mapSize] row-major. */
+  maps: Float32Array;
+  mapSize: number;
+}
+
+/** [N,H,W,3] float32 from N images of equal size (values as decoded: [0,1]). */
+export function stackImages(images: readonly RgbImage[]): tf.Tensor4D {
+  const first = images[0];
+  if (!first) throw new MadenetError('E_INTERNAL', 'stackImages got an empty batch.');
+  const per = first.width * first.height * 3;
+  const buf = new Float32Array(per * images.length);
+  images.forEach((img, i) => {
+    if (img.width !== first.width || img.height !== first.height) {
+      throw new MadenetError('E_INTERNAL', `Batch mixes ${first.width}x${first.height} and ${img.width}x${img.height} images; expected one size.`);
+    }
+    buf.set(img.data, i * per);
+  });
+  return tf.tensor4d(buf, [images.length, first.height, first.width, 3]);
+}
+
+function resizeTo(x: tf.Tensor4D, size: number): tf.Tensor4D {
+  return x.shape[1] === size && x.shape[2] === size ? x : tf.image.resizeBilinear(x, [size, size], false, true);
+}
+
+/**
+ * Scores and maps of `images`; maps come back at `mapSize` (default: the detector's input size), or empty
+ * when `readMaps` is false (scores only, nothing copied off the backend).
+ */
+export async function scoreBatch(detector: Detector, images: readonly RgbImage[], mapSize = detector.imageSize, readMaps = true): Promise<BatchScores> {
+  const [scores, maps] = tf.tidy(() => {
+    const out = detector.predict(resizeTo(stackImages(images), detector.imageSize));
+    const m = out.maps;
+    if (m.rank !== 3 || m.shape[0] !== images.length || m.shape[1] !== m.shape[2]) {
+      throw new MadenetError('E_INTERNAL', `The ${detector.kind} detector returned maps of shape [${m.shape.join(', ')}]; expected [${images.length}, S, S].`);
+    }
+    const sized = m.shape[1] === mapSize ? m : resizeTo(m.expandDims(3) as tf.Tensor4D, mapSize).squeeze([3]);
+    return [out.scores.reshape([images.length]), sized] as [tf.Tensor1D, tf.Tensor3D];
+  });
+  try {
+    const [s, m] = await Promise.all([scores.data(), readMaps ? maps.data() : Promise.resolve(new Float32Array(0))]);
+    return { scores: Float32Array.from(s), maps: m instanceof Float32Array ? m : Float32Array.from(m), mapSize };
+  } finally {
+    scores.dispose();
+    maps.dispose();
+  }
+}
+
+/** Top-1 category index and its softmax probability per image. */
+export async function classifyBatch(classifier: Classifier, images: readonly RgbImage[]): Promise<{ index: Int32Array; confidence: Float32Array }> {
+  const [idx, conf] = tf.tidy(() => {
+    const probs = classifier.predict(resizeTo(stackImages(images), classifier.imageSize));
+    if (probs.rank !== 2 || probs.shape[1] !== classifier.categories.length) {
+      throw new MadenetError('E_INTERNAL', `The classifier returned probabilities of shape [${probs.shape.join(', ')}]; expected [${images.length}, ${classifier.categories.length}].`);
+    }
+    return [probs.argMax(1), probs.max(1)];
+  });
+  try {
+    const [i, c] = await Promise.all([idx.data(), conf.data()]);
+    return { index: Int32Array.from(i), confidence: Float32Array.from(c) };
+  } finally {
+    idx.dispose();
+    conf.dispose();
+  }
+}

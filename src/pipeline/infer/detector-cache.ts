@@ -1,0 +1,52 @@
+// Loads the submodels a perfmap references on first use and keeps at most `max` of them (least recently
+// used goes first), so that a map over many categories does not hold every network at once.
+import { MadenetError } from '../cli/errors.js';
+import type { Detector } from '../detectors/detector.js';
+import { resolvePointer } from '../perfmap/artifact-pointer.js';
+import type { CandidateMetrics } from '../perfmap/schema.js';
+
+export type DetectorLoaderFn = (dir: string) => Promise<Detector>;
+
+export class DetectorCache {
+  private readonly loaded = new Map<string, Detector>();
+  /** Seconds spent loading, for the run's stage times. */
+  loadSeconds = 0;
+  loads = 0;
+
+  constructor(
+    private readonly perfmapDir: string,
+    private readonly load: DetectorLoaderFn,
+    private readonly max = 8,
+  ) {}
+
+  async get(candidate: CandidateMetrics): Promise<Detector> {
+    const key = candidate.artifact.manifestSha256;
+    const hit = this.loaded.get(key);
+    if (hit) {
+      this.loaded.delete(key);
+      this.loaded.set(key, hit);
+      return hit;
+    }
+    const t0 = performance.now();
+    const dir = await resolvePointer(candidate.artifact, this.perfmapDir);
+    const detector = await this.load(dir);
+    if (detector.kind !== candidate.kind || detector.imageSize !== candidate.imageSize) {
+      detector.dispose();
+      throw new MadenetError('E_PERFMAP', `Artifact ${dir} loads as a ${detector.kind} detector of size ${detector.imageSize}; the perfmap expects ${candidate.kind} of size ${candidate.imageSize}.`);
+    }
+    while (this.loaded.size >= Math.max(1, this.max)) {
+      const [oldKey, old] = this.loaded.entries().next().value as [string, Detector];
+      this.loaded.delete(oldKey);
+      old.dispose();
+    }
+    this.loaded.set(key, detector);
+    this.loadSeconds += (performance.now() - t0) / 1000;
+    this.loads++;
+    return detector;
+  }
+
+  disposeAll(): void {
+    for (const d of this.loaded.values()) d.dispose();
+    this.loaded.clear();
+  }
+}

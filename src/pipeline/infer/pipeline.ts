@@ -1,0 +1,258 @@
+// The streaming core of infer: decode (bounded, in sharp's threads) overlaps classify and score (tfjs, main
+// thread); routed images wait in per-model buckets until a batch is full, with a cap on all buckets together;
+// map/overlay files and lines are written by a bounded queue. Memory depends on batch sizes, not input size.
+import { isMadenetError, MadenetError } from '../cli/errors.js';
+import type { SubmodelKind } from '../detectors/detector.js';
+import { labelAt } from '../eval/threshold.js';
+import { batches } from '../io/batch.js';
+import { boundedMap } from '../io/bounded-map.js';
+import { decodeImageWithSize } from '../io/decode.js';
+import type { RgbImage } from '../io/image.js';
+import type { PerfMap } from '../perfmap/schema.js';
+import type { Classifier } from './classifier-contract.js';
+import { classifyBatch, scoreBatch } from './detector-batch.js';
+import type { DetectorCache } from './detector-cache.js';
+import type { InputItem } from './input-source.js';
+import { writeMap, writeOverlay } from './map-files.js';
+import type { InferPrediction, PredictionLog } from './prediction-log.js';
+import { routeImage, type Route, type RoutePolicy, type RouteReason } from './route.js';
+import { WriteQueue } from './write-queue.js';
+
+/** Per-image failures that --skip-bad-images turns into skips; anything else stops the run. */
+export const SKIPPABLE_CODES = new Set(['E_DECODE', 'E_IMAGE_TOO_SMALL', 'E_NOT_FOUND', 'E_CATEGORY']);
+
+export interface PipelineOptions {
+  perfmap: PerfMap;
+  items: AsyncIterable<InputItem>;
+  log: PredictionLog;
+  cache: DetectorCache;
+  classifier: Classifier | null;
+  /** --category: every image is of it (the classifier is not run). */
+  category: string | null;
+  policy: RoutePolicy;
+  decodeSize: number;
+  batchSize: number;
+  concurrency: number;
+  outDir: string;
+  saveMaps: boolean;
+  saveOverlays: boolean;
+  skipBadImages: boolean;
+  signal?: AbortSignal;
+  onSkip?: (path: string, error: MadenetError) => void;
+  onProgress?: (predicted: number, skipped: number) => void;
+}
+
+export interface StageSeconds {
+  /** Busy time of the decodes (they run concurrently, so this can exceed the wall time). */
+  decode: number;
+  classify: number;
+  score: number;
+  /** Busy time of map/overlay/line writes (concurrent, like decode). */
+  write: number;
+}
+
+export interface PipelineCounts {
+  /** Items of this shard read from the input. */
+  seen: number;
+  alreadyDone: number;
+  duplicates: number;
+  predicted: number;
+  anomalies: number;
+  skipped: number;
+  skippedExamples: { path: string; code: string; message: string }[];
+  routes: Record<RouteReason, number>;
+  models: Record<SubmodelKind, number>;
+  stages: StageSeconds;
+  peakRssBytes: number;
+  interrupted: boolean;
+}
+
+interface Decoded {
+  item: InputItem;
+  image?: RgbImage;
+  error?: MadenetError;
+}
+
+interface Pending {
+  item: InputItem;
+  image: RgbImage;
+  route: Route;
+}
+
+const MAX_SKIP_EXAMPLES = 20;
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
+  const c: PipelineCounts = {
+    seen: 0,
+    alreadyDone: 0,
+    duplicates: 0,
+    predicted: 0,
+    anomalies: 0,
+    skipped: 0,
+    skippedExamples: [],
+    routes: { confident: 0, 'low-confidence-fallback': 0, 'no-classifier': 0, 'forced-category': 0 },
+    models: { srad: 0, sfad: 0, lpd: 0 },
+    stages: { decode: 0, classify: 0, score: 0, write: 0 },
+    peakRssBytes: process.memoryUsage.rss(),
+    interrupted: false,
+  };
+  const skip = (path: string, error: unknown): void => {
+    if (!(o.skipBadImages && isMadenetError(error) && SKIPPABLE_CODES.has(error.code))) throw error;
+    c.skipped++;
+    if (c.skippedExamples.length < MAX_SKIP_EXAMPLES) c.skippedExamples.push({ path, code: error.code, message: error.message });
+    o.onSkip?.(path, error);
+  };
+
+  const queued = new Set<string>();
+  async function* todo(): AsyncGenerator<InputItem> {
+    for await (const item of o.items) {
+      if (o.signal?.aborted) {
+        c.interrupted = true;
+        return;
+      }
+      c.seen++;
+      if (o.log.done.has(item.path)) c.alreadyDone++;
+      else if (queued.has(item.path)) c.duplicates++;
+      else {
+        queued.add(item.path);
+        yield item;
+      }
+    }
+  }
+  const decodeOne = async (item: InputItem): Promise<Decoded> => {
+    const t0 = performance.now();
+    try {
+      return { item, image: (await decodeImageWithSize(item.file, { size: o.decodeSize })).image };
+    } catch (err) {
+      if (isMadenetError(err) && SKIPPABLE_CODES.has(err.code)) return { item, error: err };
+      throw err;
+    } finally {
+      c.stages.decode += (performance.now() - t0) / 1000;
+    }
+  };
+
+  const writes = new WriteQueue(Math.max(4, o.concurrency * 2));
+  const buckets = new Map<string, Pending[]>();
+  let pending = 0;
+  const cap = Math.max(o.batchSize, 4 * o.batchSize);
+
+  const score = async (group: Pending[]): Promise<void> => {
+    const first = group[0] as Pending;
+    const detector = await o.cache.get(first.route.candidate);
+    const t0 = performance.now();
+    const out = await scoreBatch(detector, group.map((p) => p.image), detector.imageSize, o.saveMaps || o.saveOverlays);
+    c.stages.score += (performance.now() - t0) / 1000;
+    const area = out.mapSize * out.mapSize;
+    for (const [i, p] of group.entries()) {
+      const map = out.maps.subarray(i * area, (i + 1) * area);
+      const value = out.scores[i] as number;
+      await writes.push(async () => {
+        const t1 = performance.now();
+        const r = p.route;
+        const threshold = r.candidate.threshold.threshold;
+        const prediction: InferPrediction = {
+          path: p.item.path,
+          category: r.category,
+          score: value,
+          label: labelAt(value, threshold),
+          threshold,
+          model: r.kind,
+          classifier: r.classifier,
+          map: o.saveMaps ? await writeMap(o.outDir, p.item.path, map, out.mapSize) : null,
+          overlay: o.saveOverlays ? await writeOverlay(o.outDir, p.item.path, p.image, map, out.mapSize, r.candidate.mapRange) : null,
+          route: r.record,
+          artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: r.candidate.artifact.dir },
+        };
+        if (!Number.isFinite(value)) {
+          throw new MadenetError('E_INTERNAL', `The ${r.kind} model scored ${p.item.path} as ${value}; expected a finite number.`);
+        }
+        await o.log.append(prediction);
+        c.predicted++;
+        c.anomalies += prediction.label;
+        c.routes[r.record.reason]++;
+        c.models[r.kind]++;
+        c.stages.write += (performance.now() - t1) / 1000;
+        o.onProgress?.(c.predicted, c.skipped);
+      });
+    }
+    pending -= group.length;
+  };
+  const flushFull = async (): Promise<void> => {
+    for (const [key, list] of buckets) {
+      while (list.length >= o.batchSize) await score(list.splice(0, o.batchSize));
+      if (list.length === 0) buckets.delete(key);
+    }
+    // Too many images waiting in small buckets (many categories): score the largest one as a short batch.
+    while (pending > cap) {
+      const [key, list] = [...buckets].sort((a, b) => b[1].length - a[1].length)[0] as [string, Pending[]];
+      buckets.delete(key);
+      await score(list);
+    }
+  };
+
+  const decoded = boundedMap(todo(), decodeOne, { concurrency: o.concurrency, prefetch: Math.max(o.concurrency, o.batchSize) });
+  try {
+    await consume();
+  } finally {
+    // Lines already appended stay (that is what --resume relies on); none is written after we return.
+    await writes.settle();
+  }
+  await writes.drain();
+  c.peakRssBytes = Math.max(c.peakRssBytes, process.memoryUsage.rss());
+  if (o.signal?.aborted) c.interrupted = true;
+  return c;
+
+  async function consume(): Promise<void> {
+    for await (const group of batches(decoded, o.batchSize)) {
+      const ok: (Decoded & { image: RgbImage })[] = [];
+      for (const d of group) {
+        if (d.image) ok.push(d as Decoded & { image: RgbImage });
+        else skip(d.item.path, d.error);
+      }
+      const routes = await routeAll(o, ok, c.stages);
+      for (const [i, d] of ok.entries()) {
+        const r = routes[i] as Route | MadenetError;
+        if (r instanceof MadenetError) {
+          skip(d.item.path, r);
+          continue;
+        }
+        const key = r.candidate.artifact.manifestSha256;
+        const list = buckets.get(key) ?? [];
+        list.push({ item: d.item, image: d.image, route: r });
+        buckets.set(key, list);
+        pending++;
+      }
+      await flushFull();
+      c.peakRssBytes = Math.max(c.peakRssBytes, process.memoryUsage.rss());
+    }
+    for (const [key, list] of [...buckets]) {
+      buckets.delete(key);
+      if (list.length > 0) await score(list);
+    }
+  }
+}
+
+/** Routes a batch: the classifier runs once on the images that have no category given. */
+async function routeAll(o: PipelineOptions, ok: { item: InputItem; image: RgbImage }[], stages: StageSeconds): Promise<(Route | MadenetError)[]> {
+  const given = ok.map((d) =>
+    o.category !== null ? { category: o.category, from: 'flag' as const } : d.item.category !== null ? { category: d.item.category, from: 'line' as const } : null,
+  );
+  const classified: ({ category: string; confidence: number } | null)[] = ok.map(() => null);
+  const need = o.classifier ? ok.map((_, i) => i).filter((i) => given[i] === null) : [];
+  if (o.classifier && need.length > 0) {
+    const t0 = performance.now();
+    const top = await classifyBatch(o.classifier, need.map((i) => (ok[i] as { image: RgbImage }).image));
+    stages.classify += (performance.now() - t0) / 1000;
+    need.forEach((i, k) => {
+      classified[i] = { category: o.classifier?.categories[top.index[k] as number] as string, confidence: top.confidence[k] as number };
+    });
+  }
+  return ok.map((_, i) => {
+    try {
+      return routeImage(o.perfmap, { given: given[i] ?? null, classified: classified[i] ?? null }, o.policy);
+    } catch (err) {
+      if (isMadenetError(err)) return err;
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,109 @@
+// Scores every candidate submodel of one category on its validation set in two streaming passes (defects,
+// then everything), so that exact Pixel-AP needs no map kept in memory: image AUROC, Pixel-AP, threshold
+// and the map range per candidate. Maps are compared at one validation size V for all candidates.
+import type { Detector } from '../detectors/detector.js';
+import { batches } from '../io/batch.js';
+import { imageAuroc } from '../eval/image-metrics.js';
+import { PixelCurveAccumulator } from '../eval/pixel-curve-accumulator.js';
+import { chooseThreshold, type ThresholdChoice } from '../eval/threshold.js';
+import type { TextureBank } from '../synth/texture-bank.js';
+import { scoreBatch } from '../infer/detector-batch.js';
+import { defectCount, streamValidation, type ValidationItem, type ValidationPlan } from './validation-set.js';
+
+export interface CandidateEvaluation {
+  imageAuroc: number | null;
+  pixelAp: number | null;
+  threshold: ThresholdChoice;
+  mapRange: { lo: number; hi: number };
+  normals: number;
+  defects: number;
+}
+
+export interface EvaluateCandidatesOptions {
+  /** Validation size V: images are decoded at V and maps compared at V. */
+  size: number;
+  batchSize: number;
+  targetFpr: number;
+  textures: TextureBank;
+  concurrency?: number;
+  /** Called after every batch with images done so far in this category (both passes counted). */
+  onBatch?: (done: number) => void;
+}
+
+export async function evaluateCandidates(plan: ValidationPlan, detectors: readonly Detector[], opts: EvaluateCandidatesOptions): Promise<CandidateEvaluation[]> {
+  const acc = detectors.map(() => new PixelCurveAccumulator());
+  const stream = (part: 'defects' | 'all'): AsyncGenerator<ValidationItem[]> =>
+    batches(streamValidation(plan, part, { size: opts.size, textures: opts.textures, concurrency: opts.concurrency }), opts.batchSize);
+  let done = 0;
+  let withMask = 0;
+
+  // Pass 1: every defect pixel of every candidate, so that the accumulators can seal.
+  if (defectCount(plan) > 0) {
+    for await (const batch of stream('defects')) {
+      const gts = batch.map((item) => gtOf(item));
+      withMask += gts.filter((g) => g !== null).length;
+      for (const [d, detector] of detectors.entries()) {
+        const out = await scoreBatch(detector, batch.map((b) => b.image), opts.size);
+        const area = opts.size * opts.size;
+        gts.forEach((gt, i) => {
+          if (gt) acc[d]?.addDefectPixels(out.maps.subarray(i * area, (i + 1) * area), gt, opts.size);
+        });
+      }
+      done += batch.length;
+      opts.onBatch?.(done);
+    }
+  }
+
+  // Pass 2: normal pixels, image scores and map ranges over everything.
+  const scores = detectors.map(() => [] as number[]);
+  const labels: number[] = [];
+  const ranges = detectors.map(() => ({ lo: Infinity, hi: -Infinity }));
+  for await (const batch of stream('all')) {
+    const gts = batch.map((item) => gtOf(item));
+    labels.push(...batch.map((b) => b.label));
+    for (const [d, detector] of detectors.entries()) {
+      const out = await scoreBatch(detector, batch.map((b) => b.image), opts.size);
+      const area = opts.size * opts.size;
+      const range = ranges[d] as { lo: number; hi: number };
+      batch.forEach((item, i) => {
+        const map = out.maps.subarray(i * area, (i + 1) * area);
+        // A defect without a mask says nothing about its pixels; keep it out of the pixel metrics.
+        if (item.label === 0 || gts[i]) acc[d]?.addNormalPixels(map, gts[i] ?? null);
+        for (const v of map) {
+          if (v < range.lo) range.lo = v;
+          if (v > range.hi) range.hi = v;
+        }
+      });
+      scores[d]?.push(...out.scores);
+    }
+    done += batch.length;
+    opts.onBatch?.(done);
+  }
+
+  const normals = labels.filter((l) => l === 0).length;
+  const defects = labels.length - normals;
+  return detectors.map((_, d) => {
+    const s = scores[d] as number[];
+    const pixel = withMask > 0 ? (acc[d] as PixelCurveAccumulator).finalize() : null;
+    const threshold =
+      plan.source === 'train-defects'
+        ? chooseThreshold({ scores: s, labels, targetFpr: opts.targetFpr })
+        : chooseThreshold({ normalScores: s.filter((_, i) => labels[i] === 0), targetFpr: opts.targetFpr });
+    const range = ranges[d] as { lo: number; hi: number };
+    return {
+      imageAuroc: imageAuroc(s, labels),
+      pixelAp: pixel?.ap ?? null,
+      threshold,
+      mapRange: Number.isFinite(range.lo) ? range : { lo: 0, hi: 1 },
+      normals,
+      defects,
+    };
+  });
+}
+
+function gtOf(item: ValidationItem): Uint8Array | null {
+  if (item.label === 0 || !item.mask) return null;
+  const gt = new Uint8Array(item.mask.data.length);
+  for (let i = 0; i < gt.length; i++) gt[i] = (item.mask.data[i] as number) > 0.5 ? 1 : 0;
+  return gt;
+}

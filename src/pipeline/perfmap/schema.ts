@@ -1,0 +1,107 @@
+// The performance map document (perfmap.json inside a perfmap/all/vNNNN artifact): per category the
+// validation metrics of every submodel, the choice, its margin and thresholds. Types, parsing and loading.
+import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
+import { MadenetError } from '../cli/errors.js';
+import type { SubmodelKind } from '../detectors/detector.js';
+import type { ThresholdChoice } from '../eval/threshold.js';
+import type { ArtifactPointer } from './artifact-pointer.js';
+
+export const PERFMAP_SCHEMA = 'madenet.perfmap/v1';
+export const PERFMAP_FILE = 'perfmap.json';
+export const PERFMAP_KIND = 'perfmap';
+export const PERFMAP_CATEGORY = 'all';
+
+/** Where the validation defects came from: the dataset's train-split defects, or synthesised ones. */
+export type ValidationSource = 'train-defects' | 'synthetic';
+
+export interface CandidateMetrics {
+  kind: SubmodelKind;
+  artifact: ArtifactPointer;
+  /** Square input side of the submodel. */
+  imageSize: number;
+  /** Image-level AUROC on the validation set (null only if a class is missing). */
+  imageAuroc: number | null;
+  /** Pixel average precision at the validation size (null when no validation defect has a mask). */
+  pixelAp: number | null;
+  /** lambda * imageAuroc + (1 - lambda) * pixelAp, or imageAuroc when pixelAp is null. */
+  objective: number | null;
+  threshold: ThresholdChoice;
+  /** Lowest and highest anomaly-map value over the validation set: the colour scale of overlays. */
+  mapRange: { lo: number; hi: number };
+}
+
+export interface CategoryEntry {
+  validation: { source: ValidationSource; normals: number; defects: number; size: number };
+  /** The kind chosen for this category (the argmax of objective). */
+  chosen: SubmodelKind;
+  runnerUp: SubmodelKind | null;
+  /** objective(chosen) - objective(runner-up); 0 on a tie, null with a single candidate. */
+  margin: number | null;
+  /** True when the runner-up has exactly the chosen objective (resolved by AUROC, then argument order). */
+  tie: boolean;
+  /** Best first. */
+  candidates: CandidateMetrics[];
+}
+
+export interface ClassifierPointer extends ArtifactPointer {
+  categories: string[];
+  imageSize: number;
+}
+
+export interface PerfMap {
+  schema: typeof PERFMAP_SCHEMA;
+  lambda: number;
+  targetFpr: number;
+  valFraction: number;
+  seed: number;
+  data: string;
+  datasetFingerprint: string;
+  classifier: ClassifierPointer | null;
+  categories: Record<string, CategoryEntry>;
+}
+
+export interface LoadedPerfMap {
+  perfmap: PerfMap;
+  artifact: LoadedArtifact;
+}
+
+export async function loadPerfMap(path: string): Promise<LoadedPerfMap> {
+  const artifact = await loadArtifact(path);
+  if (artifact.manifest.kind !== PERFMAP_KIND) {
+    throw new MadenetError('E_PERFMAP', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected a performance map (kind '${PERFMAP_KIND}').`, {
+      suggestions: ['Pass the directory written by `madenet build-perfmap` (e.g. ./artifacts/perfmap/all or ./artifacts/perfmap/all/v0001).'],
+    });
+  }
+  const text = (await artifact.readFile(PERFMAP_FILE)).toString('utf8');
+  return { perfmap: parsePerfMap(text, `${artifact.dir}/${PERFMAP_FILE}`), artifact };
+}
+
+export function parsePerfMap(text: string, where: string): PerfMap {
+  const fail = (why: string): MadenetError =>
+    new MadenetError('E_SCHEMA', `Performance map ${where} ${why}; expected a ${PERFMAP_SCHEMA} document written by build-perfmap.`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw fail(`is not valid JSON (${(err as Error).message})`);
+  }
+  const m = v as Partial<PerfMap> | null;
+  if (typeof m !== 'object' || m === null) throw fail('is not a JSON object');
+  if (m.schema !== PERFMAP_SCHEMA) throw fail(`has schema ${JSON.stringify(m.schema)}`);
+  if (typeof m.categories !== 'object' || m.categories === null || Object.keys(m.categories).length === 0) throw fail('lists no categories');
+  for (const [category, e] of Object.entries(m.categories)) {
+    if (!Array.isArray(e?.candidates) || e.candidates.length === 0) throw fail(`has no candidates for category ${category}`);
+    if (!e.candidates.some((c) => c.kind === e.chosen)) throw fail(`chooses ${JSON.stringify(e.chosen)} for ${category}, which is none of its candidates`);
+    for (const c of e.candidates) {
+      if (typeof c.threshold?.threshold !== 'number' || typeof c.artifact?.manifestSha256 !== 'string' || !Number.isInteger(c.imageSize)) {
+        throw fail(`has an incomplete ${c.kind} candidate for ${category}`);
+      }
+    }
+  }
+  return m as PerfMap;
+}
+
+/** The candidate of `kind` for `category`, or undefined. */
+export function candidateOf(perfmap: PerfMap, category: string, kind: SubmodelKind): CandidateMetrics | undefined {
+  return perfmap.categories[category]?.candidates.find((c) => c.kind === kind);
+}

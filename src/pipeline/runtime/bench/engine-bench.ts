@@ -1,0 +1,180 @@
+// The fixed engine benchmark: operator rates, the reference U-Net's training step and inference batch, and the
+// submodel hooks, on each backend asked for; plus the PyTorch twin when python3 has torch. Medians after warm-up.
+import * as tf from '@tensorflow/tfjs';
+import { type BackendRequest, type RuntimeInfo, initRuntime } from '../backend.js';
+import { type OpBench, opBench } from './op-bench.js';
+import { type PytorchBench, findTorchPython, runPytorchUnet } from './pytorch-reference.js';
+import { UNET_INPUT, UNET_PARAMS, createUnetTrainer, referenceUnetForwardFlops } from './reference-unet.js';
+import { SUBMODEL_BENCH_HOOKS, type SubmodelBenchHook } from './submodel-hooks.js';
+import { median, timeIt } from './timing.js';
+
+export interface EngineBenchOptions {
+  backends: Exclude<BackendRequest, 'auto'>[];
+  threads: number;
+  /** Timed repetitions of the U-Net step and inference (after `warmup` untimed ones). */
+  reps: number;
+  warmup: number;
+  /** Wall-time budget per operator rate. */
+  opBudgetMs: number;
+  /** false skips the PyTorch twin even when torch is installed. */
+  pytorch: boolean;
+  seed: number;
+  hooks?: SubmodelBenchHook[];
+  onProgress?: (message: string) => void;
+}
+
+export interface BackendBench {
+  threads: number;
+  matmulGflops: number;
+  matmulGflopsCpu: number;
+  convGflops: number;
+  convGflopsCpu: number;
+  convBackpropFilterGflops: number | null;
+  convBackpropInputGflops: number | null;
+  unetTrainStepMs: number | null;
+  unetTrainStepCpuMs: number | null;
+  unetInferMs: number | null;
+  unetInferCpuMs: number | null;
+  submodels: Record<string, { trainStepMs: number; inferMs: number } | { skipped: string }>;
+  /** What was not measured on this backend, and why. */
+  skipped: string[];
+}
+
+export interface EngineBenchResult {
+  unet: { input: number[]; params: number; forwardGflop: number };
+  backends: Record<string, BackendBench>;
+  unavailable: Record<string, string>;
+  pytorch: PytorchSummary;
+  /** tfjs time / PyTorch time, per backend, from the same run (wall and CPU medians). */
+  ratioToPytorch: Record<string, { trainStep: number; trainStepCpu: number; infer: number; inferCpu: number }>;
+  runtime: RuntimeInfo[];
+}
+
+export type PytorchSummary = { skipped: string } | ({ skipped?: undefined } & PytorchBench);
+
+/** The pure-JS cpu backend needs minutes for one U-Net step (its conv gradients run near 0.01 GFLOP/s). */
+const CPU_SKIP = 'the pure-JS cpu backend is too slow for this part (minutes per U-Net step)';
+
+export async function runEngineBench(opts: EngineBenchOptions): Promise<EngineBenchResult> {
+  const say = opts.onProgress ?? (() => undefined);
+  const backends: Record<string, BackendBench> = {};
+  const unavailable: Record<string, string> = {};
+  const runtime: RuntimeInfo[] = [];
+  for (const name of opts.backends) {
+    let info: RuntimeInfo;
+    try {
+      info = await initRuntime({ backend: name, threads: opts.threads });
+    } catch (e) {
+      unavailable[name] = (e as Error).message;
+      continue;
+    }
+    runtime.push(info);
+    say(`benchmarking ${info.backend} (${info.threads} thread${info.threads === 1 ? '' : 's'})`);
+    backends[info.backend] = await benchBackend(info, opts, say);
+  }
+  let pytorch: PytorchSummary;
+  if (!opts.pytorch) {
+    pytorch = { skipped: 'disabled (--no-pytorch)' };
+  } else {
+    const found = findTorchPython();
+    if ('reason' in found) {
+      pytorch = { skipped: found.reason };
+    } else {
+      say(`running the PyTorch twin with ${found.python}`);
+      const out = runPytorchUnet({ python: found.python, threads: opts.threads, reps: opts.reps, warmup: opts.warmup });
+      pytorch = out.ok ? out.result : { skipped: out.reason };
+    }
+  }
+  const ratioToPytorch: EngineBenchResult['ratioToPytorch'] = {};
+  if (pytorch.skipped === undefined) {
+    for (const [name, b] of Object.entries(backends)) {
+      if (b.unetTrainStepMs === null || b.unetInferMs === null || b.unetTrainStepCpuMs === null || b.unetInferCpuMs === null) continue;
+      ratioToPytorch[name] = {
+        trainStep: round2(b.unetTrainStepMs / pytorch.unetTrainStepMs),
+        trainStepCpu: round2(b.unetTrainStepCpuMs / pytorch.unetTrainStepCpuMs),
+        infer: round2(b.unetInferMs / pytorch.unetInferMs),
+        inferCpu: round2(b.unetInferCpuMs / pytorch.unetInferCpuMs),
+      };
+    }
+  }
+  return {
+    unet: { input: [...UNET_INPUT], params: UNET_PARAMS, forwardGflop: round2(referenceUnetForwardFlops() / 1e9) },
+    backends,
+    unavailable,
+    pytorch,
+    ratioToPytorch,
+    runtime,
+  };
+}
+
+async function benchBackend(info: RuntimeInfo, opts: EngineBenchOptions, say: (m: string) => void): Promise<BackendBench> {
+  const slow = info.backend === 'cpu';
+  const skipped: string[] = [];
+  const ops: OpBench = opBench(opts.opBudgetMs, !slow, opts.seed);
+  if (slow) skipped.push(`conv gradients and the U-Net: ${CPU_SKIP}`);
+  const result: BackendBench = {
+    threads: info.threads,
+    matmulGflops: ops.matmul.gflops,
+    matmulGflopsCpu: ops.matmul.gflopsCpu,
+    convGflops: ops.conv.gflops,
+    convGflopsCpu: ops.conv.gflopsCpu,
+    convBackpropFilterGflops: ops.convBackpropFilter?.gflops ?? null,
+    convBackpropInputGflops: ops.convBackpropInput?.gflops ?? null,
+    unetTrainStepMs: null,
+    unetTrainStepCpuMs: null,
+    unetInferMs: null,
+    unetInferCpuMs: null,
+    submodels: {},
+    skipped,
+  };
+  if (!slow) {
+    say(`  reference U-Net ${UNET_INPUT.join('x')}: ${opts.warmup} warm-up + ${opts.reps} timed steps`);
+    const trainer = createUnetTrainer();
+    try {
+      const step = timeIt(() => trainer.step(), opts.reps, opts.warmup);
+      const infer = timeIt(() => trainer.infer(), opts.reps, opts.warmup);
+      result.unetTrainStepMs = round2(step.wallMs);
+      result.unetTrainStepCpuMs = round2(step.cpuMs);
+      result.unetInferMs = round2(infer.wallMs);
+      result.unetInferCpuMs = round2(infer.cpuMs);
+    } finally {
+      trainer.dispose();
+    }
+  }
+  for (const hook of opts.hooks ?? SUBMODEL_BENCH_HOOKS) {
+    if (slow) {
+      result.submodels[hook.name] = { skipped: CPU_SKIP };
+      continue;
+    }
+    say(`  submodel ${hook.name}`);
+    result.submodels[hook.name] = await benchHook(hook, opts);
+  }
+  return result;
+}
+
+async function benchHook(hook: SubmodelBenchHook, opts: EngineBenchOptions): Promise<{ trainStepMs: number; inferMs: number }> {
+  const c = await hook.create(opts.seed);
+  try {
+    const timeAsync = async (fn: () => unknown): Promise<number> => {
+      for (let i = 0; i < opts.warmup; i++) await fn();
+      const times: number[] = [];
+      for (let i = 0; i < opts.reps; i++) {
+        const t0 = performance.now();
+        await fn();
+        times.push(performance.now() - t0);
+      }
+      return round2(median(times));
+    };
+    const before = tf.memory().numTensors;
+    const trainStepMs = await timeAsync(() => c.trainStep());
+    const inferMs = await timeAsync(() => c.inferBatch());
+    if (tf.memory().numTensors > before) throw new Error(`submodel ${hook.name} leaks tensors in its benchmark case`);
+    return { trainStepMs, inferMs };
+  } finally {
+    c.dispose();
+  }
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}

@@ -1,0 +1,211 @@
+// `madenet build-perfmap`: evaluates every given submodel artifact on its category's validation data (never
+// the test split), chooses per category the argmax of lambda*AUROC + (1-lambda)*Pixel-AP, and saves the
+// metrics, choice, margin, thresholds and exact artifact versions as <out>/perfmap/all/vNNNN.
+import { join, resolve } from 'node:path';
+import { loadArtifact, versionName, writeArtifact, type LoadedArtifact } from '../artifacts/index.js';
+import { MadenetError } from '../cli/errors.js';
+import type { Detector, SubmodelKind } from '../detectors/detector.js';
+import { loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
+import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
+import { datasetFingerprint, loadDataset } from '../io/dataset.js';
+import { initRuntime, type BackendRequest } from '../runtime/backend.js';
+import { TextureBank } from '../synth/texture-bank.js';
+import { CLASSIFIER_KIND, loadClassifierArtifact, type ClassifierLoader } from '../infer/classifier-contract.js';
+import { pointerTo, type ArtifactPointer } from '../perfmap/artifact-pointer.js';
+import { checkLambda, choose } from '../perfmap/choose.js';
+import { evaluateCandidates } from '../perfmap/evaluate-candidates.js';
+import {
+  PERFMAP_CATEGORY,
+  PERFMAP_FILE,
+  PERFMAP_KIND,
+  PERFMAP_SCHEMA,
+  type CandidateMetrics,
+  type CategoryEntry,
+  type ClassifierPointer,
+  type PerfMap,
+} from '../perfmap/schema.js';
+import { defectCount, planValidation } from '../perfmap/validation-set.js';
+
+export interface BuildPerfmapOptions {
+  /** Dataset root (MVTec layout, ManuDefect-21 extension, or manifest). */
+  data: string;
+  /** Submodel artifact directories (vNNNN, or <kind>/<category> with LATEST). */
+  models: string[];
+  /** Optional pre-classifier artifact that infer will route with. */
+  classifier?: string;
+  /** Weight of image AUROC against Pixel-AP, in [0, 1]. */
+  lambda: number;
+  /** False-alarm target of normal-only thresholds; default 0.01. */
+  targetFpr?: number;
+  /** Fraction of train normals held out for validation; default 0.2 (at most 64 images). */
+  valFraction?: number;
+  seed: number;
+  /** Artifact root; the map goes to <out>/perfmap/all/vNNNN. */
+  out: string;
+  /** Only these categories; default every category of the dataset. */
+  categories?: string[];
+  batchSize?: number;
+  /** Folder of texture images for synthetic defects; default the built-in procedural set. */
+  textures?: string;
+  backend?: BackendRequest;
+  threads?: number;
+  /** Injectable for tests; default detectors/registry.ts. */
+  loadDetector?: (dir: string) => Promise<Detector>;
+  loadClassifier?: ClassifierLoader;
+  onProgress?: (p: { category: string; done: number; total: number }) => void;
+}
+
+export interface BuildPerfmapResult {
+  artifact: { dir: string; version: number };
+  perfmap: PerfMap;
+  warnings: string[];
+}
+
+export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerfmapResult> {
+  const lambda = checkLambda(opts.lambda);
+  const targetFpr = opts.targetFpr ?? DEFAULT_TARGET_FPR;
+  if (!(targetFpr >= 0 && targetFpr < 1)) throw new MadenetError('E_USAGE', `--target-fpr is ${targetFpr}; expected a number in [0, 1).`);
+  const valFraction = opts.valFraction ?? 0.2;
+  const batchSize = opts.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
+  if (opts.models.length === 0) throw new MadenetError('E_USAGE', 'No --models given; expected at least one submodel artifact directory.');
+  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const dataset = await loadDataset(opts.data, opts.categories ? { categories: opts.categories } : {});
+  const categories = dataset.categories;
+  const warnings: string[] = [];
+  // Any version name gives the same relative paths: every vNNNN sits at the same depth.
+  const perfmapDir = join(resolve(opts.out), PERFMAP_KIND, PERFMAP_CATEGORY, versionName(0));
+
+  const byCategory = new Map<string, { kind: SubmodelKind; artifact: LoadedArtifact }[]>();
+  for (const path of opts.models) {
+    const artifact = await loadArtifact(path);
+    const { kind, category } = artifact.manifest;
+    if (!(SUBMODEL_KINDS as readonly string[]).includes(kind)) {
+      throw new MadenetError('E_ARTIFACT', `--models ${path} is a '${kind}' artifact; expected a submodel (${SUBMODEL_KINDS.join(', ')}).`, {
+        suggestions: kind === CLASSIFIER_KIND ? ['Pass the classifier with --classifier instead.'] : [],
+      });
+    }
+    if (!categories.includes(category)) {
+      if (opts.categories) {
+        warnings.push(`--models ${path} is for category ${category}, which is not selected; it was left out.`);
+        continue;
+      }
+      throw new MadenetError('E_DATASET', `--models ${path} is for category ${category}, which is not in ${opts.data}; expected one of: ${categories.join(', ')}.`);
+    }
+    const list = byCategory.get(category) ?? [];
+    const same = list.find((c) => c.kind === kind);
+    if (same) {
+      throw new MadenetError('E_USAGE', `Two ${kind} artifacts for category ${category}: ${same.artifact.dir} and ${artifact.dir}; expected at most one per kind and category.`);
+    }
+    list.push({ kind: kind as SubmodelKind, artifact });
+    byCategory.set(category, list);
+  }
+  const missing = categories.filter((c) => !byCategory.has(c));
+  if (missing.length > 0) {
+    throw new MadenetError('E_PERFMAP', `No usable model for category ${missing.join(', ')}: none of --models is for it; expected at least one srad, sfad or lpd artifact per category.`, {
+      suggestions: ['Train a submodel for it, or restrict the map with --category.'],
+    });
+  }
+
+  const classifier = opts.classifier ? await classifierPointer(opts.classifier, perfmapDir, opts.loadClassifier ?? loadClassifierArtifact) : null;
+  if (classifier) {
+    const unknown = classifier.categories.filter((c) => !categories.includes(c));
+    const unrouted = categories.filter((c) => !classifier.categories.includes(c));
+    if (unknown.length > 0) warnings.push(`The classifier also knows ${unknown.join(', ')}, which this map has no model for; infer cannot score images classified so.`);
+    if (unrouted.length > 0) warnings.push(`The classifier does not know ${unrouted.join(', ')}; images of it need --category (or a category on their input line) at infer time.`);
+  }
+
+  const load = opts.loadDetector ?? registryLoadDetector;
+  const banks = new Map<number, TextureBank>();
+  const entries: Record<string, CategoryEntry> = {};
+  for (const category of categories) {
+    const given = byCategory.get(category) ?? [];
+    const plan = planValidation(dataset, category, { valFraction, seed: opts.seed });
+    const detectors: Detector[] = [];
+    try {
+      for (const g of given) detectors.push(await load(g.artifact.dir));
+      const size = Math.max(...detectors.map((d) => d.imageSize));
+      if (!banks.has(size)) banks.set(size, opts.textures ? await TextureBank.fromDir(opts.textures, size) : TextureBank.procedural(size, opts.seed));
+      const total = 2 * defectCount(plan) + plan.normals.length;
+      const evals = await evaluateCandidates(plan, detectors, {
+        size,
+        batchSize,
+        targetFpr,
+        textures: banks.get(size) as TextureBank,
+        onBatch: (done) => opts.onProgress?.({ category, done, total }),
+      });
+      const candidates: CandidateMetrics[] = [];
+      for (const [i, g] of given.entries()) {
+        const e = evals[i];
+        const d = detectors[i] as Detector;
+        if (!e) continue;
+        candidates.push({
+          kind: g.kind,
+          artifact: await pointerTo(g.artifact, perfmapDir),
+          imageSize: d.imageSize,
+          imageAuroc: e.imageAuroc,
+          pixelAp: e.pixelAp,
+          objective: null,
+          threshold: e.threshold,
+          mapRange: e.mapRange,
+        });
+      }
+      const choice = choose(candidates, lambda);
+      candidates.forEach((c, i) => (c.objective = choice.objectives[i] ?? null));
+      if (choice.ranking.length === 0) {
+        throw new MadenetError('E_PERFMAP', `No usable model for category ${category}: no candidate has an image AUROC on its validation set (${evals[0]?.normals ?? 0} normals, ${evals[0]?.defects ?? 0} defects).`);
+      }
+      const ranked = [...choice.ranking, ...candidates.map((_, i) => i).filter((i) => !choice.ranking.includes(i))].map((i) => candidates[i] as CandidateMetrics);
+      entries[category] = {
+        validation: { source: plan.source, normals: evals[0]?.normals ?? 0, defects: evals[0]?.defects ?? 0, size },
+        chosen: (ranked[0] as CandidateMetrics).kind,
+        runnerUp: choice.ranking.length > 1 ? (ranked[1] as CandidateMetrics).kind : null,
+        margin: choice.margin,
+        tie: choice.tie,
+        candidates: ranked,
+      };
+      if (choice.tie) warnings.push(`${category}: ${ranked[0]?.kind} and ${ranked[1]?.kind} tie on the objective; ${ranked[0]?.kind} was kept (higher image AUROC, or given first).`);
+    } finally {
+      for (const d of detectors) d.dispose();
+    }
+  }
+
+  const perfmap: PerfMap = {
+    schema: PERFMAP_SCHEMA,
+    lambda,
+    targetFpr,
+    valFraction,
+    seed: opts.seed,
+    data: dataset.root,
+    datasetFingerprint: datasetFingerprint(dataset.samples),
+    classifier,
+    categories: entries,
+  };
+  const parents: ArtifactPointer[] = [...(classifier ? [classifier] : []), ...Object.values(entries).flatMap((e) => e.candidates.map((c) => c.artifact))];
+  const ref = await writeArtifact({
+    root: resolve(opts.out),
+    kind: PERFMAP_KIND,
+    category: PERFMAP_CATEGORY,
+    config: { lambda, targetFpr, valFraction, batchSize, categories, models: opts.models.map((m) => resolve(m)), classifier: opts.classifier ? resolve(opts.classifier) : null, textures: opts.textures ?? 'procedural' },
+    seed: opts.seed,
+    datasetFingerprint: perfmap.datasetFingerprint,
+    metrics: Object.fromEntries(Object.entries(entries).map(([c, e]) => [c, { chosen: e.chosen, objective: e.candidates[0]?.objective ?? null, margin: e.margin }])),
+    parents,
+    runtime,
+    files: { [PERFMAP_FILE]: `${JSON.stringify(perfmap, null, 2)}\n` },
+  });
+  return { artifact: { dir: ref.dir, version: ref.version }, perfmap, warnings };
+}
+
+async function classifierPointer(path: string, perfmapDir: string, load: ClassifierLoader): Promise<ClassifierPointer> {
+  const artifact = await loadArtifact(path);
+  if (artifact.manifest.kind !== CLASSIFIER_KIND) {
+    throw new MadenetError('E_ARTIFACT', `--classifier ${path} is a '${artifact.manifest.kind}' artifact; expected one written by train-classifier (kind '${CLASSIFIER_KIND}').`);
+  }
+  const model = await load(artifact.dir);
+  try {
+    return { ...(await pointerTo(artifact, perfmapDir)), categories: [...model.categories], imageSize: model.imageSize };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,216 @@
+// `madenet infer`: classifies each image, routes it through the performance map to a submodel, and appends
+// predictions.jsonl (maps and overlays optional) under a lock on --out; resumable, shardable, streaming.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { acquireLock } from '../artifacts/lock.js';
+import { MadenetError } from '../cli/errors.js';
+import type { Detector, SubmodelKind } from '../detectors/detector.js';
+import { loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
+import { defaultConcurrency } from '../io/sample-stream.js';
+import { initRuntime, type BackendRequest } from '../runtime/backend.js';
+import { loadClassifierArtifact, type Classifier, type ClassifierLoader } from '../infer/classifier-contract.js';
+import { DetectorCache } from '../infer/detector-cache.js';
+import { inputSource, isStdinInput } from '../infer/input-source.js';
+import { runPipeline, type PipelineCounts } from '../infer/pipeline.js';
+import { openPredictionLog } from '../infer/prediction-log.js';
+import { categoriesWithoutFallback, DEFAULT_FALLBACK, DEFAULT_MIN_CONFIDENCE, missingFallback, type RouteReason } from '../infer/route.js';
+import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunRecord } from '../infer/run-record.js';
+import { takeShard, type Shard } from '../infer/shard.js';
+import { resolvePointer } from '../perfmap/artifact-pointer.js';
+import { candidateOf, loadPerfMap, type CandidateMetrics, type PerfMap } from '../perfmap/schema.js';
+import { sha256File } from '../artifacts/files.js';
+import { join } from 'node:path';
+import { MANIFEST_FILE } from '../artifacts/index.js';
+
+export interface InferOptions {
+  /** Perfmap artifact: a vNNNN directory or <root>/perfmap/all (its LATEST). */
+  perfmap: string;
+  /** Glob, directory, single file, or '-' for a list on stdin. */
+  input: string;
+  out: string;
+  /** Classifier confidence at or above which the category's chosen submodel is used; default 0.85. */
+  minConfidence?: number;
+  /** Submodel kind used when the classifier is less confident; default sfad. */
+  fallback?: SubmodelKind;
+  /** Every image is of this category: the classifier is not run. */
+  category?: string;
+  saveMaps?: boolean;
+  saveOverlays?: boolean;
+  resume?: boolean;
+  shard?: Shard | null;
+  batchSize?: number;
+  /** Images decoded at once; default min(4, cores). */
+  concurrency?: number;
+  skipBadImages?: boolean;
+  /** Submodels kept loaded at once; default 8. */
+  maxModels?: number;
+  backend?: BackendRequest;
+  threads?: number;
+  stdin?: NodeJS.ReadableStream;
+  cwd?: string;
+  /** Aborting stops reading input; what was started is finished and written, then E_INTERRUPTED is thrown. */
+  signal?: AbortSignal;
+  loadDetector?: (dir: string) => Promise<Detector>;
+  loadClassifier?: ClassifierLoader;
+  onSkip?: (path: string, error: MadenetError) => void;
+  onProgress?: (predicted: number, skipped: number) => void;
+}
+
+export interface InferResult {
+  out: string;
+  predictions: string;
+  perfmap: { dir: string; version: number };
+  shard: Shard | null;
+  images: { seen: number; alreadyDone: number; duplicates: number; predicted: number; skipped: number };
+  anomalies: number;
+  routes: Record<RouteReason, number>;
+  models: Record<SubmodelKind, number>;
+  skipped: { path: string; code: string; message: string }[];
+  /** Bytes of a torn last line cut before resuming. */
+  cutTornBytes: number;
+  decodeSize: number;
+  batchSize: number;
+  timing: {
+    wallSeconds: number;
+    imagesPerSecond: number;
+    /** Busy seconds per stage; decode and write run concurrently with the rest, so they can exceed wall time. */
+    stages: { decode: number; classify: number; score: number; write: number; load: number };
+  };
+  memory: { peakRssMb: number };
+  backend: string;
+}
+
+export async function infer(opts: InferOptions): Promise<InferResult> {
+  const t0 = performance.now();
+  const minConfidence = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new MadenetError('E_USAGE', `--min-confidence is ${minConfidence}; expected a number in [0, 1].`);
+  const fallback = opts.fallback ?? DEFAULT_FALLBACK;
+  if (!SUBMODEL_KINDS.includes(fallback)) throw new MadenetError('E_USAGE', `--fallback is ${fallback}; expected one of ${SUBMODEL_KINDS.join(', ')}.`);
+  const batchSize = opts.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
+  const concurrency = opts.concurrency ?? defaultConcurrency();
+
+  const { perfmap, artifact } = await loadPerfMap(opts.perfmap);
+  const categories = Object.keys(perfmap.categories);
+  const category = opts.category ?? null;
+  if (category !== null && !perfmap.categories[category]) {
+    throw new MadenetError('E_CATEGORY', `--category ${category} is not in the performance map ${artifact.dir}; expected one of: ${categories.join(', ')}.`);
+  }
+  const useClassifier = category === null && perfmap.classifier !== null;
+  if (category === null && perfmap.classifier === null && categories.length > 1 && !isStdinInput(opts.input)) {
+    throw new MadenetError('E_USAGE', `The performance map ${artifact.dir} has no classifier and ${categories.length} categories, so images cannot be routed; expected --category.`, {
+      suggestions: ['Pass --category NAME, list PATH<TAB>CATEGORY lines on stdin with --input -, or rebuild the map with --classifier.'],
+    });
+  }
+  if (useClassifier && minConfidence > 0) {
+    const lacking = categoriesWithoutFallback(perfmap, fallback);
+    if (lacking.length > 0) throw missingFallback(lacking, fallback);
+  }
+  const decodeSize = decodeSizeFor(perfmap, category, useClassifier, fallback);
+
+  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const out = resolve(opts.out);
+  await mkdir(out, { recursive: true });
+  const release = await acquireLock(out);
+  let classifier: Classifier | null = null;
+  const cache = new DetectorCache(artifact.dir, opts.loadDetector ?? registryLoadDetector, opts.maxModels ?? 8);
+  try {
+    const perfmapRef = { dir: artifact.dir, version: artifact.manifest.version, manifestSha256: (await sha256File(join(artifact.dir, MANIFEST_FILE))).sha256 };
+    const shard = opts.shard ?? null;
+    const previous = await readRunRecord(out);
+    if (opts.resume && previous) checkResumable(previous, { perfmap: perfmapRef, shard }, out);
+    const log = await openPredictionLog(out, opts.resume ?? false);
+    const record: RunRecord = {
+      schema: RUN_SCHEMA,
+      perfmap: perfmapRef,
+      shard,
+      input: opts.input,
+      settings: { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize },
+      started: previous && opts.resume ? previous.started : new Date().toISOString(),
+      finished: null,
+      complete: false,
+      predictions: null,
+    };
+    await writeRunRecord(out, record);
+    let counts: PipelineCounts;
+    let loadSeconds = 0;
+    try {
+      if (useClassifier && perfmap.classifier) {
+        const tl = performance.now();
+        classifier = await (opts.loadClassifier ?? loadClassifierArtifact)(await resolvePointer(perfmap.classifier, artifact.dir));
+        loadSeconds += (performance.now() - tl) / 1000;
+        if (classifier.categories.join('\n') !== perfmap.classifier.categories.join('\n')) {
+          throw new MadenetError('E_PERFMAP', `The classifier now lists categories ${classifier.categories.join(', ')}; the perfmap recorded ${perfmap.classifier.categories.join(', ')}.`);
+        }
+      }
+      counts = await runPipeline({
+        perfmap,
+        items: takeShard(inputSource(opts.input, { ...(opts.stdin ? { stdin: opts.stdin } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) }), shard),
+        log,
+        cache,
+        classifier,
+        category,
+        policy: { minConfidence, fallback },
+        decodeSize,
+        batchSize,
+        concurrency,
+        outDir: out,
+        saveMaps: !!opts.saveMaps,
+        saveOverlays: !!opts.saveOverlays,
+        skipBadImages: !!opts.skipBadImages,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+    } finally {
+      await log.close();
+    }
+    const lines = log.done.size + counts.predicted;
+    if (counts.interrupted) {
+      await writeRunRecord(out, { ...record, predictions: lines });
+      throw new MadenetError('E_INTERRUPTED', `infer was stopped after ${counts.predicted} new predictions in ${out}; run it again with --resume to continue.`, { exit: 130 });
+    }
+    await writeRunRecord(out, { ...record, finished: new Date().toISOString(), complete: true, predictions: lines });
+    const wallSeconds = (performance.now() - t0) / 1000;
+    return {
+      out,
+      predictions: log.path,
+      perfmap: { dir: artifact.dir, version: artifact.manifest.version },
+      shard,
+      images: { seen: counts.seen, alreadyDone: counts.alreadyDone, duplicates: counts.duplicates, predicted: counts.predicted, skipped: counts.skipped },
+      anomalies: counts.anomalies,
+      routes: counts.routes,
+      models: counts.models,
+      skipped: counts.skippedExamples,
+      cutTornBytes: log.cutTornBytes,
+      decodeSize,
+      batchSize,
+      timing: {
+        wallSeconds,
+        imagesPerSecond: wallSeconds > 0 ? counts.predicted / wallSeconds : 0,
+        stages: { ...counts.stages, load: loadSeconds + cache.loadSeconds },
+      },
+      memory: { peakRssMb: counts.peakRssBytes / 2 ** 20 },
+      backend: runtime.backend,
+    };
+  } finally {
+    cache.disposeAll();
+    classifier?.dispose();
+    await release();
+  }
+}
+
+/** One decode size for every image: the largest input any reachable model (or the classifier) wants. */
+function decodeSizeFor(perfmap: PerfMap, category: string | null, useClassifier: boolean, fallback: SubmodelKind): number {
+  const cats = category !== null ? [category] : Object.keys(perfmap.categories);
+  const reachable: CandidateMetrics[] = cats.flatMap((c) => {
+    const entry = perfmap.categories[c];
+    if (!entry) return [];
+    const chosen = candidateOf(perfmap, c, entry.chosen);
+    const fb = useClassifier ? candidateOf(perfmap, c, fallback) : undefined;
+    return [chosen, fb].filter((x): x is CandidateMetrics => x !== undefined);
+  });
+  const sizes = reachable.map((c) => c.imageSize);
+  if (useClassifier && perfmap.classifier) sizes.push(perfmap.classifier.imageSize);
+  return Math.max(...sizes);
+}

@@ -1,0 +1,68 @@
+// Resolves a `--backbone` value (random, a backbone artifact from `weights import`, or an LPD artifact whose
+// backbone was trained self-supervised) into a fresh backbone model with those weights and its lineage.
+import type * as tf from '@tensorflow/tfjs';
+import { buildBackbone, isBackboneArch, BACKBONE_ARCHS, type BackboneArch } from '../../models/components/backbone.js';
+import { transferWeightsByName } from '../../models/components/backbone-transfer.js';
+import '../../models/lpd/seeded-dropout.js'; // registers the LPD head's custom layer so LPD models load
+import { layersModelFrom, loadArtifact, type ArtifactRef } from '../artifacts/index.js';
+import { MadenetError } from '../cli/errors.js';
+
+export const RANDOM_BACKBONE = 'random';
+
+export interface BackboneSourceOptions {
+  /** The architecture to build for `random`; for artifacts the artifact's own architecture wins. */
+  arch: string;
+  /** Seed of a random backbone. */
+  seed: number;
+  /** Fixed input size, for architectures that need one (EfficientNet, HRNet); ResNets take any size. */
+  inputSize?: number | null;
+}
+
+export interface BackboneSource {
+  backbone: tf.LayersModel;
+  arch: BackboneArch;
+  /** 'random' or the artifact the weights came from: record it in the consumer's manifest parents. */
+  origin: { kind: 'random'; seed: number } | { kind: 'backbone' | 'lpd'; ref: ArtifactRef };
+}
+
+/** Reads the architecture an artifact was made for: `arch` (backbone artifacts) or `backbone` (LPD configs). */
+function archOf(config: unknown, dir: string): BackboneArch {
+  const c = (config ?? {}) as { arch?: unknown; backbone?: unknown };
+  const arch = typeof c.arch === 'string' ? c.arch : c.backbone;
+  if (typeof arch !== 'string' || !isBackboneArch(arch)) {
+    throw new MadenetError('E_ARTIFACT', `Artifact ${dir} does not name its backbone architecture (config.arch or config.backbone = ${JSON.stringify(arch)}); expected one of ${BACKBONE_ARCHS.join(', ')}.`);
+  }
+  return arch;
+}
+
+export async function loadBackbone(spec: string, opts: BackboneSourceOptions): Promise<BackboneSource> {
+  if (spec === RANDOM_BACKBONE) {
+    if (!isBackboneArch(opts.arch)) {
+      throw new MadenetError('E_CONFIG', `Unknown backbone architecture: ${opts.arch}; expected one of ${BACKBONE_ARCHS.join(', ')}.`);
+    }
+    return { backbone: buildBackbone(opts.arch, { seed: opts.seed, inputSize: opts.inputSize }), arch: opts.arch, origin: { kind: 'random', seed: opts.seed } };
+  }
+  const artifact = await loadArtifact(spec).catch((err: unknown) => {
+    if (err instanceof MadenetError) throw err;
+    throw new MadenetError('E_NOT_FOUND', `Backbone ${spec} is neither "random" nor a readable artifact (${(err as Error).message}).`, {
+      suggestions: ['Pass --backbone random, a directory written by `madenet weights import`, or an LPD artifact directory.'],
+    });
+  });
+  const kind = artifact.manifest.kind;
+  if (kind !== 'backbone' && kind !== 'lpd') {
+    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is a ${kind} artifact; expected a backbone artifact (weights import) or an LPD artifact.`);
+  }
+  const arch = archOf(artifact.manifest.config, artifact.dir);
+  const modelName = artifact.manifest.models.includes('backbone') ? 'backbone' : 'model';
+  const source = await layersModelFrom(await artifact.modelArtifacts(modelName));
+  const backbone = buildBackbone(arch, { seed: null, inputSize: opts.inputSize });
+  try {
+    transferWeightsByName(source, backbone);
+  } catch (err) {
+    backbone.dispose();
+    throw err;
+  } finally {
+    source.dispose();
+  }
+  return { backbone, arch, origin: { kind, ref: artifact.ref } };
+}

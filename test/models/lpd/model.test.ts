@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as tf from '@tensorflow/tfjs';
+import { buildBackbone } from '../../../src/models/components/backbone.js';
+import { lpdAnomalyMap } from '../../../src/models/lpd/anomaly-map.js';
+import { lpdPreset } from '../../../src/models/lpd/config.js';
+import { lpdGdeFit } from '../../../src/models/lpd/gde.js';
+import { buildLpd, disposeLpd, lpdEmbeddings, lpdImageScore, lpdTrainableVariables, lpdTrainingLoss, type LpdModel } from '../../../src/models/lpd/model.js';
+import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
+import { describeEachBackend } from '../../helpers/backends.js';
+
+function params(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b as number), 1), 0);
+}
+
+async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  return tf.loadLayersModel(tf.io.fromMemory(saved!));
+}
+
+describe('LPD paper preset (symbolic)', () => {
+  beforeAll(async () => {
+    await initRuntime({ backend: 'cpu' });
+  });
+
+  it('puts a 2048 -> 512 -> 128 -> 1 head on ResNet-50', () => {
+    const cfg = lpdPreset('paper');
+    const before = tf.memory().numTensors;
+    const lpd = buildLpd(cfg, { seed: null, backbone: buildBackbone('resnet50', { seed: null, inputSize: cfg.imageSize }) });
+    expect(lpd.model.outputs[0]!.shape).toEqual([null, 1]);
+    expect(lpd.head.inputs[0]!.shape).toEqual([null, 2048]);
+    expect(params(lpd.backbone)).toBe(23_508_032); // torchvision resnet50 without fc
+    expect(params(lpd.head)).toBe(2048 * 512 + 512 + 2 * 512 + 512 * 128 + 128 + 2 * 128 + 128 + 1);
+    expect(lpd.extractor.outputs.map((o) => o.shape)).toEqual([
+      [null, 32, 32, 512],
+      [null, 16, 16, 1024],
+    ]);
+    disposeLpd(lpd);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describeEachBackend('LPD tiny', (backend) => {
+  const cfg = lpdPreset('tiny');
+  let lpd: LpdModel;
+  let images: tf.Tensor4D;
+
+  afterAll(() => {
+    disposeLpd(lpd);
+    images.dispose();
+  });
+
+  it('outputs one probability in (0, 1) per image', () => {
+    lpd = buildLpd(cfg, { seed: 2 });
+    images = tf.randomUniform([4, 64, 64, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const [shape, p] = tf.tidy(() => {
+      const out = lpd.model.predict(images) as tf.Tensor;
+      return [out.shape, lpdImageScore(lpd.model, images).dataSync()];
+    });
+    expect(shape).toEqual([4, 1]);
+    expect(p.length).toBe(4);
+    p.forEach((v) => {
+      expect(v).toBeGreaterThan(0);
+      expect(v).toBeLessThan(1);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it(`trains backbone and head with BCE (one SGD step) [${backend}]`, () => {
+    const labels = tf.tensor1d([0, 1, 0, 1]);
+    const vars = lpdTrainableVariables(lpd);
+    const conv1Before = tf.tidy(() => lpd.backbone.getLayer('conv1').getWeights()[0]!.dataSync().slice());
+    const opt = tf.train.momentum(cfg.learningRate, cfg.momentum);
+    const step = () => tf.tidy(() => opt.minimize(() => lpdTrainingLoss(lpd, images, labels).total, true, vars)!.dataSync()[0] as number);
+    const first = step(); // creates the momentum slots
+    const before = tf.memory().numTensors;
+    const second = step();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Number.isFinite(first) && Number.isFinite(second)).toBe(true);
+    const conv1After = tf.tidy(() => lpd.backbone.getLayer('conv1').getWeights()[0]!.dataSync().slice());
+    expect(Array.from(conv1After)).not.toEqual(Array.from(conv1Before));
+    opt.dispose();
+    labels.dispose();
+  });
+
+  it('fits the GDE on embeddings and maps test images at image size', async () => {
+    const before = tf.memory().numTensors;
+    const embeddings = lpdEmbeddings(lpd.extractor, images, cfg);
+    expect(embeddings.shape).toEqual([4, 8, 8, 32]);
+    const gde = await lpdGdeFit([embeddings], { shrinkage: cfg.gdeShrinkage, epsilon: cfg.gdeEpsilon });
+    const shape = tf.tidy(() => lpdAnomalyMap(gde, lpdEmbeddings(lpd.extractor, images, cfg), cfg.imageSize, cfg.smoothingSigma).shape);
+    expect(shape).toEqual([4, 64, 64]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('round-trips through save/load (seeded dropout and normalisation layers) with the same output', async () => {
+    const loaded = await roundTrip(lpd.model);
+    const [a, b] = tf.tidy(() => [lpdImageScore(lpd.model, images).dataSync(), lpdImageScore(loaded, images).dataSync()]);
+    expect(Array.from(b!)).toEqual(Array.from(a!));
+    loaded.dispose();
+  });
+});

@@ -1,0 +1,109 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WeightsImport from '../../../src/commands/weights/import.js';
+import { RESNET_SPECS } from '../../../src/models/components/resnet.js';
+import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
+import { weightsImport } from '../../../src/pipeline/services/weights-import.js';
+import { loadBackbone } from '../../../src/pipeline/weights/backbone-source.js';
+import { writeSafetensors } from '../../../src/pipeline/weights/safetensors.js';
+import { torchvisionResNetShapes, type StateDict } from './torch-reference.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** A full torchvision ResNet-18 state dict with cheap deterministic values (11.7M floats). */
+function resnet18Dict(prefix = ''): StateDict {
+  const dict: StateDict = new Map();
+  let offset = 0;
+  for (const [name, shape] of torchvisionResNetShapes(RESNET_SPECS.resnet18)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = name.endsWith('running_var') ? 1 : ((offset + i) % 1009) * 1e-4 - 0.05; // cheap, varied, exact in float32 order
+    offset += n;
+    dict.set(prefix + name, { shape, data });
+  }
+  return dict;
+}
+
+async function expectError(p: Promise<unknown>, code: string): Promise<MadenetError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(MadenetError);
+  expect((err as MadenetError).code).toBe(code);
+  return err as MadenetError;
+}
+
+describe('weights import', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await initRuntime({ backend: 'cpu' });
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-weights-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('saves backbone/resnet18/v0001 whose conv weights are the file transposed to HWIO', async () => {
+    // Given: a torchvision-named file saved from a DataParallel model ("module." prefix)
+    const dict = resnet18Dict();
+    const file = join(dir, 'r18.safetensors');
+    await writeFile(file, writeSafetensors(new Map([...dict].map(([k, v]) => [`module.${k}`, v]))));
+    // When
+    const result = await weightsImport({ file, arch: 'resnet18', out: join(dir, 'art'), seed: 1 });
+    // Then
+    expect(result.artifact).toMatchObject({ kind: 'backbone', category: 'resnet18', version: 1 });
+    expect(result.artifact.dir).toBe(join(dir, 'art', 'backbone', 'resnet18', 'v0001'));
+    expect(result.strippedPrefix).toBe('module.');
+    expect(result.ignored.sort()).toEqual([...dict.keys()].filter((k) => k.startsWith('fc.') || k.endsWith('num_batches_tracked')).sort());
+    expect(result.tensors).toBe(dict.size - result.ignored.length);
+    const before = tf.memory().numTensors;
+    const { backbone, arch, origin } = await loadBackbone(result.artifact.dir, { arch: 'resnet_tiny', seed: 0 });
+    expect(arch).toBe('resnet18');
+    expect(origin).toMatchObject({ kind: 'backbone', ref: { category: 'resnet18', version: 1 } });
+    const torch = dict.get('layer3.1.conv2.weight')!; // [256,256,3,3]
+    const ours = tf.tidy(() => backbone.getLayer('layer3.1.conv2').getWeights()[0]!.dataSync());
+    for (const [o, i, y, x] of [[0, 0, 0, 0], [255, 3, 2, 1], [17, 200, 1, 1]] as const) {
+      expect(ours[((y * 3 + x) * 256 + i) * 256 + o]).toBe(torch.data[((o * 256 + i) * 3 + y) * 3 + x]);
+    }
+    backbone.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a file of another architecture, listing the differences, and writes nothing', async () => {
+    const file = join(dir, 'r18.safetensors');
+    await writeFile(file, writeSafetensors(resnet18Dict()));
+    const err = await expectError(weightsImport({ file, arch: 'resnet50', out: join(dir, 'art'), seed: 1 }), 'E_WEIGHTS');
+    expect(err.message).toMatch(/do not match resnet50: \d+ missing, \d+ mis-shaped, 0 unexpected/);
+    expect(err.message).toMatch(/Missing \(\d+\): layer1\.0\.conv3\.weight/);
+    await expect(readdir(join(dir, 'art'))).rejects.toThrow();
+  });
+
+  it('names a missing file (E_NOT_FOUND) and an unknown arch (E_USAGE)', async () => {
+    expect((await expectError(weightsImport({ file: join(dir, 'nope.safetensors'), arch: 'resnet18', out: dir, seed: 1 }), 'E_NOT_FOUND')).message).toContain('nope.safetensors');
+    expect((await expectError(weightsImport({ file: 'x', arch: 'vgg16', out: dir, seed: 1 }), 'E_USAGE')).message).toMatch(/expected one of resnet18, resnet50, wide_resnet50_2, efficientnet_b0/);
+  });
+
+  it('runs as `madenet weights import FILE --arch resnet18 --out ROOT --json`', async () => {
+    const file = join(dir, 'r18.safetensors');
+    await writeFile(file, writeSafetensors(resnet18Dict()));
+    let stdout = '';
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += chunk.toString();
+      return true;
+    });
+    try {
+      await WeightsImport.run([file, '--arch', 'resnet18', '--out', join(dir, 'art'), '--backend', 'cpu', '--json'], root);
+    } finally {
+      spy.mockRestore();
+    }
+    const json = JSON.parse(stdout);
+    expect(json).toMatchObject({ arch: 'resnet18', source: 'torchvision', artifact: { kind: 'backbone', version: 1 }, strippedPrefix: null });
+    expect(json.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
