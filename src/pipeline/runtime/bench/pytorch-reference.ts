@@ -130,12 +130,21 @@ export interface PytorchBench {
 
 export type PytorchOutcome = { ok: true; result: PytorchBench } | { ok: false; reason: string };
 
-/** The interpreter to use (MADENET_PYTHON, else python3 on PATH), or why there is none with torch. */
-export function findTorchPython(candidate = process.env.MADENET_PYTHON ?? 'python3'): { python: string } | { reason: string } {
-  const probe = spawnSync(candidate, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
-  if (probe.error) return { reason: `${candidate} not found (${probe.error.message})` };
-  if (probe.status !== 0) return { reason: `${candidate} has no torch (${lastLine(probe.stderr)})` };
-  return { python: candidate };
+/**
+ * The interpreter to use: MADENET_PYTHON when set, else the first of python3 on PATH and /usr/bin/python3 that
+ * imports torch (Debian's python3-torch lives under the system interpreter); or why there is none.
+ */
+export function findTorchPython(): { python: string } | { reason: string } {
+  const env = process.env.MADENET_PYTHON;
+  const candidates = env ? [env] : ['python3', '/usr/bin/python3'];
+  const reasons: string[] = [];
+  for (const candidate of candidates) {
+    const probe = spawnSync(candidate, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    if (probe.error) reasons.push(`${candidate} not found`);
+    else if (probe.status !== 0) reasons.push(`${candidate} has no torch (${lastLine(probe.stderr)})`);
+    else return { python: candidate };
+  }
+  return { reason: reasons.join('; ') };
 }
 
 export function runPytorchUnet(opts: { python: string; threads: number; reps: number; warmup: number; timeoutMs?: number }): PytorchOutcome {
