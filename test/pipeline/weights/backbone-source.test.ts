@@ -18,7 +18,8 @@ import { loadBackbone } from '../../../src/pipeline/weights/backbone-source.js';
 describe('loadBackbone (--backbone)', () => {
   let dir: string;
   beforeAll(async () => {
-    await initRuntime({ backend: 'cpu' });
+    // wasm: the cpu backend's conv filter gradient makes the LPD training steps below take a minute
+    await initRuntime({ backend: 'wasm', threads: 1 });
   });
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'madenet-backbone-'));

@@ -20,6 +20,8 @@ export interface EngineBenchOptions {
   pytorch: boolean;
   seed: number;
   hooks?: SubmodelBenchHook[];
+  /** The U-Net batch shape; the fixed benchmark uses UNET_INPUT (tests pass something tiny). */
+  unetInput?: [number, number, number, number];
   onProgress?: (message: string) => void;
 }
 
@@ -98,7 +100,11 @@ export async function runEngineBench(opts: EngineBenchOptions): Promise<EngineBe
     }
   }
   return {
-    unet: { input: [...UNET_INPUT], params: UNET_PARAMS, forwardGflop: round2(referenceUnetForwardFlops() / 1e9) },
+    unet: {
+      input: [...(opts.unetInput ?? UNET_INPUT)],
+      params: UNET_PARAMS,
+      forwardGflop: round2(referenceUnetForwardFlops(...(opts.unetInput ?? UNET_INPUT).slice(0, 3)) / 1e9),
+    },
     backends,
     unavailable,
     pytorch,
@@ -128,8 +134,9 @@ async function benchBackend(info: RuntimeInfo, opts: EngineBenchOptions, say: (m
     skipped,
   };
   if (!slow) {
-    say(`  reference U-Net ${UNET_INPUT.join('x')}: ${opts.warmup} warm-up + ${opts.reps} timed steps`);
-    const trainer = createUnetTrainer();
+    const shape = opts.unetInput ?? UNET_INPUT;
+    say(`  reference U-Net ${shape.join('x')}: ${opts.warmup} warm-up + ${opts.reps} timed steps`);
+    const trainer = createUnetTrainer(shape);
     try {
       const step = timeIt(() => trainer.step(), opts.reps, opts.warmup);
       const infer = timeIt(() => trainer.infer(), opts.reps, opts.warmup);
