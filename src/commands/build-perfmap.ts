@@ -16,7 +16,7 @@ export default class BuildPerfmap extends BaseCommand {
     'defects, else the normal-score quantile at --target-fpr) and the exact artifact versions, in <out>/perfmap/all/vNNNN.';
   static override examples = [
     '<%= config.bin %> build-perfmap --data ./madenet-demo/data --models ./artifacts/srad/BGA/v0001 --models ./artifacts/sfad/BGA/v0001 --out ./artifacts',
-    '<%= config.bin %> build-perfmap --data ./data --models ./artifacts/*/*/LATEST/.. --classifier ./artifacts/classifier/all --lambda 0.7 --out ./artifacts --json',
+    '<%= config.bin %> build-perfmap --data ./data --models ./artifacts/srad/BGA --models ./artifacts/sfad/BGA --models ./artifacts/lpd/BGA --classifier ./artifacts/classifier/all --lambda 0.7 --out ./artifacts --json',
   ];
   static override flags = {
     ...runtimeFlags,

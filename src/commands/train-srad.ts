@@ -1,22 +1,109 @@
 import { Flags } from '@oclif/core';
+import { SRAD_PRESETS, type SradPresetName } from '../models/srad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { notImplemented } from '../pipeline/cli/errors.js';
-import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { MadenetError } from '../pipeline/cli/errors.js';
+import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { createProgress } from '../pipeline/cli/progress.js';
+import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import { trainSrad, type TrainSradResult } from '../pipeline/services/train-srad.js';
+import type { ForegroundMode } from '../pipeline/train/srad/srad-batches.js';
 
 export default class TrainSrad extends BaseCommand {
   static override summary = 'Train the SRAD reconstruction submodel (HRNet encoder, decoder, U-Net detection head) on one category.';
-  static override examples = ['<%= config.bin %> train-srad --data ./madenet-demo/data --category BGA --out ./artifacts --preset small'];
+  static override description =
+    'Trains on the normal training images of one category with synthetic anomalies made on the fly (DRAEM texture or ' +
+    'MSTUnet structural, Perlin masks inside the object), Adam with a step schedule (x0.2 at 80% and 90% of the steps). ' +
+    'Each epoch is validated on held-out train normals plus train-split (or synthetic) defects, never the test split, ' +
+    'exactly as build-perfmap measures it; the best epoch is saved to <out>/srad/<category>/vNNNN with its config, ' +
+    'metrics, threshold and a preview of reconstructions. Checkpoints (weights, optimizer state, loop state) go to ' +
+    '<out>/checkpoints/srad/<category>; --resume continues from the newest one exactly.';
+  static override examples = [
+    '<%= config.bin %> train-srad --data ./madenet-demo/data --category BGA --out ./artifacts --preset small',
+    '<%= config.bin %> train-srad --data ./madenet-demo/data --category BGA --out ./artifacts --preset tiny --image-size 64 --epochs 5 --json',
+    '<%= config.bin %> train-srad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/hrnet_w32 --resume',
+  ];
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
-    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout).', required: true }),
+    ...imageSizeFlag,
+    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
     category: Flags.string({ description: 'Category to train on.', required: true }),
     out: Flags.string({ description: 'Artifact root; the model is saved to <out>/srad/<category>/vNNNN.', required: true }),
-    preset: Flags.string({ description: 'Model size.', options: ['paper', 'small', 'tiny'], default: 'small' }),
+    preset: Flags.string({ description: 'Model size.', options: [...SRAD_PRESETS], default: 'small' }),
+    epochs: Flags.integer({ description: 'Passes over the training images.', default: 20, min: 1 }),
+    'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 4, min: 1 }),
+    lr: Flags.string({ description: 'Adam learning rate (decays x0.2 at 80% and 90% of the steps).', default: '1e-3' }),
+    backbone: Flags.string({ description: 'random, or a backbone artifact of hrnet_w18 / hrnet_w32 from `weights import` (sets the encoder).', default: 'random' }),
+    textures: Flags.string({ description: 'Folder of texture images (e.g. DTD) [default: the built-in procedural set].' }),
+    foreground: Flags.string({ description: 'Keep synthetic defects on the object (auto) or anywhere (none).', options: ['auto', 'none'], default: 'auto' }),
+    'focal-alpha': Flags.string({ description: 'Focal loss alpha on the anomaly class (negative: no class weighting, as DRAEM).' }),
+    'focal-gamma': Flags.string({ description: 'Focal loss gamma [default: 2].' }),
+    'lambda-rec': Flags.string({ description: 'Weight of the reconstruction loss (L2 + SSIM) [default: 1].' }),
+    'lambda-seg': Flags.string({ description: 'Weight of the focal segmentation loss [default: 1].' }),
+    'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
+    'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
+    resume: Flags.boolean({ description: 'Continue from the newest checkpoint of this category in --out.', default: false }),
   };
 
-  async run(): Promise<unknown> {
-    await this.parse(TrainSrad);
-    throw notImplemented('`madenet train-srad`');
+  async run(): Promise<TrainSradResult> {
+    const { flags } = await this.parse(TrainSrad);
+    const progress = createProgress({ label: `srad ${flags.category}`, json: this.jsonEnabled(), fields: ['epoch', 'loss', 'img/s'] });
+    const abort = new AbortController();
+    const onSigint = (): void => abort.abort();
+    process.once('SIGINT', onSigint);
+    const result = await trainSrad({
+      data: flags.data,
+      category: flags.category,
+      out: flags.out,
+      preset: flags.preset as SradPresetName,
+      imageSize: flags['image-size'],
+      epochs: flags.epochs,
+      batchSize: flags['batch-size'],
+      lr: num('--lr', flags.lr) as number,
+      seed: flags.seed,
+      backend: flags.backend as BackendRequest,
+      threads: flags.threads,
+      textures: flags.textures,
+      foreground: flags.foreground as ForegroundMode,
+      focalAlpha: num('--focal-alpha', flags['focal-alpha']),
+      focalGamma: num('--focal-gamma', flags['focal-gamma']),
+      lambdaRec: num('--lambda-rec', flags['lambda-rec']),
+      lambdaSeg: num('--lambda-seg', flags['lambda-seg']),
+      valFraction: num('--val-fraction', flags['val-fraction']),
+      checkpointEvery: flags['checkpoint-every'],
+      resume: flags.resume,
+      backbone: flags.backbone,
+      signal: abort.signal,
+      onProgress: (p) => {
+        progress.setTotal(p.totalSteps);
+        progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
+      },
+      onEpoch: (e) => {
+        if (progress.active) return;
+        const v = e.validation;
+        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${fmt(v?.imageAuroc)}, Pixel-AP ${fmt(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
+      },
+    }).finally(() => {
+      progress.stop();
+      process.off('SIGINT', onSigint);
+    });
+    if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
+    for (const w of result.warnings) this.note(`warning: ${w}`);
+    const m = result.metrics;
+    this.say(`Trained SRAD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${fmt(m.imageAuroc)}, Pixel-AP ${fmt(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Saved ${result.artifact.dir}`);
+    return result;
   }
+}
+
+function num(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new MadenetError('E_USAGE', `${flag} is ${value}; expected a number.`);
+  return n;
+}
+
+function fmt(v: number | null | undefined): string {
+  return v === null || v === undefined ? 'n/a' : v.toFixed(4);
 }

@@ -1,5 +1,5 @@
 // `madenet infer merge DIR... --out DIR`: flags -> services/infer-merge.ts -> a summary (or the JSON result).
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../pipeline/cli/base-command.js';
 import { inferMerge, type InferMergeResult } from '../../pipeline/services/infer-merge.js';
 
@@ -10,8 +10,12 @@ export default class InferMerge extends BaseCommand {
     'finished (--allow-partial merges anyway), then writes --out/predictions.jsonl with each image once, hard-links (or ' +
     'copies) the maps and overlays its lines name, and writes --out/infer.json. An earlier merge in --out is replaced.';
   static override examples = ['<%= config.bin %> infer merge out/shard-0 out/shard-1 out/shard-2 --out out/merged', '<%= config.bin %> infer merge out/shard-* --out merged --json'];
+  static override usage = 'infer merge DIR... --out DIR';
+  // Any number of directories: strict off, all of them read from argv.
   static override strict = false;
-  static override args = {};
+  static override args = {
+    dir: Args.string({ description: 'Output directories of infer runs (shards), one or more.', required: true }),
+  };
   static override flags = {
     out: Flags.string({ description: 'Merged output directory.', required: true }),
     'allow-partial': Flags.boolean({ description: 'Merge even when shards are missing or unfinished (reported as warnings).' }),

@@ -18,10 +18,10 @@ export function requireNumber(model: string, field: string, value: number, min: 
   if (!ok) throw configError(model, field, `a number in ${openMin ? '(' : '['}${min}, ${max}]`, value);
 }
 
-export function requireBackbone(model: string, arch: string, layers: readonly string[], imageSize: number): void {
+export function requireBackbone(model: string, arch: string, layers: readonly string[], imageSize: number, layersField = 'layers'): void {
   if (!isResNetArch(arch)) throw configError(model, 'backbone', `one of ${RESNET_ARCHS.join(', ')}`, arch);
   if (layers.length === 0 || layers.some((l) => !(RESNET_STAGES as readonly string[]).includes(l)) || new Set(layers).size !== layers.length) {
-    throw configError(model, 'layers', `distinct stages among ${RESNET_STAGES.join(', ')}`, layers);
+    throw configError(model, layersField, `distinct stages among ${RESNET_STAGES.join(', ')}`, layers);
   }
   if (!Number.isInteger(imageSize) || imageSize < 32 || imageSize % 32 !== 0) {
     throw configError(model, 'imageSize', 'a multiple of 32 (the backbone downsamples 32x), at least 32', imageSize);

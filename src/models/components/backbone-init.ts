@@ -3,9 +3,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed } from '../../pipeline/random.js';
 
+/**
+ * A seed safe to hand to tfjs random ops: tfjs's normal and truncated-normal generators treat seed 0 as "no
+ * seed" and fall back to Math.random, so 0 is mapped to 1.
+ */
+export function tfSeed(seed: number): number {
+  const s = seed >>> 0;
+  return s === 0 ? 1 : s;
+}
+
 /** A per-layer seed derived from the model seed and the layer name, so that it does not depend on build order. */
 export function layerSeed(seed: number, layerName: string): number {
-  return hashSeed(layerName, seed);
+  return tfSeed(hashSeed(layerName, seed));
 }
 
 type Initializer = ReturnType<typeof tf.initializers.glorotNormal>;

@@ -76,7 +76,7 @@ export function lpdPreset(name: string, overrides: Partial<Omit<LpdConfig, 'pres
 }
 
 export function validateLpdConfig(cfg: LpdConfig): void {
-  requireBackbone('LPD', cfg.backbone, cfg.gdeLayers, cfg.imageSize);
+  requireBackbone('LPD', cfg.backbone, cfg.gdeLayers, cfg.imageSize, 'gdeLayers');
   if (cfg.headHidden.some((h) => !Number.isInteger(h) || h < 1 || h > 16384)) {
     throw configError('LPD', 'headHidden', 'a list of integers in [1, 16384]', cfg.headHidden);
   }

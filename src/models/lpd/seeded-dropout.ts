@@ -2,6 +2,7 @@
 // draws the same mask; this layer derives each call's seed from (seed, call count). Training only.
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed } from '../../pipeline/random.js';
+import { tfSeed } from '../components/backbone-init.js';
 
 export interface SeededDropoutArgs {
   rate: number;
@@ -29,7 +30,7 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor;
     if (!kwargs.training || this.rate <= 0) return x.clone();
-    const seed = hashSeed(String(this.calls++), this.seed);
+    const seed = tfSeed(hashSeed(String(this.calls++), this.seed));
     return tf.dropout(x, this.rate, undefined, seed);
   }
 

@@ -1,8 +1,9 @@
 // The SFAD network (SimpleNet, Liu et al. CVPR 2023): frozen backbone features -> local aggregation ->
 // fixed channel projection -> trainable 1x1 adaptor -> MLP discriminator. No optimiser, data or files here.
 import * as tf from '@tensorflow/tfjs';
+import { hashSeed } from '../../pipeline/random.js';
 import { buildBackbone } from '../components/backbone.js';
-import { xavierInit, type InitSeed } from '../components/backbone-init.js';
+import { tfSeed, xavierInit, type InitSeed } from '../components/backbone-init.js';
 import { aggregateFeatures } from '../components/feature-extractor-aggregation.js';
 import { buildFeatureExtractor, extractFeatures } from '../components/feature-extractor.js';
 import type { SfadConfig } from './config.js';
@@ -62,9 +63,9 @@ export function sfadFeatures(extractor: tf.LayersModel, x: tf.Tensor4D, cfg: Pic
   return tf.tidy(() => aggregateFeatures(extractFeatures(extractor, x), { featureDim: cfg.featureDim, patchSize: cfg.patchSize }));
 }
 
-/** Isotropic Gaussian noise N(0, std^2 I) shaped like the features; the seed makes it reproducible. */
+/** Isotropic Gaussian noise N(0, std^2 I) shaped like the features; the seed (any integer, 0 too) makes it reproducible. */
 export function sfadNoise(shape: number[], std: number, seed: number): tf.Tensor {
-  return tf.randomNormal(shape, 0, std, 'float32', seed);
+  return tf.randomNormal(shape, 0, std, 'float32', tfSeed(hashSeed('sfad-noise', seed)));
 }
 
 /** Discriminator logits [M,1] of adapted features q = adaptor(f), f: [M,D] rows. */

@@ -21,11 +21,10 @@ export interface Classifier {
 export type ClassifierLoader = (dir: string) => Promise<Classifier>;
 
 /**
- * Loads through detectors/classifier.ts (the model helper's `loadClassifier`). The module is resolved when
- * first needed rather than imported statically, so that perfmap and infer work without a classifier.
+ * Loads through detectors/classifier.ts (`loadClassifier`). Imported when first needed, not statically: that module
+ * imports this one (an import cycle otherwise), and maps without a classifier never load the EfficientNet code.
  */
 export const loadClassifierArtifact: ClassifierLoader = async (dir) => {
-  const specifier = '../detectors/classifier.js';
-  const mod = (await import(specifier)) as { loadClassifier: ClassifierLoader };
-  return mod.loadClassifier(dir);
+  const { loadClassifier } = await import('../detectors/classifier.js');
+  return loadClassifier(dir);
 };

@@ -134,7 +134,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
   const writes = new WriteQueue(Math.max(4, o.concurrency * 2));
   const buckets = new Map<string, Pending[]>();
   let pending = 0;
-  const cap = Math.max(o.batchSize, 4 * o.batchSize);
+  const cap = 4 * o.batchSize;
 
   const score = async (group: Pending[]): Promise<void> => {
     const first = group[0] as Pending;
@@ -149,6 +149,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
       await writes.push(async () => {
         const t1 = performance.now();
         const r = p.route;
+        if (!Number.isFinite(value)) {
+          throw new MadenetError('E_PREDICTIONS', `The ${r.kind} model scored ${p.item.path} as ${value}; expected a finite number (is the artifact ${r.candidate.artifact.dir} damaged?).`);
+        }
         const threshold = r.candidate.threshold.threshold;
         const prediction: InferPrediction = {
           path: p.item.path,
@@ -163,9 +166,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
           route: r.record,
           artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: r.candidate.artifact.dir },
         };
-        if (!Number.isFinite(value)) {
-          throw new MadenetError('E_INTERNAL', `The ${r.kind} model scored ${p.item.path} as ${value}; expected a finite number.`);
-        }
         await o.log.append(prediction);
         c.predicted++;
         c.anomalies += prediction.label;

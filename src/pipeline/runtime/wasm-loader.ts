@@ -47,9 +47,25 @@ export function singleThreadFactory(stock: WasmFactory): WasmFactory {
   };
 }
 
-export function threadedFactory(threads: number): WasmFactory {
+/** Where the threaded build lives; tests point `binary` elsewhere to exercise the fall-back. */
+export interface ThreadedFiles {
+  mainScript: string;
+  binary: string;
+  workerContents: string;
+}
+
+export function threadedFiles(): ThreadedFiles {
+  const outDir = path.join(wasmPackageDir(), 'wasm-out');
+  return {
+    mainScript: path.join(outDir, 'tfjs-backend-wasm-threaded-simd.js'),
+    binary: path.join(outDir, 'tfjs-backend-wasm-threaded-simd.wasm'),
+    workerContents: path.join(outDir, 'tfjs-backend-wasm-threaded-simd.worker.js'),
+  };
+}
+
+export function threadedFactory(threads: number, files: ThreadedFiles = threadedFiles()): WasmFactory {
   return async () => {
-    const module = await loadThreadedModule(threads);
+    const module = await loadThreadedModule(threads, files);
     setThreadsCount(threads);
     const backend = new BackendWasm(module as never) as unknown as tf.KernelBackend;
     // pthread workers are ref'ed while they run; idle pool threads must not keep the process alive.
@@ -83,14 +99,10 @@ interface ThreadedConfig {
  * file and the main script a path. The core count the binary sees is set to 2 * threads because its C++ caps
  * the pool at half the logical cores (and that is read once, when the module is instantiated).
  */
-async function loadThreadedModule(threads: number): Promise<WasmModule> {
-  const outDir = path.join(wasmPackageDir(), 'wasm-out');
-  const mainScript = path.join(outDir, 'tfjs-backend-wasm-threaded-simd.js');
-  const binaryPath = path.join(outDir, 'tfjs-backend-wasm-threaded-simd.wasm');
+async function loadThreadedModule(threads: number, files: ThreadedFiles): Promise<WasmModule> {
+  const { mainScript, binary: binaryPath } = files;
   const factory = require(mainScript) as (config: ThreadedConfig) => Promise<WasmModule>;
-  const { wasmWorkerContents } = require(path.join(outDir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
-    wasmWorkerContents: string;
-  };
+  const { wasmWorkerContents } = require(files.workerContents) as { wasmWorkerContents: string };
   const workerFile = writeWorkerFile(wasmWorkerContents);
   const binary = fs.readFileSync(binaryPath);
   const WA = (globalThis as unknown as { WebAssembly: { instantiate(b: Uint8Array, i: object): Promise<WasmInstantiateResult> } })

@@ -1,7 +1,9 @@
 // `madenet infer`: classifies each image, routes it through the performance map to a submodel, and appends
 // predictions.jsonl (maps and overlays optional) under a lock on --out; resumable, shardable, streaming.
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { sha256File } from '../artifacts/files.js';
+import { MANIFEST_FILE } from '../artifacts/index.js';
 import { acquireLock } from '../artifacts/lock.js';
 import { MadenetError } from '../cli/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
@@ -18,9 +20,6 @@ import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunReco
 import { takeShard, type Shard } from '../infer/shard.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';
 import { candidateOf, loadPerfMap, type CandidateMetrics, type PerfMap } from '../perfmap/schema.js';
-import { sha256File } from '../artifacts/files.js';
-import { join } from 'node:path';
-import { MANIFEST_FILE } from '../artifacts/index.js';
 
 export interface InferOptions {
   /** Perfmap artifact: a vNNNN directory or <root>/perfmap/all (its LATEST). */

@@ -7,6 +7,7 @@ import {
   buildSfad,
   disposeSfad,
   sfadFeatures,
+  sfadNoise,
   sfadPatchScores,
   sfadTrainableVariables,
   sfadTrainingLoss,
@@ -59,6 +60,19 @@ describe('SFAD paper preset (symbolic)', () => {
   });
 });
 
+describe('sfadNoise', () => {
+  it('is reproducible for every seed, 0 included (tfjs treats a 0 seed as unseeded)', () => {
+    const before = tf.memory().numTensors;
+    const [a, b, c] = tf.tidy(() => [0, 0, 1].map((seed) => Array.from(sfadNoise([64], 0.015, seed).dataSync())));
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    const std = Math.sqrt(a!.reduce((s, v) => s + v * v, 0) / a!.length);
+    expect(std).toBeGreaterThan(0.01);
+    expect(std).toBeLessThan(0.02);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describeEachBackend('SFAD tiny', (backend) => {
   const cfg = sfadPreset('tiny');
   let sfad: SfadModel;
@@ -79,6 +93,7 @@ describeEachBackend('SFAD tiny', (backend) => {
   });
 
   it(`trains the adaptor and discriminator (not the backbone) and lowers the loss [${backend}]`, () => {
+    expect(tf.getBackend()).toBe(backend);
     const features = sfadFeatures(sfad.extractor, images, cfg);
     const conv1Before = tf.tidy(() => sfad.backbone.getLayer('conv1').getWeights()[0]!.dataSync().slice());
     const adaptorBefore = tf.tidy(() => sfad.adaptor.getWeights()[0]!.dataSync().slice());

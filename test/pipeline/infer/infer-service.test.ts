@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -135,7 +135,6 @@ describe('infer service', () => {
     const text = await readFile(join(out, 'predictions.jsonl'), 'utf8');
     const keep = text.split('\n').slice(0, 9).join('\n') + '\n';
     const torn = text.split('\n')[9]?.slice(0, 40) as string;
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(join(out, 'predictions.jsonl'), keep + torn);
     // A plain rerun refuses to overwrite;
     await expect(runInfer({ perfmap: w.sure, input: w.glob, out })).rejects.toMatchObject({ code: 'E_EXISTS' });
@@ -181,6 +180,30 @@ describe('infer service', () => {
     await runInfer({ perfmap: w.sure, input: w.glob, out, resume: true });
     expect(new Set((await readLines(out)).map((l) => l.path)).size).toBe(w.images);
     expect(await readLines(out)).toHaveLength(w.images);
+  });
+
+  it('finds the submodels of a copied artifact root, and refuses a submodel whose version changed', async () => {
+    // Given the whole artifact root copied elsewhere and the original moved away,
+    const copy = join(dir, 'copied-artifacts');
+    await cp(w.art, copy, { recursive: true });
+    const moved = `${w.art}-moved`;
+    await rename(w.art, moved);
+    try {
+      const perfmap = join(copy, relative(w.art, w.sure));
+      const r = await runInfer({ perfmap, input: w.glob, out: outDir() });
+      // then the copies are used (found relative to the perfmap),
+      expect(r.images.predicted).toBe(w.images);
+      // but a submodel whose manifest differs from the one the map pinned is refused, naming it.
+      const manifest = join(copy, 'srad', 'alpha', 'v0001', 'manifest.json');
+      const m = JSON.parse(await readFile(manifest, 'utf8'));
+      await writeFile(manifest, JSON.stringify({ ...m, created: '2000-01-01T00:00:00.000Z' }, null, 2));
+      await expect(runInfer({ perfmap, input: w.glob, out: outDir() })).rejects.toMatchObject({
+        code: 'E_PERFMAP',
+        message: expect.stringContaining(`The srad artifact alpha v0001 at ${join(copy, 'srad', 'alpha', 'v0001')} is not the version the perfmap`),
+      });
+    } finally {
+      await rename(moved, w.art);
+    }
   });
 
   it('writes predictions the shared reader accepts', async () => {

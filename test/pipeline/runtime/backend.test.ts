@@ -88,3 +88,20 @@ describe('initRuntime', () => {
     await initRuntime({ backend: 'wasm', threads: 1 });
   });
 });
+
+describe('threaded wasm loader', () => {
+  it('rejects (so that initRuntime falls back to 1 thread) when the threaded binary cannot start', async () => {
+    const { threadedFactory, threadedFiles } = await import('../../../src/pipeline/runtime/wasm-loader.js');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'madenet-wasm-'));
+    const bogus = path.join(dir, 'broken.wasm');
+    fs.writeFileSync(bogus, Buffer.from([0, 97, 115, 109, 1, 0, 0, 0, 99])); // a wasm header, then garbage
+    try {
+      await expect(threadedFactory(2, { ...threadedFiles(), binary: bogus })()).rejects.toThrow();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../../src/pipeline/random.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
+import { setIm2colBudget } from '../../../src/pipeline/runtime/kernels/conv2d-backprop-filter.js';
 import { expectWasmMatchesCpu, onBackend, randomArray, relError, size, wasmDataIds } from './kernel-check.js';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
@@ -54,6 +55,27 @@ describe('wasm convolution gradient kernels match the cpu backend (1e-4 relative
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     await initRuntime({ backend: 'wasm', threads: 1 });
     expect(wasmDataIds()).toBe(idsBefore);
+  });
+
+  it.each(CONV_CASES.map((c) => [label(c), c] as const))('Conv2DBackpropFilter in chunks of a few output rows %s', async (_, c) => {
+    const rng = new Rng(15);
+    const xv = randomArray(rng, size(c.x));
+    const dyShape = outShape(c);
+    const dyv = randomArray(rng, size(dyShape));
+    // About 2.5 output rows per chunk: chunk edges fall inside images and between them.
+    setIm2colBudget(c.f[0] * c.f[1] * c.f[2] * dyShape[2] * 2.5);
+    try {
+      await expectWasmMatchesCpu(() =>
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor4d(xv, c.x), dy: tf.tensor(dyv, dyShape) }, {
+          strides: c.s,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          filterShape: c.f,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      );
+    } finally {
+      setIm2colBudget();
+    }
   });
 
   it.each(CONV_CASES.map((c) => [label(c), c] as const))('Conv2DBackpropInput %s', async (_, c) => {

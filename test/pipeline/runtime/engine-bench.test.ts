@@ -12,7 +12,7 @@ describe('reference U-Net', () => {
 
   it('has the documented parameter count and FLOPs, and maps [N,H,W,3] to [N,H,W,3]', () => {
     const model = buildReferenceUnet(32, 48);
-    const trainable = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((p, d) => p * d, 1), 0);
+    const trainable = model.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((p, d) => p * d, 1), 0);
     expect(trainable).toBe(UNET_PARAMS);
     expect(model.outputs[0].shape).toEqual([null, 32, 48, 3]);
     model.dispose();

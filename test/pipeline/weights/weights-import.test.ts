@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WeightsImport from '../../../src/commands/weights/import.js';
+import { buildBackbone } from '../../../src/models/components/backbone.js';
 import { RESNET_SPECS } from '../../../src/models/components/resnet.js';
 import { MadenetError } from '../../../src/pipeline/cli/errors.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { weightsImport } from '../../../src/pipeline/services/weights-import.js';
 import { loadBackbone } from '../../../src/pipeline/weights/backbone-source.js';
 import { writeSafetensors } from '../../../src/pipeline/weights/safetensors.js';
+import { planTorchWeights } from '../../../src/pipeline/weights/torch-mapping.js';
 import { torchvisionResNetShapes, type StateDict } from './torch-reference.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -87,6 +89,36 @@ describe('weights import', () => {
   it('names a missing file (E_NOT_FOUND) and an unknown arch (E_USAGE)', async () => {
     expect((await expectError(weightsImport({ file: join(dir, 'nope.safetensors'), arch: 'resnet18', out: dir, seed: 1 }), 'E_NOT_FOUND')).message).toContain('nope.safetensors');
     expect((await expectError(weightsImport({ file: 'x', arch: 'vgg16', out: dir, seed: 1 }), 'E_USAGE')).message).toMatch(/expected one of resnet18, resnet50, wide_resnet50_2, efficientnet_b0/);
+  });
+
+  it('imports timm EfficientNet-B0 names, depthwise kernels included, leaving the classifier out', async () => {
+    // Given: a state dict with timm's key names and PyTorch shapes (depthwise [C,1,k,k]) plus the classifier
+    const probe = buildBackbone('efficientnet_b0', { seed: 0 });
+    const dict: StateDict = new Map();
+    let offset = 0;
+    for (const plan of planTorchWeights(probe)) {
+      const n = plan.torchShape.reduce((a, b) => a * b, 1);
+      const data = Float32Array.from({ length: n }, (_, i) => (plan.torch.endsWith('running_var') ? 1 : ((offset + i) % 997) * 1e-4));
+      offset += n;
+      dict.set(plan.torch, { shape: plan.torchShape, data });
+      if (plan.torch.endsWith('running_var')) dict.set(plan.torch.replace('running_var', 'num_batches_tracked'), { shape: [], data: Float32Array.of(3) });
+    }
+    probe.dispose();
+    dict.set('classifier.weight', { shape: [1000, 1280], data: new Float32Array(1280 * 1000) });
+    dict.set('classifier.bias', { shape: [1000], data: new Float32Array(1000) });
+    const file = join(dir, 'b0.safetensors');
+    await writeFile(file, writeSafetensors(dict));
+    // When
+    const result = await weightsImport({ file, arch: 'efficientnet_b0', out: join(dir, 'art'), seed: 1 });
+    // Then: torch channel c of blocks.2.0.conv_dw [144,1,5,5] sits at ours [ky,kx,c,0]
+    expect(result.source).toBe('timm');
+    expect(result.ignored).toContain('classifier.weight');
+    const { backbone } = await loadBackbone(result.artifact.dir, { arch: 'efficientnet_b0', seed: 0 });
+    const torch = dict.get('blocks.2.0.conv_dw.weight')!;
+    expect(torch.shape).toEqual([144, 1, 5, 5]);
+    const ours = tf.tidy(() => backbone.getLayer('blocks.2.0.conv_dw').getWeights()[0]!.dataSync());
+    for (const [c, y, x] of [[0, 0, 0], [143, 4, 2], [70, 1, 3]] as const) expect(ours[(y * 5 + x) * 144 + c]).toBe(torch.data[(c * 5 + y) * 5 + x]);
+    backbone.dispose();
   });
 
   it('runs as `madenet weights import FILE --arch resnet18 --out ROOT --json`', async () => {

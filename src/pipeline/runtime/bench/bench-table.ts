@@ -25,9 +25,13 @@ export function benchTable(b: EngineBenchResult): string {
       [
         metric('threads', 'threads'),
         metric('matmul 512^3 GFLOP/s', 'matmulGflops'),
+        metric('  (per CPU-second)', 'matmulGflopsCpu'),
         metric('conv 3x3 GFLOP/s', 'convGflops'),
+        metric('  (per CPU-second)', 'convGflopsCpu'),
         metric('conv filter-grad GFLOP/s', 'convBackpropFilterGflops'),
+        metric('  (per CPU-second)', 'convBackpropFilterGflopsCpu'),
         metric('conv input-grad GFLOP/s', 'convBackpropInputGflops'),
+        metric('  (per CPU-second)', 'convBackpropInputGflopsCpu'),
         metric('U-Net train step ms', 'unetTrainStepMs'),
         metric('  (CPU ms)', 'unetTrainStepCpuMs'),
         metric('U-Net infer batch ms', 'unetInferMs'),

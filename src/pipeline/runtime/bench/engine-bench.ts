@@ -33,6 +33,8 @@ export interface BackendBench {
   convGflopsCpu: number;
   convBackpropFilterGflops: number | null;
   convBackpropInputGflops: number | null;
+  convBackpropFilterGflopsCpu: number | null;
+  convBackpropInputGflopsCpu: number | null;
   unetTrainStepMs: number | null;
   unetTrainStepCpuMs: number | null;
   unetInferMs: number | null;
@@ -126,6 +128,8 @@ async function benchBackend(info: RuntimeInfo, opts: EngineBenchOptions, say: (m
     convGflopsCpu: ops.conv.gflopsCpu,
     convBackpropFilterGflops: ops.convBackpropFilter?.gflops ?? null,
     convBackpropInputGflops: ops.convBackpropInput?.gflops ?? null,
+    convBackpropFilterGflopsCpu: ops.convBackpropFilter?.gflopsCpu ?? null,
+    convBackpropInputGflopsCpu: ops.convBackpropInput?.gflopsCpu ?? null,
     unetTrainStepMs: null,
     unetTrainStepCpuMs: null,
     unetInferMs: null,

@@ -14,8 +14,8 @@ interface FilterGradAttrs {
 
 /**
  * dW[kh,kw,ci,co] = sum over n,oh,ow of x[n, oh*s + kh*d - pad, ow*s + kw*d - pad, ci] * dy[n,oh,ow,co].
- * The pixel sum is cut into chunks of whole output rows: XNNPACK's matmul does not block its reduction axis,
- * so one product over all N*OH*OW pixels streams both operands from memory once per 4x8 output tile.
+ * The pixel sum is cut into chunks of whole output rows only to bound the im2col buffer (64 MiB): one
+ * XNNPACK operator per chunk costs its creation and packing, so smaller chunks measured slower, not faster.
  */
 export function conv2dBackpropFilterWasm(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -59,10 +59,17 @@ export function conv2dBackpropFilterWasm(args: {
   return dw;
 }
 
-/** Output rows per chunk: about 512 KiB of im2col (an L2-sized block), at least 128 pixels. */
+const DEFAULT_IM2COL_FLOATS = 16 * 1024 * 1024;
+let im2colFloats = DEFAULT_IM2COL_FLOATS;
+
+/** Tests shrink the im2col budget to exercise chunk boundaries on small tensors; no argument restores it. */
+export function setIm2colBudget(floats = DEFAULT_IM2COL_FLOATS): void {
+  im2colFloats = floats;
+}
+
+/** Output rows per chunk: as many as keep the im2col block within budget (64 MiB by default). */
 export function chunkRows(taps: number, outWidth: number, outRows: number): number {
-  const pixels = Math.max(128, Math.floor((512 * 1024) / (4 * taps)));
-  return Math.max(1, Math.min(outRows, Math.round(pixels / outWidth)));
+  return Math.max(1, Math.min(outRows, Math.floor(im2colFloats / (taps * outWidth))));
 }
 
 /** A tensor registered over memory another tensor owns; released with unalias, never disposed. */

@@ -1,7 +1,7 @@
 // Tile, Concat and SplitV for wasm as block copies inside the heap: the stock Tile is an element loop, and the
 // stock Concat/SplitV copy every input out to JS and back. Bit-exact for float32 and int32; bool stays stock.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, sizeOf, stockKernel } from '../wasm-internals.js';
+import { type WasmBackend, dispose, run, sizeOf, stockKernel, withShape } from '../wasm-internals.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
 
@@ -87,6 +87,16 @@ function moveAlongAxis(backend: WasmBackend, whole: tf.TensorInfo, parts: tf.Ten
   }
 }
 
+/**
+ * Equal parts with short rows (the U-Net skip concat): [P, outer, inner] <-> [outer, P, inner] is one stock
+ * XNNPACK-speed transpose, where row-by-row copies of 16 floats cost a JS loop iteration each.
+ */
+function equalShortParts(parts: tf.TensorInfo[], axis: number): number | undefined {
+  const inner = sizeOf(parts[0].shape.slice(axis));
+  if (parts.length < 2 || inner === 0 || inner > 64) return undefined;
+  return parts.every((p) => sizeOf(p.shape.slice(axis)) === inner) ? inner : undefined;
+}
+
 export function concatWasm(args: KernelArgs): tf.TensorInfo {
   const { backend } = args;
   const inputs = args.inputs as unknown as tf.TensorInfo[];
@@ -97,6 +107,20 @@ export function concatWasm(args: KernelArgs): tf.TensorInfo {
   const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, list[0].shape)[0];
   tf.backend_util.assertParamsConsistent(list.map((t) => t.shape), axis);
   const outShape = tf.backend_util.computeOutShape(list.map((t) => t.shape), axis);
+  const inner = sizeOf(outShape) > 0 ? equalShortParts(list, axis) : undefined;
+  if (inner !== undefined) {
+    const outer = sizeOf(outShape.slice(0, axis));
+    const stacked = backend.makeOutput([list.length, outer, inner], list[0].dtype);
+    const h = heapI32(backend);
+    const base = wordOffset(backend, stacked);
+    list.forEach((p, i) => {
+      const src = wordOffset(backend, p);
+      h.copyWithin(base + i * outer * inner, src, src + outer * inner);
+    });
+    const out = run(backend, tf.Transpose, { x: stacked }, { perm: [1, 0, 2] });
+    dispose(backend, stacked);
+    return withShape(out, outShape);
+  }
   const out = backend.makeOutput(outShape, list[0].dtype);
   if (sizeOf(outShape) > 0) moveAlongAxis(backend, out, list, axis, true);
   return out;
@@ -109,11 +133,35 @@ export function splitVWasm(args: KernelArgs): tf.TensorInfo[] {
   const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
   const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
-  const parts = sizes.map((size) => {
+  const shapes = sizes.map((size) => {
     const shape = [...x.shape];
     shape[$axis] = size;
-    return backend.makeOutput(shape, x.dtype);
+    return shape;
   });
+  const outer = sizeOf(x.shape.slice(0, $axis));
+  const inner = sizeOf(shapes[0].slice($axis));
+  if (sizeOf(x.shape) > 0 && equalShortParts(shapes.map((shape) => ({ shape }) as tf.TensorInfo), $axis) !== undefined) {
+    const apart = run(backend, tf.Transpose, { x: withShape(x, [outer, sizes.length, inner]) }, { perm: [1, 0, 2] });
+    const h = heapI32(backend);
+    const base = wordOffset(backend, apart);
+    const parts = shapes.map((shape, i) => {
+      const p = backend.makeOutput(shape, x.dtype);
+      h.copyWithin(wordOffset(backend, p), base + i * outer * inner, base + (i + 1) * outer * inner);
+      return p;
+    });
+    dispose(backend, apart);
+    return parts;
+  }
+  const parts = shapes.map((shape) => backend.makeOutput(shape, x.dtype));
   moveAlongAxis(backend, x, parts, $axis, false);
   return parts;
+}
+
+/** Identity shares the data (reference-counted, as the cpu backend does) instead of copying it. */
+export function identityWasm(args: KernelArgs): tf.TensorInfo {
+  const { backend } = args;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string') return stockKernel(tf.Identity)(args) as tf.TensorInfo;
+  (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }

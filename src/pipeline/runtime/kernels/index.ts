@@ -7,7 +7,7 @@ import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from './depthwise-backprop.js';
 import { addWasm, fusedBatchNormWasm, multiplyWasm, squaredDifferenceWasm, subWasm } from './channel-affine.js';
-import { concatWasm, splitVWasm, tileWasm } from './copy-kernels.js';
+import { concatWasm, identityWasm, splitVWasm, tileWasm } from './copy-kernels.js';
 import { maxPoolGradWasm } from './max-pool-grad.js';
 import { meanWasm, sumWasm } from './reduce.js';
 import { resizeBilinearGradWasm, resizeNearestNeighborGradWasm } from './resize-grad.js';
@@ -92,6 +92,12 @@ export const WASM_KERNELS: readonly { name: string; kind: 'added' | 'replaced'; 
     kind: 'replaced',
     fn: splitVWasm as unknown as KernelFn,
     why: 'stock slices each part through a full copy: direct copies (the gradient of concat)',
+  },
+  {
+    name: tf.Identity,
+    kind: 'replaced',
+    fn: identityWasm as KernelFn,
+    why: 'stock copies the data of every clone (immutable tensors can share it, as on cpu)',
   },
   {
     name: tf.FusedBatchNorm,

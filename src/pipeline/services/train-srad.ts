@@ -1,0 +1,308 @@
+// `madenet train-srad`: trains SRAD on one category's train normals with online anomaly synthesis, Adam and a
+// step schedule, validates each epoch as build-perfmap would (never on the test split), checkpoints for an
+// exact --resume, and saves the best epoch as <out>/srad/<category>/vNNNN. No flags, no printing.
+import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
+import { sradPreset, type SradConfig, type SradPresetName } from '../../models/srad/config.js';
+import { buildSrad, disposeSrad, type SradModels } from '../../models/srad/model.js';
+import { sradTrainStep } from '../../models/srad/train-step.js';
+import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
+import { MadenetError } from '../cli/errors.js';
+import { SRAD_KIND, type SradArtifactConfig } from '../detectors/srad.js';
+import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
+import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
+import { encodePng } from '../io/decode.js';
+import { planValidation } from '../perfmap/validation-set.js';
+import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
+import { TextureBank } from '../synth/texture-bank.js';
+import { holdOut } from '../train/data.js';
+import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
+import { defaultStepSchedule, stepDecayLr } from '../train/schedule.js';
+import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
+import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
+import { weightsFinite } from '../train/train-finite.js';
+import { applySradBackbone, planSradBackbone } from '../train/srad/srad-backbone.js';
+import {
+  ForegroundCache,
+  sradEpochBatches,
+  sradStepsPerEpoch,
+  synthesizeSradBatch,
+  type ForegroundMode,
+  type SradSynthOptions,
+} from '../train/srad/srad-batches.js';
+import { sradPreview } from '../train/srad/srad-preview.js';
+import { validateSrad, SRAD_VALIDATION_LAMBDA } from '../train/srad/srad-validation.js';
+
+export interface TrainSradOptions {
+  data: string;
+  category: string;
+  /** Artifact root: <out>/srad/<category>/vNNNN, checkpoints under <out>/checkpoints/srad/<category>. */
+  out: string;
+  preset: SradPresetName;
+  /** Overrides the preset's square input side. */
+  imageSize?: number;
+  epochs: number;
+  batchSize: number;
+  /** Adam's base rate; x0.2 at 80% and 90% of the steps. */
+  lr: number;
+  seed: number;
+  backend?: BackendRequest;
+  threads?: number;
+  /** Folder of texture images; default the built-in procedural set (as build-perfmap). */
+  textures?: string;
+  foreground?: ForegroundMode;
+  focalAlpha?: number;
+  focalGamma?: number;
+  lambdaRec?: number;
+  lambdaSeg?: number;
+  /** Share of train normals held out for validation (default 0.2, at most 64 images, as build-perfmap). */
+  valFraction?: number;
+  /** Checkpoint every N steps and at each epoch end (default 100); 0 writes none. */
+  checkpointEvery?: number;
+  resume?: boolean;
+  /** 'random' or a backbone artifact (hrnet_w18 / hrnet_w32) from `weights import`. */
+  backbone?: string;
+  /** Share of training samples left without an anomaly (default 0.5, as DRAEM). */
+  normalProbability?: number;
+  /** Stops after the current step with E_INTERRUPTED (the last checkpoint stays). */
+  signal?: AbortSignal;
+  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
+  onEpoch?: (record: EpochRecord) => void;
+}
+
+export interface SradMetrics {
+  imageAuroc: number | null;
+  pixelAp: number | null;
+  /** build-perfmap's objective at lambda 0.5: what "best epoch" maximises. */
+  objective: number | null;
+  threshold: CandidateEvaluation['threshold'];
+  mapRange: CandidateEvaluation['mapRange'];
+  bestEpoch: number | null;
+}
+
+export interface TrainSradResult {
+  artifact: { dir: string; version: number };
+  category: string;
+  preset: SradPresetName;
+  imageSize: number;
+  backbone: string;
+  metrics: SradMetrics;
+  validation: { source: string; normals: number; defects: number };
+  trainImages: number;
+  epochs: EpochRecord[];
+  steps: number;
+  /** Wall-clock seconds of this invocation (a resumed run counts its own part only). */
+  seconds: number;
+  /** Training images per second over the optimiser steps of this invocation. */
+  imagesPerSecond: number;
+  resumedFrom: { dir: string; step: number } | null;
+  checkpoints: string | null;
+  runtime: RuntimeInfo;
+  warnings: string[];
+}
+
+interface SradCheckpointExtra {
+  best: CandidateEvaluation | null;
+}
+
+export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult> {
+  const started = performance.now();
+  const valFraction = opts.valFraction ?? 0.2;
+  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const normalProbability = opts.normalProbability ?? 0.5;
+  const foreground = opts.foreground ?? 'auto';
+  const backboneSpec = opts.backbone ?? 'random';
+  checkTrainNumbers({ epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, valFraction, checkpointEvery });
+  if (foreground !== 'auto' && foreground !== 'none') throw new MadenetError('E_USAGE', `--foreground is ${String(foreground)}; expected auto or none.`);
+  if (!(normalProbability >= 0 && normalProbability < 1)) throw new MadenetError('E_USAGE', `normalProbability is ${normalProbability}; expected a number in [0, 1).`);
+  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const warnings: string[] = [];
+
+  const backbone = await planSradBackbone(backboneSpec);
+  const cfg: SradConfig = sradPreset(opts.preset, {
+    seed: opts.seed,
+    ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
+    ...(backbone.encoder ? { encoder: backbone.encoder } : {}),
+    loss: definedOnly({ focalAlpha: opts.focalAlpha, focalGamma: opts.focalGamma, lambdaRec: opts.lambdaRec, lambdaSeg: opts.lambdaSeg }),
+  });
+
+  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
+  // The same hold-out planValidation made: its normals must never be trained on.
+  const train = holdOut(samplesOf(dataset, { category: opts.category, split: 'train', label: 0 }), valFraction, opts.seed).train;
+  const held = new Set(plan.normals.map((s) => s.path));
+  if (train.some((s) => held.has(s.path)) || train.length === 0) {
+    throw new MadenetError('E_DATASET', `Category ${opts.category} leaves ${train.length} normal training image(s) after holding out ${plan.normals.length} for validation; expected at least one.`);
+  }
+  const textures = opts.textures ? await TextureBank.fromDir(opts.textures, cfg.imageSize) : TextureBank.procedural(cfg.imageSize, opts.seed);
+  const synth: SradSynthOptions = { textures, foreground, normalProbability };
+  const stepsPerEpoch = sradStepsPerEpoch(train.length, opts.batchSize);
+  const totalSteps = opts.epochs * stepsPerEpoch;
+  const schedule = defaultStepSchedule(opts.lr, totalSteps);
+  const fingerprint = datasetFingerprint(train);
+  const out = resolve(opts.out);
+
+  const runConfig = {
+    model: cfg,
+    training: {
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      stepsPerEpoch,
+      optimizer: 'adam',
+      schedule,
+      normalProbability,
+      foreground,
+      textures: textures.source,
+      backbone: backboneSpec,
+    },
+    validation: { valFraction, seed: opts.seed, source: plan.source, lambda: SRAD_VALIDATION_LAMBDA },
+    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+  };
+  const target: CheckpointTarget = { root: out, kind: SRAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
+
+  let models: SradModels | null = null;
+  let optimizer: tf.Optimizer | null = null;
+  try {
+    models = buildSrad(cfg);
+    const live = models;
+    const parent = await applySradBackbone(backbone, live, cfg.imageSize);
+    const opt = tf.train.adam(opts.lr);
+    optimizer = opt;
+    const named = { reconstructive: live.reconstructive, discriminative: live.discriminative };
+
+    let resumeState: LoopState | undefined;
+    let resumedFrom: TrainSradResult['resumedFrom'] = null;
+    let bestWeights: Record<string, tf.io.ModelArtifacts> | null = null;
+    let best: CandidateEvaluation | null = null;
+    if (opts.resume) {
+      const restored = await restoreTrainCheckpoint<SradCheckpointExtra>(target, { models: named, optimizer: opt });
+      if (restored) {
+        resumeState = restored.loop;
+        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
+        best = restored.extra?.best ?? null;
+        bestWeights = Object.keys(restored.snapshots).length > 0 ? restored.snapshots : null;
+      } else {
+        warnings.push(`--resume found no checkpoint in ${checkpointDir(out, SRAD_KIND, opts.category)}; training started from step 0.`);
+      }
+    }
+
+    const cache = new ForegroundCache();
+    let lastEval: CandidateEvaluation | null = null;
+    let lastSaved = resumeState?.step ?? 0;
+    let stepSeconds = 0;
+    let stepImages = 0;
+    const state = await runTrainLoop({
+      epochs: opts.epochs,
+      stepsPerEpoch,
+      resume: resumeState,
+      batches: (epoch) => sradEpochBatches(train, { seed: opts.seed, epoch, size: cfg.imageSize, batchSize: opts.batchSize, stepsPerEpoch }),
+      batchSize: (b) => b.items.length,
+      lr: (step) => stepDecayLr(schedule, step),
+      step: async (raw, ctx) => {
+        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, checkpointDir(out, SRAD_KIND, opts.category), checkpointEvery > 0);
+        const t0 = performance.now();
+        const batch = synthesizeSradBatch(raw, synth, cache);
+        try {
+          // tfjs reads the rate on every update, so the schedule is applied by setting it.
+          (opt as unknown as { learningRate: number }).learningRate = ctx.lr;
+          const r = sradTrainStep(live, opt, cfg, batch);
+          if (Number.isFinite(r.total) && !weightsFinite([live.reconstructive, live.discriminative])) {
+            throw divergedWeights(ctx.step, ctx.epoch, r.total, lastSaved);
+          }
+          return { loss: r.total, rec: r.rec, ssim: r.ssim, focal: r.focal };
+        } finally {
+          tf.dispose([batch.image, batch.clean, batch.mask]);
+          stepSeconds += (performance.now() - t0) / 1000;
+          stepImages += raw.items.length;
+        }
+      },
+      validate: async () => {
+        const v = await validateSrad(live, cfg, plan, { textures, batchSize: Math.max(opts.batchSize, 8) });
+        lastEval = v.evaluation;
+        return v.validation;
+      },
+      onBest: async () => {
+        bestWeights = { reconstructive: await modelArtifactsOf(live.reconstructive), discriminative: await modelArtifactsOf(live.discriminative) };
+        best = lastEval;
+      },
+      checkpointEvery,
+      saveCheckpoint:
+        checkpointEvery > 0
+          ? async (s) => {
+              await saveTrainCheckpoint<SradCheckpointExtra>(target, {
+                models: named,
+                optimizer: opt,
+                loop: s,
+                snapshots: bestWeights ?? undefined,
+                extra: { best },
+              });
+              lastSaved = s.step;
+            }
+          : undefined,
+      onProgress: opts.onProgress,
+      onEpoch: opts.onEpoch,
+    }).catch((err: unknown) => {
+      throw withCheckpointHint(err, checkpointEvery > 0 ? checkpointDir(out, SRAD_KIND, opts.category) : null);
+    });
+
+    const weights = bestWeights as Record<string, tf.io.ModelArtifacts> | null;
+    const bestEval = best as CandidateEvaluation | null;
+    if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
+    // The preview shows the saved (best) weights, not the last step's.
+    setWeightsFromArtifacts(live.reconstructive, weights.reconstructive as tf.io.ModelArtifacts, 'best reconstructive snapshot');
+    setWeightsFromArtifacts(live.discriminative, weights.discriminative as tf.io.ModelArtifacts, 'best discriminative snapshot');
+    const preview = await encodePng(await sradPreview(live, cfg, plan, { textures }));
+
+    const metrics: SradMetrics = {
+      imageAuroc: bestEval.imageAuroc,
+      pixelAp: bestEval.pixelAp,
+      objective: state.bestScore,
+      threshold: bestEval.threshold,
+      mapRange: bestEval.mapRange,
+      bestEpoch: state.bestEpoch,
+    };
+    const artifactConfig: SradArtifactConfig & typeof runConfig = runConfig;
+    const ref = await writeArtifact({
+      root: out,
+      kind: SRAD_KIND,
+      category: opts.category,
+      config: artifactConfig,
+      seed: opts.seed,
+      datasetFingerprint: fingerprint,
+      runtime,
+      metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history },
+      parents: parent ? [parent] : [],
+      models: weights,
+      files: {
+        'preview.png': preview,
+        'thresholds.json': `${JSON.stringify({ image: bestEval.threshold, mapRange: bestEval.mapRange, mapNormalisation: null }, null, 2)}\n`,
+      },
+    });
+
+    return {
+      artifact: { dir: ref.dir, version: ref.version },
+      category: opts.category,
+      preset: opts.preset,
+      imageSize: cfg.imageSize,
+      backbone: backboneSpec,
+      metrics,
+      validation: { source: plan.source, normals: bestEval.normals, defects: bestEval.defects },
+      trainImages: train.length,
+      epochs: state.history,
+      steps: state.step,
+      seconds: (performance.now() - started) / 1000,
+      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
+      resumedFrom,
+      checkpoints: checkpointEvery > 0 ? checkpointDir(out, SRAD_KIND, opts.category) : null,
+      runtime,
+      warnings,
+    };
+  } finally {
+    optimizer?.dispose();
+    if (models) disposeSrad(models);
+  }
+}
+
+function definedOnly<T extends Record<string, number | undefined>>(o: T): Partial<Record<keyof T, number>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, number>>;
+}

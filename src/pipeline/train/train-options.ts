@@ -1,0 +1,55 @@
+// Checks and errors shared by the training services: numeric options with the flag named, the interruption
+// error, and the checkpoint folder added to a divergence's advice. No training logic.
+import { MadenetError, isMadenetError } from '../cli/errors.js';
+
+export interface TrainNumbers {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  valFraction: number;
+  checkpointEvery: number;
+}
+
+export function checkTrainNumbers(n: TrainNumbers): void {
+  if (!Number.isInteger(n.epochs) || n.epochs < 1) throw usage('--epochs', n.epochs, 'an integer >= 1');
+  if (!Number.isInteger(n.batchSize) || n.batchSize < 1) throw usage('--batch-size', n.batchSize, 'an integer >= 1');
+  if (!(Number.isFinite(n.lr) && n.lr > 0)) throw usage('--lr', n.lr, 'a positive number such as 1e-4');
+  if (!(n.valFraction > 0 && n.valFraction < 1)) throw usage('--val-fraction', n.valFraction, 'a number in (0, 1)');
+  if (!Number.isInteger(n.checkpointEvery) || n.checkpointEvery < 0) throw usage('--checkpoint-every', n.checkpointEvery, 'an integer >= 0 (0 = no checkpoints)');
+}
+
+function usage(flag: string, value: number, expected: string): MadenetError {
+  return new MadenetError('E_USAGE', `${flag} is ${value}; expected ${expected}.`);
+}
+
+/** The error a run stopped on request ends with (Ctrl-C, an AbortSignal). */
+export function interrupted(step: number, lastCheckpointStep: number, dir: string, checkpointing: boolean): MadenetError {
+  return new MadenetError('E_INTERRUPTED', `Training stopped on request before step ${step + 1}.`, {
+    exit: 130,
+    suggestions:
+      checkpointing && lastCheckpointStep > 0
+        ? [`The last checkpoint (step ${lastCheckpointStep}) is in ${dir}; run the same command with --resume to continue.`]
+        : ['No checkpoint was written yet; run again (use --checkpoint-every to save more often).'],
+  });
+}
+
+/** Adds where the last good checkpoint lives to E_DIVERGED; other errors pass through unchanged. */
+export function withCheckpointHint(err: unknown, dir: string | null): unknown {
+  if (!isMadenetError(err) || err.code !== 'E_DIVERGED' || dir === null) return err;
+  return new MadenetError(err.code, err.message, { suggestions: [...err.suggestions, `Checkpoints are kept in ${dir}.`], exit: err.exit, cause: err.cause });
+}
+
+/** E_DIVERGED for weights that overflowed while the loss still looked finite (the loop catches NaN losses). */
+export function divergedWeights(step: number, epoch: number, loss: number, lastCheckpointStep: number): MadenetError {
+  return new MadenetError(
+    'E_DIVERGED',
+    `Training diverged at step ${step} (epoch ${epoch + 1}): the weights are no longer finite (loss ${loss.toPrecision(4)}).`,
+    {
+      suggestions: [
+        lastCheckpointStep > 0
+          ? `The last good checkpoint is at step ${lastCheckpointStep}; lower --lr and run again with --resume.`
+          : 'Lower --lr (or enlarge --batch-size) and run again.',
+      ],
+    },
+  );
+}

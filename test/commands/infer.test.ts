@@ -1,0 +1,140 @@
+import { jest } from '@jest/globals';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acquireLock } from '../../src/pipeline/artifacts/lock.js';
+import { loadTestClassifier, loadTestDetector } from '../pipeline/infer/fixtures.js';
+
+// The commands load submodels through the registry and the classifier through its contract module; the tests
+// swap in the tiny real test models (the production loaders are tested with the models themselves).
+jest.unstable_mockModule('../../src/pipeline/detectors/registry.js', () => ({
+  loadDetector: loadTestDetector,
+  SUBMODEL_KINDS: ['srad', 'sfad', 'lpd'],
+}));
+jest.unstable_mockModule('../../src/pipeline/infer/classifier-contract.js', () => ({
+  CLASSIFIER_KIND: 'classifier',
+  loadClassifierArtifact: loadTestClassifier,
+}));
+
+const { default: Infer } = await import('../../src/commands/infer.js');
+const { default: InferMerge } = await import('../../src/commands/infer/merge.js');
+const { default: BuildPerfmap } = await import('../../src/commands/build-perfmap.js');
+const { makeInferWorld, readLines } = await import('../pipeline/infer/infer-helpers.js');
+type World = Awaited<ReturnType<typeof makeInferWorld>>;
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  error: (Error & { code?: string; oclif?: { exit?: number } }) | undefined;
+  exitCode: number | string | undefined;
+}
+
+async function run(cmd: { run(argv: string[], root: string): Promise<unknown> }, argv: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  let error: Run['error'];
+  let exitCode: number | string | undefined;
+  try {
+    await cmd.run(argv, root);
+  } catch (e) {
+    error = e as Run['error'];
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, stderr, error, exitCode };
+}
+
+const cpu = ['--backend', 'cpu', '--threads', '1'];
+
+describe('madenet build-perfmap / infer / infer merge', () => {
+  let dir: string;
+  let w: World;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-cmd-'));
+    w = await makeInferWorld(dir);
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('build-perfmap prints the choice per category, and --json the whole result', async () => {
+    const models = ['srad', 'sfad'].flatMap((k) => ['--models', join(w.art, k, 'alpha')]);
+    const human = await run(BuildPerfmap, ['--data', w.data, ...models, '--category', 'alpha', '--out', w.art, '--lambda', '0.6', ...cpu]);
+    expect(human.error).toBeUndefined();
+    expect(human.stdout).toMatch(/^lambda 0\.6: objective = lambda \* image AUROC/);
+    expect(human.stdout).toMatch(/\nalpha: srad by 0\.\d{3} on 1 normals \+ 2 synthetic defects\n {2}srad /);
+    expect(human.stdout).toContain(`Saved ${join(w.art, 'perfmap', 'all', 'v0005')}`);
+    const json = await run(BuildPerfmap, ['--data', w.data, ...models, '--category', 'alpha', '--out', w.art, '--json', ...cpu]);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.artifact.version).toBe(6);
+    expect(doc.perfmap.categories.alpha.chosen).toBe('srad');
+    const bad = await run(BuildPerfmap, ['--data', w.data, ...models, '--out', w.art, '--lambda', '2', '--json', ...cpu]);
+    expect(JSON.parse(bad.stdout).error).toMatchObject({ code: 'E_USAGE' });
+  });
+
+  it('infer --json prints the result; --fail-on-anomaly exits with 3 when an image is anomalous', async () => {
+    const out = join(dir, 'cmd-a');
+    const a = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', out, '--json', ...cpu]);
+    expect(a.error).toBeUndefined();
+    expect(a.exitCode).toBeUndefined();
+    const doc = JSON.parse(a.stdout);
+    expect(doc.images.predicted).toBe(w.images);
+    expect(doc.anomalies).toBeGreaterThan(0);
+    expect(Object.keys(doc.timing.stages)).toEqual(['decode', 'classify', 'score', 'write', 'load']);
+    expect(await readLines(out)).toHaveLength(w.images);
+    const b = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(dir, 'cmd-b'), '--fail-on-anomaly', ...cpu]);
+    expect(b.exitCode).toBe(3);
+    expect(b.stdout).toMatch(/^Predicted 14 image\(s\)\.\nThroughput [\d.]+ images\/s over [\d.]+ s; busy time: decode [\d.]+ s, classify/);
+    expect(b.stdout).toMatch(/Routes: confident 14; models: srad 14\./);
+    expect(b.stderr).toMatch(/anomalous image\(s\): exit status 3/);
+    // A finished run resumed has nothing to do and nothing anomalous: exit 0.
+    const c = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(dir, 'cmd-b'), '--resume', '--fail-on-anomaly', ...cpu]);
+    expect(c.exitCode).toBeUndefined();
+    expect(c.stdout).toMatch(/^Predicted 0 image\(s\), 14 already done\./);
+  });
+
+  it('infer refuses a bad --shard and a locked --out with stable codes', async () => {
+    const a = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(dir, 'cmd-c'), '--shard', '3/3', '--json', ...cpu]);
+    expect(JSON.parse(a.stdout).error).toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('--shard is "3/3"') });
+    expect(a.exitCode).toBe(1);
+    const out = join(dir, 'cmd-locked');
+    await mkdir(out, { recursive: true });
+    const release = await acquireLock(out);
+    try {
+      const b = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', out, '--json', ...cpu]);
+      expect(JSON.parse(b.stdout).error).toMatchObject({ code: 'E_LOCKED', message: expect.stringContaining(join(out, '.lock')) });
+      expect(b.exitCode).toBe(1);
+    } finally {
+      await release();
+    }
+  });
+
+  it('infer merge joins shard directories given as arguments', async () => {
+    const shards = [0, 1].map((k) => join(dir, `cmd-shard-${k}`));
+    for (const [k, out] of shards.entries()) {
+      const r = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', out, '--shard', `${k}/2`, '--save-maps', ...cpu]);
+      expect(r.error).toBeUndefined();
+    }
+    const merged = join(dir, 'cmd-merged');
+    const m = await run(InferMerge, [...shards, '--out', merged, '--json']);
+    expect(m.error).toBeUndefined();
+    expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: w.images, out: merged });
+    expect(await readLines(merged)).toHaveLength(w.images);
+    const human = await run(InferMerge, [shards[0] as string, '--out', join(dir, 'cmd-merged-2')]);
+    expect(human.exitCode).toBe(1);
+    expect(human.error?.message).toMatch(/shard 1\/2 is missing/);
+    expect(JSON.parse(await readFile(join(merged, 'infer.json'), 'utf8')).complete).toBe(true);
+  });
+});

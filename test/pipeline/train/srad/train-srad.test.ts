@@ -1,0 +1,123 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
+import { isMadenetError } from '../../../../src/pipeline/cli/errors.js';
+import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
+import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
+import { trainSrad, type TrainSradOptions } from '../../../../src/pipeline/services/train-srad.js';
+import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
+
+/** Rejections as values, so a test can look at the code and suggestions. */
+async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; suggestions?: string[] }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code?: string; message: string; suggestions?: string[] };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('trainSrad (tiny preset, 32 px, wasm)', () => {
+  let dir: string;
+  let base: Omit<TrainSradOptions, 'out'>;
+  beforeAll(async () => {
+    await initRuntime({ backend: 'wasm', threads: 1 });
+    dir = await mkdtemp(join(tmpdir(), 'madenet-train-srad-'));
+    // 6 normals: 1 held out (validation with 2 synthetic defects each), 5 to train on (2 steps of 2 per epoch).
+    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 6, testNormals: 2, defects: 2 });
+    // Training must never read the test split: make every test image unreadable.
+    for (const sub of ['good', 'scratch']) {
+      const folder = join(dir, 'data', 'widget', 'test', sub);
+      for (const f of await readdir(folder)) await writeFile(join(folder, f), 'not a png');
+    }
+    base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny', epochs: 3, batchSize: 2, lr: 1e-2, seed: 3, backend: 'wasm', threads: 1 };
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
+    const before = tf.memory().numTensors;
+    const r = await trainSrad({ ...base, out: join(dir, 'a'), checkpointEvery: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.steps).toBe(6);
+    expect(r.epochs).toHaveLength(3);
+    expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
+    expect(r.trainImages + r.validation.normals).toBe(6);
+    expect(r.validation).toEqual({ source: 'synthetic', normals: 1, defects: 2 });
+    expect(r.metrics.bestEpoch).not.toBeNull();
+    expect(r.runtime.backend).toBe('wasm');
+    expect(r.checkpoints).toBeNull();
+
+    const artifact = await loadArtifact(join(dir, 'a', 'srad', 'widget'));
+    expect(artifact.dir).toBe(r.artifact.dir);
+    const cfg = artifact.manifest.config as { model: { imageSize: number; preset: string }; validation: { valFraction: number } };
+    expect(cfg.model).toMatchObject({ imageSize: 32, preset: 'tiny' });
+    expect(cfg.validation.valFraction).toBe(0.2);
+    expect(artifact.manifest.seed).toBe(3);
+    expect(artifact.manifest.backend).toBe('wasm');
+    expect(artifact.manifest.models).toEqual(['discriminative', 'reconstructive']);
+    const thresholds = JSON.parse((await artifact.readFile('thresholds.json')).toString('utf8')) as { image: { threshold: number } };
+    expect(thresholds.image.threshold).toBe(r.metrics.threshold.threshold);
+    expect((await artifact.readFile('preview.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
+
+    const detector = await loadDetector(r.artifact.dir);
+    const start = tf.memory().numTensors;
+    const out = tf.tidy(() => {
+      const o = detector.predict(tf.fill([2, 32, 32, 3], 0.5) as tf.Tensor4D);
+      return [o.scores, o.maps];
+    });
+    expect(out[0]!.shape).toEqual([2]);
+    expect(out[1]!.shape).toEqual([2, 32, 32]);
+    tf.dispose(out);
+    expect(tf.memory().numTensors).toBe(start);
+    detector.dispose();
+  });
+
+  it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
+    const opts = { ...base, epochs: 2, checkpointEvery: 1 };
+    const straight = await trainSrad({ ...opts, out: join(dir, 'straight') });
+    const stop = new AbortController();
+    const cut = await failure(trainSrad({ ...opts, out: join(dir, 'cut'), signal: stop.signal, onProgress: (p) => p.step === 3 && stop.abort() }));
+    expect(cut.code).toBe('E_INTERRUPTED');
+    expect(cut.suggestions?.join(' ')).toContain('step 3');
+
+    const resumed = await trainSrad({ ...opts, out: join(dir, 'cut'), resume: true });
+    expect(resumed.resumedFrom?.step).toBe(3);
+    expect(resumed.steps).toBe(4);
+    expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
+    // The last checkpoints (step 4) hold the same weights and optimizer slots bit for bit.
+    const a = await loadLatestCheckpoint(join(dir, 'straight'), 'srad', 'widget');
+    const b = await loadLatestCheckpoint(join(dir, 'cut'), 'srad', 'widget');
+    expect(b?.manifest.checkpoint?.step).toBe(4);
+    for (const f of ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin']) {
+      expect(Buffer.compare(await a!.readFile(f), await b!.readFile(f))).toBe(0);
+    }
+    const saved = async (d: string) => readFile(join(d, 'reconstructive', 'weights.bin'));
+    expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
+
+    const other = await failure(trainSrad({ ...opts, lr: 5e-3, out: join(dir, 'cut'), resume: true }));
+    expect(other.code).toBe('E_RESUME');
+    expect(other.message).toContain('training.schedule.baseLr');
+  });
+
+  it('stops with E_DIVERGED when the weights overflow and keeps the last good checkpoint', async () => {
+    const err = await failure(trainSrad({ ...base, out: join(dir, 'nan'), lr: 1e30, checkpointEvery: 1 }));
+    expect(err.code).toBe('E_DIVERGED');
+    expect(err.suggestions?.join(' ')).toContain(join(dir, 'nan', 'checkpoints', 'srad', 'widget'));
+    const ckpt = await loadLatestCheckpoint(join(dir, 'nan'), 'srad', 'widget');
+    expect(ckpt?.manifest.checkpoint?.step).toBeGreaterThanOrEqual(1);
+    const w = new Float32Array(new Uint8Array(await ckpt!.readFile('reconstructive/weights.bin')).buffer);
+    expect(w.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('names a missing category and refuses bad numbers before any work', async () => {
+    const missing = await failure(trainSrad({ ...base, category: 'gizmo', out: join(dir, 'x') }));
+    expect(missing.code).toBe('E_DATASET');
+    expect(missing.message).toContain('widget');
+    const lr = await failure(trainSrad({ ...base, lr: 0, out: join(dir, 'x') }));
+    expect(isMadenetError(lr) && lr.code).toBe('E_USAGE');
+    const size = await failure(trainSrad({ ...base, imageSize: 40, out: join(dir, 'x') }));
+    expect(size.code).toBe('E_CONFIG');
+  });
+});
