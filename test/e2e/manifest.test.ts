@@ -70,7 +70,8 @@ describe('oclif.manifest.json', () => {
         {
           type: f.type,
           description: f.description,
-          default: typeof f.default === 'function' ? '<dynamic>' : f.default,
+          // oclif records an unset boolean default as false.
+          default: typeof f.default === 'function' ? '<dynamic>' : f.type === 'boolean' ? (f.default ?? false) : f.default,
           options: f.options,
           required: f.required,
         },
@@ -84,7 +85,7 @@ describe('oclif.manifest.json', () => {
           {
             type: f.type,
             description: f.description,
-            default: srcFlags[name]?.default === '<dynamic>' ? '<dynamic>' : f.default,
+            default: srcFlags[name]?.default === '<dynamic>' ? '<dynamic>' : f.type === 'boolean' ? (f.default ?? false) : f.default,
             options: f.options,
             required: f.required,
           },

@@ -25,6 +25,8 @@ export type KnownErrorCode =
   | 'E_CONFIG'
   | 'E_PERFMAP'
   | 'E_PREDICTIONS'
+  | 'E_CATEGORY'
+  | 'E_INTERRUPTED'
   | 'E_INTERNAL';
 
 export interface MadenetErrorOptions {
