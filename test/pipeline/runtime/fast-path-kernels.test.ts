@@ -38,6 +38,14 @@ describe('wasm fast paths for reductions, copies and per-channel ops match the c
     ['concat int32 on axis 0', () => tf.concat([tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3], 'int32')], 0)],
     ['split on the channel axis', () => tf.split(x(), [2, 4], 3)],
     ['split in three on axis 1', () => tf.split(x().reshape([3, 35, 6]), 5, 1)],
+    ['slice a window (odd offsets, every axis partial)', () => tf.slice(x(), [1, 2, 3, 1], [2, 2, 3, 4])],
+    ['slice whole trailing axes (one run per leading index)', () => tf.slice(x(), [1, 1, 0, 0], [1, 3, 7, 6])],
+    ['slice rank 1, rank 5 and bool', () => [
+      tf.slice(tf.tensor1d(xv.slice(0, 9)), [2], [5]),
+      tf.slice(x().reshape([3, 5, 7, 2, 3]), [0, 1, 2, 1, 0], [3, 2, 2, 1, 2]),
+      tf.cast(tf.slice(tf.greater(x(), 0), [0, 1, 1, 2], [3, 2, 2, 3]), 'float32'),
+    ]],
+    ['strided slice (stock kernel, simple cases come here)', () => [tf.stridedSlice(x(), [0, 1, 0, 0], [3, 5, 7, 6], [1, 2, 3, 1]), tf.stridedSlice(x(), [1, 0, 0, 0], [2, 5, 7, 6], [1, 1, 1, 1])]],
   ])('%s', async (_, fn) => {
     const ids = wasmDataIds();
     await expectWasmMatchesCpu(fn as () => tf.Tensor | tf.Tensor[]);

@@ -1,5 +1,5 @@
-// Tile, Concat and SplitV for wasm as block copies inside the heap: the stock Tile is an element loop, and the
-// stock Concat/SplitV copy every input out to JS and back. Bit-exact for float32 and int32; bool stays stock.
+// Tile, Concat, SplitV, Slice and Identity for wasm as block copies inside the heap: the stock Tile is an element
+// loop, the stock Slice copies its whole input out to JS first. Bit-exact for every dtype except string.
 import * as tf from '@tensorflow/tfjs';
 import { type WasmBackend, dispose, run, sizeOf, stockKernel, withShape } from '../wasm-internals.js';
 
@@ -164,4 +164,41 @@ export function identityWasm(args: KernelArgs): tf.TensorInfo {
   if (x.dtype === 'string') return stockKernel(tf.Identity)(args) as tf.TensorInfo;
   (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/**
+ * Slice with contiguous runs copied inside the heap. The stock kernel first copies the whole input out of the
+ * heap (readSync), so cutting a small window out of a large tensor cost as much as copying all of it.
+ */
+export function sliceWasm(args: KernelArgs): tf.TensorInfo {
+  const { backend } = args;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string') return stockKernel(tf.Slice)(args) as tf.TensorInfo;
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+  const [b, sz] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
+  const out = backend.makeOutput(sz, x.dtype);
+  const total = sizeOf(sz);
+  if (total === 0) return out;
+  const bytes = x.dtype === 'bool' ? 1 : 4;
+  const rank = x.shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * x.shape[i + 1];
+  // Trailing axes taken whole merge into one contiguous run with the first partial axis before them.
+  let q = rank - 1;
+  while (q > 0 && b[q] === 0 && sz[q] === x.shape[q]) q--;
+  const run = sizeOf(sz.slice(q)) * bytes;
+  const heap = new Uint8Array(backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer);
+  const src0 = backend.dataIdMap.get(x.dataId)!.memoryOffset + b.reduce((acc, bi, i) => acc + bi * strides[i], 0) * bytes;
+  let dst = backend.dataIdMap.get(out.dataId)!.memoryOffset;
+  const idx = new Array<number>(q).fill(0);
+  for (;;) {
+    let src = src0;
+    for (let i = 0; i < q; i++) src += idx[i] * strides[i] * bytes;
+    heap.copyWithin(dst, src, src + run);
+    dst += run;
+    let i = q - 1;
+    while (i >= 0 && ++idx[i] === sz[i]) idx[i--] = 0;
+    if (i < 0) break;
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from './depthwise-backprop.js';
 import { addWasm, fusedBatchNormWasm, multiplyWasm, squaredDifferenceWasm, subWasm } from './channel-affine.js';
-import { concatWasm, identityWasm, splitVWasm, tileWasm } from './copy-kernels.js';
+import { concatWasm, identityWasm, sliceWasm, splitVWasm, tileWasm } from './copy-kernels.js';
 import { maxPoolGradWasm } from './max-pool-grad.js';
 import { meanWasm, sumWasm } from './reduce.js';
 import { resizeBilinearGradWasm, resizeNearestNeighborGradWasm } from './resize-grad.js';
@@ -92,6 +92,12 @@ export const WASM_KERNELS: readonly { name: string; kind: 'added' | 'replaced'; 
     kind: 'replaced',
     fn: splitVWasm as unknown as KernelFn,
     why: 'stock slices each part through a full copy: direct copies (the gradient of concat)',
+  },
+  {
+    name: tf.Slice,
+    kind: 'replaced',
+    fn: sliceWasm as KernelFn,
+    why: 'stock copies the whole input out of the heap before cutting the window',
   },
   {
     name: tf.Identity,
