@@ -194,12 +194,13 @@ function naiveDilated(
 
 describe('wasm gradient kernels with dilation match a float64 reference', () => {
   it.each([
-    ['conv', false],
-    ['depthwise', true],
-  ] as const)('%s, dilation 2, same padding, odd sizes', async (_, depthwise) => {
+    ['conv', false, 4],
+    ['depthwise, multiplier 2', true, 2],
+    ['depthwise, multiplier 1', true, 1],
+  ] as const)('%s, dilation 2, same padding, odd sizes', async (_, depthwise, last) => {
     const rng = new Rng(31);
     const xs: [number, number, number, number] = [2, 9, 8, 3];
-    const ws: [number, number, number, number] = depthwise ? [3, 3, 3, 2] : [3, 3, 3, 4];
+    const ws: [number, number, number, number] = [3, 3, 3, last];
     const info = tf.backend_util.computeConv2DInfo(xs, ws, 1, 2, 'same', undefined, depthwise);
     const xv = randomArray(rng, size(xs));
     const wv = randomArray(rng, size(ws));

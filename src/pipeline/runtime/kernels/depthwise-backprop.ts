@@ -3,6 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { type WasmBackend, allocF32, dispose, f32Offset, heapF32, run, withShape } from '../wasm-internals.js';
 import { transposedPads, zeroInsert } from './conv2d-backprop-input.js';
+import { sliceWasm } from './copy-kernels.js';
+import { sumWasm } from './reduce.js';
 
 interface DepthwiseGradAttrs {
   strides: number | [number, number];
@@ -74,8 +76,9 @@ export function depthwiseBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Channel multiplier 1: per tap, the strided x window times dy (same shape, SIMD), summed over N,OH,OW by the
- * fast leading-axes Sum. Three vector passes per tap instead of one scalar JS pass.
+ * Channel multiplier 1: per tap, the x window times dy (same shape, SIMD), summed over N,OH,OW by the fast
+ * leading-axes Sum. Strided windows come from stride-phase images (x[n, r*s + p - pad, ...]) built once, so
+ * every tap is a plain stride-1 slice (the stock StridedSlice measured 40x slower than this).
  */
 function depthwiseFilterByTaps(
   backend: WasmBackend,
@@ -83,41 +86,75 @@ function depthwiseFilterByTaps(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { dilationHeight: dh, dilationWidth: dw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const bottom = Math.max(0, (oh - 1) * sh + (kh - 1) * dh + 1 - h - top);
-  const right = Math.max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - w - left);
-  const padded = top + bottom + left + right > 0;
-  const xp = padded
-    ? run(backend, tf.PadV2, { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 })
-    : x;
+  // Along each axis, tap f reads phase (f mod s) at offset floor(f / s); with stride 1, offset f * dilation.
+  const tapY = (f: number): [number, number] => (sh > 1 ? [f % sh, Math.floor(f / sh)] : [0, f * info.dilationHeight]);
+  const tapX = (f: number): [number, number] => (sw > 1 ? [f % sw, Math.floor(f / sw)] : [0, f * info.dilationWidth]);
+  const ph = tapY(kh - 1)[1] + oh;
+  const pw = tapX(kw - 1)[1] + ow;
+  const phases = new Map<string, tf.TensorInfo>();
+  const phase = (py: number, px: number): tf.TensorInfo => {
+    const key = `${py},${px}`;
+    let t = phases.get(key);
+    if (t === undefined) {
+      t = phaseImage(backend, x, info, py, px, ph, pw);
+      phases.set(key, t);
+    }
+    return t;
+  };
   const out = allocF32(backend, [kh, kw, c, 1]);
   for (let fy = 0; fy < kh; fy++) {
     for (let fx = 0; fx < kw; fx++) {
-      const y0 = fy * dh;
-      const x0 = fx * dw;
-      const win = run(backend, tf.StridedSlice, { x: xp }, {
-        begin: [0, y0, x0, 0],
-        end: [n, y0 + (oh - 1) * sh + 1, x0 + (ow - 1) * sw + 1, c],
-        strides: [1, sh, sw, 1],
-        beginMask: 0,
-        endMask: 0,
-        ellipsisMask: 0,
-        newAxisMask: 0,
-        shrinkAxisMask: 0,
-      });
+      const [py, y0] = tapY(fy);
+      const [px, x0] = tapX(fx);
+      const win = sliceWasm({ inputs: { x: phase(py, px) }, backend, attrs: { begin: [0, y0, x0, 0], size: [n, oh, ow, c] } });
       const prod = run(backend, tf.Multiply, { a: win, b: dy });
-      const sum = run(backend, tf.Sum, { x: prod }, { axis: [0, 1, 2], keepDims: false });
+      const sum = sumWasm({ inputs: { x: prod }, backend, attrs: { axis: [0, 1, 2], keepDims: false } });
       const heap = heapF32(backend);
       const src = f32Offset(backend, sum);
       heap.copyWithin(f32Offset(backend, out) + (fy * kw + fx) * c, src, src + c);
       dispose(backend, win, prod, sum);
     }
   }
-  if (xp !== x) dispose(backend, xp);
+  for (const t of phases.values()) dispose(backend, t);
+  return out;
+}
+
+/** [N, ph, pw, C] with element (r, q) = x[n, r*sh + py - padTop, q*sw + px - padLeft] (zero outside x). */
+function phaseImage(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  py: number,
+  px: number,
+  ph: number,
+  pw: number,
+): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, strideHeight: sh, strideWidth: sw } = info;
+  const out = allocF32(backend, [n, ph, pw, c], true);
+  const heap = heapF32(backend);
+  const xo = f32Offset(backend, x);
+  const oo = f32Offset(backend, out);
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < ph; r++) {
+      const iy = r * sh + py - info.padInfo.top;
+      if (iy < 0 || iy >= h) continue;
+      const dstRow = oo + ((b * ph + r) * pw) * c;
+      const srcRow = xo + ((b * h + iy) * w) * c;
+      if (sw === 1) {
+        // One run for the whole row.
+        const q0 = Math.max(0, info.padInfo.left - px);
+        const q1 = Math.min(pw, w + info.padInfo.left - px);
+        if (q1 > q0) heap.copyWithin(dstRow + q0 * c, srcRow + (q0 + px - info.padInfo.left) * c, srcRow + (q1 + px - info.padInfo.left) * c);
+        continue;
+      }
+      for (let q = 0; q < pw; q++) {
+        const ix = q * sw + px - info.padInfo.left;
+        if (ix >= 0 && ix < w) heap.copyWithin(dstRow + q * c, srcRow + ix * c, srcRow + (ix + 1) * c);
+      }
+    }
+  }
   return out;
 }
 

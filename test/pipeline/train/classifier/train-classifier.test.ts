@@ -90,10 +90,10 @@ describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
       const start = tf.memory().numTensors;
       const probs = tf.tidy(() => c.predict(tf.fill([3, 32, 32, 3], 0.4) as tf.Tensor4D));
       expect(probs.shape).toEqual([3, 2]);
-      const sums = Array.from(tf.tidy(() => probs.sum(1)).dataSync());
-      sums.forEach((s) => expect(s).toBeCloseTo(1, 5));
-      probs.dispose();
-      expect(tf.memory().numTensors).toBe(start + 0);
+      const sums = tf.tidy(() => probs.sum(1));
+      Array.from(sums.dataSync()).forEach((s) => expect(s).toBeCloseTo(1, 5));
+      tf.dispose([probs, sums]);
+      expect(tf.memory().numTensors).toBe(start);
       c.dispose();
     }
   });
@@ -116,7 +116,7 @@ describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
 describe('restoreDropCounters', () => {
   it('makes the next training call draw the masks it would have drawn after that many steps', async () => {
     await initRuntime({ backend: 'wasm', threads: 1 });
-    const cfg = classifierPreset('tiny', { dropRate: 0.5, backbone: { dropPathRate: 0.3 }, seed: 4 });
+    const cfg = classifierPreset('tiny', { dropRate: 0.5, seed: 4 });
     const a = buildClassifier(cfg, 3);
     const b = buildClassifier(cfg, 3);
     b.setWeights(a.getWeights());
@@ -125,7 +125,8 @@ describe('restoreDropCounters', () => {
     run(a);
     run(a);
     const third = run(a);
-    expect(restoreDropCounters(b, 2)).toBeGreaterThan(1);
+    // tiny has one block per stage, so no drop-path: the head's dropout is the one SeededDrop.
+    expect(restoreDropCounters(b, 2)).toBe(1);
     expect(run(b)).toEqual(third);
     restoreDropCounters(b, 0);
     expect(run(b)).not.toEqual(third);

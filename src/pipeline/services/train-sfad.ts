@@ -1,0 +1,309 @@
+// `madenet train-sfad`: trains SFAD's adaptor and discriminator on frozen-backbone features of one category's
+// train normals (Gaussian feature noise as the anomalies), validates each epoch as build-perfmap would (never
+// on the test split), checkpoints for an exact --resume and saves the best epoch as <out>/sfad/<category>/vNNNN.
+import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
+import { sfadPreset, type SfadConfig, type SfadPresetName } from '../../models/sfad/config.js';
+import { buildSfad, disposeSfad, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
+import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
+import { MadenetError } from '../cli/errors.js';
+import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
+import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
+import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
+import { planValidation } from '../perfmap/validation-set.js';
+import { hashSeed } from '../random.js';
+import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
+import { TextureBank } from '../synth/texture-bank.js';
+import { holdOut } from '../train/data.js';
+import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
+import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
+import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
+import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
+import { weightsFinite } from '../train/train-finite.js';
+import { GroupedAdam } from '../train/train-grouped-adam.js';
+import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
+import { featureBank, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
+import { sfadTrainStep } from '../train/sfad/sfad-step.js';
+import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
+
+/** SimpleNet anneals the discriminator's rate to 0.4 x its start (CosineAnnealingLR eta_min). */
+const SFAD_MIN_LR_FRACTION = 0.4;
+
+export interface TrainSfadOptions {
+  data: string;
+  category: string;
+  /** Artifact root: <out>/sfad/<category>/vNNNN, checkpoints under <out>/checkpoints/sfad/<category>. */
+  out: string;
+  preset: SfadPresetName;
+  imageSize?: number;
+  /** Default: the preset's. */
+  epochs?: number;
+  batchSize?: number;
+  /** The discriminator's Adam rate (default the preset's 2e-4); the adaptor's keeps the preset's ratio (1/2). */
+  lr?: number;
+  seed: number;
+  backend?: BackendRequest;
+  threads?: number;
+  /** 'random', a backbone artifact (`weights import`) or an LPD artifact (its self-supervised backbone). */
+  backbone?: string;
+  layers?: string[];
+  featureDim?: number;
+  noiseStd?: number;
+  hidden?: number;
+  /** Folder of texture images for the synthetic validation defects; default the built-in procedural set. */
+  textures?: string;
+  /** Share of train normals held out for validation (default 0.2, at most 64 images, as build-perfmap). */
+  valFraction?: number;
+  /** Checkpoint every N steps and at each epoch end (default 100); 0 writes none. */
+  checkpointEvery?: number;
+  resume?: boolean;
+  /** Memory for banked backbone features (default 768 MiB); beyond it features are recomputed per batch. */
+  featureBudgetBytes?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
+  onEpoch?: (record: EpochRecord) => void;
+}
+
+export interface SfadMetrics {
+  imageAuroc: number | null;
+  pixelAp: number | null;
+  /** build-perfmap's objective at lambda 0.5: what "best epoch" maximises. */
+  objective: number | null;
+  threshold: CandidateEvaluation['threshold'];
+  mapRange: CandidateEvaluation['mapRange'];
+  bestEpoch: number | null;
+}
+
+export interface TrainSfadResult {
+  artifact: { dir: string; version: number };
+  category: string;
+  preset: SfadPresetName;
+  imageSize: number;
+  /** The --backbone value, and the architecture it gave. */
+  backbone: string;
+  backboneArch: string;
+  /** The backbone artifact the weights came from (also in the manifest's parents), or null for random. */
+  backboneParent: { kind: string; category: string; version: number; dir: string } | null;
+  metrics: SfadMetrics;
+  validation: { source: string; normals: number; defects: number };
+  trainImages: number;
+  epochs: EpochRecord[];
+  steps: number;
+  seconds: number;
+  imagesPerSecond: number;
+  /** Whether the frozen features were computed once and kept (see featureBudgetBytes). */
+  featuresBanked: boolean;
+  resumedFrom: { dir: string; step: number } | null;
+  checkpoints: string | null;
+  runtime: RuntimeInfo;
+  warnings: string[];
+}
+
+interface SfadCheckpointExtra {
+  best: CandidateEvaluation | null;
+}
+
+export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult> {
+  const started = performance.now();
+  const valFraction = opts.valFraction ?? 0.2;
+  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const backboneSpec = opts.backbone ?? RANDOM_BACKBONE;
+  const base = sfadPreset(opts.preset);
+  const epochs = opts.epochs ?? base.epochs;
+  const batchSize = opts.batchSize ?? base.batchSize;
+  const lr = opts.lr ?? base.lrDiscriminator;
+  checkTrainNumbers({ epochs, batchSize, lr, valFraction, checkpointEvery });
+  // Checked before the (possibly long) backbone load and dataset scan.
+  const overrides = {
+    imageSize: opts.imageSize,
+    layers: opts.layers,
+    featureDim: opts.featureDim,
+    noiseStd: opts.noiseStd,
+    discriminatorHidden: opts.hidden,
+    epochs,
+    batchSize,
+    lrDiscriminator: lr,
+    lrAdaptor: (lr * base.lrAdaptor) / base.lrDiscriminator,
+  };
+  sfadPreset(opts.preset, overrides);
+  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const warnings: string[] = [];
+
+  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
+  // The same hold-out planValidation made: its normals must never be trained on.
+  const train = holdOut(samplesOf(dataset, { category: opts.category, split: 'train', label: 0 }), valFraction, opts.seed).train;
+  const held = new Set(plan.normals.map((s) => s.path));
+  if (train.some((s) => held.has(s.path)) || train.length === 0) {
+    throw new MadenetError('E_DATASET', `Category ${opts.category} leaves ${train.length} normal training image(s) after holding out ${plan.normals.length} for validation; expected at least one.`);
+  }
+
+  const source = await loadBackbone(backboneSpec, { arch: base.backbone, seed: opts.seed, inputSize: overrides.imageSize ?? base.imageSize });
+  let model: SfadModel | null = null;
+  let optimizer: tf.Optimizer | null = null;
+  try {
+    const cfg: SfadConfig = sfadPreset(opts.preset, { ...overrides, backbone: source.arch as SfadConfig['backbone'] });
+    model = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
+    const live = model;
+    const parent = source.origin.kind === 'random' ? null : source.origin.ref;
+    const textures = opts.textures ? await TextureBank.fromDir(opts.textures, cfg.imageSize) : TextureBank.procedural(cfg.imageSize, opts.seed);
+    const stepsPerEpoch = sfadStepsPerEpoch(train.length, batchSize);
+    const totalSteps = epochs * stepsPerEpoch;
+    const schedule: CosineSchedule = { baseLr: cfg.lrDiscriminator, totalSteps, minLr: cfg.lrDiscriminator * SFAD_MIN_LR_FRACTION };
+    const fingerprint = datasetFingerprint(train);
+    const out = resolve(opts.out);
+    const runConfig = {
+      model: cfg,
+      training: {
+        epochs,
+        batchSize,
+        stepsPerEpoch,
+        optimizer: 'adam',
+        lrAdaptor: cfg.lrAdaptor,
+        lrDiscriminator: cfg.lrDiscriminator,
+        weightDecay: cfg.weightDecay,
+        schedule: { kind: 'cosine', ...schedule },
+        backbone: backboneSpec,
+        backboneArch: source.arch,
+      },
+      validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+    };
+    const target: CheckpointTarget = { root: out, kind: SFAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
+
+    const vars = sfadTrainableVariables(live);
+    const opt = new GroupedAdam(cfg.lrDiscriminator, [
+      { variables: vars.adaptor, lrScale: cfg.lrAdaptor / cfg.lrDiscriminator },
+      { variables: vars.discriminator, lrScale: 1, weightDecay: cfg.weightDecay },
+    ]);
+    optimizer = opt;
+    const varList = [...vars.adaptor, ...vars.discriminator];
+    const named = { adaptor: live.adaptor, discriminator: live.discriminator };
+
+    let resumeState: LoopState | undefined;
+    let resumedFrom: TrainSfadResult['resumedFrom'] = null;
+    let bestWeights: Record<string, tf.io.ModelArtifacts> | null = null;
+    let best: CandidateEvaluation | null = null;
+    if (opts.resume) {
+      const restored = await restoreTrainCheckpoint<SfadCheckpointExtra>(target, { models: named, optimizer: opt });
+      if (restored) {
+        resumeState = restored.loop;
+        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
+        best = restored.extra?.best ?? null;
+        bestWeights = Object.keys(restored.snapshots).length > 0 ? restored.snapshots : null;
+      } else {
+        warnings.push(`--resume found no checkpoint in ${checkpointDir(out, SFAD_KIND, opts.category)}; training started from step 0.`);
+      }
+    }
+
+    const bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(batchSize, 8), budgetBytes: opts.featureBudgetBytes });
+    if (!bank) warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
+    const detector = sfadDetector(live, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
+    let lastEval: CandidateEvaluation | null = null;
+    let lastSaved = resumeState?.step ?? 0;
+    let stepSeconds = 0;
+    let stepImages = 0;
+    const state = await runTrainLoop({
+      epochs,
+      stepsPerEpoch,
+      resume: resumeState,
+      batches: (epoch) => sfadEpochBatches(train, { seed: opts.seed, epoch, batchSize, stepsPerEpoch, cfg, extractor: live.extractor, bank }),
+      batchSize: (b) => b.size,
+      lr: (step) => cosineLr(schedule, step),
+      step: async (batch, ctx) => {
+        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, checkpointDir(out, SFAD_KIND, opts.category), checkpointEvery > 0);
+        const t0 = performance.now();
+        const features = batch.features();
+        try {
+          // tfjs reads the rate on every update, so the schedule is applied by setting it.
+          (opt as unknown as { learningRate: number }).learningRate = ctx.lr;
+          const r = sfadTrainStep(live, opt, varList, cfg, features, hashSeed(`sfad-step:${ctx.step}`, opts.seed));
+          if (Number.isFinite(r.loss) && !weightsFinite([live.adaptor, live.discriminator])) throw divergedWeights(ctx.step, ctx.epoch, r.loss, lastSaved);
+          return { loss: r.loss, trueLoss: r.trueLoss, fakeLoss: r.fakeLoss };
+        } finally {
+          features.dispose();
+          stepSeconds += (performance.now() - t0) / 1000;
+          stepImages += batch.size;
+        }
+      },
+      validate: async () => {
+        const v = await validateDetector(detector, plan, { textures, batchSize: Math.max(batchSize, 8) });
+        lastEval = v.evaluation;
+        return v.validation;
+      },
+      onBest: async () => {
+        bestWeights = { adaptor: await modelArtifactsOf(live.adaptor), discriminator: await modelArtifactsOf(live.discriminator) };
+        best = lastEval;
+      },
+      checkpointEvery,
+      saveCheckpoint:
+        checkpointEvery > 0
+          ? async (s) => {
+              await saveTrainCheckpoint<SfadCheckpointExtra>(target, { models: named, optimizer: opt, loop: s, snapshots: bestWeights ?? undefined, extra: { best } });
+              lastSaved = s.step;
+            }
+          : undefined,
+      onProgress: opts.onProgress,
+      onEpoch: opts.onEpoch,
+    }).catch((err: unknown) => {
+      throw withCheckpointHint(err, checkpointEvery > 0 ? checkpointDir(out, SFAD_KIND, opts.category) : null);
+    });
+
+    const weights = bestWeights as Record<string, tf.io.ModelArtifacts> | null;
+    const bestEval = best as CandidateEvaluation | null;
+    if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
+    setWeightsFromArtifacts(live.adaptor, weights.adaptor as tf.io.ModelArtifacts, 'best adaptor snapshot');
+    setWeightsFromArtifacts(live.discriminator, weights.discriminator as tf.io.ModelArtifacts, 'best discriminator snapshot');
+
+    const metrics: SfadMetrics = {
+      imageAuroc: bestEval.imageAuroc,
+      pixelAp: bestEval.pixelAp,
+      objective: state.bestScore,
+      threshold: bestEval.threshold,
+      mapRange: bestEval.mapRange,
+      bestEpoch: state.bestEpoch,
+    };
+    const artifactConfig: SfadArtifactConfig & typeof runConfig = runConfig;
+    const ref = await writeArtifact({
+      root: out,
+      kind: SFAD_KIND,
+      category: opts.category,
+      config: artifactConfig,
+      seed: opts.seed,
+      datasetFingerprint: fingerprint,
+      runtime,
+      metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history },
+      parents: parent ? [parent] : [],
+      models: { extractor: await modelArtifactsOf(live.extractor), adaptor: weights.adaptor as tf.io.ModelArtifacts, discriminator: weights.discriminator as tf.io.ModelArtifacts },
+      files: {
+        'thresholds.json': `${JSON.stringify({ image: bestEval.threshold, mapRange: bestEval.mapRange, mapNormalisation: null }, null, 2)}\n`,
+      },
+    });
+
+    return {
+      artifact: { dir: ref.dir, version: ref.version },
+      category: opts.category,
+      preset: opts.preset,
+      imageSize: cfg.imageSize,
+      backbone: backboneSpec,
+      backboneArch: source.arch,
+      backboneParent: parent,
+      metrics,
+      validation: { source: plan.source, normals: bestEval.normals, defects: bestEval.defects },
+      trainImages: train.length,
+      epochs: state.history,
+      steps: state.step,
+      seconds: (performance.now() - started) / 1000,
+      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
+      featuresBanked: bank !== null,
+      resumedFrom,
+      checkpoints: checkpointEvery > 0 ? checkpointDir(out, SFAD_KIND, opts.category) : null,
+      runtime,
+      warnings,
+    };
+  } finally {
+    optimizer?.dispose();
+    if (model) disposeSfad(model);
+    else source.backbone.dispose();
+  }
+}

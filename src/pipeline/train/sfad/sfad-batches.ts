@@ -1,0 +1,98 @@
+// SFAD's training batches of frozen-backbone features. The backbone never changes and SimpleNet does not
+// augment, so each image's features are computed once into a bank when they fit a byte budget (in sorted
+// path order, so the bank is the same for a resumed run); beyond it they are recomputed per batch.
+import * as tf from '@tensorflow/tfjs';
+import type { SfadConfig } from '../../../models/sfad/config.js';
+import { sfadFeatures } from '../../../models/sfad/model.js';
+import type { Sample } from '../../io/dataset.js';
+import type { RgbImage } from '../../io/image.js';
+import { streamSamples } from '../../io/sample-stream.js';
+import { Rng } from '../../random.js';
+import { epochStream, fullBatches } from '../data.js';
+import { imagesToTensor } from '../tensors.js';
+
+/** Default memory for banked features (about 1,900 images at the small preset, 90 at paper). */
+export const DEFAULT_FEATURE_BUDGET = 768 * 1024 * 1024;
+
+export interface SfadBatch {
+  size: number;
+  /** Features [N,h,w,D] of the batch's images; the caller disposes them. */
+  features(): tf.Tensor4D;
+}
+
+/** Steps per epoch: every training image once (dropping a short last batch), and at least one batch. */
+export function sfadStepsPerEpoch(trainImages: number, batchSize: number): number {
+  return Math.max(1, Math.floor(trainImages / batchSize));
+}
+
+/** Bytes of one image's features: (S/8)^2 locations x D float32. */
+export function featureBytes(cfg: Pick<SfadConfig, 'imageSize' | 'featureDim'>): number {
+  const side = cfg.imageSize / 8;
+  return side * side * cfg.featureDim * 4;
+}
+
+/** Features of every sample in order, computed in chunks of `batchSize`; null when they exceed the budget. */
+export async function featureBank(
+  extractor: tf.LayersModel,
+  samples: readonly Sample[],
+  cfg: SfadConfig,
+  opts: { batchSize: number; budgetBytes?: number },
+): Promise<Float32Array[] | null> {
+  if (samples.length * featureBytes(cfg) > (opts.budgetBytes ?? DEFAULT_FEATURE_BUDGET)) return null;
+  const bank: Float32Array[] = [];
+  let chunk: RgbImage[] = [];
+  const flush = async (images: RgbImage[]): Promise<void> => {
+    if (images.length === 0) return;
+    const f = tf.tidy(() => sfadFeatures(extractor, imagesToTensor(images), cfg));
+    const data = (await f.data()) as Float32Array;
+    const per = data.length / f.shape[0];
+    for (let i = 0; i < f.shape[0]; i++) bank.push(data.slice(i * per, (i + 1) * per));
+    f.dispose();
+  };
+  for await (const d of streamSamples(samples, { size: cfg.imageSize })) {
+    chunk.push(d.image);
+    if (chunk.length === opts.batchSize) {
+      await flush(chunk);
+      chunk = [];
+    }
+  }
+  await flush(chunk);
+  return bank;
+}
+
+/** The batches of one epoch, in an order fixed by (seed, epoch): from the bank, or decoded and extracted. */
+export async function* sfadEpochBatches(
+  samples: readonly Sample[],
+  opts: { seed: number; epoch: number; batchSize: number; stepsPerEpoch: number; cfg: SfadConfig; extractor: tf.LayersModel; bank: Float32Array[] | null },
+): AsyncGenerator<SfadBatch> {
+  const want = opts.stepsPerEpoch * opts.batchSize;
+  const side = opts.cfg.imageSize / 8;
+  const shape = (n: number): [number, number, number, number] => [n, side, side, opts.cfg.featureDim];
+  if (opts.bank) {
+    const bank = opts.bank;
+    const rng = new Rng((opts.seed * 1000003 + opts.epoch) >>> 0);
+    const order: number[] = [];
+    while (order.length < want) order.push(...rng.shuffle(bank.map((_, i) => i)));
+    for (let b = 0; b < opts.stepsPerEpoch; b++) {
+      const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
+      yield {
+        size: idx.length,
+        features: () => {
+          const per = (bank[0] as Float32Array).length;
+          const buf = new Float32Array(per * idx.length);
+          idx.forEach((k, i) => buf.set(bank[k] as Float32Array, i * per));
+          return tf.tensor4d(buf, shape(idx.length));
+        },
+      };
+    }
+    return;
+  }
+  const stream = epochStream(samples, { seed: opts.seed, epoch: opts.epoch, size: opts.cfg.imageSize, repeatTo: want });
+  for await (const items of fullBatches(stream, opts.batchSize)) {
+    yield {
+      size: items.length,
+      // Extracted only when the step runs, so batches a resume skips cost a decode only.
+      features: () => tf.tidy(() => sfadFeatures(opts.extractor, imagesToTensor(items.map((d) => d.image)), opts.cfg)),
+    };
+  }
+}

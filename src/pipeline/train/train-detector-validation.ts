@@ -1,0 +1,39 @@
+// Validation of any submodel during training, measured exactly as build-perfmap measures a candidate: the same
+// plan (held-out train normals plus train-split or synthetic defects, never the test split) through
+// evaluateCandidates; the loop's score is build-perfmap's objective. No training, no files.
+import type { Detector } from '../detectors/detector.js';
+import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
+import { objectiveOf } from '../perfmap/choose.js';
+import { evaluateCandidates, type CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
+import type { ValidationPlan } from '../perfmap/validation-set.js';
+import type { TextureBank } from '../synth/texture-bank.js';
+import type { Validation } from './loop.js';
+
+/** Weight of image AUROC against Pixel-AP in the validation score (build-perfmap's default lambda). */
+export const VALIDATION_LAMBDA = 0.5;
+
+export interface DetectorValidation {
+  validation: Validation;
+  evaluation: CandidateEvaluation;
+}
+
+export async function validateDetector(
+  detector: Detector,
+  plan: ValidationPlan,
+  opts: { textures: TextureBank; batchSize: number; targetFpr?: number; lambda?: number },
+): Promise<DetectorValidation> {
+  const [evaluation] = await evaluateCandidates(plan, [detector], {
+    size: detector.imageSize,
+    batchSize: opts.batchSize,
+    targetFpr: opts.targetFpr ?? DEFAULT_TARGET_FPR,
+    textures: opts.textures,
+  });
+  const e = evaluation as CandidateEvaluation;
+  return {
+    evaluation: e,
+    validation: {
+      score: objectiveOf(e, opts.lambda ?? VALIDATION_LAMBDA),
+      metrics: { imageAuroc: e.imageAuroc, pixelAp: e.pixelAp, threshold: e.threshold.threshold, normals: e.normals, defects: e.defects },
+    },
+  };
+}

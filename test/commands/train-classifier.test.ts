@@ -1,0 +1,55 @@
+import { jest } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import TrainClassifier from '../../src/commands/train-classifier.js';
+import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function run(argv: string[]): Promise<{ stdout: string; exitCode: number | string | undefined }> {
+  let stdout = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  let exitCode: number | string | undefined;
+  try {
+    await TrainClassifier.run(argv, root).catch(() => undefined);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, exitCode };
+}
+
+describe('madenet train-classifier', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-classifier-'));
+    await makeTinyDataset(join(dir, 'data'), { categories: ['alpha', 'beta', 'gamma'], size: 32, normals: 4, testNormals: 1, defects: 1, trainDefects: 1 });
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('prints one JSON result with categories, accuracy, confusion matrix and the artifact', async () => {
+    const r = await run(['--data', join(dir, 'data'), '--out', join(dir, 'out'), '--preset', 'tiny', '--epochs', '1', '--batch-size', '4', '--backend', 'wasm', '--threads', '1', '--json']);
+    expect(r.exitCode ?? 0).toBe(0);
+    const json = JSON.parse(r.stdout) as { categories: string[]; metrics: { confusion: number[][]; accuracy: number }; artifact: { dir: string }; runtime: { backend: string } };
+    expect(json.categories).toEqual(['alpha', 'beta', 'gamma']);
+    expect(json.metrics.confusion).toHaveLength(3);
+    expect(json.metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(3);
+    expect(json.metrics.accuracy).toBeGreaterThanOrEqual(0);
+    expect(json.artifact.dir).toContain(join('out', 'classifier', 'all', 'v0001'));
+    expect(json.runtime.backend).toBe('wasm');
+  });
+
+  it('needs two categories: one selected category is E_DATASET', async () => {
+    const r = await run(['--data', join(dir, 'data'), '--out', join(dir, 'out'), '--category', 'alpha', '--preset', 'tiny', '--backend', 'wasm', '--json']);
+    expect(r.exitCode).not.toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_DATASET' } });
+  });
+});

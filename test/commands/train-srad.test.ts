@@ -1,0 +1,73 @@
+import { jest } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import TrainSrad from '../../src/commands/train-srad.js';
+import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs the command in-process; under --json a failure is a JSON document on stdout plus an exit code. */
+async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  let exitCode: number | string | undefined;
+  try {
+    await TrainSrad.run(argv, root).catch(() => undefined);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, stderr, exitCode };
+}
+
+describe('madenet train-srad', () => {
+  let dir: string;
+  let common: string[];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-srad-'));
+    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
+    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--preset', 'tiny', '--backend', 'wasm', '--threads', '1'];
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('prints one JSON result with the artifact, metrics, history, speed and runtime', async () => {
+    const r = await run([...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-2', '--checkpoint-every', '0', '--json']);
+    expect(r.exitCode ?? 0).toBe(0);
+    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      category: 'widget',
+      preset: 'tiny',
+      imageSize: 32,
+      backbone: 'random',
+      steps: 2,
+      trainImages: 4,
+      validation: { source: 'synthetic', normals: 1, defects: 2 },
+      artifact: { version: 1, dir: expect.stringContaining(join('out', 'srad', 'widget', 'v0001')) },
+      runtime: { backend: 'wasm' },
+      checkpoints: null,
+      resumedFrom: null,
+    });
+    expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
+    expect(json.epochs as unknown[]).toHaveLength(1);
+    expect(json.imagesPerSecond as number).toBeGreaterThan(0);
+    expect(json.seconds as number).toBeGreaterThan(0);
+  });
+
+  it('answers a bad number with E_USAGE in the JSON error and a non-zero exit', async () => {
+    const r = await run([...common, '--lr', 'fast', '--json']);
+    expect(r.exitCode).not.toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('--lr') } });
+  });
+});
