@@ -156,7 +156,7 @@ function pool(op: 'MaxPool' | 'AveragePool'): LayerHandler {
     const kernel = pairOf(c.config.poolSize, `${c.layer.name}.poolSize`);
     const strides = pairOf(c.config.strides ?? c.config.poolSize, `${c.layer.name}.strides`);
     // tf.avgPool leaves padded cells out of the mean.
-    const extra = op === 'AveragePool' ? { count_include_pad: attr.i(0) } : {};
+    const extra: Record<string, AttributeValue> = op === 'AveragePool' ? { count_include_pad: attr.i(0) } : {};
     return val(c.graph.node(op, [x.name], { ...windowAttrs(c, kernel, strides, [1, 1]), ...extra }, c.hint), 4, true);
   };
 }
@@ -174,7 +174,7 @@ function upSampling2d(c: LayerCall): Val {
   const scales = c.graph.constFloat(`${c.hint}/scales`, [1, 1, fh, fw], [4]);
   // tfjs resizes with TF's legacy sampling (no half-pixel centres): source = dest / factor, i.e. ONNX 'asymmetric'.
   const bilinear = c.config.interpolation === 'bilinear';
-  const attrs = bilinear
+  const attrs: Record<string, AttributeValue> = bilinear
     ? { mode: attr.s('linear'), coordinate_transformation_mode: attr.s('asymmetric') }
     : { mode: attr.s('nearest'), coordinate_transformation_mode: attr.s('asymmetric'), nearest_mode: attr.s('floor') };
   return val(c.graph.node('Resize', [x.name, '', scales], attrs, c.hint), 4, true);

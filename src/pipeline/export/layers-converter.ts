@@ -51,6 +51,15 @@ export class LayersConverter {
     this.memo.set(tensor.id, value);
   }
 
+  /** Binds `model`'s inputs to `inputs` (in order) and converts its outputs. */
+  convertModel(model: tf.LayersModel, inputs: readonly Val[]): Val[] {
+    if (model.inputs.length !== inputs.length) {
+      throw new MadenetError('E_EXPORT', `Cannot export ${model.name}: it takes ${model.inputs.length} inputs; ${inputs.length} were given.`);
+    }
+    model.inputs.forEach((t, i) => this.bind(t, inputs[i] as Val));
+    return this.convert(model.outputs);
+  }
+
   /** Converts everything `outputs` depend on; returns their values in order. */
   convert(outputs: readonly tf.SymbolicTensor[]): Val[] {
     const stack: tf.SymbolicTensor[] = [...outputs].reverse();

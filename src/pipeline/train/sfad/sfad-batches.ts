@@ -2,6 +2,7 @@
 // augment, so each image's features are computed once into a bank when they fit a byte budget (in sorted
 // path order, so the bank is the same for a resumed run); beyond it they are recomputed per batch.
 import * as tf from '@tensorflow/tfjs';
+import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../models/components/resnet.js';
 import type { SfadConfig } from '../../../models/sfad/config.js';
 import { sfadFeatures } from '../../../models/sfad/model.js';
 import type { Sample } from '../../io/dataset.js';
@@ -25,9 +26,14 @@ export function sfadStepsPerEpoch(trainImages: number, batchSize: number): numbe
   return Math.max(1, Math.floor(trainImages / batchSize));
 }
 
-/** Bytes of one image's features: (S/8)^2 locations x D float32. */
-export function featureBytes(cfg: Pick<SfadConfig, 'imageSize' | 'featureDim'>): number {
-  const side = cfg.imageSize / 8;
+/** Side of the feature map: the image size over the finest chosen stage's stride (S/8 for layer2). */
+export function featureSide(cfg: Pick<SfadConfig, 'imageSize' | 'layers'>): number {
+  return cfg.imageSize / Math.min(...cfg.layers.map((l) => RESNET_STAGE_STRIDES[l as ResNetStage]));
+}
+
+/** Bytes of one image's features: side^2 locations x D float32. */
+export function featureBytes(cfg: Pick<SfadConfig, 'imageSize' | 'featureDim' | 'layers'>): number {
+  const side = featureSide(cfg);
   return side * side * cfg.featureDim * 4;
 }
 
@@ -66,7 +72,7 @@ export async function* sfadEpochBatches(
   opts: { seed: number; epoch: number; batchSize: number; stepsPerEpoch: number; cfg: SfadConfig; extractor: tf.LayersModel; bank: Float32Array[] | null },
 ): AsyncGenerator<SfadBatch> {
   const want = opts.stepsPerEpoch * opts.batchSize;
-  const side = opts.cfg.imageSize / 8;
+  const side = featureSide(opts.cfg);
   const shape = (n: number): [number, number, number, number] => [n, side, side, opts.cfg.featureDim];
   if (opts.bank) {
     const bank = opts.bank;

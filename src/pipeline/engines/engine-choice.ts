@@ -1,0 +1,68 @@
+// `--engine auto|onnx|tfjs`: which engine runs an artifact version, and loading it behind the async contract.
+// auto takes onnxruntime when a parity-checked ONNX export of exactly that version exists and the package
+// loads, tfjs otherwise; the reason is reported either way.
+import { MadenetError } from '../cli/errors.js';
+import type { Detector } from '../detectors/detector.js';
+import { loadDetector as registryLoadDetector } from '../detectors/registry.js';
+import { loadClassifierArtifact, type Classifier } from '../infer/classifier-contract.js';
+import { tfjsAsyncClassifier, tfjsAsyncDetector, type AsyncClassifier, type AsyncDetector, type EngineName } from './async-detector.js';
+import { findOnnxExport } from './onnx-artifact.js';
+import { loadOnnxClassifier, loadOnnxDetector } from './onnx-detector.js';
+import { tryLoadOrt } from './onnxruntime.js';
+
+export const ENGINE_REQUESTS = ['auto', 'onnx', 'tfjs'] as const;
+export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
+
+export interface EngineChoice {
+  engine: EngineName;
+  /** The version directory the engine loads (for onnx: the exported version holding model.onnx). */
+  dir: string;
+  reason: string;
+}
+
+export function parseEngine(value: string): EngineRequest {
+  if ((ENGINE_REQUESTS as readonly string[]).includes(value)) return value as EngineRequest;
+  throw new MadenetError('E_USAGE', `Unknown engine: ${value}; expected one of ${ENGINE_REQUESTS.join(', ')}.`);
+}
+
+export async function chooseEngine(request: EngineRequest, versionDir: string): Promise<EngineChoice> {
+  if (request === 'tfjs') return { engine: 'tfjs', dir: versionDir, reason: 'requested' };
+  const onnxDir = await findOnnxExport(versionDir);
+  const ort = await tryLoadOrt();
+  if (onnxDir !== null && 'ort' in ort) {
+    return { engine: 'onnx', dir: onnxDir, reason: onnxDir === versionDir ? 'parity-checked ONNX file in the version' : `parity-checked ONNX export in ${onnxDir}` };
+  }
+  const why = onnxDir === null ? `no parity-checked ONNX export of ${versionDir}` : (ort as { error: string }).error;
+  if (request === 'auto') return { engine: 'tfjs', dir: versionDir, reason: why };
+  throw new MadenetError('E_ENGINE', `--engine onnx cannot run ${versionDir}: ${why}.`, {
+    suggestions: onnxDir === null ? [`Export it first: madenet export --model ${versionDir}`, 'Or use --engine auto (falls back to tfjs).'] : ['Install onnxruntime-node, or use --engine auto / tfjs.'],
+  });
+}
+
+export interface EngineLoadOptions {
+  threads?: number;
+  /** tfjs loaders (tests inject fakes); default the registry's. */
+  loadTfjsDetector?: (dir: string) => Promise<Detector>;
+  loadTfjsClassifier?: (dir: string) => Promise<Classifier>;
+}
+
+export type ChosenDetector = AsyncDetector & { readonly choice: EngineChoice };
+export type ChosenClassifier = AsyncClassifier & { readonly choice: EngineChoice };
+
+export async function loadDetectorWithEngine(versionDir: string, request: EngineRequest, opts: EngineLoadOptions = {}): Promise<ChosenDetector> {
+  const choice = await chooseEngine(request, versionDir);
+  const d =
+    choice.engine === 'onnx'
+      ? await loadOnnxDetector(choice.dir, opts.threads === undefined ? {} : { threads: opts.threads })
+      : tfjsAsyncDetector(await (opts.loadTfjsDetector ?? registryLoadDetector)(choice.dir));
+  return Object.assign(d, { choice });
+}
+
+export async function loadClassifierWithEngine(versionDir: string, request: EngineRequest, opts: EngineLoadOptions = {}): Promise<ChosenClassifier> {
+  const choice = await chooseEngine(request, versionDir);
+  const c =
+    choice.engine === 'onnx'
+      ? await loadOnnxClassifier(choice.dir, opts.threads === undefined ? {} : { threads: opts.threads })
+      : tfjsAsyncClassifier(await (opts.loadTfjsClassifier ?? loadClassifierArtifact)(choice.dir));
+  return Object.assign(c, { choice });
+}

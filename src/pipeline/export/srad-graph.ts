@@ -1,0 +1,30 @@
+// SRAD as one ONNX graph: reconstructive network, concat(image, reconstruction), discriminative network,
+// the anomaly channel as the map and the max of its mean-filtered copy as the score (models/srad/predict.ts).
+import { MadenetError } from '../cli/errors.js';
+import type { SradConfig } from '../../models/srad/config.js';
+import type { SradModels } from '../../models/srad/model.js';
+import { finishDetectorGraph, startDetectorGraph } from './detector-graph.js';
+import { LayersConverter, type Val } from './layers-converter.js';
+import { meanFilteredMax, sized } from './map-ops.js';
+import { attr, type OnnxGraph } from './onnx-graph.js';
+import { val } from './onnx-ops.js';
+
+export function sradGraph(models: SradModels, cfg: SradConfig): OnnxGraph {
+  const s = cfg.imageSize;
+  const d = startDetectorGraph('srad', s);
+  const g = d.graph;
+  const [recon] = new LayersConverter(g, 'reconstructive/').convertModel(models.reconstructive, [d.image]);
+  const joint = val(g.node('Concat', [d.image.name, one(recon).name], { axis: attr.i(1) }, 'image_recon'), 4, true);
+  const [mask] = new LayersConverter(g, 'discriminative/').convertModel(models.discriminative, [joint]);
+  const c = models.discriminative.outputs[0]?.shape[3];
+  if (c !== 1 && c !== 2) throw new MadenetError('E_EXPORT', `SRAD's discriminative network outputs ${String(c)} channels; expected 1 or 2.`);
+  // sradAnomalyMap: channel c-1 (the softmax's anomaly class, or the lone sigmoid).
+  const anomaly = g.node('Slice', [one(mask).name, g.constInt64([c - 1]), g.constInt64([c]), g.constInt64([1])], {}, 'anomaly');
+  const map = sized(val(anomaly, 4, true), [null, s, s, 1], 'the SRAD anomaly map');
+  return finishDetectorGraph(d, map, meanFilteredMax(g, map, cfg.scoreFilterSize, 'score'));
+}
+
+function one(v: Val | undefined): Val {
+  if (v === undefined) throw new MadenetError('E_EXPORT', 'An SRAD network has no output.');
+  return v;
+}

@@ -1,0 +1,328 @@
+// `madenet train-lpd`: trains LPD (backbone + head) to tell one category's train normals from their CutPaste
+// copies (balanced batches, BCE, SGD with cosine decay), fits the localisation GDE on the train normals,
+// validates each epoch as build-perfmap would (never on the test split), checkpoints for an exact --resume and
+// saves the best epoch, its GDE and its threshold as <out>/lpd/<category>/vNNNN.
+import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
+import { lpdPreset, type LpdConfig, type LpdPresetName } from '../../models/lpd/config.js';
+import { gdeToTensors, type GdeState } from '../../models/lpd/gde.js';
+import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../../models/lpd/model.js';
+import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
+import { MadenetError } from '../cli/errors.js';
+import { LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detectors/lpd.js';
+import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
+import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
+import { planValidation } from '../perfmap/validation-set.js';
+import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
+import { DEFAULT_GATE, type GateOptions } from '../synth/index.js';
+import { TextureBank } from '../synth/texture-bank.js';
+import { holdOut } from '../train/data.js';
+import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
+import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
+import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
+import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
+import { weightsFinite } from '../train/train-finite.js';
+import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
+import {
+  emptyCutPasteStats,
+  lpdEpochBatches,
+  lpdStepsPerEpoch,
+  LPD_VARIANTS,
+  synthesizeLpdBatch,
+  type CutPasteStats,
+  type LpdCutPasteVariant,
+  type LpdSynthOptions,
+} from '../train/lpd/lpd-batches.js';
+import { restoreDropoutCalls } from '../train/lpd/lpd-dropout-state.js';
+import { fitGdeOnNormals } from '../train/lpd/lpd-gde-fit.js';
+import { LpdSgd } from '../train/lpd/lpd-sgd.js';
+import { lpdTrainStep } from '../train/lpd/lpd-step.js';
+import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
+import { writeSafetensors } from '../weights/safetensors.js';
+
+/** CutPaste's colour jitter on every training image. */
+export const LPD_JITTER = 0.1;
+/** The image score train-lpd records by default (see the LPD README for the measurements behind it). */
+export const DEFAULT_LPD_SCORING: LpdScoring = 'head';
+
+export interface TrainLpdOptions {
+  data: string;
+  category: string;
+  /** Artifact root: <out>/lpd/<category>/vNNNN, checkpoints under <out>/checkpoints/lpd/<category>. */
+  out: string;
+  preset: LpdPresetName;
+  imageSize?: number;
+  /** Default: the preset's. */
+  epochs?: number;
+  /** Images per step, half normal and half CutPaste (even); default the preset's. */
+  batchSize?: number;
+  /** SGD base rate (cosine decay to 0); default the preset's. */
+  lr?: number;
+  seed: number;
+  backend?: BackendRequest;
+  threads?: number;
+  /** 'random' or a backbone artifact (`weights import`; CutPaste starts from ImageNet weights). */
+  backbone?: string;
+  /** CutPaste variant: normal (rectangles, default), scar, or mixed. */
+  variant?: LpdCutPasteVariant;
+  /** Turn the perceptibility gate off (default on, synth's thresholds). */
+  noGate?: boolean;
+  /** Image score the saved detector reports: head (P(patched)) or gde (max of the map). */
+  scoring?: LpdScoring;
+  textures?: string;
+  valFraction?: number;
+  checkpointEvery?: number;
+  resume?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
+  onEpoch?: (record: EpochRecord) => void;
+}
+
+export interface LpdMetrics {
+  imageAuroc: number | null;
+  pixelAp: number | null;
+  objective: number | null;
+  threshold: CandidateEvaluation['threshold'];
+  mapRange: CandidateEvaluation['mapRange'];
+  bestEpoch: number | null;
+}
+
+export interface TrainLpdResult {
+  artifact: { dir: string; version: number };
+  category: string;
+  preset: LpdPresetName;
+  imageSize: number;
+  backbone: string;
+  backboneParent: { kind: string; category: string; version: number; dir: string } | null;
+  scoring: LpdScoring;
+  metrics: LpdMetrics;
+  validation: { source: string; normals: number; defects: number };
+  /** The perceptibility gate over this invocation's CutPaste images. */
+  cutPaste: CutPasteStats & { variant: LpdCutPasteVariant; gate: boolean };
+  gde: { images: number; height: number; width: number; dim: number };
+  trainImages: number;
+  epochs: EpochRecord[];
+  steps: number;
+  seconds: number;
+  imagesPerSecond: number;
+  resumedFrom: { dir: string; step: number } | null;
+  checkpoints: string | null;
+  runtime: RuntimeInfo;
+  warnings: string[];
+}
+
+interface LpdCheckpointExtra {
+  best: CandidateEvaluation | null;
+}
+
+export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
+  const started = performance.now();
+  const valFraction = opts.valFraction ?? 0.2;
+  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const backboneSpec = opts.backbone ?? RANDOM_BACKBONE;
+  const variant = opts.variant ?? 'normal';
+  const scoring = opts.scoring ?? DEFAULT_LPD_SCORING;
+  const base = lpdPreset(opts.preset);
+  const epochs = opts.epochs ?? base.epochs;
+  const batchSize = opts.batchSize ?? base.batchSize;
+  const lr = opts.lr ?? base.learningRate;
+  checkTrainNumbers({ epochs, batchSize, lr, valFraction, checkpointEvery });
+  if (batchSize < 2 || batchSize % 2 !== 0) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an even number >= 2 (half normal, half CutPaste).`);
+  if (!LPD_VARIANTS.includes(variant)) throw new MadenetError('E_USAGE', `--variant is ${String(variant)}; expected one of ${LPD_VARIANTS.join(', ')}.`);
+  if (!LPD_SCORINGS.includes(scoring)) throw new MadenetError('E_USAGE', `--score is ${String(scoring)}; expected one of ${LPD_SCORINGS.join(', ')}.`);
+  const overrides = { imageSize: opts.imageSize, epochs, batchSize, learningRate: lr };
+  lpdPreset(opts.preset, overrides);
+  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const warnings: string[] = [];
+
+  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
+  // The same hold-out planValidation made: its normals must never be trained on (nor fitted by the GDE).
+  const train = holdOut(samplesOf(dataset, { category: opts.category, split: 'train', label: 0 }), valFraction, opts.seed).train;
+  const held = new Set(plan.normals.map((s) => s.path));
+  if (train.some((s) => held.has(s.path)) || train.length === 0) {
+    throw new MadenetError('E_DATASET', `Category ${opts.category} leaves ${train.length} normal training image(s) after holding out ${plan.normals.length} for validation; expected at least one.`);
+  }
+
+  const source = await loadBackbone(backboneSpec, { arch: base.backbone, seed: opts.seed, inputSize: overrides.imageSize ?? base.imageSize });
+  let lpd: LpdModel | null = null;
+  let optimizer: tf.Optimizer | null = null;
+  try {
+    const cfg: LpdConfig = lpdPreset(opts.preset, { ...overrides, backbone: source.arch as LpdConfig['backbone'] });
+    lpd = buildLpd(cfg, { seed: opts.seed, backbone: source.backbone });
+    const live = lpd;
+    const parent = source.origin.kind === 'random' ? null : source.origin.ref;
+    const textures = opts.textures ? await TextureBank.fromDir(opts.textures, cfg.imageSize) : TextureBank.procedural(cfg.imageSize, opts.seed);
+    const gate: GateOptions | false = opts.noGate ? false : { ...DEFAULT_GATE };
+    const synth: LpdSynthOptions = { variant, gate, jitter: LPD_JITTER };
+    const stepsPerEpoch = lpdStepsPerEpoch(train.length, batchSize);
+    const totalSteps = epochs * stepsPerEpoch;
+    const schedule: CosineSchedule = { baseLr: cfg.learningRate, totalSteps };
+    const fingerprint = datasetFingerprint(train);
+    const out = resolve(opts.out);
+    const runConfig = {
+      backbone: cfg.backbone,
+      model: cfg,
+      scoring,
+      training: {
+        epochs,
+        batchSize,
+        stepsPerEpoch,
+        optimizer: 'sgd-momentum',
+        momentum: cfg.momentum,
+        weightDecay: cfg.weightDecay,
+        schedule: { kind: 'cosine', ...schedule },
+        cutPaste: { variant, gate, jitter: LPD_JITTER },
+        backbone: backboneSpec,
+      },
+      validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+    };
+    const target: CheckpointTarget = { root: out, kind: LPD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
+
+    const vars = lpdTrainableVariables(live);
+    const opt = new LpdSgd(cfg.learningRate, cfg.momentum);
+    optimizer = opt;
+    const named = { model: live.model };
+
+    let resumeState: LoopState | undefined;
+    let resumedFrom: TrainLpdResult['resumedFrom'] = null;
+    let bestWeights: tf.io.ModelArtifacts | null = null;
+    let bestGde: GdeState | null = null;
+    let best: CandidateEvaluation | null = null;
+    if (opts.resume) {
+      const restored = await restoreTrainCheckpoint<LpdCheckpointExtra>(target, { models: named, optimizer: opt });
+      if (restored) {
+        resumeState = restored.loop;
+        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
+        best = restored.extra?.best ?? null;
+        bestWeights = restored.snapshots.model ?? null;
+        restoreDropoutCalls(live.model, restored.loop.step);
+      } else {
+        warnings.push(`--resume found no checkpoint in ${checkpointDir(out, LPD_KIND, opts.category)}; training started from step 0.`);
+      }
+    }
+
+    const gdeBatch = Math.max(batchSize, 8);
+    const stats = emptyCutPasteStats();
+    let lastEval: CandidateEvaluation | null = null;
+    let lastGde: GdeState | null = null;
+    let lastSaved = resumeState?.step ?? 0;
+    let stepSeconds = 0;
+    let stepImages = 0;
+    const state = await runTrainLoop({
+      epochs,
+      stepsPerEpoch,
+      resume: resumeState,
+      batches: (epoch) => lpdEpochBatches(train, { seed: opts.seed, epoch, size: cfg.imageSize, batchSize, stepsPerEpoch }),
+      batchSize: (b) => 2 * b.items.length,
+      lr: (step) => cosineLr(schedule, step),
+      step: async (raw, ctx) => {
+        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, checkpointDir(out, LPD_KIND, opts.category), checkpointEvery > 0);
+        const t0 = performance.now();
+        const batch = synthesizeLpdBatch(raw, synth, stats);
+        try {
+          opt.setRate(ctx.lr);
+          const r = lpdTrainStep(live, opt, vars, batch.images, batch.labels, cfg.weightDecay);
+          if (Number.isFinite(r.loss) && !weightsFinite([live.model])) throw divergedWeights(ctx.step, ctx.epoch, r.loss, lastSaved);
+          return { loss: r.loss, patchedTerm: r.patchedTerm, normalTerm: r.normalTerm, accuracy: r.accuracy };
+        } finally {
+          tf.dispose([batch.images, batch.labels]);
+          stepSeconds += (performance.now() - t0) / 1000;
+          stepImages += 2 * raw.items.length;
+        }
+      },
+      validate: async () => {
+        // The detector that would be saved: this epoch's weights with a GDE fitted on the train normals.
+        lastGde = await fitGdeOnNormals(live.extractor, train, cfg, { batchSize: gdeBatch });
+        const detector = lpdDetector(live.model, lastGde, cfg, { category: opts.category, artifactDir: null, ownsModel: false, scoring });
+        const v = await validateDetector(detector, plan, { textures, batchSize: gdeBatch });
+        lastEval = v.evaluation;
+        return v.validation;
+      },
+      onBest: async () => {
+        bestWeights = await modelArtifactsOf(live.model);
+        bestGde = lastGde;
+        best = lastEval;
+      },
+      checkpointEvery,
+      saveCheckpoint:
+        checkpointEvery > 0
+          ? async (s) => {
+              await saveTrainCheckpoint<LpdCheckpointExtra>(target, {
+                models: named,
+                optimizer: opt,
+                loop: s,
+                snapshots: bestWeights ? { model: bestWeights } : undefined,
+                extra: { best },
+              });
+              lastSaved = s.step;
+            }
+          : undefined,
+      onProgress: opts.onProgress,
+      onEpoch: opts.onEpoch,
+    }).catch((err: unknown) => {
+      throw withCheckpointHint(err, checkpointEvery > 0 ? checkpointDir(out, LPD_KIND, opts.category) : null);
+    });
+
+    const weights = bestWeights as tf.io.ModelArtifacts | null;
+    const bestEval = best as CandidateEvaluation | null;
+    if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
+    setWeightsFromArtifacts(live.model, weights, 'best LPD snapshot');
+    // A resumed run did not see the best epoch's GDE; refitting on the same weights and images gives the same one.
+    const gde = (bestGde as GdeState | null) ?? (await fitGdeOnNormals(live.extractor, train, cfg, { batchSize: gdeBatch }));
+
+    const metrics: LpdMetrics = {
+      imageAuroc: bestEval.imageAuroc,
+      pixelAp: bestEval.pixelAp,
+      objective: state.bestScore,
+      threshold: bestEval.threshold,
+      mapRange: bestEval.mapRange,
+      bestEpoch: state.bestEpoch,
+    };
+    const artifactConfig: LpdArtifactConfig & typeof runConfig = runConfig;
+    const ref = await writeArtifact({
+      root: out,
+      kind: LPD_KIND,
+      category: opts.category,
+      config: artifactConfig,
+      seed: opts.seed,
+      datasetFingerprint: fingerprint,
+      runtime,
+      metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history, cutPaste: stats },
+      parents: parent ? [parent] : [],
+      models: { model: weights },
+      files: {
+        [LPD_GDE_FILE]: writeSafetensors(gdeToTensors(gde), { format: 'madenet-lpd-gde', images: String(gde.count) }),
+        'thresholds.json': `${JSON.stringify({ image: bestEval.threshold, mapRange: bestEval.mapRange, mapNormalisation: null, scoring }, null, 2)}\n`,
+      },
+    });
+
+    return {
+      artifact: { dir: ref.dir, version: ref.version },
+      category: opts.category,
+      preset: opts.preset,
+      imageSize: cfg.imageSize,
+      backbone: backboneSpec,
+      backboneParent: parent,
+      scoring,
+      metrics,
+      validation: { source: plan.source, normals: bestEval.normals, defects: bestEval.defects },
+      cutPaste: { ...stats, variant, gate: gate !== false },
+      gde: { images: gde.count, height: gde.height, width: gde.width, dim: gde.dim },
+      trainImages: train.length,
+      epochs: state.history,
+      steps: state.step,
+      seconds: (performance.now() - started) / 1000,
+      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
+      resumedFrom,
+      checkpoints: checkpointEvery > 0 ? checkpointDir(out, LPD_KIND, opts.category) : null,
+      runtime,
+      warnings,
+    };
+  } finally {
+    optimizer?.dispose();
+    if (lpd) disposeLpd(lpd);
+    else source.backbone.dispose();
+  }
+}

@@ -1,0 +1,84 @@
+import { jest } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import TrainLpd from '../../src/commands/train-lpd.js';
+import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs the command in-process; under --json a failure is a JSON document on stdout plus an exit code. */
+async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  let exitCode: number | string | undefined;
+  try {
+    await TrainLpd.run(argv, root).catch(() => undefined);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, stderr, exitCode };
+}
+
+describe('madenet train-lpd', () => {
+  let dir: string;
+  let common: string[];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-lpd-'));
+    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
+    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--preset', 'tiny', '--image-size', '32', '--backend', 'wasm', '--threads', '1'];
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('prints one JSON result with the artifact, metrics, CutPaste counts, GDE, speed and runtime', async () => {
+    const r = await run([...common, '--epochs', '1', '--batch-size', '4', '--lr', '0.02', '--variant', 'scar', '--no-gate', '--score', 'gde', '--checkpoint-every', '0', '--json']);
+    expect(r.exitCode ?? 0).toBe(0);
+    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      category: 'widget',
+      preset: 'tiny',
+      imageSize: 32,
+      backbone: 'random',
+      backboneParent: null,
+      scoring: 'gde',
+      steps: 2,
+      trainImages: 4,
+      cutPaste: { patched: 4, rejections: 0, keptUnaccepted: 0, variant: 'scar', gate: false },
+      gde: { images: 4, height: 4, width: 4, dim: 32 },
+      validation: { source: 'synthetic', normals: 1, defects: 2 },
+      artifact: { version: 1, dir: expect.stringContaining(join('out', 'lpd', 'widget', 'v0001')) },
+      runtime: { backend: 'wasm' },
+      checkpoints: null,
+      resumedFrom: null,
+    });
+    expect(Object.keys(json).sort()).toEqual(
+      ['artifact', 'backbone', 'backboneParent', 'category', 'checkpoints', 'cutPaste', 'epochs', 'gde', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'resumedFrom', 'runtime', 'scoring', 'seconds', 'steps', 'trainImages', 'validation', 'warnings'],
+    );
+    expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
+  });
+
+  it('prints a human summary without --json', async () => {
+    const r = await run([...common, '--epochs', '1', '--batch-size', '4', '--checkpoint-every', '0']);
+    expect(r.exitCode ?? 0).toBe(0);
+    expect(r.stdout).toContain('Trained LPD (tiny, 32 px)');
+    expect(r.stdout).toMatch(/CutPaste \(normal\): 4 images, the gate rejected \d+ draws/);
+  });
+
+  it('answers an odd batch with E_USAGE in the JSON error and a non-zero exit', async () => {
+    const r = await run([...common, '--batch-size', '5', '--json']);
+    expect(r.exitCode).not.toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('--batch-size') } });
+  });
+});

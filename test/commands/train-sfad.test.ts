@@ -1,0 +1,88 @@
+import { jest } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import TrainSfad from '../../src/commands/train-sfad.js';
+import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs the command in-process; under --json a failure is a JSON document on stdout plus an exit code. */
+async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  let exitCode: number | string | undefined;
+  try {
+    await TrainSfad.run(argv, root).catch(() => undefined);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, stderr, exitCode };
+}
+
+describe('madenet train-sfad', () => {
+  let dir: string;
+  let common: string[];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-sfad-'));
+    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
+    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--preset', 'tiny', '--image-size', '32', '--backend', 'wasm', '--threads', '1'];
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('prints one JSON result with the artifact, metrics, history, speed, lineage and runtime', async () => {
+    const r = await run([...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--feature-dim', '48', '--noise-std', '0.02', '--hidden', '16', '--checkpoint-every', '0', '--json']);
+    expect(r.exitCode ?? 0).toBe(0);
+    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      category: 'widget',
+      preset: 'tiny',
+      imageSize: 32,
+      backbone: 'random',
+      backboneArch: 'resnet_tiny',
+      backboneParent: null,
+      steps: 2,
+      trainImages: 4,
+      validation: { source: 'synthetic', normals: 1, defects: 2 },
+      artifact: { version: 1, dir: expect.stringContaining(join('out', 'sfad', 'widget', 'v0001')) },
+      runtime: { backend: 'wasm' },
+      checkpoints: null,
+      resumedFrom: null,
+      featuresBanked: true,
+    });
+    expect(Object.keys(json).sort()).toEqual(
+      ['artifact', 'backbone', 'backboneArch', 'backboneParent', 'category', 'checkpoints', 'epochs', 'featuresBanked', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'resumedFrom', 'runtime', 'seconds', 'steps', 'trainImages', 'validation', 'warnings'],
+    );
+    expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
+    expect(json.epochs as unknown[]).toHaveLength(1);
+    expect(json.imagesPerSecond as number).toBeGreaterThan(0);
+  });
+
+  it('prints a human summary without --json', async () => {
+    const r = await run([...common, '--epochs', '1', '--batch-size', '2', '--checkpoint-every', '0']);
+    expect(r.exitCode ?? 0).toBe(0);
+    expect(r.stdout).toContain('Trained SFAD (tiny, 32 px, resnet_tiny (random))');
+    expect(r.stdout).toMatch(/Saved .*sfad.widget.v0002/);
+  });
+
+  it('answers a bad number with E_USAGE and an unknown backbone with a JSON error', async () => {
+    const lr = await run([...common, '--noise-std', 'loud', '--json']);
+    expect(lr.exitCode).not.toBe(0);
+    expect(JSON.parse(lr.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('--noise-std') } });
+    const bb = await run([...common, '--backbone', join(dir, 'nowhere'), '--json']);
+    expect(bb.exitCode).not.toBe(0);
+    expect(JSON.parse(bb.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+  });
+});

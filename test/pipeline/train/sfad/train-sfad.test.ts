@@ -1,0 +1,133 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
+import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
+import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
+import { trainSfad, type TrainSfadOptions } from '../../../../src/pipeline/services/train-sfad.js';
+import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
+import { corruptCheckpointWeights } from './corrupt-checkpoint.js';
+
+/** Rejections as values, so a test can look at the code and suggestions. */
+async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; suggestions?: string[] }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code?: string; message: string; suggestions?: string[] };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('trainSfad (tiny preset, 32 px, wasm)', () => {
+  let dir: string;
+  let base: Omit<TrainSfadOptions, 'out'>;
+  beforeAll(async () => {
+    await initRuntime({ backend: 'wasm', threads: 1 });
+    dir = await mkdtemp(join(tmpdir(), 'madenet-train-sfad-'));
+    // 7 normals: 1 held out (validation with 2 synthetic defects), 6 to train on (3 steps of 2 per epoch).
+    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 7, testNormals: 2, defects: 2 });
+    // Training must never read the test split: make every test image unreadable.
+    for (const sub of ['good', 'scratch']) {
+      const folder = join(dir, 'data', 'widget', 'test', sub);
+      for (const f of await readdir(folder)) await writeFile(join(folder, f), 'not a png');
+    }
+    base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 2, lr: 2e-3, seed: 3, backend: 'wasm', threads: 1 };
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
+    const before = tf.memory().numTensors;
+    const r = await trainSfad({ ...base, out: join(dir, 'a'), checkpointEvery: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.steps).toBe(9);
+    expect(r.epochs).toHaveLength(3);
+    expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
+    expect(r.epochs[0]!.losses).toHaveProperty('trueLoss');
+    expect(r.trainImages + r.validation.normals).toBe(7);
+    expect(r.validation).toEqual({ source: 'synthetic', normals: 1, defects: 2 });
+    expect(r.featuresBanked).toBe(true);
+    expect(r.backboneParent).toBeNull();
+    expect(r.runtime.backend).toBe('wasm');
+
+    const artifact = await loadArtifact(join(dir, 'a', 'sfad', 'widget'));
+    expect(artifact.dir).toBe(r.artifact.dir);
+    const cfg = artifact.manifest.config as { model: { imageSize: number; preset: string; lrAdaptor: number; lrDiscriminator: number }; training: { backbone: string } };
+    expect(cfg.model).toMatchObject({ imageSize: 32, preset: 'tiny', lrDiscriminator: 2e-3, lrAdaptor: 1e-3 });
+    expect(cfg.training.backbone).toBe('random');
+    expect(artifact.manifest.seed).toBe(3);
+    expect(artifact.manifest.parents).toEqual([]);
+    expect(artifact.manifest.models).toEqual(['adaptor', 'discriminator', 'extractor']);
+    const thresholds = JSON.parse((await artifact.readFile('thresholds.json')).toString('utf8')) as { image: { threshold: number } };
+    expect(thresholds.image.threshold).toBe(r.metrics.threshold.threshold);
+
+    const detector = await loadDetector(r.artifact.dir);
+    expect(detector.kind).toBe('sfad');
+    const start = tf.memory().numTensors;
+    const out = tf.tidy(() => {
+      const o = detector.predict(tf.fill([2, 32, 32, 3], 0.5) as tf.Tensor4D);
+      return [o.scores, o.maps];
+    });
+    expect(out[0]!.shape).toEqual([2]);
+    expect(out[1]!.shape).toEqual([2, 32, 32]);
+    tf.dispose(out);
+    expect(tf.memory().numTensors).toBe(start);
+    detector.dispose();
+  });
+
+  it('gives the same features with and without the feature bank', async () => {
+    const banked = await trainSfad({ ...base, epochs: 1, out: join(dir, 'bank'), checkpointEvery: 0 });
+    const streamed = await trainSfad({ ...base, epochs: 1, out: join(dir, 'stream'), checkpointEvery: 0, featureBudgetBytes: 0 });
+    expect(streamed.featuresBanked).toBe(false);
+    expect(streamed.epochs[0]!.meanLoss).toBeCloseTo(banked.epochs[0]!.meanLoss, 5);
+  });
+
+  it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
+    const opts = { ...base, epochs: 2, checkpointEvery: 1 };
+    const straight = await trainSfad({ ...opts, out: join(dir, 'straight') });
+    const stop = new AbortController();
+    const cut = await failure(trainSfad({ ...opts, out: join(dir, 'cut'), signal: stop.signal, onProgress: (p) => p.step === 4 && stop.abort() }));
+    expect(cut.code).toBe('E_INTERRUPTED');
+    expect(cut.suggestions?.join(' ')).toContain('step 4');
+
+    const resumed = await trainSfad({ ...opts, out: join(dir, 'cut'), resume: true });
+    expect(resumed.resumedFrom?.step).toBe(4);
+    expect(resumed.steps).toBe(6);
+    expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
+    const a = await loadLatestCheckpoint(join(dir, 'straight'), 'sfad', 'widget');
+    const b = await loadLatestCheckpoint(join(dir, 'cut'), 'sfad', 'widget');
+    expect(b?.manifest.checkpoint?.step).toBe(6);
+    for (const f of ['adaptor/weights.bin', 'discriminator/weights.bin', 'optimizer.bin']) {
+      expect(Buffer.compare(await a!.readFile(f), await b!.readFile(f))).toBe(0);
+    }
+    const saved = async (d: string) => readFile(join(d, 'discriminator', 'weights.bin'));
+    expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
+
+    const other = await failure(trainSfad({ ...opts, noiseStd: 0.05, out: join(dir, 'cut'), resume: true }));
+    expect(other.code).toBe('E_RESUME');
+    expect(other.message).toContain('model.noiseStd');
+  });
+
+  it('stops with E_DIVERGED when a step makes the loss non-finite, naming the checkpoints', async () => {
+    // SFAD's rates are capped at 1 by its config and its loss is bounded, so overflow is forced instead: the
+    // checkpoint a resume starts from gets NaN adaptor weights (with its checksum updated to match).
+    const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(dir, 'nan') };
+    const stop = new AbortController();
+    expect((await failure(trainSfad({ ...opts, signal: stop.signal, onProgress: (p) => p.step === 3 && stop.abort() }))).code).toBe('E_INTERRUPTED');
+    await corruptCheckpointWeights(join(dir, 'nan'), 'sfad', 'widget', 'adaptor/weights.bin');
+
+    const before = tf.memory().numTensors;
+    const err = await failure(trainSfad({ ...opts, resume: true }));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(err.code).toBe('E_DIVERGED');
+    expect(err.message).toContain('step 3');
+    expect(err.suggestions?.join(' ')).toContain(join(dir, 'nan', 'checkpoints', 'sfad', 'widget'));
+  });
+
+  it('refuses bad options before any work', async () => {
+    expect((await failure(trainSfad({ ...base, lr: -1, out: join(dir, 'x') }))).code).toBe('E_USAGE');
+    expect((await failure(trainSfad({ ...base, imageSize: 40, out: join(dir, 'x') }))).code).toBe('E_CONFIG');
+    expect((await failure(trainSfad({ ...base, layers: ['layer9'], out: join(dir, 'x') }))).code).toBe('E_CONFIG');
+    expect((await failure(trainSfad({ ...base, category: 'gizmo', out: join(dir, 'x') }))).code).toBe('E_DATASET');
+  });
+});
