@@ -1,21 +1,99 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { notImplemented } from '../pipeline/cli/errors.js';
-import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { MadenetError } from '../pipeline/cli/errors.js';
+import { runtimeFlags } from '../pipeline/cli/flags.js';
+import { createProgress } from '../pipeline/cli/progress.js';
+import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import { DEFAULT_FINETUNE_EPOCHS, finetune, type FinetuneResult } from '../pipeline/services/finetune.js';
 
 export default class Finetune extends BaseCommand {
   static override summary = 'Fine-tune a trained submodel on real defects with their pixel masks.';
-  static override examples = ['<%= config.bin %> finetune --model ./artifacts/srad/BGA/v0001 --data ./madenet-demo/data'];
+  static override description =
+    'Continues an SRAD, SFAD or LPD artifact on the real defective training images of its category ' +
+    '(ManuDefect-21 layout: <category>/train/<defect-type> with masks in ground_truth/), mixed with synthetic ' +
+    'defects at --real-ratio. SRAD learns the real masks in its focal loss (reconstruction only outside them); SFAD ' +
+    'takes features inside real masks as negatives next to its Gaussian-noise ones; LPD takes real defects as ' +
+    'positives next to CutPaste copies and refits its GDE on the normals. A seeded part of the train normals and of ' +
+    'the train defects is held out for validation (never trained on, never the test split); the parent is measured ' +
+    'on it first, then every epoch, and the best epoch is saved as <out>/<kind>/<category>/vNNNN with the parent, ' +
+    'the settings and the before/after metrics.';
+  static override examples = [
+    '<%= config.bin %> finetune --model ./artifacts/srad/BGA/v0001 --data ./madenet-demo/data',
+    '<%= config.bin %> finetune --model ./artifacts/lpd/QFN --data ./madenet-demo/data --real-ratio 0.75 --epochs 3 --json',
+  ];
   static override flags = {
     ...runtimeFlags,
-    ...seedFlag,
-    model: Flags.string({ description: 'Artifact directory of the unsupervised submodel to continue from.', required: true }),
+    model: Flags.string({ description: 'Artifact of the submodel to continue from (vNNNN, or <kind>/<category> for its LATEST).', required: true }),
     data: Flags.string({ description: 'Dataset root with real defects in train/<defect-type> and ground_truth/.', required: true }),
+    out: Flags.string({ description: 'Artifact root for the new version [default: the parent\'s root].' }),
+    epochs: Flags.integer({ description: 'Passes over the training normals and real defects.', default: DEFAULT_FINETUNE_EPOCHS, min: 1 }),
+    lr: Flags.string({ description: 'Learning rate, cosine-decayed to 0 [default: a tenth of the parent\'s training rate].' }),
+    'batch-size': Flags.integer({ description: 'Images per step; half of them are defect slots [default: the parent\'s].', min: 2 }),
     'real-ratio': Flags.string({ description: 'Fraction of defective samples per batch drawn from real defects (rest synthetic).', default: '0.5' }),
+    'val-fraction': Flags.string({ description: 'Share of train normals and of train defects held out for validation [default: the parent\'s].' }),
+    seed: Flags.integer({ description: 'Seed for the hold-out, data order and synthesis [default: the parent\'s].' }),
+    textures: Flags.string({ description: 'Folder of texture images for SRAD\'s synthetic defects [default: the built-in procedural set].' }),
+    'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
+    resume: Flags.boolean({ description: 'Continue from the newest fine-tuning checkpoint of this kind and category in --out.', default: false }),
   };
 
-  async run(): Promise<unknown> {
-    await this.parse(Finetune);
-    throw notImplemented('`madenet finetune`');
+  async run(): Promise<FinetuneResult> {
+    const { flags } = await this.parse(Finetune);
+    const progress = createProgress({ label: 'finetune', json: this.jsonEnabled(), fields: ['epoch', 'loss', 'img/s'] });
+    const abort = new AbortController();
+    const onSigint = (): void => abort.abort();
+    process.once('SIGINT', onSigint);
+    const result = await finetune({
+      model: flags.model,
+      data: flags.data,
+      out: flags.out,
+      epochs: flags.epochs,
+      lr: num('--lr', flags.lr),
+      batchSize: flags['batch-size'],
+      realRatio: num('--real-ratio', flags['real-ratio']),
+      valFraction: num('--val-fraction', flags['val-fraction']),
+      seed: flags.seed,
+      backend: flags.backend as BackendRequest,
+      threads: flags.threads,
+      textures: flags.textures,
+      checkpointEvery: flags['checkpoint-every'],
+      resume: flags.resume,
+      signal: abort.signal,
+      onProgress: (p) => {
+        progress.setTotal(p.totalSteps);
+        progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
+      },
+      onEpoch: (e) => {
+        if (progress.active) return;
+        const v = e.validation;
+        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${fmt(v?.imageAuroc)}, Pixel-AP ${fmt(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
+      },
+    }).finally(() => {
+      progress.stop();
+      process.off('SIGINT', onSigint);
+    });
+    if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
+    for (const w of result.warnings) this.note(`warning: ${w}`);
+    const { before, after } = result.metrics;
+    const d = result.data;
+    this.say(
+      `Fine-tuned ${result.kind.toUpperCase()} ${result.category} v${result.parent.version} on ${d.trainNormals} normals and ${d.trainDefects} real defects (real ratio ${result.settings.realRatio}): ${result.steps} steps in ${result.seconds.toFixed(1)} s.`,
+    );
+    this.say(`Validation (${d.validationNormals} normals, ${d.validationDefects} held-out real defects):`);
+    this.say(`  before  image AUROC ${fmt(before.imageAuroc)}  Pixel-AP ${fmt(before.pixelAp)}`);
+    this.say(`  after   image AUROC ${fmt(after.imageAuroc)}  Pixel-AP ${fmt(after.pixelAp)}  (best epoch ${after.bestEpoch})`);
+    this.say(`Saved ${result.artifact.dir}`);
+    return result;
   }
+}
+
+function num(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new MadenetError('E_USAGE', `${flag} is ${value}; expected a number.`);
+  return n;
+}
+
+function fmt(v: number | null | undefined): string {
+  return v === null || v === undefined ? 'n/a' : v.toFixed(4);
 }

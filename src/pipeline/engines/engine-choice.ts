@@ -28,11 +28,12 @@ export function parseEngine(value: string): EngineRequest {
 export async function chooseEngine(request: EngineRequest, versionDir: string): Promise<EngineChoice> {
   if (request === 'tfjs') return { engine: 'tfjs', dir: versionDir, reason: 'requested' };
   const onnxDir = await findOnnxExport(versionDir);
-  const ort = await tryLoadOrt();
-  if (onnxDir !== null && 'ort' in ort) {
+  // The native package is loaded only when there is something for it to run.
+  const ort = onnxDir === null ? null : await tryLoadOrt();
+  if (onnxDir !== null && ort !== null && 'ort' in ort) {
     return { engine: 'onnx', dir: onnxDir, reason: onnxDir === versionDir ? 'parity-checked ONNX file in the version' : `parity-checked ONNX export in ${onnxDir}` };
   }
-  const why = onnxDir === null ? `no parity-checked ONNX export of ${versionDir}` : (ort as { error: string }).error;
+  const why = onnxDir === null || ort === null ? `no parity-checked ONNX export of ${versionDir}` : (ort as { error: string }).error;
   if (request === 'auto') return { engine: 'tfjs', dir: versionDir, reason: why };
   throw new MadenetError('E_ENGINE', `--engine onnx cannot run ${versionDir}: ${why}.`, {
     suggestions: onnxDir === null ? [`Export it first: madenet export --model ${versionDir}`, 'Or use --engine auto (falls back to tfjs).'] : ['Install onnxruntime-node, or use --engine auto / tfjs.'],

@@ -75,11 +75,15 @@ function conv2dTranspose(c: LayerCall): Val {
   const inputs = [x.name, w];
   if (c.config.useBias !== false && bias) inputs.push(c.graph.constFloat(`${c.hint}/B`, bias.data, [cout]));
   const [sh, sw] = pairOf(c.config.strides, `${c.layer.name}.strides`);
+  if (c.config.padding !== 'same' && c.config.padding !== 'valid') throw new MadenetError('E_EXPORT', `Cannot export ${c.layer.name}: padding ${String(c.config.padding)}; expected same or valid.`);
   // tfjs output side: in*s ('same') or in*s + max(k - s, 0) ('valid'); ONNX gives s(in-1) + k - pads + output_padding.
-  const split = (k: number, s: number): [number, number] => (c.config.padding === 'same' ? [Math.floor(Math.max(k - s, 0) / 2), Math.max(k - s, 0) - Math.floor(Math.max(k - s, 0) / 2)] : [0, 0]);
-  if (c.config.padding !== 'same' && c.config.padding !== 'valid') throw new MadenetError('E_EXPORT', `Cannot export ${c.layer.name}: padding ${String(c.config.padding)}.`);
-  const [pt, pb] = split(kh, sh);
-  const [pl, pr] = split(kw, sw);
+  // 'same' crops k - s cells, the odd one at the end (the forward conv's TF 'same' padding).
+  const crop = (k: number, s: number): [number, number] => {
+    const total = c.config.padding === 'same' ? Math.max(k - s, 0) : 0;
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  };
+  const [pt, pb] = crop(kh, sh);
+  const [pl, pr] = crop(kw, sw);
   const attrs = {
     kernel_shape: attr.ints([kh, kw]),
     strides: attr.ints([sh, sw]),

@@ -20,7 +20,8 @@ export type FixtureKind = 'srad' | 'sfad' | 'lpd' | 'classifier';
 
 const THRESHOLDS = { 'thresholds.json': '{"threshold": 0.5}\n' };
 
-export async function writeTinyArtifact(root: string, kind: FixtureKind, category = 'QFN', seed = 1): Promise<ArtifactRef> {
+/** `categories`: the classifier's classes (default BGA, QFN, SOT). */
+export async function writeTinyArtifact(root: string, kind: FixtureKind, category = 'QFN', seed = 1, categories = ['BGA', 'QFN', 'SOT']): Promise<ArtifactRef> {
   const common = { root, kind, seed, metrics: { note: 'fixture' } };
   if (kind === 'srad') {
     const cfg = sradPreset('tiny', { seed });
@@ -67,7 +68,6 @@ export async function writeTinyArtifact(root: string, kind: FixtureKind, categor
     }
   }
   const cfg = classifierPreset('tiny', { seed });
-  const categories = ['BGA', 'QFN', 'SOT'];
   const model = buildClassifier(cfg, categories.length);
   randomizeBatchNorm(model, seed);
   try {

@@ -1,0 +1,71 @@
+// The artifact a fine-tune continues from: its kind, category, root and the settings it was trained with, which
+// give the fine-tune's defaults (the same validation split, a tenth of its learning rate, its batch size).
+import { dirname } from 'node:path';
+import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
+import { MadenetError } from '../cli/errors.js';
+import type { SubmodelKind } from '../detectors/detector.js';
+import { SUBMODEL_KINDS } from '../detectors/registry.js';
+
+/** The default fine-tuning rate is this share of the rate the parent was trained with. */
+export const FINETUNE_LR_FACTOR = 0.1;
+
+export interface ParentDefaults {
+  valFraction: number;
+  seed: number;
+  batchSize: number;
+  lr: number;
+}
+
+export interface FinetuneParent {
+  artifact: LoadedArtifact;
+  kind: SubmodelKind;
+  category: string;
+  /** The artifact root it lives in (<root>/<kind>/<category>/vNNNN). */
+  root: string;
+  config: Record<string, unknown>;
+  defaults: ParentDefaults;
+}
+
+export async function loadFinetuneParent(path: string): Promise<FinetuneParent> {
+  const artifact = await loadArtifact(path);
+  const kind = artifact.manifest.kind;
+  if (!(SUBMODEL_KINDS as readonly string[]).includes(kind)) {
+    throw new MadenetError('E_ARTIFACT', `--model ${path} is a '${kind}' artifact; expected a submodel (${SUBMODEL_KINDS.join(', ')}) from train-srad, train-sfad or train-lpd.`);
+  }
+  const config = artifact.manifest.config;
+  if (typeof config !== 'object' || config === null || typeof (config as { model?: unknown }).model !== 'object') {
+    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected one written by train-${kind} or finetune.`);
+  }
+  const cfg = config as Record<string, unknown>;
+  return {
+    artifact,
+    kind: kind as SubmodelKind,
+    category: artifact.manifest.category,
+    root: dirname(dirname(dirname(artifact.dir))),
+    config: cfg,
+    defaults: parentDefaults(kind as SubmodelKind, cfg, artifact.manifest.seed),
+  };
+}
+
+interface Recorded {
+  model?: { batchSize?: number; lrDiscriminator?: number; learningRate?: number };
+  training?: { batchSize?: number; schedule?: { baseLr?: number } };
+  validation?: { valFraction?: number };
+  finetune?: { lr?: number };
+}
+
+function parentDefaults(kind: SubmodelKind, cfg: Record<string, unknown>, seed: number): ParentDefaults {
+  const c = cfg as Recorded;
+  const trainedLr = kind === 'srad' ? c.training?.schedule?.baseLr ?? 1e-3 : kind === 'sfad' ? c.model?.lrDiscriminator ?? 2e-4 : c.model?.learningRate ?? 0.01;
+  return {
+    valFraction: positive(c.validation?.valFraction) ?? 0.2,
+    seed,
+    batchSize: positive(c.training?.batchSize) ?? positive(c.model?.batchSize) ?? 4,
+    // A fine-tuned parent's rate is already the lowered one.
+    lr: positive(c.finetune?.lr) ?? trainedLr * FINETUNE_LR_FACTOR,
+  };
+}
+
+function positive(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+}

@@ -1,0 +1,80 @@
+/** @jest-environment ./test/pipeline/engines/ort-environment.cjs */
+// Given a tiny SRAD artifact, when `madenet export` runs (in-process, through the oclif command), then --json
+// prints the result document (new version, ONNX file, parity numbers), humans get a summary, and a failing
+// parity check exits 1 with E_PARITY in the JSON error.
+import { jest } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Export from '../../src/commands/export.js';
+import { initRuntime } from '../../src/pipeline/runtime/backend.js';
+import { writeTinyArtifact } from '../pipeline/engines/artifact-fixtures.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  let exitCode: number | string | undefined;
+  try {
+    await Export.run(argv, root).catch(() => undefined);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    exitCode = process.exitCode ?? undefined;
+    process.exitCode = undefined;
+  }
+  return { stdout, stderr, exitCode };
+}
+
+describe('madenet export', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await initRuntime({ backend: 'wasm', threads: 1 });
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-export-cmd-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--json prints the result document', async () => {
+    const src = await writeTinyArtifact(dir, 'srad');
+    const r = await run(['--model', src.dir, '--backend', 'wasm', '--threads', '1', '--parity-images', '2', '--json']);
+    expect(r.exitCode ?? 0).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.source).toMatchObject({ kind: 'srad', category: 'QFN', version: 1 });
+    expect(doc.artifact.version).toBe(2);
+    expect(doc.onnx).toMatchObject({ file: 'model.onnx', opset: 17 });
+    expect(doc.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(doc.parity).toMatchObject({ passed: true, source: 'demo', images: 2, tolerance: { relative: 1e-4 } });
+    expect(r.stderr).toBe('');
+  });
+
+  it('prints a summary for humans', async () => {
+    const src = await writeTinyArtifact(dir, 'sfad');
+    const r = await run(['--model', src.dir, '--backend', 'wasm', '--threads', '1', '--parity-images', '2']);
+    expect(r.stdout).toMatch(/^Exported sfad QFN v1 -> .*v0002$/m);
+    expect(r.stdout).toMatch(/parity on 2 demo images \(onnxruntime [\d.]+ vs tfjs wasm\).*-> passed/);
+    expect(r.stderr).toMatch(/parity check on 2 demo images/);
+  });
+
+  it('exits 1 with E_PARITY when the check fails', async () => {
+    const src = await writeTinyArtifact(dir, 'srad');
+    const r = await run(['--model', src.dir, '--backend', 'wasm', '--threads', '1', '--parity-images', '2', '--tolerance', '1e-12', '--json']);
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.error.code).toBe('E_PARITY');
+    expect(doc.error.message).toMatch(/Nothing was written/);
+  });
+});
