@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
+import { runtimeFlags } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import { toConsoleTable } from '../pipeline/eval/report/metrics-table.js';
 import type { EvaluationMetrics } from '../pipeline/eval/report/metrics-json.js';
@@ -14,10 +15,12 @@ export default class Evaluate extends BaseCommand {
   static override examples = [
     '<%= config.bin %> evaluate --predictions ./predictions --data ./madenet-demo/data --out ./report',
     '<%= config.bin %> evaluate --predictions ./predictions --data ./mvtec --category capacitor --json',
+    '<%= config.bin %> evaluate --model ./artifacts/srad/BGA --data ./madenet-demo/data --out ./eval-srad-bga',
   ];
   static override flags = {
     predictions: Flags.string({ description: 'Predictions directory written by infer (predictions.jsonl and maps).', exactlyOne: ['predictions', 'model'] }),
-    model: Flags.string({ description: 'Run inference with this artifact first, then evaluate (not available yet).' }),
+    model: Flags.string({ description: 'Run inference on the test split with this submodel or perfmap artifact first, then evaluate (outputs under --out, default ./madenet-evaluation).' }),
+    ...runtimeFlags,
     data: Flags.string({ description: 'Dataset root (MVTec layout or manifest) with the ground truth.', required: true }),
     category: Flags.string({ description: 'Evaluate only this category (repeatable).', multiple: true }),
     out: Flags.string({ description: 'Directory for metrics.json, metrics.csv, metrics.md and report.html [default: <predictions>/evaluation].' }),
@@ -31,6 +34,8 @@ export default class Evaluate extends BaseCommand {
     const { metrics, files } = await evaluate({
       predictions: flags.predictions,
       model: flags.model,
+      backend: flags.backend as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
+      threads: flags.threads,
       data: flags.data,
       categories: flags.category,
       out: flags.out,

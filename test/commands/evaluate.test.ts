@@ -75,9 +75,9 @@ describe('madenet evaluate', () => {
     expect(stderr).toMatch(/warning: resistor: no defect images/);
   });
 
-  it('keeps --model but refuses it with E_NOT_IMPLEMENTED, and needs exactly one of --predictions/--model', async () => {
-    const a = await run(['--model', join(dir, 'artifact'), '--data', dir]);
-    expect(a.error?.code).toBe('E_NOT_IMPLEMENTED');
+  it('refuses a --model that is no artifact, and needs exactly one of --predictions/--model', async () => {
+    const a = await run(['--model', join(dir, 'artifact'), '--data', dir, '--out', join(dir, 'eval-model')]);
+    expect(a.error?.code).toBe('E_NOT_FOUND');
     const b = await run(['--data', dir]);
     expect(b.error?.code).toBe('E_USAGE');
   });

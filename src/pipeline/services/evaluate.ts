@@ -1,7 +1,9 @@
 // `madenet evaluate`: pairs a predictions directory with the dataset's ground truth, computes exact image
 // and pixel metrics per category and defect type, and writes metrics.json/.csv/.md and report.html.
 import { join, resolve } from 'node:path';
-import { MadenetError, notImplemented } from '../cli/errors.js';
+import { MadenetError } from '../cli/errors.js';
+import type { BackendRequest } from '../runtime/backend.js';
+import { inferForEvaluation } from './evaluate-model.js';
 import { loadDataset } from '../io/dataset.js';
 import { computeMetrics } from '../eval/gather/compute-metrics.js';
 import { matchPredictions } from '../eval/gather/match-predictions.js';
@@ -12,8 +14,10 @@ import { writeReport, type ReportFiles } from '../eval/report/write-report.js';
 export interface EvaluateOptions {
   /** Predictions directory (predictions.jsonl + maps). */
   predictions?: string;
-  /** Model artifact to run inference with first (not wired yet). */
+  /** Submodel or perfmap artifact to run inference with first (on the test split), then evaluate. */
   model?: string;
+  backend?: BackendRequest;
+  threads?: number;
   /** Dataset root (or category directory, or manifest) with the ground truth. */
   data: string;
   /** Only these categories (by the dataset's category of each image). */
@@ -37,7 +41,9 @@ export interface EvaluateResult {
 
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   if (opts.model !== undefined) {
-    throw notImplemented('`madenet evaluate --model` (inference through the infer service before evaluating)');
+    const work = resolve(opts.out ?? 'madenet-evaluation');
+    const ran = await inferForEvaluation({ model: opts.model, data: opts.data, categories: opts.categories, out: work, backend: opts.backend, threads: opts.threads });
+    return evaluate({ ...opts, model: undefined, predictions: ran.predictions, out: join(work, 'evaluation') });
   }
   if (opts.predictions === undefined) {
     throw new MadenetError('E_USAGE', 'No --predictions directory given; expected --predictions DIR (or --model ARTIFACT).');

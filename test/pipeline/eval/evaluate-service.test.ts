@@ -108,12 +108,12 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
     await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_MASK_MISSING' });
   });
 
-  it('rejects maps that are not [H, W] and keeps --model for later', async () => {
+  it('rejects maps that are not [H, W], an empty predictions file and a --model that is no artifact', async () => {
     const { data, predictions, lines } = await writeE2e(dir);
     const { writeNpy } = await import('../../../src/pipeline/io/npy.js');
     await writeNpy(join(predictions, lines[0]?.map as string), new Float32Array(16 * 16), [1, 16, 16]);
     await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
-    await expect(evaluate({ model: join(dir, 'artifact'), data })).rejects.toMatchObject({ code: 'E_NOT_IMPLEMENTED' });
+    await expect(evaluate({ model: join(dir, 'artifact'), data, out: join(dir, 'eval-model') })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     await writeFile(join(predictions, 'predictions.jsonl'), '');
     await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
     expect((await stat(data)).isDirectory()).toBe(true);

@@ -46,5 +46,12 @@ describe('train-srad -> build-perfmap -> infer -> evaluate (real tiny SRAD)', ()
     }
     const ev = await evaluate({ predictions: out, data, out: join(dir, 'report') });
     expect(ev.metrics.counts.evaluated).toBe(4);
+
+    // evaluate --model runs the same chain itself, with the trainer's seed for the validation hold-out.
+    const direct = await evaluate({ model: trained.artifact.dir, data, out: join(dir, 'eval-model'), ...rt });
+    expect(direct.metrics.counts.evaluated).toBe(4);
+    expect(direct.files.html).toBe(join(dir, 'eval-model', 'evaluation', 'report.html'));
+    const directLines = await readLines(join(dir, 'eval-model', 'predictions'));
+    expect(directLines.map((l) => l.score).sort()).toEqual(lines.map((l) => l.score).sort());
   });
 });
