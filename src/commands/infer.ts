@@ -7,6 +7,7 @@ import { createProgress } from '../pipeline/cli/progress.js';
 import type { SubmodelKind } from '../pipeline/detectors/detector.js';
 import { parseShard } from '../pipeline/infer/shard.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import { ENGINE_REQUESTS, type EngineRequest } from '../pipeline/engines/engine-choice.js';
 import { infer, type InferResult } from '../pipeline/services/infer.js';
 
 export default class Infer extends BaseCommand {
@@ -25,6 +26,12 @@ export default class Infer extends BaseCommand {
   ];
   static override flags = {
     ...runtimeFlags,
+    engine: Flags.string({
+      description: 'Inference engine: auto runs onnxruntime for artifacts with a parity-checked ONNX export (`madenet export`) when onnxruntime-node is installed, tfjs otherwise.',
+      options: [...ENGINE_REQUESTS],
+      env: 'MADENET_ENGINE',
+      default: 'auto',
+    }),
     perfmap: Flags.string({ description: 'Performance map artifact (<root>/perfmap/all or one of its vNNNN).', required: true }),
     input: Flags.string({ description: 'Glob, directory, image file, or - for a list of paths on stdin (PATH or PATH<TAB>CATEGORY per line).', required: true }),
     out: Flags.string({ description: 'Output directory for predictions.jsonl, infer.json, maps/ and overlays/.', required: true }),
@@ -67,6 +74,7 @@ export default class Infer extends BaseCommand {
         ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
         maxModels: flags['max-models'],
         backend: flags.backend as BackendRequest,
+        engine: flags.engine as EngineRequest,
         threads: flags.threads,
         signal: abort.signal,
         onSkip: (path, error) => this.note(`skipped ${path}: ${error.message}`),
@@ -87,6 +95,8 @@ export default class Infer extends BaseCommand {
     const routes = Object.entries(result.routes).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
     const models = Object.entries(result.models).filter(([, n]) => n > 0).map(([m, n]) => `${m} ${n}`);
     if (routes.length > 0) this.say(`Routes: ${routes.join(', ')}; models: ${models.join(', ')}.`);
+    const engines = result.engine.loaded.map((l) => `${l.engine} (${l.reason})`);
+    if (engines.length > 0) this.say(`Engines: ${engines.join('; ')}.`);
     this.say(`Anomalous: ${result.anomalies}. Wrote ${result.predictions}`);
     if (flags['fail-on-anomaly'] && result.anomalies > 0) {
       this.note(`${result.anomalies} anomalous image(s): exit status 3 (--fail-on-anomaly).`);

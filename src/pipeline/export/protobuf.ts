@@ -4,24 +4,40 @@
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
+/** Payloads at least this long are kept by reference until finish(), so weights are copied once. */
+const BY_REFERENCE = 4096;
 
-/** Appends fields to a growing byte buffer; nested messages are encoded first and written as bytes. */
+/**
+ * Appends fields to a list of byte chunks; a nested message is encoded by its own writer and spliced in
+ * (its length is known once it is complete), and finish() joins everything in one copy.
+ */
 export class ProtoWriter {
+  private readonly chunks: Uint8Array[] = [];
   private buf = new Uint8Array(256);
-  private len = 0;
+  private pos = 0;
+  private flushed = 0;
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.flushed + this.pos;
+  }
 
   private reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = new Uint8Array(Math.max(n, this.buf.length * 2));
+  }
+
+  private flush(): void {
+    if (this.pos === 0) return;
+    this.chunks.push(this.buf.slice(0, this.pos));
+    this.flushed += this.pos;
+    this.pos = 0;
   }
 
   private byte(b: number): void {
     this.reserve(1);
-    this.buf[this.len++] = b;
+    this.buf[this.pos++] = b;
   }
 
   /** An unsigned varint of a non-negative safe integer (or a bigint below 2^64). */
@@ -52,6 +68,19 @@ export class ProtoWriter {
     this.varint(field * 8 + wire);
   }
 
+  /** Appends raw bytes: copied when small, kept by reference when large (do not change them before finish). */
+  private append(data: Uint8Array): void {
+    if (data.length < BY_REFERENCE) {
+      this.reserve(data.length);
+      this.buf.set(data, this.pos);
+      this.pos += data.length;
+      return;
+    }
+    this.flush();
+    this.chunks.push(data);
+    this.flushed += data.length;
+  }
+
   /** int32 / int64 / enum / bool: negative values are written as 64-bit two's complement (10 bytes). */
   int(field: number, value: number): this {
     this.tag(field, WIRE_VARINT);
@@ -62,17 +91,15 @@ export class ProtoWriter {
   float(field: number, value: number): this {
     this.tag(field, WIRE_FIXED32);
     this.reserve(4);
-    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 4).setFloat32(0, value, true);
-    this.len += 4;
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4).setFloat32(0, value, true);
+    this.pos += 4;
     return this;
   }
 
   bytes(field: number, data: Uint8Array): this {
     this.tag(field, WIRE_LEN);
     this.varint(data.length);
-    this.reserve(data.length);
-    this.buf.set(data, this.len);
-    this.len += data.length;
+    this.append(data);
     return this;
   }
 
@@ -83,10 +110,21 @@ export class ProtoWriter {
   message(field: number, encode: (w: ProtoWriter) => void): this {
     const inner = new ProtoWriter();
     encode(inner);
-    return this.bytes(field, inner.finish());
+    inner.flush();
+    this.tag(field, WIRE_LEN);
+    this.varint(inner.length);
+    for (const c of inner.chunks) this.append(c);
+    return this;
   }
 
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    this.flush();
+    const out = new Uint8Array(this.flushed);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
   }
 }

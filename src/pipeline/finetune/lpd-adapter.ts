@@ -1,31 +1,35 @@
 // LPD for fine-tuning: the parent's backbone and head, CutPaste's SGD at the fine-tuning rate, real defects as
-// positives of the BCE head next to CutPaste copies. Localisation stays a density of normals: the GDE is refitted
-// on the train normals after the weights change (real defects would pull it towards defects); real defects reach
-// localisation only through the features they shaped, and the image threshold is chosen on the validation defects.
+// positives of the BCE head next to CutPaste copies, and their masks in a localisation term (lpd-finetune-step.ts)
+// that pushes defect patch embeddings away from the parent's normal density. The GDE itself stays a density of
+// normals, refitted on the train normals after the weights change: defect patches in it would absorb the defects.
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../models/components/backbone.js';
 import { validateLpdConfig, type LpdConfig } from '../../models/lpd/config.js';
-import { gdeToTensors, type GdeState } from '../../models/lpd/gde.js';
+import { gdeFromTensors, gdeToTensors, type GdeState } from '../../models/lpd/gde.js';
+import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
+import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../models/components/resnet.js';
 import { buildLpd, disposeLpd, lpdTrainableVariables } from '../../models/lpd/model.js';
 import { modelArtifactsOf } from '../artifacts/index.js';
 import { LPD_GDE_FILE, LPD_SCORINGS, lpdDetector, type LpdScoring } from '../detectors/lpd.js';
 import { DEFAULT_GATE, type GateOptions } from '../synth/index.js';
 import { emptyCutPasteStats, LPD_VARIANTS, type LpdCutPasteVariant, type LpdSynthOptions } from '../train/lpd/lpd-batches.js';
-import { restoreDropoutCalls } from '../train/lpd/lpd-dropout-state.js';
 import { fitGdeOnNormals } from '../train/lpd/lpd-gde-fit.js';
 import { LpdSgd } from '../train/lpd/lpd-sgd.js';
-import { lpdTrainStep } from '../train/lpd/lpd-step.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
-import { writeSafetensors } from '../weights/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { thresholdsFile, type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
-import { lpdFinetuneBatch } from './lpd-finetune-batch.js';
+import { lpdCellWeights, lpdFinetuneBatch } from './lpd-finetune-batch.js';
+import { LPD_DEFECT_MARGIN, LPD_PULL_WEIGHT, lpdFinetuneStep } from './lpd-finetune-step.js';
 
 interface RecordedLpd {
   scoring?: LpdScoring;
   training?: { cutPaste?: { variant?: LpdCutPasteVariant; gate?: GateOptions | false; jitter?: number } };
 }
 
-export async function lpdFinetuneAdapter(opts: AdapterOptions): Promise<FinetuneAdapter> {
+/** Weight of the localisation term next to the BCE (0 = the head alone learns from real defects). */
+export const LPD_LOC_WEIGHT = 1;
+
+export async function lpdFinetuneAdapter(opts: AdapterOptions & { locWeight?: number }): Promise<FinetuneAdapter> {
   const { parent } = opts;
   const cfg = parent.config.model as LpdConfig;
   validateLpdConfig(cfg);
@@ -47,6 +51,11 @@ export async function lpdFinetuneAdapter(opts: AdapterOptions): Promise<Finetune
     throw err;
   }
   const vars = lpdTrainableVariables(lpd);
+  // One forward for the head's logit and the GDE layers' maps, sharing LPD's layers (and batch statistics).
+  const joint = tf.model({ inputs: lpd.logits.inputs, outputs: [lpd.logits.outputs[0] as tf.SymbolicTensor, ...cfg.gdeLayers.map((l) => resolveFeatureLayer(lpd.backbone, l).output as tf.SymbolicTensor)] });
+  const side = cfg.imageSize / Math.min(...cfg.gdeLayers.map((l) => RESNET_STAGE_STRIDES[l as ResNetStage]));
+  // The parent's density stays the reference of the localisation term for the whole run (exact on --resume).
+  const parentGde = gdeFromTensors(readSafetensors(await parent.artifact.readFile(LPD_GDE_FILE), `${parent.artifact.dir}/${LPD_GDE_FILE}`));
   const optimizer = new LpdSgd(opts.lr, cfg.momentum);
   const stats = emptyCutPasteStats();
   const gdeBatch = Math.max(opts.batchSize, 8);
@@ -59,17 +68,20 @@ export async function lpdFinetuneAdapter(opts: AdapterOptions): Promise<Finetune
     imageSize: cfg.imageSize,
     models: { model: lpd.model },
     optimizer,
-    settings: { optimizer: 'sgd-momentum', momentum: cfg.momentum, weightDecay: cfg.weightDecay, scoring, cutPaste: synth, gde: 'refitted on the train normals' },
+    settings: { optimizer: 'sgd-momentum', momentum: cfg.momentum, weightDecay: cfg.weightDecay, scoring, cutPaste: synth, gde: 'refitted on the train normals', locWeight: opts.locWeight ?? LPD_LOC_WEIGHT, defectMargin: LPD_DEFECT_MARGIN, pullWeight: LPD_PULL_WEIGHT, batchNorm: 'frozen' },
     setLr(lr) {
       optimizer.setRate(lr);
     },
     async step(raw) {
       const batch = lpdFinetuneBatch(raw, synth, stats);
+      const w = lpdCellWeights(raw, side);
+      const pos = tf.tensor1d(w.pos);
+      const neg = tf.tensor1d(w.neg);
       try {
-        const r = lpdTrainStep(lpd, optimizer, vars, batch.images, batch.labels, cfg.weightDecay);
-        return { loss: r.loss, patchedTerm: r.patchedTerm, normalTerm: r.normalTerm, accuracy: r.accuracy };
+        const r = lpdFinetuneStep(joint, optimizer, vars, cfg, { ...batch, pos, neg }, parentGde, opts.locWeight ?? LPD_LOC_WEIGHT);
+        return { loss: r.loss, patchedTerm: r.patchedTerm, normalTerm: r.normalTerm, locTerm: r.locTerm, accuracy: r.accuracy };
       } finally {
-        tf.dispose([batch.images, batch.labels]);
+        tf.dispose([batch.images, batch.labels, pos, neg]);
       }
     },
     async detector() {
@@ -82,9 +94,8 @@ export async function lpdFinetuneAdapter(opts: AdapterOptions): Promise<Finetune
     async restore(snapshot) {
       setWeightsFromArtifacts(lpd.model, snapshot.models.model as tf.io.ModelArtifacts, 'best LPD snapshot');
     },
-    resumedAt(step) {
-      restoreDropoutCalls(lpd.model, step);
-    },
+    // Fine-tuning runs the head in inference mode, so no dropout mask is ever drawn and none needs replaying.
+    resumedAt() {},
     async payload(best, evaluation) {
       // After a resume the best epoch's GDE is unknown; the same weights and images fit the same one again.
       const gde = best.gde ?? (await fitGde());

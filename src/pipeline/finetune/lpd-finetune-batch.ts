@@ -9,6 +9,22 @@ import { applyImageJitter, drawImageJitter } from '../train/lpd/lpd-augment.js';
 import type { CutPasteStats, LpdSynthOptions, LpdTensorBatch } from '../train/lpd/lpd-batches.js';
 import { imagesToTensor } from '../train/tensors.js';
 import type { MixedRawBatch } from './mixed-batches.js';
+import { sfadLocationWeights, type LocationWeights } from './sfad-finetune-step.js';
+
+/** Per embedding cell (side x side per image, in batch order): normals positive, real masks negative, CutPaste rows neither. */
+export function lpdCellWeights(raw: MixedRawBatch, side: number): LocationWeights {
+  const cells = side * side;
+  const normals = raw.normals.length;
+  const rows = normals + raw.composition.synthetic + raw.defects.length;
+  const own = sfadLocationWeights([...raw.normals.map(() => null), ...raw.defects.map((d) => d.mask)], side);
+  const pos = new Float32Array(rows * cells);
+  const neg = new Float32Array(rows * cells);
+  pos.set(own.pos.subarray(0, normals * cells), 0);
+  const at = (normals + raw.composition.synthetic) * cells;
+  pos.set(own.pos.subarray(normals * cells), at);
+  neg.set(own.neg.subarray(normals * cells), at);
+  return { pos, neg };
+}
 
 /** [normals..., CutPaste copies..., real defects...] with labels [0..., 1...] (the caller disposes them). */
 export function lpdFinetuneBatch(raw: MixedRawBatch, opts: LpdSynthOptions, stats?: CutPasteStats): LpdTensorBatch {

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MadenetError } from '../cli/errors.js';
 import type { Detector } from '../detectors/detector.js';
+import type { AsyncClassifier, AsyncDetector } from '../engines/async-detector.js';
 import type { RgbImage } from '../io/image.js';
 import type { Classifier } from './classifier-contract.js';
 
@@ -34,11 +35,45 @@ function resizeTo(x: tf.Tensor4D, size: number): tf.Tensor4D {
   return x.shape[1] === size && x.shape[2] === size ? x : tf.image.resizeBilinear(x, [size, size], false, true);
 }
 
+/** The images resized to `size` in tf, read back as one [N,size,size,3] array (the input of an async engine). */
+async function resizedData(images: readonly RgbImage[], size: number): Promise<Float32Array> {
+  const x = tf.tidy(() => resizeTo(stackImages(images), size));
+  try {
+    const d = await x.data();
+    return d instanceof Float32Array ? d : Float32Array.from(d);
+  } finally {
+    x.dispose();
+  }
+}
+
+/** An engine behind the async contract (onnxruntime, or tfjs adapted) rather than a synchronous tfjs Detector. */
+export function isAsyncDetector(d: Detector | AsyncDetector): d is AsyncDetector {
+  return 'predictAsync' in d;
+}
+
+async function scoreAsync(detector: AsyncDetector, images: readonly RgbImage[], mapSize: number, readMaps: boolean): Promise<BatchScores> {
+  const n = images.length;
+  const s = detector.imageSize;
+  const out = await detector.predictAsync(await resizedData(images, s), n);
+  if (out.scores.length !== n || out.maps.length !== n * s * s) {
+    throw new MadenetError('E_INTERNAL', `The ${detector.kind} ${detector.engine} engine returned ${out.scores.length} scores and ${out.maps.length} map values; expected ${n} and ${n * s * s}.`);
+  }
+  if (!readMaps) return { scores: out.scores, maps: new Float32Array(0), mapSize };
+  if (mapSize === s) return { scores: out.scores, maps: out.maps, mapSize };
+  const sized = tf.tidy(() => resizeTo(tf.tensor4d(out.maps, [n, s, s, 1]), mapSize));
+  try {
+    return { scores: out.scores, maps: Float32Array.from((await sized.data()) as Float32Array), mapSize };
+  } finally {
+    sized.dispose();
+  }
+}
+
 /**
  * Scores and maps of `images`; maps come back at `mapSize` (default: the detector's input size), or empty
  * when `readMaps` is false (scores only, nothing copied off the backend).
  */
-export async function scoreBatch(detector: Detector, images: readonly RgbImage[], mapSize = detector.imageSize, readMaps = true): Promise<BatchScores> {
+export async function scoreBatch(detector: Detector | AsyncDetector, images: readonly RgbImage[], mapSize = detector.imageSize, readMaps = true): Promise<BatchScores> {
+  if (isAsyncDetector(detector)) return scoreAsync(detector, images, mapSize, readMaps);
   const [scores, maps] = tf.tidy(() => {
     const out = detector.predict(resizeTo(stackImages(images), detector.imageSize));
     const m = out.maps;
@@ -58,7 +93,24 @@ export async function scoreBatch(detector: Detector, images: readonly RgbImage[]
 }
 
 /** Top-1 category index and its softmax probability per image. */
-export async function classifyBatch(classifier: Classifier, images: readonly RgbImage[]): Promise<{ index: Int32Array; confidence: Float32Array }> {
+export async function classifyBatch(classifier: Classifier | AsyncClassifier, images: readonly RgbImage[]): Promise<{ index: Int32Array; confidence: Float32Array }> {
+  if ('predictAsync' in classifier) {
+    const k = classifier.categories.length;
+    const probs = await classifier.predictAsync(await resizedData(images, classifier.imageSize), images.length);
+    if (probs.length !== images.length * k) {
+      throw new MadenetError('E_INTERNAL', `The classifier's ${classifier.engine} engine returned ${probs.length} probabilities; expected ${images.length} x ${k}.`);
+    }
+    const index = new Int32Array(images.length);
+    const confidence = new Float32Array(images.length);
+    for (let i = 0; i < images.length; i++) {
+      // First maximum wins, as tf.argMax.
+      let best = 0;
+      for (let j = 1; j < k; j++) if ((probs[i * k + j] as number) > (probs[i * k + best] as number)) best = j;
+      index[i] = best;
+      confidence[i] = probs[i * k + best] as number;
+    }
+    return { index, confidence };
+  }
   const [idx, conf] = tf.tidy(() => {
     const probs = classifier.predict(resizeTo(stackImages(images), classifier.imageSize));
     if (probs.rank !== 2 || probs.shape[1] !== classifier.categories.length) {

@@ -2,13 +2,16 @@
 // used goes first), so that a map over many categories does not hold every network at once.
 import { MadenetError } from '../cli/errors.js';
 import type { Detector } from '../detectors/detector.js';
+import type { AsyncDetector } from '../engines/async-detector.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';
 import type { CandidateMetrics } from '../perfmap/schema.js';
 
-export type DetectorLoaderFn = (dir: string) => Promise<Detector>;
+/** A tfjs Detector, or any engine behind the async contract (engines/engine-choice.ts). */
+export type LoadedDetector = Detector | AsyncDetector;
+export type DetectorLoaderFn = (dir: string) => Promise<LoadedDetector>;
 
 export class DetectorCache {
-  private readonly loaded = new Map<string, Detector>();
+  private readonly loaded = new Map<string, LoadedDetector>();
   /** Seconds spent loading, for the run's stage times. */
   loadSeconds = 0;
   loads = 0;
@@ -19,7 +22,7 @@ export class DetectorCache {
     private readonly max = 8,
   ) {}
 
-  async get(candidate: CandidateMetrics): Promise<Detector> {
+  async get(candidate: CandidateMetrics): Promise<LoadedDetector> {
     const key = candidate.artifact.manifestSha256;
     const hit = this.loaded.get(key);
     if (hit) {
@@ -35,7 +38,7 @@ export class DetectorCache {
       throw new MadenetError('E_PERFMAP', `Artifact ${dir} loads as a ${detector.kind} detector of size ${detector.imageSize}; the perfmap expects ${candidate.kind} of size ${candidate.imageSize}.`);
     }
     while (this.loaded.size >= Math.max(1, this.max)) {
-      const [oldKey, old] = this.loaded.entries().next().value as [string, Detector];
+      const [oldKey, old] = this.loaded.entries().next().value as [string, LoadedDetector];
       this.loaded.delete(oldKey);
       old.dispose();
     }

@@ -9,6 +9,7 @@ import { boundedMap } from '../io/bounded-map.js';
 import { decodeImageWithSize } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
 import type { PerfMap } from '../perfmap/schema.js';
+import type { AsyncClassifier } from '../engines/async-detector.js';
 import type { Classifier } from './classifier-contract.js';
 import { classifyBatch, scoreBatch } from './detector-batch.js';
 import type { DetectorCache } from './detector-cache.js';
@@ -26,7 +27,7 @@ export interface PipelineOptions {
   items: AsyncIterable<InputItem>;
   log: PredictionLog;
   cache: DetectorCache;
-  classifier: Classifier | null;
+  classifier: Classifier | AsyncClassifier | null;
   /** --category: every image is of it (the classifier is not run). */
   category: string | null;
   policy: RoutePolicy;

@@ -7,10 +7,12 @@ import { MANIFEST_FILE } from '../artifacts/index.js';
 import { acquireLock } from '../artifacts/lock.js';
 import { MadenetError } from '../cli/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
-import { loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
+import { SUBMODEL_KINDS } from '../detectors/registry.js';
 import { defaultConcurrency } from '../io/sample-stream.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
-import { loadClassifierArtifact, type Classifier, type ClassifierLoader } from '../infer/classifier-contract.js';
+import type { AsyncClassifier, AsyncDetector, EngineName } from '../engines/async-detector.js';
+import { loadClassifierWithEngine, loadDetectorWithEngine, type EngineChoice, type EngineRequest } from '../engines/engine-choice.js';
+import type { Classifier, ClassifierLoader } from '../infer/classifier-contract.js';
 import { DetectorCache } from '../infer/detector-cache.js';
 import { inputSource, isStdinInput } from '../infer/input-source.js';
 import { runPipeline, type PipelineCounts } from '../infer/pipeline.js';
@@ -44,13 +46,17 @@ export interface InferOptions {
   /** Submodels kept loaded at once; default 8. */
   maxModels?: number;
   backend?: BackendRequest;
+  /** auto: onnxruntime for artifacts with a parity-checked ONNX export (and the package), tfjs otherwise. */
+  engine?: EngineRequest;
+  /** tfjs wasm threads and onnxruntime intra-op threads (0 = one per core). */
   threads?: number;
   stdin?: NodeJS.ReadableStream;
   cwd?: string;
   /** Aborting stops reading input; what was started is finished and written, then E_INTERRUPTED is thrown. */
   signal?: AbortSignal;
-  loadDetector?: (dir: string) => Promise<Detector>;
-  loadClassifier?: ClassifierLoader;
+  /** Injected loaders (tests) replace the engine choice. */
+  loadDetector?: (dir: string) => Promise<Detector | AsyncDetector>;
+  loadClassifier?: ClassifierLoader | ((dir: string) => Promise<AsyncClassifier>);
   onSkip?: (path: string, error: MadenetError) => void;
   onProgress?: (predicted: number, skipped: number) => void;
 }
@@ -77,6 +83,8 @@ export interface InferResult {
   };
   memory: { peakRssMb: number };
   backend: string;
+  /** The engine asked for, and what each loaded model ran on (and why). */
+  engine: { requested: EngineRequest; loaded: { dir: string; engine: EngineName; reason: string }[] };
 }
 
 export async function infer(opts: InferOptions): Promise<InferResult> {
@@ -108,11 +116,28 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const decodeSize = decodeSizeFor(perfmap, category, useClassifier, fallback);
 
   const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const engine = opts.engine ?? 'auto';
+  const choices: EngineChoice[] = [];
+  const engineOpts = { threads: opts.threads ?? 0 };
+  const loadDetector =
+    opts.loadDetector ??
+    (async (dir: string) => {
+      const d = await loadDetectorWithEngine(dir, engine, engineOpts);
+      choices.push(d.choice);
+      return d;
+    });
+  const loadClassifier =
+    opts.loadClassifier ??
+    (async (dir: string) => {
+      const c = await loadClassifierWithEngine(dir, engine, engineOpts);
+      choices.push(c.choice);
+      return c;
+    });
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
   const release = await acquireLock(out);
-  let classifier: Classifier | null = null;
-  const cache = new DetectorCache(artifact.dir, opts.loadDetector ?? registryLoadDetector, opts.maxModels ?? 8);
+  let classifier: Classifier | AsyncClassifier | null = null;
+  const cache = new DetectorCache(artifact.dir, loadDetector, opts.maxModels ?? 8);
   try {
     const perfmapRef = { dir: artifact.dir, version: artifact.manifest.version, manifestSha256: (await sha256File(join(artifact.dir, MANIFEST_FILE))).sha256 };
     const shard = opts.shard ?? null;
@@ -124,7 +149,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       perfmap: perfmapRef,
       shard,
       input: opts.input,
-      settings: { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize },
+      settings: { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine },
       started: previous && opts.resume ? previous.started : new Date().toISOString(),
       finished: null,
       complete: false,
@@ -136,7 +161,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
     try {
       if (useClassifier && perfmap.classifier) {
         const tl = performance.now();
-        classifier = await (opts.loadClassifier ?? loadClassifierArtifact)(await resolvePointer(perfmap.classifier, artifact.dir));
+        classifier = await loadClassifier(await resolvePointer(perfmap.classifier, artifact.dir));
         loadSeconds += (performance.now() - tl) / 1000;
         if (classifier.categories.join('\n') !== perfmap.classifier.categories.join('\n')) {
           throw new MadenetError('E_PERFMAP', `The classifier now lists categories ${classifier.categories.join(', ')}; the perfmap recorded ${perfmap.classifier.categories.join(', ')}.`);
@@ -191,6 +216,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       },
       memory: { peakRssMb: counts.peakRssBytes / 2 ** 20 },
       backend: runtime.backend,
+      engine: { requested: engine, loaded: choices.map((c) => ({ dir: c.dir, engine: c.engine, reason: c.reason })) },
     };
   } finally {
     cache.disposeAll();

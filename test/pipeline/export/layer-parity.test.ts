@@ -101,11 +101,12 @@ describe('ONNX export of tf.layers graphs (wasm vs onnxruntime)', () => {
         h = new SeededDropout({ rate: 0.2, seed: 2, name: 'drop2' }).apply(h) as Sym;
         h = L.dense({ units: 3, activation: 'softmax' }).apply(h) as Sym;
         const flat = L.flatten().apply(L.maxPooling2d({ poolSize: 4 }).apply(z) as Sym) as Sym;
-        return [z, h, flat];
+        const gmp = L.globalMaxPooling2d({}).apply(z) as Sym;
+        return [z, h, flat, gmp];
       }),
     );
     const r = await layersParity(m, [3, 16, 16, 3], 5);
-    expect(r.dims).toEqual([[3, 16, 16, 24], [3, 3], [3, 4 * 4 * 24]]);
+    expect(r.dims).toEqual([[3, 16, 16, 24], [3, 3], [3, 4 * 4 * 24], [3, 24]]);
     for (const d of r.diffs) expect(d).toBeLessThan(TOL);
   });
 

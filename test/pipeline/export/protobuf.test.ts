@@ -30,6 +30,16 @@ describe('ProtoWriter', () => {
     expect(out.length).toBe(2 + 1 + 3 + big.length); // tag+varint, tag, length varint (3 bytes), payload
     expect(Array.from(out.subarray(out.length - 5))).toEqual(Array.from(big.subarray(big.length - 5)));
   });
+
+  it('splices nested messages holding large payloads (kept by reference) in order', () => {
+    const big = new Uint8Array(10_000).map((_, i) => (i * 7) % 256);
+    const nested = new ProtoWriter().message(5, (m) => m.int(1, 3).bytes(9, big).string(8, 'w')).int(2, 1).finish();
+    const inner = new ProtoWriter().int(1, 3).bytes(9, big).string(8, 'w').finish();
+    expect(inner.length).toBe(2 + 1 + 2 + big.length + 3);
+    expect(hex(nested.subarray(0, 3))).toBe('2a' + '984e'); // tag 5/LEN, varint(10008) = 0x98 0x4e
+    expect(Buffer.from(nested.subarray(3, 3 + inner.length)).equals(Buffer.from(inner))).toBe(true);
+    expect(hex(nested.subarray(3 + inner.length))).toBe('1001');
+  });
 });
 
 describe('encodeModel', () => {
