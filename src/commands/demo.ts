@@ -1,38 +1,58 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
-import { DEMO_DEFAULT_CATEGORIES, runDemo, type DemoResult } from '../pipeline/services/demo.js';
+import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import { DEMO_PLANS, type DemoPlanName } from '../pipeline/services/demo-plan.js';
+import { runDemo, type DemoResult } from '../pipeline/services/demo.js';
 
 export default class Demo extends BaseCommand {
   static override summary = 'Run the whole MADE-Net pipeline on built-in demo data.';
   static override description =
-    'Generates the procedural SMT demo dataset, inspects it, previews synthetic defects and runs every pipeline ' +
-    'step on it, writing all data, artifacts and reports under --out.';
+    'Generates the procedural SMT demo dataset, inspects it, previews synthetic defects, trains SRAD, SFAD and LPD per ' +
+    'category, fine-tunes them on the real train defects, trains the pre-classifier, builds the performance map, runs ' +
+    'routed inference on the test split and evaluates it. Everything is written under --out; the HTML report path is ' +
+    'printed at the end.';
   static override examples = [
     '<%= config.bin %> demo',
     '<%= config.bin %> demo --out ./madenet-demo --categories BGA,QFP --json',
+    '<%= config.bin %> demo --plan full',
   ];
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
-    out: Flags.string({ description: 'Output directory for data, artifacts and reports.', default: './madenet-demo' }),
-    categories: Flags.string({ description: `Comma-separated demo categories (default ${DEMO_DEFAULT_CATEGORIES.join(',')}).` }),
-    size: Flags.integer({ description: 'Image size of the generated demo data in pixels.', default: 128, min: 32, max: 512 }),
+    out: Flags.string({ description: 'Output directory for data, artifacts, predictions and the report.', default: './madenet-demo' }),
+    plan: Flags.string({
+      description: `Budget: quick (${DEMO_PLANS.quick.categories.length} categories at ${DEMO_PLANS.quick.imageSize} px, under 15 minutes on 2 cores) or full (all ${DEMO_PLANS.full.categories.length} categories at ${DEMO_PLANS.full.imageSize} px).`,
+      options: ['quick', 'full'],
+      default: 'quick',
+    }),
+    categories: Flags.string({ description: 'Comma-separated demo categories instead of the plan\'s (at least two, for the pre-classifier).' }),
   };
 
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
-    const result = await runDemo({
+    const r = await runDemo({
       out: flags.out,
       seed: flags.seed,
-      size: flags.size,
+      plan: flags.plan as DemoPlanName,
       categories: flags.categories?.split(',').map((c) => c.trim().toUpperCase()),
+      backend: flags.backend as BackendRequest,
+      threads: flags.threads,
       onStep: (step) => this.note(`[demo] ${step}`),
     });
-    this.say(`Demo data: ${result.data} (${result.dataset.images} images, ${result.inspect.problems} problems)`);
-    for (const p of result.synthPreview) this.say(`Synthetic ${p.kind} preview: ${p.contactSheet}`);
-    this.say(`Steps: ${result.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)}s`).join(', ')}`);
-    this.say(`Finished in ${result.seconds.toFixed(1)} s; everything is under ${result.out}.`);
-    return result;
+    const f = (v: number | null): string => (v === null ? '  n/a' : v.toFixed(3));
+    this.say(`Demo data: ${r.data} (${r.dataset.images} images, ${r.dataset.problems} problems found by inspect)`);
+    for (const p of r.synthPreview) this.say(`Synthetic ${p.kind} preview: ${p.contactSheet}`);
+    this.say('');
+    this.say('category            chosen  image AUROC  pixel AUROC  Pixel-AP  AUPRO');
+    for (const row of r.table) {
+      this.say(`${row.category.padEnd(20)}${row.chosen.padEnd(8)}${f(row.imageAuroc).padStart(11)}  ${f(row.pixelAuroc).padStart(11)}  ${f(row.pixelAp).padStart(8)}  ${f(row.aupro).padStart(5)}`);
+    }
+    this.say(`${'mean'.padEnd(28)}${f(r.meanImageAuroc).padStart(11)}  ${f(r.meanPixelAuroc).padStart(11)}  ${f(r.meanPixelAp).padStart(8)}  ${f(r.meanAupro).padStart(5)}`);
+    this.say('');
+    this.say(`Performance map: ${r.artifacts.perfmap}`);
+    this.say(`Report: ${r.report}`);
+    this.say(`Finished in ${(r.seconds / 60).toFixed(1)} min (${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(0)}s`).join(', ')}).`);
+    return r;
   }
 }

@@ -63,7 +63,7 @@ describe('madenet train-sfad', () => {
       featuresBanked: true,
     });
     expect(Object.keys(json).sort()).toEqual(
-      ['artifact', 'backbone', 'backboneArch', 'backboneParent', 'category', 'checkpoints', 'epochs', 'featuresBanked', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'resumedFrom', 'runtime', 'seconds', 'steps', 'trainImages', 'validation', 'warnings'],
+      ['artifact', 'backbone', 'backboneArch', 'backboneParent', 'category', 'checkpoints', 'epochs', 'featureSpread', 'featuresBanked', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'resumedFrom', 'runtime', 'seconds', 'steps', 'trainImages', 'validation', 'warnings'],
     );
     expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
     expect(json.epochs as unknown[]).toHaveLength(1);

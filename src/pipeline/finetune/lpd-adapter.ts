@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../models/components/backbone.js';
 import { validateLpdConfig, type LpdConfig } from '../../models/lpd/config.js';
 import { gdeFromTensors, gdeToTensors, type GdeState } from '../../models/lpd/gde.js';
-import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
 import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../models/components/resnet.js';
 import { buildLpd, disposeLpd, lpdTrainableVariables } from '../../models/lpd/model.js';
 import { modelArtifactsOf } from '../artifacts/index.js';
@@ -19,7 +18,7 @@ import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { thresholdsFile, type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
 import { lpdCellWeights, lpdFinetuneBatch } from './lpd-finetune-batch.js';
-import { LPD_DEFECT_MARGIN, LPD_PULL_WEIGHT, lpdFinetuneStep } from './lpd-finetune-step.js';
+import { LPD_DEFECT_MARGIN, LPD_PULL_WEIGHT, lpdFinetuneStep, lpdJointModel } from './lpd-finetune-step.js';
 
 interface RecordedLpd {
   scoring?: LpdScoring;
@@ -51,8 +50,7 @@ export async function lpdFinetuneAdapter(opts: AdapterOptions & { locWeight?: nu
     throw err;
   }
   const vars = lpdTrainableVariables(lpd);
-  // One forward for the head's logit and the GDE layers' maps, sharing LPD's layers (and batch statistics).
-  const joint = tf.model({ inputs: lpd.logits.inputs, outputs: [lpd.logits.outputs[0] as tf.SymbolicTensor, ...cfg.gdeLayers.map((l) => resolveFeatureLayer(lpd.backbone, l).output as tf.SymbolicTensor)] });
+  const joint = lpdJointModel(lpd, cfg);
   const side = cfg.imageSize / Math.min(...cfg.gdeLayers.map((l) => RESNET_STAGE_STRIDES[l as ResNetStage]));
   // The parent's density stays the reference of the localisation term for the whole run (exact on --resume).
   const parentGde = gdeFromTensors(readSafetensors(await parent.artifact.readFile(LPD_GDE_FILE), `${parent.artifact.dir}/${LPD_GDE_FILE}`));

@@ -8,6 +8,8 @@ import type { LpdConfig } from '../../models/lpd/config.js';
 import { lpdGdeScores, type GdeState } from '../../models/lpd/gde.js';
 import { bceWithLogitsLoss } from '../../models/lpd/loss.js';
 import { aggregateFeatures } from '../../models/components/feature-extractor-aggregation.js';
+import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
+import type { LpdModel } from '../../models/lpd/model.js';
 
 /** Identity forward, zero gradient (tfjs has no stop_gradient op). */
 const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
@@ -16,6 +18,12 @@ const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: x.clone(), gradF
 export const LPD_DEFECT_MARGIN = 3;
 /** Weight of the pull on normal cells next to the push on defect cells (measured on the demo data: 0 drifts). */
 export const LPD_PULL_WEIGHT = 2;
+
+/** images [N,S,S,3] -> [logit [N,1], one map per cfg.gdeLayers entry]: a view sharing LPD's layers (one forward for both). */
+export function lpdJointModel(lpd: Pick<LpdModel, 'logits' | 'backbone'>, cfg: Pick<LpdConfig, 'gdeLayers'>): tf.LayersModel {
+  const maps = cfg.gdeLayers.map((l) => resolveFeatureLayer(lpd.backbone, l).output as tf.SymbolicTensor);
+  return tf.model({ inputs: lpd.logits.inputs, outputs: [lpd.logits.outputs[0] as tf.SymbolicTensor, ...maps], name: 'lpd_finetune_joint' });
+}
 
 export interface LpdFinetuneLosses {
   loss: number;

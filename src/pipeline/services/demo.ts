@@ -1,17 +1,32 @@
 // `madenet demo`: the main job end to end on the built-in demo data, each step through the same service its
-// own command uses, everything written under one output folder. Returns every figure it measured.
-import { join } from 'node:path';
-import { makeDemo, type MakeDemoResult } from './make-demo.js';
-import { inspectDataset, type DatasetInspectResult } from './dataset-inspect.js';
-import { synth, type SynthResult } from './synth.js';
+// own command uses, everything (data, artifacts, perfmap, predictions, report) under one output folder.
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { MadenetError } from '../cli/errors.js';
+import type { SubmodelKind } from '../detectors/detector.js';
+import { loadDataset, samplesOf } from '../io/dataset.js';
+import type { BackendRequest } from '../runtime/backend.js';
+import { buildPerfmap } from './build-perfmap.js';
+import { inspectDataset } from './dataset-inspect.js';
+import { DEMO_PLANS, type DemoPlan, type DemoPlanName } from './demo-plan.js';
+import { evaluate } from './evaluate.js';
+import { finetune } from './finetune.js';
+import { infer } from './infer.js';
+import { makeDemo } from './make-demo.js';
+import { synth } from './synth.js';
+import { trainClassifier } from './train-classifier.js';
+import { trainLpd } from './train-lpd.js';
+import { trainSfad } from './train-sfad.js';
+import { trainSrad } from './train-srad.js';
 
 export interface DemoOptions {
   out: string;
   seed: number;
-  /** Demo categories to run (default: a representative subset that fits the time budget). */
+  /** Demo categories to run (default: the plan's). */
   categories?: string[];
-  /** Image size of the generated data. */
-  size?: number;
+  plan?: DemoPlanName;
+  backend?: BackendRequest;
+  threads?: number;
   onStep?: (step: string) => void;
 }
 
@@ -20,21 +35,46 @@ export interface DemoStepTiming {
   seconds: number;
 }
 
+export interface DemoCategoryRow {
+  category: string;
+  chosen: SubmodelKind;
+  /** The chosen submodel's validation objective margin over the runner-up (null with one candidate). */
+  margin: number | null;
+  imageAuroc: number | null;
+  pixelAuroc: number | null;
+  pixelAp: number | null;
+  aupro: number | null;
+  /** Validation Pixel-AP of each fine-tuned submodel before -> after fine-tuning. */
+  finetune: Partial<Record<SubmodelKind, { before: number | null; after: number | null }>>;
+}
+
 export interface DemoResult {
   out: string;
   data: string;
+  plan: DemoPlanName;
   categories: string[];
-  dataset: Pick<MakeDemoResult, 'images' | 'masks' | 'size' | 'seed'>;
-  inspect: { images: number; problems: number };
-  synthPreview: { contactSheet: string; samples: number; kind: string }[];
+  dataset: { images: number; masks: number; size: number; seed: number; problems: number };
+  synthPreview: { kind: string; contactSheet: string }[];
+  artifacts: { submodels: string[]; classifier: string; perfmap: string };
+  classifierAccuracy: number | null;
+  predictions: string;
+  inferImagesPerSecond: number;
+  report: string;
+  table: DemoCategoryRow[];
+  meanImageAuroc: number | null;
+  meanPixelAuroc: number | null;
+  meanPixelAp: number | null;
+  meanAupro: number | null;
   steps: DemoStepTiming[];
   seconds: number;
 }
 
-export const DEMO_DEFAULT_CATEGORIES = ['BGA', 'QFN', 'SOIC', 'CAPACITOR'];
+const KINDS: readonly SubmodelKind[] = ['srad', 'sfad', 'lpd'];
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
+  const planName = opts.plan ?? 'quick';
+  const plan: DemoPlan = DEMO_PLANS[planName];
   const steps: DemoStepTiming[] = [];
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     opts.onStep?.(step);
@@ -43,32 +83,94 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     steps.push({ step, seconds: (performance.now() - t0) / 1000 });
     return value;
   };
-  const categories = opts.categories ?? DEMO_DEFAULT_CATEGORIES;
-  const data = join(opts.out, 'data');
+  const rt = { backend: opts.backend, threads: opts.threads };
+  const out = resolve(opts.out);
+  const categories = opts.categories ?? plan.categories;
+  const data = join(out, 'data');
+  const artifacts = join(out, 'artifacts');
+  const seed = opts.seed;
 
-  const made = await timed('make-demo', () =>
-    makeDemo({ out: data, seed: opts.seed, size: opts.size ?? 128, categories, force: true }),
-  );
-  const inspected: DatasetInspectResult = await timed('inspect', () => inspectDataset({ root: data }));
+  const made = await timed('make-demo', () => makeDemo({ out: data, seed, size: plan.imageSize, categories, force: true, ...plan.data }));
+  const inspected = await timed('dataset inspect', () => inspectDataset({ root: data }));
+  const errors = inspected.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new MadenetError('E_DATASET', `The generated demo data has ${errors.length} problems, e.g. ${errors[0]?.message}.`);
 
-  const previews: SynthResult[] = [];
+  const previews: { kind: string; contactSheet: string }[] = [];
   for (const kind of ['mixed', 'cutpaste'] as const) {
     const category = categories[0] as string;
-    previews.push(
-      await timed(`synth ${kind}`, () =>
-        synth({ data, category, out: join(opts.out, 'synth', `${category}-${kind}`), count: 8, kind, seed: opts.seed, force: true }),
-      ),
+    const r = await timed(`synth ${kind} ${category}`, () =>
+      synth({ data, category, out: join(out, 'synth', `${category}-${kind}`), count: 8, kind, seed, imageSize: plan.imageSize, force: true }),
     );
+    previews.push({ kind, contactSheet: r.files.contactSheet });
   }
 
+  const finalModels: string[] = [];
+  const finetuned: Record<string, DemoCategoryRow['finetune']> = {};
+  for (const category of categories) {
+    finetuned[category] = {};
+    const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...rt };
+    const srad = await timed(`train-srad ${category}`, () => trainSrad({ ...common, ...plan.srad }));
+    const sfad = await timed(`train-sfad ${category}`, () => trainSfad({ ...common, ...plan.sfad }));
+    const lpd = await timed(`train-lpd ${category}`, () => trainLpd({ ...common, ...plan.lpd }));
+    for (const [kind, parent] of [['srad', srad], ['sfad', sfad], ['lpd', lpd]] as const) {
+      const ft = await timed(`finetune ${kind} ${category}`, () =>
+        finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...rt }),
+      );
+      finetuned[category]![kind] = { before: ft.metrics.before.pixelAp, after: ft.metrics.after.pixelAp };
+      finalModels.push(ft.artifact.dir);
+    }
+  }
+
+  const classifier = await timed('train-classifier', () =>
+    trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, ...plan.classifier, ...rt }),
+  );
+  const perfmap = await timed('build-perfmap', () =>
+    buildPerfmap({ data, models: finalModels, classifier: classifier.artifact.dir, lambda: 0.5, seed, out: artifacts, categories, ...rt }),
+  );
+
+  const dataset = await loadDataset(data, { categories });
+  const testLines = samplesOf(dataset, { split: 'test' }).map((s) => `${s.path}\n`);
+  const predictions = join(out, 'predictions');
+  const inferred = await timed('infer', () =>
+    infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(testLines), out: predictions, saveMaps: true, ...rt }),
+  );
+  const evaluation = await timed('evaluate', () => evaluate({ predictions, data, out: join(out, 'report') }));
+
+  const table: DemoCategoryRow[] = categories.map((category) => {
+    const row = evaluation.metrics.rows.find((r) => r.category === category && r.defectType === 'all');
+    const entry = perfmap.perfmap.categories[category];
+    return {
+      category,
+      chosen: entry?.chosen as SubmodelKind,
+      margin: entry?.margin ?? null,
+      imageAuroc: row?.imageAuroc ?? null,
+      pixelAuroc: row?.pixelAuroc ?? null,
+      pixelAp: row?.pixelAp ?? null,
+      aupro: row?.aupro ?? null,
+      finetune: finetuned[category] ?? {},
+    };
+  });
+  const mean = evaluation.metrics.mean.values;
   return {
-    out: opts.out,
+    out,
     data,
+    plan: planName,
     categories,
-    dataset: { images: made.images, masks: made.masks, size: made.size, seed: made.seed },
-    inspect: { images: inspected.totals.images, problems: inspected.problems.length },
-    synthPreview: previews.map((p) => ({ contactSheet: p.files.contactSheet, samples: p.count, kind: p.kind })),
+    dataset: { images: made.images, masks: made.masks, size: made.size, seed: made.seed, problems: inspected.problems.length },
+    synthPreview: previews,
+    artifacts: { submodels: finalModels, classifier: classifier.artifact.dir, perfmap: perfmap.artifact.dir },
+    classifierAccuracy: classifier.metrics.accuracy ?? null,
+    predictions,
+    inferImagesPerSecond: inferred.timing.imagesPerSecond,
+    report: evaluation.files.html,
+    table,
+    meanImageAuroc: mean.imageAuroc ?? null,
+    meanPixelAuroc: mean.pixelAuroc ?? null,
+    meanPixelAp: mean.pixelAp ?? null,
+    meanAupro: mean.aupro ?? null,
     steps,
     seconds: (performance.now() - started) / 1000,
   };
 }
+
+export { KINDS as DEMO_SUBMODELS };

@@ -8,7 +8,7 @@ import { MadenetError } from '../cli/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDetector } from '../detectors/registry.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
-import { objectiveOf } from '../perfmap/choose.js';
+import { checkLambda, objectiveOf } from '../perfmap/choose.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
@@ -41,7 +41,7 @@ export interface FinetuneOptions {
   epochs?: number;
   /** Default the parent's batch size (LPD: even, half normal, half defective). */
   batchSize?: number;
-  /** Default a tenth of the parent's training rate; cosine decay to 0 over the run. */
+  /** Default a share of the parent's training rate (FINETUNE_LR_FACTORS); cosine decay to 0 over the run. */
   lr?: number;
   /** Share of defect slots given to real defects, in [0, 1]; the rest are synthetic (default 0.5). */
   realRatio?: number;
@@ -49,6 +49,8 @@ export interface FinetuneOptions {
   valFraction?: number;
   /** Default the parent's seed (it fixes the hold-out split too). */
   seed?: number;
+  /** Weight of image AUROC against Pixel-AP in the score that picks the best epoch (default 0.5, build-perfmap's). */
+  lambda?: number;
   backend?: BackendRequest;
   threads?: number;
   /** Folder of texture images for SRAD's synthetic anomalies; default the built-in procedural set. */
@@ -66,7 +68,7 @@ export interface FinetuneOptions {
 export interface FinetuneMetrics {
   imageAuroc: number | null;
   pixelAp: number | null;
-  /** build-perfmap's objective at lambda 0.5 (what best-by-validation maximises). */
+  /** build-perfmap's objective at the run's lambda (what best-by-validation maximises). */
   objective: number | null;
   threshold: CandidateEvaluation['threshold'];
   mapRange: CandidateEvaluation['mapRange'];
@@ -80,7 +82,7 @@ export interface FinetuneResult {
   category: string;
   parent: { kind: string; category: string; version: number; dir: string };
   imageSize: number;
-  settings: { epochs: number; batchSize: number; lr: number; realRatio: number; valFraction: number; seed: number };
+  settings: { epochs: number; batchSize: number; lr: number; realRatio: number; valFraction: number; seed: number; lambda: number };
   metrics: {
     /** The parent on the fine-tune's validation set. */
     before: FinetuneMetrics;
@@ -122,6 +124,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const valFraction = opts.valFraction ?? parent.defaults.valFraction;
   const seed = opts.seed ?? parent.defaults.seed;
   const realRatio = checkRealRatio(opts.realRatio ?? DEFAULT_REAL_RATIO);
+  const lambda = checkLambda(opts.lambda ?? VALIDATION_LAMBDA);
   const checkpointEvery = opts.checkpointEvery ?? 100;
   checkTrainNumbers({ epochs, batchSize, lr, valFraction, checkpointEvery });
   if (batchSize < 2 || (kind === 'lpd' && batchSize % 2 !== 0)) {
@@ -143,7 +146,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const valBatch = Math.max(batchSize, 8);
   let beforeEval: CandidateEvaluation;
   try {
-    beforeEval = (await validateDetector(parentDetector, plan, { textures, batchSize: valBatch })).evaluation;
+    beforeEval = (await validateDetector(parentDetector, plan, { textures, batchSize: valBatch, lambda })).evaluation;
   } finally {
     parentDetector.dispose();
   }
@@ -162,7 +165,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       ...(kind === 'lpd' ? { backbone: parent.config.backbone, scoring: parent.config.scoring ?? 'head' } : {}),
       training: { epochs, batchSize, stepsPerEpoch, schedule: { kind: 'cosine', ...schedule }, realRatio, ...adapter.settings },
       finetune: { lr, realRatio, epochs, batchSize, parent: parentRef },
-      validation: { valFraction, seed, source: plan.source, lambda: VALIDATION_LAMBDA, heldOutNormals: plan.normals.length, heldOutDefects: plan.defects.length, textures: textures.source },
+      validation: { valFraction, seed, source: plan.source, lambda, heldOutNormals: plan.normals.length, heldOutDefects: plan.defects.length, textures: textures.source },
       data: { root: dataset.root, category, trainNormals: data.trainNormals.length, trainDefects: data.trainDefects.length, fingerprint },
       parentConfig: parent.config,
     };
@@ -219,7 +222,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         }
       },
       validate: async () => {
-        const v = await validateDetector(await adapter.detector(), plan, { textures, batchSize: valBatch });
+        const v = await validateDetector(await adapter.detector(), plan, { textures, batchSize: valBatch, lambda });
         lastEval = v.evaluation;
         return v.validation;
       },
@@ -251,8 +254,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     if (!chosen) throw new MadenetError('E_INTERNAL', 'Fine-tuning ended without a validated epoch to save.');
     await adapter.restore(chosen.snapshot);
     const payload = await adapter.payload(chosen.snapshot, chosen.evaluation, plan);
-    const before = metricsOf(beforeEval);
-    const after = { ...metricsOf(chosen.evaluation), bestEpoch: state.bestEpoch };
+    const before = metricsOf(beforeEval, lambda);
+    const after = { ...metricsOf(chosen.evaluation, lambda), bestEpoch: state.bestEpoch };
     const delta = {
       imageAuroc: diff(after.imageAuroc, before.imageAuroc),
       pixelAp: diff(after.pixelAp, before.pixelAp),
@@ -278,7 +281,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       category,
       parent: parentRef,
       imageSize,
-      settings: { epochs, batchSize, lr, realRatio, valFraction, seed },
+      settings: { epochs, batchSize, lr, realRatio, valFraction, seed, lambda },
       metrics: { before, after, delta },
       data: {
         trainNormals: data.trainNormals.length,
@@ -302,11 +305,11 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   }
 }
 
-function metricsOf(e: CandidateEvaluation): FinetuneMetrics {
+function metricsOf(e: CandidateEvaluation, lambda: number): FinetuneMetrics {
   return {
     imageAuroc: e.imageAuroc,
     pixelAp: e.pixelAp,
-    objective: objectiveOf(e, VALIDATION_LAMBDA),
+    objective: objectiveOf(e, lambda),
     threshold: e.threshold,
     mapRange: e.mapRange,
     normals: e.normals,

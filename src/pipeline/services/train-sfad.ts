@@ -22,12 +22,14 @@ import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-val
 import { weightsFinite } from '../train/train-finite.js';
 import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
-import { featureBank, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
+import { featureBank, featureSpread, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
 import { sfadTrainStep } from '../train/sfad/sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
 
 /** SimpleNet anneals the discriminator's rate to 0.4 x its start (CosineAnnealingLR eta_min). */
 const SFAD_MIN_LR_FRACTION = 0.4;
+/** Below this share of the features' spread the noise is warned about (measured: SFAD did not learn at 2-6%). */
+const NOISE_WARN_RATIO = 0.1;
 
 export interface TrainSfadOptions {
   data: string;
@@ -93,6 +95,8 @@ export interface TrainSfadResult {
   imagesPerSecond: number;
   /** Whether the frozen features were computed once and kept (see featureBudgetBytes). */
   featuresBanked: boolean;
+  /** Mean per-channel std of the training features (null when not banked): the scale --noise-std competes with. */
+  featureSpread: number | null;
   resumedFrom: { dir: string; step: number } | null;
   checkpoints: string | null;
   runtime: RuntimeInfo;
@@ -198,6 +202,12 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
 
     const bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(batchSize, 8), budgetBytes: opts.featureBudgetBytes });
     if (!bank) warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
+    const spread = bank ? featureSpread(bank, cfg.featureDim) : null;
+    if (spread !== null && cfg.noiseStd < NOISE_WARN_RATIO * spread) {
+      warnings.push(
+        `--noise-std ${cfg.noiseStd} is ${((100 * cfg.noiseStd) / spread).toFixed(1)}% of the features' spread (${spread.toPrecision(3)}); the discriminator may not learn to tell noisy features apart. Try --noise-std ${(0.4 * spread).toPrecision(2)} or a larger --lr.`,
+      );
+    }
     const detector = sfadDetector(live, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
     let lastEval: CandidateEvaluation | null = null;
     let lastSaved = resumeState?.step ?? 0;
@@ -272,7 +282,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       seed: opts.seed,
       datasetFingerprint: fingerprint,
       runtime,
-      metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history },
+      metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history, featureSpread: spread },
       parents: parent ? [parent] : [],
       models: { extractor: await modelArtifactsOf(live.extractor), adaptor: weights.adaptor as tf.io.ModelArtifacts, discriminator: weights.discriminator as tf.io.ModelArtifacts },
       files: {
@@ -296,6 +306,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       seconds: (performance.now() - started) / 1000,
       imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
       featuresBanked: bank !== null,
+      featureSpread: spread,
       resumedFrom,
       checkpoints: checkpointEvery > 0 ? checkpointDir(out, SFAD_KIND, opts.category) : null,
       runtime,

@@ -102,3 +102,30 @@ export async function* sfadEpochBatches(
     };
   }
 }
+
+/**
+ * Mean over channels of each channel's standard deviation across all banked locations: the scale the feature
+ * noise competes with (SimpleNet's std 0.015 was tuned for ImageNet Wide-ResNet-50 features).
+ */
+export function featureSpread(bank: readonly Float32Array[], dim: number): number | null {
+  const sum = new Float64Array(dim);
+  const sq = new Float64Array(dim);
+  let rows = 0;
+  for (const f of bank) {
+    for (let o = 0; o < f.length; o += dim) {
+      for (let c = 0; c < dim; c++) {
+        const v = f[o + c] as number;
+        sum[c] = (sum[c] as number) + v;
+        sq[c] = (sq[c] as number) + v * v;
+      }
+      rows++;
+    }
+  }
+  if (rows < 2) return null;
+  let total = 0;
+  for (let c = 0; c < dim; c++) {
+    const mean = (sum[c] as number) / rows;
+    total += Math.sqrt(Math.max(0, (sq[c] as number) / rows - mean * mean));
+  }
+  return total / dim;
+}

@@ -1,0 +1,46 @@
+// The budgets `madenet demo` trains with: how much data, which presets and how many epochs, chosen so that
+// the whole pipeline fits its time budget on 2 CPU cores (quick: under 15 minutes) while still separating
+// defects from normals. Numbers were measured with the wasm backend; see the README's demo section.
+import type { SubmodelKind } from '../detectors/detector.js';
+import type { TrainClassifierOptions } from './train-classifier.js';
+import type { TrainLpdOptions } from './train-lpd.js';
+import type { TrainSfadOptions } from './train-sfad.js';
+import type { TrainSradOptions } from './train-srad.js';
+import type { FinetuneOptions } from './finetune.js';
+
+export type DemoPlanName = 'quick' | 'full';
+
+export interface DemoPlan {
+  categories: string[];
+  imageSize: number;
+  data: { perCategory: number; testPerCategory: number; defectsPerCategory: number; testDefectsPerCategory: number };
+  srad: Pick<TrainSradOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
+  sfad: Pick<TrainSfadOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
+  lpd: Pick<TrainLpdOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
+  finetune: Record<SubmodelKind, Pick<FinetuneOptions, 'epochs' | 'batchSize' | 'lr' | 'realRatio'>>;
+  classifier: Pick<TrainClassifierOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
+}
+
+const quick: DemoPlan = {
+  categories: ['BGA', 'QFN', 'SOIC', 'CAPACITOR'],
+  imageSize: 64,
+  data: { perCategory: 40, testPerCategory: 12, defectsPerCategory: 16, testDefectsPerCategory: 12 },
+  srad: { preset: 'tiny', epochs: 6, batchSize: 8, lr: 1e-3 },
+  sfad: { preset: 'tiny', epochs: 8, batchSize: 8 },
+  lpd: { preset: 'tiny', epochs: 6, batchSize: 16 },
+  finetune: {
+    srad: { epochs: 2, realRatio: 0.5 },
+    sfad: { epochs: 2, realRatio: 0.5 },
+    lpd: { epochs: 2, realRatio: 0.5 },
+  },
+  classifier: { preset: 'tiny', epochs: 3, batchSize: 16, lr: 2e-3 },
+};
+
+const full: DemoPlan = {
+  ...quick,
+  categories: ['BGA', 'CAPACITOR', 'RESISTOR', 'INDUCTOR', 'QFN', 'QFP', 'SOIC', 'SOT', 'SOD', 'DPAK', 'ALUMINUM_CAPACITOR'],
+  imageSize: 128,
+  data: { perCategory: 60, testPerCategory: 16, defectsPerCategory: 12, testDefectsPerCategory: 16 },
+};
+
+export const DEMO_PLANS: Record<DemoPlanName, DemoPlan> = { quick, full };
