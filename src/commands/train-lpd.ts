@@ -4,9 +4,9 @@ import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/cli/errors.js';
 import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
-import type { LpdScoring } from '../pipeline/detectors/lpd.js';
+import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/detectors/lpd.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
-import { DEFAULT_LPD_SCORING, trainLpd, type TrainLpdResult } from '../pipeline/services/train-lpd.js';
+import { trainLpd, type TrainLpdResult } from '../pipeline/services/train-lpd.js';
 import type { LpdCutPasteVariant } from '../pipeline/train/lpd/lpd-batches.js';
 
 export default class TrainLpd extends BaseCommand {

@@ -43,7 +43,7 @@ describe('madenet train-lpd', () => {
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('prints one JSON result with the artifact, metrics, CutPaste counts, GDE, speed and runtime', async () => {
-    const r = await run([...common, '--epochs', '1', '--batch-size', '4', '--lr', '0.02', '--variant', 'scar', '--no-gate', '--score', 'gde', '--checkpoint-every', '0', '--json']);
+    const r = await run([...common, '--epochs', '1', '--batch-size', '4', '--lr', '0.02', '--variant', 'scar', '--no-gate', '--score', 'head', '--checkpoint-every', '0', '--json']);
     expect(r.exitCode ?? 0).toBe(0);
     const json = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(json).toMatchObject({
@@ -52,7 +52,7 @@ describe('madenet train-lpd', () => {
       imageSize: 32,
       backbone: 'random',
       backboneParent: null,
-      scoring: 'gde',
+      scoring: 'head',
       steps: 2,
       trainImages: 4,
       cutPaste: { patched: 4, rejections: 0, keptUnaccepted: 0, variant: 'scar', gate: false },

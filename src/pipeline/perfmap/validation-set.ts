@@ -53,12 +53,10 @@ export function planValidation(dataset: Pick<Dataset, 'samples'>, category: stri
     throw new MadenetError('E_DATASET', `Category ${category} has ${trainNormals.length} normal training image(s); expected at least 2, so that some can be held out for validation.`);
   }
   const normals = holdOut(trainNormals, opts.valFraction, opts.seed, opts.maxNormals ?? 64).validation;
-  let defects = samplesOf(dataset, { category, split: 'train', label: 1 });
-  const maxDefects = opts.maxDefects ?? 256;
-  if (defects.length > maxDefects) {
-    defects = new Rng(hashSeed(`${opts.seed}:${category}:defects`)).shuffle([...defects]).slice(0, maxDefects);
-    defects.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  }
+  // Only the held-out train defects (the same holdOut call as finetune's), so that a fine-tuned submodel is never
+  // validated on defects it was trained on.
+  const trainDefects = samplesOf(dataset, { category, split: 'train', label: 1 });
+  const defects = trainDefects.length === 0 ? [] : holdOut(trainDefects, opts.valFraction, opts.seed, opts.maxDefects ?? 64).validation;
   if (defects.length > 0) return { category, source: 'train-defects', normals, defects, synthetic: [] };
   const rng = new Rng(hashSeed(`${opts.seed}:${category}:synthetic`));
   const synthetic = normals.flatMap((sample) => Array.from({ length: SYNTHETIC_PER_NORMAL }, () => ({ sample, seed: rng.nextU32() })));

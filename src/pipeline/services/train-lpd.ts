@@ -9,7 +9,7 @@ import { gdeToTensors, type GdeState } from '../../models/lpd/gde.js';
 import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../../models/lpd/model.js';
 import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../cli/errors.js';
-import { LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detectors/lpd.js';
+import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detectors/lpd.js';
 import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
@@ -42,8 +42,6 @@ import { writeSafetensors } from '../weights/safetensors.js';
 
 /** CutPaste's colour jitter on every training image. */
 export const LPD_JITTER = 0.1;
-/** The image score train-lpd records by default (see the LPD README for the measurements behind it). */
-export const DEFAULT_LPD_SCORING: LpdScoring = 'head';
 
 export interface TrainLpdOptions {
   data: string;

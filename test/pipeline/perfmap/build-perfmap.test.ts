@@ -75,7 +75,8 @@ describe('build-perfmap service', () => {
     const srad = await writeTestDetector(art, 'srad', 'chip', { data, size: SIZE });
     const result = await buildPerfmap({ ...base, data, models: [srad.dir], out: art, lambda: 0.3 });
     const e = result.perfmap.categories.chip;
-    expect(e?.validation).toEqual({ source: 'train-defects', normals: 2, defects: 3, size: SIZE });
+    // One of the three train defects is held out (the same holdOut as finetune), so none used for training is scored.
+    expect(e?.validation).toEqual({ source: 'train-defects', normals: 2, defects: 1, size: SIZE });
     expect(e?.candidates[0]?.threshold.method).toBe('f1');
     // The red discs differ strongly from the mean: both metrics are (near) perfect and the objective follows lambda.
     expect(e?.candidates[0]?.imageAuroc).toBe(1);

@@ -142,13 +142,11 @@ export function splitVWasm(args: KernelArgs): tf.TensorInfo[] {
   const inner = sizeOf(shapes[0].slice($axis));
   if (sizeOf(x.shape) > 0 && equalShortParts(shapes.map((shape) => ({ shape }) as tf.TensorInfo), $axis) !== undefined) {
     const apart = run(backend, tf.Transpose, { x: withShape(x, [outer, sizes.length, inner]) }, { perm: [1, 0, 2] });
+    // Allocate every output before taking the heap view: makeOutput can grow (and so detach) wasm memory.
+    const parts = shapes.map((shape) => backend.makeOutput(shape, x.dtype));
     const h = heapI32(backend);
     const base = wordOffset(backend, apart);
-    const parts = shapes.map((shape, i) => {
-      const p = backend.makeOutput(shape, x.dtype);
-      h.copyWithin(wordOffset(backend, p), base + i * outer * inner, base + (i + 1) * outer * inner);
-      return p;
-    });
+    parts.forEach((p, i) => h.copyWithin(wordOffset(backend, p), base + i * outer * inner, base + (i + 1) * outer * inner));
     dispose(backend, apart);
     return parts;
   }

@@ -49,7 +49,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
     expect(r.cutPaste).toMatchObject({ patched: 18, variant: 'normal', gate: true });
     expect(r.cutPaste.rejections).toBeGreaterThanOrEqual(r.cutPaste.keptUnaccepted);
     expect(r.gde).toEqual({ images: 6, height: 4, width: 4, dim: 32 });
-    expect(r.scoring).toBe('head');
+    expect(r.scoring).toBe('gde');
 
     const artifact = await loadArtifact(join(dir, 'a', 'lpd', 'widget'));
     const cfg = artifact.manifest.config as { backbone: string; model: { backbone: string; imageSize: number }; scoring: string };
@@ -69,9 +69,11 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
     });
     expect(scores!.shape).toEqual([3]);
     expect(maps!.shape).toEqual([3, 32, 32]);
+    // GDE scoring: each score is the max of its map of (smoothed) Mahalanobis distances.
+    const m = await maps!.data();
+    expect(Math.min(...m)).toBeGreaterThanOrEqual(0);
     const s = await scores!.data();
-    expect(Array.from(s).every((v) => v >= 0 && v <= 1)).toBe(true); // head probabilities
-    expect(Math.min(...(await maps!.data()))).toBeGreaterThanOrEqual(0); // Mahalanobis distances
+    s.forEach((v, i) => expect(v).toBeCloseTo(Math.max(...m.subarray(i * 1024, (i + 1) * 1024)), 5));
     tf.dispose([scores!, maps!]);
     expect(tf.memory().numTensors).toBe(start);
     detector.dispose();
