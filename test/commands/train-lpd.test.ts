@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import TrainLpd from '../../src/commands/train-lpd.js';
+import { loadDetector } from '../../src/pipeline/detectors/registry.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,6 +69,12 @@ describe('madenet train-lpd', () => {
       ['artifact', 'backbone', 'backboneParent', 'category', 'checkpoints', 'cutPaste', 'epochs', 'gde', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'resumedFrom', 'runtime', 'scoring', 'seconds', 'steps', 'trainImages', 'validation', 'warnings'],
     );
     expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
+    // --score head: the saved detector reports the head's P(patched).
+    const detector = await loadDetector((json.artifact as { dir: string }).dir);
+    const scores = tf.tidy(() => detector.predict(tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D).scores);
+    expect(Array.from(await scores.data()).every((v) => v > 0 && v < 1)).toBe(true);
+    scores.dispose();
+    detector.dispose();
   });
 
   it('prints a human summary without --json', async () => {

