@@ -92,6 +92,7 @@ export default class TrainSrad extends BaseCommand {
     const m = result.metrics;
     this.say(`Trained SRAD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
     this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${fmt(m.imageAuroc)}, Pixel-AP ${fmt(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    if (m.synthetic) this.say(`Too few real validation defects: the best epoch was chosen on them plus ${m.synthetic.defects} synthetic ones (AUROC ${fmt(m.synthetic.imageAuroc)}, Pixel-AP ${fmt(m.synthetic.pixelAp)}).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

@@ -53,13 +53,13 @@ describe('madenet train-srad', () => {
       backbone: 'random',
       steps: 2,
       trainImages: 4,
-      validation: { source: 'synthetic', normals: 1, defects: 2 },
+      validation: { source: 'synthetic', normals: 1, defects: 2, selection: 'validation' },
       artifact: { version: 1, dir: expect.stringContaining(join('out', 'srad', 'widget', 'v0001')) },
       runtime: { backend: 'wasm' },
       checkpoints: null,
       resumedFrom: null,
     });
-    expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
+    expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'synthetic', 'threshold']);
     expect(json.epochs as unknown[]).toHaveLength(1);
     expect(json.imagesPerSecond as number).toBeGreaterThan(0);
     expect(json.seconds as number).toBeGreaterThan(0);

@@ -87,7 +87,8 @@ export async function loadLpdDetector(artifact: LoadedArtifact): Promise<Detecto
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the LpdConfig train-lpd records.`);
   }
   validateLpdConfig(cfg);
-  const scoring = config.scoring ?? DEFAULT_LPD_SCORING;
+  // train-lpd always records it; an artifact without it predates the choice, when the head was the score.
+  const scoring = config.scoring ?? 'head';
   if (!LPD_SCORINGS.includes(scoring)) {
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has config.scoring ${JSON.stringify(scoring)}; expected one of ${LPD_SCORINGS.join(', ')}.`);
   }

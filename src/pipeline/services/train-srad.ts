@@ -12,7 +12,6 @@ import { SRAD_KIND, type SradArtifactConfig } from '../detectors/srad.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
 import { encodePng } from '../io/decode.js';
-import { planValidation } from '../perfmap/validation-set.js';
 import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
 import { holdOut } from '../train/data.js';
@@ -31,7 +30,7 @@ import {
   type SradSynthOptions,
 } from '../train/srad/srad-batches.js';
 import { sradPreview } from '../train/srad/srad-preview.js';
-import { validateSrad, SRAD_VALIDATION_LAMBDA } from '../train/srad/srad-validation.js';
+import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATION_LAMBDA } from '../train/srad/srad-validation.js';
 
 export interface TrainSradOptions {
   data: string;
@@ -73,11 +72,13 @@ export interface TrainSradOptions {
 export interface SradMetrics {
   imageAuroc: number | null;
   pixelAp: number | null;
-  /** build-perfmap's objective at lambda 0.5: what "best epoch" maximises. */
+  /** What the best epoch maximised: build-perfmap's objective at lambda 0.5 (averaged with the same on synthetic defects when `synthetic` is set). */
   objective: number | null;
   threshold: CandidateEvaluation['threshold'];
   mapRange: CandidateEvaluation['mapRange'];
   bestEpoch: number | null;
+  /** The same on synthetic defects, when too few real ones made the epoch choice count them too (else null). */
+  synthetic: { imageAuroc: number | null; pixelAp: number | null; defects: number } | null;
 }
 
 export interface TrainSradResult {
@@ -87,7 +88,8 @@ export interface TrainSradResult {
   imageSize: number;
   backbone: string;
   metrics: SradMetrics;
-  validation: { source: string; normals: number; defects: number };
+  /** selection: what the best epoch was chosen on (build-perfmap's plan, or that plus synthetic defects). */
+  validation: { source: string; normals: number; defects: number; selection: 'validation' | 'validation+synthetic' };
   trainImages: number;
   epochs: EpochRecord[];
   steps: number;
@@ -103,6 +105,7 @@ export interface TrainSradResult {
 
 interface SradCheckpointExtra {
   best: CandidateEvaluation | null;
+  bestSynthetic: CandidateEvaluation | null;
 }
 
 export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult> {
@@ -127,7 +130,8 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
   });
 
   const dataset = await loadDataset(opts.data, { categories: [opts.category] });
-  const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
+  const plans = planSradValidation(dataset, opts.category, { valFraction, seed: opts.seed });
+  const plan = plans.plan;
   // The same hold-out planValidation made: its normals must never be trained on.
   const train = holdOut(samplesOf(dataset, { category: opts.category, split: 'train', label: 0 }), valFraction, opts.seed).train;
   const held = new Set(plan.normals.map((s) => s.path));
@@ -155,7 +159,14 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
       textures: textures.source,
       backbone: backboneSpec,
     },
-    validation: { valFraction, seed: opts.seed, source: plan.source, lambda: SRAD_VALIDATION_LAMBDA },
+    validation: {
+      valFraction,
+      seed: opts.seed,
+      source: plan.source,
+      lambda: SRAD_VALIDATION_LAMBDA,
+      selection: plans.supplement ? 'validation+synthetic' : 'validation',
+      minSelectionDefects: MIN_SELECTION_DEFECTS,
+    },
     data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
   };
   const target: CheckpointTarget = { root: out, kind: SRAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
@@ -174,12 +185,14 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
     let resumedFrom: TrainSradResult['resumedFrom'] = null;
     let bestWeights: Record<string, tf.io.ModelArtifacts> | null = null;
     let best: CandidateEvaluation | null = null;
+    let bestSynthetic: CandidateEvaluation | null = null;
     if (opts.resume) {
       const restored = await restoreTrainCheckpoint<SradCheckpointExtra>(target, { models: named, optimizer: opt });
       if (restored) {
         resumeState = restored.loop;
         resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
         best = restored.extra?.best ?? null;
+        bestSynthetic = restored.extra?.bestSynthetic ?? null;
         bestWeights = Object.keys(restored.snapshots).length > 0 ? restored.snapshots : null;
       } else {
         warnings.push(`--resume found no checkpoint in ${checkpointDir(out, SRAD_KIND, opts.category)}; training started from step 0.`);
@@ -188,6 +201,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
 
     const cache = new ForegroundCache();
     let lastEval: CandidateEvaluation | null = null;
+    let lastSynthetic: CandidateEvaluation | null = null;
     let lastSaved = resumeState?.step ?? 0;
     let stepSeconds = 0;
     let stepImages = 0;
@@ -217,13 +231,15 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
         }
       },
       validate: async () => {
-        const v = await validateSrad(live, cfg, plan, { textures, batchSize: Math.max(opts.batchSize, 8) });
+        const v = await validateSrad(live, cfg, plans, { textures, batchSize: Math.max(opts.batchSize, 8) });
         lastEval = v.evaluation;
+        lastSynthetic = v.synthetic;
         return v.validation;
       },
       onBest: async () => {
         bestWeights = { reconstructive: await modelArtifactsOf(live.reconstructive), discriminative: await modelArtifactsOf(live.discriminative) };
         best = lastEval;
+        bestSynthetic = lastSynthetic;
       },
       checkpointEvery,
       saveCheckpoint:
@@ -234,7 +250,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
                 optimizer: opt,
                 loop: s,
                 snapshots: bestWeights ?? undefined,
-                extra: { best },
+                extra: { best, bestSynthetic },
               });
               lastSaved = s.step;
             }
@@ -247,6 +263,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
 
     const weights = bestWeights as Record<string, tf.io.ModelArtifacts> | null;
     const bestEval = best as CandidateEvaluation | null;
+    const bestSynth = bestSynthetic as CandidateEvaluation | null;
     if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
     // The preview shows the saved (best) weights, not the last step's.
     setWeightsFromArtifacts(live.reconstructive, weights.reconstructive as tf.io.ModelArtifacts, 'best reconstructive snapshot');
@@ -260,6 +277,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
       threshold: bestEval.threshold,
       mapRange: bestEval.mapRange,
       bestEpoch: state.bestEpoch,
+      synthetic: bestSynth ? { imageAuroc: bestSynth.imageAuroc, pixelAp: bestSynth.pixelAp, defects: bestSynth.defects } : null,
     };
     const artifactConfig: SradArtifactConfig & typeof runConfig = runConfig;
     const ref = await writeArtifact({
@@ -286,7 +304,12 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
       imageSize: cfg.imageSize,
       backbone: backboneSpec,
       metrics,
-      validation: { source: plan.source, normals: bestEval.normals, defects: bestEval.defects },
+      validation: {
+        source: plan.source,
+        normals: bestEval.normals,
+        defects: bestEval.defects,
+        selection: plans.supplement ? 'validation+synthetic' : 'validation',
+      },
       trainImages: train.length,
       epochs: state.history,
       steps: state.step,

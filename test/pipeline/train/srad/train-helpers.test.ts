@@ -12,6 +12,7 @@ import { initialLoopState } from '../../../../src/pipeline/train/loop.js';
 import { differingPaths, restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts } from '../../../../src/pipeline/train/train-checkpoint.js';
 import { weightsFinite } from '../../../../src/pipeline/train/train-finite.js';
 import { optimizerStateFiles, restoreOptimizerState } from '../../../../src/pipeline/train/train-optimizer-state.js';
+import { MIN_SELECTION_DEFECTS, planSradValidation } from '../../../../src/pipeline/train/srad/srad-validation.js';
 import { ForegroundCache, sradEpochBatches, sradStepsPerEpoch, synthesizeSradBatch } from '../../../../src/pipeline/train/srad/srad-batches.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 
@@ -166,5 +167,33 @@ describe('training helpers [wasm]', () => {
       tf.dispose([b.image, b.clean, b.mask]);
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('planSradValidation', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-srad-plan-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('adds synthetic defects on the same held-out normals when few real defects are held out', async () => {
+    await makeTinyDataset(join(dir, 'few'), { size: 16, normals: 6, trainDefects: 5, defects: 1 });
+    const few = planSradValidation(await loadDataset(join(dir, 'few')), 'widget', { valFraction: 0.2, seed: 1 });
+    expect(few.plan.source).toBe('train-defects');
+    expect(few.plan.defects).toHaveLength(1);
+    expect(few.supplement?.source).toBe('synthetic');
+    expect(few.supplement?.normals).toEqual(few.plan.normals);
+    expect(few.supplement?.synthetic.length).toBeGreaterThan(0);
+
+    await makeTinyDataset(join(dir, 'many'), { size: 16, normals: 6, trainDefects: 45, defects: 1 });
+    const many = planSradValidation(await loadDataset(join(dir, 'many')), 'widget', { valFraction: 0.2, seed: 1 });
+    expect(many.plan.defects.length).toBeGreaterThanOrEqual(MIN_SELECTION_DEFECTS);
+    expect(many.supplement).toBeNull();
+
+    await makeTinyDataset(join(dir, 'none'), { size: 16, normals: 6, defects: 1 });
+    const none = planSradValidation(await loadDataset(join(dir, 'none')), 'widget', { valFraction: 0.2, seed: 1 });
+    expect(none.plan.source).toBe('synthetic');
+    expect(none.supplement).toBeNull();
   });
 });

@@ -44,7 +44,8 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
     expect(r.epochs).toHaveLength(3);
     expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
     expect(r.trainImages + r.validation.normals).toBe(6);
-    expect(r.validation).toEqual({ source: 'synthetic', normals: 1, defects: 2 });
+    expect(r.validation).toEqual({ source: 'synthetic', normals: 1, defects: 2, selection: 'validation' });
+    expect(r.metrics.synthetic).toBeNull();
     expect(r.metrics.bestEpoch).not.toBeNull();
     expect(r.runtime.backend).toBe('wasm');
     expect(r.checkpoints).toBeNull();
@@ -109,6 +110,15 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
     expect(ckpt?.manifest.checkpoint?.step).toBeGreaterThanOrEqual(1);
     const w = new Float32Array(new Uint8Array(await ckpt!.readFile('reconstructive/weights.bin')).buffer);
     expect(w.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('with few held-out real defects chooses the epoch on them plus synthetic ones, reporting both', async () => {
+    await makeTinyDataset(join(dir, 'real'), { size: 32, normals: 6, trainDefects: 5, testNormals: 1, defects: 1 });
+    const r = await trainSrad({ ...base, data: join(dir, 'real'), epochs: 1, out: join(dir, 'real-out'), checkpointEvery: 0 });
+    expect(r.validation).toEqual({ source: 'train-defects', normals: 1, defects: 1, selection: 'validation+synthetic' });
+    expect(r.metrics.synthetic?.defects).toBe(2);
+    const v = r.epochs[0]!.validation!;
+    expect(Object.keys(v)).toEqual(expect.arrayContaining(['imageAuroc', 'pixelAp', 'syntheticImageAuroc', 'syntheticPixelAp']));
   });
 
   it('names a missing category and refuses bad numbers before any work', async () => {
