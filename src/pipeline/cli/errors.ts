@@ -27,6 +27,9 @@ export type KnownErrorCode =
   | 'E_PREDICTIONS'
   | 'E_CATEGORY'
   | 'E_INTERRUPTED'
+  | 'E_RESUME'
+  | 'E_NO_DEFECTS'
+  | 'E_PARITY'
   | 'E_INTERNAL';
 
 export interface MadenetErrorOptions {

@@ -15,8 +15,10 @@ export interface DemoPlan {
   imageSize: number;
   data: { perCategory: number; testPerCategory: number; defectsPerCategory: number; testDefectsPerCategory: number };
   srad: Pick<TrainSradOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
-  sfad: Pick<TrainSfadOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
-  lpd: Pick<TrainLpdOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
+  sfad: Pick<TrainSfadOptions, 'preset' | 'epochs' | 'batchSize' | 'lr' | 'noiseStd'>;
+  lpd: Pick<TrainLpdOptions, 'preset' | 'epochs' | 'batchSize' | 'lr' | 'scoring'>;
+  /** Seed SFAD's backbone with the category's LPD backbone (the transfer the paper proposes). */
+  sfadFromLpd: boolean;
   finetune: Record<SubmodelKind, Pick<FinetuneOptions, 'epochs' | 'batchSize' | 'lr' | 'realRatio'>>;
   classifier: Pick<TrainClassifierOptions, 'preset' | 'epochs' | 'batchSize' | 'lr'>;
 }
@@ -24,10 +26,12 @@ export interface DemoPlan {
 const quick: DemoPlan = {
   categories: ['BGA', 'QFN', 'SOIC', 'CAPACITOR'],
   imageSize: 64,
-  data: { perCategory: 40, testPerCategory: 12, defectsPerCategory: 16, testDefectsPerCategory: 12 },
-  srad: { preset: 'tiny', epochs: 6, batchSize: 8, lr: 1e-3 },
-  sfad: { preset: 'tiny', epochs: 8, batchSize: 8 },
-  lpd: { preset: 'tiny', epochs: 6, batchSize: 16 },
+  data: { perCategory: 60, testPerCategory: 12, defectsPerCategory: 20, testDefectsPerCategory: 12 },
+  srad: { preset: 'tiny', epochs: 30, batchSize: 8, lr: 3e-3 },
+  // LPD-trained features spread ~4x more than random ones: the noise must match (see train/lpd/README.md).
+  sfad: { preset: 'tiny', epochs: 40, batchSize: 8, lr: 1e-3, noiseStd: 0.1 },
+  lpd: { preset: 'tiny', epochs: 16, batchSize: 16, scoring: 'gde' },
+  sfadFromLpd: true,
   finetune: {
     srad: { epochs: 2, realRatio: 0.5 },
     sfad: { epochs: 2, realRatio: 0.5 },

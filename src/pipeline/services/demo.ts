@@ -110,8 +110,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     finetuned[category] = {};
     const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...rt };
     const srad = await timed(`train-srad ${category}`, () => trainSrad({ ...common, ...plan.srad }));
-    const sfad = await timed(`train-sfad ${category}`, () => trainSfad({ ...common, ...plan.sfad }));
     const lpd = await timed(`train-lpd ${category}`, () => trainLpd({ ...common, ...plan.lpd }));
+    const backbone = plan.sfadFromLpd ? lpd.artifact.dir : 'random';
+    const sfad = await timed(`train-sfad ${category}`, () => trainSfad({ ...common, ...plan.sfad, backbone }));
     for (const [kind, parent] of [['srad', srad], ['sfad', sfad], ['lpd', lpd]] as const) {
       const ft = await timed(`finetune ${kind} ${category}`, () =>
         finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...rt }),
