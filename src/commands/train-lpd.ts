@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { LPD_PRESETS, type LpdPresetName } from '../models/lpd/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/cli/errors.js';
-import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/detectors/lpd.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
@@ -27,10 +27,8 @@ export default class TrainLpd extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
+    ...submodelTrainingFlags('lpd'),
     ...imageSizeFlag,
-    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
-    category: Flags.string({ description: 'Category to train on.', required: true }),
-    out: Flags.string({ description: 'Artifact root; the model is saved to <out>/lpd/<category>/vNNNN.', required: true }),
     preset: Flags.string({ description: 'Model size.', options: [...LPD_PRESETS], default: 'small' }),
     epochs: Flags.integer({ description: 'Passes over the training normals [default: the preset\'s].', min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per step, half normal and half CutPaste; even [default: the preset\'s].', min: 2 }),
@@ -40,9 +38,6 @@ export default class TrainLpd extends BaseCommand {
     gate: Flags.boolean({ description: 'Redraw CutPaste patches the perceptibility gate finds invisible (--no-gate keeps every draw).', default: true, allowNo: true }),
     score: Flags.string({ description: 'Image score of the saved detector: the head\'s P(patched), or the max of the GDE map.', options: ['head', 'gde'], default: DEFAULT_LPD_SCORING }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
-    'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
-    'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
-    resume: Flags.boolean({ description: 'Continue from the newest checkpoint of this category in --out.', default: false }),
   };
 
   async run(): Promise<TrainLpdResult> {

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { SFAD_PRESETS, type SfadPresetName } from '../models/sfad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/cli/errors.js';
-import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
@@ -25,10 +25,8 @@ export default class TrainSfad extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
+    ...submodelTrainingFlags('sfad'),
     ...imageSizeFlag,
-    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
-    category: Flags.string({ description: 'Category to train on.', required: true }),
-    out: Flags.string({ description: 'Artifact root; the model is saved to <out>/sfad/<category>/vNNNN.', required: true }),
     preset: Flags.string({ description: 'Model size.', options: [...SFAD_PRESETS], default: 'small' }),
     epochs: Flags.integer({ description: 'Passes over the training images [default: the preset\'s].', min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step [default: the preset\'s].', min: 1 }),
@@ -39,9 +37,6 @@ export default class TrainSfad extends BaseCommand {
     'noise-std': Flags.string({ description: 'Std of the Gaussian noise that makes anomalous features [default: 0.015].' }),
     hidden: Flags.integer({ description: 'Hidden units of the discriminator [default: the preset\'s].', min: 1 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
-    'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
-    'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
-    resume: Flags.boolean({ description: 'Continue from the newest checkpoint of this category in --out.', default: false }),
   };
 
   async run(): Promise<TrainSfadResult> {

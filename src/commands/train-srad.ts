@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { SRAD_PRESETS, type SradPresetName } from '../models/srad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/cli/errors.js';
-import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradResult } from '../pipeline/services/train-srad.js';
@@ -25,10 +25,8 @@ export default class TrainSrad extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
+    ...submodelTrainingFlags('srad'),
     ...imageSizeFlag,
-    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
-    category: Flags.string({ description: 'Category to train on.', required: true }),
-    out: Flags.string({ description: 'Artifact root; the model is saved to <out>/srad/<category>/vNNNN.', required: true }),
     preset: Flags.string({ description: 'Model size.', options: [...SRAD_PRESETS], default: 'small' }),
     epochs: Flags.integer({ description: 'Passes over the training images.', default: 20, min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 4, min: 1 }),
@@ -40,9 +38,6 @@ export default class TrainSrad extends BaseCommand {
     'focal-gamma': Flags.string({ description: 'Focal loss gamma [default: 2].' }),
     'lambda-rec': Flags.string({ description: 'Weight of the reconstruction loss (L2 + SSIM) [default: 1].' }),
     'lambda-seg': Flags.string({ description: 'Weight of the focal segmentation loss [default: 1].' }),
-    'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
-    'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
-    resume: Flags.boolean({ description: 'Continue from the newest checkpoint of this category in --out.', default: false }),
   };
 
   async run(): Promise<TrainSradResult> {

@@ -8,7 +8,7 @@ import type { TrainSfadOptions } from './train-sfad.js';
 import type { TrainSradOptions } from './train-srad.js';
 import type { FinetuneOptions } from './finetune.js';
 
-export type DemoPlanName = 'quick' | 'full';
+export type DemoPlanName = 'quick' | 'full' | 'smoke';
 
 export interface DemoPlan {
   categories: string[];
@@ -30,14 +30,14 @@ const quick: DemoPlan = {
   srad: { preset: 'tiny', epochs: 30, batchSize: 8, lr: 3e-3 },
   // LPD-trained features spread ~4x more than random ones: the noise must match (see train/lpd/README.md).
   sfad: { preset: 'tiny', epochs: 40, batchSize: 8, lr: 1e-3, noiseStd: 0.1 },
-  lpd: { preset: 'tiny', epochs: 16, batchSize: 16, scoring: 'gde' },
+  lpd: { preset: 'tiny', epochs: 30, batchSize: 16, scoring: 'gde' },
   sfadFromLpd: true,
   finetune: {
     srad: { epochs: 2, realRatio: 0.5 },
     sfad: { epochs: 2, realRatio: 0.5 },
     lpd: { epochs: 2, realRatio: 0.5 },
   },
-  classifier: { preset: 'tiny', epochs: 3, batchSize: 16, lr: 2e-3 },
+  classifier: { preset: 'tiny', epochs: 40, batchSize: 16, lr: 3e-3 },
 };
 
 const full: DemoPlan = {
@@ -47,4 +47,17 @@ const full: DemoPlan = {
   data: { perCategory: 60, testPerCategory: 16, defectsPerCategory: 12, testDefectsPerCategory: 16 },
 };
 
-export const DEMO_PLANS: Record<DemoPlanName, DemoPlan> = { quick, full };
+/** Seconds long: proves every step runs end to end (the e2e test and a first look); its scores mean nothing. */
+const smoke: DemoPlan = {
+  ...quick,
+  categories: ['BGA', 'QFN'],
+  imageSize: 32,
+  data: { perCategory: 10, testPerCategory: 4, defectsPerCategory: 10, testDefectsPerCategory: 4 },
+  srad: { ...quick.srad, epochs: 1, batchSize: 4 },
+  sfad: { ...quick.sfad, epochs: 1, batchSize: 4 },
+  lpd: { ...quick.lpd, epochs: 1, batchSize: 4 },
+  finetune: { srad: { epochs: 1, realRatio: 0.5 }, sfad: { epochs: 1, realRatio: 0.5 }, lpd: { epochs: 1, realRatio: 0.5 } },
+  classifier: { ...quick.classifier, epochs: 1, batchSize: 8 },
+};
+
+export const DEMO_PLANS: Record<DemoPlanName, DemoPlan> = { quick, full, smoke };

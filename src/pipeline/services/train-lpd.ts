@@ -10,13 +10,12 @@ import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../.
 import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../cli/errors.js';
 import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detectors/lpd.js';
-import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
+import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
 import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { DEFAULT_GATE, type GateOptions } from '../synth/index.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { holdOut } from '../train/data.js';
 import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
 import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
@@ -39,6 +38,7 @@ import { LpdSgd } from '../train/lpd/lpd-sgd.js';
 import { lpdTrainStep } from '../train/lpd/lpd-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
 import { writeSafetensors } from '../weights/safetensors.js';
+import { trainNormalsOutside } from '../train/train-split.js';
 
 /** CutPaste's colour jitter on every training image. */
 export const LPD_JITTER = 0.1;
@@ -135,12 +135,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
 
   const dataset = await loadDataset(opts.data, { categories: [opts.category] });
   const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
-  // The same hold-out planValidation made: its normals must never be trained on (nor fitted by the GDE).
-  const train = holdOut(samplesOf(dataset, { category: opts.category, split: 'train', label: 0 }), valFraction, opts.seed).train;
-  const held = new Set(plan.normals.map((s) => s.path));
-  if (train.some((s) => held.has(s.path)) || train.length === 0) {
-    throw new MadenetError('E_DATASET', `Category ${opts.category} leaves ${train.length} normal training image(s) after holding out ${plan.normals.length} for validation; expected at least one.`);
-  }
+  const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
 
   const source = await loadBackbone(backboneSpec, { arch: base.backbone, seed: opts.seed, inputSize: overrides.imageSize ?? base.imageSize });
   let lpd: LpdModel | null = null;

@@ -8,13 +8,12 @@ import { buildSfad, disposeSfad, sfadTrainableVariables, type SfadModel } from '
 import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../cli/errors.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
-import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
+import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
 import { hashSeed } from '../random.js';
 import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { holdOut } from '../train/data.js';
 import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
 import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
@@ -25,6 +24,7 @@ import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } f
 import { featureBank, featureSpread, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
 import { sfadTrainStep } from '../train/sfad/sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
+import { trainNormalsOutside } from '../train/train-split.js';
 
 /** SimpleNet anneals the discriminator's rate to 0.4 x its start (CosineAnnealingLR eta_min). */
 const SFAD_MIN_LR_FRACTION = 0.4;
@@ -135,12 +135,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
 
   const dataset = await loadDataset(opts.data, { categories: [opts.category] });
   const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
-  // The same hold-out planValidation made: its normals must never be trained on.
-  const train = holdOut(samplesOf(dataset, { category: opts.category, split: 'train', label: 0 }), valFraction, opts.seed).train;
-  const held = new Set(plan.normals.map((s) => s.path));
-  if (train.some((s) => held.has(s.path)) || train.length === 0) {
-    throw new MadenetError('E_DATASET', `Category ${opts.category} leaves ${train.length} normal training image(s) after holding out ${plan.normals.length} for validation; expected at least one.`);
-  }
+  const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
 
   const source = await loadBackbone(backboneSpec, { arch: base.backbone, seed: opts.seed, inputSize: overrides.imageSize ?? base.imageSize });
   let model: SfadModel | null = null;

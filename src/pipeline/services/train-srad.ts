@@ -10,11 +10,10 @@ import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/ind
 import { MadenetError } from '../cli/errors.js';
 import { SRAD_KIND, type SradArtifactConfig } from '../detectors/srad.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
-import { datasetFingerprint, loadDataset, samplesOf } from '../io/dataset.js';
+import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { encodePng } from '../io/decode.js';
 import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { holdOut } from '../train/data.js';
 import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
 import { defaultStepSchedule, stepDecayLr } from '../train/schedule.js';
 import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
@@ -31,6 +30,7 @@ import {
 } from '../train/srad/srad-batches.js';
 import { sradPreview } from '../train/srad/srad-preview.js';
 import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATION_LAMBDA } from '../train/srad/srad-validation.js';
+import { trainNormalsOutside } from '../train/train-split.js';
 
 export interface TrainSradOptions {
   data: string;
@@ -132,12 +132,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
   const dataset = await loadDataset(opts.data, { categories: [opts.category] });
   const plans = planSradValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const plan = plans.plan;
-  // The same hold-out planValidation made: its normals must never be trained on.
-  const train = holdOut(samplesOf(dataset, { category: opts.category, split: 'train', label: 0 }), valFraction, opts.seed).train;
-  const held = new Set(plan.normals.map((s) => s.path));
-  if (train.some((s) => held.has(s.path)) || train.length === 0) {
-    throw new MadenetError('E_DATASET', `Category ${opts.category} leaves ${train.length} normal training image(s) after holding out ${plan.normals.length} for validation; expected at least one.`);
-  }
+  const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
   const textures = opts.textures ? await TextureBank.fromDir(opts.textures, cfg.imageSize) : TextureBank.procedural(cfg.imageSize, opts.seed);
   const synth: SradSynthOptions = { textures, foreground, normalProbability };
   const stepsPerEpoch = sradStepsPerEpoch(train.length, opts.batchSize);

@@ -41,21 +41,31 @@ export async function validateClassifier(
 ): Promise<{ result: ClassifierValidation; validation: Validation }> {
   const confusion = Array.from({ length: opts.numClasses }, () => new Array<number>(opts.numClasses).fill(0));
   let offset = 0;
+  let trueProbSum = 0;
   for await (const batch of batches(streamSamples(validation.map((v) => v.sample), { size: opts.size }), opts.batchSize)) {
-    const predicted = tf.tidy(() => {
-      const x = imagesToTensor(batch.map((d) => d.image));
-      return classifierProbs(model, x).argMax(1);
-    });
-    const idx = await predicted.data();
-    predicted.dispose();
+    const probs = tf.tidy(() => classifierProbs(model, imagesToTensor(batch.map((d) => d.image))));
+    const p = (await probs.data()) as Float32Array;
+    probs.dispose();
     batch.forEach((_, i) => {
-      const row = confusion[(validation[offset + i] as LabeledSample).label] as number[];
-      const p = idx[i] as number;
-      row[p] = (row[p] ?? 0) + 1;
+      const label = (validation[offset + i] as LabeledSample).label;
+      const row = p.subarray(i * opts.numClasses, (i + 1) * opts.numClasses);
+      let best = 0;
+      for (let k = 1; k < row.length; k++) if ((row[k] as number) > (row[best] as number)) best = k;
+      const counts = confusion[label] as number[];
+      counts[best] = (counts[best] ?? 0) + 1;
+      trueProbSum += row[label] as number;
     });
     offset += batch.length;
   }
   const m = confusionMetrics(confusion);
   const result: ClassifierValidation = { ...m, confusion };
-  return { result, validation: { score: m.balancedAccuracy, metrics: { accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy } } };
+  const meanTrueProbability = m.images > 0 ? trueProbSum / m.images : null;
+  // Routing only trusts confident predictions (infer's --min-confidence), so among epochs of equal balanced
+  // accuracy the one that gives the right class more probability wins; the tie-breaker is too small to
+  // outweigh one more correct image.
+  const score = m.balancedAccuracy === null ? null : m.balancedAccuracy + 1e-6 * (meanTrueProbability ?? 0);
+  return {
+    result,
+    validation: { score, metrics: { accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, meanTrueProbability } },
+  };
 }

@@ -1,0 +1,55 @@
+// The one chain through the real binary: `madenet demo --plan smoke --json` runs every pipeline step on
+// generated data and prints exactly one JSON document. Needs `npm run build` (CI's npm ci runs it).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('madenet demo (bin/run.js)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'madenet-demo-e2e-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('runs make-demo -> synth -> train x3 -> finetune x3 -> classifier -> perfmap -> infer -> evaluate', async () => {
+    const out = join(dir, 'demo');
+    const { stdout } = await run(process.execPath, [join(root, 'bin', 'run.js'), 'demo', '--plan', 'smoke', '--out', out, '--json', '--backend', 'wasm', '--threads', '1'], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const result = JSON.parse(stdout) as {
+      categories: string[];
+      table: { category: string; chosen: string; imageAuroc: number | null; finetune: Record<string, unknown> }[];
+      meanImageAuroc: number | null;
+      report: string;
+      artifacts: { submodels: string[]; classifier: string; perfmap: string };
+      steps: { step: string }[];
+    };
+    expect(result.categories).toEqual(['BGA', 'QFN']);
+    expect(result.table.map((r) => r.category)).toEqual(['BGA', 'QFN']);
+    for (const row of result.table) {
+      expect(['srad', 'sfad', 'lpd']).toContain(row.chosen);
+      expect(Object.keys(row.finetune).sort()).toEqual(['lpd', 'sfad', 'srad']);
+    }
+    expect(typeof result.meanImageAuroc).toBe('number');
+    expect(existsSync(result.report)).toBe(true);
+    // Every artifact stays under --out; the fine-tuned versions are what the perfmap references.
+    for (const dirPath of [...result.artifacts.submodels, result.artifacts.classifier, result.artifacts.perfmap]) {
+      expect(dirPath.startsWith(out)).toBe(true);
+    }
+    expect(result.artifacts.submodels).toHaveLength(6);
+    expect(result.artifacts.submodels.every((d) => d.endsWith('v0002'))).toBe(true);
+    const perfmap = JSON.parse(await readFile(join(result.artifacts.perfmap, 'perfmap.json'), 'utf8')) as { categories: Record<string, unknown> };
+    expect(Object.keys(perfmap.categories).sort()).toEqual(['BGA', 'QFN']);
+    expect(result.steps.map((s) => s.step.split(' ')[0])).toEqual(
+      expect.arrayContaining(['make-demo', 'dataset', 'synth', 'train-srad', 'train-sfad', 'train-lpd', 'finetune', 'train-classifier', 'build-perfmap', 'infer', 'evaluate']),
+    );
+  }, 600_000);
+});
