@@ -11,6 +11,8 @@ export interface LoopState {
   bestScore: number | null;
   bestEpoch: number | null;
   history: EpochRecord[];
+  /** Loss sums and step count of the epoch in progress, so that a resumed epoch reports the mean of all its steps. */
+  partial?: { sums: Record<string, number>; steps: number };
 }
 
 export interface EpochRecord {
@@ -69,8 +71,9 @@ export async function runTrainLoop<B>(opts: TrainLoopOptions<B>): Promise<LoopSt
     const skip = state.step - epoch * opts.stepsPerEpoch;
     let seen = 0;
     let images = 0;
-    let stepsThisEpoch = 0;
-    const sums: Record<string, number> = {};
+    const carried = skip > 0 ? state.partial : undefined;
+    let stepsThisEpoch = carried?.steps ?? 0;
+    const sums: Record<string, number> = { ...(carried?.sums ?? {}) };
     for await (const batch of opts.batches(epoch)) {
       if (seen++ < skip) continue; // replaying a partly-done epoch after resume
       if (state.step >= (epoch + 1) * opts.stepsPerEpoch) break;
@@ -93,6 +96,7 @@ export async function runTrainLoop<B>(opts: TrainLoopOptions<B>): Promise<LoopSt
       for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;
       state.step++;
       stepsThisEpoch++;
+      state.partial = { sums: { ...sums }, steps: stepsThisEpoch };
       images += opts.batchSize(batch);
       const secs = (performance.now() - started) / 1000;
       opts.onProgress?.({ step: state.step, totalSteps, epoch, loss: total, imagesPerSecond: images / Math.max(secs, 1e-9) });
@@ -115,6 +119,7 @@ export async function runTrainLoop<B>(opts: TrainLoopOptions<B>): Promise<LoopSt
     };
     state.history.push(record);
     state.epoch = epoch + 1;
+    delete state.partial;
     opts.onEpoch?.(record);
     const improved =
       validation === null ||

@@ -47,7 +47,7 @@ describe('runTrainLoop', () => {
         step: async (b) => {
           if (first.length === 9) throw crash;
           first.push(b);
-          return { loss: 1 };
+          return { loss: b };
         },
         lr: () => 1e-3,
         checkpointEvery: 3,
@@ -68,13 +68,16 @@ describe('runTrainLoop', () => {
       batchSize: () => 1,
       step: async (b) => {
         second.push(b);
-        return { loss: 1 };
+        return { loss: b };
       },
       lr: () => 1e-3,
       resume: last,
     });
     expect(second).toEqual([103, 104]);
     expect(state.step).toBe(10);
+    // The resumed epoch's mean covers all five of its steps, not only the two run after the resume.
+    expect(state.history.at(-1)?.meanLoss).toBe((100 + 101 + 102 + 103 + 104) / 5);
+    expect(state.partial).toBeUndefined();
   });
 
   it('stops with E_DIVERGED on a NaN loss', async () => {
