@@ -153,12 +153,17 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
         if (!Number.isFinite(value)) {
           throw new MadenetError('E_PREDICTIONS', `The ${r.kind} model scored ${p.item.path} as ${value}; expected a finite number (is the artifact ${r.candidate.artifact.dir} damaged?).`);
         }
-        const threshold = r.candidate.threshold.threshold;
+        // One scale for all submodels of a category (see CandidateMetrics.scoreScale); monotonic, so labels
+        // are those of the raw score against the raw threshold.
+        const scale = r.candidate.scoreScale ?? null;
+        const scaled = (v: number): number => (scale ? (v - scale.center) / scale.spread : v);
+        const threshold = scaled(r.candidate.threshold.threshold);
+        const score = scaled(value);
         const prediction: InferPrediction = {
           path: p.item.path,
           category: r.category,
-          score: value,
-          label: labelAt(value, threshold),
+          score,
+          label: labelAt(score, threshold),
           threshold,
           model: r.kind,
           classifier: r.classifier,

@@ -15,6 +15,7 @@ export interface CandidateEvaluation {
   pixelAp: number | null;
   threshold: ThresholdChoice;
   mapRange: { lo: number; hi: number };
+  scoreScale: ScoreScale | null;
   normals: number;
   defects: number;
 }
@@ -90,7 +91,9 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
         ? chooseThreshold({ scores: s, labels, targetFpr: opts.targetFpr })
         : chooseThreshold({ normalScores: s.filter((_, i) => labels[i] === 0), targetFpr: opts.targetFpr });
     const range = ranges[d] as { lo: number; hi: number };
+    const normalScores = s.filter((_, i) => labels[i] === 0);
     return {
+      scoreScale: scoreScaleOf(normalScores),
       imageAuroc: imageAuroc(s, labels),
       pixelAp: pixel?.ap ?? null,
       threshold,
@@ -106,4 +109,22 @@ function gtOf(item: ValidationItem): Uint8Array | null {
   const gt = new Uint8Array(item.mask.data.length);
   for (let i = 0; i < gt.length; i++) gt[i] = (item.mask.data[i] as number) > 0.5 ? 1 : 0;
   return gt;
+}
+
+/**
+ * Mean and standard deviation of a submodel's image scores on validation normals. infer reports scores as
+ * (raw - center) / spread, so that images of one category routed to different submodels (the low-confidence
+ * fallback) are ranked on one scale: how far above that model's own normals they lie.
+ */
+export interface ScoreScale {
+  center: number;
+  spread: number;
+}
+
+export function scoreScaleOf(normalScores: readonly number[]): ScoreScale | null {
+  if (normalScores.length < 2) return null;
+  const center = normalScores.reduce((a, b) => a + b, 0) / normalScores.length;
+  const variance = normalScores.reduce((a, b) => a + (b - center) * (b - center), 0) / (normalScores.length - 1);
+  const spread = Math.sqrt(variance);
+  return spread > 1e-12 && Number.isFinite(spread) ? { center, spread } : null;
 }

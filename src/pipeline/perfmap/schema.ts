@@ -28,6 +28,11 @@ export interface CandidateMetrics {
   threshold: ThresholdChoice;
   /** Lowest and highest anomaly-map value over the validation set: the colour scale of overlays. */
   mapRange: { lo: number; hi: number };
+  /**
+   * Mean and standard deviation of the image scores of the validation normals; infer reports (raw - center) /
+   * spread and the threshold on the same scale. Null (or absent, in maps written before it) = raw scores.
+   */
+  scoreScale?: { center: number; spread: number } | null;
 }
 
 export interface CategoryEntry {

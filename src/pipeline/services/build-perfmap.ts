@@ -148,6 +148,7 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
           objective: null,
           threshold: e.threshold,
           mapRange: e.mapRange,
+          scoreScale: e.scoreScale,
         });
       }
       const choice = choose(candidates, lambda);

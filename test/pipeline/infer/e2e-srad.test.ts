@@ -41,8 +41,11 @@ describe('train-srad -> build-perfmap -> infer -> evaluate (real tiny SRAD)', ()
     for (const l of lines) {
       expect(l).toMatchObject({ model: 'srad', category: 'chip', artifact: { kind: 'srad', version: 1, dir: trained.artifact.dir } });
       expect((await readNpy(join(out, l.map as string))).shape).toEqual([32, 32]);
-      expect(l.score).toBeGreaterThanOrEqual(0);
-      expect(l.score).toBeLessThanOrEqual(1);
+      // Scores are on the perfmap's scale: (raw - center) / spread of the validation normals' scores.
+      const scale = entry?.candidates[0]?.scoreScale;
+      expect(scale === null || (scale !== undefined && scale.spread > 0)).toBe(true);
+      expect(Number.isFinite(l.score)).toBe(true);
+      expect(l.label).toBe(l.score >= (l.threshold as number) ? 1 : 0);
     }
     const ev = await evaluate({ predictions: out, data, out: join(dir, 'report') });
     expect(ev.metrics.counts.evaluated).toBe(4);

@@ -45,3 +45,14 @@ describe('perfmap choice', () => {
     expect(() => choose([], Number.NaN)).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
   });
 });
+
+describe('scoreScaleOf', () => {
+  it('is the mean and sample standard deviation of the normal scores, null when it cannot scale', async () => {
+    const { scoreScaleOf } = await import('../../../src/pipeline/perfmap/evaluate-candidates.js');
+    const s = scoreScaleOf([1, 2, 3, 4]);
+    expect(s?.center).toBeCloseTo(2.5, 12);
+    expect(s?.spread).toBeCloseTo(Math.sqrt(5 / 3), 12);
+    expect(scoreScaleOf([7])).toBeNull();
+    expect(scoreScaleOf([2, 2, 2])).toBeNull();
+  });
+});
