@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { MadenetError } from '../pipeline/cli/errors.js';
 import { runtimeFlags } from '../pipeline/cli/flags.js';
-import { createProgress } from '../pipeline/cli/progress.js';
+import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { DEFAULT_FINETUNE_EPOCHS, finetune, type FinetuneResult } from '../pipeline/services/finetune.js';
 
@@ -40,40 +39,31 @@ export default class Finetune extends BaseCommand {
 
   async run(): Promise<FinetuneResult> {
     const { flags } = await this.parse(Finetune);
-    const progress = createProgress({ label: 'finetune', json: this.jsonEnabled(), fields: ['epoch', 'loss', 'img/s'] });
-    const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
+    const session = startTrainingSession('finetune', this.jsonEnabled());
     const result = await finetune({
       model: flags.model,
       data: flags.data,
       out: flags.out,
       epochs: flags.epochs,
-      lr: num('--lr', flags.lr),
+      lr: numberFlag('--lr', flags.lr),
       batchSize: flags['batch-size'],
-      realRatio: num('--real-ratio', flags['real-ratio']),
-      valFraction: num('--val-fraction', flags['val-fraction']),
+      realRatio: numberFlag('--real-ratio', flags['real-ratio']),
+      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
       seed: flags.seed,
-      lambda: num('--lambda', flags.lambda),
+      lambda: numberFlag('--lambda', flags.lambda),
       backend: flags.backend as BackendRequest,
       threads: flags.threads,
       textures: flags.textures,
       checkpointEvery: flags['checkpoint-every'],
       resume: flags.resume,
-      signal: abort.signal,
-      onProgress: (p) => {
-        progress.setTotal(p.totalSteps);
-        progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
-      },
+      signal: session.signal,
+      onProgress: session.onProgress,
       onEpoch: (e) => {
-        if (progress.active) return;
+        if (session.barActive) return;
         const v = e.validation;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${fmt(v?.imageAuroc)}, Pixel-AP ${fmt(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
+        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
       },
-    }).finally(() => {
-      progress.stop();
-      process.off('SIGINT', onSigint);
-    });
+    }).finally(session.end);
     if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const { before, after } = result.metrics;
@@ -82,20 +72,9 @@ export default class Finetune extends BaseCommand {
       `Fine-tuned ${result.kind.toUpperCase()} ${result.category} v${result.parent.version} on ${d.trainNormals} normals and ${d.trainDefects} real defects (real ratio ${result.settings.realRatio}): ${result.steps} steps in ${result.seconds.toFixed(1)} s.`,
     );
     this.say(`Validation (${d.validationNormals} normals, ${d.validationDefects} held-out real defects):`);
-    this.say(`  before  image AUROC ${fmt(before.imageAuroc)}  Pixel-AP ${fmt(before.pixelAp)}`);
-    this.say(`  after   image AUROC ${fmt(after.imageAuroc)}  Pixel-AP ${fmt(after.pixelAp)}  (best epoch ${after.bestEpoch})`);
+    this.say(`  before  image AUROC ${formatMetric(before.imageAuroc)}  Pixel-AP ${formatMetric(before.pixelAp)}`);
+    this.say(`  after   image AUROC ${formatMetric(after.imageAuroc)}  Pixel-AP ${formatMetric(after.pixelAp)}  (best epoch ${after.bestEpoch})`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }
-}
-
-function num(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new MadenetError('E_USAGE', `${flag} is ${value}; expected a number.`);
-  return n;
-}
-
-function fmt(v: number | null | undefined): string {
-  return v === null || v === undefined ? 'n/a' : v.toFixed(4);
 }

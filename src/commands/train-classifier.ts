@@ -3,7 +3,7 @@ import { CLASSIFIER_PRESETS, type ClassifierPresetName } from '../models/classif
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/cli/errors.js';
 import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
-import { createProgress } from '../pipeline/cli/progress.js';
+import { formatMetric, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainClassifier, type TrainClassifierResult } from '../pipeline/services/train-classifier.js';
 
@@ -42,10 +42,7 @@ export default class TrainClassifier extends BaseCommand {
     const valFraction = Number(flags['val-fraction']);
     if (!Number.isFinite(lr)) throw new MadenetError('E_USAGE', `--lr is ${flags.lr}; expected a number such as 1e-3.`);
     if (!Number.isFinite(valFraction)) throw new MadenetError('E_USAGE', `--val-fraction is ${flags['val-fraction']}; expected a number in (0, 1).`);
-    const progress = createProgress({ label: 'classifier', json: this.jsonEnabled(), fields: ['epoch', 'loss', 'img/s'] });
-    const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
+    const session = startTrainingSession('classifier', this.jsonEnabled());
     const result = await trainClassifier({
       data: flags.data,
       out: flags.out,
@@ -62,33 +59,24 @@ export default class TrainClassifier extends BaseCommand {
       checkpointEvery: flags['checkpoint-every'],
       resume: flags.resume,
       backbone: flags.backbone,
-      signal: abort.signal,
-      onProgress: (p) => {
-        progress.setTotal(p.totalSteps);
-        progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
-      },
+      signal: session.signal,
+      onProgress: session.onProgress,
       onEpoch: (e) => {
-        if (progress.active) return;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val accuracy ${fmt(e.validation?.accuracy)}, balanced ${fmt(e.validation?.balancedAccuracy)}`);
+        if (session.barActive) return;
+        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val accuracy ${formatMetric(e.validation?.accuracy)}, balanced ${formatMetric(e.validation?.balancedAccuracy)}`);
       },
-    }).finally(() => {
-      progress.stop();
-      process.off('SIGINT', onSigint);
-    });
+    }).finally(session.end);
     if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const m = result.metrics;
     this.say(`Trained the pre-classifier (${result.preset}, ${result.variant}, ${result.imageSize} px) on ${result.categories.length} categories: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation accuracy ${fmt(m.accuracy)}, balanced ${fmt(m.balancedAccuracy)} on ${m.images} images.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation accuracy ${formatMetric(m.accuracy)}, balanced ${formatMetric(m.balancedAccuracy)} on ${m.images} images.`);
     this.say(confusionTable(result.categories, m.confusion));
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }
 }
 
-function fmt(v: number | null | undefined): string {
-  return v === null || v === undefined ? 'n/a' : v.toFixed(4);
-}
 
 /** Rows: true category; columns: predicted (numbered in the row order). */
 function confusionTable(categories: string[], confusion: number[][]): string {

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { LPD_PRESETS, type LpdPresetName } from '../models/lpd/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { MadenetError } from '../pipeline/cli/errors.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
-import { createProgress } from '../pipeline/cli/progress.js';
+import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/detectors/lpd.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainLpd, type TrainLpdResult } from '../pipeline/services/train-lpd.js';
@@ -42,10 +41,7 @@ export default class TrainLpd extends BaseCommand {
 
   async run(): Promise<TrainLpdResult> {
     const { flags } = await this.parse(TrainLpd);
-    const progress = createProgress({ label: `lpd ${flags.category}`, json: this.jsonEnabled(), fields: ['epoch', 'loss', 'img/s'] });
-    const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
+    const session = startTrainingSession(`lpd ${flags.category}`, this.jsonEnabled());
     const result = await trainLpd({
       data: flags.data,
       category: flags.category,
@@ -54,7 +50,7 @@ export default class TrainLpd extends BaseCommand {
       imageSize: flags['image-size'],
       epochs: flags.epochs,
       batchSize: flags['batch-size'],
-      lr: num('--lr', flags.lr),
+      lr: numberFlag('--lr', flags.lr),
       seed: flags.seed,
       backend: flags.backend as BackendRequest,
       threads: flags.threads,
@@ -63,42 +59,25 @@ export default class TrainLpd extends BaseCommand {
       noGate: !flags.gate,
       scoring: flags.score as LpdScoring,
       textures: flags.textures,
-      valFraction: num('--val-fraction', flags['val-fraction']),
+      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
       checkpointEvery: flags['checkpoint-every'],
       resume: flags.resume,
-      signal: abort.signal,
-      onProgress: (p) => {
-        progress.setTotal(p.totalSteps);
-        progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
-      },
+      signal: session.signal,
+      onProgress: session.onProgress,
       onEpoch: (e) => {
-        if (progress.active) return;
+        if (session.barActive) return;
         const v = e.validation;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, accuracy ${fmt(e.losses.accuracy)}, val AUROC ${fmt(v?.imageAuroc)}, Pixel-AP ${fmt(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
+        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, accuracy ${formatMetric(e.losses.accuracy)}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
       },
-    }).finally(() => {
-      progress.stop();
-      process.off('SIGINT', onSigint);
-    });
+    }).finally(session.end);
     if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const m = result.metrics;
     const c = result.cutPaste;
     this.say(`Trained LPD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
     this.say(`CutPaste (${c.variant}): ${c.patched} images, the gate rejected ${c.rejections} draws${c.keptUnaccepted > 0 ? ` and passed none for ${c.keptUnaccepted}` : ''}; GDE fitted on ${result.gde.images} normals.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${fmt(m.imageAuroc)} (${result.scoring} score), Pixel-AP ${fmt(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)} (${result.scoring} score), Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }
-}
-
-function num(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new MadenetError('E_USAGE', `${flag} is ${value}; expected a number.`);
-  return n;
-}
-
-function fmt(v: number | null | undefined): string {
-  return v === null || v === undefined ? 'n/a' : v.toFixed(4);
 }

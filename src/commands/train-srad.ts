@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { SRAD_PRESETS, type SradPresetName } from '../models/srad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { MadenetError } from '../pipeline/cli/errors.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
-import { createProgress } from '../pipeline/cli/progress.js';
+import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradResult } from '../pipeline/services/train-srad.js';
 import type { ForegroundMode } from '../pipeline/train/srad/srad-batches.js';
@@ -42,10 +41,7 @@ export default class TrainSrad extends BaseCommand {
 
   async run(): Promise<TrainSradResult> {
     const { flags } = await this.parse(TrainSrad);
-    const progress = createProgress({ label: `srad ${flags.category}`, json: this.jsonEnabled(), fields: ['epoch', 'loss', 'img/s'] });
-    const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
+    const session = startTrainingSession(`srad ${flags.category}`, this.jsonEnabled());
     const result = await trainSrad({
       data: flags.data,
       category: flags.category,
@@ -54,52 +50,35 @@ export default class TrainSrad extends BaseCommand {
       imageSize: flags['image-size'],
       epochs: flags.epochs,
       batchSize: flags['batch-size'],
-      lr: num('--lr', flags.lr) as number,
+      lr: numberFlag('--lr', flags.lr) as number,
       seed: flags.seed,
       backend: flags.backend as BackendRequest,
       threads: flags.threads,
       textures: flags.textures,
       foreground: flags.foreground as ForegroundMode,
-      focalAlpha: num('--focal-alpha', flags['focal-alpha']),
-      focalGamma: num('--focal-gamma', flags['focal-gamma']),
-      lambdaRec: num('--lambda-rec', flags['lambda-rec']),
-      lambdaSeg: num('--lambda-seg', flags['lambda-seg']),
-      valFraction: num('--val-fraction', flags['val-fraction']),
+      focalAlpha: numberFlag('--focal-alpha', flags['focal-alpha']),
+      focalGamma: numberFlag('--focal-gamma', flags['focal-gamma']),
+      lambdaRec: numberFlag('--lambda-rec', flags['lambda-rec']),
+      lambdaSeg: numberFlag('--lambda-seg', flags['lambda-seg']),
+      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
       checkpointEvery: flags['checkpoint-every'],
       resume: flags.resume,
       backbone: flags.backbone,
-      signal: abort.signal,
-      onProgress: (p) => {
-        progress.setTotal(p.totalSteps);
-        progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
-      },
+      signal: session.signal,
+      onProgress: session.onProgress,
       onEpoch: (e) => {
-        if (progress.active) return;
+        if (session.barActive) return;
         const v = e.validation;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${fmt(v?.imageAuroc)}, Pixel-AP ${fmt(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
+        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
       },
-    }).finally(() => {
-      progress.stop();
-      process.off('SIGINT', onSigint);
-    });
+    }).finally(session.end);
     if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const m = result.metrics;
     this.say(`Trained SRAD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${fmt(m.imageAuroc)}, Pixel-AP ${fmt(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
-    if (m.synthetic) this.say(`Too few real validation defects: the best epoch was chosen on them plus ${m.synthetic.defects} synthetic ones (AUROC ${fmt(m.synthetic.imageAuroc)}, Pixel-AP ${fmt(m.synthetic.pixelAp)}).`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    if (m.synthetic) this.say(`Too few real validation defects: the best epoch was chosen on them plus ${m.synthetic.defects} synthetic ones (AUROC ${formatMetric(m.synthetic.imageAuroc)}, Pixel-AP ${formatMetric(m.synthetic.pixelAp)}).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }
-}
-
-function num(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new MadenetError('E_USAGE', `${flag} is ${value}; expected a number.`);
-  return n;
-}
-
-function fmt(v: number | null | undefined): string {
-  return v === null || v === undefined ? 'n/a' : v.toFixed(4);
 }

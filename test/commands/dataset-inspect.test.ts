@@ -1,43 +1,18 @@
-import { jest } from '@jest/globals';
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import DatasetInspect from '../../src/commands/dataset/inspect.js';
 import { createProgress } from '../../src/pipeline/cli/progress.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+import { runCommand } from '../helpers/run-command.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs the command in-process and captures what it writes to stdout and stderr. */
 async function inspect(
   argv: string[],
 ): Promise<{ stdout: string; stderr: string; error: (Error & { code?: string }) | undefined; exitCode: number | string | undefined }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  let error: (Error & { code?: string }) | undefined;
-  let exitCode: number | string | undefined;
-  try {
-    await DatasetInspect.run(argv, root);
-  } catch (e) {
-    error = e as Error & { code?: string };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    exitCode = process.exitCode ?? undefined;
-    process.exitCode = undefined;
-  }
-  return { stdout, stderr, error, exitCode };
+  return runCommand(DatasetInspect, argv);
 }
 
 describe('madenet dataset inspect', () => {

@@ -1,12 +1,10 @@
-import { jest } from '@jest/globals';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Evaluate from '../../src/commands/evaluate.js';
 import { e2e, writeE2e } from '../pipeline/eval/e2e-data.js';
+import { runCommand } from '../helpers/run-command.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Run {
   stdout: string;
@@ -15,31 +13,8 @@ interface Run {
   exitCode: number | string | undefined;
 }
 
-/** Runs the command in-process and captures stdout, stderr, the thrown error and the exit code. */
 async function run(argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  let error: (Error & { code?: string }) | undefined;
-  let exitCode: number | string | undefined;
-  try {
-    await Evaluate.run(argv, root);
-  } catch (e) {
-    error = e as Error & { code?: string };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    exitCode = process.exitCode ?? undefined;
-    process.exitCode = undefined;
-  }
-  return { stdout, stderr, error, exitCode };
+  return runCommand(Evaluate, argv);
 }
 
 describe('madenet evaluate', () => {

@@ -2,38 +2,17 @@
 // Given a tiny SRAD artifact, when `madenet export` runs (in-process, through the oclif command), then --json
 // prints the result document (new version, ONNX file, parity numbers), humans get a summary, and a failing
 // parity check exits 1 with E_PARITY in the JSON error.
-import { jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Export from '../../src/commands/export.js';
 import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { writeTinyArtifact } from '../pipeline/engines/artifact-fixtures.js';
+import { runCommand } from '../helpers/run-command.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  let exitCode: number | string | undefined;
-  try {
-    await Export.run(argv, root).catch(() => undefined);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    exitCode = process.exitCode ?? undefined;
-    process.exitCode = undefined;
-  }
-  return { stdout, stderr, exitCode };
+  return runCommand(Export, argv);
 }
 
 describe('madenet export', () => {

@@ -2,9 +2,9 @@ import { jest } from '@jest/globals';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { acquireLock } from '../../src/pipeline/artifacts/lock.js';
 import { loadTestClassifier, loadTestDetector } from '../pipeline/infer/fixtures.js';
+import { runCommand } from '../helpers/run-command.js';
 
 // The commands load submodels through the registry and the classifier through its contract module; the tests
 // swap in the tiny real test models (the production loaders are tested with the models themselves).
@@ -23,8 +23,6 @@ const { default: BuildPerfmap } = await import('../../src/commands/build-perfmap
 const { makeInferWorld, readLines } = await import('../pipeline/infer/infer-helpers.js');
 type World = Awaited<ReturnType<typeof makeInferWorld>>;
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
 interface Run {
   stdout: string;
   stderr: string;
@@ -33,29 +31,7 @@ interface Run {
 }
 
 async function run(cmd: { run(argv: string[], root: string): Promise<unknown> }, argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  let error: Run['error'];
-  let exitCode: number | string | undefined;
-  try {
-    await cmd.run(argv, root);
-  } catch (e) {
-    error = e as Run['error'];
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    exitCode = process.exitCode ?? undefined;
-    process.exitCode = undefined;
-  }
-  return { stdout, stderr, error, exitCode };
+  return runCommand(cmd, argv);
 }
 
 const cpu = ['--backend', 'cpu', '--threads', '1'];

@@ -1,8 +1,6 @@
-import { jest } from '@jest/globals';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import Synth from '../../src/commands/synth.js';
 import { decodeImage, decodeMask, encodePng, writePng } from '../../src/pipeline/io/decode.js';
@@ -11,36 +9,13 @@ import { synthesizeAnomalyFromSeed } from '../../src/pipeline/synth/anomaly.js';
 import { foregroundMask } from '../../src/pipeline/synth/foreground.js';
 import { TextureBank } from '../../src/pipeline/synth/texture-bank.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+import { runCommand } from '../helpers/run-command.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs the command in-process; under --json a failure is a JSON document on stdout plus an exit code. */
 async function synth(
   argv: string[],
 ): Promise<{ stdout: string; stderr: string; error: (Error & { code?: string }) | undefined; exitCode: number | string | undefined }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  let error: (Error & { code?: string }) | undefined;
-  let exitCode: number | string | undefined;
-  try {
-    await Synth.run(argv, root);
-  } catch (e) {
-    error = e as Error & { code?: string };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    exitCode = process.exitCode ?? undefined;
-    process.exitCode = undefined;
-  }
-  return { stdout, stderr, error, exitCode };
+  return runCommand(Synth, argv);
 }
 
 function ones(d: Float32Array): number {

@@ -1,30 +1,13 @@
-import { jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import TrainClassifier from '../../src/commands/train-classifier.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+import { runCommand } from '../helpers/run-command.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 async function run(argv: string[]): Promise<{ stdout: string; exitCode: number | string | undefined }> {
-  let stdout = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  let exitCode: number | string | undefined;
-  try {
-    await TrainClassifier.run(argv, root).catch(() => undefined);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    exitCode = process.exitCode ?? undefined;
-    process.exitCode = undefined;
-  }
-  return { stdout, exitCode };
+  return runCommand(TrainClassifier, argv);
 }
 
 describe('madenet train-classifier', () => {

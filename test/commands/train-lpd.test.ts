@@ -1,37 +1,15 @@
-import { jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import TrainLpd from '../../src/commands/train-lpd.js';
 import { loadDetector } from '../../src/pipeline/detectors/registry.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+import { runCommand } from '../helpers/run-command.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs the command in-process; under --json a failure is a JSON document on stdout plus an exit code. */
 async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  let exitCode: number | string | undefined;
-  try {
-    await TrainLpd.run(argv, root).catch(() => undefined);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    exitCode = process.exitCode ?? undefined;
-    process.exitCode = undefined;
-  }
-  return { stdout, stderr, exitCode };
+  return runCommand(TrainLpd, argv);
 }
 
 describe('madenet train-lpd', () => {

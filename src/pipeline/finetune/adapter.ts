@@ -51,7 +51,3 @@ export interface FinetuneAdapter {
   dispose(): void;
 }
 
-/** thresholds.json as the trainers write it. */
-export function thresholdsFile(evaluation: CandidateEvaluation, extra: Record<string, unknown> = {}): string {
-  return `${JSON.stringify({ image: evaluation.threshold, mapRange: evaluation.mapRange, mapNormalisation: null, ...extra }, null, 2)}\n`;
-}

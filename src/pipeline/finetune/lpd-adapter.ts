@@ -16,7 +16,8 @@ import { fitGdeOnNormals } from '../train/lpd/lpd-gde-fit.js';
 import { LpdSgd } from '../train/lpd/lpd-sgd.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
-import { thresholdsFile, type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
+import { thresholdsFile } from '../train/train-detector-validation.js';
+import { type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
 import { lpdCellWeights, lpdFinetuneBatch } from './lpd-finetune-batch.js';
 import { LPD_DEFECT_MARGIN, LPD_PULL_WEIGHT, lpdFinetuneStep, lpdJointModel } from './lpd-finetune-step.js';
 

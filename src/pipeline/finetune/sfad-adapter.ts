@@ -13,7 +13,8 @@ import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { DEFAULT_FEATURE_BUDGET, featureBytes, featureSide } from '../train/sfad/sfad-batches.js';
 import { imagesToTensor } from '../train/tensors.js';
-import { thresholdsFile, type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
+import { thresholdsFile } from '../train/train-detector-validation.js';
+import { type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
 import { sfadFinetuneStep, sfadLocationWeights } from './sfad-finetune-step.js';
 
 const NAMES = ['extractor', 'adaptor', 'discriminator'] as const;

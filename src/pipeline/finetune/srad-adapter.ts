@@ -9,7 +9,8 @@ import { encodePng } from '../io/decode.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { ForegroundCache, type ForegroundMode } from '../train/srad/srad-batches.js';
 import { sradPreview } from '../train/srad/srad-preview.js';
-import { thresholdsFile, type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
+import { thresholdsFile } from '../train/train-detector-validation.js';
+import { type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from './adapter.js';
 import { sradFinetuneBatch } from './srad-finetune-batch.js';
 import { sradFinetuneStep } from './srad-finetune-step.js';
 

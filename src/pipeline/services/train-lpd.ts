@@ -19,7 +19,7 @@ import { TextureBank } from '../synth/texture-bank.js';
 import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
 import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
-import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
+import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
 import { weightsFinite } from '../train/train-finite.js';
 import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
 import {
@@ -76,14 +76,7 @@ export interface TrainLpdOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
-export interface LpdMetrics {
-  imageAuroc: number | null;
-  pixelAp: number | null;
-  objective: number | null;
-  threshold: CandidateEvaluation['threshold'];
-  mapRange: CandidateEvaluation['mapRange'];
-  bestEpoch: number | null;
-}
+export type LpdMetrics = DetectorTrainingMetrics;
 
 export interface TrainLpdResult {
   artifact: { dir: string; version: number };
@@ -265,14 +258,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
     // A resumed run did not see the best epoch's GDE; refitting on the same weights and images gives the same one.
     const gde = (bestGde as GdeState | null) ?? (await fitGdeOnNormals(live.extractor, train, cfg, { batchSize: gdeBatch }));
 
-    const metrics: LpdMetrics = {
-      imageAuroc: bestEval.imageAuroc,
-      pixelAp: bestEval.pixelAp,
-      objective: state.bestScore,
-      threshold: bestEval.threshold,
-      mapRange: bestEval.mapRange,
-      bestEpoch: state.bestEpoch,
-    };
+    const metrics: LpdMetrics = bestEpochMetrics(bestEval, state);
     const artifactConfig: LpdArtifactConfig & typeof runConfig = runConfig;
     const ref = await writeArtifact({
       root: out,
@@ -287,7 +273,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
       models: { model: weights },
       files: {
         [LPD_GDE_FILE]: writeSafetensors(gdeToTensors(gde), { format: 'madenet-lpd-gde', images: String(gde.count) }),
-        'thresholds.json': `${JSON.stringify({ image: bestEval.threshold, mapRange: bestEval.mapRange, mapNormalisation: null, scoring }, null, 2)}\n`,
+        'thresholds.json': thresholdsFile(bestEval, { scoring }),
       },
     });
 

@@ -17,7 +17,7 @@ import { TextureBank } from '../synth/texture-bank.js';
 import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
 import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
-import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
+import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
 import { weightsFinite } from '../train/train-finite.js';
 import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
@@ -66,15 +66,7 @@ export interface TrainSfadOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
-export interface SfadMetrics {
-  imageAuroc: number | null;
-  pixelAp: number | null;
-  /** build-perfmap's objective at lambda 0.5: what "best epoch" maximises. */
-  objective: number | null;
-  threshold: CandidateEvaluation['threshold'];
-  mapRange: CandidateEvaluation['mapRange'];
-  bestEpoch: number | null;
-}
+export type SfadMetrics = DetectorTrainingMetrics;
 
 export interface TrainSfadResult {
   artifact: { dir: string; version: number };
@@ -260,14 +252,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     setWeightsFromArtifacts(live.adaptor, weights.adaptor as tf.io.ModelArtifacts, 'best adaptor snapshot');
     setWeightsFromArtifacts(live.discriminator, weights.discriminator as tf.io.ModelArtifacts, 'best discriminator snapshot');
 
-    const metrics: SfadMetrics = {
-      imageAuroc: bestEval.imageAuroc,
-      pixelAp: bestEval.pixelAp,
-      objective: state.bestScore,
-      threshold: bestEval.threshold,
-      mapRange: bestEval.mapRange,
-      bestEpoch: state.bestEpoch,
-    };
+    const metrics: SfadMetrics = bestEpochMetrics(bestEval, state);
     const artifactConfig: SfadArtifactConfig & typeof runConfig = runConfig;
     const ref = await writeArtifact({
       root: out,
@@ -281,7 +266,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       parents: parent ? [parent] : [],
       models: { extractor: await modelArtifactsOf(live.extractor), adaptor: weights.adaptor as tf.io.ModelArtifacts, discriminator: weights.discriminator as tf.io.ModelArtifacts },
       files: {
-        'thresholds.json': `${JSON.stringify({ image: bestEval.threshold, mapRange: bestEval.mapRange, mapNormalisation: null }, null, 2)}\n`,
+        'thresholds.json': thresholdsFile(bestEval),
       },
     });
 

@@ -31,6 +31,7 @@ import {
 import { sradPreview } from '../train/srad/srad-preview.js';
 import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATION_LAMBDA } from '../train/srad/srad-validation.js';
 import { trainNormalsOutside } from '../train/train-split.js';
+import { bestEpochMetrics, thresholdsFile, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
 
 export interface TrainSradOptions {
   data: string;
@@ -69,14 +70,8 @@ export interface TrainSradOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
-export interface SradMetrics {
-  imageAuroc: number | null;
-  pixelAp: number | null;
-  /** What the best epoch maximised: build-perfmap's objective at lambda 0.5 (averaged with the same on synthetic defects when `synthetic` is set). */
-  objective: number | null;
-  threshold: CandidateEvaluation['threshold'];
-  mapRange: CandidateEvaluation['mapRange'];
-  bestEpoch: number | null;
+/** `objective` is build-perfmap's objective at lambda 0.5, averaged with the same on synthetic defects when `synthetic` is set. */
+export interface SradMetrics extends DetectorTrainingMetrics {
   /** The same on synthetic defects, when too few real ones made the epoch choice count them too (else null). */
   synthetic: { imageAuroc: number | null; pixelAp: number | null; defects: number } | null;
 }
@@ -266,12 +261,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
     const preview = await encodePng(await sradPreview(live, cfg, plan, { textures }));
 
     const metrics: SradMetrics = {
-      imageAuroc: bestEval.imageAuroc,
-      pixelAp: bestEval.pixelAp,
-      objective: state.bestScore,
-      threshold: bestEval.threshold,
-      mapRange: bestEval.mapRange,
-      bestEpoch: state.bestEpoch,
+      ...bestEpochMetrics(bestEval, state),
       synthetic: bestSynth ? { imageAuroc: bestSynth.imageAuroc, pixelAp: bestSynth.pixelAp, defects: bestSynth.defects } : null,
     };
     const artifactConfig: SradArtifactConfig & typeof runConfig = runConfig;
@@ -288,7 +278,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
       models: weights,
       files: {
         'preview.png': preview,
-        'thresholds.json': `${JSON.stringify({ image: bestEval.threshold, mapRange: bestEval.mapRange, mapNormalisation: null }, null, 2)}\n`,
+        'thresholds.json': thresholdsFile(bestEval),
       },
     });
 

@@ -7,7 +7,7 @@ import { objectiveOf } from '../perfmap/choose.js';
 import { evaluateCandidates, type CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import type { ValidationPlan } from '../perfmap/validation-set.js';
 import type { TextureBank } from '../synth/texture-bank.js';
-import type { Validation } from './loop.js';
+import type { LoopState, Validation } from './loop.js';
 
 /** Weight of image AUROC against Pixel-AP in the validation score (build-perfmap's default lambda). */
 export const VALIDATION_LAMBDA = 0.5;
@@ -36,4 +36,31 @@ export async function validateDetector(
       metrics: { imageAuroc: e.imageAuroc, pixelAp: e.pixelAp, threshold: e.threshold.threshold, normals: e.normals, defects: e.defects },
     },
   };
+}
+
+/** The validation figures of the epoch a submodel trainer saves (what build-perfmap would measure for it). */
+export interface DetectorTrainingMetrics {
+  imageAuroc: number | null;
+  pixelAp: number | null;
+  /** build-perfmap's objective at lambda 0.5: what "best epoch" maximised. */
+  objective: number | null;
+  threshold: CandidateEvaluation['threshold'];
+  mapRange: CandidateEvaluation['mapRange'];
+  bestEpoch: number | null;
+}
+
+export function bestEpochMetrics(best: CandidateEvaluation, state: Pick<LoopState, 'bestScore' | 'bestEpoch'>): DetectorTrainingMetrics {
+  return {
+    imageAuroc: best.imageAuroc,
+    pixelAp: best.pixelAp,
+    objective: state.bestScore,
+    threshold: best.threshold,
+    mapRange: best.mapRange,
+    bestEpoch: state.bestEpoch,
+  };
+}
+
+/** thresholds.json as every submodel artifact (trained or fine-tuned) carries it. */
+export function thresholdsFile(evaluation: CandidateEvaluation, extra: Record<string, unknown> = {}): string {
+  return `${JSON.stringify({ image: evaluation.threshold, mapRange: evaluation.mapRange, mapNormalisation: null, ...extra }, null, 2)}\n`;
 }
