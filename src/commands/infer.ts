@@ -8,6 +8,7 @@ import type { SubmodelKind } from '../pipeline/detectors/detector.js';
 import { parseShard } from '../pipeline/infer/shard.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { ENGINE_REQUESTS, type EngineRequest } from '../pipeline/engines/engine-choice.js';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../pipeline/engines/execution-provider.js';
 import { infer, type InferResult } from '../pipeline/services/infer.js';
 
 export default class Infer extends BaseCommand {
@@ -31,6 +32,14 @@ export default class Infer extends BaseCommand {
       options: [...ENGINE_REQUESTS],
       env: 'MADENET_ENGINE',
       default: 'auto',
+    }),
+    'execution-provider': Flags.string({
+      description:
+        'onnxruntime execution provider for --engine onnx/auto: cuda runs on the GPU (ops it lacks stay on the CPU) and fails with ' +
+        'E_EXECUTION_PROVIDER when onnxruntime-node has no CUDA provider (install it with ONNXRUNTIME_NODE_INSTALL=cuda12) or a model has no ONNX export; it never falls back to the CPU.',
+      options: [...EXECUTION_PROVIDERS],
+      env: 'MADENET_EXECUTION_PROVIDER',
+      default: 'cpu',
     }),
     perfmap: Flags.string({ description: 'Performance map artifact (<root>/perfmap/all or one of its vNNNN).', required: true }),
     input: Flags.string({ description: 'Glob, directory, image file, or - for a list of paths on stdin (PATH or PATH<TAB>CATEGORY per line).', required: true }),
@@ -75,6 +84,7 @@ export default class Infer extends BaseCommand {
         maxModels: flags['max-models'],
         backend: flags.backend as BackendRequest,
         engine: flags.engine as EngineRequest,
+        executionProvider: flags['execution-provider'] as ExecutionProvider,
         threads: flags.threads,
         signal: abort.signal,
         onSkip: (path, error) => this.note(`skipped ${path}: ${error.message}`),
@@ -95,7 +105,7 @@ export default class Infer extends BaseCommand {
     const routes = Object.entries(result.routes).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
     const models = Object.entries(result.models).filter(([, n]) => n > 0).map(([m, n]) => `${m} ${n}`);
     if (routes.length > 0) this.say(`Routes: ${routes.join(', ')}; models: ${models.join(', ')}.`);
-    const engines = result.engine.loaded.map((l) => `${l.engine} (${l.reason})`);
+    const engines = result.engine.loaded.map((l) => `${l.engine}${l.executionProviders ? ` on ${l.executionProviders.join('+')}` : ''} (${l.reason})`);
     if (engines.length > 0) this.say(`Engines: ${engines.join('; ')}.`);
     this.say(`Anomalous: ${result.anomalies}. Wrote ${result.predictions}`);
     if (flags['fail-on-anomaly'] && result.anomalies > 0) {

@@ -19,6 +19,8 @@ export interface AsyncDetector {
   readonly imageSize: number;
   readonly artifactDir: string | null;
   readonly engine: EngineName;
+  /** onnx: the execution providers its session was created with, in priority order (e.g. ['cuda','cpu']). */
+  readonly executionProviders?: readonly string[];
   /** images: [n,S,S,3] float32 row-major (NHWC) in [0,1], S = imageSize. */
   predictAsync(images: Float32Array, n: number): Promise<BatchOutput>;
   dispose(): void;
@@ -28,6 +30,7 @@ export interface AsyncClassifier {
   readonly categories: string[];
   readonly imageSize: number;
   readonly engine: EngineName;
+  readonly executionProviders?: readonly string[];
   /** images [n,S,S,3] -> [n,K] softmax probabilities, row-major. */
   predictAsync(images: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;

@@ -7,12 +7,11 @@ import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { ONNX_MAPS, ONNX_PROBS, ONNX_SCORES } from '../export/onnx-contract.js';
 import type { AsyncClassifier, AsyncDetector } from './async-detector.js';
 import { loadOnnxArtifact } from './onnx-artifact.js';
-import { createOrtSession, runOrt, type OrtSession } from './onnxruntime.js';
+import { sessionProviders } from './execution-provider.js';
+import { createOrtSession, runOrt, type OrtSession, type OrtSessionOptions } from './onnxruntime.js';
 
-export interface OnnxEngineOptions {
-  /** Intra-op threads (0 or absent = one per core), as --threads. */
-  threads?: number;
-}
+/** threads: intra-op threads (0 or absent = one per core), as --threads; executionProvider: default cpu. */
+export type OnnxEngineOptions = OrtSessionOptions;
 
 /** Image side the artifact's model takes (every kind records it in config.model.imageSize). */
 function imageSizeOf(config: unknown, dir: string): number {
@@ -57,6 +56,7 @@ export async function onnxDetectorFromBytes(
   return {
     ...info,
     engine: 'onnx',
+    executionProviders: sessionProviders(opts.executionProvider ?? 'cpu'),
     async predictAsync(images, n) {
       const out = await runOrt(session, images, [n, size, size, 3]);
       const scores = out[ONNX_SCORES];
@@ -91,6 +91,7 @@ export async function onnxClassifierFromBytes(bytes: Uint8Array, info: Pick<Asyn
     categories: [...info.categories],
     imageSize: size,
     engine: 'onnx',
+    executionProviders: sessionProviders(opts.executionProvider ?? 'cpu'),
     async predictAsync(images, n) {
       const probs = (await runOrt(session, images, [n, size, size, 3]))[ONNX_PROBS];
       if (!probs) throw new MadenetError('E_ENGINE', `The classifier's ONNX model lacks the ${ONNX_PROBS} output.`);

@@ -1,8 +1,13 @@
 // Loads onnxruntime-node (an optional dependency) on first use and opens inference sessions with madenet's
-// thread setting. The only module that imports the package; nothing here knows about models or artifacts.
+// thread and execution-provider settings. The only module that imports the package; nothing here knows about
+// models or artifacts.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import { dirname, join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { MadenetError } from '../cli/errors.js';
+import { providerUnavailable, sessionProviders, type ExecutionProvider, type OrtProviderFacts } from './execution-provider.js';
 
 export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
@@ -36,6 +41,35 @@ export async function loadOrt(): Promise<OrtModule> {
   });
 }
 
+/** The provider library onnxruntime-node loads for `provider`, beside its native binding (where its postinstall puts it). */
+function providerLibrary(provider: string): { path: string; present: boolean } | null {
+  try {
+    const main = createRequire(import.meta.url).resolve('onnxruntime-node'); // <pkg>/dist/index.js
+    const file = process.platform === 'win32' ? `onnxruntime_providers_${provider}.dll` : `libonnxruntime_providers_${provider}.so`;
+    const path = join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch, file);
+    return { path, present: existsSync(path) };
+  } catch {
+    return null;
+  }
+}
+
+/** What the installed onnxruntime-node offers for `provider` (see execution-provider.ts). */
+export async function ortProviderFacts(provider: ExecutionProvider): Promise<OrtProviderFacts> {
+  const r = await tryLoadOrt();
+  if (!('ort' in r)) return { version: null, loadError: r.error, backends: null, library: null };
+  const ort = r.ort as OrtModule & { listSupportedBackends?: () => { name: string; bundled: boolean }[] };
+  const version = ort.env?.versions?.node ?? ort.env?.versions?.common ?? 'unknown';
+  const backends = typeof ort.listSupportedBackends === 'function' ? ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })) : null;
+  const entry = backends?.find((b) => b.name === provider);
+  return { version, backends, library: entry && !entry.bundled ? providerLibrary(provider) : null };
+}
+
+/** Throws E_EXECUTION_PROVIDER when the installed package cannot run `provider` (never falls back to another). */
+export async function requireExecutionProvider(provider: ExecutionProvider): Promise<void> {
+  const err = providerUnavailable(provider, await ortProviderFacts(provider));
+  if (err) throw err;
+}
+
 /** --threads semantics shared with the wasm backend: 0 = one per logical core. */
 export function ortThreads(threads: number | undefined): number {
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
@@ -44,22 +78,44 @@ export function ortThreads(threads: number | undefined): number {
   return threads === undefined || threads === 0 ? os.availableParallelism() : threads;
 }
 
-/** A CPU session over model bytes: all graph optimisations, `threads` intra-op threads (not spinning), sequential. */
-export async function createOrtSession(bytes: Uint8Array, opts: { threads?: number } = {}): Promise<OrtSession> {
+export interface OrtSessionOptions {
+  /** Intra-op threads (0 or absent = one per core); with cuda they serve the ops left on the CPU. */
+  threads?: number;
+  /** Default cpu. cuda is checked first and fails with E_EXECUTION_PROVIDER rather than running on the CPU. */
+  executionProvider?: ExecutionProvider;
+}
+
+/** The onnxruntime session options madenet uses: all graph optimisations, sequential, threads not spinning. */
+export function ortSessionOptions(opts: OrtSessionOptions = {}): Ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [...sessionProviders(opts.executionProvider ?? 'cpu')],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: ortThreads(opts.threads),
+    interOpNumThreads: 1,
+    // Idle pool threads spin by default, competing with sharp's decoders and other jobs for the cores: on a
+    // loaded 2-core machine 2 threads ran SFAD small 1.5-3x slower with spinning than without.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+/** A session over model bytes with the requested execution provider (see ortSessionOptions). */
+export async function createOrtSession(bytes: Uint8Array, opts: OrtSessionOptions = {}): Promise<OrtSession> {
+  const provider = opts.executionProvider ?? 'cpu';
+  // Checked before ORT tries: a missing provider library otherwise costs a native error log per session.
+  if (provider !== 'cpu') await requireExecutionProvider(provider);
   const ort = await loadOrt();
   try {
-    return await ort.InferenceSession.create(bytes, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: ortThreads(opts.threads),
-      interOpNumThreads: 1,
-      // Idle pool threads spin by default, competing with sharp's decoders and other jobs for the cores: on a
-      // loaded 2-core machine 2 threads ran SFAD small 1.5-3x slower with spinning than without.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    return await ort.InferenceSession.create(bytes, ortSessionOptions(opts));
   } catch (e) {
-    throw new MadenetError('E_ENGINE', `onnxruntime could not load the model: ${(e as Error).message}`, {
+    const message = (e as Error).message;
+    // With the provider library present, ORT still fails here when CUDA/cuDNN libraries or the GPU are missing.
+    if (provider !== 'cpu' && /cuda|cudnn|cublas|provider|shared librar|device|gpu/i.test(message)) {
+      throw new MadenetError('E_EXECUTION_PROVIDER', `onnxruntime could not start the ${provider} execution provider: ${message}`, {
+        suggestions: ['The server needs CUDA 12 and cuDNN 9 (their libraries on LD_LIBRARY_PATH) and a visible GPU (nvidia-smi, CUDA_VISIBLE_DEVICES).', 'Or run on the CPU: --execution-provider cpu.'],
+      });
+    }
+    throw new MadenetError('E_ENGINE', `onnxruntime could not load the model: ${message}`, {
       suggestions: ['Re-export the artifact with `madenet export`; the file may come from another madenet version.'],
     });
   }

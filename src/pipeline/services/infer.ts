@@ -11,7 +11,9 @@ import { SUBMODEL_KINDS } from '../detectors/registry.js';
 import { defaultConcurrency } from '../io/sample-stream.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
 import type { AsyncClassifier, AsyncDetector, EngineName } from '../engines/async-detector.js';
-import { loadClassifierWithEngine, loadDetectorWithEngine, type EngineChoice, type EngineRequest } from '../engines/engine-choice.js';
+import { checkEngineProvider, loadClassifierWithEngine, loadDetectorWithEngine, type EngineChoice, type EngineRequest } from '../engines/engine-choice.js';
+import type { ExecutionProvider } from '../engines/execution-provider.js';
+import { requireExecutionProvider } from '../engines/onnxruntime.js';
 import type { Classifier, ClassifierLoader } from '../infer/classifier-contract.js';
 import { DetectorCache } from '../infer/detector-cache.js';
 import { inputSource, isStdinInput } from '../infer/input-source.js';
@@ -50,6 +52,8 @@ export interface InferOptions {
   engine?: EngineRequest;
   /** tfjs wasm threads and onnxruntime intra-op threads (0 = one per core). */
   threads?: number;
+  /** onnxruntime execution provider (default cpu); cuda needs engine onnx/auto and fails when unavailable. */
+  executionProvider?: ExecutionProvider;
   stdin?: NodeJS.ReadableStream;
   cwd?: string;
   /** Aborting stops reading input; what was started is finished and written, then E_INTERRUPTED is thrown. */
@@ -83,8 +87,17 @@ export interface InferResult {
   };
   memory: { peakRssMb: number };
   backend: string;
-  /** The engine asked for, and what each loaded model ran on (and why). */
-  engine: { requested: EngineRequest; loaded: { dir: string; engine: EngineName; reason: string }[] };
+  /** The engine and execution provider asked for, and what each loaded model ran on (and why). */
+  engine: { requested: EngineRequest; executionProvider: ExecutionProvider; loaded: LoadedEngine[] };
+}
+
+/** One loaded model's engine; onnx ones also name the execution providers their session runs (['cuda','cpu']). */
+export interface LoadedEngine {
+  dir: string;
+  engine: EngineName;
+  reason: string;
+  provider?: ExecutionProvider;
+  executionProviders?: string[];
 }
 
 export async function infer(opts: InferOptions): Promise<InferResult> {
@@ -96,6 +109,11 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
   const concurrency = opts.concurrency ?? defaultConcurrency();
+  const engine = opts.engine ?? 'auto';
+  const provider = opts.executionProvider ?? 'cpu';
+  checkEngineProvider(engine, provider);
+  // Before any output exists: an unusable provider fails the run instead of running it on the CPU.
+  if (provider !== 'cpu') await requireExecutionProvider(provider);
 
   const { perfmap, artifact } = await loadPerfMap(opts.perfmap);
   const categories = Object.keys(perfmap.categories);
@@ -116,21 +134,23 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const decodeSize = decodeSizeFor(perfmap, category, useClassifier, fallback);
 
   const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
-  const engine = opts.engine ?? 'auto';
-  const choices: EngineChoice[] = [];
-  const engineOpts = { threads: opts.threads ?? 0 };
+  const loaded: LoadedEngine[] = [];
+  const engineOpts = { threads: opts.threads ?? 0, executionProvider: provider };
+  const note = (choice: EngineChoice, providers: readonly string[] | undefined): void => {
+    loaded.push({ dir: choice.dir, engine: choice.engine, reason: choice.reason, ...(choice.provider ? { provider: choice.provider } : {}), ...(providers ? { executionProviders: [...providers] } : {}) });
+  };
   const loadDetector =
     opts.loadDetector ??
     (async (dir: string) => {
       const d = await loadDetectorWithEngine(dir, engine, engineOpts);
-      choices.push(d.choice);
+      note(d.choice, d.executionProviders);
       return d;
     });
   const loadClassifier =
     opts.loadClassifier ??
     (async (dir: string) => {
       const c = await loadClassifierWithEngine(dir, engine, engineOpts);
-      choices.push(c.choice);
+      note(c.choice, c.executionProviders);
       return c;
     });
   const out = resolve(opts.out);
@@ -149,7 +169,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       perfmap: perfmapRef,
       shard,
       input: opts.input,
-      settings: { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine },
+      settings: { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine, executionProvider: provider },
       started: previous && opts.resume ? previous.started : new Date().toISOString(),
       finished: null,
       complete: false,
@@ -216,7 +236,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       },
       memory: { peakRssMb: counts.peakRssBytes / 2 ** 20 },
       backend: runtime.backend,
-      engine: { requested: engine, loaded: choices.map((c) => ({ dir: c.dir, engine: c.engine, reason: c.reason })) },
+      engine: { requested: engine, executionProvider: provider, loaded },
     };
   } finally {
     cache.disposeAll();

@@ -1,11 +1,12 @@
 // Forward-pass benchmark of the two inference engines: each submodel's (and the classifier's) preset with seeded
 // random weights, a batch of random images, tfjs wasm vs onnxruntime at the given thread counts. Medians of wall
 // and process CPU time after warm-up; scores and maps read back to JS in both, as infer does.
+import * as tf from '@tensorflow/tfjs';
 import { classifierPreset, type ClassifierPresetName } from '../../../models/classifier/config.js';
 import { buildClassifier } from '../../../models/classifier/model.js';
 import { lpdPreset } from '../../../models/lpd/config.js';
 import type { GdeState } from '../../../models/lpd/gde.js';
-import { buildLpd, disposeLpd } from '../../../models/lpd/model.js';
+import { buildLpd, disposeLpd, lpdEmbeddings } from '../../../models/lpd/model.js';
 import { sfadPreset } from '../../../models/sfad/config.js';
 import { buildSfad, disposeSfad } from '../../../models/sfad/model.js';
 import { sradPreset, type SradPresetName } from '../../../models/srad/config.js';
@@ -56,16 +57,17 @@ export interface OnnxBenchRow {
   onnxBytes: number;
 }
 
-type Predict = (images: Float32Array, n: number) => Promise<unknown>;
+export type Predict = (images: Float32Array, n: number) => Promise<unknown>;
 
-interface Built {
+export interface BuiltBenchModel {
   size: number;
   graph: OnnxGraph;
   tfjs: Predict;
   dispose: () => void;
 }
 
-function build(model: BenchModel, preset: BenchPreset): Built {
+/** A model of `preset` with seeded random weights: its ONNX graph and its tfjs predict, as infer runs them. */
+export function buildBenchModel(model: BenchModel, preset: BenchPreset): BuiltBenchModel {
   if (model === 'srad') {
     const cfg = sradPreset(preset as SradPresetName);
     const m = buildSrad(cfg);
@@ -81,7 +83,12 @@ function build(model: BenchModel, preset: BenchPreset): Built {
   if (model === 'lpd') {
     const cfg = lpdPreset(preset);
     const lpd = buildLpd(cfg, { seed: 1 });
-    const side = cfg.imageSize / 8; // layer2 (stride 8) is the largest GDE map of every preset
+    // The GDE grid is the largest embedding map, whose stride depends on the preset's layers: measure it.
+    const probe = tf.zeros([1, cfg.imageSize, cfg.imageSize, 3]) as tf.Tensor4D;
+    const emb = lpdEmbeddings(lpd.extractor, probe, cfg);
+    const [, side = 0, width = 0] = emb.shape;
+    tf.dispose([probe, emb]);
+    if (side !== width) throw new Error(`LPD ${preset} embeddings are ${side}x${width}; expected a square grid.`);
     const l = side * side;
     const covInv = new Float32Array(l * cfg.gdeDim * cfg.gdeDim);
     for (let i = 0; i < l; i++) for (let k = 0; k < cfg.gdeDim; k++) covInv[i * cfg.gdeDim * cfg.gdeDim + k * cfg.gdeDim + k] = 1;
@@ -95,7 +102,8 @@ function build(model: BenchModel, preset: BenchPreset): Built {
   return { size: cfg.imageSize, graph: classifierGraph(m, cfg.imageSize), tfjs: (x, n) => c.predictAsync(x, n), dispose: () => c.dispose() };
 }
 
-async function time(f: Predict, input: Float32Array, n: number, reps: number, warmup: number): Promise<{ wallMs: number; cpuMs: number }> {
+/** Median wall and process-CPU ms of `reps` calls after `warmup` untimed ones. */
+export async function timePredict(f: Predict, input: Float32Array, n: number, reps: number, warmup: number): Promise<{ wallMs: number; cpuMs: number }> {
   for (let i = 0; i < warmup; i++) await f(input, n);
   const wall: number[] = [];
   const cpu: number[] = [];
@@ -122,18 +130,18 @@ export async function runOnnxBench(o: OnnxBenchOptions): Promise<OnnxBenchRow[]>
     await initRuntime({ backend: 'wasm', threads: wt });
     for (const preset of o.presets) {
       for (const model of o.models) {
-        const b = build(model, preset);
+        const b = buildBenchModel(model, preset);
         const input = Float32Array.from({ length: o.batch * b.size * b.size * 3 }, () => rng.next());
         const bytes = encodeModel(b.graph.toModel({ producerVersion: 'bench' }));
         say(`${model} ${preset}: tfjs wasm ${wt} thread(s)`);
-        rows.push(row(model, preset, b.size, 'tfjs-wasm', wt, await time(b.tfjs, input, o.batch, o.reps, o.warmup), bytes.byteLength));
+        rows.push(row(model, preset, b.size, 'tfjs-wasm', wt, await timePredict(b.tfjs, input, o.batch, o.reps, o.warmup), bytes.byteLength));
         b.dispose();
         if (wi > 0) continue;
         for (const ot of o.ortThreads) {
           say(`${model} ${preset}: onnxruntime ${ot} thread(s)`);
           const info = { kind: 'srad' as const, category: 'bench', imageSize: b.size, artifactDir: null };
           const runner = model === 'classifier' ? await onnxClassifierFromBytes(bytes, { categories: Array.from({ length: 11 }, (_, i) => `c${i}`), imageSize: b.size }, { threads: ot }) : await onnxDetectorFromBytes(bytes, info, { threads: ot });
-          rows.push(row(model, preset, b.size, 'onnxruntime', ot, await time((x, n) => runner.predictAsync(x, n), input, o.batch, o.reps, o.warmup), bytes.byteLength));
+          rows.push(row(model, preset, b.size, 'onnxruntime', ot, await timePredict((x, n) => runner.predictAsync(x, n), input, o.batch, o.reps, o.warmup), bytes.byteLength));
           runner.dispose();
         }
       }

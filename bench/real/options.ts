@@ -1,0 +1,130 @@
+// Command-line flags of `npm run bench:real` (node:util parseArgs) into BenchOptions, with their defaults and
+// usage errors. Reads the environment for the data root and runtime defaults; runs nothing.
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MadenetError } from '../../src/pipeline/cli/errors.js';
+import type { BackendRequest } from '../../src/pipeline/runtime/backend.js';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface BenchOptions {
+  data: string;
+  /** Work folder; each run writes into a new <out>/<timestamp>/ below it. */
+  out: string;
+  /** Where real.md and real.json go. */
+  results: string;
+  smoke: boolean;
+  budgetMinutes: number;
+  sfadRandom: boolean;
+  categories: string[] | null;
+  epochs: Partial<Record<'srad' | 'lpd' | 'sfad', number>>;
+  classifierPreset: 'tiny' | 'small';
+  classifierImageSize: number;
+  classifierEpochs: number;
+  seed: number;
+  backend: BackendRequest;
+  threads: number;
+  textures: string | null;
+  /** Print each category's epochs and planned seconds, then stop. */
+  planOnly: boolean;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run bench:real -- [flags]
+
+Runs MADE-Net (train-srad, train-lpd, train-sfad, finetune where there are real train defects, train-classifier,
+build-perfmap, infer, evaluate, and evaluate per submodel) with the small presets at 128 px on every MVTec-layout
+category (<dir>/train/good + <dir>/test) found under the data root, and writes real.md and real.json.
+
+  --data DIR               data root (env MADENET_BENCH_DATA; default ../shared/data from the project root)
+  --out DIR                work folder for artifacts and predictions (default <tmp>/madenet-bench-real)
+  --results DIR            where real.md / real.json go (default bench/results; with --smoke: the run folder)
+  --budget-minutes N       training budget per category, split between the submodels (default 10)
+  --sfad-random            also train SFAD on a random backbone (from the same budget)
+  --categories A,B         only these categories (names as listed at the start)
+  --epochs srad=N,lpd=N,sfad=N   fixed epochs instead of the budget's
+  --classifier-preset P    tiny (default, 64 px) or small (EfficientNet-B0, 128 px)
+  --classifier-epochs N    default 40 (tiny, as the demo) / 10 (small)
+  --seed N                 default 42
+  --backend B              auto|wasm|cpu|tensorflow (env MADENET_BACKEND; default auto)
+  --threads N              (env MADENET_THREADS; default 1)
+  --textures DIR           texture images for synthetic defects (default the built-in procedural set)
+  --plan-only              print the categories and each submodel's planned epochs, then stop
+  --smoke                  tiny presets, 1 epoch, 32 px, the two smallest categories: proves every step runs`;
+
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      results: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      'budget-minutes': { type: 'string', default: '10' },
+      'sfad-random': { type: 'boolean', default: false },
+      categories: { type: 'string' },
+      epochs: { type: 'string' },
+      'classifier-preset': { type: 'string', default: 'tiny' },
+      'classifier-epochs': { type: 'string' },
+      seed: { type: 'string', default: '42' },
+      backend: { type: 'string', default: env.MADENET_BACKEND ?? 'auto' },
+      threads: { type: 'string', default: env.MADENET_THREADS ?? '1' },
+      textures: { type: 'string' },
+      'plan-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const smoke = values.smoke ?? false;
+  const preset = values['classifier-preset'];
+  if (preset !== 'tiny' && preset !== 'small') throw usage(`--classifier-preset is ${preset}; expected tiny or small.`);
+  const out = resolve(values.out ?? join(tmpdir(), smoke ? 'madenet-bench-real-smoke' : 'madenet-bench-real'));
+  return {
+    data: resolve(PROJECT_ROOT, values.data ?? env.MADENET_BENCH_DATA ?? join('..', 'shared', 'data')),
+    out,
+    results: values.results ? resolve(values.results) : smoke ? '' : join(PROJECT_ROOT, 'bench', 'results'),
+    smoke,
+    budgetMinutes: positive('--budget-minutes', values['budget-minutes'] ?? '10'),
+    sfadRandom: values['sfad-random'] ?? false,
+    categories: values.categories ? values.categories.split(',').map((c) => c.trim()).filter(Boolean) : null,
+    epochs: parseEpochs(values.epochs),
+    classifierPreset: preset,
+    classifierImageSize: smoke ? 32 : preset === 'tiny' ? 64 : 128,
+    classifierEpochs: values['classifier-epochs'] ? integer('--classifier-epochs', values['classifier-epochs']) : smoke ? 1 : preset === 'tiny' ? 40 : 10,
+    seed: integer('--seed', values.seed ?? '42', 0),
+    backend: (values.backend ?? 'auto') as BackendRequest,
+    threads: integer('--threads', values.threads ?? '1', 0),
+    textures: values.textures ? resolve(values.textures) : null,
+    planOnly: values['plan-only'] ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** "srad=4,lpd=10,sfad=40" -> { srad: 4, lpd: 10, sfad: 40 }. */
+export function parseEpochs(text: string | undefined): BenchOptions['epochs'] {
+  const out: BenchOptions['epochs'] = {};
+  if (!text) return out;
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key, value] = part.split('=');
+    if (key !== 'srad' && key !== 'lpd' && key !== 'sfad') throw usage(`--epochs has ${JSON.stringify(part)}; expected srad=N, lpd=N or sfad=N.`);
+    out[key] = integer(`--epochs ${key}`, value ?? '');
+  }
+  return out;
+}
+
+function positive(flag: string, text: string): number {
+  const v = Number(text);
+  if (!(Number.isFinite(v) && v > 0)) throw usage(`${flag} is ${JSON.stringify(text)}; expected a number > 0.`);
+  return v;
+}
+
+function integer(flag: string, text: string, min = 1): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < min) throw usage(`${flag} is ${JSON.stringify(text)}; expected an integer >= ${min}.`);
+  return v;
+}
+
+function usage(message: string): MadenetError {
+  return new MadenetError('E_USAGE', message, { suggestions: ['npm run bench:real -- --help'] });
+}

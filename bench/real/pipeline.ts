@@ -1,0 +1,237 @@
+// The real-data benchmark end to end: categories -> one manifest -> per category the planned submodel runs and
+// each one alone on its test split -> one pre-classifier -> performance map -> routed infer -> evaluate.
+// Every step calls the service its command uses; artifacts go under the run folder, never into the repository.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { loadDataset, samplesOf } from '../../src/pipeline/io/dataset.js';
+import { initRuntime } from '../../src/pipeline/runtime/backend.js';
+import { buildPerfmap } from '../../src/pipeline/services/build-perfmap.js';
+import { evaluate } from '../../src/pipeline/services/evaluate.js';
+import { infer } from '../../src/pipeline/services/infer.js';
+import { trainClassifier } from '../../src/pipeline/services/train-classifier.js';
+import type { FoundCategory } from './discover.js';
+import { evaluateSubmodel, metricsOf, readAllPredictions } from './evaluate-runs.js';
+import { gitState, machineInfo } from './machine.js';
+import type { CategoryCounts } from './manifest.js';
+import { PROJECT_ROOT, type BenchOptions } from './options.js';
+import { planCategory, SMALL_COSTS, SMALL_SETTINGS, SMOKE_SETTINGS, trainImagesAfterHoldOut, type RunCost, type RunPlan } from './plan.js';
+import { routingByCategory } from './routing.js';
+import { BENCH_REAL_SCHEMA, type BenchResults, type CategoryResult, type Metrics, type SubmodelRow, type SubmodelRunId } from './results.js';
+import { trainCategory, type TrainedRun } from './train-category.js';
+
+const LAMBDA = 0.5;
+const FINETUNE_EPOCHS = 2;
+const ZERO_COSTS: Record<SubmodelRunId, RunCost> = {
+  srad: { setupSeconds: 0, secondsPerImageEpoch: 0 },
+  lpd: { setupSeconds: 0, secondsPerImageEpoch: 0 },
+  'sfad-lpd': { setupSeconds: 0, secondsPerImageEpoch: 0 },
+  'sfad-random': { setupSeconds: 0, secondsPerImageEpoch: 0 },
+};
+
+export interface PipelineInput {
+  opts: BenchOptions;
+  /** The run folder (a fresh <out>/<timestamp>). */
+  run: string;
+  manifest: string;
+  categories: FoundCategory[];
+  counts: Record<string, CategoryCounts>;
+  command: string;
+  log: (line: string) => void;
+}
+
+export async function runBenchPipeline(input: PipelineInput): Promise<BenchResults> {
+  const started = performance.now();
+  const { opts, run, manifest, categories, counts, log } = input;
+  const rt = { backend: opts.backend, threads: opts.threads };
+  const runtime = await initRuntime({ backend: opts.backend, threads: opts.threads });
+  const artifacts = join(run, 'artifacts');
+  const imageSize = opts.smoke ? 32 : 128;
+  const names = categories.map((c) => c.name);
+  const warnings: string[] = [];
+
+  const perCategory: { found: FoundCategory; trained: TrainedRun[]; finetune: string; budgetSeconds: number; rows: SubmodelRow[] }[] = [];
+  for (const found of categories) {
+    const c = counts[found.name] as CategoryCounts;
+    const budgetSeconds = opts.budgetMinutes * 60;
+    const plans = categoryPlan(opts, c);
+    log(`${found.name}: plan ${plans.map((p) => `${p.id} ${p.epochs} epochs ~${Math.round(p.plannedSeconds)} s`).join(', ')} (budget ${budgetSeconds} s)`);
+    const trained = await trainCategory({
+      data: manifest,
+      category: found.name,
+      out: artifacts,
+      seed: opts.seed,
+      ...(opts.smoke ? { imageSize } : {}),
+      plans,
+      trainDefects: c.trainDefects,
+      textures: opts.textures,
+      finetuneEpochs: opts.smoke ? 1 : FINETUNE_EPOCHS,
+      onStep: log,
+      ...rt,
+    });
+    const rows: SubmodelRow[] = [];
+    for (const t of trained.runs) {
+      log(`evaluate ${t.plan.id} ${found.name} on its test split`);
+      const ev = await evaluateSubmodel({ model: t.artifact, data: manifest, category: found.name, out: join(run, 'evaluate', found.name, t.plan.id), ...rt });
+      rows.push({
+        id: t.plan.id,
+        kind: t.plan.kind,
+        preset: t.plan.preset,
+        imageSize: t.imageSize,
+        backbone: t.plan.id === 'sfad-lpd' ? 'lpd' : t.backbone,
+        epochs: t.epochs,
+        bestEpoch: t.bestEpoch,
+        plannedSeconds: t.plan.plannedSeconds,
+        trainSeconds: t.seconds,
+        epochSeconds: t.epochSeconds,
+        trainImages: t.trainImages,
+        validationObjective: t.validationObjective,
+        inferImagesPerSecond: ev.imagesPerSecond,
+        imageAuroc: ev.imageAuroc,
+        pixelAuroc: ev.pixelAuroc,
+        pixelAp: ev.pixelAp,
+        aupro: ev.aupro,
+        artifact: t.artifact,
+      });
+    }
+    const overrun = rows.reduce((a, r) => a + r.trainSeconds, 0) - budgetSeconds;
+    if (!opts.smoke && overrun > 0.15 * budgetSeconds) {
+      warnings.push(`${found.name}: training took ${Math.round(overrun)} s more than its ${Math.round(budgetSeconds)} s budget (the machine was slower than the calibration).`);
+    }
+    perCategory.push({ found, trained: trained.runs, finetune: trained.finetune, budgetSeconds, rows });
+  }
+
+  let classifier: BenchResults['classifier'] = { preset: 'none', imageSize: 0, epochs: 0, seconds: 0, validationAccuracy: null, artifact: '' };
+  if (names.length >= 2) {
+    log(`train-classifier ${opts.classifierPreset} at ${opts.classifierImageSize} px, ${opts.classifierEpochs} epochs over ${names.join(', ')}`);
+    const cls = await trainClassifier({
+      data: manifest,
+      out: artifacts,
+      categories: names,
+      preset: opts.classifierPreset,
+      imageSize: opts.classifierImageSize,
+      epochs: opts.classifierEpochs,
+      batchSize: 16,
+      lr: 3e-3,
+      seed: opts.seed,
+      checkpointEvery: 0,
+      ...rt,
+    });
+    classifier = { preset: opts.classifierPreset, imageSize: cls.imageSize, epochs: opts.classifierEpochs, seconds: cls.seconds, validationAccuracy: cls.metrics.accuracy ?? null, artifact: cls.artifact.dir };
+  } else {
+    warnings.push('One category only: no pre-classifier (it needs two); routed inference is told each image\'s category.');
+  }
+
+  log('build-perfmap (validation: held-out train normals + their synthetic defects where there are no train defects)');
+  const perfmapStart = performance.now();
+  // One SFAD per category in the map (build-perfmap takes one artifact per kind): the LPD-seeded one, as the demo.
+  const mapModels = perCategory.flatMap((p) => p.trained.filter((t) => t.plan.id !== 'sfad-random').map((t) => t.artifact));
+  const perfmap = await buildPerfmap({
+    data: manifest,
+    models: mapModels,
+    ...(classifier.artifact ? { classifier: classifier.artifact } : {}),
+    lambda: LAMBDA,
+    seed: opts.seed,
+    out: artifacts,
+    categories: names,
+    ...(opts.textures ? { textures: opts.textures } : {}),
+    ...rt,
+  });
+  warnings.push(...perfmap.warnings);
+  const perfmapSeconds = (performance.now() - perfmapStart) / 1000;
+
+  log('infer (routed) on every test image');
+  const dataset = await loadDataset(manifest, { categories: names });
+  const tests = samplesOf(dataset, { split: 'test' });
+  const lines = tests.map((s) => (classifier.artifact ? `${s.path}\n` : `${s.path}\t${s.category}\n`));
+  const predictions = join(run, 'routed', 'predictions');
+  const routed = await infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(lines), out: predictions, saveMaps: true, ...rt });
+  log('evaluate (routed)');
+  const evaluation = await evaluate({ predictions, data: manifest, out: join(run, 'routed', 'report') });
+  warnings.push(...evaluation.metrics.warnings);
+  const routing = routingByCategory(await readAllPredictions(predictions), tests);
+
+  const categoryResults: CategoryResult[] = perCategory.map(({ found, trained, finetune, budgetSeconds, rows }) => {
+    const c = counts[found.name] as CategoryCounts;
+    const entry = perfmap.perfmap.categories[found.name];
+    const route = routing[found.name] ?? { scoredBy: {}, misrouted: 0 };
+    return {
+      name: found.name,
+      dir: found.rel,
+      trainNormals: c.trainNormals,
+      trainDefects: c.trainDefects,
+      testNormals: c.testNormals,
+      testDefects: c.testDefects,
+      resolution: c.resolution,
+      validation: entry ? { ...entry.validation } : (trained[0]?.validation ?? { source: 'unknown', normals: 0, defects: 0 }),
+      finetune,
+      budgetSeconds,
+      trainSeconds: rows.reduce((a, r) => a + r.trainSeconds, 0),
+      submodels: rows,
+      routed: { chosen: entry?.chosen ?? 'n/a', margin: entry?.margin ?? null, ...metricsOf(evaluation, found.name), ...route },
+    };
+  });
+  const git = gitState(PROJECT_ROOT);
+  return {
+    schema: BENCH_REAL_SCHEMA,
+    mode: opts.smoke ? 'smoke' : 'full',
+    date: new Date().toISOString(),
+    commit: git.commit,
+    dirty: git.dirty,
+    machine: { ...machineInfo(), backend: runtime.backend, threads: runtime.threads, simd: runtime.simd },
+    dataRoot: opts.data,
+    out: run,
+    seed: opts.seed,
+    imageSize,
+    budgetMinutesPerCategory: opts.budgetMinutes,
+    presets: {
+      srad: opts.smoke ? 'tiny' : 'small',
+      lpd: opts.smoke ? 'tiny' : 'small',
+      sfad: opts.smoke ? 'tiny' : 'small',
+      classifier: classifier.preset,
+    },
+    settings: {
+      lambda: LAMBDA,
+      finetuneEpochs: opts.smoke ? 1 : FINETUNE_EPOCHS,
+      sfadRandom: opts.sfadRandom,
+      epochsOverride: opts.epochs,
+      runs: opts.smoke ? SMOKE_SETTINGS : SMALL_SETTINGS,
+      costs: opts.smoke ? null : SMALL_COSTS,
+      textures: opts.textures ?? 'procedural',
+      engine: 'tfjs (no ONNX export)',
+    },
+    classifier,
+    perfmap: { artifact: perfmap.artifact.dir, lambda: LAMBDA, seconds: perfmapSeconds },
+    routedInfer: { images: routed.images.predicted, imagesPerSecond: routed.timing.imagesPerSecond, seconds: routed.timing.wallSeconds, routes: { ...routed.routes } },
+    categories: categoryResults,
+    routedMean: meanMetrics(categoryResults.map((c) => c.routed)),
+    commands: [input.command],
+    warnings,
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The epochs of each submodel run of one category, from the budget (or --epochs, or --smoke's one epoch). */
+export function categoryPlan(opts: BenchOptions, c: Pick<CategoryCounts, 'trainNormals'>): RunPlan[] {
+  return planCategory({
+    budgetSeconds: opts.budgetMinutes * 60,
+    trainImages: trainImagesAfterHoldOut(c.trainNormals),
+    sfadRandom: opts.sfadRandom,
+    settings: opts.smoke ? SMOKE_SETTINGS : SMALL_SETTINGS,
+    costs: opts.smoke ? ZERO_COSTS : SMALL_COSTS,
+    epochs: opts.smoke ? { srad: 1, lpd: 1, sfad: 1, ...opts.epochs } : opts.epochs,
+  });
+}
+
+export function meanMetrics(rows: readonly Metrics[]): Metrics {
+  const mean = (k: keyof Metrics): number | null => {
+    const v = rows.map((r) => r[k]).filter((x): x is number => x !== null);
+    return v.length > 0 ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  return { imageAuroc: mean('imageAuroc'), pixelAuroc: mean('pixelAuroc'), pixelAp: mean('pixelAp'), aupro: mean('aupro') };
+}
+
+export async function ensureDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

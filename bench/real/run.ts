@@ -1,0 +1,109 @@
+// `npm run bench:real`: MADE-Net with the small presets on every MVTec-layout category under ../shared/data (or
+// --data); writes real.md and real.json. Exits 0 with a message when there is no data; --help lists the flags.
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { MadenetError } from '../../src/pipeline/cli/errors.js';
+import { discoverCategories, type FoundCategory } from './discover.js';
+import { readCategories, writeManifest, type CategoryCounts } from './manifest.js';
+import { parseBenchArgs, PROJECT_ROOT, USAGE, type BenchOptions } from './options.js';
+import { categoryPlan, runBenchPipeline } from './pipeline.js';
+import { renderMarkdown } from './render.js';
+
+const started = performance.now();
+const log = (line: string): void => {
+  process.stderr.write(`[bench:real ${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}\n`);
+};
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const opts = parseBenchArgs(argv);
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const root = await stat(opts.data).catch(() => null);
+  if (!root?.isDirectory()) {
+    process.stdout.write(`bench:real skipped: no data folder at ${opts.data} (pass --data DIR or set MADENET_BENCH_DATA).\n`);
+    return 0;
+  }
+  const found = await discoverCategories(opts.data);
+  if (found.length === 0) {
+    process.stdout.write(`bench:real skipped: no MVTec-layout category (<dir>/train/good and <dir>/test) under ${opts.data}.\n`);
+    return 0;
+  }
+  log(`found ${found.length} categories under ${opts.data}: ${found.map((c) => `${c.name} (${c.rel})`).join(', ')}`);
+
+  const combined = await readCategories(found);
+  const categories = selectCategories(found, combined.counts, opts);
+  const counts = combined.counts;
+  for (const c of categories) {
+    const n = counts[c.name] as CategoryCounts;
+    if (n.errors.length > 0) throw new MadenetError('E_DATASET', `Category ${c.rel} has ${n.errors.length} layout errors, e.g. ${n.errors[0]}`);
+    log(`${c.name}: train ${n.trainNormals} normal + ${n.trainDefects} defective, test ${n.testNormals} normal + ${n.testDefects} defective, ${n.resolution}`);
+  }
+  if (opts.planOnly) {
+    for (const c of categories) {
+      const plans = categoryPlan(opts, counts[c.name] as CategoryCounts);
+      const total = plans.reduce((a, p) => a + p.plannedSeconds, 0);
+      process.stdout.write(`${c.name}: ${plans.map((p) => `${p.id} ${p.preset} ${p.epochs} epochs (~${Math.round(p.plannedSeconds)} s)`).join(', ')}; ~${Math.round(total)} s of training\n`);
+    }
+    return 0;
+  }
+  const run = join(opts.out, new Date().toISOString().replace(/[:.]/g, '-'));
+  const manifest = join(run, 'manifest.jsonl');
+  await writeManifest(combined, categories.map((c) => c.name), manifest);
+  log(`run folder ${run}`);
+
+  const command = `npm run bench:real${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+  const results = await runBenchPipeline({ opts, run, manifest, categories, counts, command, log });
+  results.totalSeconds = (performance.now() - started) / 1000;
+
+  const dir = opts.results || run;
+  await mkdir(dir, { recursive: true });
+  const md = join(dir, 'real.md');
+  await writeFile(md, renderMarkdown(results));
+  await writeFile(join(dir, 'real.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${display(md)} and real.json next to it (${results.totalSeconds.toFixed(0)} s in all)`);
+  for (const c of results.categories) {
+    log(`${c.name}: routed -> ${c.routed.chosen}, image AUROC ${fmtN(c.routed.imageAuroc)}, pixel AUROC ${fmtN(c.routed.pixelAuroc)}`);
+  }
+  return 0;
+}
+
+/** --categories, else everything; --smoke without --categories takes the two smallest (two: the classifier needs them). */
+function selectCategories(found: FoundCategory[], counts: Record<string, CategoryCounts>, opts: BenchOptions): FoundCategory[] {
+  if (opts.categories) {
+    const unknown = opts.categories.filter((n) => !found.some((c) => c.name === n));
+    if (unknown.length > 0) {
+      throw new MadenetError('E_USAGE', `--categories ${unknown.join(', ')} not found; expected some of: ${found.map((c) => c.name).join(', ')}.`);
+    }
+    return found.filter((c) => opts.categories?.includes(c.name));
+  }
+  if (!opts.smoke) return found;
+  const size = (c: FoundCategory): number => {
+    const n = counts[c.name] as CategoryCounts;
+    return n.trainNormals + n.trainDefects + n.testNormals + n.testDefects;
+  };
+  const smallest = [...found].sort((a, b) => size(a) - size(b) || (a.name < b.name ? -1 : 1)).slice(0, 2);
+  return found.filter((c) => smallest.includes(c));
+}
+
+function display(path: string): string {
+  const rel = relative(PROJECT_ROOT, path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+function fmtN(v: number | null): string {
+  return v === null ? 'n/a' : v.toFixed(3);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = err as Error & { code?: string; suggestions?: string[] };
+    process.stderr.write(`bench:real failed: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+    for (const s of e.suggestions ?? []) process.stderr.write(`  ${s}\n`);
+    if (!(err instanceof MadenetError)) process.stderr.write(`${e.stack ?? ''}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,130 @@
+// Trains the planned submodel runs of one category through the same services as their commands (SRAD, LPD,
+// SFAD seeded from the LPD backbone as the demo does, optionally SFAD on a random backbone), then fine-tunes
+// them when the category has real train defects. Returns artifacts and timings; evaluates nothing on test data.
+import type { BackendRequest } from '../../src/pipeline/runtime/backend.js';
+import { finetune } from '../../src/pipeline/services/finetune.js';
+import { trainLpd } from '../../src/pipeline/services/train-lpd.js';
+import { trainSfad } from '../../src/pipeline/services/train-sfad.js';
+import { trainSrad } from '../../src/pipeline/services/train-srad.js';
+import type { RunPlan } from './plan.js';
+
+export interface TrainCategoryOptions {
+  data: string;
+  category: string;
+  out: string;
+  seed: number;
+  /** Overrides the presets' 128 px (smoke: 32). */
+  imageSize?: number;
+  plans: RunPlan[];
+  trainDefects: number;
+  textures: string | null;
+  backend: BackendRequest;
+  threads: number;
+  /** Fine-tune epochs when there are real train defects. */
+  finetuneEpochs: number;
+  onStep?: (step: string) => void;
+}
+
+export interface TrainedRun {
+  plan: RunPlan;
+  /** The artifact evaluated and put in the perfmap: the fine-tuned one when fine-tuning ran. */
+  artifact: string;
+  imageSize: number;
+  backbone: string;
+  epochs: number;
+  bestEpoch: number | null;
+  seconds: number;
+  /** Wall seconds of each training epoch (its validation included). */
+  epochSeconds: number[];
+  trainImages: number;
+  validationObjective: number | null;
+  validation: { source: string; normals: number; defects: number };
+}
+
+export interface TrainCategoryResult {
+  runs: TrainedRun[];
+  finetune: string;
+}
+
+export async function trainCategory(opts: TrainCategoryOptions): Promise<TrainCategoryResult> {
+  const rt = { backend: opts.backend, threads: opts.threads };
+  const common = {
+    data: opts.data,
+    category: opts.category,
+    out: opts.out,
+    seed: opts.seed,
+    checkpointEvery: 0,
+    ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
+    ...(opts.textures ? { textures: opts.textures } : {}),
+    ...rt,
+  };
+  const runs: TrainedRun[] = [];
+  let lpdArtifact: string | null = null;
+  for (const plan of opts.plans) {
+    opts.onStep?.(`${plan.id} ${opts.category}: ${plan.preset}, ${plan.epochs} epochs (planned ~${Math.round(plan.plannedSeconds)} s)`);
+    const base = { ...common, preset: plan.preset, epochs: plan.epochs, batchSize: plan.batchSize, ...(plan.lr !== undefined ? { lr: plan.lr } : {}) };
+    if (plan.id === 'srad') {
+      const r = await trainSrad({ ...base, lr: plan.lr ?? 3e-3 });
+      runs.push(trained(plan, r, r.metrics));
+    } else if (plan.id === 'lpd') {
+      const r = await trainLpd({ ...base, scoring: 'gde' });
+      lpdArtifact = r.artifact.dir;
+      runs.push(trained(plan, r, r.metrics));
+    } else {
+      const backbone = plan.id === 'sfad-lpd' ? lpdArtifact : 'random';
+      if (backbone === null) throw new Error(`Run sfad-lpd for ${opts.category} was planned before an LPD run; the plan must train LPD first.`);
+      // Two SFAD runs of one category must not share an artifact folder (versions would interleave).
+      const out = plan.id === 'sfad-random' ? `${opts.out}/sfad-random` : opts.out;
+      const r = await trainSfad({ ...base, out, backbone, ...(plan.noiseStd !== undefined ? { noiseStd: plan.noiseStd } : {}) });
+      runs.push(trained(plan, r, r.metrics));
+    }
+  }
+  if (opts.trainDefects === 0) return { runs, finetune: 'n/a: no defective train images' };
+
+  const notes: string[] = [];
+  for (const run of runs) {
+    opts.onStep?.(`finetune ${run.plan.id} ${opts.category}: ${opts.finetuneEpochs} epochs on ${opts.trainDefects} real train defects`);
+    const ft = await finetune({ model: run.artifact, data: opts.data, epochs: opts.finetuneEpochs, realRatio: 0.5, checkpointEvery: 0, ...rt });
+    run.artifact = ft.artifact.dir;
+    run.seconds += ft.seconds;
+    run.validationObjective = ft.metrics.after.objective;
+    notes.push(`${run.plan.id} ${fmt(ft.metrics.before.objective)} -> ${fmt(ft.metrics.after.objective)}`);
+  }
+  const epochs = `${opts.finetuneEpochs} epoch${opts.finetuneEpochs === 1 ? '' : 's'}`;
+  return { runs, finetune: `${epochs} on ${opts.trainDefects} real train defects (validation objective before -> after): ${notes.join('; ')}` };
+}
+
+interface TrainedMetrics {
+  objective?: number | null;
+  bestEpoch?: number | null;
+}
+
+interface TrainerResult {
+  artifact: { dir: string };
+  imageSize: number;
+  backbone: string;
+  seconds: number;
+  trainImages: number;
+  epochs: { seconds: number }[];
+  validation: { source: string; normals: number; defects: number };
+}
+
+function trained(plan: RunPlan, r: TrainerResult, metrics: TrainedMetrics): TrainedRun {
+  return {
+    plan,
+    artifact: r.artifact.dir,
+    imageSize: r.imageSize,
+    backbone: r.backbone,
+    epochs: plan.epochs,
+    bestEpoch: metrics.bestEpoch ?? null,
+    seconds: r.seconds,
+    epochSeconds: r.epochs.map((e) => e.seconds),
+    trainImages: r.trainImages,
+    validationObjective: metrics.objective ?? null,
+    validation: { source: r.validation.source, normals: r.validation.normals, defects: r.validation.defects },
+  };
+}
+
+function fmt(v: number | null): string {
+  return v === null ? 'n/a' : v.toFixed(3);
+}

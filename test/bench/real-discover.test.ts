@@ -1,0 +1,69 @@
+// discoverCategories on a real temp tree: MVTec-layout directories (train/good + test) at any depth up to the
+// limit are found, sorted by path, with clashing names made unique; everything else is skipped.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { discoverCategories } from '../../bench/real/discover.js';
+
+async function dirs(root: string, paths: string[]): Promise<void> {
+  for (const p of paths) await mkdir(join(root, p), { recursive: true });
+}
+
+describe('discoverCategories', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'madenet-bench-discover-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('finds MVTec-layout categories at any depth, sorted by path, and skips everything else', async () => {
+    // Given a tree mixing categories with near misses
+    await dirs(root, [
+      'zeta/train/good',
+      'zeta/test/good',
+      'mvtec/transistor/train/good',
+      'mvtec/transistor/test/bent_lead',
+      'mvtec/transistor/ground_truth/bent_lead',
+      'mpdd/metal_plate/train/good',
+      'mpdd/metal_plate/test/defect',
+      'mvtec/no_test/train/good', // test is a file below
+      'mvtec/no_good/train/scratch', // no train/good
+      'mvtec/no_good/test/good',
+      '.hidden/cat/train/good', // hidden
+      '.hidden/cat/test/good',
+      'textures/stone',
+    ]);
+    await writeFile(join(root, 'textures', 'stone', 'a.png'), 'x');
+    await writeFile(join(root, 'mvtec', 'no_test', 'test'), 'a file named test is not a split directory');
+
+    // When discovering
+    const found = await discoverCategories(root);
+
+    // Then only the three layouts are found, in path order, with their folder names
+    expect(found.map((c) => c.rel)).toEqual(['mpdd/metal_plate', 'mvtec/transistor', 'zeta']);
+    expect(found.map((c) => c.name)).toEqual(['metal_plate', 'transistor', 'zeta']);
+    expect(found[1]?.dir).toBe(join(root, 'mvtec', 'transistor'));
+  });
+
+  it('does not search inside a category and respects the depth limit', async () => {
+    await dirs(root, ['a/train/good', 'a/test', 'a/nested/train/good', 'a/nested/test', 'b/c/d/e/train/good', 'b/c/d/e/test']);
+    expect((await discoverCategories(root)).map((c) => c.rel)).toEqual(['a', 'b/c/d/e']);
+    expect((await discoverCategories(root, 3)).map((c) => c.rel)).toEqual(['a']);
+  });
+
+  it('makes clashing names unique from their paths', async () => {
+    await dirs(root, ['one/widget/train/good', 'one/widget/test', 'two/widget/train/good', 'two/widget/test', 'solo/train/good', 'solo/test']);
+    const found = await discoverCategories(root);
+    expect(found.map((c) => c.name)).toEqual(['one_widget', 'solo', 'two_widget']);
+  });
+
+  it('takes the root itself when it is one category, and returns nothing for a missing root', async () => {
+    await dirs(root, ['train/good', 'test/good']);
+    const found = await discoverCategories(root);
+    expect(found).toHaveLength(1);
+    expect(found[0]?.dir).toBe(root);
+    expect(await discoverCategories(join(root, 'absent'))).toEqual([]);
+  });
+});
