@@ -41,6 +41,7 @@ export default class Demo extends BaseCommand {
       onStep: (step) => this.note(`[demo] ${step}`),
     });
     const f = (v: number | null): string => (v === null ? '  n/a' : v.toFixed(3));
+    const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
     this.say(`Demo data: ${r.data} (${r.dataset.images} images, ${r.dataset.problems} problems found by inspect)`);
     for (const p of r.synthPreview) this.say(`Synthetic ${p.kind} preview: ${p.contactSheet}`);
     this.say('');
@@ -50,6 +51,8 @@ export default class Demo extends BaseCommand {
     }
     this.say(`${'mean'.padEnd(28)}${f(r.meanImageAuroc).padStart(11)}  ${f(r.meanPixelAuroc).padStart(11)}  ${f(r.meanPixelAp).padStart(8)}  ${f(r.meanAupro).padStart(5)}`);
     this.say('');
+    const ft = r.classifierFinetune?.defectsBelowThreshold;
+    if (ft) this.say(`Pre-classifier fine-tuned on real defects: held-out defects under the routing confidence ${pct(ft.before)} -> ${pct(ft.after)}.`);
     this.say(`Performance map: ${r.artifacts.perfmap}`);
     this.say(`Report: ${r.report}`);
     this.say(`Finished in ${(r.seconds / 60).toFixed(1)} min (${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(0)}s`).join(', ')}).`);

@@ -36,6 +36,7 @@ export default class TrainLpd extends BaseCommand {
     variant: Flags.string({ description: 'CutPaste variant.', options: ['normal', 'scar', 'mixed'], default: 'normal' }),
     gate: Flags.boolean({ description: 'Redraw CutPaste patches the perceptibility gate finds invisible (--no-gate keeps every draw).', default: true, allowNo: true }),
     score: Flags.string({ description: 'Image score of the saved detector: the head\'s P(patched), or the max of the GDE map.', options: ['head', 'gde'], default: DEFAULT_LPD_SCORING }),
+    'gde-layers': Flags.string({ description: 'Backbone stages whose patch embeddings the GDE models, comma-separated [default: layer1,layer2 for tiny/small, layer2,layer3 for paper].' }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
   };
 
@@ -58,6 +59,7 @@ export default class TrainLpd extends BaseCommand {
       variant: flags.variant as LpdCutPasteVariant,
       noGate: !flags.gate,
       scoring: flags.score as LpdScoring,
+      gdeLayers: flags['gde-layers']?.split(',').map((l) => l.trim()).filter((l) => l !== ''),
       textures: flags.textures,
       valFraction: numberFlag('--val-fraction', flags['val-fraction']),
       checkpointEvery: flags['checkpoint-every'],

@@ -36,7 +36,7 @@ describe('madenet train-lpd', () => {
       steps: 2,
       trainImages: 4,
       cutPaste: { patched: 4, rejections: 0, keptUnaccepted: 0, variant: 'scar', gate: false },
-      gde: { images: 4, height: 4, width: 4, dim: 32 },
+      gde: { images: 4, height: 8, width: 8, dim: 32 },
       validation: { source: 'synthetic', normals: 1, defects: 2 },
       artifact: { version: 1, dir: expect.stringContaining(join('out', 'lpd', 'widget', 'v0001')) },
       runtime: { backend: 'wasm' },

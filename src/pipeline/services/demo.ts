@@ -11,6 +11,7 @@ import { inspectDataset } from './dataset-inspect.js';
 import { DEMO_PLANS, type DemoPlan, type DemoPlanName } from './demo-plan.js';
 import { evaluate } from './evaluate.js';
 import { finetune } from './finetune.js';
+import { finetuneClassifier } from './finetune-classifier.js';
 import { infer } from './infer.js';
 import { makeDemo } from './make-demo.js';
 import { synth } from './synth.js';
@@ -57,6 +58,8 @@ export interface DemoResult {
   synthPreview: { kind: string; contactSheet: string }[];
   artifacts: { submodels: string[]; classifier: string; perfmap: string };
   classifierAccuracy: number | null;
+  /** Held-out train defects whose classifier confidence is under the routing threshold (they go to the fallback), before -> after its fine-tuning. */
+  classifierFinetune: { defectsBelowThreshold: { before: number | null; after: number | null } } | null;
   predictions: string;
   inferImagesPerSecond: number;
   report: string;
@@ -123,10 +126,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   }
 
   const classifier = await timed('train-classifier', () =>
-    trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, ...plan.classifier, ...rt }),
+    trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...rt }),
   );
+  const tunedClassifier = plan.classifierFinetune
+    ? await timed('finetune classifier', () => finetuneClassifier({ model: classifier.artifact.dir, data, seed, checkpointEvery: 0, ...plan.classifierFinetune, ...rt }))
+    : null;
+  const router = tunedClassifier ?? classifier;
   const perfmap = await timed('build-perfmap', () =>
-    buildPerfmap({ data, models: finalModels, classifier: classifier.artifact.dir, lambda: 0.5, seed, out: artifacts, categories, ...rt }),
+    buildPerfmap({ data, models: finalModels, classifier: router.artifact.dir, lambda: 0.5, seed, out: artifacts, categories, ...rt }),
   );
 
   const dataset = await loadDataset(data, { categories });
@@ -159,8 +166,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     categories,
     dataset: { images: made.images, masks: made.masks, size: made.size, seed: made.seed, problems: inspected.problems.length },
     synthPreview: previews,
-    artifacts: { submodels: finalModels, classifier: classifier.artifact.dir, perfmap: perfmap.artifact.dir },
-    classifierAccuracy: classifier.metrics.accuracy ?? null,
+    artifacts: { submodels: finalModels, classifier: router.artifact.dir, perfmap: perfmap.artifact.dir },
+    classifierAccuracy: (tunedClassifier ? tunedClassifier.metrics.after.accuracy : classifier.metrics.accuracy) ?? null,
+    classifierFinetune: tunedClassifier
+      ? { defectsBelowThreshold: { before: tunedClassifier.metrics.before.defects.belowThreshold, after: tunedClassifier.metrics.after.defects.belowThreshold } }
+      : null,
     predictions,
     inferImagesPerSecond: inferred.timing.imagesPerSecond,
     report: evaluation.files.html,

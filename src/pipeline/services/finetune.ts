@@ -2,22 +2,22 @@
 // their masks, mixed with synthetic defects at --real-ratio; validates the parent and every epoch on held-out
 // train normals and held-out train defects (never trained on, never the test split) and saves the best epoch as
 // a new version of the same kind with its parent, settings and before/after metrics. No flags, no printing.
+// finetuneModel() dispatches on the parent's kind: the pre-classifier goes to finetune-classifier.ts.
 import { resolve } from 'node:path';
-import { checkpointDir, writeArtifact } from '../artifacts/index.js';
+import { loadArtifact, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../cli/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDetector } from '../detectors/registry.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { checkLambda, objectiveOf } from '../perfmap/choose.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
-import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
-import { restoreTrainCheckpoint, saveTrainCheckpoint, type CheckpointTarget } from '../train/train-checkpoint.js';
+import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
 import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
-import { weightsFinite } from '../train/train-finite.js';
-import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
+import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY } from '../train/train-options.js';
+import { startRuntime, TrainingRun } from '../train/train-run.js';
+import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
 import type { AdapterOptions, FinetuneAdapter, FinetuneSnapshot } from '../finetune/adapter.js';
 import { selectFinetuneData } from '../finetune/finetune-data.js';
 import { lpdFinetuneAdapter } from '../finetune/lpd-adapter.js';
@@ -26,19 +26,20 @@ import { loadFinetuneParent, type FinetuneParent } from '../finetune/parent.js';
 import { checkRealRatio } from '../finetune/real-ratio.js';
 import { sfadFinetuneAdapter } from '../finetune/sfad-adapter.js';
 import { sradFinetuneAdapter } from '../finetune/srad-adapter.js';
+import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
+import { finetuneClassifier, rejectDetectorOptions, type ClassifierFinetuneOptions, type ClassifierFinetuneResult } from './finetune-classifier.js';
 
 /** Default passes over normals + real defects: fine-tuning starts from a trained model. */
 export const DEFAULT_FINETUNE_EPOCHS = 5;
 export const DEFAULT_REAL_RATIO = 0.5;
 
-export interface FinetuneOptions {
+export interface FinetuneOptions extends TrainingRunOptions {
   /** The parent: a vNNNN directory of a srad/sfad/lpd artifact, or its <kind>/<category> directory (LATEST). */
   model: string;
   /** Dataset root with real defects in <category>/train/<defect-type> and masks in ground_truth/. */
   data: string;
   /** Artifact root for <kind>/<category>/vNNNN; default the parent's root. */
   out?: string;
-  epochs?: number;
   /** Default the parent's batch size (LPD: even, half normal, half defective). */
   batchSize?: number;
   /** Default a share of the parent's training rate (FINETUNE_LR_FACTORS); cosine decay to 0 over the run. */
@@ -51,18 +52,10 @@ export interface FinetuneOptions {
   seed?: number;
   /** Weight of image AUROC against Pixel-AP in the score that picks the best epoch (default 0.5, build-perfmap's). */
   lambda?: number;
-  backend?: BackendRequest;
-  threads?: number;
   /** Folder of texture images for SRAD's synthetic anomalies; default the built-in procedural set. */
   textures?: string;
-  /** Checkpoint every N steps and at each epoch end (default 100); 0 writes none. */
-  checkpointEvery?: number;
-  resume?: boolean;
   /** SFAD: memory for cached backbone features (default 768 MiB). */
   featureBudgetBytes?: number;
-  signal?: AbortSignal;
-  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
-  onEpoch?: (record: EpochRecord) => void;
 }
 
 export interface FinetuneMetrics {
@@ -76,12 +69,10 @@ export interface FinetuneMetrics {
   defects: number;
 }
 
-export interface FinetuneResult {
-  artifact: { dir: string; version: number };
+export interface FinetuneResult extends TrainingRunResult {
   kind: SubmodelKind;
   category: string;
   parent: { kind: string; category: string; version: number; dir: string };
-  imageSize: number;
   settings: { epochs: number; batchSize: number; lr: number; realRatio: number; valFraction: number; seed: number; lambda: number };
   metrics: {
     /** The parent on the fine-tune's validation set. */
@@ -94,25 +85,34 @@ export interface FinetuneResult {
   data: { trainNormals: number; trainDefects: number; validationNormals: number; validationDefects: number; unmaskedSkipped: number };
   /** Images of each sort the optimiser saw in this invocation. */
   composition: { real: number; synthetic: number; clean: number };
-  epochs: EpochRecord[];
-  steps: number;
-  seconds: number;
-  imagesPerSecond: number;
-  resumedFrom: { dir: string; step: number } | null;
-  checkpoints: string | null;
-  runtime: RuntimeInfo;
-  warnings: string[];
 }
 
-interface FinetuneCheckpointExtra {
-  best: CandidateEvaluation | null;
-}
+type FinetuneCheckpointExtra = BestEpochExtra<CandidateEvaluation>;
 
 const ADAPTERS: Record<SubmodelKind, (o: AdapterOptions & { featureBudgetBytes?: number }) => Promise<FinetuneAdapter>> = {
   srad: sradFinetuneAdapter,
   sfad: sfadFinetuneAdapter,
   lpd: lpdFinetuneAdapter,
 };
+
+/** Options of either fine-tune: the classifier-only ones are refused for a submodel and the other way round. */
+export type AnyFinetuneOptions = FinetuneOptions & Pick<ClassifierFinetuneOptions, 'defectShare' | 'minConfidence' | 'labelSmoothing'>;
+/** A submodel's result (kind srad/sfad/lpd) or the pre-classifier's (kind 'classifier'). */
+export type AnyFinetuneResult = FinetuneResult | ClassifierFinetuneResult;
+
+/** Fine-tunes whatever --model is: a submodel (finetune below) or the pre-classifier (finetuneClassifier). */
+export async function finetuneModel(opts: AnyFinetuneOptions): Promise<AnyFinetuneResult> {
+  const artifact = await loadArtifact(opts.model);
+  if (artifact.manifest.kind === CLASSIFIER_KIND) {
+    rejectDetectorOptions(opts, artifact.dir);
+    return finetuneClassifier(opts, artifact);
+  }
+  const classifierOnly = (['defectShare', 'minConfidence', 'labelSmoothing'] as const).filter((k) => opts[k] !== undefined);
+  if (classifierOnly.length > 0) {
+    throw new MadenetError('E_USAGE', `${classifierOnly.join(', ')} ${classifierOnly.length === 1 ? 'applies' : 'apply'} to the pre-classifier only; --model ${artifact.dir} is a '${artifact.manifest.kind}' artifact.`);
+  }
+  return finetune(opts);
+}
 
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const started = performance.now();
@@ -125,13 +125,13 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const seed = opts.seed ?? parent.defaults.seed;
   const realRatio = checkRealRatio(opts.realRatio ?? DEFAULT_REAL_RATIO);
   const lambda = checkLambda(opts.lambda ?? VALIDATION_LAMBDA);
-  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   checkTrainNumbers({ epochs, batchSize, lr, valFraction, checkpointEvery });
   if (batchSize < 2 || (kind === 'lpd' && batchSize % 2 !== 0)) {
     throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected ${kind === 'lpd' ? 'an even number >= 2 (half normal, half defective)' : 'at least 2 (normal and defective images together)'}.`);
   }
   const warnings = splitWarnings(parent, valFraction, seed);
-  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const runtime = await startRuntime(opts);
 
   const dataset = await loadDataset(opts.data, { categories: [category] });
   const data = selectFinetuneData(dataset, category, { valFraction, seed });
@@ -169,91 +169,59 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       data: { root: dataset.root, category, trainNormals: data.trainNormals.length, trainDefects: data.trainDefects.length, fingerprint },
       parentConfig: parent.config,
     };
-    const ckptKind = `finetune-${kind}`;
-    const ckptDir = checkpointDir(out, ckptKind, category);
-    const target: CheckpointTarget = { root: out, kind: ckptKind, category, config: runConfig, seed, runtime };
+    const target = { root: out, kind: `finetune-${kind}`, category, config: runConfig, seed, runtime };
+    const run = new TrainingRun<FinetuneCheckpointExtra>(target, {
+      models: adapter.models,
+      optimizer: adapter.optimizer,
+      checkpointEvery,
+      started,
+      warnings,
+      freshStart: 'fine-tuning started from the parent',
+      options: opts,
+    });
 
-    let resumeState: LoopState | undefined;
-    let resumedFrom: FinetuneResult['resumedFrom'] = null;
-    let best: { snapshot: FinetuneSnapshot; evaluation: CandidateEvaluation } | null = null;
-    if (opts.resume) {
-      const restored = await restoreTrainCheckpoint<FinetuneCheckpointExtra>(target, { models: adapter.models, optimizer: adapter.optimizer });
-      if (restored) {
-        resumeState = restored.loop;
-        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
-        const evaluation = restored.extra?.best ?? null;
-        // The GDE of an LPD best epoch is not checkpointed; the adapter refits it from the same weights.
-        if (evaluation && Object.keys(restored.snapshots).length > 0) best = { snapshot: { models: restored.snapshots, gde: null }, evaluation };
-        adapter.resumedAt(restored.loop.step);
-      } else {
-        warnings.push(`--resume found no checkpoint in ${ckptDir}; fine-tuning started from the parent.`);
-      }
-    }
+    const best = new BestEpoch<CandidateEvaluation>();
+    // The GDE of an LPD best epoch is not checkpointed; after a resume the adapter refits it from the same weights.
+    let bestGde: FinetuneSnapshot['gde'] = null;
+    const restored = await run.restore(opts.resume, best);
+    if (restored) adapter.resumedAt(restored.loop.step);
 
     const composition = { real: 0, synthetic: 0, clean: 0 };
-    const live = Object.values(adapter.models);
-    let lastEval: CandidateEvaluation | null = null;
-    let lastSaved = resumeState?.step ?? 0;
-    let stepSeconds = 0;
-    let stepImages = 0;
-    const state = await runTrainLoop({
+    const state = await run.loop({
       epochs,
       stepsPerEpoch,
-      resume: resumeState,
       batches: (epoch) =>
         mixedEpochBatches(data.trainNormals, data.trainDefects, { kind, seed, epoch, size: imageSize, batchSize, stepsPerEpoch, realRatio }),
       batchSize: (b) => b.composition.real + b.composition.synthetic + b.composition.clean,
       lr: (step) => cosineLr(schedule, step),
       step: async (raw, ctx) => {
-        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, ckptDir, checkpointEvery > 0);
-        const t0 = performance.now();
         try {
           adapter.setLr(ctx.lr);
-          const losses = await adapter.step(raw, ctx);
-          if (Number.isFinite(losses.loss) && !weightsFinite(live)) throw divergedWeights(ctx.step, ctx.epoch, losses.loss as number, lastSaved);
-          return losses;
+          return await adapter.step(raw, ctx);
         } finally {
           const c = raw.composition;
           composition.real += c.real;
           composition.synthetic += c.synthetic;
           composition.clean += c.clean;
-          stepSeconds += (performance.now() - t0) / 1000;
-          stepImages += c.real + c.synthetic + c.clean;
         }
       },
       validate: async () => {
         const v = await validateDetector(await adapter.detector(), plan, { textures, batchSize: valBatch, lambda });
-        lastEval = v.evaluation;
+        best.measured(v.evaluation);
         return v.validation;
       },
       onBest: async () => {
-        best = { snapshot: await adapter.snapshot(), evaluation: lastEval as CandidateEvaluation };
+        const snapshot = await adapter.snapshot();
+        best.keepWeights(snapshot.models);
+        bestGde = snapshot.gde ?? null;
       },
-      checkpointEvery,
-      saveCheckpoint:
-        checkpointEvery > 0
-          ? async (s) => {
-              const b = best as typeof best;
-              await saveTrainCheckpoint<FinetuneCheckpointExtra>(target, {
-                models: adapter.models,
-                optimizer: adapter.optimizer,
-                loop: s,
-                snapshots: b?.snapshot.models,
-                extra: { best: b?.evaluation ?? null },
-              });
-              lastSaved = s.step;
-            }
-          : undefined,
-      onProgress: opts.onProgress,
-      onEpoch: opts.onEpoch,
-    }).catch((err: unknown) => {
-      throw withCheckpointHint(err, checkpointEvery > 0 ? ckptDir : null);
+      checkpoint: () => best.checkpoint(),
     });
 
-    const chosen = best as typeof best;
-    if (!chosen) throw new MadenetError('E_INTERNAL', 'Fine-tuning ended without a validated epoch to save.');
-    await adapter.restore(chosen.snapshot);
-    const payload = await adapter.payload(chosen.snapshot, chosen.evaluation, plan);
+    const chosen = best.chosen('Fine-tuning');
+    const snapshot: FinetuneSnapshot = { models: chosen.weights, gde: bestGde };
+    await adapter.restore(snapshot);
+    const payload = await adapter.payload(snapshot, chosen.evaluation, plan);
     const before = metricsOf(beforeEval, lambda);
     const after = { ...metricsOf(chosen.evaluation, lambda), bestEpoch: state.bestEpoch };
     const delta = {
@@ -291,14 +259,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         unmaskedSkipped: data.unmasked.length,
       },
       composition,
-      epochs: state.history,
-      steps: state.step,
-      seconds: (performance.now() - started) / 1000,
-      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
-      resumedFrom,
-      checkpoints: checkpointEvery > 0 ? ckptDir : null,
-      runtime,
-      warnings,
+      ...run.resultFields(state),
     };
   } finally {
     adapter.dispose();

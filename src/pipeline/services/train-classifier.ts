@@ -5,28 +5,24 @@ import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { classifierPreset, type ClassifierConfig, type ClassifierPresetName } from '../../models/classifier/config.js';
 import { buildClassifier } from '../../models/classifier/model.js';
-import { classifierTrainStep } from '../../models/classifier/train-step.js';
-import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { writeArtifact } from '../artifacts/index.js';
 import type { ClassifierArtifactConfig } from '../detectors/classifier.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
-import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
-import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
 import { defaultStepSchedule, stepDecayLr } from '../train/schedule.js';
-import { imagesToTensor } from '../train/tensors.js';
-import { restoreTrainCheckpoint, saveTrainCheckpoint, type CheckpointTarget } from '../train/train-checkpoint.js';
-import { weightsFinite } from '../train/train-finite.js';
-import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
+import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
+import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
+import { startRuntime, TrainingRun } from '../train/train-run.js';
+import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
 import { applyClassifierBackbone, planClassifierBackbone } from '../train/classifier/classifier-backbone.js';
 import { balancedEpochOrder, classifierEpochBatches, splitClassifierData } from '../train/classifier/classifier-data.js';
 import { restoreDropCounters } from '../train/classifier/classifier-drop-state.js';
+import { classifierArtifactFiles, classifierLoopStep } from '../train/classifier/classifier-run.js';
 import { validateClassifier, type ClassifierValidation } from '../train/classifier/classifier-validation.js';
 
 export const CLASSIFIER_CATEGORY = 'all';
 
-export interface TrainClassifierOptions {
-  data: string;
+export interface TrainClassifierOptions extends TrainingRunOptions {
   /** Artifact root: <out>/classifier/all/vNNNN, checkpoints under <out>/checkpoints/classifier/all. */
   out: string;
   preset: ClassifierPresetName;
@@ -37,51 +33,32 @@ export interface TrainClassifierOptions {
   batchSize: number;
   lr: number;
   seed: number;
-  backend?: BackendRequest;
-  threads?: number;
   /** Share of each category's train images held out for validation (default 0.2). */
   valFraction?: number;
-  checkpointEvery?: number;
-  resume?: boolean;
   /** 'random' or an EfficientNet backbone artifact from `weights import`. */
   backbone?: string;
-  signal?: AbortSignal;
-  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
-  onEpoch?: (record: EpochRecord) => void;
 }
 
-export interface TrainClassifierResult {
-  artifact: { dir: string; version: number };
+export interface TrainClassifierResult extends TrainingRunResult {
   preset: ClassifierPresetName;
   variant: string;
-  imageSize: number;
   categories: string[];
   backbone: string;
   /** Layers copied from the backbone artifact (null for random). */
   backboneLayers: { copied: number; missing: string[] } | null;
   metrics: ClassifierValidation & { bestEpoch: number | null };
   counts: { train: Record<string, number>; validation: Record<string, number> };
-  epochs: EpochRecord[];
-  steps: number;
-  seconds: number;
-  imagesPerSecond: number;
-  resumedFrom: { dir: string; step: number } | null;
-  checkpoints: string | null;
-  runtime: RuntimeInfo;
-  warnings: string[];
 }
 
-interface ClassifierCheckpointExtra {
-  best: ClassifierValidation | null;
-}
+type ClassifierCheckpointExtra = BestEpochExtra<ClassifierValidation>;
 
 export async function trainClassifier(opts: TrainClassifierOptions): Promise<TrainClassifierResult> {
   const started = performance.now();
-  const valFraction = opts.valFraction ?? 0.2;
-  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   const backboneSpec = opts.backbone ?? 'random';
   checkTrainNumbers({ epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, valFraction, checkpointEvery });
-  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
   const backbone = await planClassifierBackbone(backboneSpec);
@@ -110,8 +87,6 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     validation: { valFraction, seed: opts.seed },
     data: { root: dataset.root, trainImages: split.train.length, validationImages: split.validation.length, fingerprint },
   };
-  const target: CheckpointTarget = { root: out, kind: CLASSIFIER_KIND, category: CLASSIFIER_CATEGORY, config: runConfig, seed: opts.seed, runtime };
-  const ckptDir = checkpointDir(out, CLASSIFIER_KIND, CLASSIFIER_CATEGORY);
 
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
@@ -121,32 +96,17 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     const { parent, report } = await applyClassifierBackbone(backbone, live, cfg.imageSize);
     const opt = tf.train.adam(opts.lr);
     optimizer = opt;
+    const models = { model: live };
+    const target = { root: out, kind: CLASSIFIER_KIND, category: CLASSIFIER_CATEGORY, config: runConfig, seed: opts.seed, runtime };
+    const run = new TrainingRun<ClassifierCheckpointExtra>(target, { models, optimizer: opt, checkpointEvery, started, warnings, options: opts });
 
-    let resumeState: LoopState | undefined;
-    let resumedFrom: TrainClassifierResult['resumedFrom'] = null;
-    let bestWeights: tf.io.ModelArtifacts | null = null;
-    let best: ClassifierValidation | null = null;
-    if (opts.resume) {
-      const restored = await restoreTrainCheckpoint<ClassifierCheckpointExtra>(target, { models: { model: live }, optimizer: opt });
-      if (restored) {
-        resumeState = restored.loop;
-        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
-        restoreDropCounters(live, restored.loop.step);
-        best = restored.extra?.best ?? null;
-        bestWeights = restored.snapshots.model ?? null;
-      } else {
-        warnings.push(`--resume found no checkpoint in ${ckptDir}; training started from step 0.`);
-      }
-    }
+    const best = new BestEpoch<ClassifierValidation>();
+    const restored = await run.restore(opts.resume, best);
+    if (restored) restoreDropCounters(live, restored.loop.step);
 
-    let lastEval: ClassifierValidation | null = null;
-    let lastSaved = resumeState?.step ?? 0;
-    let stepSeconds = 0;
-    let stepImages = 0;
-    const state = await runTrainLoop({
+    const state = await run.loop({
       epochs: opts.epochs,
       stepsPerEpoch,
-      resume: resumeState,
       batches: (epoch) =>
         classifierEpochBatches(balancedEpochOrder(split.train, numClasses, { seed: opts.seed, epoch, count: stepsPerEpoch * opts.batchSize }), {
           seed: opts.seed,
@@ -156,55 +116,18 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
         }),
       batchSize: (b) => b.images.length,
       lr: (step) => stepDecayLr(schedule, step),
-      step: async (b, ctx) => {
-        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, ckptDir, checkpointEvery > 0);
-        const t0 = performance.now();
-        const images = imagesToTensor(b.images);
-        const labels = tf.tensor1d(b.labels, 'int32');
-        try {
-          (opt as unknown as { learningRate: number }).learningRate = ctx.lr;
-          const r = classifierTrainStep(live, opt, cfg, { images, labels });
-          if (Number.isFinite(r.loss) && !weightsFinite([live])) throw divergedWeights(ctx.step, ctx.epoch, r.loss, lastSaved);
-          return { loss: r.loss, accuracy: r.accuracy };
-        } finally {
-          tf.dispose([images, labels]);
-          stepSeconds += (performance.now() - t0) / 1000;
-          stepImages += b.images.length;
-        }
-      },
+      step: classifierLoopStep(live, opt, cfg),
       validate: async () => {
         const v = await validateClassifier(live, split.validation, { numClasses, size: cfg.imageSize, batchSize: Math.max(opts.batchSize, 8) });
-        lastEval = v.result;
+        best.measured(v.result);
         return v.validation;
       },
-      onBest: async () => {
-        bestWeights = await modelArtifactsOf(live);
-        best = lastEval;
-      },
-      checkpointEvery,
-      saveCheckpoint:
-        checkpointEvery > 0
-          ? async (s) => {
-              await saveTrainCheckpoint<ClassifierCheckpointExtra>(target, {
-                models: { model: live },
-                optimizer: opt,
-                loop: s,
-                snapshots: bestWeights ? { model: bestWeights } : undefined,
-                extra: { best },
-              });
-              lastSaved = s.step;
-            }
-          : undefined,
-      onProgress: opts.onProgress,
-      onEpoch: opts.onEpoch,
-    }).catch((err: unknown) => {
-      throw withCheckpointHint(err, checkpointEvery > 0 ? ckptDir : null);
+      onBest: () => best.keep(models),
+      checkpoint: () => best.checkpoint(),
     });
 
-    const weights = bestWeights as tf.io.ModelArtifacts | null;
-    const bestEval = best as ClassifierValidation | null;
-    if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
-    const metrics = { ...bestEval, bestEpoch: state.bestEpoch };
+    const chosen = best.chosen('Training');
+    const metrics = { ...chosen.evaluation, bestEpoch: state.bestEpoch };
     const artifactConfig: ClassifierArtifactConfig & typeof runConfig = runConfig;
     const byCategory = (counts: number[]): Record<string, number> => Object.fromEntries(split.categories.map((c, i) => [c, counts[i] ?? 0]));
     const ref = await writeArtifact({
@@ -217,11 +140,8 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
       runtime,
       metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history },
       parents: parent ? [parent] : [],
-      models: { model: weights },
-      files: {
-        'categories.json': `${JSON.stringify(split.categories, null, 2)}\n`,
-        'confusion.json': `${JSON.stringify({ categories: split.categories, rows: 'true', columns: 'predicted', matrix: bestEval.confusion }, null, 2)}\n`,
-      },
+      models: chosen.weights,
+      files: classifierArtifactFiles(split.categories, chosen.evaluation.confusion),
     });
     return {
       artifact: { dir: ref.dir, version: ref.version },
@@ -233,14 +153,7 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
       backboneLayers: report ? { copied: report.copied.length, missing: report.missing } : null,
       metrics,
       counts: { train: byCategory(split.counts.train), validation: byCategory(split.counts.validation) },
-      epochs: state.history,
-      steps: state.step,
-      seconds: (performance.now() - started) / 1000,
-      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
-      resumedFrom,
-      checkpoints: checkpointEvery > 0 ? ckptDir : null,
-      runtime,
-      warnings,
+      ...run.resultFields(state),
     };
   } finally {
     optimizer?.dispose();

@@ -7,21 +7,21 @@ import { resolve } from 'node:path';
 import { lpdPreset, type LpdConfig, type LpdPresetName } from '../../models/lpd/config.js';
 import { gdeToTensors, type GdeState } from '../../models/lpd/gde.js';
 import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../../models/lpd/model.js';
-import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
+import { writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../cli/errors.js';
 import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detectors/lpd.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
-import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { DEFAULT_GATE, type GateOptions } from '../synth/index.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
-import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
+import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
+import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
 import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
-import { weightsFinite } from '../train/train-finite.js';
-import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
+import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
+import { startRuntime, TrainingRun } from '../train/train-run.js';
+import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
 import {
   emptyCutPasteStats,
   lpdEpochBatches,
@@ -43,8 +43,7 @@ import { trainNormalsOutside } from '../train/train-split.js';
 /** CutPaste's colour jitter on every training image. */
 export const LPD_JITTER = 0.1;
 
-export interface TrainLpdOptions {
-  data: string;
+export interface TrainLpdOptions extends TrainingRunOptions {
   category: string;
   /** Artifact root: <out>/lpd/<category>/vNNNN, checkpoints under <out>/checkpoints/lpd/<category>. */
   out: string;
@@ -57,8 +56,6 @@ export interface TrainLpdOptions {
   /** SGD base rate (cosine decay to 0); default the preset's. */
   lr?: number;
   seed: number;
-  backend?: BackendRequest;
-  threads?: number;
   /** 'random' or a backbone artifact (`weights import`; CutPaste starts from ImageNet weights). */
   backbone?: string;
   /** CutPaste variant: normal (rectangles, default), scar, or mixed. */
@@ -67,22 +64,16 @@ export interface TrainLpdOptions {
   noGate?: boolean;
   /** Image score the saved detector reports: head (P(patched)) or gde (max of the map). */
   scoring?: LpdScoring;
+  /** Backbone stages whose aggregated maps are the GDE patch embeddings; default the preset's. */
+  gdeLayers?: string[];
   textures?: string;
-  valFraction?: number;
-  checkpointEvery?: number;
-  resume?: boolean;
-  signal?: AbortSignal;
-  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
-  onEpoch?: (record: EpochRecord) => void;
 }
 
 export type LpdMetrics = DetectorTrainingMetrics;
 
-export interface TrainLpdResult {
-  artifact: { dir: string; version: number };
+export interface TrainLpdResult extends TrainingRunResult {
   category: string;
   preset: LpdPresetName;
-  imageSize: number;
   backbone: string;
   backboneParent: { kind: string; category: string; version: number; dir: string } | null;
   scoring: LpdScoring;
@@ -92,24 +83,14 @@ export interface TrainLpdResult {
   cutPaste: CutPasteStats & { variant: LpdCutPasteVariant; gate: boolean };
   gde: { images: number; height: number; width: number; dim: number };
   trainImages: number;
-  epochs: EpochRecord[];
-  steps: number;
-  seconds: number;
-  imagesPerSecond: number;
-  resumedFrom: { dir: string; step: number } | null;
-  checkpoints: string | null;
-  runtime: RuntimeInfo;
-  warnings: string[];
 }
 
-interface LpdCheckpointExtra {
-  best: CandidateEvaluation | null;
-}
+type LpdCheckpointExtra = BestEpochExtra<CandidateEvaluation>;
 
 export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
   const started = performance.now();
-  const valFraction = opts.valFraction ?? 0.2;
-  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   const backboneSpec = opts.backbone ?? RANDOM_BACKBONE;
   const variant = opts.variant ?? 'normal';
   const scoring = opts.scoring ?? DEFAULT_LPD_SCORING;
@@ -121,9 +102,9 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
   if (batchSize < 2 || batchSize % 2 !== 0) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an even number >= 2 (half normal, half CutPaste).`);
   if (!LPD_VARIANTS.includes(variant)) throw new MadenetError('E_USAGE', `--variant is ${String(variant)}; expected one of ${LPD_VARIANTS.join(', ')}.`);
   if (!LPD_SCORINGS.includes(scoring)) throw new MadenetError('E_USAGE', `--score is ${String(scoring)}; expected one of ${LPD_SCORINGS.join(', ')}.`);
-  const overrides = { imageSize: opts.imageSize, epochs, batchSize, learningRate: lr };
+  const overrides = { imageSize: opts.imageSize, epochs, batchSize, learningRate: lr, gdeLayers: opts.gdeLayers };
   lpdPreset(opts.preset, overrides);
-  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
   const dataset = await loadDataset(opts.data, { categories: [opts.category] });
@@ -164,58 +145,37 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
       validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
       data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
     };
-    const target: CheckpointTarget = { root: out, kind: LPD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
+    const target = { root: out, kind: LPD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 
     const vars = lpdTrainableVariables(live);
     const opt = new LpdSgd(cfg.learningRate, cfg.momentum);
     optimizer = opt;
     const named = { model: live.model };
+    const run = new TrainingRun<LpdCheckpointExtra>(target, { models: named, optimizer: opt, checkpointEvery, started, warnings, options: opts });
 
-    let resumeState: LoopState | undefined;
-    let resumedFrom: TrainLpdResult['resumedFrom'] = null;
-    let bestWeights: tf.io.ModelArtifacts | null = null;
+    const best = new BestEpoch<CandidateEvaluation>();
+    // The best epoch's GDE is not checkpointed (see below).
     let bestGde: GdeState | null = null;
-    let best: CandidateEvaluation | null = null;
-    if (opts.resume) {
-      const restored = await restoreTrainCheckpoint<LpdCheckpointExtra>(target, { models: named, optimizer: opt });
-      if (restored) {
-        resumeState = restored.loop;
-        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
-        best = restored.extra?.best ?? null;
-        bestWeights = restored.snapshots.model ?? null;
-        restoreDropoutCalls(live.model, restored.loop.step);
-      } else {
-        warnings.push(`--resume found no checkpoint in ${checkpointDir(out, LPD_KIND, opts.category)}; training started from step 0.`);
-      }
-    }
+    const restored = await run.restore(opts.resume, best);
+    if (restored) restoreDropoutCalls(live.model, restored.loop.step);
 
     const gdeBatch = Math.max(batchSize, 8);
     const stats = emptyCutPasteStats();
-    let lastEval: CandidateEvaluation | null = null;
     let lastGde: GdeState | null = null;
-    let lastSaved = resumeState?.step ?? 0;
-    let stepSeconds = 0;
-    let stepImages = 0;
-    const state = await runTrainLoop({
+    const state = await run.loop({
       epochs,
       stepsPerEpoch,
-      resume: resumeState,
       batches: (epoch) => lpdEpochBatches(train, { seed: opts.seed, epoch, size: cfg.imageSize, batchSize, stepsPerEpoch }),
       batchSize: (b) => 2 * b.items.length,
       lr: (step) => cosineLr(schedule, step),
       step: async (raw, ctx) => {
-        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, checkpointDir(out, LPD_KIND, opts.category), checkpointEvery > 0);
-        const t0 = performance.now();
         const batch = synthesizeLpdBatch(raw, synth, stats);
         try {
           opt.setRate(ctx.lr);
           const r = lpdTrainStep(live, opt, vars, batch.images, batch.labels, cfg.weightDecay);
-          if (Number.isFinite(r.loss) && !weightsFinite([live.model])) throw divergedWeights(ctx.step, ctx.epoch, r.loss, lastSaved);
           return { loss: r.loss, patchedTerm: r.patchedTerm, normalTerm: r.normalTerm, accuracy: r.accuracy };
         } finally {
           tf.dispose([batch.images, batch.labels]);
-          stepSeconds += (performance.now() - t0) / 1000;
-          stepImages += 2 * raw.items.length;
         }
       },
       validate: async () => {
@@ -223,37 +183,19 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
         lastGde = await fitGdeOnNormals(live.extractor, train, cfg, { batchSize: gdeBatch });
         const detector = lpdDetector(live.model, lastGde, cfg, { category: opts.category, artifactDir: null, ownsModel: false, scoring });
         const v = await validateDetector(detector, plan, { textures, batchSize: gdeBatch });
-        lastEval = v.evaluation;
+        best.measured(v.evaluation);
         return v.validation;
       },
       onBest: async () => {
-        bestWeights = await modelArtifactsOf(live.model);
+        await best.keep(named);
         bestGde = lastGde;
-        best = lastEval;
       },
-      checkpointEvery,
-      saveCheckpoint:
-        checkpointEvery > 0
-          ? async (s) => {
-              await saveTrainCheckpoint<LpdCheckpointExtra>(target, {
-                models: named,
-                optimizer: opt,
-                loop: s,
-                snapshots: bestWeights ? { model: bestWeights } : undefined,
-                extra: { best },
-              });
-              lastSaved = s.step;
-            }
-          : undefined,
-      onProgress: opts.onProgress,
-      onEpoch: opts.onEpoch,
-    }).catch((err: unknown) => {
-      throw withCheckpointHint(err, checkpointEvery > 0 ? checkpointDir(out, LPD_KIND, opts.category) : null);
+      checkpoint: () => best.checkpoint(),
     });
 
-    const weights = bestWeights as tf.io.ModelArtifacts | null;
-    const bestEval = best as CandidateEvaluation | null;
-    if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
+    const chosen = best.chosen('Training');
+    const weights = chosen.weights.model as tf.io.ModelArtifacts;
+    const bestEval = chosen.evaluation;
     setWeightsFromArtifacts(live.model, weights, 'best LPD snapshot');
     // A resumed run did not see the best epoch's GDE; refitting on the same weights and images gives the same one.
     const gde = (bestGde as GdeState | null) ?? (await fitGdeOnNormals(live.extractor, train, cfg, { batchSize: gdeBatch }));
@@ -290,14 +232,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
       cutPaste: { ...stats, variant, gate: gate !== false },
       gde: { images: gde.count, height: gde.height, width: gde.width, dim: gde.dim },
       trainImages: train.length,
-      epochs: state.history,
-      steps: state.step,
-      seconds: (performance.now() - started) / 1000,
-      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
-      resumedFrom,
-      checkpoints: checkpointEvery > 0 ? checkpointDir(out, LPD_KIND, opts.category) : null,
-      runtime,
-      warnings,
+      ...run.resultFields(state),
     };
   } finally {
     optimizer?.dispose();

@@ -5,22 +5,21 @@ import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { sfadPreset, type SfadConfig, type SfadPresetName } from '../../models/sfad/config.js';
 import { buildSfad, disposeSfad, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
-import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
 import { hashSeed } from '../random.js';
-import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
-import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
+import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
+import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
 import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
-import { weightsFinite } from '../train/train-finite.js';
 import { GroupedAdam } from '../train/train-grouped-adam.js';
-import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
+import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
+import { setAdamRate, startRuntime, TrainingRun } from '../train/train-run.js';
+import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
 import { featureBank, featureSpread, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
 import { sfadTrainStep } from '../train/sfad/sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
@@ -31,21 +30,15 @@ const SFAD_MIN_LR_FRACTION = 0.4;
 /** Below this share of the features' spread the noise is warned about (measured: SFAD did not learn at 2-6%). */
 const NOISE_WARN_RATIO = 0.1;
 
-export interface TrainSfadOptions {
-  data: string;
+export interface TrainSfadOptions extends TrainingRunOptions {
   category: string;
   /** Artifact root: <out>/sfad/<category>/vNNNN, checkpoints under <out>/checkpoints/sfad/<category>. */
   out: string;
   preset: SfadPresetName;
   imageSize?: number;
-  /** Default: the preset's. */
-  epochs?: number;
-  batchSize?: number;
   /** The discriminator's Adam rate (default the preset's 2e-4); the adaptor's keeps the preset's ratio (1/2). */
   lr?: number;
   seed: number;
-  backend?: BackendRequest;
-  threads?: number;
   /** 'random', a backbone artifact (`weights import`) or an LPD artifact (its self-supervised backbone). */
   backbone?: string;
   layers?: string[];
@@ -56,23 +49,15 @@ export interface TrainSfadOptions {
   textures?: string;
   /** Share of train normals held out for validation (default 0.2, at most 64 images, as build-perfmap). */
   valFraction?: number;
-  /** Checkpoint every N steps and at each epoch end (default 100); 0 writes none. */
-  checkpointEvery?: number;
-  resume?: boolean;
   /** Memory for banked backbone features (default 768 MiB); beyond it features are recomputed per batch. */
   featureBudgetBytes?: number;
-  signal?: AbortSignal;
-  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
-  onEpoch?: (record: EpochRecord) => void;
 }
 
 export type SfadMetrics = DetectorTrainingMetrics;
 
-export interface TrainSfadResult {
-  artifact: { dir: string; version: number };
+export interface TrainSfadResult extends TrainingRunResult {
   category: string;
   preset: SfadPresetName;
-  imageSize: number;
   /** The --backbone value, and the architecture it gave. */
   backbone: string;
   backboneArch: string;
@@ -81,28 +66,18 @@ export interface TrainSfadResult {
   metrics: SfadMetrics;
   validation: { source: string; normals: number; defects: number };
   trainImages: number;
-  epochs: EpochRecord[];
-  steps: number;
-  seconds: number;
-  imagesPerSecond: number;
   /** Whether the frozen features were computed once and kept (see featureBudgetBytes). */
   featuresBanked: boolean;
   /** Mean per-channel std of the training features (null when not banked): the scale --noise-std competes with. */
   featureSpread: number | null;
-  resumedFrom: { dir: string; step: number } | null;
-  checkpoints: string | null;
-  runtime: RuntimeInfo;
-  warnings: string[];
 }
 
-interface SfadCheckpointExtra {
-  best: CandidateEvaluation | null;
-}
+type SfadCheckpointExtra = BestEpochExtra<CandidateEvaluation>;
 
 export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult> {
   const started = performance.now();
-  const valFraction = opts.valFraction ?? 0.2;
-  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   const backboneSpec = opts.backbone ?? RANDOM_BACKBONE;
   const base = sfadPreset(opts.preset);
   const epochs = opts.epochs ?? base.epochs;
@@ -122,7 +97,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     lrAdaptor: (lr * base.lrAdaptor) / base.lrDiscriminator,
   };
   sfadPreset(opts.preset, overrides);
-  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
   const dataset = await loadDataset(opts.data, { categories: [opts.category] });
@@ -160,7 +135,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
       data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
     };
-    const target: CheckpointTarget = { root: out, kind: SFAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
+    const target = { root: out, kind: SFAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 
     const vars = sfadTrainableVariables(live);
     const opt = new GroupedAdam(cfg.lrDiscriminator, [
@@ -170,22 +145,10 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     optimizer = opt;
     const varList = [...vars.adaptor, ...vars.discriminator];
     const named = { adaptor: live.adaptor, discriminator: live.discriminator };
+    const run = new TrainingRun<SfadCheckpointExtra>(target, { models: named, optimizer: opt, checkpointEvery, started, warnings, options: opts });
 
-    let resumeState: LoopState | undefined;
-    let resumedFrom: TrainSfadResult['resumedFrom'] = null;
-    let bestWeights: Record<string, tf.io.ModelArtifacts> | null = null;
-    let best: CandidateEvaluation | null = null;
-    if (opts.resume) {
-      const restored = await restoreTrainCheckpoint<SfadCheckpointExtra>(target, { models: named, optimizer: opt });
-      if (restored) {
-        resumeState = restored.loop;
-        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
-        best = restored.extra?.best ?? null;
-        bestWeights = Object.keys(restored.snapshots).length > 0 ? restored.snapshots : null;
-      } else {
-        warnings.push(`--resume found no checkpoint in ${checkpointDir(out, SFAD_KIND, opts.category)}; training started from step 0.`);
-      }
-    }
+    const best = new BestEpoch<CandidateEvaluation>();
+    await run.restore(opts.resume, best);
 
     const bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(batchSize, 8), budgetBytes: opts.featureBudgetBytes });
     if (!bank) warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
@@ -196,59 +159,32 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       );
     }
     const detector = sfadDetector(live, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
-    let lastEval: CandidateEvaluation | null = null;
-    let lastSaved = resumeState?.step ?? 0;
-    let stepSeconds = 0;
-    let stepImages = 0;
-    const state = await runTrainLoop({
+    const state = await run.loop({
       epochs,
       stepsPerEpoch,
-      resume: resumeState,
       batches: (epoch) => sfadEpochBatches(train, { seed: opts.seed, epoch, batchSize, stepsPerEpoch, cfg, extractor: live.extractor, bank }),
       batchSize: (b) => b.size,
       lr: (step) => cosineLr(schedule, step),
       step: async (batch, ctx) => {
-        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, checkpointDir(out, SFAD_KIND, opts.category), checkpointEvery > 0);
-        const t0 = performance.now();
         const features = batch.features();
         try {
-          // tfjs reads the rate on every update, so the schedule is applied by setting it.
-          (opt as unknown as { learningRate: number }).learningRate = ctx.lr;
+          setAdamRate(opt, ctx.lr);
           const r = sfadTrainStep(live, opt, varList, cfg, features, hashSeed(`sfad-step:${ctx.step}`, opts.seed));
-          if (Number.isFinite(r.loss) && !weightsFinite([live.adaptor, live.discriminator])) throw divergedWeights(ctx.step, ctx.epoch, r.loss, lastSaved);
           return { loss: r.loss, trueLoss: r.trueLoss, fakeLoss: r.fakeLoss };
         } finally {
           features.dispose();
-          stepSeconds += (performance.now() - t0) / 1000;
-          stepImages += batch.size;
         }
       },
       validate: async () => {
         const v = await validateDetector(detector, plan, { textures, batchSize: Math.max(batchSize, 8) });
-        lastEval = v.evaluation;
+        best.measured(v.evaluation);
         return v.validation;
       },
-      onBest: async () => {
-        bestWeights = { adaptor: await modelArtifactsOf(live.adaptor), discriminator: await modelArtifactsOf(live.discriminator) };
-        best = lastEval;
-      },
-      checkpointEvery,
-      saveCheckpoint:
-        checkpointEvery > 0
-          ? async (s) => {
-              await saveTrainCheckpoint<SfadCheckpointExtra>(target, { models: named, optimizer: opt, loop: s, snapshots: bestWeights ?? undefined, extra: { best } });
-              lastSaved = s.step;
-            }
-          : undefined,
-      onProgress: opts.onProgress,
-      onEpoch: opts.onEpoch,
-    }).catch((err: unknown) => {
-      throw withCheckpointHint(err, checkpointEvery > 0 ? checkpointDir(out, SFAD_KIND, opts.category) : null);
+      onBest: () => best.keep(named),
+      checkpoint: () => best.checkpoint(),
     });
 
-    const weights = bestWeights as Record<string, tf.io.ModelArtifacts> | null;
-    const bestEval = best as CandidateEvaluation | null;
-    if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
+    const { weights, evaluation: bestEval } = best.chosen('Training');
     setWeightsFromArtifacts(live.adaptor, weights.adaptor as tf.io.ModelArtifacts, 'best adaptor snapshot');
     setWeightsFromArtifacts(live.discriminator, weights.discriminator as tf.io.ModelArtifacts, 'best discriminator snapshot');
 
@@ -270,6 +206,8 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       },
     });
 
+    // Split so that --json keeps featuresBanked/featureSpread between the timing and the checkpoint fields.
+    const { epochs: history, steps, seconds, imagesPerSecond, ...provenance } = run.resultFields(state);
     return {
       artifact: { dir: ref.dir, version: ref.version },
       category: opts.category,
@@ -281,16 +219,13 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       metrics,
       validation: { source: plan.source, normals: bestEval.normals, defects: bestEval.defects },
       trainImages: train.length,
-      epochs: state.history,
-      steps: state.step,
-      seconds: (performance.now() - started) / 1000,
-      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
+      epochs: history,
+      steps,
+      seconds,
+      imagesPerSecond,
       featuresBanked: bank !== null,
       featureSpread: spread,
-      resumedFrom,
-      checkpoints: checkpointEvery > 0 ? checkpointDir(out, SFAD_KIND, opts.category) : null,
-      runtime,
-      warnings,
+      ...provenance,
     };
   } finally {
     optimizer?.dispose();

@@ -6,19 +6,19 @@ import { resolve } from 'node:path';
 import { sradPreset, type SradConfig, type SradPresetName } from '../../models/srad/config.js';
 import { buildSrad, disposeSrad, type SradModels } from '../../models/srad/model.js';
 import { sradTrainStep } from '../../models/srad/train-step.js';
-import { checkpointDir, modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
+import { writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../cli/errors.js';
 import { SRAD_KIND, type SradArtifactConfig } from '../detectors/srad.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { encodePng } from '../io/decode.js';
-import { initRuntime, type BackendRequest, type RuntimeInfo } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { runTrainLoop, type EpochRecord, type LoopState } from '../train/loop.js';
 import { defaultStepSchedule, stepDecayLr } from '../train/schedule.js';
-import { restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts, type CheckpointTarget } from '../train/train-checkpoint.js';
-import { checkTrainNumbers, divergedWeights, interrupted, withCheckpointHint } from '../train/train-options.js';
-import { weightsFinite } from '../train/train-finite.js';
+import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
+import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
+import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
+import { setAdamRate, startRuntime, TrainingRun } from '../train/train-run.js';
+import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
 import { applySradBackbone, planSradBackbone } from '../train/srad/srad-backbone.js';
 import {
   ForegroundCache,
@@ -33,8 +33,7 @@ import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATIO
 import { trainNormalsOutside } from '../train/train-split.js';
 import { bestEpochMetrics, thresholdsFile, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
 
-export interface TrainSradOptions {
-  data: string;
+export interface TrainSradOptions extends TrainingRunOptions {
   category: string;
   /** Artifact root: <out>/srad/<category>/vNNNN, checkpoints under <out>/checkpoints/srad/<category>. */
   out: string;
@@ -46,8 +45,6 @@ export interface TrainSradOptions {
   /** Adam's base rate; x0.2 at 80% and 90% of the steps. */
   lr: number;
   seed: number;
-  backend?: BackendRequest;
-  threads?: number;
   /** Folder of texture images; default the built-in procedural set (as build-perfmap). */
   textures?: string;
   foreground?: ForegroundMode;
@@ -57,17 +54,10 @@ export interface TrainSradOptions {
   lambdaSeg?: number;
   /** Share of train normals held out for validation (default 0.2, at most 64 images, as build-perfmap). */
   valFraction?: number;
-  /** Checkpoint every N steps and at each epoch end (default 100); 0 writes none. */
-  checkpointEvery?: number;
-  resume?: boolean;
   /** 'random' or a backbone artifact (hrnet_w18 / hrnet_w32) from `weights import`. */
   backbone?: string;
   /** Share of training samples left without an anomaly (default 0.5, as DRAEM). */
   normalProbability?: number;
-  /** Stops after the current step with E_INTERRUPTED (the last checkpoint stays). */
-  signal?: AbortSignal;
-  onProgress?: (p: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
-  onEpoch?: (record: EpochRecord) => void;
 }
 
 /** `objective` is build-perfmap's objective at lambda 0.5, averaged with the same on synthetic defects when `synthetic` is set. */
@@ -76,44 +66,31 @@ export interface SradMetrics extends DetectorTrainingMetrics {
   synthetic: { imageAuroc: number | null; pixelAp: number | null; defects: number } | null;
 }
 
-export interface TrainSradResult {
-  artifact: { dir: string; version: number };
+export interface TrainSradResult extends TrainingRunResult {
   category: string;
   preset: SradPresetName;
-  imageSize: number;
   backbone: string;
   metrics: SradMetrics;
   /** selection: what the best epoch was chosen on (build-perfmap's plan, or that plus synthetic defects). */
   validation: { source: string; normals: number; defects: number; selection: 'validation' | 'validation+synthetic' };
   trainImages: number;
-  epochs: EpochRecord[];
-  steps: number;
-  /** Wall-clock seconds of this invocation (a resumed run counts its own part only). */
-  seconds: number;
-  /** Training images per second over the optimiser steps of this invocation. */
-  imagesPerSecond: number;
-  resumedFrom: { dir: string; step: number } | null;
-  checkpoints: string | null;
-  runtime: RuntimeInfo;
-  warnings: string[];
 }
 
-interface SradCheckpointExtra {
-  best: CandidateEvaluation | null;
+interface SradCheckpointExtra extends BestEpochExtra<CandidateEvaluation> {
   bestSynthetic: CandidateEvaluation | null;
 }
 
 export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult> {
   const started = performance.now();
-  const valFraction = opts.valFraction ?? 0.2;
-  const checkpointEvery = opts.checkpointEvery ?? 100;
+  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   const normalProbability = opts.normalProbability ?? 0.5;
   const foreground = opts.foreground ?? 'auto';
   const backboneSpec = opts.backbone ?? 'random';
   checkTrainNumbers({ epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, valFraction, checkpointEvery });
   if (foreground !== 'auto' && foreground !== 'none') throw new MadenetError('E_USAGE', `--foreground is ${String(foreground)}; expected auto or none.`);
   if (!(normalProbability >= 0 && normalProbability < 1)) throw new MadenetError('E_USAGE', `normalProbability is ${normalProbability}; expected a number in [0, 1).`);
-  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
   const backbone = await planSradBackbone(backboneSpec);
@@ -159,7 +136,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
     },
     data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
   };
-  const target: CheckpointTarget = { root: out, kind: SRAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
+  const target = { root: out, kind: SRAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 
   let models: SradModels | null = null;
   let optimizer: tf.Optimizer | null = null;
@@ -170,91 +147,51 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
     const opt = tf.train.adam(opts.lr);
     optimizer = opt;
     const named = { reconstructive: live.reconstructive, discriminative: live.discriminative };
+    const run = new TrainingRun<SradCheckpointExtra>(target, { models: named, optimizer: opt, checkpointEvery, started, warnings, options: opts });
 
-    let resumeState: LoopState | undefined;
-    let resumedFrom: TrainSradResult['resumedFrom'] = null;
-    let bestWeights: Record<string, tf.io.ModelArtifacts> | null = null;
-    let best: CandidateEvaluation | null = null;
+    const best = new BestEpoch<CandidateEvaluation>();
+    // The best epoch's figures on synthetic defects (metrics.synthetic), checkpointed next to it.
     let bestSynthetic: CandidateEvaluation | null = null;
-    if (opts.resume) {
-      const restored = await restoreTrainCheckpoint<SradCheckpointExtra>(target, { models: named, optimizer: opt });
-      if (restored) {
-        resumeState = restored.loop;
-        resumedFrom = { dir: restored.ref.dir, step: restored.loop.step };
-        best = restored.extra?.best ?? null;
-        bestSynthetic = restored.extra?.bestSynthetic ?? null;
-        bestWeights = Object.keys(restored.snapshots).length > 0 ? restored.snapshots : null;
-      } else {
-        warnings.push(`--resume found no checkpoint in ${checkpointDir(out, SRAD_KIND, opts.category)}; training started from step 0.`);
-      }
-    }
+    const restored = await run.restore(opts.resume, best);
+    if (restored) bestSynthetic = restored.extra?.bestSynthetic ?? null;
 
     const cache = new ForegroundCache();
-    let lastEval: CandidateEvaluation | null = null;
     let lastSynthetic: CandidateEvaluation | null = null;
-    let lastSaved = resumeState?.step ?? 0;
-    let stepSeconds = 0;
-    let stepImages = 0;
-    const state = await runTrainLoop({
+    const state = await run.loop({
       epochs: opts.epochs,
       stepsPerEpoch,
-      resume: resumeState,
       batches: (epoch) => sradEpochBatches(train, { seed: opts.seed, epoch, size: cfg.imageSize, batchSize: opts.batchSize, stepsPerEpoch }),
       batchSize: (b) => b.items.length,
       lr: (step) => stepDecayLr(schedule, step),
       step: async (raw, ctx) => {
-        if (opts.signal?.aborted) throw interrupted(ctx.step, lastSaved, checkpointDir(out, SRAD_KIND, opts.category), checkpointEvery > 0);
-        const t0 = performance.now();
         const batch = synthesizeSradBatch(raw, synth, cache);
         try {
-          // tfjs reads the rate on every update, so the schedule is applied by setting it.
-          (opt as unknown as { learningRate: number }).learningRate = ctx.lr;
+          setAdamRate(opt, ctx.lr);
           const r = sradTrainStep(live, opt, cfg, batch);
-          if (Number.isFinite(r.total) && !weightsFinite([live.reconstructive, live.discriminative])) {
-            throw divergedWeights(ctx.step, ctx.epoch, r.total, lastSaved);
-          }
           return { loss: r.total, rec: r.rec, ssim: r.ssim, focal: r.focal };
         } finally {
           tf.dispose([batch.image, batch.clean, batch.mask]);
-          stepSeconds += (performance.now() - t0) / 1000;
-          stepImages += raw.items.length;
         }
       },
       validate: async () => {
         const v = await validateSrad(live, cfg, plans, { textures, batchSize: Math.max(opts.batchSize, 8) });
-        lastEval = v.evaluation;
+        best.measured(v.evaluation);
         lastSynthetic = v.synthetic;
         return v.validation;
       },
       onBest: async () => {
-        bestWeights = { reconstructive: await modelArtifactsOf(live.reconstructive), discriminative: await modelArtifactsOf(live.discriminative) };
-        best = lastEval;
+        await best.keep(named);
         bestSynthetic = lastSynthetic;
       },
-      checkpointEvery,
-      saveCheckpoint:
-        checkpointEvery > 0
-          ? async (s) => {
-              await saveTrainCheckpoint<SradCheckpointExtra>(target, {
-                models: named,
-                optimizer: opt,
-                loop: s,
-                snapshots: bestWeights ?? undefined,
-                extra: { best, bestSynthetic },
-              });
-              lastSaved = s.step;
-            }
-          : undefined,
-      onProgress: opts.onProgress,
-      onEpoch: opts.onEpoch,
-    }).catch((err: unknown) => {
-      throw withCheckpointHint(err, checkpointEvery > 0 ? checkpointDir(out, SRAD_KIND, opts.category) : null);
+      checkpoint: () => {
+        const kept = best.checkpoint();
+        return { snapshots: kept.snapshots, extra: { ...kept.extra, bestSynthetic } };
+      },
     });
 
-    const weights = bestWeights as Record<string, tf.io.ModelArtifacts> | null;
-    const bestEval = best as CandidateEvaluation | null;
+    const { weights, evaluation: bestEval } = best.chosen('Training');
+    // Assigned in callbacks only, which TypeScript's narrowing does not follow.
     const bestSynth = bestSynthetic as CandidateEvaluation | null;
-    if (!weights || !bestEval) throw new MadenetError('E_INTERNAL', 'Training ended without a validated epoch to save.');
     // The preview shows the saved (best) weights, not the last step's.
     setWeightsFromArtifacts(live.reconstructive, weights.reconstructive as tf.io.ModelArtifacts, 'best reconstructive snapshot');
     setWeightsFromArtifacts(live.discriminative, weights.discriminative as tf.io.ModelArtifacts, 'best discriminative snapshot');
@@ -296,14 +233,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
         selection: plans.supplement ? 'validation+synthetic' : 'validation',
       },
       trainImages: train.length,
-      epochs: state.history,
-      steps: state.step,
-      seconds: (performance.now() - started) / 1000,
-      imagesPerSecond: stepImages / Math.max(stepSeconds, 1e-9),
-      resumedFrom,
-      checkpoints: checkpointEvery > 0 ? checkpointDir(out, SRAD_KIND, opts.category) : null,
-      runtime,
-      warnings,
+      ...run.resultFields(state),
     };
   } finally {
     optimizer?.dispose();

@@ -31,6 +31,15 @@ export interface Validation {
   metrics: Record<string, number | null>;
 }
 
+/** What onProgress reports after every optimiser step. */
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  imagesPerSecond: number;
+}
+
 export interface StepContext {
   step: number;
   epoch: number;
@@ -53,7 +62,7 @@ export interface TrainLoopOptions<B> {
   saveCheckpoint?: (state: LoopState) => Promise<void>;
   /** State loaded from a checkpoint; the model weights must already be restored by the caller. */
   resume?: LoopState;
-  onProgress?: (info: { step: number; totalSteps: number; epoch: number; loss: number; imagesPerSecond: number }) => void;
+  onProgress?: (info: TrainProgress) => void;
   onEpoch?: (record: EpochRecord) => void;
 }
 

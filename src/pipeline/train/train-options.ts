@@ -1,6 +1,11 @@
-// Checks and errors shared by the training services: numeric options with the flag named, the interruption
-// error, and the checkpoint folder added to a divergence's advice. No training logic.
+// Checks, defaults and errors shared by the training services: numeric options with the flag named, the
+// interruption error, and the checkpoint folder added to a divergence's advice. No training logic.
 import { MadenetError, isMadenetError } from '../cli/errors.js';
+
+/** Steps between checkpoints when a service is not told (each epoch end writes one too). */
+export const DEFAULT_CHECKPOINT_EVERY = 100;
+/** Share of the train images a trainer holds out for validation when not told (build-perfmap's, for the submodels). */
+export const DEFAULT_VAL_FRACTION = 0.2;
 
 export interface TrainNumbers {
   epochs: number;

@@ -13,7 +13,7 @@ describe('lpdPreset', () => {
     const cfg = lpdPreset('tiny', { headHidden: [16, 8], dropout: 0 });
     expect(cfg.headHidden).toEqual([16, 8]);
     cfg.gdeLayers.pop();
-    expect(lpdPreset('tiny').gdeLayers).toEqual(['layer2', 'layer3']);
+    expect(lpdPreset('tiny').gdeLayers).toEqual(['layer1', 'layer2']);
   });
 
   it.each([

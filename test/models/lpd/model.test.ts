@@ -90,7 +90,7 @@ describeEachBackend('LPD tiny', (backend) => {
   it('fits the GDE on embeddings and maps test images at image size', async () => {
     const before = tf.memory().numTensors;
     const embeddings = lpdEmbeddings(lpd.extractor, images, cfg);
-    expect(embeddings.shape).toEqual([4, 8, 8, 32]);
+    expect(embeddings.shape).toEqual([4, 16, 16, 32]); // layer1 (stride 4) is the finest GDE layer of tiny
     const gde = await lpdGdeFit([embeddings], { shrinkage: cfg.gdeShrinkage, epsilon: cfg.gdeEpsilon });
     const shape = tf.tidy(() => lpdAnomalyMap(gde, lpdEmbeddings(lpd.extractor, images, cfg), cfg.imageSize, cfg.smoothingSigma).shape);
     expect(shape).toEqual([4, 64, 64]);

@@ -1,24 +1,15 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifact } from '../../../src/pipeline/artifacts/index.js';
-import { loadDetector } from '../../../src/pipeline/detectors/registry.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { finetune, type FinetuneOptions } from '../../../src/pipeline/services/finetune.js';
 import { trainLpd } from '../../../src/pipeline/services/train-lpd.js';
 import { trainSfad } from '../../../src/pipeline/services/train-sfad.js';
 import { trainSrad } from '../../../src/pipeline/services/train-srad.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
-
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; suggestions?: string[] }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code?: string; message: string; suggestions?: string[] };
-  }
-  throw new Error('expected a rejection');
-}
+import { expectDetectorPredicts, failure, interruptAndResume, spoilTestSplit } from '../../helpers/training-run.js';
 
 describe('finetune (tiny presets, 32 px, wasm)', () => {
   let dir: string;
@@ -33,10 +24,7 @@ describe('finetune (tiny presets, 32 px, wasm)', () => {
     await makeTinyDataset(join(dir, 'plain'), { size: 32, normals: 4, testNormals: 1, defects: 1 });
     // Neither training nor fine-tuning may read the test split: make every test image unreadable.
     for (const root of [data, join(dir, 'plain')]) {
-      for (const sub of ['good', 'scratch']) {
-        const folder = join(root, 'widget', 'test', sub);
-        for (const f of await readdir(folder)) await writeFile(join(folder, f), 'not a png');
-      }
+      await spoilTestSplit(root);
     }
     const common = { data, category: 'widget', out: join(dir, 'a'), seed: 3, backend: 'wasm' as const, threads: 1, checkpointEvery: 0 };
     parents.srad = (await trainSrad({ ...common, preset: 'tiny', epochs: 1, batchSize: 2, lr: 1e-2 })).artifact.dir;
@@ -82,15 +70,7 @@ describe('finetune (tiny presets, 32 px, wasm)', () => {
       expect(artifact.manifest.models).toEqual(parent.manifest.models);
       expect(Object.keys(artifact.manifest.files).sort()).toEqual(Object.keys(parent.manifest.files).sort());
 
-      const detector = await loadDetector(r.artifact.dir);
-      const size = detector.imageSize;
-      const out = tf.tidy(() => {
-        const o = detector.predict(tf.fill([1, size, size, 3], 0.5) as tf.Tensor4D);
-        return [o.scores, o.maps];
-      });
-      expect(out[1]!.shape).toEqual([1, size, size]);
-      tf.dispose(out);
-      detector.dispose();
+      await expectDetectorPredicts(r.artifact.dir, kind, 1);
       // Fine-tuning changed the trained weights.
       const weights = kind === 'srad' ? 'discriminative/weights.bin' : kind === 'sfad' ? 'discriminator/weights.bin' : 'weights.bin';
       expect(Buffer.compare(await artifact.readFile(weights), await parent.readFile(weights))).not.toBe(0);
@@ -98,12 +78,7 @@ describe('finetune (tiny presets, 32 px, wasm)', () => {
   }
 
   it('resumes from a checkpoint and ends exactly where an uninterrupted run ends', async () => {
-    const opts = { ...base('srad'), checkpointEvery: 1 };
-    const straight = await finetune({ ...opts, out: join(dir, 'straight') });
-    const stop = new AbortController();
-    const cut = await failure(finetune({ ...opts, out: join(dir, 'cut'), signal: stop.signal, onProgress: (p) => p.step === 3 && stop.abort() }));
-    expect(cut.code).toBe('E_INTERRUPTED');
-    const resumed = await finetune({ ...opts, out: join(dir, 'cut'), resume: true });
+    const { straight, resumed } = await interruptAndResume(finetune, { ...base('srad'), checkpointEvery: 1 }, dir, 3);
     expect(resumed.resumedFrom?.step).toBe(3);
     expect(resumed.steps).toBe(straight.steps);
     expect(resumed.metrics.after).toEqual(straight.metrics.after);

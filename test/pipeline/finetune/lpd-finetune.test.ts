@@ -74,7 +74,7 @@ describe('LPD fine-tuning batch and step (tiny, 32 px, wasm)', () => {
     const opt = new LpdSgd(0.01, cfg.momentum);
     const vars = lpdTrainableVariables(lpd);
     const raw = rawBatch();
-    const side = S / 8;
+    const side = S / 4; // the tiny preset localises with layer1 (stride 4) + layer2
     const bnMean = (): number[] => Array.from(lpd.backbone.getLayer('bn1').getWeights()[2]!.dataSync());
     const conv = (): number[] => Array.from(lpd.backbone.getLayer('conv1').getWeights()[0]!.dataSync().slice(0, 8));
     const mean0 = bnMean();

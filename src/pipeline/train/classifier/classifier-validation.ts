@@ -34,29 +34,42 @@ export function confusionMetrics(confusion: number[][]): Omit<ClassifierValidati
   };
 }
 
+/**
+ * Softmax rows of the held-out images in their order: [N*numClasses] flat, row i for validation[i]
+ * (inference mode). Shared with the classifier fine-tune, which needs per-image confidences.
+ */
+export async function classifierProbabilities(
+  model: tf.LayersModel,
+  samples: readonly LabeledSample[],
+  opts: { numClasses: number; size: number; batchSize: number },
+): Promise<Float32Array> {
+  const out = new Float32Array(samples.length * opts.numClasses);
+  let offset = 0;
+  for await (const batch of batches(streamSamples(samples.map((v) => v.sample), { size: opts.size }), opts.batchSize)) {
+    const probs = tf.tidy(() => classifierProbs(model, imagesToTensor(batch.map((d) => d.image))));
+    out.set((await probs.data()) as Float32Array, offset * opts.numClasses);
+    probs.dispose();
+    offset += batch.length;
+  }
+  return out;
+}
+
 export async function validateClassifier(
   model: tf.LayersModel,
   validation: readonly LabeledSample[],
   opts: { numClasses: number; size: number; batchSize: number },
 ): Promise<{ result: ClassifierValidation; validation: Validation }> {
   const confusion = Array.from({ length: opts.numClasses }, () => new Array<number>(opts.numClasses).fill(0));
-  let offset = 0;
   let trueProbSum = 0;
-  for await (const batch of batches(streamSamples(validation.map((v) => v.sample), { size: opts.size }), opts.batchSize)) {
-    const probs = tf.tidy(() => classifierProbs(model, imagesToTensor(batch.map((d) => d.image))));
-    const p = (await probs.data()) as Float32Array;
-    probs.dispose();
-    batch.forEach((_, i) => {
-      const label = (validation[offset + i] as LabeledSample).label;
-      const row = p.subarray(i * opts.numClasses, (i + 1) * opts.numClasses);
-      let best = 0;
-      for (let k = 1; k < row.length; k++) if ((row[k] as number) > (row[best] as number)) best = k;
-      const counts = confusion[label] as number[];
-      counts[best] = (counts[best] ?? 0) + 1;
-      trueProbSum += row[label] as number;
-    });
-    offset += batch.length;
-  }
+  const p = await classifierProbabilities(model, validation, opts);
+  validation.forEach(({ label }, i) => {
+    const row = p.subarray(i * opts.numClasses, (i + 1) * opts.numClasses);
+    let best = 0;
+    for (let k = 1; k < row.length; k++) if ((row[k] as number) > (row[best] as number)) best = k;
+    const counts = confusion[label] as number[];
+    counts[best] = (counts[best] ?? 0) + 1;
+    trueProbSum += row[label] as number;
+  });
   const m = confusionMetrics(confusion);
   const result: ClassifierValidation = { ...m, confusion };
   const meanTrueProbability = m.images > 0 ? trueProbSum / m.images : null;

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { classifierPreset } from '../../../../src/models/classifier/config.js';
 import { buildClassifier } from '../../../../src/models/classifier/model.js';
-import { loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
 import { loadClassifier } from '../../../../src/pipeline/detectors/classifier.js';
 import { loadClassifierArtifact } from '../../../../src/pipeline/infer/classifier-contract.js';
 import { loadDataset, type Sample } from '../../../../src/pipeline/io/dataset.js';
@@ -14,6 +13,7 @@ import { balancedEpochOrder, splitClassifierData, type LabeledSample } from '../
 import { restoreDropCounters } from '../../../../src/pipeline/train/classifier/classifier-drop-state.js';
 import { confusionMetrics } from '../../../../src/pipeline/train/classifier/classifier-validation.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
+import { expectSameCheckpointFiles, interruptAndResume } from '../../../helpers/training-run.js';
 
 const labeled = (label: number, n: number): LabeledSample[] =>
   Array.from({ length: n }, (_, i) => ({ label, sample: { path: `/c${label}/${i}.png` } as Sample }));
@@ -99,17 +99,9 @@ describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
   });
 
   it('resumes exactly from a checkpoint', async () => {
-    const opts = { ...base, checkpointEvery: 1 };
-    await trainClassifier({ ...opts, out: join(dir, 'straight') });
-    const stop = new AbortController();
-    await expect(trainClassifier({ ...opts, out: join(dir, 'cut'), signal: stop.signal, onProgress: (p) => p.step === 4 && stop.abort() })).rejects.toMatchObject({
-      code: 'E_INTERRUPTED',
-    });
-    const resumed = await trainClassifier({ ...opts, out: join(dir, 'cut'), resume: true });
+    const { resumed } = await interruptAndResume(trainClassifier, { ...base, checkpointEvery: 1 }, dir, 4);
     expect(resumed.resumedFrom?.step).toBe(4);
-    const a = await loadLatestCheckpoint(join(dir, 'straight'), 'classifier', 'all');
-    const b = await loadLatestCheckpoint(join(dir, 'cut'), 'classifier', 'all');
-    for (const f of ['weights.bin', 'optimizer.bin']) expect(Buffer.compare(await a!.readFile(f), await b!.readFile(f))).toBe(0);
+    await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), 'classifier', 'all', ['weights.bin', 'optimizer.bin']);
   });
 });
 

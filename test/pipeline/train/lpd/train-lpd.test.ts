@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { extractFeatures, buildFeatureExtractor } from '../../../../src/models/components/feature-extractor.js';
-import { layersModelFrom, loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
+import { layersModelFrom, loadArtifact } from '../../../../src/pipeline/artifacts/index.js';
 import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainLpd, type TrainLpdOptions } from '../../../../src/pipeline/services/train-lpd.js';
@@ -11,15 +11,7 @@ import { trainSfad } from '../../../../src/pipeline/services/train-sfad.js';
 import { readSafetensors } from '../../../../src/pipeline/weights/safetensors.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { corruptCheckpointWeights } from '../sfad/corrupt-checkpoint.js';
-
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; suggestions?: string[] }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code?: string; message: string; suggestions?: string[] };
-  }
-  throw new Error('expected a rejection');
-}
+import { expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
 
 describe('trainLpd (tiny preset, 32 px, wasm)', () => {
   let dir: string;
@@ -29,10 +21,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
     dir = await mkdtemp(join(tmpdir(), 'madenet-train-lpd-'));
     // 7 normals: 1 held out, 6 to train on (3 steps of 2 normals + 2 CutPaste copies per epoch).
     await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 7, testNormals: 2, defects: 2 });
-    for (const sub of ['good', 'scratch']) {
-      const folder = join(dir, 'data', 'widget', 'test', sub);
-      for (const f of await readdir(folder)) await writeFile(join(folder, f), 'not a png');
-    }
+    await spoilTestSplit(join(dir, 'data'));
     base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 4, lr: 0.05, seed: 5, backend: 'wasm', threads: 1 };
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
@@ -48,7 +37,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
     // Every step patched its 2 normals once; the gate's counts are reported.
     expect(r.cutPaste).toMatchObject({ patched: 18, variant: 'normal', gate: true });
     expect(r.cutPaste.rejections).toBeGreaterThanOrEqual(r.cutPaste.keptUnaccepted);
-    expect(r.gde).toEqual({ images: 6, height: 4, width: 4, dim: 32 });
+    expect(r.gde).toEqual({ images: 6, height: 8, width: 8, dim: 32 });
     expect(r.scoring).toBe('gde');
 
     const artifact = await loadArtifact(join(dir, 'a', 'lpd', 'widget'));
@@ -57,7 +46,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
     expect(cfg.model).toMatchObject({ backbone: 'resnet_tiny', imageSize: 32 });
     expect(artifact.manifest.models).toEqual(['model']);
     const gde = readSafetensors(await artifact.readFile('gde.safetensors'));
-    expect(gde.get('gde.mean')?.shape).toEqual([4, 4, 32]);
+    expect(gde.get('gde.mean')?.shape).toEqual([8, 8, 32]);
     expect(gde.get('gde.count')?.data[0]).toBe(6);
 
     const detector = await loadDetector(r.artifact.dir);
@@ -103,17 +92,11 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
-    const straight = await trainLpd({ ...opts, out: join(dir, 'straight') });
-    const stop = new AbortController();
-    const cut = await failure(trainLpd({ ...opts, out: join(dir, 'cut'), signal: stop.signal, onProgress: (p) => p.step === 4 && stop.abort() }));
-    expect(cut.code).toBe('E_INTERRUPTED');
-    const resumed = await trainLpd({ ...opts, out: join(dir, 'cut'), resume: true });
+    const { straight, resumed } = await interruptAndResume(trainLpd, opts, dir, 4);
     expect(resumed.resumedFrom?.step).toBe(4);
     expect(resumed.steps).toBe(6);
     expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
-    const a = await loadLatestCheckpoint(join(dir, 'straight'), 'lpd', 'widget');
-    const b = await loadLatestCheckpoint(join(dir, 'cut'), 'lpd', 'widget');
-    for (const f of ['weights.bin', 'optimizer.bin']) expect(Buffer.compare(await a!.readFile(f), await b!.readFile(f))).toBe(0);
+    await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), 'lpd', 'widget', ['weights.bin', 'optimizer.bin']);
     for (const f of ['weights.bin', 'gde.safetensors']) {
       expect(Buffer.compare(await readFile(join(straight.artifact.dir, f)), await readFile(join(resumed.artifact.dir, f)))).toBe(0);
     }
@@ -121,8 +104,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
 
   it('stops with E_DIVERGED when a step makes the loss non-finite, naming the checkpoints', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(dir, 'nan') };
-    const stop = new AbortController();
-    expect((await failure(trainLpd({ ...opts, signal: stop.signal, onProgress: (p) => p.step === 2 && stop.abort() }))).code).toBe('E_INTERRUPTED');
+    expect((await failure(trainLpd({ ...opts, ...stopAfterStep(2) }))).code).toBe('E_INTERRUPTED');
     await corruptCheckpointWeights(join(dir, 'nan'), 'lpd', 'widget', 'weights.bin');
     const before = tf.memory().numTensors;
     const err = await failure(trainLpd({ ...opts, resume: true }));

@@ -1,23 +1,13 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
-import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainSfad, type TrainSfadOptions } from '../../../../src/pipeline/services/train-sfad.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { corruptCheckpointWeights } from './corrupt-checkpoint.js';
-
-/** Rejections as values, so a test can look at the code and suggestions. */
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; suggestions?: string[] }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code?: string; message: string; suggestions?: string[] };
-  }
-  throw new Error('expected a rejection');
-}
+import { expectDetectorPredicts, expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
 
 describe('trainSfad (tiny preset, 32 px, wasm)', () => {
   let dir: string;
@@ -28,10 +18,7 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
     // 7 normals: 1 held out (validation with 2 synthetic defects), 6 to train on (3 steps of 2 per epoch).
     await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 7, testNormals: 2, defects: 2 });
     // Training must never read the test split: make every test image unreadable.
-    for (const sub of ['good', 'scratch']) {
-      const folder = join(dir, 'data', 'widget', 'test', sub);
-      for (const f of await readdir(folder)) await writeFile(join(folder, f), 'not a png');
-    }
+    await spoilTestSplit(join(dir, 'data'));
     base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 2, lr: 2e-3, seed: 3, backend: 'wasm', threads: 1 };
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
@@ -61,18 +48,7 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
     const thresholds = JSON.parse((await artifact.readFile('thresholds.json')).toString('utf8')) as { image: { threshold: number } };
     expect(thresholds.image.threshold).toBe(r.metrics.threshold.threshold);
 
-    const detector = await loadDetector(r.artifact.dir);
-    expect(detector.kind).toBe('sfad');
-    const start = tf.memory().numTensors;
-    const out = tf.tidy(() => {
-      const o = detector.predict(tf.fill([2, 32, 32, 3], 0.5) as tf.Tensor4D);
-      return [o.scores, o.maps];
-    });
-    expect(out[0]!.shape).toEqual([2]);
-    expect(out[1]!.shape).toEqual([2, 32, 32]);
-    tf.dispose(out);
-    expect(tf.memory().numTensors).toBe(start);
-    detector.dispose();
+    await expectDetectorPredicts(r.artifact.dir, 'sfad');
   });
 
   it('gives the same features with and without the feature bank', async () => {
@@ -84,22 +60,13 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
-    const straight = await trainSfad({ ...opts, out: join(dir, 'straight') });
-    const stop = new AbortController();
-    const cut = await failure(trainSfad({ ...opts, out: join(dir, 'cut'), signal: stop.signal, onProgress: (p) => p.step === 4 && stop.abort() }));
-    expect(cut.code).toBe('E_INTERRUPTED');
+    const { straight, cut, resumed } = await interruptAndResume(trainSfad, opts, dir, 4);
     expect(cut.suggestions?.join(' ')).toContain('step 4');
-
-    const resumed = await trainSfad({ ...opts, out: join(dir, 'cut'), resume: true });
     expect(resumed.resumedFrom?.step).toBe(4);
     expect(resumed.steps).toBe(6);
     expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
-    const a = await loadLatestCheckpoint(join(dir, 'straight'), 'sfad', 'widget');
-    const b = await loadLatestCheckpoint(join(dir, 'cut'), 'sfad', 'widget');
-    expect(b?.manifest.checkpoint?.step).toBe(6);
-    for (const f of ['adaptor/weights.bin', 'discriminator/weights.bin', 'optimizer.bin']) {
-      expect(Buffer.compare(await a!.readFile(f), await b!.readFile(f))).toBe(0);
-    }
+    expect((await loadLatestCheckpoint(join(dir, 'cut'), 'sfad', 'widget'))?.manifest.checkpoint?.step).toBe(6);
+    await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), 'sfad', 'widget', ['adaptor/weights.bin', 'discriminator/weights.bin', 'optimizer.bin']);
     const saved = async (d: string) => readFile(join(d, 'discriminator', 'weights.bin'));
     expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
 
@@ -112,8 +79,7 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
     // SFAD's rates are capped at 1 by its config and its loss is bounded, so overflow is forced instead: the
     // checkpoint a resume starts from gets NaN adaptor weights (with its checksum updated to match).
     const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(dir, 'nan') };
-    const stop = new AbortController();
-    expect((await failure(trainSfad({ ...opts, signal: stop.signal, onProgress: (p) => p.step === 3 && stop.abort() }))).code).toBe('E_INTERRUPTED');
+    expect((await failure(trainSfad({ ...opts, ...stopAfterStep(3) }))).code).toBe('E_INTERRUPTED');
     await corruptCheckpointWeights(join(dir, 'nan'), 'sfad', 'widget', 'adaptor/weights.bin');
 
     const before = tf.memory().numTensors;

@@ -1,23 +1,13 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
 import { isMadenetError } from '../../../../src/pipeline/cli/errors.js';
-import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradOptions } from '../../../../src/pipeline/services/train-srad.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
-
-/** Rejections as values, so a test can look at the code and suggestions. */
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; suggestions?: string[] }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code?: string; message: string; suggestions?: string[] };
-  }
-  throw new Error('expected a rejection');
-}
+import { expectDetectorPredicts, expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit } from '../../../helpers/training-run.js';
 
 describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   let dir: string;
@@ -28,10 +18,7 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
     // 6 normals: 1 held out (validation with 2 synthetic defects each), 5 to train on (2 steps of 2 per epoch).
     await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 6, testNormals: 2, defects: 2 });
     // Training must never read the test split: make every test image unreadable.
-    for (const sub of ['good', 'scratch']) {
-      const folder = join(dir, 'data', 'widget', 'test', sub);
-      for (const f of await readdir(folder)) await writeFile(join(folder, f), 'not a png');
-    }
+    await spoilTestSplit(join(dir, 'data'));
     base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny', epochs: 3, batchSize: 2, lr: 1e-2, seed: 3, backend: 'wasm', threads: 1 };
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
@@ -62,38 +49,19 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
     expect(thresholds.image.threshold).toBe(r.metrics.threshold.threshold);
     expect((await artifact.readFile('preview.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
 
-    const detector = await loadDetector(r.artifact.dir);
-    const start = tf.memory().numTensors;
-    const out = tf.tidy(() => {
-      const o = detector.predict(tf.fill([2, 32, 32, 3], 0.5) as tf.Tensor4D);
-      return [o.scores, o.maps];
-    });
-    expect(out[0]!.shape).toEqual([2]);
-    expect(out[1]!.shape).toEqual([2, 32, 32]);
-    tf.dispose(out);
-    expect(tf.memory().numTensors).toBe(start);
-    detector.dispose();
+    await expectDetectorPredicts(r.artifact.dir, 'srad');
   });
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
-    const straight = await trainSrad({ ...opts, out: join(dir, 'straight') });
-    const stop = new AbortController();
-    const cut = await failure(trainSrad({ ...opts, out: join(dir, 'cut'), signal: stop.signal, onProgress: (p) => p.step === 3 && stop.abort() }));
-    expect(cut.code).toBe('E_INTERRUPTED');
+    const { straight, cut, resumed } = await interruptAndResume(trainSrad, opts, dir, 3);
     expect(cut.suggestions?.join(' ')).toContain('step 3');
-
-    const resumed = await trainSrad({ ...opts, out: join(dir, 'cut'), resume: true });
     expect(resumed.resumedFrom?.step).toBe(3);
     expect(resumed.steps).toBe(4);
     expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
     // The last checkpoints (step 4) hold the same weights and optimizer slots bit for bit.
-    const a = await loadLatestCheckpoint(join(dir, 'straight'), 'srad', 'widget');
-    const b = await loadLatestCheckpoint(join(dir, 'cut'), 'srad', 'widget');
-    expect(b?.manifest.checkpoint?.step).toBe(4);
-    for (const f of ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin']) {
-      expect(Buffer.compare(await a!.readFile(f), await b!.readFile(f))).toBe(0);
-    }
+    expect((await loadLatestCheckpoint(join(dir, 'cut'), 'srad', 'widget'))?.manifest.checkpoint?.step).toBe(4);
+    await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), 'srad', 'widget', ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin']);
     const saved = async (d: string) => readFile(join(d, 'reconstructive', 'weights.bin'));
     expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
 

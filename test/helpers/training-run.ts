@@ -1,0 +1,95 @@
+// What the training-service tests share: a rejection read as a value, a run stopped after a given step (as Ctrl-C
+// would) and resumed, checkpoints compared byte for byte, the saved detector run once, and a test split no trainer
+// may read. Real files, no mocks.
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadLatestCheckpoint } from '../../src/pipeline/artifacts/index.js';
+import { loadDetector } from '../../src/pipeline/detectors/registry.js';
+import type { TrainProgress } from '../../src/pipeline/train/loop.js';
+
+export interface Rejection {
+  code?: string;
+  message: string;
+  suggestions?: string[];
+}
+
+/** The error `p` rejects with, so that a test can look at its code and suggestions; throws if `p` resolves. */
+export async function failure(p: Promise<unknown>): Promise<Rejection> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Rejection;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** signal + onProgress that ask the run to stop once `step` steps are done (it ends with E_INTERRUPTED). */
+export function stopAfterStep(step: number): { signal: AbortSignal; onProgress: (p: TrainProgress) => void } {
+  const stop = new AbortController();
+  return { signal: stop.signal, onProgress: (p) => p.step === step && stop.abort() };
+}
+
+/** Overwrites every image under <root>/<category>/test/<sub> with non-PNG bytes: reading one fails the test. */
+export async function spoilTestSplit(root: string, category = 'widget', subs: readonly string[] = ['good', 'scratch']): Promise<void> {
+  for (const sub of subs) {
+    const folder = join(root, category, 'test', sub);
+    for (const f of await readdir(folder)) await writeFile(join(folder, f), 'not a png');
+  }
+}
+
+/** The options interruptAndResume sets on a service's own. */
+interface RunControl {
+  out?: string;
+  resume?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+/**
+ * The exact-resume scenario: `train` uninterrupted into <dir>/straight, then into <dir>/cut stopped after `step`
+ * steps (expected to end with E_INTERRUPTED), then resumed there.
+ */
+export async function interruptAndResume<O extends RunControl, R>(
+  train: (opts: O) => Promise<R>,
+  opts: Omit<O, 'out'>,
+  dir: string,
+  step: number,
+): Promise<{ straight: R; cut: Rejection; resumed: R }> {
+  // `out` is the one option O may require that opts lacks; TypeScript cannot see that through the spread.
+  const at = (out: string, more: RunControl = {}): O => ({ ...opts, out: join(dir, out), ...more }) as O;
+  const straight = await train(at('straight'));
+  const cut = await failure(train(at('cut', stopAfterStep(step))));
+  expect(cut.code).toBe('E_INTERRUPTED');
+  const resumed = await train(at('cut', { resume: true }));
+  return { straight, cut, resumed };
+}
+
+/** Expects the newest checkpoints under two artifact roots to hold `files` (weights, optimizer slots) bit for bit. */
+export async function expectSameCheckpointFiles(rootA: string, rootB: string, kind: string, category: string, files: readonly string[]): Promise<void> {
+  const a = await loadLatestCheckpoint(rootA, kind, category);
+  const b = await loadLatestCheckpoint(rootB, kind, category);
+  if (!a || !b) throw new Error(`expected checkpoints of ${kind}/${category} under ${rootA} and ${rootB}`);
+  expect(b.manifest.checkpoint?.step).toBe(a.manifest.checkpoint?.step);
+  for (const f of files) expect(Buffer.compare(await a.readFile(f), await b.readFile(f))).toBe(0);
+}
+
+/** Loads the artifact as infer would and expects `n` flat grey images to give n scores and n maps at its size, leak-free. */
+export async function expectDetectorPredicts(dir: string, kind: string, n = 2): Promise<void> {
+  const detector = await loadDetector(dir);
+  try {
+    expect(detector.kind).toBe(kind);
+    const size = detector.imageSize;
+    const start = tf.memory().numTensors;
+    const out = tf.tidy(() => {
+      const o = detector.predict(tf.fill([n, size, size, 3], 0.5) as tf.Tensor4D);
+      return [o.scores, o.maps];
+    });
+    expect(out[0]!.shape).toEqual([n]);
+    expect(out[1]!.shape).toEqual([n, size, size]);
+    tf.dispose(out);
+    expect(tf.memory().numTensors).toBe(start);
+  } finally {
+    detector.dispose();
+  }
+}
