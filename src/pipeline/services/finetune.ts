@@ -229,6 +229,12 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       pixelAp: diff(after.pixelAp, before.pixelAp),
       objective: diff(after.objective, before.objective),
     };
+    if (delta.objective !== null && delta.objective < 0) {
+      // Still saved (the run is recorded), but a user must not take the new version for the better one.
+      warnings.push(
+        `No epoch beat the parent on validation (objective ${before.objective?.toFixed(4)} -> ${after.objective?.toFixed(4)} at lambda ${lambda}); the parent ${parent.artifact.dir} stays the better model, so give build-perfmap that version.`,
+      );
+    }
     const ref = await writeArtifact({
       root: out,
       kind,
