@@ -10,7 +10,7 @@ import { buildPerfmap } from './build-perfmap.js';
 import { inspectDataset } from './dataset-inspect.js';
 import { DEMO_PLANS, type DemoPlan, type DemoPlanName } from './demo-plan.js';
 import { evaluate } from './evaluate.js';
-import { finetune } from './finetune.js';
+import { finetune, finetuneLost } from './finetune.js';
 import { finetuneClassifier } from './finetune-classifier.js';
 import { infer } from './infer.js';
 import { makeDemo } from './make-demo.js';
@@ -121,7 +121,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...rt }),
       );
       finetuned[category]![kind] = { before: ft.metrics.before.pixelAp, after: ft.metrics.after.pixelAp };
-      finalModels.push(ft.artifact.dir);
+      // Chosen on validation, like everything the perfmap sees: a fine-tune that lost to its parent is not used.
+      finalModels.push(finetuneLost(ft) ? parent.artifact.dir : ft.artifact.dir);
     }
   }
 

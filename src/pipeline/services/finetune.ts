@@ -29,6 +29,18 @@ import { sradFinetuneAdapter } from '../finetune/srad-adapter.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { finetuneClassifier, rejectDetectorOptions, type ClassifierFinetuneOptions, type ClassifierFinetuneResult } from './finetune-classifier.js';
 
+/**
+ * Whether the fine-tune lost to its parent on validation: its objective fell by more than one step of the
+ * validation image AUROC (lambda / (normals x defects)). Smaller differences are below what the held-out set can
+ * resolve (an unchanged model must not read as a loss), and such a tie keeps the fine-tuned version.
+ */
+export function finetuneLost(r: { metrics: Pick<FinetuneResult['metrics'], 'before' | 'delta'>; settings: Pick<FinetuneResult['settings'], 'lambda'> }): boolean {
+  const { delta, before } = r.metrics;
+  if (delta.objective === null) return false;
+  const pairs = Math.max(1, before.normals * before.defects);
+  return delta.objective < -r.settings.lambda / pairs;
+}
+
 /** Default passes over normals + real defects: fine-tuning starts from a trained model. */
 export const DEFAULT_FINETUNE_EPOCHS = 5;
 export const DEFAULT_REAL_RATIO = 0.5;
@@ -229,10 +241,10 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       pixelAp: diff(after.pixelAp, before.pixelAp),
       objective: diff(after.objective, before.objective),
     };
-    if (delta.objective !== null && delta.objective < 0) {
+    if (finetuneLost({ metrics: { before, delta }, settings: { lambda } })) {
       // Still saved (the run is recorded), but a user must not take the new version for the better one.
       warnings.push(
-        `No epoch beat the parent on validation (objective ${before.objective?.toFixed(4)} -> ${after.objective?.toFixed(4)} at lambda ${lambda}); the parent ${parent.artifact.dir} stays the better model, so give build-perfmap that version.`,
+        `The fine-tuned model scores below its parent on validation by more than one image-AUROC step of the held-out set (objective ${before.objective?.toFixed(4)} -> ${after.objective?.toFixed(4)} at lambda ${lambda}); the parent ${parent.artifact.dir} stays the better model, so give build-perfmap that version.`,
       );
     }
     const ref = await writeArtifact({
