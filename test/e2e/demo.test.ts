@@ -18,7 +18,7 @@ describe('madenet demo (bin/run.js)', () => {
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  it('runs make-demo -> synth -> train x3 -> finetune x3 -> classifier -> perfmap -> infer -> evaluate', async () => {
+  it('runs make-demo -> synth -> train x3 -> finetune x3 -> classifier + finetune -> perfmap -> infer -> evaluate', async () => {
     const out = join(dir, 'demo');
     const { stdout } = await run(process.execPath, [join(root, 'bin', 'run.js'), 'demo', '--plan', 'smoke', '--out', out, '--json', '--backend', 'wasm', '--threads', '1'], {
       env: { ...process.env, NODE_OPTIONS: '' },
@@ -45,7 +45,14 @@ describe('madenet demo (bin/run.js)', () => {
       expect(dirPath.startsWith(out)).toBe(true);
     }
     expect(result.artifacts.submodels).toHaveLength(6);
-    expect(result.artifacts.submodels.every((d) => d.endsWith('v0002'))).toBe(true);
+    // Each submodel was fine-tuned (v0002 exists); the perfmap gets the fine-tuned version unless it lost to its
+    // parent on validation, and then the parent (v0001) whose loss the fine-tune's manifest records.
+    for (const d of result.artifacts.submodels) {
+      const tuned = JSON.parse(await readFile(join(d, '..', 'v0002', 'manifest.json'), 'utf8')) as { metrics: { delta: { objective: number | null } } };
+      if (d.endsWith('v0001')) expect(tuned.metrics.delta.objective).toBeLessThan(0);
+      else expect(d.endsWith('v0002')).toBe(true);
+    }
+    expect(result.artifacts.classifier.endsWith('v0002')).toBe(true);
     const perfmap = JSON.parse(await readFile(join(result.artifacts.perfmap, 'perfmap.json'), 'utf8')) as { categories: Record<string, unknown> };
     expect(Object.keys(perfmap.categories).sort()).toEqual(['BGA', 'QFN']);
     expect(result.steps.map((s) => s.step.split(' ')[0])).toEqual(
