@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { LPD_PRESETS, type LpdPresetName } from '../models/lpd/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
-import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
+import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/detectors/lpd.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainLpd, type TrainLpdResult } from '../pipeline/services/train-lpd.js';
@@ -59,7 +59,7 @@ export default class TrainLpd extends BaseCommand {
       variant: flags.variant as LpdCutPasteVariant,
       noGate: !flags.gate,
       scoring: flags.score as LpdScoring,
-      gdeLayers: flags['gde-layers']?.split(',').map((l) => l.trim()).filter((l) => l !== ''),
+      gdeLayers: listFlag(flags['gde-layers']),
       textures: flags.textures,
       valFraction: numberFlag('--val-fraction', flags['val-fraction']),
       checkpointEvery: flags['checkpoint-every'],

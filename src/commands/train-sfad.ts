@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { SFAD_PRESETS, type SfadPresetName } from '../models/sfad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
-import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
+import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
 
@@ -54,7 +54,7 @@ export default class TrainSfad extends BaseCommand {
       backend: flags.backend as BackendRequest,
       threads: flags.threads,
       backbone: flags.backbone,
-      layers: flags.layers?.split(',').map((l) => l.trim()).filter((l) => l !== ''),
+      layers: listFlag(flags.layers),
       featureDim: flags['feature-dim'],
       noiseStd: numberFlag('--noise-std', flags['noise-std']),
       hidden: flags.hidden,

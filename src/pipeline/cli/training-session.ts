@@ -50,6 +50,11 @@ export function numberFlag(flag: string, value: string | undefined): number | un
   return n;
 }
 
+/** A comma-separated list flag (e.g. backbone stages): entries trimmed, empty ones dropped; undefined stays undefined. */
+export function listFlag(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
 export function formatMetric(v: number | null | undefined): string {
   return v === null || v === undefined ? 'n/a' : v.toFixed(4);
 }

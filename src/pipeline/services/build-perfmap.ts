@@ -125,7 +125,7 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
     try {
       for (const g of given) detectors.push(await load(g.artifact.dir));
       const size = Math.max(...detectors.map((d) => d.imageSize));
-      if (!banks.has(size)) banks.set(size, opts.textures ? await TextureBank.fromDir(opts.textures, size) : TextureBank.procedural(size, opts.seed));
+      if (!banks.has(size)) banks.set(size, await TextureBank.forRun(opts.textures, size, opts.seed));
       const total = 2 * defectCount(plan) + plan.normals.length;
       const evals = await evaluateCandidates(plan, detectors, {
         size,

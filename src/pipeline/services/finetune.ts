@@ -34,7 +34,10 @@ import { finetuneClassifier, rejectDetectorOptions, type ClassifierFinetuneOptio
  * validation image AUROC (lambda / (normals x defects)). Smaller differences are below what the held-out set can
  * resolve (an unchanged model must not read as a loss), and such a tie keeps the fine-tuned version.
  */
-export function finetuneLost(r: { metrics: Pick<FinetuneResult['metrics'], 'before' | 'delta'>; settings: Pick<FinetuneResult['settings'], 'lambda'> }): boolean {
+export function finetuneLost(r: {
+  metrics: { before: Pick<FinetuneMetrics, 'normals' | 'defects'>; delta: Pick<FinetuneResult['metrics']['delta'], 'objective'> };
+  settings: Pick<FinetuneResult['settings'], 'lambda'>;
+}): boolean {
   const { delta, before } = r.metrics;
   if (delta.objective === null) return false;
   const pairs = Math.max(1, before.normals * before.defects);
@@ -154,7 +157,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   // The parent as saved (its own GDE and threshold), measured on exactly the set the fine-tune is measured on.
   const parentDetector = await loadDetector(parent.artifact.dir);
   const imageSize = parentDetector.imageSize;
-  const textures = opts.textures ? await TextureBank.fromDir(opts.textures, imageSize) : TextureBank.procedural(imageSize, seed);
+  const textures = await TextureBank.forRun(opts.textures, imageSize, seed);
   const valBatch = Math.max(batchSize, 8);
   let beforeEval: CandidateEvaluation;
   try {

@@ -114,7 +114,7 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
   }
   const isCutPaste = opts.kind === 'cutpaste';
   const needsTextures = opts.kind === 'texture' || opts.kind === 'mixed';
-  const bank = needsTextures ? (opts.textures ? await TextureBank.fromDir(opts.textures, size) : TextureBank.procedural(size, opts.seed)) : null;
+  const bank = needsTextures ? await TextureBank.forRun(opts.textures, size, opts.seed) : null;
   const fg = isCutPaste ? null : foregroundSource(opts.foreground ?? 'auto');
   const variant = opts.variant ?? 'normal';
 

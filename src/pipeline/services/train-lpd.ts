@@ -119,7 +119,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
     lpd = buildLpd(cfg, { seed: opts.seed, backbone: source.backbone });
     const live = lpd;
     const parent = source.origin.kind === 'random' ? null : source.origin.ref;
-    const textures = opts.textures ? await TextureBank.fromDir(opts.textures, cfg.imageSize) : TextureBank.procedural(cfg.imageSize, opts.seed);
+    const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
     const gate: GateOptions | false = opts.noGate ? false : { ...DEFAULT_GATE };
     const synth: LpdSynthOptions = { variant, gate, jitter: LPD_JITTER };
     const stepsPerEpoch = lpdStepsPerEpoch(train.length, batchSize);

@@ -112,7 +112,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     model = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
     const live = model;
     const parent = source.origin.kind === 'random' ? null : source.origin.ref;
-    const textures = opts.textures ? await TextureBank.fromDir(opts.textures, cfg.imageSize) : TextureBank.procedural(cfg.imageSize, opts.seed);
+    const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
     const stepsPerEpoch = sfadStepsPerEpoch(train.length, batchSize);
     const totalSteps = epochs * stepsPerEpoch;
     const schedule: CosineSchedule = { baseLr: cfg.lrDiscriminator, totalSteps, minLr: cfg.lrDiscriminator * SFAD_MIN_LR_FRACTION };

@@ -105,7 +105,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
   const plans = planSradValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const plan = plans.plan;
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
-  const textures = opts.textures ? await TextureBank.fromDir(opts.textures, cfg.imageSize) : TextureBank.procedural(cfg.imageSize, opts.seed);
+  const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
   const synth: SradSynthOptions = { textures, foreground, normalProbability };
   const stepsPerEpoch = sradStepsPerEpoch(train.length, opts.batchSize);
   const totalSteps = opts.epochs * stepsPerEpoch;

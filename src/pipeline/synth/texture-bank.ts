@@ -66,6 +66,11 @@ export class TextureBank {
     return new TextureBank(ok, size, dir, skipped.sort());
   }
 
+  /** What a `--textures` flag selects: the folder's images when one is given, else the built-in set for `seed`. */
+  static async forRun(dir: string | undefined, size: number, seed: number): Promise<TextureBank> {
+    return dir ? TextureBank.fromDir(dir, size) : TextureBank.procedural(size, seed);
+  }
+
   /** The built-in set: `count` seeded procedural textures of size x size. */
   static procedural(size: number, seed = 0, count = 27): TextureBank {
     const images = proceduralTextures(size, seed, count);
