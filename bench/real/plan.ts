@@ -39,22 +39,23 @@ export const SMALL_COSTS: Record<SubmodelRunId, RunCost> = {
 };
 
 /**
- * SFAD on an LPD backbone needs noise ~0.4x its feature spread and lr 1e-3 (src/pipeline/train/lpd/README.md:
- * with the preset's 0.015 it does not learn); the random backbone's features spread ~4x less.
+ * SFAD runs with the small preset's own settings (standardised features, noise 0.2 of each channel's spread, lr
+ * 1e-3), which fit random and LPD backbones alike (src/pipeline/train/sfad/README.md); before standardisation each
+ * backbone needed its own noise (0.27 LPD, 0.07 random).
  */
 export const SMALL_SETTINGS: Record<SubmodelRunId, RunSettings> = {
   srad: { id: 'srad', kind: 'srad', preset: 'small', batchSize: 4, lr: 3e-3, maxEpochs: 200 },
   lpd: { id: 'lpd', kind: 'lpd', preset: 'small', batchSize: 32, maxEpochs: 40 },
-  'sfad-lpd': { id: 'sfad-lpd', kind: 'sfad', preset: 'small', batchSize: 8, lr: 1e-3, noiseStd: 0.27, maxEpochs: 40 },
-  'sfad-random': { id: 'sfad-random', kind: 'sfad', preset: 'small', batchSize: 8, lr: 1e-3, noiseStd: 0.07, maxEpochs: 40 },
+  'sfad-lpd': { id: 'sfad-lpd', kind: 'sfad', preset: 'small', batchSize: 8, maxEpochs: 40 },
+  'sfad-random': { id: 'sfad-random', kind: 'sfad', preset: 'small', batchSize: 8, maxEpochs: 40 },
 };
 
 /** --smoke: tiny presets, one epoch each; proves the steps run, its scores mean nothing. */
 export const SMOKE_SETTINGS: Record<SubmodelRunId, RunSettings> = {
   srad: { id: 'srad', kind: 'srad', preset: 'tiny', batchSize: 4, lr: 3e-3, maxEpochs: 1 },
   lpd: { id: 'lpd', kind: 'lpd', preset: 'tiny', batchSize: 8, maxEpochs: 1 },
-  'sfad-lpd': { id: 'sfad-lpd', kind: 'sfad', preset: 'tiny', batchSize: 4, lr: 1e-3, noiseStd: 0.1, maxEpochs: 1 },
-  'sfad-random': { id: 'sfad-random', kind: 'sfad', preset: 'tiny', batchSize: 4, lr: 1e-3, noiseStd: 0.1, maxEpochs: 1 },
+  'sfad-lpd': { id: 'sfad-lpd', kind: 'sfad', preset: 'tiny', batchSize: 4, maxEpochs: 1 },
+  'sfad-random': { id: 'sfad-random', kind: 'sfad', preset: 'tiny', batchSize: 4, maxEpochs: 1 },
 };
 
 /** Budget shares; SRAD (the slowest per epoch and the furthest from converged) also gets what the others leave. */

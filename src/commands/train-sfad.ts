@@ -11,7 +11,8 @@ export default class TrainSfad extends BaseCommand {
   static override description =
     'Extracts layer2 + layer3 features of the normal training images with a frozen backbone (random, imported, or the ' +
     'self-supervised backbone of an LPD artifact), and trains a feature adaptor and a discriminator that tells adapted ' +
-    'features from copies with Gaussian noise (SimpleNet: truncated L1 loss, Adam 1e-4 / 2e-4). Each epoch is validated ' +
+    'features from copies with Gaussian noise (SimpleNet: truncated L1 loss, Adam; small and tiny standardise each channel ' +
+    'first, see --standardize). Each epoch is validated ' +
     'on held-out train normals plus train-split (or synthetic) defects, never the test split, exactly as build-perfmap ' +
     'measures it; the best epoch is saved to <out>/sfad/<category>/vNNNN with its config, metrics, threshold and lineage. ' +
     'Checkpoints go to <out>/checkpoints/sfad/<category>; --resume continues from the newest one exactly.';
@@ -29,11 +30,17 @@ export default class TrainSfad extends BaseCommand {
     preset: Flags.string({ description: 'Model size.', options: [...SFAD_PRESETS], default: 'small' }),
     epochs: Flags.integer({ description: 'Passes over the training images [default: the preset\'s].', min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step [default: the preset\'s].', min: 1 }),
-    lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half (SimpleNet: 2e-4 / 1e-4) [default: 2e-4].' }),
+    lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half [default: 1e-3 for small and tiny; 2e-4 for paper, SimpleNet\'s].' }),
     backbone: Flags.string({ description: 'random, a backbone artifact (`weights import`), or an LPD artifact (its trained backbone).', default: 'random' }),
     layers: Flags.string({ description: 'Backbone stages whose features are used, comma-separated [default: layer2,layer3].' }),
     'feature-dim': Flags.integer({ description: 'Feature channels D after the fixed projection (= adaptor width) [default: the preset\'s].', min: 1 }),
-    'noise-std': Flags.string({ description: 'Std of the Gaussian noise that makes anomalous features [default: 0.015].' }),
+    'noise-std': Flags.string({
+      description: 'Std of the Gaussian noise that makes anomalous features [default: 0.2 of each standardised channel for small and tiny; 0.015 on raw features for paper, SimpleNet\'s].',
+    }),
+    standardize: Flags.boolean({
+      description: 'Standardise each feature channel (training statistics, folded into the saved adaptor) so --noise-std is a share of every channel\'s spread [default: on for small and tiny, off for paper as in SimpleNet].',
+      allowNo: true,
+    }),
     hidden: Flags.integer({ description: 'Hidden units of the discriminator [default: the preset\'s].', min: 1 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
   };
@@ -57,6 +64,7 @@ export default class TrainSfad extends BaseCommand {
       layers: listFlag(flags.layers),
       featureDim: flags['feature-dim'],
       noiseStd: numberFlag('--noise-std', flags['noise-std']),
+      standardize: flags.standardize,
       hidden: flags.hidden,
       textures: flags.textures,
       valFraction: numberFlag('--val-fraction', flags['val-fraction']),

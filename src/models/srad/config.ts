@@ -10,6 +10,12 @@ export type SradPresetName = (typeof SRAD_PRESETS)[number];
 export interface SradDecoderConfig {
   /** Residual blocks (3x3 conv, BN, ReLU, 3x3 conv, BN, + identity, ReLU) on the HRNet concat (2 in the paper). */
   residualBlocks: number;
+  /**
+   * Width of a 1x1 conv + BN + ReLU applied to the HRNet concat before the residual blocks; 0 keeps the concat
+   * width (the paper: 480 for W32). The residual blocks run at full 1/4 resolution, so on CPU their cost grows with
+   * the square of this width: at 270 channels (W18) they are most of a training step.
+   */
+  channels?: number;
   /** Channels after the first 4x4 stride-2 transposed conv; the second one outputs 3. */
   upChannels: number;
   /** Activation of the reconstruction: sigmoid keeps it in [0,1] like the clean image; linear is DRAEM's choice. */
@@ -73,7 +79,8 @@ const PRESETS: Record<SradPresetName, SradConfig> = {
     scoreFilterSize: 21,
     seed: 0,
   },
-  // HRNet-W18-Small-v1 (stem 32, one 32-plane bottleneck, one module of one block per stage) at 128 px.
+  // HRNet-W18-Small-v1 (stem 32, one 32-plane bottleneck, one module of one block per stage) at 128 px; the decoder
+  // projects the 270-channel concat to 64 first (2.3x faster steps on CPU).
   small: {
     preset: 'small',
     imageSize: 128,
@@ -88,7 +95,7 @@ const PRESETS: Record<SradPresetName, SradConfig> = {
         { modules: 1, blocks: 1 },
       ],
     },
-    decoder: { residualBlocks: 2, upChannels: 32, output: 'sigmoid' },
+    decoder: { residualBlocks: 2, channels: 64, upChannels: 32, output: 'sigmoid' },
     detector: { baseChannels: 16, depth: 3, maskChannels: 2 },
     loss: PAPER_LOSS,
     scoreFilterSize: 21,
@@ -150,6 +157,7 @@ export function validateSradConfig(cfg: SradConfig): void {
     requireInt(m, `encoder.stages[${i}].blocks`, s?.blocks, 1, 64);
   });
   requireInt(m, 'decoder.residualBlocks', cfg.decoder.residualBlocks, 0, 64);
+  requireInt(m, 'decoder.channels', cfg.decoder.channels ?? 0, 0, 4096);
   requireInt(m, 'decoder.upChannels', cfg.decoder.upChannels, 1, 4096);
   if (cfg.decoder.output !== 'sigmoid' && cfg.decoder.output !== 'linear') {
     throw configError(m, 'decoder.output', "'sigmoid' or 'linear'", cfg.decoder.output);

@@ -29,6 +29,11 @@ export function buildReconstructive(cfg: SradConfig): tf.LayersModel {
   const x = tf.input({ shape: [s, s, 3], name: 'image' });
   const normalized = new ImagenetNormalization({ name: 'enc.normalize' }).apply(x) as Sym;
   let y = hrnetEncoder(normalized, cfg.encoder, 'enc.', seed);
+  const width = cfg.decoder.channels ?? 0;
+  if (width > 0) {
+    y = conv2d(y, { name: 'dec.proj', filters: width, kernel: 1, seed });
+    y = activation(batchNorm(y, 'dec.proj.bn'), 'relu', 'dec.proj.relu');
+  }
   for (let r = 0; r < cfg.decoder.residualBlocks; r++) y = hrnetBasicBlock(y, `dec.res.${r}`, seed);
   y = convTranspose2dX2(y, { name: 'dec.up.0', filters: cfg.decoder.upChannels, seed });
   y = activation(batchNorm(y, 'dec.up.0.bn'), 'relu', 'dec.up.0.relu');

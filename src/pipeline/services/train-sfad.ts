@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { sfadPreset, type SfadConfig, type SfadPresetName } from '../../models/sfad/config.js';
-import { buildSfad, disposeSfad, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
+import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
+import { foldStandardization, standardizeRows } from '../../models/sfad/standardize.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
@@ -20,9 +21,10 @@ import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { setAdamRate, startRuntime, TrainingRun } from '../train/train-run.js';
 import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
-import { featureBank, featureSpread, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
+import { featureBank, featureSpread, sfadEpochBatches, sfadStepsPerEpoch, trainingFeatureStats } from '../train/sfad/sfad-batches.js';
 import { sfadTrainStep } from '../train/sfad/sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
+import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 
 /** SimpleNet anneals the discriminator's rate to 0.4 x its start (CosineAnnealingLR eta_min). */
@@ -44,6 +46,8 @@ export interface TrainSfadOptions extends TrainingRunOptions {
   layers?: string[];
   featureDim?: number;
   noiseStd?: number;
+  /** Standardise the features per channel before the adaptor (default the preset's). */
+  standardize?: boolean;
   hidden?: number;
   /** Folder of texture images for the synthetic validation defects; default the built-in procedural set. */
   textures?: string;
@@ -90,6 +94,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     layers: opts.layers,
     featureDim: opts.featureDim,
     noiseStd: opts.noiseStd,
+    standardize: opts.standardize,
     discriminatorHidden: opts.hidden,
     epochs,
     batchSize,
@@ -107,8 +112,19 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
   const source = await loadBackbone(backboneSpec, { arch: base.backbone, seed: opts.seed, inputSize: overrides.imageSize ?? base.imageSize });
   let model: SfadModel | null = null;
   let optimizer: tf.Optimizer | null = null;
+  let folded: tf.LayersModel | null = null;
   try {
-    const cfg: SfadConfig = sfadPreset(opts.preset, { ...overrides, backbone: source.arch as SfadConfig['backbone'] });
+    const asked: SfadConfig = sfadPreset(opts.preset, { ...overrides, backbone: source.arch as SfadConfig['backbone'] });
+    const channels = featureChannels(source.backbone, asked.layers);
+    // A fixed projection to more channels than the layers have only repeats channels: q = adaptor(f) then spans a
+    // subspace of rank `channels`, and the discriminator learns to spot noise leaving that subspace instead of
+    // learning what normal features look like (measured: an LPD tiny backbone, 96 channels, at D = 384).
+    const cfg: SfadConfig = asked.featureDim > channels ? sfadPreset(opts.preset, { ...overrides, backbone: asked.backbone, featureDim: channels }) : asked;
+    if (cfg !== asked) {
+      warnings.push(
+        `Feature dim ${asked.featureDim} exceeds the ${channels} channels of ${asked.layers.join(' + ')} in ${asked.backbone}; using ${channels} (a larger projection only repeats channels).`,
+      );
+    }
     model = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
     const live = model;
     const parent = source.origin.kind === 'random' ? null : source.origin.ref;
@@ -153,16 +169,24 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     const bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(batchSize, 8), budgetBytes: opts.featureBudgetBytes });
     if (!bank) warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
     const spread = bank ? featureSpread(bank, cfg.featureDim) : null;
-    if (spread !== null && cfg.noiseStd < NOISE_WARN_RATIO * spread) {
+    const stats = cfg.standardize ? await trainingFeatureStats(live.extractor, train, cfg, bank, Math.max(batchSize, 8)) : null;
+    if (stats && bank) standardizeRows(bank, stats);
+    if (!stats && spread !== null && cfg.noiseStd < NOISE_WARN_RATIO * spread) {
       warnings.push(
         `--noise-std ${cfg.noiseStd} is ${((100 * cfg.noiseStd) / spread).toFixed(1)}% of the features' spread (${spread.toPrecision(3)}); the discriminator may not learn to tell noisy features apart. Try --noise-std ${(0.4 * spread).toPrecision(2)} or a larger --lr.`,
       );
     }
-    const detector = sfadDetector(live, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
+    // With standardisation the live adaptor expects standardised features; validation and the artifact use this
+    // copy with the statistics folded in, so the detector sees raw features like every other SFAD.
+    if (stats) folded = buildSfadAdaptor(cfg.featureDim, null);
+    const refold = (): void => {
+      if (folded && stats) foldStandardization(live.adaptor, folded, stats);
+    };
+    const detector = sfadDetector({ ...live, adaptor: folded ?? live.adaptor }, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
     const state = await run.loop({
       epochs,
       stepsPerEpoch,
-      batches: (epoch) => sfadEpochBatches(train, { seed: opts.seed, epoch, batchSize, stepsPerEpoch, cfg, extractor: live.extractor, bank }),
+      batches: (epoch) => sfadEpochBatches(train, { seed: opts.seed, epoch, batchSize, stepsPerEpoch, cfg, extractor: live.extractor, bank, stats }),
       batchSize: (b) => b.size,
       lr: (step) => cosineLr(schedule, step),
       step: async (batch, ctx) => {
@@ -176,6 +200,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
         }
       },
       validate: async () => {
+        refold();
         const v = await validateDetector(detector, plan, { textures, batchSize: Math.max(batchSize, 8) });
         best.measured(v.evaluation);
         return v.validation;
@@ -200,7 +225,11 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       runtime,
       metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history, featureSpread: spread },
       parents: parent ? [parent] : [],
-      models: { extractor: await modelArtifactsOf(live.extractor), adaptor: weights.adaptor as tf.io.ModelArtifacts, discriminator: weights.discriminator as tf.io.ModelArtifacts },
+      models: {
+        extractor: await modelArtifactsOf(live.extractor),
+        adaptor: folded ? (refold(), await modelArtifactsOf(folded)) : (weights.adaptor as tf.io.ModelArtifacts),
+        discriminator: weights.discriminator as tf.io.ModelArtifacts,
+      },
       files: {
         'thresholds.json': thresholdsFile(bestEval),
       },
@@ -228,8 +257,14 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       ...provenance,
     };
   } finally {
+    folded?.dispose();
     optimizer?.dispose();
     if (model) disposeSfad(model);
     else source.backbone.dispose();
   }
+}
+
+/** Channels of the chosen backbone maps together (what the fixed projection to D starts from). */
+function featureChannels(backbone: tf.LayersModel, layers: readonly string[]): number {
+  return layers.reduce((n, l) => n + Number((resolveFeatureLayer(backbone, l).output as tf.SymbolicTensor).shape[3]), 0);
 }

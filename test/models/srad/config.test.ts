@@ -20,6 +20,8 @@ describe('srad/config', () => {
     expect(paper.encoder.width).toBe(32);
     expect(paper.encoder.stages.map((s) => s.modules)).toEqual([1, 4, 3]);
     expect(paper.decoder.residualBlocks).toBe(2);
+    expect(paper.decoder.channels ?? 0).toBe(0);
+    expect(sradPreset('small').decoder.channels).toBe(64);
     expect(paper.loss.focalGamma).toBe(2);
     expect(paper.scoreFilterSize).toBe(21);
     expect(sradPreset('small').imageSize).toBe(128);
@@ -42,6 +44,8 @@ describe('srad/config', () => {
     [{ encoder: { stages: [] } }, 'encoder.stages'],
     [{ encoder: { stages: [{ modules: 1, blocks: 0 }] } }, 'encoder.stages[0].blocks'],
     [{ decoder: { output: 'tanh' } }, 'decoder.output'],
+    [{ decoder: { channels: -1 } }, 'decoder.channels'],
+    [{ decoder: { channels: 2.5 } }, 'decoder.channels'],
     [{ detector: { maskChannels: 3 } }, 'detector.maskChannels'],
     [{ loss: { ssimWindow: 10 } }, 'loss.ssimWindow'],
     [{ loss: { focalAlpha: 1.5 } }, 'loss.focalAlpha'],

@@ -37,7 +37,16 @@ describe('srad/model', () => {
     expect(small.reconstructive.outputs[0]!.shape).toEqual([null, 128, 128, 3]);
     expect(small.discriminative.outputs[0]!.shape).toEqual([null, 128, 128, 2]);
     expect(small.reconstructive.getLayer('enc.final.concat').output).toHaveProperty('shape', [null, 32, 32, 18 + 36 + 72 + 144]);
+    // The decoder's 1x1 projection 270 -> 64 (+ BN) feeds residual blocks of 64 channels.
+    expect(small.reconstructive.getLayer('dec.proj.relu').output).toHaveProperty('shape', [null, 32, 32, 64]);
+    const proj = small.reconstructive.getLayer('dec.proj');
+    expect(proj.countParams() + small.reconstructive.getLayer('dec.proj.bn').countParams()).toBe(270 * 64 + 4 * 64);
+    expect(small.reconstructive.getLayer('dec.res.0.conv1').countParams()).toBe(64 * 64 * 9);
     disposeSrad(small);
+    const wide = buildSrad(sradPreset('small', { decoder: { channels: 0 } }));
+    expect(() => wide.reconstructive.getLayer('dec.proj')).toThrow();
+    expect(wide.reconstructive.getLayer('dec.res.0.conv1').countParams()).toBe(270 * 270 * 9);
+    disposeSrad(wide);
     const tiny = buildSrad(sradPreset('tiny'));
     // Encoder 14,704 (hrnet.test.ts) + 2 residual blocks on 28 ch (2 * 14,224) + ConvT 28->8 + BN (3,600) + ConvT 8->3 (387).
     expect(countTrainableParams(tiny.reconstructive)).toBe(14704 + 28448 + 3600 + 387);

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../models/components/resnet.js';
 import type { SfadConfig } from '../../../models/sfad/config.js';
 import { sfadFeatures } from '../../../models/sfad/model.js';
+import { channelMoments, featureStats, standardizeTensor, type FeatureStats } from '../../../models/sfad/standardize.js';
 import type { Sample } from '../../io/dataset.js';
 import type { RgbImage } from '../../io/image.js';
 import { streamSamples } from '../../io/sample-stream.js';
@@ -66,10 +67,40 @@ export async function featureBank(
   return bank;
 }
 
-/** The batches of one epoch, in an order fixed by (seed, epoch): from the bank, or decoded and extracted. */
+/** Images whose features give the standardisation statistics when the features are not banked. */
+export const STATS_SAMPLE_IMAGES = 64;
+
+/**
+ * Per-channel statistics of the training features: over the whole bank, or (not banked) over the features of
+ * the first STATS_SAMPLE_IMAGES training images in sorted order, so a resumed run computes the same numbers.
+ */
+export async function trainingFeatureStats(
+  extractor: tf.LayersModel,
+  samples: readonly Sample[],
+  cfg: SfadConfig,
+  bank: Float32Array[] | null,
+  batchSize: number,
+): Promise<FeatureStats> {
+  const rows = bank ?? (await featureBank(extractor, samples.slice(0, STATS_SAMPLE_IMAGES), cfg, { batchSize, budgetBytes: Number.POSITIVE_INFINITY }));
+  return featureStats(rows ?? [], cfg.featureDim);
+}
+
+/**
+ * The batches of one epoch, in an order fixed by (seed, epoch): from the bank (already standardised when the
+ * run standardises), or decoded, extracted and standardised with `stats`.
+ */
 export async function* sfadEpochBatches(
   samples: readonly Sample[],
-  opts: { seed: number; epoch: number; batchSize: number; stepsPerEpoch: number; cfg: SfadConfig; extractor: tf.LayersModel; bank: Float32Array[] | null },
+  opts: {
+    seed: number;
+    epoch: number;
+    batchSize: number;
+    stepsPerEpoch: number;
+    cfg: SfadConfig;
+    extractor: tf.LayersModel;
+    bank: Float32Array[] | null;
+    stats?: FeatureStats | null;
+  },
 ): AsyncGenerator<SfadBatch> {
   const want = opts.stepsPerEpoch * opts.batchSize;
   const side = featureSide(opts.cfg);
@@ -98,7 +129,11 @@ export async function* sfadEpochBatches(
     yield {
       size: items.length,
       // Extracted only when the step runs, so batches a resume skips cost a decode only.
-      features: () => tf.tidy(() => sfadFeatures(opts.extractor, imagesToTensor(items.map((d) => d.image)), opts.cfg)),
+      features: () =>
+        tf.tidy(() => {
+          const f = sfadFeatures(opts.extractor, imagesToTensor(items.map((d) => d.image)), opts.cfg);
+          return opts.stats ? standardizeTensor(f, opts.stats) : f;
+        }),
     };
   }
 }
@@ -108,24 +143,6 @@ export async function* sfadEpochBatches(
  * noise competes with (SimpleNet's std 0.015 was tuned for ImageNet Wide-ResNet-50 features).
  */
 export function featureSpread(bank: readonly Float32Array[], dim: number): number | null {
-  const sum = new Float64Array(dim);
-  const sq = new Float64Array(dim);
-  let rows = 0;
-  for (const f of bank) {
-    for (let o = 0; o < f.length; o += dim) {
-      for (let c = 0; c < dim; c++) {
-        const v = f[o + c] as number;
-        sum[c] = (sum[c] as number) + v;
-        sq[c] = (sq[c] as number) + v * v;
-      }
-      rows++;
-    }
-  }
-  if (rows < 2) return null;
-  let total = 0;
-  for (let c = 0; c < dim; c++) {
-    const mean = (sum[c] as number) / rows;
-    total += Math.sqrt(Math.max(0, (sq[c] as number) / rows - mean * mean));
-  }
-  return total / dim;
+  const { std, count } = channelMoments(bank, dim);
+  return count < 2 ? null : std.reduce((a, b) => a + b, 0) / dim;
 }

@@ -5,6 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainSfad, type TrainSfadOptions } from '../../../../src/pipeline/services/train-sfad.js';
+import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
+import { loadDataset } from '../../../../src/pipeline/io/dataset.js';
+import { planValidation } from '../../../../src/pipeline/perfmap/validation-set.js';
+import { TextureBank } from '../../../../src/pipeline/synth/texture-bank.js';
+import { validateDetector } from '../../../../src/pipeline/train/train-detector-validation.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { corruptCheckpointWeights } from './corrupt-checkpoint.js';
 import { expectDetectorPredicts, expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
@@ -56,6 +61,40 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
     const streamed = await trainSfad({ ...base, epochs: 1, out: join(dir, 'stream'), checkpointEvery: 0, featureBudgetBytes: 0 });
     expect(streamed.featuresBanked).toBe(false);
     expect(streamed.epochs[0]!.meanLoss).toBeCloseTo(banked.epochs[0]!.meanLoss, 5);
+  });
+
+  it('standardises the features: the saved adaptor (statistics folded in) reproduces what training validated', async () => {
+    const before = tf.memory().numTensors;
+    const r = await trainSfad({ ...base, standardize: true, noiseStd: 0.2, epochs: 2, out: join(dir, 'std'), checkpointEvery: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    const artifact = await loadArtifact(r.artifact.dir);
+    expect((artifact.manifest.config as { model: { standardize: boolean } }).model.standardize).toBe(true);
+    // The artifact is an ordinary SFAD: raw features in, so re-measuring it on the run's validation plan must give
+    // the best epoch's figures exactly.
+    const detector = await loadDetector(r.artifact.dir);
+    const dataset = await loadDataset(base.data, { categories: ['widget'] });
+    const plan = planValidation(dataset, 'widget', { valFraction: 0.2, seed: base.seed });
+    const v = await validateDetector(detector, plan, { textures: await TextureBank.forRun(undefined, 32, base.seed), batchSize: 8 });
+    detector.dispose();
+    expect(v.validation.metrics).toMatchObject({ imageAuroc: r.metrics.imageAuroc, threshold: expect.closeTo(r.metrics.threshold.threshold, 4) });
+    expect(v.validation.metrics.pixelAp).toBeCloseTo(r.metrics.pixelAp!, 5);
+    // Streamed features are standardised with the same statistics (here all 6 training images).
+    const streamed = await trainSfad({ ...base, standardize: true, noiseStd: 0.2, epochs: 2, out: join(dir, 'std-stream'), checkpointEvery: 0, featureBudgetBytes: 0 });
+    expect(streamed.featuresBanked).toBe(false);
+    expect(streamed.epochs[1]!.meanLoss).toBeCloseTo(r.epochs[1]!.meanLoss, 5);
+    // Standardised features move the same network's loss: the option is not a no-op.
+    const plain = await trainSfad({ ...base, standardize: false, noiseStd: 0.2, epochs: 2, out: join(dir, 'std-off'), checkpointEvery: 0 });
+    expect(Math.abs(plain.epochs[0]!.meanLoss - r.epochs[0]!.meanLoss)).toBeGreaterThan(1e-3);
+  });
+
+  it('caps the feature dim at the channels of the chosen layers, with a warning', async () => {
+    // resnet_tiny: layer2 32 + layer3 64 channels; asking for 200 would only repeat channels.
+    const r = await trainSfad({ ...base, featureDim: 200, epochs: 1, out: join(dir, 'dim'), checkpointEvery: 0 });
+    expect(r.warnings.join(' ')).toContain('Feature dim 200 exceeds the 96 channels of layer2 + layer3 in resnet_tiny; using 96');
+    const artifact = await loadArtifact(r.artifact.dir);
+    expect((artifact.manifest.config as { model: { featureDim: number } }).model.featureDim).toBe(96);
+    const within = await trainSfad({ ...base, featureDim: 48, epochs: 1, out: join(dir, 'dim48'), checkpointEvery: 0 });
+    expect(within.warnings.join(' ')).not.toContain('Feature dim');
   });
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
