@@ -9,7 +9,6 @@ export interface RunSettings {
   batchSize: number;
   /** Undefined: the preset's. */
   lr?: number;
-  noiseStd?: number;
   /** Largest useful epoch count (the preset's schedule length where it has one). */
   maxEpochs: number;
 }

@@ -75,7 +75,7 @@ export async function trainCategory(opts: TrainCategoryOptions): Promise<TrainCa
       if (backbone === null) throw new Error(`Run sfad-lpd for ${opts.category} was planned before an LPD run; the plan must train LPD first.`);
       // Two SFAD runs of one category must not share an artifact folder (versions would interleave).
       const out = plan.id === 'sfad-random' ? `${opts.out}/sfad-random` : opts.out;
-      const r = await trainSfad({ ...base, out, backbone, ...(plan.noiseStd !== undefined ? { noiseStd: plan.noiseStd } : {}) });
+      const r = await trainSfad({ ...base, out, backbone });
       runs.push(trained(plan, r, r.metrics));
     }
   }

@@ -18,8 +18,16 @@ export interface FeatureStats {
  */
 export const STD_FLOOR_FRACTION = 0.1;
 
+export interface ChannelMoments {
+  mean: Float32Array;
+  /** Population std per channel, unfloored. */
+  std: Float64Array;
+  /** Locations summed over. */
+  count: number;
+}
+
 /** Per-channel mean and population std (unfloored) over every location of `rows`, and the number of locations. */
-export function channelMoments(rows: readonly Float32Array[], dim: number): { mean: Float32Array; std: Float64Array; count: number } {
+export function channelMoments(rows: readonly Float32Array[], dim: number): ChannelMoments {
   const sum = new Float64Array(dim);
   const sq = new Float64Array(dim);
   let count = 0;
@@ -39,13 +47,22 @@ export function channelMoments(rows: readonly Float32Array[], dim: number): { me
   return { mean, std, count };
 }
 
+/** Mean over channels of each channel's (unfloored) std: the features' overall spread; null under 2 locations. */
+export function meanSpread(m: ChannelMoments): number | null {
+  return m.count < 2 ? null : m.std.reduce((a, b) => a + b, 0) / m.std.length;
+}
+
+/** Standardisation statistics from moments: the mean, and each std floored at STD_FLOOR_FRACTION of the spread. */
+export function statsFromMoments(m: ChannelMoments): FeatureStats {
+  const spread = meanSpread(m);
+  if (spread === null) throw new Error(`feature statistics need at least 2 locations, got ${m.count}`);
+  const floor = Math.max(STD_FLOOR_FRACTION * spread, 1e-12);
+  return { mean: m.mean, std: Float32Array.from(m.std, (x) => Math.max(x, floor)) };
+}
+
 /** Mean and (floored) std of each of `dim` channels over all rows of `rows` ([locations * dim] each). */
 export function featureStats(rows: readonly Float32Array[], dim: number): FeatureStats {
-  const { mean, std, count } = channelMoments(rows, dim);
-  if (count < 2) throw new Error(`feature statistics need at least 2 locations, got ${count}`);
-  const meanSpread = std.reduce((a, b) => a + b, 0) / dim;
-  const floor = Math.max(STD_FLOOR_FRACTION * meanSpread, 1e-12);
-  return { mean, std: Float32Array.from(std, (x) => Math.max(x, floor)) };
+  return statsFromMoments(channelMoments(rows, dim));
 }
 
 /** Standardises rows of interleaved [.., D] features in place: (f - mean) / std per channel. */

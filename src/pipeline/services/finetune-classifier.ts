@@ -14,7 +14,7 @@ import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY } from '../train/train-options.js';
 import { startRuntime, TrainingRun } from '../train/train-run.js';
-import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
+import type { TrainingRunResult } from '../train/train-run-types.js';
 import { restoreDropCounters } from '../train/classifier/classifier-drop-state.js';
 import { classifierArtifactFiles, classifierLoopStep } from '../train/classifier/classifier-run.js';
 import { classifierProbabilities } from '../train/classifier/classifier-validation.js';
@@ -23,6 +23,7 @@ import { selectClassifierFinetuneData, type ClassifierFinetuneCounts } from '../
 import { buildParentClassifier, classifierParentOf, loadClassifierParent } from '../finetune/classifier-parent.js';
 import { classifierRoutingMetrics, routingScore, type ClassifierRoutingMetrics } from '../finetune/classifier-routing-metrics.js';
 import type { LoadedArtifact } from '../artifacts/index.js';
+import type { ParentRunOptions } from '../finetune/finetune-options.js';
 
 /** Default passes over the train split: fine-tuning starts from a trained classifier. */
 export const DEFAULT_CLASSIFIER_FINETUNE_EPOCHS = 5;
@@ -35,21 +36,8 @@ export const DEFAULT_CLASSIFIER_FINETUNE_EPOCHS = 5;
  */
 export const DEFAULT_FINETUNE_LABEL_SMOOTHING = 0.02;
 
-export interface ClassifierFinetuneOptions extends TrainingRunOptions {
-  /** The parent: a vNNNN directory of a classifier artifact, or its classifier/<category> directory (LATEST). */
-  model: string;
-  /** Dataset root with the classifier's categories; defective train images in <category>/train/<defect-type>. */
-  data: string;
-  /** Artifact root for classifier/<category>/vNNNN; default the parent's root. */
-  out?: string;
-  /** Default the parent's batch size. */
-  batchSize?: number;
-  /** Adam rate; default a tenth of the parent's (CLASSIFIER_FINETUNE_LR_FACTOR), cosine decay to 0 over the run. */
-  lr?: number;
-  /** Default the parent's, so that validation images are ones the parent never trained on. */
-  valFraction?: number;
-  /** Default the parent's validation seed (it fixes the hold-out split, data order and flips). */
-  seed?: number;
+/** A classifier parent (ParentRunOptions.model) and the classifier fine-tune's own settings. */
+export interface ClassifierFinetuneOptions extends ParentRunOptions {
   /** Share of each category's draws that are defective images, in [0, 1] (default 0.5). */
   defectShare?: number;
   /** Routing threshold the metrics and the best-epoch score use (default infer's --min-confidence, 0.85). */

@@ -17,8 +17,9 @@ import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
 import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY } from '../train/train-options.js';
 import { startRuntime, TrainingRun } from '../train/train-run.js';
-import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
+import type { TrainingRunResult } from '../train/train-run-types.js';
 import type { AdapterOptions, FinetuneAdapter, FinetuneSnapshot } from '../finetune/adapter.js';
+import type { ParentRunOptions } from '../finetune/finetune-options.js';
 import { selectFinetuneData } from '../finetune/finetune-data.js';
 import { lpdFinetuneAdapter } from '../finetune/lpd-adapter.js';
 import { finetuneStepsPerEpoch, mixedEpochBatches } from '../finetune/mixed-batches.js';
@@ -48,23 +49,10 @@ export function finetuneLost(r: {
 export const DEFAULT_FINETUNE_EPOCHS = 5;
 export const DEFAULT_REAL_RATIO = 0.5;
 
-export interface FinetuneOptions extends TrainingRunOptions {
-  /** The parent: a vNNNN directory of a srad/sfad/lpd artifact, or its <kind>/<category> directory (LATEST). */
-  model: string;
-  /** Dataset root with real defects in <category>/train/<defect-type> and masks in ground_truth/. */
-  data: string;
-  /** Artifact root for <kind>/<category>/vNNNN; default the parent's root. */
-  out?: string;
-  /** Default the parent's batch size (LPD: even, half normal, half defective). */
-  batchSize?: number;
-  /** Default a share of the parent's training rate (FINETUNE_LR_FACTORS); cosine decay to 0 over the run. */
-  lr?: number;
+/** A srad/sfad/lpd parent (ParentRunOptions.model) and the detector fine-tune's own settings. */
+export interface FinetuneOptions extends ParentRunOptions {
   /** Share of defect slots given to real defects, in [0, 1]; the rest are synthetic (default 0.5). */
   realRatio?: number;
-  /** Default the parent's, so that the validation normals are the ones the parent never trained on. */
-  valFraction?: number;
-  /** Default the parent's seed (it fixes the hold-out split too). */
-  seed?: number;
   /** Weight of image AUROC against Pixel-AP in the score that picks the best epoch (default 0.5, build-perfmap's). */
   lambda?: number;
   /** Folder of texture images for SRAD's synthetic anomalies; default the built-in procedural set. */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { sfadPreset, type SfadConfig, type SfadPresetName } from '../../models/sfad/config.js';
 import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
-import { foldStandardization, standardizeRows } from '../../models/sfad/standardize.js';
+import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../../models/sfad/standardize.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
@@ -21,7 +21,7 @@ import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { setAdamRate, startRuntime, TrainingRun } from '../train/train-run.js';
 import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
-import { featureBank, featureSpread, sfadEpochBatches, sfadStepsPerEpoch, trainingFeatureStats } from '../train/sfad/sfad-batches.js';
+import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
 import { sfadTrainStep } from '../train/sfad/sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
 import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
@@ -168,8 +168,10 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
 
     const bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(batchSize, 8), budgetBytes: opts.featureBudgetBytes });
     if (!bank) warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
-    const spread = bank ? featureSpread(bank, cfg.featureDim) : null;
-    const stats = cfg.standardize ? await trainingFeatureStats(live.extractor, train, cfg, bank, Math.max(batchSize, 8)) : null;
+    // One pass over the bank gives both the reported spread and the standardisation statistics.
+    const moments = bank ? channelMoments(bank, cfg.featureDim) : null;
+    const spread = moments ? meanSpread(moments) : null;
+    const stats = !cfg.standardize ? null : moments ? statsFromMoments(moments) : await sampledFeatureStats(live.extractor, train, cfg, Math.max(batchSize, 8));
     if (stats && bank) standardizeRows(bank, stats);
     if (!stats && spread !== null && cfg.noiseStd < NOISE_WARN_RATIO * spread) {
       warnings.push(
@@ -212,6 +214,8 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     const { weights, evaluation: bestEval } = best.chosen('Training');
     setWeightsFromArtifacts(live.adaptor, weights.adaptor as tf.io.ModelArtifacts, 'best adaptor snapshot');
     setWeightsFromArtifacts(live.discriminator, weights.discriminator as tf.io.ModelArtifacts, 'best discriminator snapshot');
+    // The artifact's adaptor takes raw features: fold the best epoch's weights.
+    refold();
 
     const metrics: SfadMetrics = bestEpochMetrics(bestEval, state);
     const artifactConfig: SfadArtifactConfig & typeof runConfig = runConfig;
@@ -227,7 +231,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       parents: parent ? [parent] : [],
       models: {
         extractor: await modelArtifactsOf(live.extractor),
-        adaptor: folded ? (refold(), await modelArtifactsOf(folded)) : (weights.adaptor as tf.io.ModelArtifacts),
+        adaptor: folded ? await modelArtifactsOf(folded) : (weights.adaptor as tf.io.ModelArtifacts),
         discriminator: weights.discriminator as tf.io.ModelArtifacts,
       },
       files: {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../models/components/resnet.js';
 import type { SfadConfig } from '../../../models/sfad/config.js';
 import { sfadFeatures } from '../../../models/sfad/model.js';
-import { channelMoments, featureStats, standardizeTensor, type FeatureStats } from '../../../models/sfad/standardize.js';
+import { channelMoments, featureStats, meanSpread, standardizeTensor, type FeatureStats } from '../../../models/sfad/standardize.js';
 import type { Sample } from '../../io/dataset.js';
 import type { RgbImage } from '../../io/image.js';
 import { streamSamples } from '../../io/sample-stream.js';
@@ -71,17 +71,11 @@ export async function featureBank(
 export const STATS_SAMPLE_IMAGES = 64;
 
 /**
- * Per-channel statistics of the training features: over the whole bank, or (not banked) over the features of
- * the first STATS_SAMPLE_IMAGES training images in sorted order, so a resumed run computes the same numbers.
+ * Standardisation statistics when the features are not banked: over the features of the first
+ * STATS_SAMPLE_IMAGES training images in sorted order, so a resumed run computes the same numbers.
  */
-export async function trainingFeatureStats(
-  extractor: tf.LayersModel,
-  samples: readonly Sample[],
-  cfg: SfadConfig,
-  bank: Float32Array[] | null,
-  batchSize: number,
-): Promise<FeatureStats> {
-  const rows = bank ?? (await featureBank(extractor, samples.slice(0, STATS_SAMPLE_IMAGES), cfg, { batchSize, budgetBytes: Number.POSITIVE_INFINITY }));
+export async function sampledFeatureStats(extractor: tf.LayersModel, samples: readonly Sample[], cfg: SfadConfig, batchSize: number): Promise<FeatureStats> {
+  const rows = await featureBank(extractor, samples.slice(0, STATS_SAMPLE_IMAGES), cfg, { batchSize, budgetBytes: Number.POSITIVE_INFINITY });
   return featureStats(rows ?? [], cfg.featureDim);
 }
 
@@ -143,6 +137,5 @@ export async function* sfadEpochBatches(
  * noise competes with (SimpleNet's std 0.015 was tuned for ImageNet Wide-ResNet-50 features).
  */
 export function featureSpread(bank: readonly Float32Array[], dim: number): number | null {
-  const { std, count } = channelMoments(bank, dim);
-  return count < 2 ? null : std.reduce((a, b) => a + b, 0) / dim;
+  return meanSpread(channelMoments(bank, dim));
 }
