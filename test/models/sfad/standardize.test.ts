@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { buildSfadAdaptor } from '../../../src/models/sfad/model.js';
-import { featureStats, foldStandardization, standardizeRows, standardizeTensor, STD_FLOOR_FRACTION } from '../../../src/models/sfad/standardize.js';
+import { channelMoments, featureStats, foldStandardization, meanSpread, standardizeRows, standardizeTensor, STD_FLOOR_FRACTION } from '../../../src/models/sfad/standardize.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 
 describe('sfad/standardize', () => {
@@ -23,6 +23,13 @@ describe('sfad/standardize', () => {
     expect(s.std[2]).toBeCloseTo((STD_FLOOR_FRACTION * (Math.sqrt(5) + 10)) / 3, 6);
     expect(() => featureStats([Float32Array.from([1, 2])], 3)).toThrow(/multiple of 3/);
     expect(() => featureStats([Float32Array.from([1, 2, 3])], 3)).toThrow(/at least 2/);
+  });
+
+  it('measures the mean per-channel spread (the scale the noise competes with), null under 2 locations', () => {
+    // Two images of two locations, D = 2: channel 0 takes 0, 2, 0, 2 (std 1); channel 1 is constant (std 0).
+    const bank = [Float32Array.of(0, 5, 2, 5), Float32Array.of(0, 5, 2, 5)];
+    expect(meanSpread(channelMoments(bank, 2))).toBeCloseTo(0.5, 6);
+    expect(meanSpread(channelMoments([Float32Array.of(1, 2)], 2))).toBeNull();
   });
 
   it('standardises rows in place and tensors alike, without leaks', () => {

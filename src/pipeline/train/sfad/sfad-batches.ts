@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../models/components/resnet.js';
 import type { SfadConfig } from '../../../models/sfad/config.js';
 import { sfadFeatures } from '../../../models/sfad/model.js';
-import { channelMoments, featureStats, meanSpread, standardizeTensor, type FeatureStats } from '../../../models/sfad/standardize.js';
+import { featureStats, standardizeTensor, type FeatureStats } from '../../../models/sfad/standardize.js';
 import type { Sample } from '../../io/dataset.js';
 import type { RgbImage } from '../../io/image.js';
 import { streamSamples } from '../../io/sample-stream.js';
@@ -130,12 +130,4 @@ export async function* sfadEpochBatches(
         }),
     };
   }
-}
-
-/**
- * Mean over channels of each channel's standard deviation across all banked locations: the scale the feature
- * noise competes with (SimpleNet's std 0.015 was tuned for ImageNet Wide-ResNet-50 features).
- */
-export function featureSpread(bank: readonly Float32Array[], dim: number): number | null {
-  return meanSpread(channelMoments(bank, dim));
 }
