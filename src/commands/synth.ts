@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { MadenetError } from '../pipeline/cli/errors.js';
+import { MadenetError } from '../pipeline/core/errors.js';
 import { imageSizeFlag, seedFlag } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import { synth, type SynthKind, type SynthResult } from '../pipeline/services/synth.js';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CLASSIFIER_PRESETS, type ClassifierPresetName } from '../models/classifier/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { MadenetError } from '../pipeline/cli/errors.js';
+import { MadenetError } from '../pipeline/core/errors.js';
 import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
 import { formatMetric, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 /** Writes and fsyncs a file, so that a rename published afterwards never exposes a half-written one. */
 export async function writeFileSynced(path: string, data: Buffer | string): Promise<void> {

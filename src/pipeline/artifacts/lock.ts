@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export const LOCK_FILE = '.lock';
 /** Names of the short-lived files beside the lock (drafts, stale locks moved aside), with their pid. */

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { checkFileName, checkSegment, sha256, sha256File, syncDir, writeFileSynced } from './files.js';
 import { acquireLock, isAlive, LOCK_DRAFT } from './lock.js';
 import { ARTIFACT_SCHEMA_VERSION, parseManifest, toolVersion, type ArtifactFileEntry, type ArtifactManifest } from './manifest.js';

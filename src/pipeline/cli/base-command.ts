@@ -1,7 +1,7 @@
 // The base of every madenet command: --json on, MadenetError -> stable code + exit status, and a
 // `say` that prints for humans only. Commands stay thin: parse flags, call one service, return its result.
 import { Command, Errors } from '@oclif/core';
-import { MadenetError, isMadenetError } from './errors.js';
+import { MadenetError, isMadenetError } from '../core/errors.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;

@@ -1,7 +1,7 @@
 // What every training command (train-*, finetune) wires the same way: a step progress bar on stderr, Ctrl-C
 // turned into an abort signal (the service stops after the current step, keeping its checkpoints), and
 // parsing/printing of the numbers those commands take and report.
-import { MadenetError } from './errors.js';
+import { MadenetError } from '../core/errors.js';
 import { createProgress } from './progress.js';
 
 export interface TrainingProgress {

@@ -1,7 +1,7 @@
 // Loads any submodel artifact into the shared Detector contract, dispatching on the manifest's kind.
 // Each submodel owns its loader beside this file (srad.ts, sfad.ts, lpd.ts); this module only routes.
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from './detector.js';
 
 export type DetectorLoader = (artifact: LoadedArtifact) => Promise<Detector>;

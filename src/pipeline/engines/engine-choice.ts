@@ -2,7 +2,7 @@
 // auto takes onnxruntime when a parity-checked ONNX export of exactly that version exists and the package
 // loads, tfjs otherwise; the reason is reported either way. With `--execution-provider cuda` only onnxruntime
 // qualifies: a model that cannot run on it is an error, never a silent tfjs (CPU) run.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
 import { loadDetector as registryLoadDetector } from '../detectors/registry.js';
 import { loadClassifierArtifact, type Classifier } from '../infer/classifier-contract.js';

@@ -1,7 +1,7 @@
 // Walks a tf.LayersModel's symbolic graph (outputs back to inputs, each layer call once) and emits ONNX
 // nodes for it through the per-class handlers in layer-handlers.ts. 4-D values are NCHW inside the graph.
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { LAYER_HANDLERS } from './layer-handlers.js';
 import type { OnnxGraph } from './onnx-graph.js';
 

@@ -1,6 +1,6 @@
 // SRAD as one ONNX graph: reconstructive network, concat(image, reconstruction), discriminative network,
 // the anomaly channel as the map and the max of its mean-filtered copy as the score (models/srad/predict.ts).
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SradConfig } from '../../models/srad/config.js';
 import type { SradModels } from '../../models/srad/model.js';
 import { finishDetectorGraph, startDetectorGraph } from './detector-graph.js';

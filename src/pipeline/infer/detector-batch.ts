@@ -2,7 +2,7 @@
 // arrays, disposing every tensor it made. Images of one batch share a size; resizing to the model's input
 // size (and of maps to a requested size) is bilinear with half-pixel centres, done here in tf.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
 import type { AsyncClassifier, AsyncDetector } from '../engines/async-detector.js';
 import type { RgbImage } from '../io/image.js';

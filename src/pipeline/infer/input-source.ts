@@ -2,7 +2,7 @@
 // a list on stdin read lazily, one path per line, optionally followed by a TAB and the image's category.
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { listImages } from '../io/glob.js';
 
 export interface InputItem {

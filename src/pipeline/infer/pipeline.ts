@@ -1,7 +1,7 @@
 // The streaming core of infer: decode (bounded, in sharp's threads) overlaps classify and score (tfjs, main
 // thread); routed images wait in per-model buckets until a batch is full, with a cap on all buckets together;
 // map/overlay files and lines are written by a bounded queue. Memory depends on batch sizes, not input size.
-import { isMadenetError, MadenetError } from '../cli/errors.js';
+import { isMadenetError, MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { labelAt } from '../eval/threshold.js';
 import { batches } from '../io/batch.js';

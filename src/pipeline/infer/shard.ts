@@ -1,6 +1,6 @@
 // `--shard K/N`: a deterministic partition of the ordered input (sorted paths for a glob or directory, line
 // order for a list), image i going to shard i mod N, so that N independent runs cover every image once.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface Shard {
   /** 0-based, < count. */

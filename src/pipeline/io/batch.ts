@@ -1,6 +1,6 @@
 // Groups an async stream into arrays of `size` (the last one may be shorter). Pulls one item at a time,
 // so it adds no read-ahead of its own beyond the batch being filled.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export async function* batches<T>(source: AsyncIterable<T> | Iterable<T>, size: number): AsyncGenerator<T[]> {
   if (!Number.isInteger(size) || size < 1) {

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import fg from 'fast-glob';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { IMAGE_EXTENSIONS, isImagePath } from './formats.js';
 
 const IMAGE_PATTERN = `**/*.{${IMAGE_EXTENSIONS.join(',')}}`;

@@ -3,7 +3,7 @@
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface NpyArray {
   /** Row-major (C order) values. */

@@ -1,7 +1,7 @@
 // The predictions format shared by infer (writer) and evaluate (reader): one JSON object per image in
 // DIR/predictions.jsonl, maps as .npy files under DIR. Validation and canonical serialisation only; no I/O.
 import { isAbsolute, join, normalize } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export const PREDICTIONS_FILE = 'predictions.jsonl';
 export const MODEL_KINDS = ['srad', 'sfad', 'lpd'] as const;

@@ -3,7 +3,7 @@
 // metrics, choice, margin, thresholds and exact artifact versions as <out>/perfmap/all/vNNNN.
 import { join, resolve } from 'node:path';
 import { loadArtifact, versionName, writeArtifact, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
 import { loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';

@@ -2,7 +2,7 @@
 // own command uses, everything (data, artifacts, perfmap, predictions, report) under one output folder.
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDataset, samplesOf } from '../io/dataset.js';
 import type { BackendRequest } from '../runtime/backend.js';

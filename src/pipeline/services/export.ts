@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { loadArtifact, MANIFEST_FILE, toolVersion, writeArtifact, type LoadedArtifact } from '../artifacts/index.js';
 import { sha256, sha256File } from '../artifacts/files.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../artifacts/tfjs-files.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { loadDetector } from '../detectors/registry.js';
 import { tfjsAsyncClassifier, tfjsAsyncDetector } from '../engines/async-detector.js';
 import { onnxClassifierFromBytes, onnxDetectorFromBytes } from '../engines/onnx-detector.js';

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { acquireLock } from '../artifacts/lock.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { checkParts, mergeParts, type MergeCounts } from '../infer/merge.js';
 import { PREDICTIONS_FILE } from '../predictions/prediction.js';
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { sha256File } from '../artifacts/files.js';
 import { MANIFEST_FILE } from '../artifacts/index.js';
 import { acquireLock } from '../artifacts/lock.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
 import { SUBMODEL_KINDS } from '../detectors/registry.js';
 import { defaultConcurrency } from '../io/sample-stream.js';

@@ -5,8 +5,8 @@ import type { Sample } from '../io/dataset.js';
 import type { RgbImage } from '../io/image.js';
 import { decodeImage } from '../io/decode.js';
 import { boundedMap } from '../io/bounded-map.js';
-import { Rng } from '../random.js';
-import { MadenetError } from '../cli/errors.js';
+import { Rng } from '../core/random.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface HoldOut {
   train: Sample[];

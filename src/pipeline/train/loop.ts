@@ -1,7 +1,7 @@
 // The training loop shared by every submodel: epochs of batches, learning-rate schedule, divergence stop,
 // periodic checkpoints, resume, validation each epoch and best-by-validation tracking. It knows nothing of
 // networks or files: the submodel's service supplies the step, the validation and the persistence hooks.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface LoopState {
   /** Global optimizer steps completed. */
