@@ -6,15 +6,12 @@ import { acquireLock } from '../../src/pipeline/artifacts/lock.js';
 import { loadTestClassifier, loadTestDetector } from '../pipeline/infer/fixtures.js';
 import { runCommand } from '../helpers/run-command.js';
 
-// The commands load submodels through the registry and the classifier through its contract module; the tests
-// swap in the tiny real test models (the production loaders are tested with the models themselves).
+// The commands load submodels and the classifier through the registry; the tests swap in the tiny real test
+// models (the production loaders are tested with the models themselves).
 jest.unstable_mockModule('../../src/pipeline/detectors/registry.js', () => ({
   loadDetector: loadTestDetector,
-  SUBMODEL_KINDS: ['srad', 'sfad', 'lpd'],
-}));
-jest.unstable_mockModule('../../src/pipeline/infer/classifier-contract.js', () => ({
-  CLASSIFIER_KIND: 'classifier',
   loadClassifierArtifact: loadTestClassifier,
+  SUBMODEL_KINDS: ['srad', 'sfad', 'lpd'],
 }));
 
 const { default: Infer } = await import('../../src/commands/infer.js');

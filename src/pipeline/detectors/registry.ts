@@ -1,7 +1,9 @@
 // Loads any submodel artifact into the shared Detector contract, dispatching on the manifest's kind.
-// Each submodel owns its loader beside this file (srad.ts, sfad.ts, lpd.ts); this module only routes.
+// Each submodel owns its loader beside this file (srad.ts, sfad.ts, lpd.ts; the pre-classifier classifier.ts);
+// this module only routes, importing each loader when first needed.
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
+import type { ClassifierLoader } from '../infer/classifier-contract.js';
 import type { Detector, SubmodelKind } from './detector.js';
 
 export type DetectorLoader = (artifact: LoadedArtifact) => Promise<Detector>;
@@ -25,3 +27,12 @@ export async function loadDetector(pathOrKindDir: string): Promise<Detector> {
   }
   return (await make())(artifact);
 }
+
+/**
+ * The default ClassifierLoader. classifier.ts is imported when first needed, not statically, so that maps
+ * without a classifier never load the EfficientNet code.
+ */
+export const loadClassifierArtifact: ClassifierLoader = async (dir) => {
+  const { loadClassifier } = await import('./classifier.js');
+  return loadClassifier(dir);
+};

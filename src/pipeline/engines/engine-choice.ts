@@ -4,8 +4,8 @@
 // qualifies: a model that cannot run on it is an error, never a silent tfjs (CPU) run.
 import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
-import { loadDetector as registryLoadDetector } from '../detectors/registry.js';
-import { loadClassifierArtifact, type Classifier } from '../infer/classifier-contract.js';
+import { loadClassifierArtifact, loadDetector as registryLoadDetector } from '../detectors/registry.js';
+import type { Classifier } from '../infer/classifier-contract.js';
 import { tfjsAsyncClassifier, tfjsAsyncDetector, type AsyncClassifier, type AsyncDetector, type EngineName } from './async-detector.js';
 import { CUDA_INSTALL, type ExecutionProvider } from './execution-provider.js';
 import { findOnnxExport } from './onnx-artifact.js';

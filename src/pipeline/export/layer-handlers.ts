@@ -3,7 +3,7 @@
 import { MadenetError } from '../core/errors.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../models/components/backbone-normalize.js';
 import { CONV_HANDLERS } from './conv-handlers.js';
-import type { LayerCall, LayerHandler, Val } from './layers-converter.js';
+import type { LayerCall, LayerHandler, Val } from './layer-call.js';
 import { attr } from './onnx-graph.js';
 import { activate, graphAxis, like, NCHW_TO_NHWC, NHWC_TO_NCHW, val } from './onnx-ops.js';
 

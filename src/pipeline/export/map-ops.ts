@@ -5,7 +5,7 @@ import { MadenetError } from '../core/errors.js';
 import { boxWindow } from '../../models/srad/filters.js';
 import { gaussianKernel1d, scaledSigma } from '../../models/components/gaussian-smooth.js';
 import { adaptivePoolMatrix } from '../../models/components/feature-extractor-aggregation.js';
-import type { Val } from './layers-converter.js';
+import type { Val } from './layer-call.js';
 import { attr, type OnnxGraph } from './onnx-graph.js';
 import { val } from './onnx-ops.js';
 

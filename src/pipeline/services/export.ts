@@ -6,7 +6,7 @@ import { loadArtifact, MANIFEST_FILE, toolVersion, writeArtifact, type LoadedArt
 import { sha256, sha256File } from '../artifacts/files.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../artifacts/tfjs-files.js';
 import { MadenetError } from '../core/errors.js';
-import { loadDetector } from '../detectors/registry.js';
+import { loadClassifierArtifact, loadDetector } from '../detectors/registry.js';
 import { tfjsAsyncClassifier, tfjsAsyncDetector } from '../engines/async-detector.js';
 import { onnxClassifierFromBytes, onnxDetectorFromBytes } from '../engines/onnx-detector.js';
 import { loadOrt } from '../engines/onnxruntime.js';
@@ -16,7 +16,7 @@ import { ONNX_OPSET } from '../export/onnx-graph.js';
 import { encodeModel } from '../export/onnx-proto.js';
 import { readOnnxRecord, type OnnxRecord, type ParityReport } from '../export/onnx-record.js';
 import { classifierParity, DEFAULT_PARITY_IMAGES, DEFAULT_PARITY_TOLERANCE, detectorParity, parityInputs, type ParityRun } from '../export/parity.js';
-import { CLASSIFIER_KIND, loadClassifierArtifact } from '../infer/classifier-contract.js';
+import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
 
