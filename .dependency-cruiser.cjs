@@ -41,6 +41,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/(sharp|@oclif)/|^(node:)?fs(/promises)?$' },
     },
     {
+      name: 'models-npm-only-tensorflow',
+      severity: 'error',
+      comment: 'The only packages tensor code needs are TensorFlow.js\'s; anything else belongs in the pipeline.',
+      from: { path: '^src/models/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'], pathNot: '(^|/)node_modules/@tensorflow/' },
+    },
+    {
       name: 'pipeline-not-commands',
       severity: 'error',
       comment: 'The machinery knows nothing of commands and flags; commands compose it.',

@@ -75,6 +75,7 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
       'src/pipeline/core/heavy.ts': "import { readFileSync } from 'node:fs';\nexport const heavy = readFileSync;\n",
       'src/models/net/upward.ts': "import { read } from '../../pipeline/io/read.js';\nexport const up = read;\n",
       'src/models/net/disk.ts': "import { readFileSync } from 'fs';\nimport sharp from 'sharp';\nimport { Command } from '@oclif/core';\nexport const disk = [readFileSync, sharp, Command];\n",
+      'src/models/net/queue.ts': "import pLimit from 'p-limit';\nexport const queue = pLimit;\n",
       'src/pipeline/io/command-user.ts': "import run from '../../commands/run.js';\nexport const user = run;\n",
       'src/commands/other.ts': "import run from './run.js';\nexport default run;\n",
       'src/pipeline/io/ping.ts': "import { pong } from './pong.js';\nexport const ping = () => pong;\n",
@@ -103,6 +104,7 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
       expect(byRule('core-no-heavy-packages')).toEqual(['src/pipeline/core/heavy.ts -> fs']);
       expect(byRule('models-only-models-and-core')).toEqual(['src/models/net/upward.ts -> src/pipeline/io/read.ts']);
       expect(byRule('models-no-fs-sharp-oclif').map(packageOf).sort()).toEqual(['@oclif/core', 'fs', 'sharp']);
+      expect(byRule('models-npm-only-tensorflow').map(packageOf).sort()).toEqual(['@oclif/core', 'p-limit', 'sharp']);
       expect(byRule('pipeline-not-commands')).toEqual(['src/pipeline/io/command-user.ts -> src/commands/run.ts']);
       expect(byRule('nothing-imports-commands').sort()).toEqual(['src/commands/other.ts -> src/commands/run.ts', 'src/pipeline/io/command-user.ts -> src/commands/run.ts']);
       // The cruiser reports a cycle once, from whichever of its modules it met first.
