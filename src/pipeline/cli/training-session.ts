@@ -2,19 +2,12 @@
 // turned into an abort signal (the service stops after the current step, keeping its checkpoints), and
 // parsing/printing of the numbers those commands take and report.
 import { MadenetError } from '../core/errors.js';
+import type { TrainProgress } from '../train/loop.js';
 import { createProgress } from './progress.js';
-
-export interface TrainingProgress {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number;
-  imagesPerSecond: number;
-}
 
 export interface TrainingSession {
   signal: AbortSignal;
-  onProgress: (p: TrainingProgress) => void;
+  onProgress: (p: TrainProgress) => void;
   /** True while the bar is drawn (then per-epoch lines would garble it). */
   readonly barActive: boolean;
   /** Stops the bar and the Ctrl-C handler; call once the service has settled. */
