@@ -3,8 +3,9 @@
 // this module only routes, importing each loader when first needed.
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
+import { SUBMODEL_KINDS } from '../core/submodel-kinds.js';
 import type { ClassifierLoader } from '../infer/classifier-contract.js';
-import type { Detector, SubmodelKind } from './detector.js';
+import type { Detector } from './detector.js';
 
 export type DetectorLoader = (artifact: LoadedArtifact) => Promise<Detector>;
 
@@ -14,7 +15,8 @@ const loaders = new Map<string, () => Promise<DetectorLoader>>([
   ['lpd', async () => (await import('./lpd.js')).loadLpdDetector],
 ]);
 
-export const SUBMODEL_KINDS: readonly SubmodelKind[] = ['srad', 'sfad', 'lpd'];
+// The one list (core/submodel-kinds.ts), re-exported beside the loaders that route by it.
+export { SUBMODEL_KINDS };
 
 export async function loadDetector(pathOrKindDir: string): Promise<Detector> {
   const artifact = await loadArtifact(pathOrKindDir);

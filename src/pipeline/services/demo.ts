@@ -72,8 +72,6 @@ export interface DemoResult {
   seconds: number;
 }
 
-const KINDS: readonly SubmodelKind[] = ['srad', 'sfad', 'lpd'];
-
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const planName = opts.plan ?? 'quick';
@@ -184,5 +182,3 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     seconds: (performance.now() - started) / 1000,
   };
 }
-
-export { KINDS as DEMO_SUBMODELS };
