@@ -1,5 +1,6 @@
 // Binary morphology on masks (values > 0.5 are "on"): square dilate/erode, open/close, connected
 // components, keeping the largest ones, and hole filling. Pure; used to clean up foreground masks.
+import { labelComponents8 } from '../io/connected-components.js';
 import { type Mask } from '../io/image.js';
 
 export function dilate(mask: Mask, radius: number): Mask {
@@ -20,38 +21,8 @@ export function openMask(mask: Mask, radius: number): Mask {
 
 /** 8-connected component labels (0 = off, 1..n) and the pixel count of each label (index 0 unused). */
 export function labelComponents(mask: Mask): { labels: Int32Array; sizes: number[] } {
-  const { width: w, height: h, data } = mask;
-  const labels = new Int32Array(w * h);
-  const sizes = [0];
-  const stack: number[] = [];
-  for (let start = 0; start < w * h; start++) {
-    if (data[start] <= 0.5 || labels[start] !== 0) continue;
-    const label = sizes.length;
-    let size = 0;
-    labels[start] = label;
-    stack.push(start);
-    while (stack.length > 0) {
-      const i = stack.pop() as number;
-      size++;
-      const x = i % w;
-      const y = (i - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const j = yy * w + xx;
-          if (data[j] > 0.5 && labels[j] === 0) {
-            labels[j] = label;
-            stack.push(j);
-          }
-        }
-      }
-    }
-    sizes.push(size);
-  }
-  return { labels, sizes };
+  const { labels, sizes } = labelComponents8(mask.data, mask.width, mask.height, 0.5);
+  return { labels, sizes: [0, ...sizes] };
 }
 
 /**
