@@ -95,28 +95,27 @@ function squareFilter(mask: Mask, radius: number, isDilate: boolean): Mask {
   if (r === 0) return { width: w, height: h, data: Float32Array.from(src) };
   const tmp = new Uint8Array(w * h);
   const out = new Float32Array(w * h);
-  // Running counts of "on" pixels in the window make each pass O(pixels) whatever the radius.
-  for (let y = 0; y < h; y++) {
-    let count = 0;
-    for (let x = -r; x < w; x++) {
-      const add = x + r;
-      if (add < w) count += src[y * w + add];
-      const drop = x - r - 1;
-      if (drop >= 0) count -= src[y * w + drop];
-      if (x >= 0) tmp[y * w + x] = hit(count, Math.min(w - 1, x + r) - Math.max(0, x - r) + 1, isDilate);
-    }
-  }
-  for (let x = 0; x < w; x++) {
-    let count = 0;
-    for (let y = -r; y < h; y++) {
-      const add = y + r;
-      if (add < h) count += tmp[add * w + x];
-      const drop = y - r - 1;
-      if (drop >= 0) count -= tmp[drop * w + x];
-      if (y >= 0) out[y * w + x] = hit(count, Math.min(h - 1, y + r) - Math.max(0, y - r) + 1, isDilate);
-    }
-  }
+  windowPass(src, tmp, w, h, 1, w, r, isDilate); // rows
+  windowPass(tmp, out, h, w, w, 1, r, isDilate); // columns
   return { width: w, height: h, data: out };
+}
+
+/**
+ * One separable pass over `lines` lines of `n` pixels (pixel p of line l at l*lineStep + p*posStep).
+ * Running counts of "on" pixels in the window make each pass O(pixels) whatever the radius.
+ */
+function windowPass(src: Uint8Array, dst: Uint8Array | Float32Array, n: number, lines: number, posStep: number, lineStep: number, r: number, isDilate: boolean): void {
+  for (let line = 0; line < lines; line++) {
+    const base = line * lineStep;
+    let count = 0;
+    for (let p = -r; p < n; p++) {
+      const add = p + r;
+      if (add < n) count += src[base + add * posStep];
+      const drop = p - r - 1;
+      if (drop >= 0) count -= src[base + drop * posStep];
+      if (p >= 0) dst[base + p * posStep] = hit(count, Math.min(n - 1, p + r) - Math.max(0, p - r) + 1, isDilate);
+    }
+  }
 }
 
 function hit(onCount: number, inside: number, isDilate: boolean): number {
