@@ -1,6 +1,6 @@
 // Progress on stderr, never stdout: a redrawn bar on a terminal, plain occasional lines where escape codes are not
-// understood (TERM=dumb, or MADENET_PROGRESS=lines for log files), nothing under --json, --quiet, MADENET_NO_PROGRESS
-// or when stderr is not a terminal (pipes and CI logs stay clean). Rates and ETAs are computed here from the updates.
+// understood (TERM=dumb) or asked for (MADENET_PROGRESS=lines, --verbose: log files), nothing under --json, --quiet,
+// MADENET_NO_PROGRESS or when stderr is not a terminal (pipes and CI logs stay clean). Rates and ETAs are computed here.
 
 export interface Progress {
   /** Sets the current value (and optional payload fields shown after the counts, e.g. {loss: '0.12'}). */
@@ -40,11 +40,11 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-let quiet = false;
+let verbosity: 'quiet' | 'normal' | 'verbose' = 'normal';
 
-/** --quiet: no progress anywhere in this process. */
-export function setQuietProgress(value: boolean): void {
-  quiet = value;
+/** The global --quiet (no progress anywhere in this process) and --verbose (plain lines where no bar can be drawn). */
+export function setProgressVerbosity(value: 'quiet' | 'normal' | 'verbose'): void {
+  verbosity = value;
 }
 
 /** True for set values other than '', '0' and 'false', as for other boolean env switches. */
@@ -54,9 +54,9 @@ function envFlag(value: string | undefined): boolean {
 
 export function progressMode(opts: { json: boolean; stream: { isTTY?: boolean }; env: NodeJS.ProcessEnv }): ProgressMode {
   const { env } = opts;
-  if (opts.json || quiet || envFlag(env.MADENET_NO_PROGRESS) || env.MADENET_PROGRESS === 'off') return 'off';
+  if (opts.json || verbosity === 'quiet' || envFlag(env.MADENET_NO_PROGRESS) || env.MADENET_PROGRESS === 'off') return 'off';
   if (env.MADENET_PROGRESS === 'lines') return 'lines';
-  if (!opts.stream.isTTY) return 'off';
+  if (!opts.stream.isTTY) return verbosity === 'verbose' ? 'lines' : 'off';
   return env.TERM === 'dumb' ? 'lines' : 'bar';
 }
 
@@ -69,9 +69,9 @@ export function createProgress(opts: ProgressOptions): Progress {
   if (mode === 'off') {
     return {
       ...NOOP,
-      // Messages are not progress: they still reach stderr unless the command's output is JSON.
+      // Messages are not progress: they still reach stderr unless the output is JSON or --quiet was asked for.
       log: (message) => {
-        if (!opts.json) stream.write(`${message}\n`);
+        if (!opts.json && verbosity !== 'quiet') stream.write(`${message}\n`);
       },
     };
   }
