@@ -114,9 +114,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
         return;
       }
       c.seen++;
-      if (o.log.done.has(item.path)) c.alreadyDone++;
-      else if (queued.has(item.path)) c.duplicates++;
-      else {
+      if (o.log.done.has(item.path) || queued.has(item.path)) {
+        if (o.log.done.has(item.path)) c.alreadyDone++;
+        else c.duplicates++;
+        // Passed over, but counted: a resumed run's bar moves through what was done before.
+        o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
+      } else {
         queued.add(item.path);
         yield item;
       }
