@@ -101,7 +101,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     } else {
       parts.push(`${opts.label} ${value}${opts.unit ? ` ${opts.unit}` : ''}`);
     }
-    const perSecond = first && t > first.t ? ((value - first.value) * 1000) / (t - first.t) : null;
+    const perSecond = first && t > first.t && value > first.value ? ((value - first.value) * 1000) / (t - first.t) : null;
     const shownRate = typeof payload.rate === 'number' ? payload.rate : perSecond;
     if (opts.unit && shownRate !== null && Number.isFinite(shownRate)) parts.push(`${shownRate.toFixed(shownRate < 10 ? 1 : 0)} ${opts.unit}/s`);
     if (fraction !== null && fraction < 1 && perSecond !== null && perSecond > 0) {
@@ -126,7 +126,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     dirty = false;
     const text = render();
     if (mode === 'bar') {
-      const width = Math.max(20, (stream.columns ?? 80) - 1);
+      const width = Math.max(20, (stream.columns || 80) - 1); // 0 where the terminal size is unknown
       // \r and erase-to-end-of-line: the only escape code used, and only on a terminal that is not TERM=dumb.
       stream.write(`\r${text.slice(0, width)}\x1b[K`);
       drawnText = text;
@@ -138,7 +138,8 @@ export function createProgress(opts: ProgressOptions): Progress {
 
   const set = (v: number, p?: ProgressPayload): void => {
     if (stopped) return;
-    if (first === null) first = { t: now(), value: v };
+    // A value that goes back (build-perfmap's next category) starts the rate afresh.
+    if (first === null || v < value) first = { t: now(), value: v };
     value = v;
     if (p) payload = { ...payload, ...p };
     // The first update and the last one are always shown; the rest are throttled.
@@ -165,7 +166,7 @@ export function createProgress(opts: ProgressOptions): Progress {
       if (stopped) return;
       stopped = true;
       if (drawnText === '') return;
-      if (dirty || mode === 'bar') draw(true);
+      if (dirty) draw(true);
       if (mode === 'bar') stream.write('\n');
     },
   };
