@@ -109,7 +109,7 @@ describe('madenet build-perfmap / infer / infer merge', () => {
     expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: w.images, out: merged });
     expect(await readLines(merged)).toHaveLength(w.images);
     const human = await run(InferMerge, [shards[0] as string, '--out', join(dir, 'cmd-merged-2')]);
-    expect(human.exitCode).toBe(1);
+    expect(human.exitCode).toBe(2); // E_USAGE: the directories given are not a whole set of shards
     expect(human.error?.message).toMatch(/shard 1\/2 is missing/);
     expect(JSON.parse(await readFile(join(merged, 'infer.json'), 'utf8')).complete).toBe(true);
   });
