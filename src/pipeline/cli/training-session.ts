@@ -15,7 +15,7 @@ export interface TrainingSession {
 }
 
 export function startTrainingSession(label: string, json: boolean): TrainingSession {
-  const progress = createProgress({ label, json, fields: ['epoch', 'loss', 'img/s'] });
+  const progress = createProgress({ label, json, unit: 'img', fields: ['epoch', 'loss'] });
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
@@ -23,7 +23,8 @@ export function startTrainingSession(label: string, json: boolean): TrainingSess
     signal: abort.signal,
     onProgress: (p) => {
       progress.setTotal(p.totalSteps);
-      progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
+      // Steps drive the bar and its ETA; the trainer's own images/s is the rate shown.
+      progress.update(p.step, { epoch: p.epochs ? `${p.epoch + 1}/${p.epochs}` : p.epoch + 1, loss: p.loss.toFixed(4), rate: p.imagesPerSecond });
     },
     get barActive() {
       return progress.active;

@@ -3,5 +3,5 @@
 import { MadenetError } from '../core/errors.js';
 
 export function usageError(message: string, suggestions: string[] = []): MadenetError {
-  return new MadenetError('E_USAGE', message, { suggestions, exit: 2 });
+  return new MadenetError('E_USAGE', message, { suggestions });
 }

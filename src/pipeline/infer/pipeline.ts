@@ -40,7 +40,8 @@ export interface PipelineOptions {
   skipBadImages: boolean;
   signal?: AbortSignal;
   onSkip?: (path: string, error: MadenetError) => void;
-  onProgress?: (predicted: number, skipped: number) => void;
+  /** After every image written or skipped; `passed` counts those already done (resume) or repeated. */
+  onProgress?: (predicted: number, skipped: number, passed: number) => void;
 }
 
 export interface StageSeconds {
@@ -102,6 +103,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
     c.skipped++;
     if (c.skippedExamples.length < MAX_SKIP_EXAMPLES) c.skippedExamples.push({ path, code: error.code, message: error.message });
     o.onSkip?.(path, error);
+    o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
   };
 
   const queued = new Set<string>();
@@ -112,9 +114,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
         return;
       }
       c.seen++;
-      if (o.log.done.has(item.path)) c.alreadyDone++;
-      else if (queued.has(item.path)) c.duplicates++;
-      else {
+      if (o.log.done.has(item.path) || queued.has(item.path)) {
+        if (o.log.done.has(item.path)) c.alreadyDone++;
+        else c.duplicates++;
+        // Passed over, but counted: a resumed run's bar moves through what was done before.
+        o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
+      } else {
         queued.add(item.path);
         yield item;
       }
@@ -178,7 +183,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
         c.routes[r.record.reason]++;
         c.models[r.kind]++;
         c.stages.write += (performance.now() - t1) / 1000;
-        o.onProgress?.(c.predicted, c.skipped);
+        o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
       });
     }
     pending -= group.length;

@@ -22,6 +22,12 @@ export function formatShard(s: Shard): string {
   return `${s.index}/${s.count}`;
 }
 
+/** How many of `count` ordered items fall to `shard` (all of them without a shard). */
+export function shardSize(count: number, shard: Shard | null): number {
+  if (shard === null) return count;
+  return count > shard.index ? Math.floor((count - shard.index - 1) / shard.count) + 1 : 0;
+}
+
 /** Keeps the items whose position in `source` falls to `shard` (all of them without a shard). */
 export async function* takeShard<T>(source: AsyncIterable<T>, shard: Shard | null): AsyncGenerator<T> {
   let i = 0;

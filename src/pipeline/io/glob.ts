@@ -8,9 +8,22 @@ import { IMAGE_EXTENSIONS, isImagePath } from './formats.js';
 
 const IMAGE_PATTERN = `**/*.{${IMAGE_EXTENSIONS.join(',')}}`;
 
+export interface ListImagesOptions {
+  /**
+   * An existing directory without images, or a glob matching none, gives [] instead of E_NO_IMAGES (infer: nothing
+   * new is a quiet day, as an empty list on stdin is); a plain path that does not exist is still E_NOT_FOUND.
+   */
+  allowEmpty?: boolean;
+}
+
 /** Absolute paths of the images under `input`, sorted by code unit (locale-independent). Throws E_NO_IMAGES. */
-export async function listImages(input: string): Promise<string[]> {
+export async function listImages(input: string, opts: ListImagesOptions = {}): Promise<string[]> {
   const info = await stat(input).catch(() => undefined);
+  if (opts.allowEmpty && !info && !fg.isDynamicPattern(input.replace(/\\/g, '/'))) {
+    throw new MadenetError('E_NOT_FOUND', `${input} does not exist; expected a directory, an image file or a glob pattern.`, {
+      suggestions: ['Check the path; quote glob patterns so that the shell does not expand them.'],
+    });
+  }
   let files: string[];
   if (info?.isDirectory()) {
     // The directory goes in `cwd`, not in the pattern, so names like "lot[1]" are not read as glob syntax.
@@ -22,7 +35,7 @@ export async function listImages(input: string): Promise<string[]> {
     const pattern = input.replace(/\\/g, '/');
     files = (await fg(pattern, { absolute: true, onlyFiles: true, caseSensitiveMatch: false })).filter(isImagePath);
   }
-  if (files.length === 0) {
+  if (files.length === 0 && !opts.allowEmpty) {
     throw new MadenetError(
       'E_NO_IMAGES',
       `No images found at ${input}; expected a directory, file or glob pattern matching .${IMAGE_EXTENSIONS.join('/.')} files.`,

@@ -35,7 +35,9 @@ export interface Validation {
 export interface TrainProgress {
   step: number;
   totalSteps: number;
+  /** 0-based epoch of this step, of `epochs`. */
   epoch: number;
+  epochs: number;
   loss: number;
   imagesPerSecond: number;
 }
@@ -108,7 +110,7 @@ export async function runTrainLoop<B>(opts: TrainLoopOptions<B>): Promise<LoopSt
       state.partial = { sums: { ...sums }, steps: stepsThisEpoch };
       images += opts.batchSize(batch);
       const secs = (performance.now() - started) / 1000;
-      opts.onProgress?.({ step: state.step, totalSteps, epoch, loss: total, imagesPerSecond: images / Math.max(secs, 1e-9) });
+      opts.onProgress?.({ step: state.step, totalSteps, epoch, epochs: opts.epochs, loss: total, imagesPerSecond: images / Math.max(secs, 1e-9) });
       if (opts.checkpointEvery && opts.saveCheckpoint && state.step - lastCheckpointStep >= opts.checkpointEvery) {
         await opts.saveCheckpoint(state);
         lastCheckpointStep = state.step;
