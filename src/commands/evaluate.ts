@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags } from '../pipeline/cli/flags.js';
+import { ARTIFACT_REFERENCE, TARGET_FPR_DESCRIPTION_PREFIX, categoryFilterFlag, dataFlag, runtimeFlags, shown } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import { toConsoleTable } from '../pipeline/eval/report/metrics-table.js';
 import type { EvaluationMetrics } from '../pipeline/eval/report/metrics-json.js';
@@ -19,12 +19,12 @@ export default class Evaluate extends BaseCommand {
   ];
   static override flags = {
     predictions: Flags.string({ description: 'Predictions directory written by infer (predictions.jsonl and maps).', exactlyOne: ['predictions', 'model'] }),
-    model: Flags.string({ description: 'Run inference on the test split with this submodel or perfmap artifact first, then evaluate (outputs under --out, default ./madenet-evaluation).' }),
+    model: Flags.string({ description: `Submodel or perfmap artifact (${ARTIFACT_REFERENCE}) to run on the test split first, then evaluate (outputs under --out).` }),
     ...runtimeFlags,
-    data: Flags.string({ description: 'Dataset root (MVTec layout or manifest) with the ground truth.', required: true }),
-    category: Flags.string({ description: 'Evaluate only this category (repeatable).', multiple: true }),
-    out: Flags.string({ description: 'Directory for metrics.json, metrics.csv, metrics.md and report.html [default: <predictions>/evaluation].' }),
-    fpr: Flags.string({ description: 'False positive rate at which the TPR is reported.', default: '0.01' }),
+    ...dataFlag(' with the ground truth'),
+    ...categoryFilterFlag('every category of the predictions'),
+    out: Flags.string({ description: 'Output directory for metrics.json, metrics.csv, metrics.md and report.html.', defaultHelp: shown('<predictions>/evaluation, or ./madenet-evaluation with --model') }),
+    'target-fpr': Flags.string({ description: `${TARGET_FPR_DESCRIPTION_PREFIX} at which the TPR is reported.`, default: '0.01', aliases: ['fpr'] }),
     examples: Flags.integer({ description: 'Worst misses and false alarms shown per category in the report.', default: 4, min: 0 }),
   };
 
@@ -39,7 +39,7 @@ export default class Evaluate extends BaseCommand {
       data: flags.data,
       categories: flags.category,
       out: flags.out,
-      fpr: Number(flags.fpr),
+      fpr: Number(flags['target-fpr']),
       examples: flags.examples,
       onMap: (done, total) => {
         progress.setTotal(total);

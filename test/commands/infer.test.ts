@@ -46,7 +46,7 @@ describe('madenet build-perfmap / infer / infer merge', () => {
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('build-perfmap prints the choice per category, and --json the whole result', async () => {
-    const models = ['srad', 'sfad'].flatMap((k) => ['--models', join(w.art, k, 'alpha')]);
+    const models = ['srad', 'sfad'].flatMap((k) => ['--model', join(w.art, k, 'alpha')]);
     const human = await run(BuildPerfmap, ['--data', w.data, ...models, '--category', 'alpha', '--out', w.art, '--lambda', '0.6', ...cpu]);
     expect(human.error).toBeUndefined();
     expect(human.stdout).toMatch(/^lambda 0\.6: objective = lambda \* image AUROC/);

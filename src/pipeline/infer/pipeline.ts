@@ -28,7 +28,7 @@ export interface PipelineOptions {
   log: PredictionLog;
   cache: DetectorCache;
   classifier: Classifier | AsyncClassifier | null;
-  /** --category: every image is of it (the classifier is not run). */
+  /** --assume-category: every image is of it (the classifier is not run). */
   category: string | null;
   policy: RoutePolicy;
   decodeSize: number;

@@ -119,12 +119,12 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const categories = Object.keys(perfmap.categories);
   const category = opts.category ?? null;
   if (category !== null && !perfmap.categories[category]) {
-    throw new MadenetError('E_CATEGORY', `--category ${category} is not in the performance map ${artifact.dir}; expected one of: ${categories.join(', ')}.`);
+    throw new MadenetError('E_CATEGORY', `--assume-category ${category} is not in the performance map ${artifact.dir}; expected one of: ${categories.join(', ')}.`);
   }
   const useClassifier = category === null && perfmap.classifier !== null;
   if (category === null && perfmap.classifier === null && categories.length > 1 && !isStdinInput(opts.input)) {
-    throw new MadenetError('E_USAGE', `The performance map ${artifact.dir} has no classifier and ${categories.length} categories, so images cannot be routed; expected --category.`, {
-      suggestions: ['Pass --category NAME, list PATH<TAB>CATEGORY lines on stdin with --input -, or rebuild the map with --classifier.'],
+    throw new MadenetError('E_USAGE', `The performance map ${artifact.dir} has no classifier and ${categories.length} categories, so images cannot be routed; expected --assume-category.`, {
+      suggestions: ['Pass --assume-category NAME, list PATH<TAB>CATEGORY lines on stdin with --input -, or rebuild the map with --classifier.'],
     });
   }
   if (useClassifier && minConfidence > 0) {

@@ -85,10 +85,10 @@ describe('infer service', () => {
     expect(low.models).toEqual({ srad: w.images, sfad: 0, lpd: 0 });
   });
 
-  it('handles unknown categories: refused up front for --category, per image (or skipped) otherwise', async () => {
+  it('handles unknown categories: refused up front for --assume-category, per image (or skipped) otherwise', async () => {
     await expect(runInfer({ perfmap: w.sure, input: w.glob, out: outDir(), category: 'gamma' })).rejects.toMatchObject({
       code: 'E_CATEGORY',
-      message: expect.stringContaining('--category gamma is not in the performance map'),
+      message: expect.stringContaining('--assume-category gamma is not in the performance map'),
     });
     // The classifier's "zeta" (what it calls beta images) has no model: fatal by default...
     await expect(runInfer({ perfmap: w.stranger, input: w.glob, out: outDir() })).rejects.toMatchObject({
