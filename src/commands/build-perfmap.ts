@@ -5,6 +5,7 @@ import { ARTIFACT_REFERENCE, categoryFilterFlag, dataFlag, runtimeFlags, seedFla
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { buildPerfmap, type BuildPerfmapResult } from '../pipeline/services/build-perfmap.js';
+import { routedThreshold } from '../pipeline/perfmap/schema.js';
 
 export default class BuildPerfmap extends BaseCommand {
   static override summary = 'Evaluate submodels on validation data and choose the best one per category.';
@@ -66,9 +67,9 @@ export default class BuildPerfmap extends BaseCommand {
     }).finally(() => progress.stop());
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const f = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
-    this.say(`lambda ${result.perfmap.lambda}: objective = lambda * image AUROC + (1 - lambda) * Pixel-AP`);
+    this.say(`lambda ${result.perfmap.lambda}: objective = lambda * image AUROC + (1 - lambda) * Pixel-AP; thresholds on the score scale infer reports (standard deviations above the validation normals' mean)`);
     for (const [category, e] of Object.entries(result.perfmap.categories)) {
-      const cands = e.candidates.map((c) => `${c.kind} ${f(c.objective)} (AUROC ${f(c.imageAuroc)}, Pixel-AP ${f(c.pixelAp)}, threshold ${c.threshold.threshold.toPrecision(4)} by ${c.threshold.method})`);
+      const cands = e.candidates.map((c) => `${c.kind} ${f(c.objective)} (AUROC ${f(c.imageAuroc)}, Pixel-AP ${f(c.pixelAp)}, threshold ${routedThreshold(c).toPrecision(4)} by ${c.threshold.method})`);
       this.say(`${category}: ${e.chosen}${e.margin === null ? '' : ` by ${f(e.margin)}${e.tie ? ' (tie)' : ''}`} on ${e.validation.normals} normals + ${e.validation.defects} ${e.validation.source === 'synthetic' ? 'synthetic' : 'train'} defects`);
       for (const c of cands) this.say(`  ${c}`);
     }

@@ -11,7 +11,7 @@ export default class Evaluate extends BaseCommand {
   static override description =
     'Pairs predictions.jsonl with the ground truth by image path, prints image AUROC/AP, pixel AUROC/AP, AUPRO@0.3, ' +
     'F1-max and TPR at a fixed FPR per category and defect type, and writes metrics.json, metrics.csv, metrics.md and ' +
-    'report.html (with PNG charts and worst-case pictures). --json prints metrics.json.';
+    'report.html (one self-contained file with charts, per-defect-type results, worst misses and false alarms). --json prints metrics.json.';
   static override examples = [
     '<%= config.bin %> evaluate --predictions ./predictions --data ./madenet-demo/data --out ./report',
     '<%= config.bin %> evaluate --predictions ./predictions --data ./mvtec --category capacitor --json',
@@ -50,7 +50,7 @@ export default class Evaluate extends BaseCommand {
     this.say(toConsoleTable(metrics.rows, metrics.mean, metrics.settings.fpr));
     this.say();
     this.say(`Wrote ${files.json}, ${files.csv}, ${files.md}`);
-    this.say(`Report: ${files.html} (${files.images.length} PNG files beside it)`);
+    this.say(`Report: ${files.html} (one self-contained file)`);
     return metrics;
   }
 }

@@ -111,7 +111,12 @@ export default class Infer extends BaseCommand {
     if (routes.length > 0) this.say(`Routes: ${routes.join(', ')}; models: ${models.join(', ')}.`);
     const engines = result.engine.loaded.map((l) => `${l.engine}${l.executionProviders ? ` on ${l.executionProviders.join('+')}` : ''} (${l.reason})`);
     if (engines.length > 0) this.say(`Engines: ${engines.join('; ')}.`);
-    this.say(`Anomalous: ${result.anomalies}. Wrote ${result.predictions}`);
+    const earlier = result.total.predictions - images.predicted;
+    this.say(
+      `Anomalous: ${result.anomalies} of ${images.predicted} this run` +
+        (earlier > 0 ? `; ${result.total.anomalies} of ${result.total.predictions} in ${result.out} over all runs.` : '.'),
+    );
+    this.say(`Wrote ${result.predictions} and ${result.predictionsCsv}`);
     if (flags['fail-on-anomaly'] && result.anomalies > 0) {
       this.note(`${result.anomalies} anomalous image(s): exit status 3 (--fail-on-anomaly).`);
       process.exitCode = 3;

@@ -149,6 +149,7 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
           threshold: e.threshold,
           mapRange: e.mapRange,
           scoreScale: e.scoreScale,
+          maskThreshold: e.maskThreshold,
         });
       }
       const choice = choose(candidates, lambda);

@@ -16,7 +16,7 @@ import type { ExecutionProvider } from '../engines/execution-provider.js';
 import { requireExecutionProvider } from '../engines/onnxruntime.js';
 import type { Classifier, ClassifierLoader } from '../infer/classifier-contract.js';
 import { DetectorCache } from '../infer/detector-cache.js';
-import { inputSource, isStdinInput } from '../infer/input-source.js';
+import { inputRoot, inputSource, isStdinInput } from '../infer/input-source.js';
 import { runPipeline, type PipelineCounts } from '../infer/pipeline.js';
 import { openPredictionLog } from '../infer/prediction-log.js';
 import { categoriesWithoutFallback, DEFAULT_FALLBACK, DEFAULT_MIN_CONFIDENCE, missingFallback, type RouteReason } from '../infer/route.js';
@@ -24,6 +24,7 @@ import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunReco
 import { takeShard, type Shard } from '../infer/shard.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';
 import { candidateOf, loadPerfMap, type CandidateMetrics, type PerfMap } from '../perfmap/schema.js';
+import { writePredictionsCsv } from '../predictions/predictions-csv.js';
 
 export interface InferOptions {
   /** Perfmap artifact: a vNNNN directory or <root>/perfmap/all (its LATEST). */
@@ -68,6 +69,10 @@ export interface InferOptions {
 export interface InferResult {
   out: string;
   predictions: string;
+  /** predictions.csv beside predictions.jsonl: every line of the directory (all runs) as a table. */
+  predictionsCsv: string;
+  /** Every prediction in --out, this run's and those of earlier runs it resumed. */
+  total: { predictions: number; anomalies: number };
   perfmap: { dir: string; version: number };
   shard: Shard | null;
   images: { seen: number; alreadyDone: number; duplicates: number; predicted: number; skipped: number };
@@ -199,6 +204,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
         batchSize,
         concurrency,
         outDir: out,
+        inputRoot: inputRoot(opts.input, opts.cwd ?? process.cwd()),
         saveMaps: !!opts.saveMaps,
         saveOverlays: !!opts.saveOverlays,
         skipBadImages: !!opts.skipBadImages,
@@ -215,10 +221,13 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       throw new MadenetError('E_INTERRUPTED', `infer was stopped after ${counts.predicted} new predictions in ${out}; run it again with --resume to continue.`, { exit: 130 });
     }
     await writeRunRecord(out, { ...record, finished: new Date().toISOString(), complete: true, predictions: lines });
+    const table = await writePredictionsCsv(out);
     const wallSeconds = (performance.now() - t0) / 1000;
     return {
       out,
       predictions: log.path,
+      predictionsCsv: table.file,
+      total: { predictions: table.predictions, anomalies: table.anomalies },
       perfmap: { dir: artifact.dir, version: artifact.manifest.version },
       shard,
       images: { seen: counts.seen, alreadyDone: counts.alreadyDone, duplicates: counts.duplicates, predicted: counts.predicted, skipped: counts.skipped },
