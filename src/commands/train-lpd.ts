@@ -78,7 +78,7 @@ export default class TrainLpd extends BaseCommand {
     const c = result.cutPaste;
     this.say(`Trained LPD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
     this.say(`CutPaste (${c.variant}): ${c.patched} images, the gate rejected ${c.rejections} draws${c.keptUnaccepted > 0 ? ` and passed none for ${c.keptUnaccepted}` : ''}; GDE fitted on ${result.gde.images} normals.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)} (${result.scoring} score), Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)} (${result.scoring} score), Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

@@ -85,7 +85,7 @@ export default class TrainSfad extends BaseCommand {
     const m = result.metrics;
     const from = result.backboneParent ? ` from ${result.backboneParent.kind} ${result.backboneParent.category} v${result.backboneParent.version}` : ' (random)';
     this.say(`Trained SFAD (${result.preset}, ${result.imageSize} px, ${result.backboneArch}${from}) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

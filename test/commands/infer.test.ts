@@ -106,7 +106,7 @@ describe('madenet build-perfmap / infer / infer merge', () => {
     const merged = join(dir, 'cmd-merged');
     const m = await run(InferMerge, [...shards, '--out', merged, '--json']);
     expect(m.error).toBeUndefined();
-    expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: w.images, out: merged });
+    expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: 2 * w.images, out: merged }); // a map and a mask per image
     expect(await readLines(merged)).toHaveLength(w.images);
     const human = await run(InferMerge, [shards[0] as string, '--out', join(dir, 'cmd-merged-2')]);
     expect(human.exitCode).toBe(1);

@@ -133,9 +133,9 @@ export function labelledOverlay(picture: RgbImage, range: { lo: number; hi: numb
   const ends = { lo: formatValue(range.lo), hi: formatValue(range.hi) };
   const scaleY = barY + barH + pad;
   drawText(out, ends.lo, x0, scaleY, k, grey);
-  drawText(out, 'MAP', Math.round((w - textWidth('MAP', k)) / 2), scaleY, k, grey);
+  drawText(out, 'MAP VALUE', Math.round((w - textWidth('MAP VALUE', k)) / 2), scaleY, k, grey);
   drawText(out, ends.hi, x1 - textWidth(ends.hi, k), scaleY, k, grey);
-  const verdict = `${label.label ? 'ANOMALY' : 'NORMAL'} ${formatValue(label.score)} ${label.label ? '>=' : '<'} ${formatValue(label.threshold)}`;
+  const verdict = `${label.label ? 'ANOMALY' : 'NORMAL'}: SCORE ${formatValue(label.score)} ${label.label ? '>=' : '<'} THR ${formatValue(label.threshold)}`;
   const colour = label.label ? ([1, 0.3, 0.25] as const) : ([0.35, 0.9, 0.4] as const);
   drawText(out, verdict, x0, scaleY + lineH + pad, k, colour);
   return out;
