@@ -42,7 +42,7 @@ export async function writeMask(outDir: string, rel: string, map: Float32Array, 
   const name = `${MASKS_DIR}/${rel}_mask.png`;
   const pixels = Buffer.alloc(size * size);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (map[i] as number) >= threshold ? 255 : 0;
-  await writeAtomic(join(outDir, name), await sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).png().toBuffer());
+  await writeAtomic(join(outDir, name), await sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer());
   return name;
 }
 
