@@ -141,7 +141,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const testLines = samplesOf(dataset, { split: 'test' }).map((s) => `${s.path}\n`);
   const predictions = join(out, 'predictions');
   const inferred = await timed('infer', () =>
-    infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(testLines), out: predictions, saveMaps: true, ...rt }),
+    // The listed paths are absolute; cwd only roots the output layout (maps/<category>/test/...) at the data folder.
+    infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(testLines), cwd: data, out: predictions, saveMaps: true, ...rt }),
   );
   const evaluation = await timed('evaluate', () => evaluate({ predictions, data, out: join(out, 'report') }));
 
