@@ -160,6 +160,9 @@ describe('infer service', () => {
     const r = await runInfer({ perfmap: w.sure, input: w.glob, out, resume: true, saveMaps: true });
     expect(r.cutTornBytes).toBe(Buffer.byteLength(torn));
     expect(r.images).toMatchObject({ alreadyDone: 9, predicted: w.images - 9 });
+    // The totals count the earlier run's lines too, and predictions.csv holds them all.
+    expect(r.total).toEqual({ predictions: w.images, anomalies: full.filter((l) => l.label === 1).length });
+    expect((await readFile(join(out, 'predictions.csv'), 'utf8')).trimEnd().split('\r\n')).toHaveLength(1 + w.images);
     const after = byPath(await readLines(out));
     expect(after.map((l) => l.path)).toEqual(full.map((l) => l.path));
     expect(after).toEqual(full);
