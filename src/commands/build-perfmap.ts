@@ -1,35 +1,41 @@
 // `madenet build-perfmap`: flags -> services/build-perfmap.ts -> a per-category summary (or the JSON result).
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { ARTIFACT_REFERENCE, categoryFilterFlag, dataFlag, runtimeFlags, seedFlag, shown, TARGET_FPR_DESCRIPTION_PREFIX } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { buildPerfmap, type BuildPerfmapResult } from '../pipeline/services/build-perfmap.js';
+import { routedThreshold } from '../pipeline/perfmap/schema.js';
 
 export default class BuildPerfmap extends BaseCommand {
   static override summary = 'Evaluate submodels on validation data and choose the best one per category.';
   static override description =
-    'Scores every --models artifact on its category\'s validation data, never the test split: the train-split defects where ' +
+    'Scores every --model artifact on its category\'s validation data, never the test split: the train-split defects where ' +
     'the dataset has them (ManuDefect-21 style) plus a seeded hold-out of train normals, otherwise that hold-out plus synthetic ' +
     'defects made from it. Per category it keeps image AUROC and Pixel-AP of every submodel, chooses the argmax of ' +
     'lambda*AUROC + (1-lambda)*Pixel-AP, and records the margin to the runner-up, decision thresholds (F1-optimal with real ' +
     'defects, else the normal-score quantile at --target-fpr) and the exact artifact versions, in <out>/perfmap/all/vNNNN.';
   static override examples = [
-    '<%= config.bin %> build-perfmap --data ./madenet-demo/data --models ./artifacts/srad/BGA/v0001 --models ./artifacts/sfad/BGA/v0001 --out ./artifacts',
-    '<%= config.bin %> build-perfmap --data ./data --models ./artifacts/srad/BGA --models ./artifacts/sfad/BGA --models ./artifacts/lpd/BGA --classifier ./artifacts/classifier/all --lambda 0.7 --out ./artifacts --json',
+    '<%= config.bin %> build-perfmap --data ./madenet-demo/data --model ./artifacts/srad/BGA/v0001 --model ./artifacts/sfad/BGA/v0001 --out ./artifacts',
+    '<%= config.bin %> build-perfmap --data ./data --model ./artifacts/srad/BGA --model ./artifacts/sfad/BGA --model ./artifacts/lpd/BGA --classifier ./artifacts/classifier/all --lambda 0.7 --out ./artifacts --json',
   ];
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
-    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec AD layout, ManuDefect-21 extension, or manifest).', required: true }),
-    models: Flags.string({ description: 'Submodel artifact directory, vNNNN or <kind>/<category> (repeatable).', multiple: true, required: true }),
-    classifier: Flags.string({ description: 'Pre-classifier artifact (from train-classifier) that infer routes with.' }),
+    ...dataFlag(' whose train split gives the validation data'),
+    model: Flags.string({
+      description: `Submodel artifact to measure (${ARTIFACT_REFERENCE}); repeat the flag for each.`,
+      multiple: true,
+      required: true,
+      aliases: ['models'],
+    }),
+    classifier: Flags.string({ description: `Pre-classifier artifact from train-classifier (${ARTIFACT_REFERENCE}) that infer routes with.`, defaultHelp: shown('none: infer then needs --assume-category or PATH<TAB>CATEGORY input') }),
     lambda: Flags.string({ description: 'Weight of image AUROC against Pixel-AP in the choice, in [0, 1].', default: '0.5' }),
-    'target-fpr': Flags.string({ description: 'False-alarm rate of the normal-only threshold (used without real validation defects).', default: '0.01' }),
+    'target-fpr': Flags.string({ description: `${TARGET_FPR_DESCRIPTION_PREFIX} of the normal-only threshold (used without real validation defects).`, default: '0.01' }),
     'val-fraction': Flags.string({ description: 'Fraction of train normals held out for validation (at most 64 images).', default: '0.2' }),
-    category: Flags.string({ description: 'Only this category (repeatable); default every category of --data.', multiple: true }),
+    ...categoryFilterFlag(),
     'batch-size': Flags.integer({ description: 'Images per forward pass.', default: 8, min: 1 }),
-    textures: Flags.string({ description: 'Folder of texture images for synthetic defects; default the built-in procedural set.' }),
+    textures: Flags.string({ description: 'Folder of texture images for synthetic defects.', defaultHelp: shown('the built-in procedural set') }),
     out: Flags.string({ char: 'o', description: 'Artifact root; the map is saved to <out>/perfmap/all/vNNNN.', required: true }),
   };
 
@@ -39,7 +45,7 @@ export default class BuildPerfmap extends BaseCommand {
     let current = '';
     const result = await buildPerfmap({
       data: flags.data,
-      models: flags.models,
+      models: flags.model,
       ...(flags.classifier ? { classifier: flags.classifier } : {}),
       lambda: Number(flags.lambda),
       targetFpr: Number(flags['target-fpr']),
@@ -61,9 +67,9 @@ export default class BuildPerfmap extends BaseCommand {
     }).finally(() => progress.stop());
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const f = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
-    this.say(`lambda ${result.perfmap.lambda}: objective = lambda * image AUROC + (1 - lambda) * Pixel-AP`);
+    this.say(`lambda ${result.perfmap.lambda}: objective = lambda * image AUROC + (1 - lambda) * Pixel-AP; thresholds on the score scale infer reports (standard deviations above the validation normals' mean)`);
     for (const [category, e] of Object.entries(result.perfmap.categories)) {
-      const cands = e.candidates.map((c) => `${c.kind} ${f(c.objective)} (AUROC ${f(c.imageAuroc)}, Pixel-AP ${f(c.pixelAp)}, threshold ${c.threshold.threshold.toPrecision(4)} by ${c.threshold.method})`);
+      const cands = e.candidates.map((c) => `${c.kind} ${f(c.objective)} (AUROC ${f(c.imageAuroc)}, Pixel-AP ${f(c.pixelAp)}, threshold ${routedThreshold(c).toPrecision(4)} by ${c.threshold.method})`);
       this.say(`${category}: ${e.chosen}${e.margin === null ? '' : ` by ${f(e.margin)}${e.tie ? ' (tie)' : ''}`} on ${e.validation.normals} normals + ${e.validation.defects} ${e.validation.source === 'synthetic' ? 'synthetic' : 'train'} defects`);
       for (const c of cands) this.say(`  ${c}`);
     }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { CATEGORY_FILTER_DESCRIPTION, runtimeFlags, seedFlag, shown } from '../pipeline/cli/flags.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { DEMO_PLANS, type DemoPlanName } from '../pipeline/services/demo-plan.js';
 import { runDemo, type DemoResult } from '../pipeline/services/demo.js';
@@ -15,7 +15,7 @@ export default class Demo extends BaseCommand {
     'printed at the end.';
   static override examples = [
     '<%= config.bin %> demo',
-    '<%= config.bin %> demo --out ./madenet-demo --categories BGA,QFP --json',
+    '<%= config.bin %> demo --out ./madenet-demo --category BGA,QFP --json',
     '<%= config.bin %> demo --plan full',
   ];
   static override flags = {
@@ -27,7 +27,13 @@ export default class Demo extends BaseCommand {
       options: ['quick', 'full', 'smoke'],
       default: 'quick',
     }),
-    categories: Flags.string({ description: 'Comma-separated demo categories instead of the plan\'s (at least two, for the pre-classifier).' }),
+    category: Flags.string({
+      description: `${CATEGORY_FILTER_DESCRIPTION} Demo categories instead of the plan's; at least two, for the pre-classifier.`,
+      multiple: true,
+      delimiter: ',' as const,
+      defaultHelp: shown('the plan\'s'),
+      aliases: ['categories'],
+    }),
   };
 
   async run(): Promise<DemoResult> {
@@ -48,7 +54,7 @@ export default class Demo extends BaseCommand {
         out: flags.out,
         seed: flags.seed,
         plan: flags.plan as DemoPlanName,
-        categories: flags.categories?.split(',').map((c) => c.trim().toUpperCase()),
+        categories: flags.category?.map((c) => c.trim().toUpperCase()),
         backend: flags.backend as BackendRequest,
         threads: flags.threads,
         onStep: (step, index, total) => {

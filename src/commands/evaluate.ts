@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags } from '../pipeline/cli/flags.js';
+import { ARTIFACT_REFERENCE, TARGET_FPR_DESCRIPTION_PREFIX, categoryFilterFlag, dataFlag, runtimeFlags, shown } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import { toConsoleTable } from '../pipeline/eval/report/metrics-table.js';
 import type { EvaluationMetrics } from '../pipeline/eval/report/metrics-json.js';
@@ -11,7 +11,7 @@ export default class Evaluate extends BaseCommand {
   static override description =
     'Pairs predictions.jsonl with the ground truth by image path, prints image AUROC/AP, pixel AUROC/AP, AUPRO@0.3, ' +
     'F1-max and TPR at a fixed FPR per category and defect type, and writes metrics.json, metrics.csv, metrics.md and ' +
-    'report.html (with PNG charts and worst-case pictures). --json prints metrics.json.';
+    'report.html (one self-contained file with charts, per-defect-type results, worst misses and false alarms). --json prints metrics.json.';
   static override examples = [
     '<%= config.bin %> evaluate --predictions ./predictions --data ./madenet-demo/data --out ./report',
     '<%= config.bin %> evaluate --predictions ./predictions --data ./mvtec --category capacitor --json',
@@ -19,12 +19,12 @@ export default class Evaluate extends BaseCommand {
   ];
   static override flags = {
     predictions: Flags.string({ description: 'Predictions directory written by infer (predictions.jsonl and maps).', exactlyOne: ['predictions', 'model'] }),
-    model: Flags.string({ description: 'Run inference on the test split with this submodel or perfmap artifact first, then evaluate (outputs under --out, default ./madenet-evaluation).' }),
+    model: Flags.string({ description: `Submodel or perfmap artifact (${ARTIFACT_REFERENCE}) to run on the test split first, then evaluate (outputs under --out).` }),
     ...runtimeFlags,
-    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec layout or manifest) with the ground truth.', required: true }),
-    category: Flags.string({ description: 'Evaluate only this category (repeatable).', multiple: true }),
-    out: Flags.string({ char: 'o', description: 'Directory for metrics.json, metrics.csv, metrics.md and report.html [default: <predictions>/evaluation].' }),
-    fpr: Flags.string({ description: 'False positive rate at which the TPR is reported.', default: '0.01' }),
+    ...dataFlag(' with the ground truth'),
+    ...categoryFilterFlag('every category of the predictions'),
+    out: Flags.string({ char: 'o', description: 'Output directory for metrics.json, metrics.csv, metrics.md and report.html.', defaultHelp: shown('<predictions>/evaluation, or ./madenet-evaluation with --model') }),
+    'target-fpr': Flags.string({ description: `${TARGET_FPR_DESCRIPTION_PREFIX} at which the TPR is reported.`, default: '0.01', aliases: ['fpr'] }),
     examples: Flags.integer({ description: 'Worst misses and false alarms shown per category in the report.', default: 4, min: 0 }),
   };
 
@@ -39,7 +39,7 @@ export default class Evaluate extends BaseCommand {
       data: flags.data,
       categories: flags.category,
       out: flags.out,
-      fpr: Number(flags.fpr),
+      fpr: Number(flags['target-fpr']),
       examples: flags.examples,
       onMap: (done, total) => {
         progress.setTotal(total);
@@ -50,7 +50,7 @@ export default class Evaluate extends BaseCommand {
     this.say(toConsoleTable(metrics.rows, metrics.mean, metrics.settings.fpr));
     this.say();
     this.say(`Wrote ${files.json}, ${files.csv}, ${files.md}`);
-    this.say(`Report: ${files.html} (${files.images.length} PNG files beside it)`);
+    this.say(`Report: ${files.html} (one self-contained file)`);
     return metrics;
   }
 }

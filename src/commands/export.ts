@@ -2,7 +2,7 @@
 // JSON result). Fails with E_PARITY, writing nothing, when onnxruntime and tfjs disagree.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { ARTIFACT_REFERENCE, runtimeFlags, seedFlag, shown } from '../pipeline/cli/flags.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { EXPORT_FORMATS, exportModel, type ExportFormat, type ExportResult } from '../pipeline/services/export.js';
 
@@ -11,20 +11,20 @@ export default class Export extends BaseCommand {
   static override description =
     'Converts a submodel (srad, sfad, lpd) or classifier artifact, pre- and post-processing included, to one ONNX file ' +
     '(opset 17; input images [N,S,S,3] in [0,1], outputs scores [N] and maps [N,S,S], or probs [N,K]). The file is run in ' +
-    'onnxruntime and the model in TensorFlow.js on the same images (rendered demo images, or --data); only when every ' +
+    'onnxruntime and the model in TensorFlow.js on the same images (rendered demo images, or --parity-input); only when every ' +
     'score and map agrees within --tolerance x max(1, largest value) is a new version of the artifact written: the same ' +
     'model files plus model.onnx, with its sha256 and the parity numbers in manifest.metrics.onnx. `infer --engine auto` ' +
     'then runs it with onnxruntime.';
   static override examples = [
     '<%= config.bin %> export --model ./artifacts/srad/BGA/v0001',
-    '<%= config.bin %> export --model ./artifacts/sfad/BGA --data ./data/BGA/test --parity-images 16',
+    '<%= config.bin %> export --model ./artifacts/sfad/BGA --parity-input ./data/BGA/test --parity-images 16',
   ];
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
-    model: Flags.string({ description: 'Artifact version directory (or <root>/<kind>/<category> for its LATEST).', required: true }),
+    model: Flags.string({ description: `Model artifact to export (${ARTIFACT_REFERENCE}).`, required: true }),
     format: Flags.string({ description: 'Export format.', options: [...EXPORT_FORMATS], default: 'onnx' }),
-    data: Flags.string({ description: 'Images for the parity check (directory, file or glob) [default: rendered demo images].' }),
+    'parity-input': Flags.string({ description: 'Images for the parity check (directory, file or glob).', defaultHelp: shown('rendered demo images'), aliases: ['data'] }),
     'parity-images': Flags.integer({ description: 'Images the parity check runs.', default: 8, min: 1 }),
     tolerance: Flags.string({ description: 'Parity tolerance: max |onnx - tfjs| <= tolerance x max(1, largest |tfjs| value), for scores and maps.', default: '1e-4' }),
   };
@@ -34,7 +34,7 @@ export default class Export extends BaseCommand {
     const result = await exportModel({
       model: flags.model,
       format: flags.format as ExportFormat,
-      ...(flags.data === undefined ? {} : { data: flags.data }),
+      ...(flags['parity-input'] === undefined ? {} : { data: flags['parity-input'] }),
       parityImages: flags['parity-images'],
       tolerance: Number(flags.tolerance),
       seed: flags.seed,

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags } from '../pipeline/cli/flags.js';
+import { ARTIFACT_REFERENCE, dataFlag, runtimeFlags, shown } from '../pipeline/cli/flags.js';
 import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { DEFAULT_FINETUNE_EPOCHS, finetuneModel, type AnyFinetuneResult, type FinetuneResult } from '../pipeline/services/finetune.js';
@@ -29,17 +29,17 @@ export default class Finetune extends BaseCommand {
   ];
   static override flags = {
     ...runtimeFlags,
-    model: Flags.string({ description: 'Artifact of the submodel to continue from (vNNNN, or <kind>/<category> for its LATEST).', required: true }),
-    data: Flags.string({ char: 'd', description: 'Dataset root with real defects in train/<defect-type> and ground_truth/.', required: true }),
-    out: Flags.string({ char: 'o', description: 'Artifact root for the new version [default: the parent\'s root].' }),
+    model: Flags.string({ description: `Submodel or classifier artifact to continue from (${ARTIFACT_REFERENCE}).`, required: true }),
+    ...dataFlag(' with real defects in <category>/train/<defect-type> and ground_truth/'),
+    out: Flags.string({ char: 'o', description: 'Artifact root for the new version.', defaultHelp: shown('the parent\'s root') }),
     epochs: Flags.integer({ description: 'Passes over the training normals and real defects.', default: DEFAULT_FINETUNE_EPOCHS, min: 1 }),
-    lr: Flags.string({ description: 'Learning rate, cosine-decayed to 0 [default: half the parent\'s training rate for SRAD and SFAD, a tenth for LPD and the classifier].' }),
-    'batch-size': Flags.integer({ description: 'Images per step; half of them are defect slots [default: the parent\'s].', min: 2 }),
+    lr: Flags.string({ description: 'Learning rate, cosine-decayed to 0.', defaultHelp: shown('half the parent\'s training rate for SRAD and SFAD, a tenth for LPD and the classifier') }),
+    'batch-size': Flags.integer({ description: 'Images per step; half of them are defect slots.', defaultHelp: shown('the parent\'s'), min: 2 }),
     'real-ratio': Flags.string({ description: 'Fraction of defective samples per batch drawn from real defects (rest synthetic; submodels only).', default: '0.5' }),
-    'val-fraction': Flags.string({ description: 'Share of train normals and of train defects held out for validation [default: the parent\'s].' }),
-    seed: Flags.integer({ description: 'Seed for the hold-out, data order and synthesis [default: the parent\'s].' }),
+    'val-fraction': Flags.string({ description: 'Share of train normals and of train defects held out for validation.', defaultHelp: shown('the parent\'s') }),
+    seed: Flags.integer({ description: 'Seed for the hold-out, data order and synthesis.', defaultHelp: shown('the parent\'s') }),
     lambda: Flags.string({ description: 'Weight of image AUROC against Pixel-AP in the score that picks the best epoch (build-perfmap\'s objective; submodels only).', default: '0.5' }),
-    textures: Flags.string({ description: 'Folder of texture images for SRAD\'s synthetic defects [default: the built-in procedural set].' }),
+    textures: Flags.string({ description: 'Folder of texture images for SRAD\'s synthetic defects.', defaultHelp: shown('the built-in procedural set') }),
     'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
     resume: Flags.boolean({ description: 'Continue from the newest fine-tuning checkpoint of this kind and category in --out.', default: false }),
   };

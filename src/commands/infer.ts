@@ -2,7 +2,7 @@
 // result). SIGINT/SIGTERM stop reading input; work in hand is written, and --resume continues later.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags } from '../pipeline/cli/flags.js';
+import { runtimeFlags, shown } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { SubmodelKind } from '../pipeline/detectors/detector.js';
 import { parseShard } from '../pipeline/infer/shard.js';
@@ -15,7 +15,7 @@ export default class Infer extends BaseCommand {
   static override summary = 'Batch inference: classify each image, route it to the chosen submodel and write predictions.jsonl.';
   static override description =
     'Each image goes to its category\'s chosen submodel when the classifier is at least --min-confidence sure, else to the ' +
-    '--fallback submodel; --category (or PATH<TAB>CATEGORY lines on stdin) skips the classifier. Lines are appended to ' +
+    '--fallback submodel; --assume-category (or PATH<TAB>CATEGORY lines on stdin) skips the classifier. Lines are appended to ' +
     '<out>/predictions.jsonl as images finish (with --save-maps .npy maps, with --save-overlays heatmap PNGs). One run per ' +
     '--out at a time (lock); --resume skips images already there; --shard K/N takes every N-th image from K, for parallel ' +
     'runs joined by `madenet infer merge`. Exit status: 0 done, 1 failed, 3 with --fail-on-anomaly when an image is anomalous, ' +
@@ -41,12 +41,16 @@ export default class Infer extends BaseCommand {
       env: 'MADENET_EXECUTION_PROVIDER',
       default: 'cpu',
     }),
-    perfmap: Flags.string({ description: 'Performance map artifact (<root>/perfmap/all or one of its vNNNN).', required: true }),
+    perfmap: Flags.string({ description: 'Performance map artifact from build-perfmap (a vNNNN directory, or <root>/perfmap/all for its LATEST).', required: true }),
     input: Flags.string({ char: 'i', description: 'Glob, directory, image file, or - for a list of paths on stdin (PATH or PATH<TAB>CATEGORY per line).', required: true }),
     out: Flags.string({ char: 'o', description: 'Output directory for predictions.jsonl, infer.json, maps/ and overlays/.', required: true }),
     'min-confidence': Flags.string({ description: 'Classifier confidence needed to use the category\'s chosen submodel.', default: '0.85' }),
     fallback: Flags.string({ description: 'Submodel used when the classifier is less confident.', options: ['sfad', 'srad', 'lpd'], default: 'sfad' }),
-    category: Flags.string({ description: 'Every image is of this category (the classifier is not run).' }),
+    'assume-category': Flags.string({
+      description: 'Every image is of this category: the classifier is not run (was --category, which now always selects categories).',
+      aliases: ['category'],
+      defaultHelp: shown('the classifier decides'),
+    }),
     'save-maps': Flags.boolean({ description: 'Write each anomaly map as maps/<name>.npy ([H,W] float32).' }),
     'save-overlays': Flags.boolean({ description: 'Write a heatmap overlay per image as overlays/<name>.png.' }),
     resume: Flags.boolean({ description: 'Continue an earlier run into --out: skip images already in predictions.jsonl.' }),
@@ -54,7 +58,7 @@ export default class Infer extends BaseCommand {
     'fail-on-anomaly': Flags.boolean({ description: 'Exit with status 3 when any image predicted in this run is anomalous.' }),
     'skip-bad-images': Flags.boolean({ description: 'Skip images that cannot be read or routed (listed in the result) instead of failing.' }),
     'batch-size': Flags.integer({ description: 'Images per forward pass (per routed submodel).', default: 8, min: 1 }),
-    concurrency: Flags.integer({ description: 'Images decoded at once (default min(4, cores)).', min: 1 }),
+    concurrency: Flags.integer({ description: 'Images decoded at once.', defaultHelp: shown('min(4, cores)'), min: 1 }),
     'max-models': Flags.integer({ description: 'Submodels kept loaded at once.', default: 8, min: 1 }),
   };
 
@@ -74,7 +78,7 @@ export default class Infer extends BaseCommand {
         out: flags.out,
         minConfidence: Number(flags['min-confidence']),
         fallback: flags.fallback as SubmodelKind,
-        ...(flags.category ? { category: flags.category } : {}),
+        ...(flags['assume-category'] ? { category: flags['assume-category'] } : {}),
         saveMaps: flags['save-maps'],
         saveOverlays: flags['save-overlays'],
         resume: flags.resume,
@@ -110,7 +114,12 @@ export default class Infer extends BaseCommand {
     const engines = result.engine.loaded.map((l) => `${l.engine}${l.executionProviders ? ` on ${l.executionProviders.join('+')}` : ''} (${l.reason})`);
     if (engines.length > 0) this.say(`Engines: ${engines.join('; ')}.`);
     if (images.seen === 0) this.note(`No images in ${flags.input}: nothing to do (exit status 0).`);
-    this.say(`Anomalous: ${result.anomalies}. Wrote ${result.predictions}`);
+    const earlier = result.total.predictions - images.predicted;
+    this.say(
+      `Anomalous: ${result.anomalies} of ${images.predicted} this run` +
+        (earlier > 0 ? `; ${result.total.anomalies} of ${result.total.predictions} in ${result.out} over all runs.` : '.'),
+    );
+    this.say(`Wrote ${result.predictions} and ${result.predictionsCsv}`);
     if (flags['fail-on-anomaly'] && result.anomalies > 0) {
       this.note(`${result.anomalies} anomalous image(s): exit status 3 (--fail-on-anomaly).`);
       process.exitCode = 3;

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/core/errors.js';
-import { imageSizeFlag, seedFlag } from '../pipeline/cli/flags.js';
+import { categoryFlag, dataFlag, imageSizeFlagWith, seedFlag, shown } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import { synth, type SynthKind, type SynthResult } from '../pipeline/services/synth.js';
 import { type CutPasteVariant } from '../pipeline/synth/cutpaste.js';
@@ -20,9 +20,9 @@ export default class Synth extends BaseCommand {
   ];
   static override flags = {
     ...seedFlag,
-    ...imageSizeFlag,
-    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec layout), a category folder, or a manifest.', required: true }),
-    category: Flags.string({ description: 'Category whose normal training images are used.', required: true }),
+    ...imageSizeFlagWith('128'),
+    ...dataFlag(' (or a category folder); the category\'s normal training images are used'),
+    ...categoryFlag(),
     out: Flags.string({ char: 'o', description: 'Output directory.', required: true }),
     count: Flags.integer({ description: 'Number of samples (source images are reused in turn).', default: 16, min: 1 }),
     kind: Flags.string({ description: 'Kind of anomaly.', options: ['texture', 'structural', 'mixed', 'cutpaste'], default: 'mixed' }),
@@ -31,7 +31,7 @@ export default class Synth extends BaseCommand {
       description: 'Where defects may go: auto (find the object), none (anywhere), or a folder of precomputed masks.',
       default: 'auto',
     }),
-    textures: Flags.string({ description: 'Folder of texture images (e.g. DTD) [default: the built-in procedural set].' }),
+    textures: Flags.string({ description: 'Folder of texture images (e.g. DTD).', defaultHelp: shown('the built-in procedural set') }),
     'normal-probability': Flags.string({ description: 'Chance that a sample is left normal (texture/structural/mixed).', default: '0' }),
     sheet: Flags.integer({ description: 'Samples shown on the contact sheet.', default: 16, min: 1 }),
     concurrency: Flags.integer({ description: 'Samples processed at once.', default: 4, min: 1 }),

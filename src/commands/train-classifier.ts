@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { CLASSIFIER_PRESETS, type ClassifierPresetName } from '../models/classifier/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/core/errors.js';
-import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { categoryFilterFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
 import { formatMetric, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainClassifier, type TrainClassifierResult } from '../pipeline/services/train-classifier.js';
@@ -23,10 +23,10 @@ export default class TrainClassifier extends BaseCommand {
     ...runtimeFlags,
     ...seedFlag,
     ...imageSizeFlag,
-    data: Flags.string({ char: 'd', description: 'Dataset root holding several categories.', required: true }),
+    ...dataFlag(' holding several categories'),
     out: Flags.string({ char: 'o', description: 'Artifact root; the model is saved to <out>/classifier/all/vNNNN.', required: true }),
     preset: Flags.string({ description: 'Model size (paper = EfficientNet-B4 at 380 px, small = B0 at 128 px).', options: [...CLASSIFIER_PRESETS], default: 'small' }),
-    category: Flags.string({ description: 'Only these categories (repeat the flag); default all.', multiple: true }),
+    ...categoryFilterFlag(),
     epochs: Flags.integer({ description: 'Passes over the training images.', default: 10, min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 16, min: 1 }),
     lr: Flags.string({ description: 'Adam learning rate (decays x0.2 at 80% and 90% of the steps).', default: '1e-3' }),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LPD_PRESETS, type LpdPresetName } from '../models/lpd/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/detectors/lpd.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
@@ -29,15 +29,15 @@ export default class TrainLpd extends BaseCommand {
     ...submodelTrainingFlags('lpd'),
     ...imageSizeFlag,
     preset: Flags.string({ description: 'Model size.', options: [...LPD_PRESETS], default: 'small' }),
-    epochs: Flags.integer({ description: 'Passes over the training normals [default: the preset\'s].', min: 1 }),
-    'batch-size': Flags.integer({ description: 'Images per step, half normal and half CutPaste; even [default: the preset\'s].', min: 2 }),
-    lr: Flags.string({ description: 'SGD learning rate, decayed to 0 on a cosine [default: the preset\'s].' }),
+    epochs: Flags.integer({ description: 'Passes over the training normals.', defaultHelp: shown('the preset\'s'), min: 1 }),
+    'batch-size': Flags.integer({ description: 'Images per step, half normal and half CutPaste; even.', defaultHelp: shown('the preset\'s'), min: 2 }),
+    lr: Flags.string({ description: 'SGD learning rate, decayed to 0 on a cosine.', defaultHelp: shown('the preset\'s') }),
     backbone: Flags.string({ description: 'random, or a backbone artifact from `weights import` (CutPaste starts from ImageNet).', default: 'random' }),
     variant: Flags.string({ description: 'CutPaste variant.', options: ['normal', 'scar', 'mixed'], default: 'normal' }),
     gate: Flags.boolean({ description: 'Redraw CutPaste patches the perceptibility gate finds invisible (--no-gate keeps every draw).', default: true, allowNo: true }),
     score: Flags.string({ description: 'Image score of the saved detector: the head\'s P(patched), or the max of the GDE map.', options: ['head', 'gde'], default: DEFAULT_LPD_SCORING }),
-    'gde-layers': Flags.string({ description: 'Backbone stages whose patch embeddings the GDE models, comma-separated [default: layer1,layer2 for tiny/small, layer2,layer3 for paper].' }),
-    textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
+    'gde-layers': Flags.string({ description: 'Backbone stages whose patch embeddings the GDE models, comma-separated.', defaultHelp: shown('layer1,layer2 for tiny/small, layer2,layer3 for paper') }),
+    textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects.', defaultHelp: shown('the built-in procedural set') }),
   };
 
   async run(): Promise<TrainLpdResult> {
@@ -78,7 +78,7 @@ export default class TrainLpd extends BaseCommand {
     const c = result.cutPaste;
     this.say(`Trained LPD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
     this.say(`CutPaste (${c.variant}): ${c.patched} images, the gate rejected ${c.rejections} draws${c.keptUnaccepted > 0 ? ` and passed none for ${c.keptUnaccepted}` : ''}; GDE fitted on ${result.gde.images} normals.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)} (${result.scoring} score), Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)} (${result.scoring} score), Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SFAD_PRESETS, type SfadPresetName } from '../models/sfad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
@@ -30,21 +30,21 @@ export default class TrainSfad extends BaseCommand {
     ...submodelTrainingFlags('sfad'),
     ...imageSizeFlag,
     preset: Flags.string({ description: 'Model size.', options: [...SFAD_PRESETS], default: 'small' }),
-    epochs: Flags.integer({ description: 'Passes over the training images [default: the preset\'s].', min: 1 }),
-    'batch-size': Flags.integer({ description: 'Images per optimiser step [default: the preset\'s].', min: 1 }),
-    lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half [default: 1e-3 for small and tiny; 2e-4 for paper, SimpleNet\'s].' }),
+    epochs: Flags.integer({ description: 'Passes over the training images.', defaultHelp: shown('the preset\'s'), min: 1 }),
+    'batch-size': Flags.integer({ description: 'Images per optimiser step.', defaultHelp: shown('the preset\'s'), min: 1 }),
+    lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half.', defaultHelp: shown('1e-3 for small and tiny; 2e-4 for paper, SimpleNet\'s') }),
     backbone: Flags.string({ description: 'random, a backbone artifact (`weights import`), or an LPD artifact (its trained backbone).', default: 'random' }),
-    layers: Flags.string({ description: 'Backbone stages whose features are used, comma-separated [default: layer2,layer3].' }),
-    'feature-dim': Flags.integer({ description: 'Feature channels D after the fixed projection (= adaptor width) [default: the preset\'s].', min: 1 }),
+    layers: Flags.string({ description: 'Backbone stages whose features are used, comma-separated.', defaultHelp: shown('layer2,layer3') }),
+    'feature-dim': Flags.integer({ description: 'Feature channels D after the fixed projection (= adaptor width).', defaultHelp: shown('the preset\'s'), min: 1 }),
     'noise-std': Flags.string({
-      description: 'Std of the Gaussian noise that makes anomalous features [default: 0.2 of each standardised channel for small and tiny; 0.015 on raw features for paper, SimpleNet\'s].',
+      description: 'Std of the Gaussian noise that makes anomalous features.', defaultHelp: shown('0.2 of each standardised channel for small and tiny; 0.015 on raw features for paper, SimpleNet\'s'),
     }),
     standardize: Flags.boolean({
-      description: 'Standardise each feature channel (training statistics, folded into the saved adaptor) so --noise-std is a share of every channel\'s spread [default: on for small and tiny, off for paper as in SimpleNet].',
+      description: 'Standardise each feature channel (training statistics, folded into the saved adaptor) so --noise-std is a share of every channel\'s spread; on for small and tiny, off for paper as in SimpleNet, unless given.',
       allowNo: true,
     }),
-    hidden: Flags.integer({ description: 'Hidden units of the discriminator [default: the preset\'s].', min: 1 }),
-    textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
+    hidden: Flags.integer({ description: 'Hidden units of the discriminator.', defaultHelp: shown('the preset\'s'), min: 1 }),
+    textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects.', defaultHelp: shown('the built-in procedural set') }),
   };
 
   async run(): Promise<TrainSfadResult> {
@@ -85,7 +85,7 @@ export default class TrainSfad extends BaseCommand {
     const m = result.metrics;
     const from = result.backboneParent ? ` from ${result.backboneParent.kind} ${result.backboneParent.category} v${result.backboneParent.version}` : ' (random)';
     this.say(`Trained SFAD (${result.preset}, ${result.imageSize} px, ${result.backboneArch}${from}) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

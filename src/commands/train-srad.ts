@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SRAD_PRESETS, type SradPresetName } from '../models/srad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, submodelTrainingFlags } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradResult } from '../pipeline/services/train-srad.js';
@@ -31,12 +31,12 @@ export default class TrainSrad extends BaseCommand {
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 4, min: 1 }),
     lr: Flags.string({ description: 'Adam learning rate (decays x0.2 at 80% and 90% of the steps).', default: '1e-3' }),
     backbone: Flags.string({ description: 'random, or a backbone artifact of hrnet_w18 / hrnet_w32 from `weights import` (sets the encoder).', default: 'random' }),
-    textures: Flags.string({ description: 'Folder of texture images (e.g. DTD) [default: the built-in procedural set].' }),
+    textures: Flags.string({ description: 'Folder of texture images (e.g. DTD).', defaultHelp: shown('the built-in procedural set') }),
     foreground: Flags.string({ description: 'Keep synthetic defects on the object (auto) or anywhere (none).', options: ['auto', 'none'], default: 'auto' }),
-    'focal-alpha': Flags.string({ description: 'Focal loss alpha on the anomaly class (negative: no class weighting, as DRAEM).' }),
-    'focal-gamma': Flags.string({ description: 'Focal loss gamma [default: 2].' }),
-    'lambda-rec': Flags.string({ description: 'Weight of the reconstruction loss (L2 + SSIM) [default: 1].' }),
-    'lambda-seg': Flags.string({ description: 'Weight of the focal segmentation loss [default: 1].' }),
+    'focal-alpha': Flags.string({ description: 'Focal loss alpha on the anomaly class (negative: no class weighting, as DRAEM).', defaultHelp: shown('the preset\'s') }),
+    'focal-gamma': Flags.string({ description: 'Focal loss gamma.', defaultHelp: shown('2') }),
+    'lambda-rec': Flags.string({ description: 'Weight of the reconstruction loss (L2 + SSIM).', defaultHelp: shown('1') }),
+    'lambda-seg': Flags.string({ description: 'Weight of the focal segmentation loss.', defaultHelp: shown('1') }),
   };
 
   async run(): Promise<TrainSradResult> {
@@ -76,7 +76,7 @@ export default class TrainSrad extends BaseCommand {
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const m = result.metrics;
     this.say(`Trained SRAD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${m.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
     if (m.synthetic) this.say(`Too few real validation defects: the best epoch was chosen on them plus ${m.synthetic.defects} synthetic ones (AUROC ${formatMetric(m.synthetic.imageAuroc)}, Pixel-AP ${formatMetric(m.synthetic.pixelAp)}).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;

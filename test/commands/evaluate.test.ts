@@ -38,7 +38,7 @@ describe('madenet evaluate', () => {
 
   it('prints a per-category and per-defect-type table with the mean for humans, warnings on stderr', async () => {
     const { data, predictions } = await writeE2e(join(dir, 'b'));
-    const { stdout, stderr, error } = await run(['--predictions', predictions, '--data', data, '--fpr', '0.1']);
+    const { stdout, stderr, error } = await run(['--predictions', predictions, '--data', data, '--target-fpr', '0.1']);
     expect(error).toBeUndefined();
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^category\s+type\s+normal\s+defect\s+image AUROC .* TPR@0\.1$/);

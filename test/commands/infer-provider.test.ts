@@ -38,7 +38,7 @@ describe('infer --execution-provider', () => {
     const model = (await writeTinyArtifact(art, 'sfad', 'QFN')).dir;
     const map = await buildPerfmap({ data, models: [model], lambda: 0.5, seed: 5, out: art, ...rt });
     await exportModel({ model, ...rt, parityImages: 2 });
-    common = ['--perfmap', map.artifact.dir, '--input', join(data, 'QFN', 'test', '*', '*.png'), '--category', 'QFN', '--backend', 'wasm', '--threads', '1', '--json'];
+    common = ['--perfmap', map.artifact.dir, '--input', join(data, 'QFN', 'test', '*', '*.png'), '--assume-category', 'QFN', '--backend', 'wasm', '--threads', '1', '--json'];
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 

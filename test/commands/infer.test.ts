@@ -43,7 +43,7 @@ describe('madenet build-perfmap / infer / infer merge', () => {
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('build-perfmap prints the choice per category, and --json the whole result', async () => {
-    const models = ['srad', 'sfad'].flatMap((k) => ['--models', join(w.art, k, 'alpha')]);
+    const models = ['srad', 'sfad'].flatMap((k) => ['--model', join(w.art, k, 'alpha')]);
     const human = await run(BuildPerfmap, ['--data', w.data, ...models, '--category', 'alpha', '--out', w.art, '--lambda', '0.6', ...cpu]);
     expect(human.error).toBeUndefined();
     expect(human.stdout).toMatch(/^lambda 0\.6: objective = lambda \* image AUROC/);
@@ -103,7 +103,7 @@ describe('madenet build-perfmap / infer / infer merge', () => {
     const merged = join(dir, 'cmd-merged');
     const m = await run(InferMerge, [...shards, '--out', merged, '--json']);
     expect(m.error).toBeUndefined();
-    expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: w.images, out: merged });
+    expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: 2 * w.images, out: merged }); // a map and a mask per image
     expect(await readLines(merged)).toHaveLength(w.images);
     const human = await run(InferMerge, [shards[0] as string, '--out', join(dir, 'cmd-merged-2')]);
     expect(human.exitCode).toBe(2); // E_USAGE: the directories given are not a whole set of shards

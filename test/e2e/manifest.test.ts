@@ -56,9 +56,8 @@ describe('oclif.manifest.json', () => {
       summary?: string;
       description?: string;
       examples?: string[];
-      flags?: Record<string, { type: string; description?: string; default?: unknown; options?: string[]; required?: boolean }>;
-      /** The global flags every command inherits (--quiet, --verbose); the manifest lists them with its own. */
-      baseFlags?: Record<string, { type: string; description?: string; default?: unknown; options?: string[]; required?: boolean }>;
+      flags?: Record<string, { type: string; description?: string; default?: unknown; defaultHelp?: unknown; options?: string[]; required?: boolean }>;
+      baseFlags?: Record<string, { type: string; description?: string; default?: unknown; defaultHelp?: unknown; options?: string[]; required?: boolean }>;
       args?: Record<string, { required?: boolean; description?: string }>;
     };
     const entry = manifest.commands[id] as ManifestCommand;
@@ -66,15 +65,21 @@ describe('oclif.manifest.json', () => {
     expect(entry.summary).toEqual(cls.summary);
     expect(entry.description).toEqual(cls.description);
     expect(entry.examples ?? []).toEqual(cls.examples ?? []);
+    // The manifest holds the base flags every command shares (--config, --print-config) beside the command's own,
+    // and a flag's defaultHelp (the default shown for one decided later) as its default.
+    const shownDefault = async (f: { default?: unknown; defaultHelp?: unknown }): Promise<unknown> =>
+      f.defaultHelp !== undefined ? (typeof f.defaultHelp === 'function' ? await (f.defaultHelp as () => Promise<unknown>)() : f.defaultHelp) : f.default;
+    const allSrc = { ...(cls.baseFlags ?? {}), ...(cls.flags ?? {}) };
+    const shown = Object.fromEntries(await Promise.all(Object.entries(allSrc).map(async ([name, f]) => [name, await shownDefault(f)] as const)));
     const srcFlags = Object.fromEntries(
-      Object.entries({ ...cls.baseFlags, ...cls.flags }).map(([name, f]) => [
+      Object.entries(allSrc).map(([name, f]) => [
         name,
         {
           type: f.type,
           description: f.description,
           // oclif's manifest does not carry boolean defaults reliably (true is dropped), and the packaged CLI reads
           // them from the compiled class anyway; every other default must match.
-          default: typeof f.default === 'function' ? '<dynamic>' : f.type === 'boolean' ? null : f.default,
+          default: typeof f.default === 'function' ? '<dynamic>' : f.type === 'boolean' ? null : shown[name],
           options: f.options,
           required: f.required,
         },

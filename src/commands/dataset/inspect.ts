@@ -2,6 +2,7 @@
 // done by services/dataset-inspect.ts. Fails with E_DECODE on unreadable images unless --skip-bad-images.
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../pipeline/cli/base-command.js';
+import { categoryFilterFlag } from '../../pipeline/cli/flags.js';
 import { createProgress } from '../../pipeline/cli/progress.js';
 import { badImagesError, inspectDataset, renderInspectReport, type DatasetInspectResult } from '../../pipeline/services/dataset-inspect.js';
 
@@ -21,7 +22,7 @@ export default class DatasetInspect extends BaseCommand {
   };
   static override flags = {
     'skip-bad-images': Flags.boolean({ description: 'Count undecodable images as warnings instead of failing.' }),
-    category: Flags.string({ description: 'Inspect only this category (repeatable).', multiple: true }),
+    ...categoryFilterFlag('every category of DIR'),
   };
 
   async run(): Promise<DatasetInspectResult> {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../pipeline/cli/base-command.js';
-import { seedFlag } from '../../pipeline/cli/flags.js';
+import { CATEGORY_FILTER_DESCRIPTION, seedFlag, shown } from '../../pipeline/cli/flags.js';
 import { DEMO_CATEGORIES, DEMO_MAX_SIZE, DEMO_MIN_SIZE } from '../../pipeline/demo-data/index.js';
 import { makeDemo, type MakeDemoResult } from '../../pipeline/services/make-demo.js';
 
@@ -12,7 +12,7 @@ export default class DatasetMakeDemo extends BaseCommand {
     'same flags give the same bytes.';
   static override examples = [
     '<%= config.bin %> dataset make-demo --out ./demo-data',
-    '<%= config.bin %> dataset make-demo --out ./demo-data --categories BGA,QFP --size 64 --per-category 20',
+    '<%= config.bin %> dataset make-demo --out ./demo-data --category BGA,QFP --size 64 --per-category 20',
   ];
   static override flags = {
     ...seedFlag,
@@ -22,7 +22,14 @@ export default class DatasetMakeDemo extends BaseCommand {
     'test-per-category': Flags.integer({ description: 'Normal test images per category.', default: 16, min: 0 }),
     'defects-per-category': Flags.integer({ description: 'Defective training images per category (spread over its defect types).', default: 12, min: 0 }),
     'test-defects-per-category': Flags.integer({ description: 'Defective test images per category (spread over its defect types).', default: 16, min: 0 }),
-    categories: Flags.string({ description: `Comma-separated categories (default all): ${DEMO_CATEGORIES.join(',')}.` }),
+    // Not categoryFilterFlag(): the demo categories are a fixed list (there is no --data yet), so the help names them.
+    category: Flags.string({
+      description: `${CATEGORY_FILTER_DESCRIPTION} Any of ${DEMO_CATEGORIES.join(', ')} (any case).`,
+      multiple: true,
+      delimiter: ',' as const,
+      defaultHelp: shown('all'),
+      aliases: ['categories'],
+    }),
     force: Flags.boolean({ description: 'Write into a non-empty folder that is not a previous demo output.', default: false }),
   };
 
@@ -36,7 +43,7 @@ export default class DatasetMakeDemo extends BaseCommand {
       testPerCategory: flags['test-per-category'],
       defectsPerCategory: flags['defects-per-category'],
       testDefectsPerCategory: flags['test-defects-per-category'],
-      categories: flags.categories?.split(','),
+      categories: flags.category,
       force: flags.force,
     });
     this.say(

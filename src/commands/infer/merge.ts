@@ -17,7 +17,7 @@ export default class InferMerge extends BaseCommand {
     dir: Args.string({ description: 'Output directories of infer runs (shards), one or more.', required: true }),
   };
   static override flags = {
-    out: Flags.string({ char: 'o', description: 'Merged output directory.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Output directory for the merged predictions.', required: true }),
     'allow-partial': Flags.boolean({ description: 'Merge even when shards are missing or unfinished (reported as warnings).' }),
   };
 
@@ -26,7 +26,7 @@ export default class InferMerge extends BaseCommand {
     const result = await inferMerge({ dirs: argv as string[], out: flags.out, allowPartial: flags['allow-partial'] });
     for (const w of result.warnings) this.note(`warning: ${w}`);
     for (const p of result.parts) this.say(`${p.dir}${p.shard ? ` (shard ${p.shard})` : ''}: ${p.lines} prediction(s)${p.complete ? '' : ', unfinished'}`);
-    this.say(`Merged ${result.predictions} prediction(s)${result.duplicates ? `, ${result.duplicates} duplicate(s) dropped` : ''}, ${result.files} map/overlay file(s) into ${result.predictionsFile}`);
+    this.say(`Merged ${result.predictions} prediction(s)${result.duplicates ? `, ${result.duplicates} duplicate(s) dropped` : ''}, ${result.files} map/overlay file(s) into ${result.predictionsFile} (and ${result.predictionsCsv})`);
     return result;
   }
 }

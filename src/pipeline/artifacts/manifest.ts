@@ -2,6 +2,7 @@
 // every other file in it. Parsing refuses newer schema versions instead of guessing at their meaning.
 import { readFileSync } from 'node:fs';
 import { MadenetError } from '../core/errors.js';
+import type { Invocation } from './invocation.js';
 
 /** Bump when the manifest changes incompatibly; readers refuse anything newer than they know. */
 export const ARTIFACT_SCHEMA_VERSION = 1;
@@ -35,6 +36,8 @@ export interface ArtifactManifest {
   parents: ArtifactParent[];
   /** Names of the tfjs models stored (see modelArtifacts). */
   models: string[];
+  /** The madenet command (and its effective flags and config file) that wrote it; absent when written by library code. */
+  invocation?: Invocation;
   /** Present on training checkpoints only. */
   checkpoint?: { step: number; state: unknown };
   /** Every file of the version except manifest.json itself, by relative path. */

@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { MadenetError } from '../core/errors.js';
 import { checkFileName, checkSegment, sha256, sha256File, syncDir, writeFileSynced } from './files.js';
 import { acquireLock, isAlive, LOCK_DRAFT } from './lock.js';
+import { currentInvocation, type Invocation } from './invocation.js';
 import { ARTIFACT_SCHEMA_VERSION, parseManifest, toolVersion, type ArtifactFileEntry, type ArtifactManifest } from './manifest.js';
 import { MODEL_JSON, WEIGHTS_BIN, modelArtifactsFromFiles, modelFiles } from './tfjs-files.js';
 
@@ -104,6 +105,7 @@ export async function writeVersion(
       metrics: opts.metrics ?? {},
       parents: (opts.parents ?? []).map((p) => ({ kind: p.kind, category: p.category, version: p.version })),
       models: Object.keys(opts.models ?? {}).sort(),
+      ...(currentInvocation() ? { invocation: currentInvocation() as Invocation } : {}),
       ...(extra.checkpoint ? { checkpoint: extra.checkpoint } : {}),
       files,
     };

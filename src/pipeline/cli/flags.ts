@@ -1,4 +1,6 @@
-// Flag sets shared by several commands, so that a flag means the same thing everywhere.
+// Flag sets shared by several commands, so that a flag means the same thing everywhere (test/commands/
+// flag-vocabulary.test.ts checks every command against this vocabulary). Old spellings stay as flag
+// aliases, and BaseCommand warns on stderr that they are deprecated when one is used.
 import { Flags } from '@oclif/core';
 
 export const runtimeFlags = {
@@ -14,6 +16,8 @@ export const runtimeFlags = {
     env: 'MADENET_THREADS',
     min: 0,
     default: 0,
+    // oclif's help leaves out a falsy default; this shows it like every other one.
+    defaultHelp: shown('0'),
   }),
 };
 
@@ -21,18 +25,59 @@ export const seedFlag = {
   seed: Flags.integer({ description: 'Seed for every random choice (data order, synthesis, initialisation).', default: 42 }),
 };
 
-export const imageSizeFlag = {
-  'image-size': Flags.integer({ description: 'Images are resized to this square size in pixels.', min: 8 }),
-};
+export const IMAGE_SIZE_DESCRIPTION = 'Images are resized to this square size in pixels; a size other than the data\'s is warned about and recorded.';
+
+/** `defaultHelp` names the default the help shows, e.g. "the preset's"; oclif prints it as [default: ...]. */
+export function imageSizeFlagWith(defaultHelp: string) {
+  return { 'image-size': Flags.integer({ description: IMAGE_SIZE_DESCRIPTION, min: 8, defaultHelp: shown(defaultHelp) }) };
+}
+
+export const imageSizeFlag = imageSizeFlagWith('the preset\'s');
+
+// --category has one meaning everywhere: the categories to work on, by name. Commands that work on one category
+// take exactly one; the others take any number (repeat the flag or give a comma list).
+export const CATEGORY_ONE_DESCRIPTION = 'Category to work on (its folder name under --data); exactly one.';
+export const CATEGORY_FILTER_DESCRIPTION = 'Categories to work on (folder names under --data): repeat the flag or give a comma list.';
+
+export function categoryFlag() {
+  return { category: Flags.string({ description: CATEGORY_ONE_DESCRIPTION, required: true }) };
+}
+
+export function categoryFilterFlag(defaultHelp = 'every category of --data') {
+  return {
+    category: Flags.string({ description: CATEGORY_FILTER_DESCRIPTION, multiple: true, delimiter: ',' as const, defaultHelp: shown(defaultHelp), aliases: ['categories'] }),
+  };
+}
+
+// --data is a dataset root everywhere (never loose images: those are --input / --parity-input).
+export const DATA_DESCRIPTION_PREFIX = 'Dataset root (MVTec AD layout, ManuDefect-21 extension) or manifest .csv/.jsonl';
+
+export function dataFlag(purpose = '') {
+  return { data: Flags.string({ char: 'd', description: `${DATA_DESCRIPTION_PREFIX}${purpose}.`, required: true }) };
+}
+
+/** A model or other artifact is named by its directory: a vNNNN version, or <root>/<kind>/<category> for its LATEST. */
+export const ARTIFACT_REFERENCE = 'a vNNNN directory, or <root>/<kind>/<category> for its LATEST';
+
+export const TARGET_FPR_DESCRIPTION_PREFIX = 'Target false-positive rate';
 
 /** Data, output and checkpoint flags every submodel trainer (train-srad, train-sfad, train-lpd) takes alike. */
 export function submodelTrainingFlags(kind: 'srad' | 'sfad' | 'lpd') {
   return {
-    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
-    category: Flags.string({ description: 'Category to train on.', required: true }),
+    ...dataFlag(),
+    ...categoryFlag(),
     out: Flags.string({ char: 'o', description: `Artifact root; the model is saved to <out>/${kind}/<category>/vNNNN.`, required: true }),
     'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
     'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
     resume: Flags.boolean({ description: 'Continue from the newest checkpoint of this category in --out.', default: false }),
   };
+}
+
+/**
+ * The default the help shows for a flag whose default is decided later (by a preset, the parent artifact, the data):
+ * oclif prints it as `[default: <text>]`, like a static default. oclif types defaultHelp as the flag's value type,
+ * so a text for a number or list flag must come from a function.
+ */
+export function shown(text: string): () => Promise<string> {
+  return async () => text;
 }

@@ -43,7 +43,7 @@ export function resolveCategories(names: readonly string[] | undefined): DemoCat
     const name = raw.trim().toUpperCase();
     if (name === '') continue;
     if (!(DEMO_CATEGORIES as readonly string[]).includes(name)) {
-      throw usageError(`Unknown demo category: ${raw}; expected one of ${DEMO_CATEGORIES.join(', ')}.`, [`Use e.g. --categories ${DEMO_CATEGORIES.slice(0, 3).join(',')}`]);
+      throw usageError(`Unknown demo category: ${raw}; expected one of ${DEMO_CATEGORIES.join(', ')}.`, [`Use e.g. --category ${DEMO_CATEGORIES.slice(0, 3).join(',')}`]);
     }
     wanted.add(name);
   }

@@ -1,7 +1,9 @@
 // Where infer's images come from: a glob, a directory (recursive) or a single file, listed sorted; or `-`,
 // a list on stdin read lazily, one path per line, optionally followed by a TAB and the image's category.
+import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import fg from 'fast-glob';
 import { MadenetError } from '../core/errors.js';
 import { listImages } from '../io/glob.js';
 
@@ -25,6 +27,30 @@ export interface InputSourceOptions {
 
 export function isStdinInput(input: string): boolean {
   return input === '-';
+}
+
+/**
+ * The directory output files mirror the input tree from: the --input directory, a single file's folder, a glob's
+ * fixed leading folders (data for "data/<glob>/x.png"), or the working directory for lists on stdin.
+ */
+export function inputRoot(input: string, cwd: string = process.cwd()): string {
+  if (isStdinInput(input)) return resolve(cwd);
+  const info = (() => {
+    try {
+      return statSync(resolve(cwd, input));
+    } catch {
+      return undefined;
+    }
+  })();
+  if (info?.isDirectory()) return resolve(cwd, input);
+  if (info?.isFile()) return dirname(resolve(cwd, input));
+  const parts = input.replace(/\\/g, '/').split('/');
+  const fixed: string[] = [];
+  for (const part of parts.slice(0, -1)) {
+    if (part !== '' && fg.isDynamicPattern(part)) break;
+    fixed.push(part);
+  }
+  return resolve(cwd, fixed.join('/') || (input.startsWith('/') ? '/' : '.'));
 }
 
 export async function* inputSource(input: string, opts: InputSourceOptions = {}): AsyncGenerator<InputItem> {

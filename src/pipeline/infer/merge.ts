@@ -112,8 +112,8 @@ export async function mergeParts(parts: readonly Part[], out: string, warnings: 
           continue;
         }
         seen.add(p.path);
-        const overlay = (value as { overlay?: unknown }).overlay;
-        for (const rel of [p.map, typeof overlay === 'string' ? overlay : null]) {
+        const { overlay, mask } = value as { overlay?: unknown; mask?: unknown };
+        for (const rel of [p.map, typeof mask === 'string' ? mask : null, typeof overlay === 'string' ? overlay : null]) {
           if (rel === null) continue;
           await placeFile(join(part.dir, rel), join(out, rel));
           counts.files++;

@@ -8,13 +8,13 @@ import { batches } from '../io/batch.js';
 import { boundedMap } from '../io/bounded-map.js';
 import { decodeImageWithSize } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
-import type { PerfMap } from '../perfmap/schema.js';
+import { routedScore, type PerfMap } from '../perfmap/schema.js';
 import type { AsyncClassifier } from '../engines/async-detector.js';
 import type { Classifier } from './classifier-contract.js';
 import { classifyBatch, scoreBatch } from './detector-batch.js';
 import type { DetectorCache } from './detector-cache.js';
 import type { InputItem } from './input-source.js';
-import { writeMap, writeOverlay } from './map-files.js';
+import { mirrorPath, writeMap, writeMask, writeOverlay } from './map-files.js';
 import type { InferPrediction, PredictionLog } from './prediction-log.js';
 import { routeImage, type Route, type RoutePolicy, type RouteReason } from './route.js';
 import { WriteQueue } from './write-queue.js';
@@ -28,13 +28,15 @@ export interface PipelineOptions {
   log: PredictionLog;
   cache: DetectorCache;
   classifier: Classifier | AsyncClassifier | null;
-  /** --category: every image is of it (the classifier is not run). */
+  /** --assume-category: every image is of it (the classifier is not run). */
   category: string | null;
   policy: RoutePolicy;
   decodeSize: number;
   batchSize: number;
   concurrency: number;
   outDir: string;
+  /** Output files mirror the input tree relative to this directory (see map-files.ts). */
+  inputRoot: string;
   saveMaps: boolean;
   saveOverlays: boolean;
   skipBadImages: boolean;
@@ -160,20 +162,23 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
         }
         // One scale for all submodels of a category (see CandidateMetrics.scoreScale); monotonic, so labels
         // are those of the raw score against the raw threshold.
-        const scale = r.candidate.scoreScale ?? null;
-        const scaled = (v: number): number => (scale ? (v - scale.center) / scale.spread : v);
-        const threshold = scaled(r.candidate.threshold.threshold);
-        const score = scaled(value);
+        const threshold = routedScore(r.candidate, r.candidate.threshold.threshold);
+        const score = routedScore(r.candidate, value);
+        const label = labelAt(score, threshold);
+        const rel = mirrorPath(p.item.file, o.inputRoot);
+        const maskThreshold = r.candidate.maskThreshold ?? null;
         const prediction: InferPrediction = {
           path: p.item.path,
           category: r.category,
           score,
-          label: labelAt(score, threshold),
+          label,
           threshold,
           model: r.kind,
           classifier: r.classifier,
-          map: o.saveMaps ? await writeMap(o.outDir, p.item.path, map, out.mapSize) : null,
-          overlay: o.saveOverlays ? await writeOverlay(o.outDir, p.item.path, p.image, map, out.mapSize, r.candidate.mapRange) : null,
+          map: o.saveMaps ? await writeMap(o.outDir, rel, map, out.mapSize) : null,
+          // Maps before CandidateMetrics.maskThreshold have none to cut at: no mask rather than a guessed one.
+          mask: o.saveMaps && maskThreshold !== null ? await writeMask(o.outDir, rel, map, out.mapSize, maskThreshold) : null,
+          overlay: o.saveOverlays ? await writeOverlay(o.outDir, rel, p.image, map, out.mapSize, r.candidate.mapRange, { score, threshold, label, maskThreshold }) : null,
           route: r.record,
           artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: r.candidate.artifact.dir },
         };

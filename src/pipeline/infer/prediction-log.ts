@@ -13,6 +13,8 @@ export interface InferPrediction extends Prediction {
   route: RouteRecord;
   artifact: { kind: string; category: string; version: number; dir: string };
   overlay: string | null;
+  /** masks/<rel>_mask.png, the binary predicted mask, when maps were saved and the perfmap has a mask threshold. */
+  mask: string | null;
 }
 
 export interface PredictionLog {
@@ -67,6 +69,7 @@ export function formatInferPrediction(p: InferPrediction): string {
     model: c.model,
     classifier: c.classifier,
     map: c.map,
+    mask: p.mask,
     overlay: p.overlay,
     route: p.route,
     artifact: p.artifact,

@@ -28,7 +28,7 @@ export interface Route {
 }
 
 export interface RouteInput {
-  /** Category given by --category (from 'flag') or on the input line ('line'); it wins over the classifier. */
+  /** Category given by --assume-category (from 'flag') or on the input line ('line'); it wins over the classifier. */
   given: { category: string; from: 'flag' | 'line' } | null;
   /** Top-1 of the classifier, or null when it was not run. */
   classified: { category: string; confidence: number } | null;
@@ -45,14 +45,14 @@ export function routeImage(perfmap: PerfMap, input: RouteInput, policy: RoutePol
     const entry = perfmap.categories[category];
     if (!entry) {
       throw new MadenetError('E_CATEGORY', `Category ${category} (${why}) is not in the performance map; expected one of: ${known.join(', ')}.`, {
-        suggestions: ['Rebuild the map with a model for it (build-perfmap --models ...), or correct the category.'],
+        suggestions: ['Rebuild the map with a model for it (build-perfmap --model ...), or correct the category.'],
       });
     }
     return candidateOf(perfmap, category, entry.chosen) as CandidateMetrics;
   };
   if (input.given) {
     const { category, from } = input.given;
-    const candidate = chosenOf(category, from === 'flag' ? 'from --category' : 'from the input line');
+    const candidate = chosenOf(category, from === 'flag' ? 'from --assume-category' : 'from the input line');
     return { category, kind: candidate.kind, candidate, classifier: null, record: { reason: 'forced-category', from } };
   }
   if (input.classified) {
@@ -76,7 +76,7 @@ export function routeImage(perfmap: PerfMap, input: RouteInput, policy: RoutePol
     const candidate = chosenOf(category, 'the only one in the map');
     return { category, kind: candidate.kind, candidate, classifier: null, record: { reason: 'no-classifier' } };
   }
-  throw new MadenetError('E_CATEGORY', `No category for the image: the performance map has no classifier and ${known.length} categories; expected --category or PATH<TAB>CATEGORY input lines.`, {
+  throw new MadenetError('E_CATEGORY', `No category for the image: the performance map has no classifier and ${known.length} categories; expected --assume-category or PATH<TAB>CATEGORY input lines.`, {
     suggestions: ['Rebuild the map with --classifier ARTIFACT, or name the category.'],
   });
 }

@@ -16,6 +16,8 @@ export interface CandidateEvaluation {
   threshold: ThresholdChoice;
   mapRange: { lo: number; hi: number };
   scoreScale: ScoreScale | null;
+  /** See CandidateMetrics.maskThreshold. */
+  maskThreshold: number | null;
   normals: number;
   defects: number;
 }
@@ -59,6 +61,7 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
   const scores = detectors.map(() => [] as number[]);
   const labels: number[] = [];
   const ranges = detectors.map(() => ({ lo: Infinity, hi: -Infinity }));
+  const normalMapMax = detectors.map(() => [] as number[]);
   for await (const batch of stream('all')) {
     const gts = batch.map((item) => gtOf(item));
     labels.push(...batch.map((b) => b.label));
@@ -70,10 +73,13 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
         const map = out.maps.subarray(i * area, (i + 1) * area);
         // A defect without a mask says nothing about its pixels; keep it out of the pixel metrics.
         if (item.label === 0 || gts[i]) acc[d]?.addNormalPixels(map, gts[i] ?? null);
+        let top = -Infinity;
         for (const v of map) {
           if (v < range.lo) range.lo = v;
           if (v > range.hi) range.hi = v;
+          if (v > top) top = v;
         }
+        if (item.label === 0) normalMapMax[d]?.push(top);
       });
       scores[d]?.push(...out.scores);
     }
@@ -92,8 +98,12 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
         : chooseThreshold({ normalScores: s.filter((_, i) => labels[i] === 0), targetFpr: opts.targetFpr });
     const range = ranges[d] as { lo: number; hi: number };
     const normalScores = s.filter((_, i) => labels[i] === 0);
+    const maxima = normalMapMax[d] as number[];
     return {
       scoreScale: scoreScaleOf(normalScores),
+      // The image-level normal quantile applied to each normal's hottest pixel: a normal part gets any masked pixel
+      // at most as often as targetFpr says, whatever the submodel's map units.
+      maskThreshold: maxima.length > 0 ? chooseThreshold({ normalScores: maxima, targetFpr: opts.targetFpr }).threshold : null,
       imageAuroc: imageAuroc(s, labels),
       pixelAp: pixel?.ap ?? null,
       threshold,

@@ -33,6 +33,22 @@ export interface CandidateMetrics {
    * spread and the threshold on the same scale. Null (or absent, in maps written before it) = raw scores.
    */
   scoreScale?: { center: number; spread: number } | null;
+  /**
+   * Anomaly-map value from which infer's predicted masks mark a pixel: the value that the maps of at most
+   * targetFpr of the validation normals reach anywhere (raw map units). Absent in maps written before it.
+   */
+  maskThreshold?: number | null;
+}
+
+/** A raw image score of `c` on the scale infer reports (see scoreScale); the identity without a scale. */
+export function routedScore(c: Pick<CandidateMetrics, 'scoreScale'>, raw: number): number {
+  const s = c.scoreScale ?? null;
+  return s ? (raw - s.center) / s.spread : raw;
+}
+
+/** The decision threshold of `c` on the scale infer, evaluate and the report use: the one scale users see. */
+export function routedThreshold(c: Pick<CandidateMetrics, 'scoreScale' | 'threshold'>): number {
+  return routedScore(c, c.threshold.threshold);
 }
 
 export interface CategoryEntry {

@@ -68,7 +68,7 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
   const valFraction = opts.valFraction ?? 0.2;
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
-  if (opts.models.length === 0) throw new MadenetError('E_USAGE', 'No --models given; expected at least one submodel artifact directory.');
+  if (opts.models.length === 0) throw new MadenetError('E_USAGE', 'No --model given; expected at least one submodel artifact directory.');
   const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
   const dataset = await loadDataset(opts.data, opts.categories ? { categories: opts.categories } : {});
   const categories = dataset.categories;
@@ -81,16 +81,16 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
     const artifact = await loadArtifact(path);
     const { kind, category } = artifact.manifest;
     if (!(SUBMODEL_KINDS as readonly string[]).includes(kind)) {
-      throw new MadenetError('E_ARTIFACT', `--models ${path} is a '${kind}' artifact; expected a submodel (${SUBMODEL_KINDS.join(', ')}).`, {
+      throw new MadenetError('E_ARTIFACT', `--model ${path} is a '${kind}' artifact; expected a submodel (${SUBMODEL_KINDS.join(', ')}).`, {
         suggestions: kind === CLASSIFIER_KIND ? ['Pass the classifier with --classifier instead.'] : [],
       });
     }
     if (!categories.includes(category)) {
       if (opts.categories) {
-        warnings.push(`--models ${path} is for category ${category}, which is not selected; it was left out.`);
+        warnings.push(`--model ${path} is for category ${category}, which is not selected; it was left out.`);
         continue;
       }
-      throw new MadenetError('E_DATASET', `--models ${path} is for category ${category}, which is not in ${opts.data}; expected one of: ${categories.join(', ')}.`);
+      throw new MadenetError('E_DATASET', `--model ${path} is for category ${category}, which is not in ${opts.data}; expected one of: ${categories.join(', ')}.`);
     }
     const list = byCategory.get(category) ?? [];
     const same = list.find((c) => c.kind === kind);
@@ -102,7 +102,7 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
   }
   const missing = categories.filter((c) => !byCategory.has(c));
   if (missing.length > 0) {
-    throw new MadenetError('E_PERFMAP', `No usable model for category ${missing.join(', ')}: none of --models is for it; expected at least one srad, sfad or lpd artifact per category.`, {
+    throw new MadenetError('E_PERFMAP', `No usable model for category ${missing.join(', ')}: none of --model is for it; expected at least one srad, sfad or lpd artifact per category.`, {
       suggestions: ['Train a submodel for it, or restrict the map with --category.'],
     });
   }
@@ -149,6 +149,7 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
           threshold: e.threshold,
           mapRange: e.mapRange,
           scoreScale: e.scoreScale,
+          maskThreshold: e.maskThreshold,
         });
       }
       const choice = choose(candidates, lambda);

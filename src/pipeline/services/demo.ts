@@ -147,11 +147,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const testLines = samplesOf(dataset, { split: 'test' }).map((s) => `${s.path}\n`);
   const predictions = join(out, 'predictions');
   const inferred = await timed('infer', () =>
+    // The listed paths are absolute; cwd only roots the output layout (maps/<category>/test/...) at the data folder.
     infer({
       perfmap: perfmap.artifact.dir,
       input: '-',
       stdin: Readable.from(testLines),
       out: predictions,
+      cwd: data,
       saveMaps: true,
       ...rt,
       onProgress: (predicted, skipped, passed) => opts.onInferProgress?.(predicted + skipped + passed, testLines.length),

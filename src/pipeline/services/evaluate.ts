@@ -50,7 +50,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   }
   const fpr = opts.fpr ?? 0.01;
   const auproLimit = opts.auproLimit ?? 0.3;
-  if (!(fpr >= 0 && fpr <= 1)) throw new MadenetError('E_USAGE', `--fpr is ${fpr}; expected a number in [0, 1].`);
+  if (!(fpr >= 0 && fpr <= 1)) throw new MadenetError('E_USAGE', `--target-fpr is ${fpr}; expected a number in [0, 1].`);
   if (!(auproLimit > 0 && auproLimit <= 1)) throw new MadenetError('E_USAGE', `AUPRO limit is ${auproLimit}; expected a number in (0, 1].`);
 
   const dataset = await loadDataset(opts.data);

@@ -6,6 +6,7 @@ import { acquireLock } from '../artifacts/lock.js';
 import { MadenetError } from '../core/errors.js';
 import { checkParts, mergeParts, type MergeCounts } from '../infer/merge.js';
 import { PREDICTIONS_FILE } from '../predictions/prediction.js';
+import { writePredictionsCsv } from '../predictions/predictions-csv.js';
 
 export interface InferMergeOptions {
   dirs: string[];
@@ -17,6 +18,8 @@ export interface InferMergeOptions {
 export interface InferMergeResult extends MergeCounts {
   out: string;
   predictionsFile: string;
+  predictionsCsv: string;
+  anomalies: number;
 }
 
 export async function inferMerge(opts: InferMergeOptions): Promise<InferMergeResult> {
@@ -29,7 +32,8 @@ export async function inferMerge(opts: InferMergeOptions): Promise<InferMergeRes
   const release = await acquireLock(out);
   try {
     const counts = await mergeParts(parts, out, warnings);
-    return { out, predictionsFile: `${out}/${PREDICTIONS_FILE}`, ...counts };
+    const table = await writePredictionsCsv(out);
+    return { out, predictionsFile: `${out}/${PREDICTIONS_FILE}`, predictionsCsv: table.file, anomalies: table.anomalies, ...counts };
   } finally {
     await release();
   }

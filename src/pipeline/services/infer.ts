@@ -16,7 +16,7 @@ import type { ExecutionProvider } from '../engines/execution-provider.js';
 import { requireExecutionProvider } from '../engines/onnxruntime.js';
 import type { Classifier, ClassifierLoader } from '../infer/classifier-contract.js';
 import { DetectorCache } from '../infer/detector-cache.js';
-import { inputSource, isStdinInput } from '../infer/input-source.js';
+import { inputRoot, inputSource, isStdinInput } from '../infer/input-source.js';
 import { runPipeline, type PipelineCounts } from '../infer/pipeline.js';
 import { openPredictionLog } from '../infer/prediction-log.js';
 import { categoriesWithoutFallback, DEFAULT_FALLBACK, DEFAULT_MIN_CONFIDENCE, missingFallback, type RouteReason } from '../infer/route.js';
@@ -24,6 +24,7 @@ import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunReco
 import { shardSize, takeShard, type Shard } from '../infer/shard.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';
 import { candidateOf, loadPerfMap, type CandidateMetrics, type PerfMap } from '../perfmap/schema.js';
+import { writePredictionsCsv } from '../predictions/predictions-csv.js';
 
 export interface InferOptions {
   /** Perfmap artifact: a vNNNN directory or <root>/perfmap/all (its LATEST). */
@@ -71,6 +72,10 @@ export interface InferOptions {
 export interface InferResult {
   out: string;
   predictions: string;
+  /** predictions.csv beside predictions.jsonl: every line of the directory (all runs) as a table. */
+  predictionsCsv: string;
+  /** Every prediction in --out, this run's and those of earlier runs it resumed. */
+  total: { predictions: number; anomalies: number };
   perfmap: { dir: string; version: number };
   shard: Shard | null;
   images: { seen: number; alreadyDone: number; duplicates: number; predicted: number; skipped: number };
@@ -122,12 +127,12 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const categories = Object.keys(perfmap.categories);
   const category = opts.category ?? null;
   if (category !== null && !perfmap.categories[category]) {
-    throw new MadenetError('E_CATEGORY', `--category ${category} is not in the performance map ${artifact.dir}; expected one of: ${categories.join(', ')}.`);
+    throw new MadenetError('E_CATEGORY', `--assume-category ${category} is not in the performance map ${artifact.dir}; expected one of: ${categories.join(', ')}.`);
   }
   const useClassifier = category === null && perfmap.classifier !== null;
   if (category === null && perfmap.classifier === null && categories.length > 1 && !isStdinInput(opts.input)) {
-    throw new MadenetError('E_USAGE', `The performance map ${artifact.dir} has no classifier and ${categories.length} categories, so images cannot be routed; expected --category.`, {
-      suggestions: ['Pass --category NAME, list PATH<TAB>CATEGORY lines on stdin with --input -, or rebuild the map with --classifier.'],
+    throw new MadenetError('E_USAGE', `The performance map ${artifact.dir} has no classifier and ${categories.length} categories, so images cannot be routed; expected --assume-category.`, {
+      suggestions: ['Pass --assume-category NAME, list PATH<TAB>CATEGORY lines on stdin with --input -, or rebuild the map with --classifier.'],
     });
   }
   if (useClassifier && minConfidence > 0) {
@@ -209,6 +214,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
         batchSize,
         concurrency,
         outDir: out,
+        inputRoot: inputRoot(opts.input, opts.cwd ?? process.cwd()),
         saveMaps: !!opts.saveMaps,
         saveOverlays: !!opts.saveOverlays,
         skipBadImages: !!opts.skipBadImages,
@@ -225,10 +231,13 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       throw new MadenetError('E_INTERRUPTED', `infer was stopped after ${counts.predicted} new predictions in ${out}; run it again with --resume to continue.`, { exit: 130 });
     }
     await writeRunRecord(out, { ...record, finished: new Date().toISOString(), complete: true, predictions: lines });
+    const table = await writePredictionsCsv(out);
     const wallSeconds = (performance.now() - t0) / 1000;
     return {
       out,
       predictions: log.path,
+      predictionsCsv: table.file,
+      total: { predictions: table.predictions, anomalies: table.anomalies },
       perfmap: { dir: artifact.dir, version: artifact.manifest.version },
       shard,
       images: { seen: counts.seen, alreadyDone: counts.alreadyDone, duplicates: counts.duplicates, predicted: counts.predicted, skipped: counts.skipped },

@@ -19,6 +19,7 @@ import { balancedEpochOrder, classifierEpochBatches, splitClassifierData } from 
 import { restoreDropCounters } from '../train/classifier/classifier-drop-state.js';
 import { classifierArtifactFiles, classifierLoopStep } from '../train/classifier/classifier-run.js';
 import { validateClassifier, type ClassifierValidation } from '../train/classifier/classifier-validation.js';
+import { checkImageSize } from '../train/image-size-check.js';
 
 export const CLASSIFIER_CATEGORY = 'all';
 
@@ -79,13 +80,15 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
   const totalSteps = opts.epochs * stepsPerEpoch;
   const schedule = defaultStepSchedule(opts.lr, totalSteps);
   const fingerprint = datasetFingerprint(split.train.map((s) => s.sample));
+  const sizeCheck = await checkImageSize(split.train.map((s) => s.sample.path), cfg.imageSize, opts.imageSize !== undefined);
+  if (sizeCheck.warning) warnings.push(sizeCheck.warning);
   const out = resolve(opts.out);
   const runConfig = {
     model: cfg,
     categories: split.categories,
     training: { epochs: opts.epochs, batchSize: opts.batchSize, stepsPerEpoch, optimizer: 'adam', schedule, sampling: 'class-balanced', augment: ['hflip'], backbone: backboneSpec },
     validation: { valFraction, seed: opts.seed },
-    data: { root: dataset.root, trainImages: split.train.length, validationImages: split.validation.length, fingerprint },
+    data: { root: dataset.root, trainImages: split.train.length, validationImages: split.validation.length, fingerprint, imageSize: sizeCheck.record },
   };
 
   let model: tf.LayersModel | null = null;

@@ -39,6 +39,7 @@ import { lpdTrainStep } from '../train/lpd/lpd-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
 import { writeSafetensors } from '../weights/safetensors.js';
 import { trainNormalsOutside } from '../train/train-split.js';
+import { checkImageSize } from '../train/image-size-check.js';
 
 /** CutPaste's colour jitter on every training image. */
 export const LPD_JITTER = 0.1;
@@ -119,6 +120,8 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
     lpd = buildLpd(cfg, { seed: opts.seed, backbone: source.backbone });
     const live = lpd;
     const parent = source.origin.kind === 'random' ? null : source.origin.ref;
+    const sizeCheck = await checkImageSize(train.map((s) => s.path), cfg.imageSize, opts.imageSize !== undefined);
+    if (sizeCheck.warning) warnings.push(sizeCheck.warning);
     const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
     const gate: GateOptions | false = opts.noGate ? false : { ...DEFAULT_GATE };
     const synth: LpdSynthOptions = { variant, gate, jitter: LPD_JITTER };
@@ -143,7 +146,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
         backbone: backboneSpec,
       },
       validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
     };
     const target = { root: out, kind: LPD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 

@@ -26,6 +26,7 @@ import { sfadTrainStep } from '../train/sfad/sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
 import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
 import { trainNormalsOutside } from '../train/train-split.js';
+import { checkImageSize } from '../train/image-size-check.js';
 
 /** SimpleNet anneals the discriminator's rate to 0.4 x its start (CosineAnnealingLR eta_min). */
 const SFAD_MIN_LR_FRACTION = 0.4;
@@ -128,6 +129,8 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     model = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
     const live = model;
     const parent = source.origin.kind === 'random' ? null : source.origin.ref;
+    const sizeCheck = await checkImageSize(train.map((s) => s.path), cfg.imageSize, opts.imageSize !== undefined);
+    if (sizeCheck.warning) warnings.push(sizeCheck.warning);
     const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
     const stepsPerEpoch = sfadStepsPerEpoch(train.length, batchSize);
     const totalSteps = epochs * stepsPerEpoch;
@@ -149,7 +152,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
         backboneArch: source.arch,
       },
       validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
     };
     const target = { root: out, kind: SFAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 

@@ -32,6 +32,7 @@ import { sradPreview } from '../train/srad/srad-preview.js';
 import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATION_LAMBDA } from '../train/srad/srad-validation.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import { bestEpochMetrics, thresholdsFile, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
+import { checkImageSize } from '../train/image-size-check.js';
 
 export interface TrainSradOptions extends TrainingRunOptions {
   category: string;
@@ -105,6 +106,8 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
   const plans = planSradValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const plan = plans.plan;
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
+  const sizeCheck = await checkImageSize(train.map((s) => s.path), cfg.imageSize, opts.imageSize !== undefined);
+  if (sizeCheck.warning) warnings.push(sizeCheck.warning);
   const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
   const synth: SradSynthOptions = { textures, foreground, normalProbability };
   const stepsPerEpoch = sradStepsPerEpoch(train.length, opts.batchSize);
@@ -134,7 +137,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
       selection: plans.supplement ? 'validation+synthetic' : 'validation',
       minSelectionDefects: MIN_SELECTION_DEFECTS,
     },
-    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
   };
   const target = { root: out, kind: SRAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 

@@ -38,7 +38,7 @@ describe('madenet dataset make-demo', () => {
 
   it('writes the dataset and returns its description as the --json result', async () => {
     const out = path.join(tmp, 'demo');
-    const argv = ['--out', out, '--size', '32', '--categories', 'sot,bga', '--per-category', '2', '--test-per-category', '1'];
+    const argv = ['--out', out, '--size', '32', '--category', 'sot,bga', '--per-category', '2', '--test-per-category', '1'];
     const { stdout, error } = await run([...argv, '--defects-per-category', '2', '--test-defects-per-category', '3', '--seed', '9', '--json']);
     expect(error).toBeNull();
     const result = JSON.parse(stdout);
@@ -62,18 +62,18 @@ describe('madenet dataset make-demo', () => {
 
   it('prints a one-line summary for humans', async () => {
     const out = path.join(tmp, 'demo');
-    const { stdout, error } = await run(['--out', out, '--size', '32', '--categories', 'SOD', '--per-category', '1', '--test-per-category', '0', '--defects-per-category', '0', '--test-defects-per-category', '1']);
+    const { stdout, error } = await run(['--out', out, '--size', '32', '--category', 'SOD', '--per-category', '1', '--test-per-category', '0', '--defects-per-category', '0', '--test-defects-per-category', '1']);
     expect(error).toBeNull();
     expect(stdout).toMatch(/^Wrote 2 images \(1 defective, each with a mask\) for 1 category at 32x32 px to .*demo in [\d.]+ s \(seed 42\)\./);
   });
 
   it('fails with E_EXISTS on a non-empty folder that holds no demo output', async () => {
     await writeFile(path.join(tmp, 'other.txt'), 'x');
-    const { stdout } = await run(['--out', tmp, '--size', '32', '--categories', 'SOD', '--json']);
+    const { stdout } = await run(['--out', tmp, '--size', '32', '--category', 'SOD', '--json']);
     // Under --json the error is the JSON document on stdout and the exit status is set, not thrown.
     expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'E_EXISTS', exit: 1, message: expect.stringContaining(tmp) } });
     expect(process.exitCode).toBe(1);
-    const plain = await run(['--out', tmp, '--size', '32', '--categories', 'SOD']);
+    const plain = await run(['--out', tmp, '--size', '32', '--category', 'SOD']);
     expect(plain.error).toMatchObject({ code: 'E_EXISTS' });
     expect(await readdir(tmp)).toEqual(['other.txt']);
   });

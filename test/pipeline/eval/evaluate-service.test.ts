@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -47,21 +47,19 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
     expect(metrics.warnings.join('\n')).toMatch(/resistor: no defect images/);
     expect(metrics.warnings.join('\n')).toMatch(/inductor: no normal test images/);
     expect(JSON.stringify(metrics)).not.toMatch(/NaN/);
-    // and the files exist: metrics as written equal the result, PNGs are real images.
+    // and the files exist: metrics as written equal the result, and the report is one self-contained file.
     expect(JSON.parse(await readFile(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(metrics)));
     const csv = (await readFile(files.csv, 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(1 + e2e.rows.length + 1);
     expect(csv[1]).toMatch(/^capacitor,all,9,4,5,0\.825,/);
     expect(await readFile(files.md, 'utf8')).toMatch(/\| \*\*mean\*\* \| \(categories\) \|/);
     const html = await readFile(files.html, 'utf8');
-    for (const png of files.images) {
-      const meta = await sharp(png).metadata();
-      expect(meta.format).toBe('png');
-      expect(html).toContain(png.slice(join(dir, 'out').length + 1));
-    }
-    expect(files.images.filter((f) => /-(roc|pr|hist)\.png$/.test(f))).toHaveLength(9);
-    expect(files.images.some((f) => /capacitor-miss-1\.png$/.test(f))).toBe(true);
-    const panel = await sharp(files.images.find((f) => /capacitor-false-alarm-1\.png$/.test(f)) as string).metadata();
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual(['metrics.csv', 'metrics.json', 'metrics.md', 'report.html']);
+    expect(html.match(/<svg /g)).toHaveLength(9);
+    const srcs = [...html.matchAll(/<img src="([^"]*)"/g)].map((m) => m[1] as string);
+    expect(srcs.length).toBeGreaterThan(0);
+    expect(srcs.every((s) => s.startsWith('data:image/png;base64,'))).toBe(true);
+    const panel = await sharp(Buffer.from((srcs[0] as string).slice('data:image/png;base64,'.length), 'base64')).metadata();
     expect(panel.width).toBe(256 * 3 + 8);
   });
 

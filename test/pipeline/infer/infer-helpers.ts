@@ -61,6 +61,7 @@ export interface Line {
   classifier: { category: string; confidence: number } | null;
   map: string | null;
   overlay: string | null;
+  mask: string | null;
   route: { reason: string; from?: string; chosen?: string; minConfidence?: number };
   artifact: { kind: string; category: string; version: number; dir: string };
 }

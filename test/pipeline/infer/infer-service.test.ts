@@ -9,6 +9,7 @@ import { listImages } from '../../../src/pipeline/io/glob.js';
 import { readNpy } from '../../../src/pipeline/io/npy.js';
 import { loadPerfMap } from '../../../src/pipeline/perfmap/schema.js';
 import { readPredictions } from '../../../src/pipeline/predictions/read-predictions.js';
+import { CSV_COLUMNS } from '../../../src/pipeline/predictions/predictions-csv.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { evaluate } from '../../../src/pipeline/services/evaluate.js';
 import { loadCounts } from './fixtures.js';
@@ -46,16 +47,31 @@ describe('infer service', () => {
       expect(l.classifier?.confidence).toBeGreaterThanOrEqual(0.85);
       expect(l.label).toBe(l.score >= l.threshold ? 1 : 0);
       expect(l.artifact).toEqual({ kind: 'srad', category: cat, version: cand?.artifact.version, dir: cand?.artifact.dir });
-      // with a [S,S] float32 map and an S x S overlay PNG beside it,
+      // with a [S,S] float32 map, a binary mask and a labelled overlay, each where the image sits in the input tree,
+      const rel = relative(w.data, l.path).replace(/\.png$/, '');
+      expect([l.map, l.mask, l.overlay]).toEqual([`maps/${rel}.npy`, `masks/${rel}_mask.png`, `overlays/${rel}.png`]);
       const map = await readNpy(join(out, l.map as string));
       expect(map.shape).toEqual([SIZE, SIZE]);
       expect(Math.max(...map.data)).toBeCloseTo(l.score, 5);
-      expect(await sharp(join(out, l.overlay as string)).metadata()).toMatchObject({ width: SIZE, height: SIZE, format: 'png' });
+      expect(await sharp(join(out, l.mask as string)).metadata()).toMatchObject({ width: SIZE, height: SIZE, channels: 1, format: 'png' });
+      const mask = await sharp(join(out, l.mask as string)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      const cut = cand?.maskThreshold as number;
+      expect([...mask.data].every((v, i) => v === ((map.data[i] as number) >= cut ? 255 : 0))).toBe(true);
+      // (the overlay is enlarged to 256 px wide, with the colour scale and verdict in a band under the picture)
+      const overlay = await sharp(join(out, l.overlay as string)).metadata();
+      expect(overlay).toMatchObject({ width: SIZE * Math.ceil(256 / SIZE), format: 'png' });
+      expect(overlay.height).toBeGreaterThan(overlay.width as number);
     }
     // the red-disc defects are flagged and the anomalies counted,
     const defects = lines.filter((l) => !l.path.includes('/good/'));
     expect(defects.every((l) => l.label === 1)).toBe(true);
     expect(r.anomalies).toBe(lines.filter((l) => l.label === 1).length);
+    expect(defects.some((l) => l.mask !== null)).toBe(true);
+    // predictions.csv holds the same lines as a table,
+    const csv = (await readFile(join(out, 'predictions.csv'), 'utf8')).trimEnd().split('\r\n');
+    expect(csv[0]).toBe(CSV_COLUMNS.join(','));
+    expect(csv).toHaveLength(1 + w.images);
+    expect(r.total).toEqual({ predictions: w.images, anomalies: r.anomalies });
     // each submodel was loaded once, the stage times add up, no tensor is left,
     expect([...loadCounts.values()]).toEqual([1, 1]);
     expect(r.timing.imagesPerSecond).toBeGreaterThan(0);
@@ -85,10 +101,10 @@ describe('infer service', () => {
     expect(low.models).toEqual({ srad: w.images, sfad: 0, lpd: 0 });
   });
 
-  it('handles unknown categories: refused up front for --category, per image (or skipped) otherwise', async () => {
+  it('handles unknown categories: refused up front for --assume-category, per image (or skipped) otherwise', async () => {
     await expect(runInfer({ perfmap: w.sure, input: w.glob, out: outDir(), category: 'gamma' })).rejects.toMatchObject({
       code: 'E_CATEGORY',
-      message: expect.stringContaining('--category gamma is not in the performance map'),
+      message: expect.stringContaining('--assume-category gamma is not in the performance map'),
     });
     // The classifier's "zeta" (what it calls beta images) has no model: fatal by default...
     await expect(runInfer({ perfmap: w.stranger, input: w.glob, out: outDir() })).rejects.toMatchObject({
@@ -144,6 +160,9 @@ describe('infer service', () => {
     const r = await runInfer({ perfmap: w.sure, input: w.glob, out, resume: true, saveMaps: true });
     expect(r.cutTornBytes).toBe(Buffer.byteLength(torn));
     expect(r.images).toMatchObject({ alreadyDone: 9, predicted: w.images - 9 });
+    // The totals count the earlier run's lines too, and predictions.csv holds them all.
+    expect(r.total).toEqual({ predictions: w.images, anomalies: full.filter((l) => l.label === 1).length });
+    expect((await readFile(join(out, 'predictions.csv'), 'utf8')).trimEnd().split('\r\n')).toHaveLength(1 + w.images);
     const after = byPath(await readLines(out));
     expect(after.map((l) => l.path)).toEqual(full.map((l) => l.path));
     expect(after).toEqual(full);

@@ -37,7 +37,7 @@ describe('sharded infer and merge', () => {
     // and merge writes the same predictions, with every map present in the merged directory.
     const merged = join(dir, 'merged');
     const m = await inferMerge({ dirs: shards, out: merged });
-    expect(m).toMatchObject({ predictions: w.images, duplicates: 0, files: w.images, warnings: [] });
+    expect(m).toMatchObject({ predictions: w.images, duplicates: 0, files: 2 * w.images, warnings: [] }); // a map and a mask per image
     const lines = await readLines(merged);
     expect(byPath(lines)).toEqual(byPath(await readLines(whole)));
     for (const l of lines) expect((await readFile(join(merged, l.map as string))).equals(await readFile(join(whole, l.map as string)))).toBe(true);

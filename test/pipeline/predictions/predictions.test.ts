@@ -82,6 +82,7 @@ describe('predictions format', () => {
       route: { reason: 'confident', minConfidence: 0.85 },
       artifact: { kind: 'sfad', category: 'capacitor', version: 1, dir: '/a/sfad/capacitor/v0001' },
       overlay: null,
+      mask: null,
     });
     const w = await openPredictionLog(dir, false);
     await Promise.all(Array.from({ length: 200 }, (_, i) => w.append(line(`img-${i}.png`, i))));

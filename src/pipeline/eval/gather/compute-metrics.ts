@@ -31,12 +31,26 @@ export interface CategoryEval {
   defectScores: number[];
   /** Distinct thresholds found in the predictions (normally one). */
   thresholds: number[];
-  /** Defect images with the lowest scores, lowest first. */
+  /** Defect images the model passed (label 0), lowest score first: the worst misses. */
   misses: EvalItem[];
-  /** Normal images with the highest scores, highest first. */
+  /** Normal images the model flagged (label 1), highest score first: the worst false alarms. */
   falseAlarms: EvalItem[];
+  /** How many defect images were passed and normal images flagged in all (the lists above are cut to `examples`). */
+  missCount: number;
+  falseAlarmCount: number;
+  /** Per defect type (sorted): images, how many were flagged, and their score spread. */
+  defectTypes: DefectTypeStats[];
   /** Smallest and largest pixel score over the category's maps (heatmap colour scale). */
   mapRange: [number, number] | null;
+}
+
+export interface DefectTypeStats {
+  defectType: string;
+  images: number;
+  flagged: number;
+  minScore: number;
+  medianScore: number;
+  maxScore: number;
 }
 
 export interface ComputeResult {
@@ -127,12 +141,39 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
       normalScores: normals.map((i) => i.prediction.score),
       defectScores: defects.map((i) => i.prediction.score),
       thresholds: [...new Set(group.map((i) => i.prediction.threshold))].sort((a, b) => a - b),
-      misses: [...defects].sort(byScore).slice(0, opts.examples),
-      falseAlarms: [...normals].sort(byScore).reverse().slice(0, opts.examples),
+      misses: defects.filter((i) => i.prediction.label === 0).sort(byScore).slice(0, opts.examples),
+      falseAlarms: normals.filter((i) => i.prediction.label === 1).sort(byScore).reverse().slice(0, opts.examples),
+      missCount: defects.filter((i) => i.prediction.label === 0).length,
+      falseAlarmCount: normals.filter((i) => i.prediction.label === 1).length,
+      defectTypes: defectTypeStats(defects),
       mapRange: ranges.get(category) ?? null,
     });
   }
   return { categories, warnings, defectPixels };
+}
+
+function defectTypeStats(defects: readonly EvalItem[]): DefectTypeStats[] {
+  const byType = new Map<string, number[]>();
+  const flagged = new Map<string, number>();
+  for (const i of defects) {
+    const t = i.sample.defectType;
+    byType.set(t, [...(byType.get(t) ?? []), i.prediction.score]);
+    flagged.set(t, (flagged.get(t) ?? 0) + i.prediction.label);
+  }
+  return [...byType]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([defectType, scores]) => {
+      const s = [...scores].sort((a, b) => a - b);
+      const mid = s.length >> 1;
+      return {
+        defectType,
+        images: s.length,
+        flagged: flagged.get(defectType) ?? 0,
+        minScore: s[0] as number,
+        medianScore: s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2,
+        maxScore: s[s.length - 1] as number,
+      };
+    });
 }
 
 function row(category: string, defectType: string, group: readonly EvalItem[], px: PixelMetrics | null, opts: ComputeOptions): MetricsRow {

@@ -99,15 +99,20 @@ export function histogramSvg(h: Histogram): string {
     });
     parts.push(legend(gi, `${g.name} (${g.values.length})`, g.color, 'top-right', h.groups.length));
   });
-  for (const m of h.markers ?? []) {
-    if (!Number.isFinite(m.x)) continue;
+  (h.markers ?? []).forEach((m, i) => {
+    if (!Number.isFinite(m.x)) return;
     const px = sx(m.x);
     const x = px.toFixed(1);
-    // Keep the label inside the picture when the marker sits near an edge.
-    const anchor = px > PAD.left + PW * 0.75 ? 'end' : px < PAD.left + PW * 0.25 ? 'start' : 'middle';
+    // Labels sit inside the plot, under its top edge (stacked when several), on a white box: above the plot they
+    // ran into the title. Beside the line, on the side with room.
+    const right = px < PAD.left + PW * 0.6;
+    const lx = right ? px + 4 : px - 4;
+    const ly = PAD.top + PH - 10 - i * 15;
+    const width = 6.2 * m.label.length + 4;
     parts.push(`<line x1='${x}' y1='${PAD.top}' x2='${x}' y2='${PAD.top + PH}' stroke='#222' stroke-dasharray='5 3'/>`);
-    parts.push(`<text x='${x}' y='${PAD.top - 4}' ${FONT} font-size='11' text-anchor='${anchor}'>${esc(m.label)}</text>`);
-  }
+    parts.push(`<rect x='${(right ? lx - 2 : lx - width + 2).toFixed(1)}' y='${ly - 11}' width='${width.toFixed(1)}' height='15' fill='white' fill-opacity='0.85'/>`);
+    parts.push(`<text x='${lx.toFixed(1)}' y='${ly}' ${FONT} font-size='11' text-anchor='${right ? 'start' : 'end'}' data-role='threshold-label'>${esc(m.label)}</text>`);
+  });
   return svg(parts);
 }
 

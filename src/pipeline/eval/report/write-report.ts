@@ -1,14 +1,14 @@
-// Writes an evaluation's files: metrics.json, metrics.csv, metrics.md, report.html and, beside it, the
-// PNG charts and example pictures. Reads the images and maps it shows; computes no metric.
+// Writes an evaluation's files: metrics.json, metrics.csv, metrics.md and report.html, which holds its charts and
+// example pictures inline (one self-contained file). Reads the images and maps it shows; computes no metric.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeImage, writePng } from '../../io/decode.js';
+import { decodeImage, encodePng } from '../../io/decode.js';
 import { aurocOf, averagePrecisionOf, prPoints, rocPoints } from '../curve-metrics.js';
 import type { CategoryEval, ComputeResult } from '../gather/compute-metrics.js';
 import { maskOf } from '../gather/compute-metrics.js';
 import { readAnomalyMap, readGroundTruth } from '../gather/ground-truth.js';
 import type { EvalItem } from '../gather/match-predictions.js';
-import { histogramSvg, lineChartSvg, writeSvgPng, type Series } from './charts.js';
+import { histogramSvg, lineChartSvg, type Series } from './charts.js';
 import { examplePanel } from './example-panel.js';
 import { reportHtml, type CategorySection, type ExampleFigure } from './html-report.js';
 import type { EvaluationMetrics } from './metrics-json.js';
@@ -18,9 +18,8 @@ export interface ReportFiles {
   json: string;
   csv: string;
   md: string;
+  /** One self-contained file: charts inline, pictures as data: URIs. */
   html: string;
-  /** PNG files beside report.html. */
-  images: string[];
 }
 
 const IMAGE_COLOR = '#1f77b4';
@@ -33,7 +32,6 @@ export async function writeReport(dir: string, metrics: EvaluationMetrics, compu
     csv: join(dir, 'metrics.csv'),
     md: join(dir, 'metrics.md'),
     html: join(dir, 'report.html'),
-    images: [],
   };
   await writeFile(files.json, `${JSON.stringify(metrics, null, 2)}\n`);
   await writeFile(files.csv, toCsv(metrics.rows, metrics.mean));
@@ -42,28 +40,33 @@ export async function writeReport(dir: string, metrics: EvaluationMetrics, compu
   const sections: CategorySection[] = [];
   for (const c of computed.categories) {
     const slug = uniqueSlug(c.category, used);
-    const charts = await writeCharts(dir, slug, c);
-    const misses = await writeExamples(dir, `${slug}-miss`, c.misses, c, computed);
-    const falseAlarms = await writeExamples(dir, `${slug}-false-alarm`, c.falseAlarms, c, computed);
-    files.images.push(...charts.map((f) => join(dir, f)), ...[...misses, ...falseAlarms].map((f) => join(dir, f.file)));
+    const [lo, hi] = c.mapRange ?? [0, 1];
     sections.push({
       category: c.category,
+      slug,
       pixelNote:
         c.pixel === 'evaluated'
           ? null
           : c.pixel === 'no-maps'
             ? 'Image-level run: the predictions carry no anomaly maps, so there are no pixel metrics or heatmaps.'
             : 'Some predictions of this category carry no map: pixel metrics are left out.',
-      charts,
-      misses,
-      falseAlarms,
+      charts: charts(c),
+      misses: await examples(c.misses, c, computed),
+      falseAlarms: await examples(c.falseAlarms, c, computed),
+      missCount: c.missCount,
+      falseAlarmCount: c.falseAlarmCount,
+      defectImages: c.defectScores.length,
+      normalImages: c.normalScores.length,
+      defectTypes: c.defectTypes,
+      colourScale: c.pixel === 'evaluated' && c.mapRange ? { lo, hi } : null,
+      thresholds: c.thresholds,
     });
   }
   await writeFile(files.html, reportHtml(metrics, sections));
   return files;
 }
 
-async function writeCharts(dir: string, slug: string, c: CategoryEval): Promise<string[]> {
+function charts(c: CategoryEval): string[] {
   const val = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
   const roc: Series[] = [];
   const pr: Series[] = [];
@@ -77,18 +80,10 @@ async function writeCharts(dir: string, slug: string, c: CategoryEval): Promise<
     const pPr = prPoints(c.pixelCurve);
     if (pPr) pr.push({ name: `pixel AP ${val(averagePrecisionOf(c.pixelCurve))}`, ...pPr, color: PIXEL_COLOR });
   }
-  const names = [`${slug}-roc.png`, `${slug}-pr.png`, `${slug}-hist.png`];
-  await writeSvgPng(
-    join(dir, names[0] as string),
-    lineChartSvg({ title: `${c.category}: ROC`, xLabel: 'false positive rate', yLabel: 'true positive rate', series: roc, diagonal: true, legend: 'bottom-right', emptyNote: 'n/a: needs normal and defect samples' }),
-  );
-  await writeSvgPng(
-    join(dir, names[1] as string),
-    lineChartSvg({ title: `${c.category}: precision-recall`, xLabel: 'recall', yLabel: 'precision', series: pr, legend: 'bottom-left', emptyNote: 'n/a: needs defect samples' }),
-  );
   const markers = c.thresholds.length <= 3 ? c.thresholds.map((t) => ({ x: t, label: `threshold ${t.toPrecision(3)}` })) : [];
-  await writeSvgPng(
-    join(dir, names[2] as string),
+  return [
+    lineChartSvg({ title: `${c.category}: ROC`, xLabel: 'false positive rate', yLabel: 'true positive rate', series: roc, diagonal: true, legend: 'bottom-right', emptyNote: 'n/a: needs normal and defect samples' }),
+    lineChartSvg({ title: `${c.category}: precision-recall`, xLabel: 'recall', yLabel: 'precision', series: pr, legend: 'bottom-left', emptyNote: 'n/a: needs defect samples' }),
     histogramSvg({
       title: `${c.category}: image scores`,
       xLabel: 'image anomaly score',
@@ -98,13 +93,12 @@ async function writeCharts(dir: string, slug: string, c: CategoryEval): Promise<
       ],
       markers,
     }),
-  );
-  return names;
+  ];
 }
 
-async function writeExamples(dir: string, prefix: string, items: readonly EvalItem[], c: CategoryEval, computed: ComputeResult): Promise<ExampleFigure[]> {
+async function examples(items: readonly EvalItem[], c: CategoryEval, computed: ComputeResult): Promise<ExampleFigure[]> {
   const out: ExampleFigure[] = [];
-  for (const [k, item] of items.entries()) {
+  for (const item of items) {
     const image = await decodeImage(item.sample.path);
     let map: Float32Array | null = null;
     let width = image.width;
@@ -122,13 +116,10 @@ async function writeExamples(dir: string, prefix: string, items: readonly EvalIt
     }
     const [lo, hi] = c.mapRange ?? [0, 1];
     const panel = examplePanel({ image, map, mapWidth: width, mapHeight: height, gt, lo, hi });
-    const file = `${prefix}-${k + 1}.png`;
-    await writePng(join(dir, file), panel);
     const p = item.prediction;
-    const flagged = p.label === 1 ? 'flagged' : 'passed';
     out.push({
-      file,
-      caption: `${item.sample.defectType}: ${item.sample.path} | score ${p.score.toPrecision(4)} (threshold ${p.threshold.toPrecision(4)}, ${flagged}, ${p.model})`,
+      src: `data:image/png;base64,${(await encodePng(panel)).toString('base64')}`,
+      caption: `${item.sample.defectType}: ${item.sample.path} | score ${p.score.toPrecision(4)} ${p.label === 1 ? '>=' : '<'} threshold ${p.threshold.toPrecision(4)} (${p.label === 1 ? 'flagged' : 'passed'}, ${p.model})`,
     });
   }
   return out;
