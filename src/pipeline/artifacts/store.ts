@@ -2,18 +2,24 @@
 // and a LATEST pointer. A version is built in a temp dir beside it, renamed into place under a lock, and
 // never overwritten; loaders verify every checksum and refuse newer schemas.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { isMadenetError, MadenetError } from '../cli/errors.js';
+import { readRegularFile } from '../io/safe-file.js';
 import { checkFileName, checkSegment, sha256, sha256File, syncDir, writeFileSynced } from './files.js';
 import { acquireLock, isAlive, LOCK_DRAFT } from './lock.js';
+import { checkModelWeights } from './weight-values.js';
 import { ARTIFACT_SCHEMA_VERSION, parseManifest, toolVersion, type ArtifactFileEntry, type ArtifactManifest } from './manifest.js';
 import { MODEL_JSON, WEIGHTS_BIN, modelArtifactsFromFiles, modelFiles } from './tfjs-files.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const LATEST_FILE = 'LATEST';
 const TMP_PREFIX = '.tmp-';
+/** How long a version write waits for another writer of the same <kind>/<category> to finish. */
+const VERSION_LOCK_WAIT_MS = 60_000;
+/** A manifest lists a few dozen files; anything this large is not one (and is not read into memory). */
+const MAX_MANIFEST_BYTES = 16 * 2 ** 20;
 
 export interface ArtifactRef {
   kind: string;
@@ -71,9 +77,12 @@ export async function writeVersion(
   opts: Omit<WriteArtifactOptions, 'root'>,
   extra: { checkpoint?: ArtifactManifest['checkpoint']; keep?: number },
 ): Promise<ArtifactRef> {
+  // NaN, Inf or exploded weights never become a version (nor LATEST), whoever made them.
+  for (const [name, artifacts] of Object.entries(opts.models ?? {})) checkModelWeights(`model "${name}" of ${opts.kind}/${opts.category}`, artifacts);
   const payload = planFiles(opts);
   await mkdir(base, { recursive: true });
-  const release = await acquireLock(base);
+  // Writing a version takes seconds at most: another writer waits its turn instead of failing.
+  const release = await acquireLock(base, { waitMs: VERSION_LOCK_WAIT_MS, command: 'artifact write' });
   let tmp: string | undefined;
   try {
     // Leftovers of writers killed mid-save: nobody else can be writing while we hold the lock.
@@ -202,10 +211,14 @@ export async function listVersions(root: string, kind: string, category: string)
 export async function loadArtifact(pathOrKindDir: string): Promise<LoadedArtifact> {
   const dir = await resolveVersionDir(pathOrKindDir);
   const manifestPath = join(dir, MANIFEST_FILE);
-  const manifest = parseManifest(await readFile(manifestPath, 'utf8'), manifestPath);
+  const manifest = parseManifest((await readRegularFile(manifestPath, { root: dir, maxBytes: MAX_MANIFEST_BYTES, what: 'artifact manifest' })).toString('utf8'), manifestPath);
   for (const [name, entry] of Object.entries(manifest.files)) {
     checkFileName(name);
-    const actual = await sha256File(join(dir, name)).catch(() => null);
+    // Confined to the version folder and to regular files; an over-long file is refused before it is hashed.
+    const actual = await sha256File(join(dir, name), { root: dir, maxBytes: entry.bytes, what: 'artifact file' }).catch((err: unknown) => {
+      if (isMadenetError(err) && err.code !== 'E_NOT_FOUND') throw checksumError(join(dir, name), entry, err.message);
+      return null;
+    });
     if (actual === null) {
       throw new MadenetError('E_CHECKSUM', `Artifact file ${join(dir, name)} is missing; expected it as listed in ${manifestPath}.`, {
         suggestions: ['The artifact was changed after it was written; re-create it or load another version.'],
@@ -218,7 +231,9 @@ export async function loadArtifact(pathOrKindDir: string): Promise<LoadedArtifac
     if (!entry) {
       throw new MadenetError('E_ARTIFACT', `Artifact ${dir} has no file "${name}"; expected one of: ${Object.keys(manifest.files).join(', ')}.`);
     }
-    const data = await readFile(join(dir, name));
+    const data = await readRegularFile(join(dir, name), { root: dir, maxBytes: entry.bytes, what: 'artifact file' }).catch((err: unknown) => {
+      throw isMadenetError(err) ? checksumError(join(dir, name), entry, err.message) : err;
+    });
     verify(join(dir, name), entry, { sha256: sha256(data), bytes: data.length });
     return data;
   };
@@ -239,13 +254,14 @@ export async function loadArtifact(pathOrKindDir: string): Promise<LoadedArtifac
 }
 
 function verify(path: string, expected: ArtifactFileEntry, actual: { sha256: string; bytes: number }): void {
-  if (actual.sha256 !== expected.sha256 || actual.bytes !== expected.bytes) {
-    throw new MadenetError(
-      'E_CHECKSUM',
-      `Artifact file ${path} has sha256 ${actual.sha256} (${actual.bytes} bytes); expected ${expected.sha256} (${expected.bytes} bytes) from its manifest.`,
-      { suggestions: ['The file was changed or damaged after it was written; re-create the artifact or load another version.'] },
-    );
-  }
+  if (actual.sha256 !== expected.sha256 || actual.bytes !== expected.bytes) throw checksumError(path, expected, 'its content differs');
+}
+
+/** The file's own hash and size are never printed: the path may be a link to a file the user must not learn about. */
+function checksumError(path: string, expected: ArtifactFileEntry, why: string): MadenetError {
+  return new MadenetError('E_CHECKSUM', `Artifact file ${path} does not match its manifest (${why.replace(/\.$/, '')}); expected sha256 ${expected.sha256} (${expected.bytes} bytes).`, {
+    suggestions: ['The file was changed or damaged after it was written; re-create the artifact or load another version.'],
+  });
 }
 
 async function resolveVersionDir(path: string): Promise<string> {
@@ -253,7 +269,13 @@ async function resolveVersionDir(path: string): Promise<string> {
   if (info?.isFile() && basename(path) === MANIFEST_FILE) return dirname(path);
   if (info?.isDirectory()) {
     if (await exists(join(path, MANIFEST_FILE))) return path;
-    const latest = await readFile(join(path, LATEST_FILE), 'utf8').catch(() => null);
+    const latest = await readRegularFile(join(path, LATEST_FILE), { root: path, maxBytes: 64, what: 'LATEST pointer' }).then(
+      (b) => b.toString('utf8'),
+      (err: unknown) => {
+        if (isMadenetError(err) && err.code === 'E_NOT_FOUND') return null;
+        throw err;
+      },
+    );
     if (latest !== null) {
       const name = latest.trim();
       if (!VERSION_DIR.test(name)) {

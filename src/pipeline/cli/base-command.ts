@@ -2,6 +2,7 @@
 // `say` that prints for humans only. Commands stay thin: parse flags, call one service, return its result.
 import { Command, Errors } from '@oclif/core';
 import { MadenetError, isMadenetError } from './errors.js';
+import { fromSystemError } from './system-errors.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -44,6 +45,9 @@ function toCliError(err: Error & { exitCode?: number }): Errors.CLIError {
     if (!err.code) (err as { code?: string }).code = 'E_USAGE';
     return err;
   }
+  // Disk full, permissions, read-only filesystems: the user's to fix, so a coded error rather than "a bug".
+  const system = fromSystemError(err);
+  if (system) return fromMadenet(system);
   const wrapped = new MadenetError('E_INTERNAL', `Internal error: ${err.message}`, {
     suggestions: ['This is a bug in madenet; run again with DEBUG=madenet* and report the stack trace.'],
     cause: err,
