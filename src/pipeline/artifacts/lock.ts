@@ -10,11 +10,13 @@ import { join } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 
 export const LOCK_FILE = '.lock';
-/** Names of the short-lived files beside the lock (drafts, stale locks moved aside), with their pid. */
-export const LOCK_DRAFT = /^\.lock\.(?:stale-)?(\d+)-[0-9a-f]+$/;
+/** A training run's lock on its checkpoint series, held for the whole run (version writes there use LOCK_FILE). */
+export const RUN_LOCK_FILE = '.run.lock';
+/** Names of the short-lived files beside a lock (drafts, stale locks moved aside), with their pid. */
+export const LOCK_DRAFT = /^\.(?:run\.)?lock\.(?:stale-)?(\d+)-[0-9a-f]+$/;
 /** Entries a lock leaves in the folder it guards (for "is this folder empty?" checks). */
 export function isLockEntry(name: string): boolean {
-  return name === LOCK_FILE || LOCK_DRAFT.test(name);
+  return name === LOCK_FILE || name === RUN_LOCK_FILE || LOCK_DRAFT.test(name);
 }
 
 interface Holder {
@@ -34,6 +36,8 @@ export interface LockOptions {
   waitMs?: number;
   /** What holds the lock, recorded in it and shown to a refused writer (e.g. "infer"). */
   command?: string;
+  /** The lock file's name in `dir` (default LOCK_FILE). */
+  file?: string;
 }
 
 const POLL_MS = 200;
@@ -43,7 +47,7 @@ let exitHookInstalled = false;
 
 /** Takes the lock on `dir` (which must exist), waiting up to `waitMs`, or throws E_LOCKED naming the lock file and its holder. */
 export async function acquireLock(dir: string, opts: LockOptions = {}): Promise<Release> {
-  const path = join(dir, LOCK_FILE);
+  const path = join(dir, opts.file ?? LOCK_FILE);
   const mine: Holder = {
     pid: process.pid,
     host: hostname(),

@@ -45,6 +45,11 @@ export interface WriteArtifactOptions {
   files?: Record<string, Buffer | string>;
   /** tfjs models: "model" -> model.json + weights.bin; other names -> <name>/model.json + <name>/weights.bin. */
   models?: Record<string, tf.io.ModelArtifacts>;
+  /**
+   * When LATEST already holds exactly this (same files byte for byte, config, seed, data and parents), return it
+   * instead of writing a copy: what a --resume of a finished training does.
+   */
+  reuseIdentical?: boolean;
 }
 
 export interface LoadedArtifact {
@@ -87,6 +92,10 @@ export async function writeVersion(
   try {
     // Leftovers of writers killed mid-save: nobody else can be writing while we hold the lock.
     await removeTemps(base);
+    if (opts.reuseIdentical && !extra.checkpoint) {
+      const same = await identicalLatest(base, opts, payload);
+      if (same) return same;
+    }
     const existing = await versionNumbers(base);
     const version = (existing[existing.length - 1] ?? 0) + 1;
     const name = versionName(version);
@@ -133,6 +142,27 @@ export async function writeVersion(
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     await release();
   }
+}
+
+async function identicalLatest(base: string, opts: Omit<WriteArtifactOptions, 'root'>, payload: Map<string, Buffer | string>): Promise<ArtifactRef | null> {
+  const latest = await loadArtifact(base).catch(() => null);
+  if (!latest) return null;
+  const m = latest.manifest;
+  const files = Object.entries(m.files);
+  if (files.length !== payload.size) return null;
+  for (const [rel, entry] of files) {
+    const data = payload.get(rel);
+    if (data === undefined || entry.bytes !== Buffer.byteLength(data) || entry.sha256 !== sha256(data)) return null;
+  }
+  const parents = (opts.parents ?? []).map((p) => ({ kind: p.kind, category: p.category, version: p.version }));
+  const same =
+    m.kind === opts.kind &&
+    m.category === opts.category &&
+    m.seed === opts.seed &&
+    m.datasetFingerprint === (opts.datasetFingerprint ?? null) &&
+    JSON.stringify(m.config) === JSON.stringify(opts.config ?? null) &&
+    JSON.stringify(m.parents) === JSON.stringify(parents);
+  return same ? latest.ref : null;
 }
 
 function planFiles(opts: Omit<WriteArtifactOptions, 'root'>): Map<string, Buffer | string> {

@@ -2,10 +2,29 @@
 // `say` that prints for humans only. Commands stay thin: parse flags, call one service, return its result.
 import { Command, Errors } from '@oclif/core';
 import { MadenetError, isMadenetError } from './errors.js';
+import { installStopHandlers, type StopHandlers } from './stop-signal.js';
 import { fromSystemError } from './system-errors.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
+  private stopHandlers: StopHandlers | undefined;
+
+  /** Aborted at the first SIGINT/SIGTERM; a second later the process exits 130 whatever the command is doing. */
+  protected get stopSignal(): AbortSignal {
+    this.stopHandlers ??= installStopHandlers();
+    return this.stopHandlers.signal;
+  }
+
+  public override async init(): Promise<void> {
+    await super.init();
+    this.stopHandlers ??= installStopHandlers();
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.stopHandlers?.dispose();
+    this.stopHandlers = undefined;
+    return super.finally(err);
+  }
 
   /** Human output on stdout; silent under --json so stdout carries exactly one JSON document. */
   protected say(message = ''): void {
