@@ -173,7 +173,8 @@ async function rethrow(err: unknown, path: string): Promise<never> {
   const size = await stat(path).then((s) => s.size).catch(() => -1);
   const why = size === 0 ? 'the file is empty (0 bytes)' : reason.replace(/\s+$/, '');
   throw new MadenetError('E_DECODE', `Could not decode ${path}: ${why}; ${EXPECTED}.`, {
-    suggestions: ['Re-export or remove the file, or pass --skip-bad-images to count such files as warnings.'],
+    // Training cannot skip images (a run's data must not change under it), so the advice names the commands that can.
+    suggestions: ['Re-export or remove the file; `madenet dataset inspect DIR` lists every unreadable image (`infer` and `dataset inspect` can skip them with --skip-bad-images).'],
     cause: err,
   });
 }
