@@ -2,7 +2,8 @@
 // heatmap overlays as overlays/<stem>-<hash>.png. Names depend only on the input path, so reruns and shards
 // agree; every file is complete (temp + rename) before the line that names it is appended.
 import { createHash } from 'node:crypto';
-import { rename, unlink, writeFile, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { encodePng } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
@@ -27,7 +28,7 @@ export async function writeOverlay(outDir: string, path: string, image: RgbImage
   const rel = `${OVERLAYS_DIR}/${fileStem(path)}.png`;
   const file = join(outDir, rel);
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, await encodePng(heatmapOverlay(image, map, size, range)));
     await rename(tmp, file);
@@ -36,6 +37,21 @@ export async function writeOverlay(outDir: string, path: string, image: RgbImage
     throw err;
   }
   return rel;
+}
+
+/** Deletes the *.tmp files a killed run left in maps/ and overlays/; call while holding the folder's lock. */
+export async function removeOrphanTemps(outDir: string): Promise<number> {
+  let removed = 0;
+  for (const sub of [MAPS_DIR, OVERLAYS_DIR]) {
+    const names = await readdir(join(outDir, sub)).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.endsWith('.tmp')) {
+        await unlink(join(outDir, sub, name)).catch(() => undefined);
+        removed++;
+      }
+    }
+  }
+  return removed;
 }
 
 /** The image (nearest-sampled to size x size) blended half and half with a jet colouring of the map over `range`. */

@@ -1,5 +1,6 @@
 // NumPy .npy files (format 1.0 written; 1.0-3.0 read) for anomaly maps: writes float32 little-endian C order;
 // reads '<f4', '<f8' and '|u1' (converted to float32). No Fortran order, no big-endian, no object arrays.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
@@ -87,7 +88,7 @@ export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
 export async function writeNpy(path: string, data: Float32Array, shape: readonly number[]): Promise<void> {
   const bytes = encodeNpy(data, shape);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, bytes);
     await rename(tmp, path);
