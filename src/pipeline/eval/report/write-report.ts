@@ -111,7 +111,7 @@ async function writeExamples(dir: string, prefix: string, items: readonly EvalIt
     let height = image.height;
     let gt: Uint8Array | null = null;
     if (item.mapPath && c.pixel === 'evaluated') {
-      const m = await readAnomalyMap(item.mapPath, item.sample.path);
+      const m = await readAnomalyMap(item.mapPath, item.sample.path, item.mapRoot);
       ({ width, height } = m);
       map = m.data;
       const idx = computed.defectPixels.get(item.sample.path);
