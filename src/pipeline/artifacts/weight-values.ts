@@ -49,7 +49,7 @@ export function checkModelWeights(name: string, artifacts: tf.io.ModelArtifacts)
 }
 
 export function weightError(model: string, weight: string, bad: { index: number; value: number }): MadenetError {
-  const what = Number.isFinite(bad.value) ? `${bad.value.toExponential(2)}, beyond +-${MAX_WEIGHT_MAGNITUDE.toExponential(0)}` : String(bad.value);
+  const what = Number.isFinite(bad.value) ? bad.value.toExponential(2) : String(bad.value);
   return new MadenetError('E_WEIGHTS', `Weight ${weight} of ${model} holds ${what} at index ${bad.index}; expected finite values of magnitude at most ${MAX_WEIGHT_MAGNITUDE.toExponential(0)}. Nothing was written.`, {
     suggestions: ['For training: lower --lr and run again without --resume. For imported weights: re-export them from a working checkpoint.'],
   });

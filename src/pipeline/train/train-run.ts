@@ -93,7 +93,8 @@ export class TrainingRun<E> {
 
   /**
    * One run per checkpoint series at a time: a second training of the same kind and category into the same root
-   * is refused (E_LOCKED naming the first) instead of dying mid-way or sharing checkpoints. Held until dispose().
+   * is refused (E_LOCKED naming the first) instead of dying mid-way or sharing checkpoints. Held until the loop
+   * ends or dispose().
    */
   async lock(): Promise<void> {
     if (this.releaseLock) return;
@@ -139,9 +140,12 @@ export class TrainingRun<E> {
         : undefined,
       onProgress: options.onProgress,
       onEpoch: options.onEpoch,
-    }).catch((err: unknown) => {
-      throw withCheckpointHint(err, this.checkpointing ? this.checkpointDir : null);
-    });
+    })
+      .catch((err: unknown) => {
+        throw withCheckpointHint(err, this.checkpointing ? this.checkpointDir : null);
+      })
+      // The checkpoint series is done with once the loop ends (the artifact write has the store's own lock).
+      .finally(() => this.dispose());
   }
 
   /** The fields every service's result ends with, for the loop's final state. */
