@@ -5,17 +5,20 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 import { streamRegularFile, type SafeOpenOptions } from '../io/safe-file.js';
+import { writingTo } from '../cli/system-errors.js';
 
 /** Writes and fsyncs a file, so that a rename published afterwards never exposes a half-written one. */
 export async function writeFileSynced(path: string, data: Buffer | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writingTo(path, async () => {
+    await mkdir(dirname(path), { recursive: true });
+    const fh = await open(path, 'wx');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
 }
 
 /** fsync on a directory makes the entries created or renamed in it durable (a no-op where unsupported). */

@@ -51,3 +51,18 @@ export function fromSystemError(err: unknown): MadenetError | null {
       return null;
   }
 }
+
+/**
+ * Runs a write and, when it fails with a system error that names no path (write(2) and fsync(2) on a handle
+ * name none), records `path` on it, so that E_NO_SPACE and its kin say which file could not be written.
+ */
+export async function writingTo<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (typeof err === 'object' && err !== null && typeof (err as SystemErrorShape).code === 'string' && (err as SystemErrorShape).path === undefined) {
+      (err as SystemErrorShape).path = path;
+    }
+    throw err;
+  }
+}

@@ -8,6 +8,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { encodePng } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
+import { writingTo } from '../cli/system-errors.js';
 
 export const MAPS_DIR = 'maps';
 export const OVERLAYS_DIR = 'overlays';
@@ -30,7 +31,8 @@ export async function writeOverlay(outDir: string, path: string, image: RgbImage
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, await encodePng(heatmapOverlay(image, map, size, range)));
+    const png = await encodePng(heatmapOverlay(image, map, size, range));
+    await writingTo(file, () => writeFile(tmp, png));
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);

@@ -5,6 +5,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 import type { Shard } from './shard.js';
+import { writingTo } from '../cli/system-errors.js';
 
 export const RUN_FILE = 'infer.json';
 export const RUN_SCHEMA = 'madenet.infer-run/v1';
@@ -42,7 +43,7 @@ export async function readRunRecord(dir: string): Promise<RunRecord | null> {
 export async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
   const path = join(dir, RUN_FILE);
   const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  await writingTo(path, () => writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`));
   await rename(tmp, path);
 }
 

@@ -6,6 +6,7 @@ import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 import { openRegularFile } from './safe-file.js';
+import { writingTo } from '../cli/system-errors.js';
 
 export interface NpyArray {
   /** Row-major (C order) values. */
@@ -107,7 +108,7 @@ export async function writeNpy(path: string, data: Float32Array, shape: readonly
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, bytes);
+    await writingTo(path, () => writeFile(tmp, bytes));
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);

@@ -207,9 +207,12 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
         ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
-    } finally {
-      await log.close();
+    } catch (err) {
+      // The first failure is the one to report (a full disk), not what closing the log says after it.
+      await log.close().catch(() => undefined);
+      throw err;
     }
+    await log.close();
     const lines = log.done.size + counts.predicted;
     if (counts.interrupted) {
       await writeRunRecord(out, { ...record, predictions: lines });
