@@ -32,7 +32,8 @@ describe('locks (items 1, 11, 12)', () => {
       const live = sleeper.pid as number;
       await new Promise((r) => setTimeout(r, 50));
       // A pid that is alive but whose start time differs is another process that reused the pid.
-      for (const stale of ['', 'garbage{', '\0\0\0', holder(dead, null), holder(live, '1')]) {
+      // pid 1 (init) is alive but no madenet: a hand-written lock naming it is stale too.
+      for (const stale of ['', 'garbage{', '\0\0\0', holder(dead, null), holder(live, '1'), holder(1, null), holder(live, null)]) {
         await writeFile(join(folder, '.lock'), stale);
         const release = await acquireLock(folder);
         expect(JSON.parse(await readFile(join(folder, '.lock'), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });

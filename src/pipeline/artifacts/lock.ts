@@ -100,7 +100,11 @@ function isStale(holder: Holder | null): boolean {
   if (!isAlive(holder.pid)) return true;
   // The pid lives, but is it still the process that took the lock? Compare start times where both are known.
   const start = processStart(holder.pid);
-  return holder.start !== null && start !== null && start !== holder.start;
+  if (holder.start !== null) return start !== null && start !== holder.start;
+  // A lock without a start time (older madenet, or written by hand): a live pid that is not a node process
+  // (e.g. pid 1) cannot be a madenet holding it.
+  const command = processCommand(holder.pid);
+  return command !== null && !/node|madenet/i.test(command);
 }
 
 function locked(path: string, dir: string, holder: Holder | null, waitedMs: number): MadenetError {
@@ -182,6 +186,15 @@ export function processStart(pid: number): string | null {
     // The command name (field 2) may hold spaces and parentheses: count fields after its closing ")".
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return rest[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The command line of a process (Linux), or null where unknown. */
+function processCommand(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
   } catch {
     return null;
   }

@@ -2,10 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, isAlive } from '../../../src/pipeline/artifacts/lock.js';
+import { acquireLock, isAlive, processStart } from '../../../src/pipeline/artifacts/lock.js';
 import { writeArtifact } from '../../../src/pipeline/artifacts/store.js';
 
-const holder = (pid: number, host = hostname()): string => JSON.stringify({ pid, host, created: '2024-01-01T00:00:00.000Z' });
+const holder = (pid: number, host = hostname()): string => JSON.stringify({ pid, host, created: '2024-01-01T00:00:00.000Z', start: processStart(pid) });
 
 describe('artifact lock', () => {
   let root: string;
