@@ -79,6 +79,26 @@ export interface DemoResult {
 const KINDS: readonly SubmodelKind[] = ['srad', 'sfad', 'lpd'];
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  // Every check that can fail is made before the first step: a run must not train for half an hour and then stop.
+  const categories = checkDemoCategories(opts.categories ?? DEMO_PLANS[opts.plan ?? 'quick'].categories);
+  const out = resolve(opts.out);
+  // One demo per folder: the folder and its data stay locked for the whole run, so a second demo (or a make-demo
+  // into data/) is refused instead of regenerating the images this run trains on.
+  const outLock = await lockOutputFolder(out, 'demo');
+  try {
+    await refusePreviousRun(out);
+    const dataLock = await lockOutputFolder(join(out, 'data'), 'demo');
+    try {
+      return await demoSteps({ ...opts, categories });
+    } finally {
+      await dataLock.release();
+    }
+  } finally {
+    await outLock.release();
+  }
+}
+
+async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const planName = opts.plan ?? 'quick';
   const plan: DemoPlan = DEMO_PLANS[planName];
@@ -92,119 +112,101 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   };
   const rt = { backend: opts.backend, threads: opts.threads };
   const out = resolve(opts.out);
-  // Every check that can fail is made before the first step: a run must not train for half an hour and then stop.
-  const categories = checkDemoCategories(opts.categories ?? plan.categories);
+  const categories = opts.categories ?? plan.categories;
   const data = join(out, 'data');
   const artifacts = join(out, 'artifacts');
   const seed = opts.seed;
 
-  // One demo per folder: the folder and its data stay locked for the whole run, so a second demo (or a make-demo
-  // into data/) is refused instead of regenerating the images this run trains on.
-  const outLock = await lockOutputFolder(out, 'demo');
-  try {
-    await refusePreviousRun(out);
-    const dataLock = await lockOutputFolder(data, 'demo');
-    try {
-      return await runSteps();
-    } finally {
-      await dataLock.release();
-    }
-  } finally {
-    await outLock.release();
+  const made = await timed('make-demo', () => makeDemo({ out: data, seed, size: plan.imageSize, categories, force: true, lockHeld: true, ...plan.data }));
+  const inspected = await timed('dataset inspect', () => inspectDataset({ root: data }));
+  const errors = inspected.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new MadenetError('E_DATASET', `The generated demo data has ${errors.length} problems, e.g. ${errors[0]?.message}.`);
+
+  const previews: { kind: string; contactSheet: string }[] = [];
+  for (const kind of ['mixed', 'cutpaste'] as const) {
+    const category = categories[0] as string;
+    const r = await timed(`synth ${kind} ${category}`, () =>
+      synth({ data, category, out: join(out, 'synth', `${category}-${kind}`), count: 8, kind, seed, imageSize: plan.imageSize, force: true }),
+    );
+    previews.push({ kind, contactSheet: r.files.contactSheet });
   }
 
-  async function runSteps(): Promise<DemoResult> {
-    const made = await timed('make-demo', () => makeDemo({ out: data, seed, size: plan.imageSize, categories, force: true, lockHeld: true, ...plan.data }));
-    const inspected = await timed('dataset inspect', () => inspectDataset({ root: data }));
-    const errors = inspected.problems.filter((p) => p.severity === 'error');
-    if (errors.length > 0) throw new MadenetError('E_DATASET', `The generated demo data has ${errors.length} problems, e.g. ${errors[0]?.message}.`);
-
-    const previews: { kind: string; contactSheet: string }[] = [];
-    for (const kind of ['mixed', 'cutpaste'] as const) {
-      const category = categories[0] as string;
-      const r = await timed(`synth ${kind} ${category}`, () =>
-        synth({ data, category, out: join(out, 'synth', `${category}-${kind}`), count: 8, kind, seed, imageSize: plan.imageSize, force: true }),
+  const finalModels: string[] = [];
+  const finetuned: Record<string, DemoCategoryRow['finetune']> = {};
+  for (const category of categories) {
+    finetuned[category] = {};
+    const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...rt };
+    const srad = await timed(`train-srad ${category}`, () => trainSrad({ ...common, ...plan.srad }));
+    const lpd = await timed(`train-lpd ${category}`, () => trainLpd({ ...common, ...plan.lpd }));
+    const backbone = plan.sfadFromLpd ? lpd.artifact.dir : 'random';
+    const sfad = await timed(`train-sfad ${category}`, () => trainSfad({ ...common, ...plan.sfad, backbone }));
+    for (const [kind, parent] of [['srad', srad], ['sfad', sfad], ['lpd', lpd]] as const) {
+      const ft = await timed(`finetune ${kind} ${category}`, () =>
+        finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...rt }),
       );
-      previews.push({ kind, contactSheet: r.files.contactSheet });
+      finetuned[category]![kind] = { before: ft.metrics.before.pixelAp, after: ft.metrics.after.pixelAp };
+      // Chosen on validation, like everything the perfmap sees: a fine-tune that lost to its parent is not used.
+      finalModels.push(finetuneLost(ft) ? parent.artifact.dir : ft.artifact.dir);
     }
-
-    const finalModels: string[] = [];
-    const finetuned: Record<string, DemoCategoryRow['finetune']> = {};
-    for (const category of categories) {
-      finetuned[category] = {};
-      const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...rt };
-      const srad = await timed(`train-srad ${category}`, () => trainSrad({ ...common, ...plan.srad }));
-      const lpd = await timed(`train-lpd ${category}`, () => trainLpd({ ...common, ...plan.lpd }));
-      const backbone = plan.sfadFromLpd ? lpd.artifact.dir : 'random';
-      const sfad = await timed(`train-sfad ${category}`, () => trainSfad({ ...common, ...plan.sfad, backbone }));
-      for (const [kind, parent] of [['srad', srad], ['sfad', sfad], ['lpd', lpd]] as const) {
-        const ft = await timed(`finetune ${kind} ${category}`, () =>
-          finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...rt }),
-        );
-        finetuned[category]![kind] = { before: ft.metrics.before.pixelAp, after: ft.metrics.after.pixelAp };
-        // Chosen on validation, like everything the perfmap sees: a fine-tune that lost to its parent is not used.
-        finalModels.push(finetuneLost(ft) ? parent.artifact.dir : ft.artifact.dir);
-      }
-    }
-
-    const classifier = await timed('train-classifier', () =>
-      trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...rt }),
-    );
-    const tunedClassifier = plan.classifierFinetune
-      ? await timed('finetune classifier', () => finetuneClassifier({ model: classifier.artifact.dir, data, seed, checkpointEvery: 0, ...plan.classifierFinetune, ...rt }))
-      : null;
-    const router = tunedClassifier ?? classifier;
-    const perfmap = await timed('build-perfmap', () =>
-      buildPerfmap({ data, models: finalModels, classifier: router.artifact.dir, lambda: 0.5, seed, out: artifacts, categories, ...rt }),
-    );
-
-    const dataset = await loadDataset(data, { categories });
-    const testLines = samplesOf(dataset, { split: 'test' }).map((s) => `${s.path}\n`);
-    const predictions = join(out, 'predictions');
-    const inferred = await timed('infer', () =>
-      infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(testLines), out: predictions, saveMaps: true, ...rt }),
-    );
-    const evaluation = await timed('evaluate', () => evaluate({ predictions, data, out: join(out, 'report') }));
-
-    const table: DemoCategoryRow[] = categories.map((category) => {
-      const row = evaluation.metrics.rows.find((r) => r.category === category && r.defectType === 'all');
-      const entry = perfmap.perfmap.categories[category];
-      return {
-        category,
-        chosen: entry?.chosen as SubmodelKind,
-        margin: entry?.margin ?? null,
-        imageAuroc: row?.imageAuroc ?? null,
-        pixelAuroc: row?.pixelAuroc ?? null,
-        pixelAp: row?.pixelAp ?? null,
-        aupro: row?.aupro ?? null,
-        finetune: finetuned[category] ?? {},
-      };
-    });
-    const mean = evaluation.metrics.mean.values;
-    return {
-      out,
-      data,
-      plan: planName,
-      categories,
-      dataset: { images: made.images, masks: made.masks, size: made.size, seed: made.seed, problems: inspected.problems.length },
-      synthPreview: previews,
-      artifacts: { submodels: finalModels, classifier: router.artifact.dir, perfmap: perfmap.artifact.dir },
-      classifierAccuracy: (tunedClassifier ? tunedClassifier.metrics.after.accuracy : classifier.metrics.accuracy) ?? null,
-      classifierFinetune: tunedClassifier
-        ? { defectsBelowThreshold: { before: tunedClassifier.metrics.before.defects.belowThreshold, after: tunedClassifier.metrics.after.defects.belowThreshold } }
-        : null,
-      predictions,
-      inferImagesPerSecond: inferred.timing.imagesPerSecond,
-      report: evaluation.files.html,
-      table,
-      meanImageAuroc: mean.imageAuroc ?? null,
-      meanPixelAuroc: mean.pixelAuroc ?? null,
-      meanPixelAp: mean.pixelAp ?? null,
-      meanAupro: mean.aupro ?? null,
-      steps,
-      seconds: (performance.now() - started) / 1000,
-    };
   }
+
+  const classifier = await timed('train-classifier', () =>
+    trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...rt }),
+  );
+  const tunedClassifier = plan.classifierFinetune
+    ? await timed('finetune classifier', () => finetuneClassifier({ model: classifier.artifact.dir, data, seed, checkpointEvery: 0, ...plan.classifierFinetune, ...rt }))
+    : null;
+  const router = tunedClassifier ?? classifier;
+  const perfmap = await timed('build-perfmap', () =>
+    buildPerfmap({ data, models: finalModels, classifier: router.artifact.dir, lambda: 0.5, seed, out: artifacts, categories, ...rt }),
+  );
+
+  const dataset = await loadDataset(data, { categories });
+  const testLines = samplesOf(dataset, { split: 'test' }).map((s) => `${s.path}\n`);
+  const predictions = join(out, 'predictions');
+  const inferred = await timed('infer', () =>
+    infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(testLines), out: predictions, saveMaps: true, ...rt }),
+  );
+  const evaluation = await timed('evaluate', () => evaluate({ predictions, data, out: join(out, 'report') }));
+
+  const table: DemoCategoryRow[] = categories.map((category) => {
+    const row = evaluation.metrics.rows.find((r) => r.category === category && r.defectType === 'all');
+    const entry = perfmap.perfmap.categories[category];
+    return {
+      category,
+      chosen: entry?.chosen as SubmodelKind,
+      margin: entry?.margin ?? null,
+      imageAuroc: row?.imageAuroc ?? null,
+      pixelAuroc: row?.pixelAuroc ?? null,
+      pixelAp: row?.pixelAp ?? null,
+      aupro: row?.aupro ?? null,
+      finetune: finetuned[category] ?? {},
+    };
+  });
+  const mean = evaluation.metrics.mean.values;
+  return {
+    out,
+    data,
+    plan: planName,
+    categories,
+    dataset: { images: made.images, masks: made.masks, size: made.size, seed: made.seed, problems: inspected.problems.length },
+    synthPreview: previews,
+    artifacts: { submodels: finalModels, classifier: router.artifact.dir, perfmap: perfmap.artifact.dir },
+    classifierAccuracy: (tunedClassifier ? tunedClassifier.metrics.after.accuracy : classifier.metrics.accuracy) ?? null,
+    classifierFinetune: tunedClassifier
+      ? { defectsBelowThreshold: { before: tunedClassifier.metrics.before.defects.belowThreshold, after: tunedClassifier.metrics.after.defects.belowThreshold } }
+      : null,
+    predictions,
+    inferImagesPerSecond: inferred.timing.imagesPerSecond,
+    report: evaluation.files.html,
+    table,
+    meanImageAuroc: mean.imageAuroc ?? null,
+    meanPixelAuroc: mean.pixelAuroc ?? null,
+    meanPixelAp: mean.pixelAp ?? null,
+    meanAupro: mean.aupro ?? null,
+    steps,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** Upper-cased demo categories, at least two (the pre-classifier tells categories apart), each known. */
