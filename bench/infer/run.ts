@@ -14,7 +14,7 @@ import { onnxClassifierFromBytes, onnxDetectorFromBytes } from '../../src/pipeli
 import { createOrtSession, runOrt, tryLoadOrt } from '../../src/pipeline/engines/onnxruntime.js';
 import { encodeModel } from '../../src/pipeline/export/onnx-proto.js';
 import { writeNpy } from '../../src/pipeline/io/npy.js';
-import { Rng } from '../../src/pipeline/random.js';
+import { Rng } from '../../src/pipeline/core/random.js';
 import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { PYTORCH_MALLOC_ENV } from '../../src/pipeline/runtime/bench/pytorch-reference.js';
 import { fastest, modelTable, parseMix, routedImagesPerSecond, routedTable, SINGLE_MIXES, type EngineTiming, type RoutedModel, type RoutingMix } from './routed.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MadenetError } from '../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../src/pipeline/core/errors.js';
 import type { BackendRequest } from '../../src/pipeline/runtime/backend.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -2,7 +2,7 @@
 // --data); writes real.md and real.json. Exits 0 with a message when there is no data; --help lists the flags.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { MadenetError } from '../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../src/pipeline/core/errors.js';
 import { discoverCategories, type FoundCategory } from './discover.js';
 import { readCategories, writeManifest, type CategoryCounts } from './manifest.js';
 import { parseBenchArgs, PROJECT_ROOT, USAGE, type BenchOptions } from './options.js';

@@ -21,7 +21,7 @@ export default class BuildPerfmap extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
-    data: Flags.string({ description: 'Dataset root (MVTec AD layout, ManuDefect-21 extension, or manifest).', required: true }),
+    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec AD layout, ManuDefect-21 extension, or manifest).', required: true }),
     models: Flags.string({ description: 'Submodel artifact directory, vNNNN or <kind>/<category> (repeatable).', multiple: true, required: true }),
     classifier: Flags.string({ description: 'Pre-classifier artifact (from train-classifier) that infer routes with.' }),
     lambda: Flags.string({ description: 'Weight of image AUROC against Pixel-AP in the choice, in [0, 1].', default: '0.5' }),
@@ -30,7 +30,7 @@ export default class BuildPerfmap extends BaseCommand {
     category: Flags.string({ description: 'Only this category (repeatable); default every category of --data.', multiple: true }),
     'batch-size': Flags.integer({ description: 'Images per forward pass.', default: 8, min: 1 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic defects; default the built-in procedural set.' }),
-    out: Flags.string({ description: 'Artifact root; the map is saved to <out>/perfmap/all/vNNNN.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Artifact root; the map is saved to <out>/perfmap/all/vNNNN.', required: true }),
   };
 
   async run(): Promise<BuildPerfmapResult> {

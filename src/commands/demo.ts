@@ -4,6 +4,7 @@ import { runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { DEMO_PLANS, type DemoPlanName } from '../pipeline/services/demo-plan.js';
 import { runDemo, type DemoResult } from '../pipeline/services/demo.js';
+import { createProgress, formatDuration, type Progress } from '../pipeline/cli/progress.js';
 
 export default class Demo extends BaseCommand {
   static override summary = 'Run the whole MADE-Net pipeline on built-in demo data.';
@@ -20,7 +21,7 @@ export default class Demo extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
-    out: Flags.string({ description: 'Output directory for data, artifacts, predictions and the report.', default: './madenet-demo' }),
+    out: Flags.string({ char: 'o', description: 'Output directory for data, artifacts, predictions and the report.', default: './madenet-demo' }),
     plan: Flags.string({
       description: `Budget: quick (${DEMO_PLANS.quick.categories.length} categories at ${DEMO_PLANS.quick.imageSize} px, under 15 minutes on 2 cores), full (all ${DEMO_PLANS.full.categories.length} categories at ${DEMO_PLANS.full.imageSize} px), or smoke (seconds; checks that every step runs, scores mean nothing).`,
       options: ['quick', 'full', 'smoke'],
@@ -31,15 +32,50 @@ export default class Demo extends BaseCommand {
 
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
-    const r = await runDemo({
-      out: flags.out,
-      seed: flags.seed,
-      plan: flags.plan as DemoPlanName,
-      categories: flags.categories?.split(',').map((c) => c.trim().toUpperCase()),
-      backend: flags.backend as BackendRequest,
-      threads: flags.threads,
-      onStep: (step) => this.note(`[demo] ${step}`),
-    });
+    // `[demo k/N] step` lines are printed everywhere but --json (they are the log); a bar with an ETA follows each
+    // training and the inference step where progress is shown (a terminal, or MADENET_PROGRESS=lines).
+    const started = performance.now();
+    let bar: Progress | null = null;
+    const newBar = (label: string): Progress => {
+      bar?.stop();
+      bar = createProgress({ label, json: this.jsonEnabled(), unit: 'img', fields: ['epoch', 'loss'] });
+      return bar;
+    };
+    let current = '';
+    let r: DemoResult;
+    try {
+      r = await runDemo({
+        out: flags.out,
+        seed: flags.seed,
+        plan: flags.plan as DemoPlanName,
+        categories: flags.categories?.split(',').map((c) => c.trim().toUpperCase()),
+        backend: flags.backend as BackendRequest,
+        threads: flags.threads,
+        onStep: (step, index, total) => {
+          (bar as Progress | null)?.stop();
+          bar = null;
+          current = step;
+          this.note(`[demo ${index}/${total}] ${step} (elapsed ${formatDuration((performance.now() - started) / 1000)})`);
+        },
+        onTrainProgress: (p) => {
+          const b = bar ?? newBar(`  ${current}`);
+          b.setTotal(p.totalSteps);
+          b.update(p.step, { epoch: `${p.epoch + 1}/${p.epochs}`, loss: p.loss.toFixed(4), rate: p.imagesPerSecond });
+        },
+        onInferProgress: (done, total) => {
+          const b = bar ?? newBar(`  ${current}`);
+          b.setTotal(total);
+          b.update(done);
+        },
+      });
+    } finally {
+      (bar as Progress | null)?.stop();
+    }
+    this.render(r);
+    return r;
+  }
+
+  private render(r: DemoResult): void {
     const f = (v: number | null): string => (v === null ? '  n/a' : v.toFixed(3));
     const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
     this.say(`Demo data: ${r.data} (${r.dataset.images} images, ${r.dataset.problems} problems found by inspect)`);
@@ -56,6 +92,5 @@ export default class Demo extends BaseCommand {
     this.say(`Performance map: ${r.artifacts.perfmap}`);
     this.say(`Report: ${r.report}`);
     this.say(`Finished in ${(r.seconds / 60).toFixed(1)} min (${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(0)}s`).join(', ')}).`);
-    return r;
   }
 }

@@ -69,6 +69,14 @@ export default class Doctor extends BaseCommand {
       if (b.threadsNote) this.say(`  ${b.name} threads: ${b.threadsNote}`);
     }
     this.say(`Versions: ${Object.entries(rt.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const ort = r.onnxruntime;
+    this.say(
+      ort.available
+        ? `onnxruntime-node: ${ort.version}, loads; execution providers: ${ort.providers.join(', ')}`
+        : `onnxruntime-node: unavailable (${ort.reason})`,
+    );
+    for (const m of ort.missing) this.say(`  ${m.provider}: ${m.reason}`);
+    this.say(`  infer --engine auto: ${ort.engineAuto}${ort.hint ? `; ${ort.hint}` : ''}`);
     if (r.bench) {
       this.say('');
       this.say(benchTable(r.bench));

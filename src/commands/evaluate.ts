@@ -21,9 +21,9 @@ export default class Evaluate extends BaseCommand {
     predictions: Flags.string({ description: 'Predictions directory written by infer (predictions.jsonl and maps).', exactlyOne: ['predictions', 'model'] }),
     model: Flags.string({ description: 'Run inference on the test split with this submodel or perfmap artifact first, then evaluate (outputs under --out, default ./madenet-evaluation).' }),
     ...runtimeFlags,
-    data: Flags.string({ description: 'Dataset root (MVTec layout or manifest) with the ground truth.', required: true }),
+    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec layout or manifest) with the ground truth.', required: true }),
     category: Flags.string({ description: 'Evaluate only this category (repeatable).', multiple: true }),
-    out: Flags.string({ description: 'Directory for metrics.json, metrics.csv, metrics.md and report.html [default: <predictions>/evaluation].' }),
+    out: Flags.string({ char: 'o', description: 'Directory for metrics.json, metrics.csv, metrics.md and report.html [default: <predictions>/evaluation].' }),
     fpr: Flags.string({ description: 'False positive rate at which the TPR is reported.', default: '0.01' }),
     examples: Flags.integer({ description: 'Worst misses and false alarms shown per category in the report.', default: 4, min: 0 }),
   };

@@ -30,8 +30,8 @@ export default class Finetune extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     model: Flags.string({ description: 'Artifact of the submodel to continue from (vNNNN, or <kind>/<category> for its LATEST).', required: true }),
-    data: Flags.string({ description: 'Dataset root with real defects in train/<defect-type> and ground_truth/.', required: true }),
-    out: Flags.string({ description: 'Artifact root for the new version [default: the parent\'s root].' }),
+    data: Flags.string({ char: 'd', description: 'Dataset root with real defects in train/<defect-type> and ground_truth/.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Artifact root for the new version [default: the parent\'s root].' }),
     epochs: Flags.integer({ description: 'Passes over the training normals and real defects.', default: DEFAULT_FINETUNE_EPOCHS, min: 1 }),
     lr: Flags.string({ description: 'Learning rate, cosine-decayed to 0 [default: half the parent\'s training rate for SRAD and SFAD, a tenth for LPD and the classifier].' }),
     'batch-size': Flags.integer({ description: 'Images per step; half of them are defect slots [default: the parent\'s].', min: 2 }),

@@ -42,8 +42,8 @@ export default class Infer extends BaseCommand {
       default: 'cpu',
     }),
     perfmap: Flags.string({ description: 'Performance map artifact (<root>/perfmap/all or one of its vNNNN).', required: true }),
-    input: Flags.string({ description: 'Glob, directory, image file, or - for a list of paths on stdin (PATH or PATH<TAB>CATEGORY per line).', required: true }),
-    out: Flags.string({ description: 'Output directory for predictions.jsonl, infer.json, maps/ and overlays/.', required: true }),
+    input: Flags.string({ char: 'i', description: 'Glob, directory, image file, or - for a list of paths on stdin (PATH or PATH<TAB>CATEGORY per line).', required: true }),
+    out: Flags.string({ char: 'o', description: 'Output directory for predictions.jsonl, infer.json, maps/ and overlays/.', required: true }),
     'min-confidence': Flags.string({ description: 'Classifier confidence needed to use the category\'s chosen submodel.', default: '0.85' }),
     fallback: Flags.string({ description: 'Submodel used when the classifier is less confident.', options: ['sfad', 'srad', 'lpd'], default: 'sfad' }),
     category: Flags.string({ description: 'Every image is of this category (the classifier is not run).' }),
@@ -60,7 +60,8 @@ export default class Infer extends BaseCommand {
 
   async run(): Promise<InferResult> {
     const { flags } = await this.parse(Infer);
-    const progress = createProgress({ label: 'infer', json: this.jsonEnabled(), fields: ['skipped'] });
+    // A bar with a total for a glob or directory (known once listed); a plain counter for a stream on stdin.
+    const progress = createProgress({ label: 'infer', json: this.jsonEnabled(), unit: 'img', fields: ['skipped'] });
     const abort = new AbortController();
     const stop = (): void => abort.abort();
     process.once('SIGINT', stop);
@@ -87,8 +88,9 @@ export default class Infer extends BaseCommand {
         executionProvider: flags['execution-provider'] as ExecutionProvider,
         threads: flags.threads,
         signal: abort.signal,
-        onSkip: (path, error) => this.note(`skipped ${path}: ${error.message}`),
-        onProgress: (done, skipped) => progress.update(done, { skipped: String(skipped) }),
+        onSkip: (path, error) => progress.log(`skipped ${path}: ${error.message}`),
+        onTotal: (n) => progress.setTotal(n),
+        onProgress: (done, skipped, passed) => progress.update(done + skipped + passed, { skipped: skipped > 0 ? String(skipped) : '' }),
       });
     } finally {
       progress.stop();
@@ -107,6 +109,7 @@ export default class Infer extends BaseCommand {
     if (routes.length > 0) this.say(`Routes: ${routes.join(', ')}; models: ${models.join(', ')}.`);
     const engines = result.engine.loaded.map((l) => `${l.engine}${l.executionProviders ? ` on ${l.executionProviders.join('+')}` : ''} (${l.reason})`);
     if (engines.length > 0) this.say(`Engines: ${engines.join('; ')}.`);
+    if (images.seen === 0) this.note(`No images in ${flags.input}: nothing to do (exit status 0).`);
     this.say(`Anomalous: ${result.anomalies}. Wrote ${result.predictions}`);
     if (flags['fail-on-anomaly'] && result.anomalies > 0) {
       this.note(`${result.anomalies} anomalous image(s): exit status 3 (--fail-on-anomaly).`);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { MadenetError } from '../pipeline/cli/errors.js';
+import { MadenetError } from '../pipeline/core/errors.js';
 import { imageSizeFlag, seedFlag } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import { synth, type SynthKind, type SynthResult } from '../pipeline/services/synth.js';
@@ -21,9 +21,9 @@ export default class Synth extends BaseCommand {
   static override flags = {
     ...seedFlag,
     ...imageSizeFlag,
-    data: Flags.string({ description: 'Dataset root (MVTec layout), a category folder, or a manifest.', required: true }),
+    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec layout), a category folder, or a manifest.', required: true }),
     category: Flags.string({ description: 'Category whose normal training images are used.', required: true }),
-    out: Flags.string({ description: 'Output directory.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Output directory.', required: true }),
     count: Flags.integer({ description: 'Number of samples (source images are reused in turn).', default: 16, min: 1 }),
     kind: Flags.string({ description: 'Kind of anomaly.', options: ['texture', 'structural', 'mixed', 'cutpaste'], default: 'mixed' }),
     variant: Flags.string({ description: 'CutPaste variant (with --kind cutpaste).', options: ['normal', 'scar'], default: 'normal' }),

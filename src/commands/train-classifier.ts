@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CLASSIFIER_PRESETS, type ClassifierPresetName } from '../models/classifier/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { MadenetError } from '../pipeline/cli/errors.js';
+import { MadenetError } from '../pipeline/core/errors.js';
 import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
 import { formatMetric, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
@@ -23,8 +23,8 @@ export default class TrainClassifier extends BaseCommand {
     ...runtimeFlags,
     ...seedFlag,
     ...imageSizeFlag,
-    data: Flags.string({ description: 'Dataset root holding several categories.', required: true }),
-    out: Flags.string({ description: 'Artifact root; the model is saved to <out>/classifier/all/vNNNN.', required: true }),
+    data: Flags.string({ char: 'd', description: 'Dataset root holding several categories.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Artifact root; the model is saved to <out>/classifier/all/vNNNN.', required: true }),
     preset: Flags.string({ description: 'Model size (paper = EfficientNet-B4 at 380 px, small = B0 at 128 px).', options: [...CLASSIFIER_PRESETS], default: 'small' }),
     category: Flags.string({ description: 'Only these categories (repeat the flag); default all.', multiple: true }),
     epochs: Flags.integer({ description: 'Passes over the training images.', default: 10, min: 1 }),

@@ -6,15 +6,12 @@ import { acquireLock } from '../../src/pipeline/artifacts/lock.js';
 import { loadTestClassifier, loadTestDetector } from '../pipeline/infer/fixtures.js';
 import { runCommand } from '../helpers/run-command.js';
 
-// The commands load submodels through the registry and the classifier through its contract module; the tests
-// swap in the tiny real test models (the production loaders are tested with the models themselves).
+// The commands load submodels and the classifier through the registry; the tests swap in the tiny real test
+// models (the production loaders are tested with the models themselves).
 jest.unstable_mockModule('../../src/pipeline/detectors/registry.js', () => ({
   loadDetector: loadTestDetector,
-  SUBMODEL_KINDS: ['srad', 'sfad', 'lpd'],
-}));
-jest.unstable_mockModule('../../src/pipeline/infer/classifier-contract.js', () => ({
-  CLASSIFIER_KIND: 'classifier',
   loadClassifierArtifact: loadTestClassifier,
+  SUBMODEL_KINDS: ['srad', 'sfad', 'lpd'],
 }));
 
 const { default: Infer } = await import('../../src/commands/infer.js');
@@ -83,15 +80,15 @@ describe('madenet build-perfmap / infer / infer merge', () => {
 
   it('infer refuses a bad --shard and a locked --out with stable codes', async () => {
     const a = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(dir, 'cmd-c'), '--shard', '3/3', '--json', ...cpu]);
-    expect(JSON.parse(a.stdout).error).toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('--shard is "3/3"') });
-    expect(a.exitCode).toBe(1);
+    expect(JSON.parse(a.stdout).error).toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('--shard is "3/3"'), exit: 2 });
+    expect(a.exitCode).toBe(2);
     const out = join(dir, 'cmd-locked');
     await mkdir(out, { recursive: true });
     const release = await acquireLock(out);
     try {
       const b = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', out, '--json', ...cpu]);
-      expect(JSON.parse(b.stdout).error).toMatchObject({ code: 'E_LOCKED', message: expect.stringContaining(join(out, '.lock')) });
-      expect(b.exitCode).toBe(1);
+      expect(JSON.parse(b.stdout).error).toMatchObject({ code: 'E_LOCKED', message: expect.stringContaining(join(out, '.lock')), exit: 75 });
+      expect(b.exitCode).toBe(75);
     } finally {
       await release();
     }
@@ -109,7 +106,7 @@ describe('madenet build-perfmap / infer / infer merge', () => {
     expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: w.images, out: merged });
     expect(await readLines(merged)).toHaveLength(w.images);
     const human = await run(InferMerge, [shards[0] as string, '--out', join(dir, 'cmd-merged-2')]);
-    expect(human.exitCode).toBe(1);
+    expect(human.exitCode).toBe(2); // E_USAGE: the directories given are not a whole set of shards
     expect(human.error?.message).toMatch(/shard 1\/2 is missing/);
     expect(JSON.parse(await readFile(join(merged, 'infer.json'), 'utf8')).complete).toBe(true);
   });

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { DEMO_PLANS } from '../../src/pipeline/services/demo-plan.js';
+import { demoStepCount } from '../../src/pipeline/services/demo.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -55,6 +57,8 @@ describe('madenet demo (bin/run.js)', () => {
     expect(result.artifacts.classifier.endsWith('v0002')).toBe(true);
     const perfmap = JSON.parse(await readFile(join(result.artifacts.perfmap, 'perfmap.json'), 'utf8')) as { categories: Record<string, unknown> };
     expect(Object.keys(perfmap.categories).sort()).toEqual(['BGA', 'QFN']);
+    // `[demo k/N]` counts the steps before they run: N must be what runDemo then does.
+    expect(result.steps).toHaveLength(demoStepCount(DEMO_PLANS.smoke, result.categories.length));
     expect(result.steps.map((s) => s.step.split(' ')[0])).toEqual(
       expect.arrayContaining(['make-demo', 'dataset', 'synth', 'train-srad', 'train-sfad', 'train-lpd', 'finetune', 'train-classifier', 'build-perfmap', 'infer', 'evaluate']),
     );

@@ -57,6 +57,8 @@ describe('oclif.manifest.json', () => {
       description?: string;
       examples?: string[];
       flags?: Record<string, { type: string; description?: string; default?: unknown; options?: string[]; required?: boolean }>;
+      /** The global flags every command inherits (--quiet, --verbose); the manifest lists them with its own. */
+      baseFlags?: Record<string, { type: string; description?: string; default?: unknown; options?: string[]; required?: boolean }>;
       args?: Record<string, { required?: boolean; description?: string }>;
     };
     const entry = manifest.commands[id] as ManifestCommand;
@@ -65,7 +67,7 @@ describe('oclif.manifest.json', () => {
     expect(entry.description).toEqual(cls.description);
     expect(entry.examples ?? []).toEqual(cls.examples ?? []);
     const srcFlags = Object.fromEntries(
-      Object.entries(cls.flags ?? {}).map(([name, f]) => [
+      Object.entries({ ...cls.baseFlags, ...cls.flags }).map(([name, f]) => [
         name,
         {
           type: f.type,

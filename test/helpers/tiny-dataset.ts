@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { writePng } from '../../src/pipeline/io/decode.js';
 import { createImage, createMask, type Mask, type RgbImage } from '../../src/pipeline/io/image.js';
-import { Rng } from '../../src/pipeline/random.js';
+import { Rng } from '../../src/pipeline/core/random.js';
 
 export interface TinyDatasetOptions {
   /** Category directories to create; default ['widget']. */

@@ -16,7 +16,7 @@ export default class DatasetMakeDemo extends BaseCommand {
   ];
   static override flags = {
     ...seedFlag,
-    out: Flags.string({ description: 'Output directory.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Output directory.', required: true }),
     size: Flags.integer({ description: 'Image size in pixels (square).', default: 128, min: DEMO_MIN_SIZE, max: DEMO_MAX_SIZE }),
     'per-category': Flags.integer({ description: 'Normal training images per category.', default: 60, min: 1 }),
     'test-per-category': Flags.integer({ description: 'Normal test images per category.', default: 16, min: 0 }),

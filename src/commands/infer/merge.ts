@@ -17,7 +17,7 @@ export default class InferMerge extends BaseCommand {
     dir: Args.string({ description: 'Output directories of infer runs (shards), one or more.', required: true }),
   };
   static override flags = {
-    out: Flags.string({ description: 'Merged output directory.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Merged output directory.', required: true }),
     'allow-partial': Flags.boolean({ description: 'Merge even when shards are missing or unfinished (reported as warnings).' }),
   };
 

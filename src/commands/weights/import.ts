@@ -23,7 +23,7 @@ export default class WeightsImport extends BaseCommand {
     ...runtimeFlags,
     ...seedFlag,
     arch: Flags.string({ description: 'Architecture the weights belong to.', required: true, options: [...IMPORTABLE_ARCHS] }),
-    out: Flags.string({ description: 'Artifact root; the backbone is saved to <out>/backbone/<arch>/vNNNN.', required: true }),
+    out: Flags.string({ char: 'o', description: 'Artifact root; the backbone is saved to <out>/backbone/<arch>/vNNNN.', required: true }),
   };
 
   async run(): Promise<WeightsImportResult> {

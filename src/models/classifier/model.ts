@@ -1,7 +1,7 @@
 // The ISM pre-classifier network: EfficientNet features -> global average pool -> dropout -> linear -> softmax.
 // Builders and a by-name backbone weight copy only; no optimiser, no data, no files.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 import { ImagenetNormalization } from '../components/backbone-normalize.js';
 import { layerSeed } from '../components/backbone-init.js';
 import type { Sym } from '../components/conv.js';

@@ -1,6 +1,7 @@
 // One optimiser step of the pre-classifier on a batch (forward in training mode, loss, gradients, update).
 // Synchronous and leak-free; the loop, schedules and data belong to src/pipeline/train.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { minimizeReporting } from '../components/optimizer-step.js';
 import type { ClassifierConfig } from './config.js';
 import { accuracy, crossEntropyLoss } from './loss.js';
 
@@ -27,18 +28,9 @@ export function classifierTrainStep(
   batch: ClassifierBatch,
 ): ClassifierStepResult {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  let acc: tf.Scalar | undefined;
-  const cost = optimizer.minimize(
-    () => {
-      const probs = model.apply(batch.images, { training: true }) as tf.Tensor2D;
-      acc = tf.keep(accuracy(probs, batch.labels));
-      return crossEntropyLoss(probs, batch.labels, cfg.labelSmoothing);
-    },
-    true,
-    vars,
-  );
-  const result = { loss: (cost as tf.Scalar).dataSync()[0] as number, accuracy: acc?.dataSync()[0] ?? Number.NaN };
-  cost?.dispose();
-  acc?.dispose();
-  return result;
+  const [loss, acc] = minimizeReporting(optimizer, vars, () => {
+    const probs = model.apply(batch.images, { training: true }) as tf.Tensor2D;
+    return { total: crossEntropyLoss(probs, batch.labels, cfg.labelSmoothing), parts: [accuracy(probs, batch.labels)] };
+  });
+  return { loss: loss as number, accuracy: acc as number };
 }

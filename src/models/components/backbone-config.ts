@@ -1,6 +1,6 @@
 // Validation helpers for model configs that sit on a backbone (SFAD, LPD): numbers in range, a buildable
 // architecture, stage names it has. They throw E_CONFIG naming the field; they do not pick defaults.
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 import { isResNetArch, RESNET_ARCHS, RESNET_STAGES } from './resnet.js';
 
 export function configError(model: string, field: string, expected: string, got: unknown): MadenetError {

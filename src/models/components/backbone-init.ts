@@ -1,7 +1,7 @@
 // Seeded weight initialisers for backbone layers, following torchvision's choices (Kaiming-normal fan-out
 // for convs, PyTorch's default uniform for linear layers). Does not build layers; it only hands out initialisers.
 import * as tf from '@tensorflow/tfjs';
-import { hashSeed } from '../../pipeline/random.js';
+import { hashSeed } from '../../pipeline/core/random.js';
 
 /**
  * A seed safe to hand to tfjs random ops: tfjs's normal and truncated-normal generators treat seed 0 as "no

@@ -1,7 +1,7 @@
 // Copies backbone weights between two tf.layers models by layer name (e.g. the backbone inside a trained LPD
 // model into a fresh ResNet for SFAD). Shapes must agree; layers only the source has (a head) are skipped.
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 
 export interface TransferOptions {
   /** Prepended to each target layer name to find it in the source (e.g. 'encoder.'). */

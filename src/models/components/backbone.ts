@@ -1,7 +1,7 @@
 // The backbone registry: which architectures exist, how to build one with a seed, and which safetensors
 // names they take (torchvision for ResNets, timm for EfficientNet/HRNet). Building only; weights load elsewhere.
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 import { buildEfficientNetBackbone, EFFICIENTNET_VARIANTS, type EfficientNetVariant } from './efficientnet.js';
 import { buildHrnetEncoder, HRNET_W18, HRNET_W32 } from './hrnet.js';
 import { buildResNet, isResNetArch, RESNET_ARCHS } from './resnet.js';

@@ -1,7 +1,7 @@
 // SimpleNet-style patch features from backbone maps: local 3x3 neighbourhood averaging per layer, bilinear
 // resize to the largest map, concat, and a fixed (non-learned) adaptive average pool over channels to D dims.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 
 export interface AggregationOptions {
   /** Neighbourhood size p of the local average (SimpleNet's patchsize 3). 1 disables it. */

@@ -1,7 +1,7 @@
 // A frozen multi-output view of a backbone: the chosen intermediate layers (default layer2 + layer3) of a
 // model built by buildResNet (or any backbone whose layers carry stage names). Shares the backbone's weights.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 import { RESNET_STAGES, type ResNetStage } from './resnet.js';
 
 export const DEFAULT_FEATURE_LAYERS: readonly string[] = ['layer2', 'layer3'];

@@ -1,7 +1,7 @@
 // Separable Gaussian blur of anomaly maps [N,H,W,1], with scipy.ndimage.gaussian_filter's conventions
 // (truncate 4 sigma, mirrored borders) and sigma scaled with image size. Maps only: no resizing or scoring.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 
 /** SimpleNet smooths with sigma 4 at 288 px input; other sizes scale sigma linearly. */
 export const SIGMA_REFERENCE_SIZE = 288;

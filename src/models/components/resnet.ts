@@ -1,7 +1,7 @@
 // ResNet-18/50, Wide-ResNet-50-2 and a tiny test variant with torchvision's layer structure and parameter
 // names, as one flat tf.LayersModel: [N,H,W,3] in [0,1] -> layer4 map (or 1000 logits with includeTop).
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 import { linearInit } from './backbone-init.js';
 import { ImagenetNormalization } from './backbone-normalize.js';
 import { basicBlock, bottleneck, stem } from './resnet-blocks.js';

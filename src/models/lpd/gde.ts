@@ -1,7 +1,7 @@
 // LPD localisation state: a Gaussian density per feature-map location (mean + shrunk covariance of patch
 // embeddings of normal training images, PaDiM-style) and the Mahalanobis distance under it. No files here.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 
 /** Fitted GDE: per location l = y*w + x, mean [L,D] and inverse covariance [L,D,D], row-major float32. */
 export interface GdeState {

@@ -1,7 +1,7 @@
 // Dropout whose masks are reproducible yet differ per step: tfjs's Dropout reuses one seed, so every call
 // draws the same mask; this layer derives each call's seed from (seed, call count). Training only.
 import * as tf from '@tensorflow/tfjs';
-import { hashSeed } from '../../pipeline/random.js';
+import { hashSeed } from '../../pipeline/core/random.js';
 import { tfSeed } from '../components/backbone-init.js';
 
 export interface SeededDropoutArgs {

@@ -1,7 +1,7 @@
 // The SFAD network (SimpleNet, Liu et al. CVPR 2023): frozen backbone features -> local aggregation ->
 // fixed channel projection -> trainable 1x1 adaptor -> MLP discriminator. No optimiser, data or files here.
 import * as tf from '@tensorflow/tfjs';
-import { hashSeed } from '../../pipeline/random.js';
+import { hashSeed } from '../../pipeline/core/random.js';
 import { buildBackbone } from '../components/backbone.js';
 import { tfSeed, xavierInit, type InitSeed } from '../components/backbone-init.js';
 import { aggregateFeatures } from '../components/feature-extractor-aggregation.js';

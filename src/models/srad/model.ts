@@ -1,7 +1,7 @@
 // The SRAD networks: a reconstructive HRNet encoder + residual/transposed-conv decoder, and a discriminative
 // U-Net on concat(image, reconstruction). Builders and the forward pass only; no optimiser, no data.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../pipeline/cli/errors.js';
+import { MadenetError } from '../../pipeline/core/errors.js';
 import { ImagenetNormalization } from '../components/backbone-normalize.js';
 import { activation, batchNorm, conv2d, convTranspose2dX2, type Sym } from '../components/conv.js';
 import { hrnetBasicBlock, hrnetEncoder } from '../components/hrnet.js';

@@ -1,6 +1,7 @@
 // One optimiser step of SRAD on a batch of synthetic anomalies (forward in training mode, sradLoss, update of
 // both networks). Synchronous and leak-free; the loop, anomaly synthesis and schedules live in src/pipeline.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { minimizeReporting } from '../components/optimizer-step.js';
 import type { SradConfig } from './config.js';
 import { sradLoss } from './loss.js';
 import { type SradModels, sradForward, sradTrainableVariables } from './model.js';
@@ -23,20 +24,10 @@ export interface SradStepResult {
 
 /** Updates only SRAD's trainable variables (a varList-less minimize would touch every variable in the process). */
 export function sradTrainStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradBatch): SradStepResult {
-  let parts: tf.Scalar[] = [];
-  const cost = optimizer.minimize(
-    () => {
-      const { recon, maskPred } = sradForward(models, batch.image, true);
-      const terms = sradLoss(cfg, { clean: batch.clean, recon, maskTrue: batch.mask, maskPred });
-      parts = [terms.rec, terms.ssim, terms.focal].map((t) => tf.keep(t));
-      return terms.total;
-    },
-    true,
-    sradTrainableVariables(models),
-  ) as tf.Scalar;
-  const [rec, ssim, focal] = parts.map((t) => t.dataSync()[0] as number);
-  const result = { total: cost.dataSync()[0] as number, rec: rec ?? NaN, ssim: ssim ?? NaN, focal: focal ?? NaN };
-  cost.dispose();
-  parts.forEach((t) => t.dispose());
-  return result;
+  const [total, rec, ssim, focal] = minimizeReporting(optimizer, sradTrainableVariables(models), () => {
+    const { recon, maskPred } = sradForward(models, batch.image, true);
+    const terms = sradLoss(cfg, { clean: batch.clean, recon, maskTrue: batch.mask, maskPred });
+    return { total: terms.total, parts: [terms.rec, terms.ssim, terms.focal] };
+  });
+  return { total: total as number, rec: rec as number, ssim: ssim as number, focal: focal as number };
 }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { streamRegularFile, type SafeOpenOptions } from '../io/safe-file.js';
 import { writingTo } from '../cli/system-errors.js';
 

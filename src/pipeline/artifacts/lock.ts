@@ -7,7 +7,7 @@ import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export const LOCK_FILE = '.lock';
 /** A training run's lock on its checkpoint series, held for the whole run (version writes there use LOCK_FILE). */

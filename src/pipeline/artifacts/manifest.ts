@@ -1,7 +1,7 @@
 // The manifest.json written into every artifact version: what it is, how it was made, and the sha256 of
 // every other file in it. Parsing refuses newer schema versions instead of guessing at their meaning.
 import { readFileSync } from 'node:fs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 /** Bump when the manifest changes incompatibly; readers refuse anything newer than they know. */
 export const ARTIFACT_SCHEMA_VERSION = 1;

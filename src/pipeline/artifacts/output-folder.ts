@@ -2,7 +2,7 @@
 // build-perfmap, infer, evaluate): creates the folder, checks that it is one, and locks it.
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { fromSystemError } from '../cli/system-errors.js';
 import { acquireLock, type Release } from './lock.js';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { isMadenetError, MadenetError } from '../cli/errors.js';
+import { isMadenetError, MadenetError } from '../core/errors.js';
 import { readRegularFile } from '../io/safe-file.js';
 import { checkFileName, checkSegment, sha256, sha256File, syncDir, writeFileSynced } from './files.js';
 import { acquireLock, isAlive, LOCK_DRAFT } from './lock.js';

@@ -1,7 +1,7 @@
 // Converts TensorFlow.js models to and from the files model.json + weights.bin (the tfjs "file://" layout)
 // without tfjs-node: saving goes through tf.io.withSaveHandler, loading through tf.io.fromMemory.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';

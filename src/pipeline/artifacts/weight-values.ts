@@ -1,7 +1,7 @@
 // The numeric gate every model passes before it is committed as an artifact version (trained, fine-tuned,
 // imported or checkpointed): float weights must be finite and below a magnitude no working network reaches.
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 /** Weights (batch-norm statistics included) of trained networks stay many orders below this; above it they exploded. */
 export const MAX_WEIGHT_MAGNITUDE = 1e6;

@@ -9,6 +9,7 @@ export const runtimeFlags = {
     default: 'auto',
   }),
   threads: Flags.integer({
+    char: 't',
     description: 'Compute threads for the wasm backend (0 = one per core).',
     env: 'MADENET_THREADS',
     min: 0,
@@ -27,9 +28,9 @@ export const imageSizeFlag = {
 /** Data, output and checkpoint flags every submodel trainer (train-srad, train-sfad, train-lpd) takes alike. */
 export function submodelTrainingFlags(kind: 'srad' | 'sfad' | 'lpd') {
   return {
-    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
+    data: Flags.string({ char: 'd', description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
     category: Flags.string({ description: 'Category to train on.', required: true }),
-    out: Flags.string({ description: `Artifact root; the model is saved to <out>/${kind}/<category>/vNNNN.`, required: true }),
+    out: Flags.string({ char: 'o', description: `Artifact root; the model is saved to <out>/${kind}/<category>/vNNNN.`, required: true }),
     'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
     'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
     resume: Flags.boolean({ description: 'Continue from the newest checkpoint of this category in --out.', default: false }),

@@ -1,20 +1,13 @@
 // What every training command (train-*, finetune) wires the same way: a step progress bar on stderr, Ctrl-C
 // turned into an abort signal (the service stops after the current step, keeping its checkpoints), and
 // parsing/printing of the numbers those commands take and report.
-import { MadenetError } from './errors.js';
+import { MadenetError } from '../core/errors.js';
+import type { TrainProgress } from '../train/loop.js';
 import { createProgress } from './progress.js';
-
-export interface TrainingProgress {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number;
-  imagesPerSecond: number;
-}
 
 export interface TrainingSession {
   signal: AbortSignal;
-  onProgress: (p: TrainingProgress) => void;
+  onProgress: (p: TrainProgress) => void;
   /** True while the bar is drawn (then per-epoch lines would garble it). */
   readonly barActive: boolean;
   /** Stops the bar and the Ctrl-C handler; call once the service has settled. */
@@ -22,7 +15,7 @@ export interface TrainingSession {
 }
 
 export function startTrainingSession(label: string, json: boolean): TrainingSession {
-  const progress = createProgress({ label, json, fields: ['epoch', 'loss', 'img/s'] });
+  const progress = createProgress({ label, json, unit: 'img', fields: ['epoch', 'loss'] });
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
@@ -30,7 +23,8 @@ export function startTrainingSession(label: string, json: boolean): TrainingSess
     signal: abort.signal,
     onProgress: (p) => {
       progress.setTotal(p.totalSteps);
-      progress.update(p.step, { epoch: p.epoch + 1, loss: p.loss.toFixed(4), 'img/s': p.imagesPerSecond.toFixed(1) });
+      // Steps drive the bar and its ETA; the trainer's own images/s is the rate shown.
+      progress.update(p.step, { epoch: p.epochs ? `${p.epoch + 1}/${p.epochs}` : p.epoch + 1, loss: p.loss.toFixed(4), rate: p.imagesPerSecond });
     },
     get barActive() {
       return progress.active;

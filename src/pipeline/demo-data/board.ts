@@ -5,7 +5,7 @@ import type { Frame } from './frame.js';
 import { drawText } from './marking-font.js';
 import type { Point } from './shapes.js';
 import { grain, ValueNoise } from './texture.js';
-import { Rng, hashSeed } from '../random.js';
+import { Rng, hashSeed } from '../core/random.js';
 import type { DrawContext, PartLayout } from './types.js';
 // Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
 const { max, min } = Math;

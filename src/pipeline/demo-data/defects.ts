@@ -2,7 +2,7 @@
 // drawing the defects that are not part of the component (solder balls, foreign material, scratches).
 import { type Rgb } from './canvas.js';
 import { solderBall } from './parts-kit.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../core/random.js';
 import type { Point } from './shapes.js';
 import type { DemoDefectType, DrawContext, DrawnPart, PartLayout, PartState } from './types.js';
 

@@ -4,7 +4,7 @@ import { isLockEntry } from '../artifacts/lock.js';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { usageError } from './usage-error.js';
 import { CATEGORY_MODELS } from './categories/index.js';
 import { checkCounts, DEFAULT_DEMO_COUNTS, defectTypesOf, demoPlan, resolveCategories, type DemoCounts } from './plan.js';

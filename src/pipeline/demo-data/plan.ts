@@ -1,7 +1,7 @@
 // What a demo dataset contains: for each category, split and defect type, the image indices, their per-image
 // seeds and their relative paths in the ManuDefect-21 layout. Pure bookkeeping, no rendering or I/O.
 import { usageError } from './usage-error.js';
-import { hashSeed } from '../random.js';
+import { hashSeed } from '../core/random.js';
 import { CATEGORY_MODELS } from './categories/index.js';
 import { DEMO_CATEGORIES, DEMO_DEFECT_TYPES, type DemoCategory, type DemoDefectType } from './types.js';
 

@@ -1,9 +1,9 @@
 // Renders one demo sample in memory: the picture for (category, seed, size) and, for a defect, its exact
 // ground-truth mask = the pixels where the defective picture differs from its defect-free twin.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { usageError } from './usage-error.js';
 import type { Mask, RgbImage } from '../io/image.js';
-import { Rng, hashSeed } from '../random.js';
+import { Rng, hashSeed } from '../core/random.js';
 import { CATEGORY_MODELS } from './categories/index.js';
 import { sampleDefect, type DemoDefect } from './defects.js';
 import { buildScene, renderScene } from './scene.js';

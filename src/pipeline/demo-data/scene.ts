@@ -4,7 +4,7 @@ import { Canvas, type Rgb, scaleRgb } from './canvas.js';
 import { applyDefect, drawDefectOverlay, type DemoDefect } from './defects.js';
 import { Frame } from './frame.js';
 import { boardLayout, drawBoard, sampleBoardLook, type BoardLayout, type BoardLook } from './board.js';
-import { Rng, hashSeed } from '../random.js';
+import { Rng, hashSeed } from '../core/random.js';
 import type { CategoryModel, DrawContext, PartInstance, PartState, Pose, Tones } from './types.js';
 // Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
 const { cos, sin, sqrt, PI } = Math;

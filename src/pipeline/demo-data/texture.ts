@@ -1,6 +1,6 @@
 // Deterministic procedural textures for the demo renderer: per-pixel hash grain and smooth value noise.
 // Both are pure functions of their seed and coordinates, so a scene renders identically every time.
-import type { Rng } from '../random.js';
+import type { Rng } from '../core/random.js';
 // Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
 const { floor, imul, max, min } = Math;
 

@@ -2,7 +2,7 @@
 // that defects edit, and the interface every category model implements. Declarations only, no drawing.
 import type { Canvas, Rgb } from './canvas.js';
 import type { Frame } from './frame.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../core/random.js';
 import type { Point, Shape } from './shapes.js';
 
 export const DEMO_CATEGORIES = [

@@ -6,7 +6,7 @@ import { validateClassifierConfig, type ClassifierConfig } from '../../models/cl
 import '../../models/classifier/model.js';
 import { classifierProbs } from '../../models/classifier/predict.js';
 import { layersModelFrom, loadArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { CLASSIFIER_KIND, type Classifier } from '../infer/classifier-contract.js';
 
 /** What train-classifier stores in manifest.config (the rest describes training). */

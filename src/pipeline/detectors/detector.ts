@@ -1,8 +1,10 @@
 // The one inference contract every submodel artifact is loaded into, so that validation, build-perfmap,
 // infer and evaluate treat SRAD, SFAD and LPD alike (anomalib's InferenceBatch idea).
 import type * as tf from '@tensorflow/tfjs';
+import type { SubmodelKind } from '../core/submodel-kinds.js';
 
-export type SubmodelKind = 'srad' | 'sfad' | 'lpd';
+// The kinds are listed once, in core/submodel-kinds.ts; the type is re-exported for the contract's users.
+export type { SubmodelKind };
 
 export interface DetectorOutput {
   /** [N] image scores, higher = more anomalous. */

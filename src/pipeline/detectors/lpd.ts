@@ -10,7 +10,7 @@ import { aggregateFeatures } from '../../models/components/feature-extractor-agg
 import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
 import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../models/components/resnet.js';
 import { layersModelFrom, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { readSafetensors } from '../weights/safetensors.js';
 import type { Detector } from './detector.js';
 

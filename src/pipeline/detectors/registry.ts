@@ -1,8 +1,11 @@
 // Loads any submodel artifact into the shared Detector contract, dispatching on the manifest's kind.
-// Each submodel owns its loader beside this file (srad.ts, sfad.ts, lpd.ts); this module only routes.
+// Each submodel owns its loader beside this file (srad.ts, sfad.ts, lpd.ts; the pre-classifier classifier.ts);
+// this module only routes, importing each loader when first needed.
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
-import type { Detector, SubmodelKind } from './detector.js';
+import { MadenetError } from '../core/errors.js';
+import { SUBMODEL_KINDS } from '../core/submodel-kinds.js';
+import type { ClassifierLoader } from '../infer/classifier-contract.js';
+import type { Detector } from './detector.js';
 
 export type DetectorLoader = (artifact: LoadedArtifact) => Promise<Detector>;
 
@@ -12,7 +15,8 @@ const loaders = new Map<string, () => Promise<DetectorLoader>>([
   ['lpd', async () => (await import('./lpd.js')).loadLpdDetector],
 ]);
 
-export const SUBMODEL_KINDS: readonly SubmodelKind[] = ['srad', 'sfad', 'lpd'];
+// The one list (core/submodel-kinds.ts), re-exported beside the loaders that route by it.
+export { SUBMODEL_KINDS };
 
 export async function loadDetector(pathOrKindDir: string): Promise<Detector> {
   const artifact = await loadArtifact(pathOrKindDir);
@@ -25,3 +29,12 @@ export async function loadDetector(pathOrKindDir: string): Promise<Detector> {
   }
   return (await make())(artifact);
 }
+
+/**
+ * The default ClassifierLoader. classifier.ts is imported when first needed, not statically, so that maps
+ * without a classifier never load the EfficientNet code.
+ */
+export const loadClassifierArtifact: ClassifierLoader = async (dir) => {
+  const { loadClassifier } = await import('./classifier.js');
+  return loadClassifier(dir);
+};

@@ -6,7 +6,7 @@ import { validateSfadConfig, type SfadConfig } from '../../models/sfad/config.js
 // Also registers the custom layers (input normalisation) that a saved extractor's topology names.
 import { sfadFeatures, sfadPatchScores, type SfadModel } from '../../models/sfad/model.js';
 import { layersModelFrom, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from './detector.js';
 
 export const SFAD_KIND = 'sfad';

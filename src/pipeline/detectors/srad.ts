@@ -2,7 +2,7 @@
 // written by train-srad (the two tfjs models plus the SradConfig in manifest.config.model). No training.
 import * as tf from '@tensorflow/tfjs';
 import { layersModelFrom, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { validateSradConfig, type SradConfig } from '../../models/srad/config.js';
 import { disposeSrad, type SradModels } from '../../models/srad/model.js';
 import { sradPredict } from '../../models/srad/predict.js';

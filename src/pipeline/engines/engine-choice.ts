@@ -2,10 +2,10 @@
 // auto takes onnxruntime when a parity-checked ONNX export of exactly that version exists and the package
 // loads, tfjs otherwise; the reason is reported either way. With `--execution-provider cuda` only onnxruntime
 // qualifies: a model that cannot run on it is an error, never a silent tfjs (CPU) run.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
-import { loadDetector as registryLoadDetector } from '../detectors/registry.js';
-import { loadClassifierArtifact, type Classifier } from '../infer/classifier-contract.js';
+import { loadClassifierArtifact, loadDetector as registryLoadDetector } from '../detectors/registry.js';
+import type { Classifier } from '../infer/classifier-contract.js';
 import { tfjsAsyncClassifier, tfjsAsyncDetector, type AsyncClassifier, type AsyncDetector, type EngineName } from './async-detector.js';
 import { CUDA_INSTALL, type ExecutionProvider } from './execution-provider.js';
 import { findOnnxExport } from './onnx-artifact.js';

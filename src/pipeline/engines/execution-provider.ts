@@ -1,6 +1,6 @@
 // `--execution-provider cpu|cuda`: which onnxruntime execution provider runs the onnx engine, and whether the
 // installed onnxruntime-node can run it. Pure decisions on facts gathered by onnxruntime.ts; no package import.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { loadArtifact, MANIFEST_FILE, type LoadedArtifact } from '../artifacts/index.js';
 import { sha256 } from '../artifacts/files.js';
 import { parseManifest } from '../artifacts/manifest.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { readOnnxRecord, type OnnxRecord } from '../export/onnx-record.js';
 
 export interface OnnxArtifact {

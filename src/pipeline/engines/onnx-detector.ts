@@ -2,7 +2,7 @@
 // src/pipeline/export): the same inputs and outputs as their tfjs Detector/Classifier, asynchronously.
 import { SUBMODEL_KINDS } from '../detectors/registry.js';
 import type { SubmodelKind } from '../detectors/detector.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { ONNX_MAPS, ONNX_PROBS, ONNX_SCORES } from '../export/onnx-contract.js';
 import type { AsyncClassifier, AsyncDetector } from './async-detector.js';

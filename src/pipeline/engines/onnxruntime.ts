@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { providerUnavailable, sessionProviders, type ExecutionProvider, type OrtProviderFacts } from './execution-provider.js';
 
 export type OrtModule = typeof Ort;

@@ -1,6 +1,6 @@
 // The one curve every ranking metric here is computed from: cumulative positive/negative counts at each
 // cut, highest cut first, with ties kept together. Builds it from image scores; pixels build it elsewhere.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 /**
  * Points in descending cut order. Point k counts the samples scored >= cut[k]; every tied score lies on

@@ -12,7 +12,7 @@
 // Groups (e.g. defect types) let one accumulator answer "this type's defect images plus all normal images"
 // for every type with a single lookup per normal pixel: normal images are added to SHARED, which counts for
 // every group; a defect image's own pixels belong to its group only.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { CountCurve } from './count-curve.js';
 import { aurocOf, auproOf, averagePrecisionOf } from './curve-metrics.js';
 import { keyToFloat } from './float-key.js';

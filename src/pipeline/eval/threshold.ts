@@ -1,7 +1,7 @@
 // Decision thresholds chosen on validation scores: F1-optimal when the validation set has defects, else
 // the normal-only quantile that keeps the false-alarm rate at or below a target. A sample is a defect
 // when score >= threshold (labelAt), here and in infer.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { curveFromScores, type LabelArray, type ScoreArray } from './count-curve.js';
 import { f1MaxOf } from './curve-metrics.js';
 import { nextUp } from './float-key.js';

@@ -7,7 +7,7 @@ import { gdeFromTensors } from '../../models/lpd/gde.js';
 import { validateSfadConfig, type SfadConfig } from '../../models/sfad/config.js';
 import { validateSradConfig, type SradConfig } from '../../models/srad/config.js';
 import { layersModelFrom, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 // Imported for their side effects too: they register the custom layers saved topologies name.
 import '../detectors/classifier.js';
 import { LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdInferenceModel, type LpdScoring } from '../detectors/lpd.js';

@@ -1,7 +1,7 @@
 // The ISM pre-classifier as an ONNX graph: `images` [N,S,S,3] in [0,1] -> `probs` [N,K] (its softmax layer
 // included), the same contract as the tfjs Classifier's predict.
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { LayersConverter } from './layers-converter.js';
 import { imageInput } from './layers-model-graph.js';
 import { ONNX_INPUT, ONNX_PROBS } from './onnx-contract.js';

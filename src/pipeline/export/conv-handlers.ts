@@ -1,7 +1,7 @@
 // ONNX conversions of the weighted and spatial tfjs layers (Conv2D, DepthwiseConv2D, Conv2DTranspose, Dense,
 // BatchNormalization, padding, pooling, upsampling), reproducing tfjs's padding and resampling rules.
-import { MadenetError } from '../cli/errors.js';
-import type { LayerCall, LayerHandler, Val } from './layers-converter.js';
+import { MadenetError } from '../core/errors.js';
+import type { LayerCall, LayerHandler, Val } from './layer-call.js';
 import { attr } from './onnx-graph.js';
 import { activate, configActivation, layerWeights, pairOf, val } from './onnx-ops.js';
 import { permute, samePadding } from './tensor-layout.js';

@@ -1,6 +1,6 @@
 // Shared scaffolding of the detector graphs: the `images` input (NHWC, transposed once to NCHW) and the
 // `scores` [N] / `maps` [N,S,S] outputs of onnx-contract.ts. Each submodel's graph builder fills in between.
-import type { Val } from './layers-converter.js';
+import type { Val } from './layer-call.js';
 import { imageInput } from './layers-model-graph.js';
 import { dropChannel, type SizedVal } from './map-ops.js';
 import { OnnxGraph } from './onnx-graph.js';

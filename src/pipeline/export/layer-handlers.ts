@@ -1,9 +1,9 @@
 // The table of tfjs layer class -> ONNX conversion, with the parameter-free layers defined here (activations,
 // merges, reshapes, inference-time identities and madenet's own normalisation layer). Weighted ones: conv-handlers.ts.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../models/components/backbone-normalize.js';
 import { CONV_HANDLERS } from './conv-handlers.js';
-import type { LayerCall, LayerHandler, Val } from './layers-converter.js';
+import type { LayerCall, LayerHandler, Val } from './layer-call.js';
 import { attr } from './onnx-graph.js';
 import { activate, graphAxis, like, NCHW_TO_NHWC, NHWC_TO_NCHW, val } from './onnx-ops.js';
 

@@ -1,33 +1,10 @@
 // Walks a tf.LayersModel's symbolic graph (outputs back to inputs, each layer call once) and emits ONNX
 // nodes for it through the per-class handlers in layer-handlers.ts. 4-D values are NCHW inside the graph.
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { LAYER_HANDLERS } from './layer-handlers.js';
+import type { LayerCall, Val } from './layer-call.js';
 import type { OnnxGraph } from './onnx-graph.js';
-
-/**
- * A value in the ONNX graph. `channelsFirst`: the tfjs tensor is channels-last but this value keeps the
- * channel on axis 1 (NCHW for images; also a dense layer's [M,D] rows held as [N,D,h,w]).
- */
-export interface Val {
-  name: string;
-  rank: number;
-  channelsFirst: boolean;
-}
-
-/** What a layer handler gets: the layer, its inputs as graph values and their tfjs (channels-last) shapes. */
-export interface LayerCall {
-  graph: OnnxGraph;
-  layer: tf.layers.Layer;
-  config: Record<string, unknown>;
-  inputs: Val[];
-  inputShapes: (number | null)[][];
-  outputShape: (number | null)[];
-  /** Prefix + layer name: the base of every value name this call adds. */
-  hint: string;
-}
-
-export type LayerHandler = (call: LayerCall) => Val;
 
 interface KerasNode {
   inputTensors: tf.SymbolicTensor[];

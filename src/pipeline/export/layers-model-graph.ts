@@ -1,8 +1,9 @@
 // A whole tf.LayersModel as an ONNX graph with the model's own input/output layouts (images NHWC in and out,
 // NCHW inside): used for layer-level parity tests and for models exported as they are (the classifier).
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
-import { LayersConverter, type Val } from './layers-converter.js';
+import { MadenetError } from '../core/errors.js';
+import type { Val } from './layer-call.js';
+import { LayersConverter } from './layers-converter.js';
 import { attr, OnnxGraph } from './onnx-graph.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW, val } from './onnx-ops.js';
 import type { Dim } from './onnx-proto.js';

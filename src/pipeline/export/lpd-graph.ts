@@ -4,7 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LpdConfig } from '../../models/lpd/config.js';
 import type { GdeState } from '../../models/lpd/gde.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { LpdScoring } from '../detectors/lpd.js';
 import { finishDetectorGraph, startDetectorGraph } from './detector-graph.js';
 import { outputShapes } from './feature-maps.js';

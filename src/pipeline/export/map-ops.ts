@@ -1,11 +1,11 @@
 // The score/map post-processing of the detectors as ONNX nodes, mirroring the tfjs functions they replace
 // (mean filter, bilinear resize, scipy-style Gaussian smoothing, SimpleNet aggregation, GDE distance).
 // Kernels come from the same shared code both engines use; values are [N,C,H,W] (NCHW) unless stated.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { boxWindow } from '../../models/srad/filters.js';
 import { gaussianKernel1d, scaledSigma } from '../../models/components/gaussian-smooth.js';
 import { adaptivePoolMatrix } from '../../models/components/feature-extractor-aggregation.js';
-import type { Val } from './layers-converter.js';
+import type { Val } from './layer-call.js';
 import { attr, type OnnxGraph } from './onnx-graph.js';
 import { val } from './onnx-ops.js';
 

@@ -1,8 +1,8 @@
 // Small ONNX idioms shared by the layer handlers and the score/map graphs: activations as tfjs computes
 // them, axis mapping from tfjs (channels-last) to graph values, and reading a layer's weights.
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
-import type { Val } from './layers-converter.js';
+import { MadenetError } from '../core/errors.js';
+import type { Val } from './layer-call.js';
 import { attr, type OnnxGraph } from './onnx-graph.js';
 
 export const NHWC_TO_NCHW = [0, 3, 1, 2];

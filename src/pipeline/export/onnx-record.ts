@@ -1,6 +1,6 @@
 // What `madenet export` records about an ONNX file in the exported artifact's manifest (metrics.onnx): the
 // file and its sha256, where it came from, and the parity check it passed. Types and a strict reader only.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { ONNX_CONTRACT_VERSION } from './onnx-contract.js';
 
 export interface ParityTolerance {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEMO_CATEGORIES, DEMO_MAX_SIZE, DEMO_MIN_SIZE, demoDefectsFor, renderDemoSample, type DemoCategory } from '../demo-data/index.js';
 import { decodeImage } from '../io/decode.js';
 import { listImages } from '../io/glob.js';
-import { hashSeed } from '../random.js';
+import { hashSeed } from '../core/random.js';
 import type { AsyncClassifier, AsyncDetector } from '../engines/async-detector.js';
 import { parityBound, type ParityReport, type ParityTolerance } from './onnx-record.js';
 

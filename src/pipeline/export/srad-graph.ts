@@ -1,10 +1,11 @@
 // SRAD as one ONNX graph: reconstructive network, concat(image, reconstruction), discriminative network,
 // the anomaly channel as the map and the max of its mean-filtered copy as the score (models/srad/predict.ts).
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SradConfig } from '../../models/srad/config.js';
 import type { SradModels } from '../../models/srad/model.js';
 import { finishDetectorGraph, startDetectorGraph } from './detector-graph.js';
-import { LayersConverter, type Val } from './layers-converter.js';
+import type { Val } from './layer-call.js';
+import { LayersConverter } from './layers-converter.js';
 import { meanFilteredMax, sized } from './map-ops.js';
 import { attr, type OnnxGraph } from './onnx-graph.js';
 import { val } from './onnx-ops.js';

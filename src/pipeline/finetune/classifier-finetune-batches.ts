@@ -1,8 +1,8 @@
 // The order a classifier fine-tune draws its images in: categories in turn as train-classifier draws them, and
 // within each category defects and normals at a fixed share, so that defects (what the parent is unsure about)
 // are seen more often than their natural share. Decoding and flips are train-classifier's classifierEpochBatches.
-import { MadenetError } from '../cli/errors.js';
-import { hashSeed, Rng } from '../random.js';
+import { MadenetError } from '../core/errors.js';
+import { hashSeed, Rng } from '../core/random.js';
 import { classifierEpochBatches, type ClassifierBatchItems, type LabeledSample } from '../train/classifier/classifier-data.js';
 
 /** Half of each category's draws are defective images (when it has any). */

@@ -1,7 +1,7 @@
 // What a classifier fine-tune trains and validates on: the train split of every category the classifier knows,
 // normals and defects alike (a defective BGA is still a BGA), held out exactly as train-classifier holds out.
 // Categories the classifier does not know are ignored with a warning; no image of the test split is read.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Dataset } from '../io/dataset.js';
 import { splitClassifierData, type LabeledSample } from '../train/classifier/classifier-data.js';
 

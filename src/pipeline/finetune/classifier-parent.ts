@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { validateClassifierConfig, type ClassifierConfig } from '../../models/classifier/config.js';
 import { buildClassifier } from '../../models/classifier/model.js';
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 

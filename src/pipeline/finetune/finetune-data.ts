@@ -1,6 +1,6 @@
 // What a fine-tune trains and validates on, from the train split only: train normals and train defects are each
 // split by the trainers' seeded holdOut; the held-out halves form the validation plan, the rest is trained on.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { samplesOf, type Dataset, type Sample } from '../io/dataset.js';
 import type { ValidationPlan } from '../perfmap/validation-set.js';
 import { holdOut } from '../train/data.js';

@@ -3,7 +3,7 @@
 // here: LPD's head is an image-level classifier.
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../io/image.js';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import { cutPaste, type CutPasteVariant } from '../synth/index.js';
 import { applyImageJitter, drawImageJitter } from '../train/lpd/lpd-augment.js';
 import type { CutPasteStats, LpdSynthOptions, LpdTensorBatch } from '../train/lpd/lpd-batches.js';

@@ -1,13 +1,13 @@
 // Fine-tuning batches: per step, train normals and real train defects (image + mask) in seeded per-epoch orders,
 // in the numbers batchComposition gives for that step, plus one synthesis seed per normal. Everything depends on
 // (seed, epoch, step) only, so a resumed epoch replays the same batches. Decoding runs one step ahead, no further.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { boundedMap } from '../io/bounded-map.js';
 import type { Sample } from '../io/dataset.js';
 import { decodeImageWithSize, decodeMask } from '../io/decode.js';
 import type { Mask, RgbImage } from '../io/image.js';
-import { hashSeed, Rng } from '../random.js';
+import { hashSeed, Rng } from '../core/random.js';
 import type { DecodedSample } from '../train/data.js';
 import { batchComposition, type BatchComposition } from './real-ratio.js';
 

@@ -2,7 +2,7 @@
 // give the fine-tune's defaults (the same validation split, a share of its learning rate, its batch size).
 import { dirname } from 'node:path';
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { SUBMODEL_KINDS } from '../detectors/registry.js';
 

@@ -1,6 +1,6 @@
 // How one fine-tuning batch is made up: its defect slots are shared between real and synthetic defects at
 // --real-ratio, spread evenly over the steps so that the long-run share is exact even for small batches.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 
 export interface BatchComposition {

@@ -8,7 +8,7 @@ import { buildSfad, disposeSfad, sfadFeatures, sfadTrainableVariables } from '..
 import { modelArtifactsOf } from '../artifacts/index.js';
 import { sfadDetector } from '../detectors/sfad.js';
 import type { RgbImage } from '../io/image.js';
-import { hashSeed } from '../random.js';
+import { hashSeed } from '../core/random.js';
 import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { DEFAULT_FEATURE_BUDGET, featureBytes, featureSide } from '../train/sfad/sfad-batches.js';

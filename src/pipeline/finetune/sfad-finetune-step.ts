@@ -2,6 +2,7 @@
 // real defect mask (downsampled to the feature grid) are negatives next to the Gaussian-noise ones; locations
 // outside are positives like every normal location. Partly covered cells are left out of the loss.
 import * as tf from '@tensorflow/tfjs';
+import { minimizeReporting } from '../../models/components/optimizer-step.js';
 import type { SfadConfig } from '../../models/sfad/config.js';
 import { sfadNoise, type SfadModel } from '../../models/sfad/model.js';
 import type { Mask } from '../io/image.js';
@@ -116,17 +117,9 @@ export function sfadFinetuneStep(
   weights: { pos: tf.Tensor1D; neg: tf.Tensor1D },
   noiseSeed: number,
 ): SfadFinetuneLosses {
-  let parts: tf.Scalar[] = [];
-  const total = optimizer.minimize(
-    () => {
-      const t = sfadFinetuneLoss(model, features, weights, cfg, noiseSeed);
-      parts = [tf.keep(t.trueLoss), tf.keep(t.fakeLoss), tf.keep(t.realLoss)];
-      return t.total;
-    },
-    true,
-    variables,
-  ) as tf.Scalar;
-  const values = tf.tidy(() => tf.stack([total, ...parts]).dataSync());
-  tf.dispose([total, ...parts]);
+  const values = minimizeReporting(optimizer, variables, () => {
+    const t = sfadFinetuneLoss(model, features, weights, cfg, noiseSeed);
+    return { total: t.total, parts: [t.trueLoss, t.fakeLoss, t.realLoss] };
+  });
   return { loss: values[0] as number, trueLoss: values[1] as number, fakeLoss: values[2] as number, realLoss: values[3] as number };
 }

@@ -2,6 +2,7 @@
 // loss is weighted per pixel, because a real defect has no clean twin to reconstruct (see srad-finetune-batch.ts).
 // With every weight 1 the loss equals sradLoss exactly. Synchronous tensor maths; the caller disposes inputs.
 import * as tf from '@tensorflow/tfjs';
+import { minimizeReporting } from '../../models/components/optimizer-step.js';
 import type { SradConfig } from '../../models/srad/config.js';
 import { focalLoss } from '../../models/srad/loss.js';
 import { sradForward, sradTrainableVariables, type SradModels } from '../../models/srad/model.js';
@@ -54,18 +55,10 @@ export interface SradFinetuneStepResult {
 
 /** One Adam step over both SRAD networks on a mixed batch (inputs not disposed here). */
 export function sradFinetuneStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradFinetuneBatch): SradFinetuneStepResult {
-  let parts: tf.Scalar[] = [];
-  const cost = optimizer.minimize(
-    () => {
-      const { recon, maskPred } = sradForward(models, batch.image, true);
-      const terms = sradFinetuneLoss(cfg, { clean: batch.clean, recon, maskTrue: batch.mask, maskPred, recWeight: batch.recWeight });
-      parts = [tf.keep(terms.rec), tf.keep(terms.ssim), tf.keep(terms.focal)];
-      return terms.total;
-    },
-    true,
-    sradTrainableVariables(models),
-  ) as tf.Scalar;
-  const values = tf.tidy(() => tf.stack([cost, ...parts]).dataSync());
-  tf.dispose([cost, ...parts]);
+  const values = minimizeReporting(optimizer, sradTrainableVariables(models), () => {
+    const { recon, maskPred } = sradForward(models, batch.image, true);
+    const terms = sradFinetuneLoss(cfg, { clean: batch.clean, recon, maskTrue: batch.mask, maskPred, recWeight: batch.recWeight });
+    return { total: terms.total, parts: [terms.rec, terms.ssim, terms.focal] };
+  });
   return { loss: values[0] as number, rec: values[1] as number, ssim: values[2] as number, focal: values[3] as number };
 }

@@ -1,5 +1,5 @@
-// The contract infer and build-perfmap expect of the ISM pre-classifier (artifact kind 'classifier'), and
-// its default loader. The network itself lives in src/models/classifier; its loader in detectors/classifier.ts.
+// The contract infer and build-perfmap expect of the ISM pre-classifier (artifact kind 'classifier'). The network
+// lives in src/models/classifier, its loader in detectors/classifier.ts (reached lazily through detectors/registry.ts).
 import type * as tf from '@tensorflow/tfjs';
 
 export const CLASSIFIER_KIND = 'classifier';
@@ -20,11 +20,3 @@ export interface Classifier {
 
 export type ClassifierLoader = (dir: string) => Promise<Classifier>;
 
-/**
- * Loads through detectors/classifier.ts (`loadClassifier`). Imported when first needed, not statically: that module
- * imports this one (an import cycle otherwise), and maps without a classifier never load the EfficientNet code.
- */
-export const loadClassifierArtifact: ClassifierLoader = async (dir) => {
-  const { loadClassifier } = await import('../detectors/classifier.js');
-  return loadClassifier(dir);
-};

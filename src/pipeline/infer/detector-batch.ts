@@ -2,7 +2,7 @@
 // arrays, disposing every tensor it made. Images of one batch share a size; resizing to the model's input
 // size (and of maps to a requested size) is bilinear with half-pixel centres, done here in tf.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
 import type { AsyncClassifier, AsyncDetector } from '../engines/async-detector.js';
 import type { RgbImage } from '../io/image.js';
@@ -94,35 +94,41 @@ export async function scoreBatch(detector: Detector | AsyncDetector, images: rea
 
 /** Top-1 category index and its softmax probability per image. */
 export async function classifyBatch(classifier: Classifier | AsyncClassifier, images: readonly RgbImage[]): Promise<{ index: Int32Array; confidence: Float32Array }> {
-  if ('predictAsync' in classifier) {
-    const k = classifier.categories.length;
-    const probs = await classifier.predictAsync(await resizedData(images, classifier.imageSize), images.length);
-    if (probs.length !== images.length * k) {
-      throw new MadenetError('E_INTERNAL', `The classifier's ${classifier.engine} engine returned ${probs.length} probabilities; expected ${images.length} x ${k}.`);
-    }
-    const index = new Int32Array(images.length);
-    const confidence = new Float32Array(images.length);
-    for (let i = 0; i < images.length; i++) {
-      // First maximum wins, as tf.argMax.
-      let best = 0;
-      for (let j = 1; j < k; j++) if ((probs[i * k + j] as number) > (probs[i * k + best] as number)) best = j;
-      index[i] = best;
-      confidence[i] = probs[i * k + best] as number;
-    }
-    return { index, confidence };
+  const k = classifier.categories.length;
+  const probs = 'predictAsync' in classifier ? await classifier.predictAsync(await resizedData(images, classifier.imageSize), images.length) : await tfjsProbs(classifier, images);
+  if (probs.length !== images.length * k) {
+    const engine = 'predictAsync' in classifier ? `${classifier.engine} engine` : 'network';
+    throw new MadenetError('E_INTERNAL', `The classifier's ${engine} returned ${probs.length} probabilities; expected ${images.length} x ${k}.`);
   }
-  const [idx, conf] = tf.tidy(() => {
-    const probs = classifier.predict(resizeTo(stackImages(images), classifier.imageSize));
-    if (probs.rank !== 2 || probs.shape[1] !== classifier.categories.length) {
-      throw new MadenetError('E_INTERNAL', `The classifier returned probabilities of shape [${probs.shape.join(', ')}]; expected [${images.length}, ${classifier.categories.length}].`);
+  return topOne(probs, images.length, k);
+}
+
+/** [N,K] softmax probabilities of a tfjs classifier, read back row-major (N x K floats: less than a map). */
+async function tfjsProbs(classifier: Classifier, images: readonly RgbImage[]): Promise<Float32Array> {
+  const probs = tf.tidy(() => {
+    const p = classifier.predict(resizeTo(stackImages(images), classifier.imageSize));
+    if (p.rank !== 2 || p.shape[1] !== classifier.categories.length) {
+      throw new MadenetError('E_INTERNAL', `The classifier returned probabilities of shape [${p.shape.join(', ')}]; expected [${images.length}, ${classifier.categories.length}].`);
     }
-    return [probs.argMax(1), probs.max(1)];
+    return p;
   });
   try {
-    const [i, c] = await Promise.all([idx.data(), conf.data()]);
-    return { index: Int32Array.from(i), confidence: Float32Array.from(c) };
+    const d = await probs.data();
+    return d instanceof Float32Array ? d : Float32Array.from(d);
   } finally {
-    idx.dispose();
-    conf.dispose();
+    probs.dispose();
   }
+}
+
+/** Index and value of each row's maximum in [n,k] row-major probabilities; the first maximum wins, as tf.argMax. */
+function topOne(probs: Float32Array, n: number, k: number): { index: Int32Array; confidence: Float32Array } {
+  const index = new Int32Array(n);
+  const confidence = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if ((probs[i * k + j] as number) > (probs[i * k + best] as number)) best = j;
+    index[i] = best;
+    confidence[i] = probs[i * k + best] as number;
+  }
+  return { index, confidence };
 }

@@ -1,6 +1,6 @@
 // Loads the submodels a perfmap references on first use and keeps at most `max` of them (least recently
 // used goes first), so that a map over many categories does not hold every network at once.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
 import type { AsyncDetector } from '../engines/async-detector.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';

@@ -2,7 +2,7 @@
 // a list on stdin read lazily, one path per line, optionally followed by a TAB and the image's category.
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { listImages } from '../io/glob.js';
 
 export interface InputItem {
@@ -19,6 +19,8 @@ export interface InputSourceOptions {
   stdin?: NodeJS.ReadableStream;
   /** Base of relative paths on the list (default the working directory). */
   cwd?: string;
+  /** Called once with the number of images a glob, directory or file lists (not for stdin, which streams). */
+  onListed?: (count: number) => void;
 }
 
 export function isStdinInput(input: string): boolean {
@@ -30,7 +32,9 @@ export async function* inputSource(input: string, opts: InputSourceOptions = {})
     yield* stdinItems(opts.stdin ?? process.stdin, opts.cwd ?? process.cwd());
     return;
   }
-  for (const file of await listImages(input)) yield { path: file, file, category: null };
+  const files = await listImages(input, { allowEmpty: true });
+  opts.onListed?.(files.length);
+  for (const file of files) yield { path: file, file, category: null };
 }
 
 /** Blank lines and lines starting with # are skipped; CR of CRLF files is dropped. An empty list is no error (a quiet day for cron). */

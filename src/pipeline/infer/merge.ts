@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { PREDICTIONS_FILE, parsePrediction } from '../predictions/prediction.js';
 import { readRunRecord, RUN_SCHEMA, writeRunRecord, type RunRecord } from './run-record.js';
 import { formatShard } from './shard.js';

@@ -1,7 +1,7 @@
 // The streaming core of infer: decode (bounded, in sharp's threads) overlaps classify and score (tfjs, main
 // thread); routed images wait in per-model buckets until a batch is full, with a cap on all buckets together;
 // map/overlay files and lines are written by a bounded queue. Memory depends on batch sizes, not input size.
-import { isMadenetError, MadenetError } from '../cli/errors.js';
+import { isMadenetError, MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { labelAt } from '../eval/threshold.js';
 import { batches } from '../io/batch.js';
@@ -40,7 +40,8 @@ export interface PipelineOptions {
   skipBadImages: boolean;
   signal?: AbortSignal;
   onSkip?: (path: string, error: MadenetError) => void;
-  onProgress?: (predicted: number, skipped: number) => void;
+  /** After every image written or skipped; `passed` counts those already done (resume) or repeated. */
+  onProgress?: (predicted: number, skipped: number, passed: number) => void;
 }
 
 export interface StageSeconds {
@@ -102,6 +103,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
     c.skipped++;
     if (c.skippedExamples.length < MAX_SKIP_EXAMPLES) c.skippedExamples.push({ path, code: error.code, message: error.message });
     o.onSkip?.(path, error);
+    o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
   };
 
   const queued = new Set<string>();
@@ -112,9 +114,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
         return;
       }
       c.seen++;
-      if (o.log.done.has(item.path)) c.alreadyDone++;
-      else if (queued.has(item.path)) c.duplicates++;
-      else {
+      if (o.log.done.has(item.path) || queued.has(item.path)) {
+        if (o.log.done.has(item.path)) c.alreadyDone++;
+        else c.duplicates++;
+        // Passed over, but counted: a resumed run's bar moves through what was done before.
+        o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
+      } else {
         queued.add(item.path);
         yield item;
       }
@@ -180,7 +185,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
         c.routes[r.record.reason]++;
         c.models[r.kind]++;
         c.stages.write += (performance.now() - t1) / 1000;
-        o.onProgress?.(c.predicted, c.skipped);
+        o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
       });
     }
     pending -= group.length;

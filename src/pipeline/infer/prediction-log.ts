@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { PREDICTIONS_FILE, parsePrediction, type Prediction } from '../predictions/prediction.js';
 import type { RouteRecord } from './route.js';
 import { writingTo } from '../cli/system-errors.js';

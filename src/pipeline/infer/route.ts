@@ -1,6 +1,6 @@
 // Which submodel scores an image, and why: a category given by the user (flag or input line) or by a
 // confident classifier goes to the category's chosen submodel; an unsure classifier to the fallback kind.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { candidateOf, type CandidateMetrics, type PerfMap } from '../perfmap/schema.js';
 

@@ -1,6 +1,6 @@
 // `--shard K/N`: a deterministic partition of the ordered input (sorted paths for a glob or directory, line
 // order for a list), image i going to shard i mod N, so that N independent runs cover every image once.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface Shard {
   /** 0-based, < count. */
@@ -20,6 +20,12 @@ export function parseShard(text: string): Shard {
 
 export function formatShard(s: Shard): string {
   return `${s.index}/${s.count}`;
+}
+
+/** How many of `count` ordered items fall to `shard` (all of them without a shard). */
+export function shardSize(count: number, shard: Shard | null): number {
+  if (shard === null) return count;
+  return count > shard.index ? Math.floor((count - shard.index - 1) / shard.count) + 1 : 0;
 }
 
 /** Keeps the items whose position in `source` falls to `shard` (all of them without a shard). */

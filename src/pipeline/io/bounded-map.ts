@@ -2,7 +2,7 @@
 // at most `concurrency + prefetch` items are taken from the source and not yet done with by the consumer.
 // The source is pulled lazily, so a slow consumer stops the producer (backpressure) and memory stays flat.
 import pLimit from 'p-limit';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface BoundedMapOptions {
   /** Calls of fn running at once (>= 1). */

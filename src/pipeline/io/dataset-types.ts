@@ -1,6 +1,6 @@
 // The shapes a loaded dataset takes: one Sample per image, plus every Problem found while loading.
 // Types only; loading is in dataset.ts, the MVTec layout in mvtec-layout.ts, manifests in manifest.ts.
-import type { ErrorCode } from '../cli/errors.js';
+import type { ErrorCode } from '../core/errors.js';
 
 export type Split = 'train' | 'test';
 

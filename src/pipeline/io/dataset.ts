@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Dataset, Problem, Sample, Split } from './dataset-types.js';
 import { isManifestPath, loadManifest } from './manifest.js';
 import { isCategoryDir, isDirEntry, scanCategory } from './mvtec-layout.js';

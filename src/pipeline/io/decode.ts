@@ -3,7 +3,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { MAX_INPUT_PIXELS, MIN_IMAGE_SIDE } from './formats.js';
 import type { Mask, RgbImage } from './image.js';
 

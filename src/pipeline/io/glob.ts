@@ -3,15 +3,28 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import fg from 'fast-glob';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { IMAGE_EXTENSIONS, isImagePath } from './formats.js';
 
 /** Where the MVTec AD layout keeps masks: a dataset root given as input must not have its masks scored as parts. */
 export const GROUND_TRUTH_DIR = 'ground_truth';
 
+export interface ListImagesOptions {
+  /**
+   * An existing directory without images, or a glob matching none, gives [] instead of E_NO_IMAGES (infer: nothing
+   * new is a quiet day, as an empty list on stdin is); a plain path that does not exist is still E_NOT_FOUND.
+   */
+  allowEmpty?: boolean;
+}
+
 /** Absolute paths of the images under `input`, sorted by code unit (locale-independent). Throws E_NO_IMAGES. */
-export async function listImages(input: string): Promise<string[]> {
+export async function listImages(input: string, opts: ListImagesOptions = {}): Promise<string[]> {
   const info = await stat(input).catch(() => undefined);
+  if (opts.allowEmpty && !info && !fg.isDynamicPattern(input.replace(/\\/g, '/'))) {
+    throw new MadenetError('E_NOT_FOUND', `${input} does not exist; expected a directory, an image file or a glob pattern.`, {
+      suggestions: ['Check the path; quote glob patterns so that the shell does not expand them.'],
+    });
+  }
   let files: string[];
   if (info?.isDirectory()) {
     files = await walkImages(resolve(input));
@@ -23,7 +36,7 @@ export async function listImages(input: string): Promise<string[]> {
     // Not `absolute: true`: fast-glob then rewrites a backslash in a file name into "/" (another path).
     files = (await fg(pattern, { onlyFiles: true, caseSensitiveMatch: false })).filter(isImagePath);
   }
-  if (files.length === 0) {
+  if (files.length === 0 && !opts.allowEmpty) {
     throw new MadenetError(
       'E_NO_IMAGES',
       `No images found at ${input}; expected a directory, file or glob pattern matching .${IMAGE_EXTENSIONS.join('/.')} files.`,

@@ -3,7 +3,7 @@
 // A malformed row is an error naming file:line; a listed file that is missing is a Problem.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { boundedMap } from './bounded-map.js';
 import type { Problem, Sample, Split } from './dataset-types.js';
 

@@ -4,7 +4,7 @@
 import { constants, createReadStream } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { relative, resolve, isAbsolute } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { fromSystemError } from '../cli/system-errors.js';
 
 export interface SafeOpenOptions {

@@ -1,7 +1,7 @@
 // Decodes a list of Samples in order with bounded concurrency: image (and mask) per sample, resized to
 // size x size. Only concurrency + prefetch samples are ever decoded ahead of the consumer.
 import { availableParallelism } from 'node:os';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { boundedMap } from './bounded-map.js';
 import type { Sample } from './dataset-types.js';
 import { decodeImageWithSize, decodeMask } from './decode.js';

@@ -5,7 +5,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { LoadedArtifact } from '../artifacts/index.js';
 import { MANIFEST_FILE } from '../artifacts/index.js';
 import { sha256File } from '../artifacts/files.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface ArtifactPointer {
   kind: string;

@@ -1,6 +1,6 @@
 // The per-category choice of the performance map: objective = lambda * image AUROC + (1 - lambda) * Pixel-AP,
 // argmax over the candidates, ties resolved by image AUROC and then by the order the models were given.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface Scored {
   imageAuroc: number | null;

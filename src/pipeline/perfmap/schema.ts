@@ -1,7 +1,7 @@
 // The performance map document (perfmap.json inside a perfmap/all/vNNNN artifact): per category the
 // validation metrics of every submodel, the choice, its margin and thresholds. Types, parsing and loading.
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import type { ThresholdChoice } from '../eval/threshold.js';
 import type { ArtifactPointer } from './artifact-pointer.js';

@@ -1,11 +1,11 @@
 // The validation data of one category for build-perfmap, never from the test split: the train-split defects
 // where the dataset has them (ManuDefect-21 style) or else synthetic defects, plus a seeded hold-out of train
 // normals. Streams decoded items at one size; the plan holds paths and seeds only.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { samplesOf, type Dataset, type Sample } from '../io/dataset.js';
 import { streamSamples } from '../io/sample-stream.js';
 import type { Mask, RgbImage } from '../io/image.js';
-import { Rng, hashSeed } from '../random.js';
+import { Rng, hashSeed } from '../core/random.js';
 import { foregroundMask } from '../synth/foreground.js';
 import { synthesizeAnomalyFromSeed } from '../synth/anomaly.js';
 import type { TextureBank } from '../synth/texture-bank.js';

@@ -1,11 +1,10 @@
 // The predictions format shared by infer (writer) and evaluate (reader): one JSON object per image in
 // DIR/predictions.jsonl, maps as .npy files under DIR. Validation and canonical serialisation only; no I/O.
 import { isAbsolute, join, normalize } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
+import { SUBMODEL_KINDS, type SubmodelKind } from '../core/submodel-kinds.js';
 
 export const PREDICTIONS_FILE = 'predictions.jsonl';
-export const MODEL_KINDS = ['srad', 'sfad', 'lpd'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
 
 export interface ClassifierResult {
   category: string;
@@ -21,7 +20,7 @@ export interface Prediction {
   /** 1 when score >= threshold. */
   label: 0 | 1;
   threshold: number;
-  model: ModelKind;
+  model: SubmodelKind;
   classifier: ClassifierResult | null;
   /** Path of the [H, W] float32 .npy anomaly map, relative to the predictions directory; null if not saved. */
   map: string | null;
@@ -52,15 +51,15 @@ export function parsePrediction(value: unknown, where: string): Prediction {
   const label = o.label;
   if (label !== 0 && label !== 1) throw fail(`"label" is ${JSON.stringify(label)}, not 0 or 1`);
   const model = o.model;
-  if (!(MODEL_KINDS as readonly unknown[]).includes(model)) {
-    throw fail(`"model" is ${JSON.stringify(model)}, not one of ${MODEL_KINDS.join('|')}`);
+  if (!(SUBMODEL_KINDS as readonly unknown[]).includes(model)) {
+    throw fail(`"model" is ${JSON.stringify(model)}, not one of ${SUBMODEL_KINDS.join('|')}`);
   }
   const classifier = parseClassifier(o.classifier, fail);
   const map = o.map;
   if (map !== null && (typeof map !== 'string' || !isSafeRelative(map))) {
     throw fail(`"map" is ${JSON.stringify(map)}, not null or a relative path inside the directory`);
   }
-  return { path, category, score, label, threshold, model: model as ModelKind, classifier, map };
+  return { path, category, score, label, threshold, model: model as SubmodelKind, classifier, map };
 }
 
 /** One line of predictions.jsonl (with its newline), fields in the documented order. */

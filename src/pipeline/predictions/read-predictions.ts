@@ -2,7 +2,7 @@
 // without its newline that does not parse is a torn write (infer was stopped): reported, then skipped.
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { PREDICTIONS_FILE, parsePrediction, type Prediction } from './prediction.js';
 
 export interface TornLine {

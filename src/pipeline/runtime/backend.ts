@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { registerBatchNormGradient } from './batch-norm-grad.js';
 import { registerCpuKernelFixes, registerWasmKernels } from './kernels/index.js';
 import {

@@ -6,14 +6,14 @@ import { loadArtifact, versionName, writeArtifact, type LoadedArtifact } from '.
 import { mkdir } from 'node:fs/promises';
 import { artifactDir } from '../artifacts/store.js';
 import { acquireLock, RUN_LOCK_FILE } from '../artifacts/lock.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
-import { loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
+import { loadClassifierArtifact, loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { CLASSIFIER_KIND, loadClassifierArtifact, type ClassifierLoader } from '../infer/classifier-contract.js';
+import { CLASSIFIER_KIND, type ClassifierLoader } from '../infer/classifier-contract.js';
 import { pointerTo, type ArtifactPointer } from '../perfmap/artifact-pointer.js';
 import { checkLambda, choose } from '../perfmap/choose.js';
 import { evaluateCandidates } from '../perfmap/evaluate-candidates.js';

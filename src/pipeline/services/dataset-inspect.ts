@@ -1,6 +1,6 @@
 // `madenet dataset inspect`: loads a dataset, decodes every image and mask once (bounded, in order) and
 // reports counts per category/split/defect type plus every problem. Knows nothing of flags or printing.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { boundedMap } from '../io/bounded-map.js';
 import { datasetFingerprint, loadDataset, type DatasetLayout, type Problem, type Sample, type Split } from '../io/dataset.js';
 import { verifyImage } from '../io/decode.js';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { isLockEntry } from '../artifacts/lock.js';
 import { lockOutputFolder } from '../artifacts/output-folder.js';
 import { Readable } from 'node:stream';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { resolveCategories } from '../demo-data/plan.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDataset, samplesOf } from '../io/dataset.js';
@@ -23,6 +23,7 @@ import { trainClassifier } from './train-classifier.js';
 import { trainLpd } from './train-lpd.js';
 import { trainSfad } from './train-sfad.js';
 import { trainSrad } from './train-srad.js';
+import type { TrainProgress } from '../train/loop.js';
 
 export interface DemoOptions {
   out: string;
@@ -32,7 +33,12 @@ export interface DemoOptions {
   plan?: DemoPlanName;
   backend?: BackendRequest;
   threads?: number;
-  onStep?: (step: string) => void;
+  /** Each step as it starts: its name, 1-based number and the number of steps in this run. */
+  onStep?: (step: string, index: number, total: number) => void;
+  /** Optimiser steps of the training and fine-tuning steps. */
+  onTrainProgress?: (p: TrainProgress) => void;
+  /** Images scored by the inference step, of `total`. */
+  onInferProgress?: (done: number, total: number) => void;
 }
 
 export interface DemoStepTiming {
@@ -76,8 +82,6 @@ export interface DemoResult {
   seconds: number;
 }
 
-const KINDS: readonly SubmodelKind[] = ['srad', 'sfad', 'lpd'];
-
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // Every check that can fail is made before the first step: a run must not train for half an hour and then stop.
   const categories = checkDemoCategories(opts.categories ?? DEMO_PLANS[opts.plan ?? 'quick'].categories);
@@ -103,16 +107,18 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const planName = opts.plan ?? 'quick';
   const plan: DemoPlan = DEMO_PLANS[planName];
   const steps: DemoStepTiming[] = [];
+  const categories = opts.categories ?? plan.categories;
+  const totalSteps = demoStepCount(plan, categories.length);
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
-    opts.onStep?.(step);
+    opts.onStep?.(step, steps.length + 1, totalSteps);
     const t0 = performance.now();
     const value = await fn();
     steps.push({ step, seconds: (performance.now() - t0) / 1000 });
     return value;
   };
   const rt = { backend: opts.backend, threads: opts.threads };
+  const train = { ...rt, ...(opts.onTrainProgress ? { onProgress: opts.onTrainProgress } : {}) };
   const out = resolve(opts.out);
-  const categories = opts.categories ?? plan.categories;
   const data = join(out, 'data');
   const artifacts = join(out, 'artifacts');
   const seed = opts.seed;
@@ -135,14 +141,14 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const finetuned: Record<string, DemoCategoryRow['finetune']> = {};
   for (const category of categories) {
     finetuned[category] = {};
-    const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...rt };
+    const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...train };
     const srad = await timed(`train-srad ${category}`, () => trainSrad({ ...common, ...plan.srad }));
     const lpd = await timed(`train-lpd ${category}`, () => trainLpd({ ...common, ...plan.lpd }));
     const backbone = plan.sfadFromLpd ? lpd.artifact.dir : 'random';
     const sfad = await timed(`train-sfad ${category}`, () => trainSfad({ ...common, ...plan.sfad, backbone }));
     for (const [kind, parent] of [['srad', srad], ['sfad', sfad], ['lpd', lpd]] as const) {
       const ft = await timed(`finetune ${kind} ${category}`, () =>
-        finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...rt }),
+        finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...train }),
       );
       finetuned[category]![kind] = { before: ft.metrics.before.pixelAp, after: ft.metrics.after.pixelAp };
       // Chosen on validation, like everything the perfmap sees: a fine-tune that lost to its parent is not used.
@@ -151,10 +157,10 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   }
 
   const classifier = await timed('train-classifier', () =>
-    trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...rt }),
+    trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...train }),
   );
   const tunedClassifier = plan.classifierFinetune
-    ? await timed('finetune classifier', () => finetuneClassifier({ model: classifier.artifact.dir, data, seed, checkpointEvery: 0, ...plan.classifierFinetune, ...rt }))
+    ? await timed('finetune classifier', () => finetuneClassifier({ model: classifier.artifact.dir, data, seed, checkpointEvery: 0, ...plan.classifierFinetune, ...train }))
     : null;
   const router = tunedClassifier ?? classifier;
   const perfmap = await timed('build-perfmap', () =>
@@ -165,7 +171,15 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const testLines = samplesOf(dataset, { split: 'test' }).map((s) => `${s.path}\n`);
   const predictions = join(out, 'predictions');
   const inferred = await timed('infer', () =>
-    infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(testLines), out: predictions, saveMaps: true, ...rt }),
+    infer({
+      perfmap: perfmap.artifact.dir,
+      input: '-',
+      stdin: Readable.from(testLines),
+      out: predictions,
+      saveMaps: true,
+      ...rt,
+      onProgress: (predicted, skipped, passed) => opts.onInferProgress?.(predicted + skipped + passed, testLines.length),
+    }),
   );
   const evaluation = await timed('evaluate', () => evaluate({ predictions, data, out: join(out, 'report') }));
 
@@ -232,4 +246,13 @@ async function refusePreviousRun(out: string): Promise<void> {
   });
 }
 
-export { KINDS as DEMO_SUBMODELS };
+
+/** The steps runDemo takes, counted as it counts them (for `[demo k/N]`). */
+export function demoStepCount(plan: DemoPlan, categories: number): number {
+  const data = 2; // make-demo, dataset inspect
+  const previews = 2; // synth mixed, synth cutpaste
+  const perCategory = 3 + 3; // train srad, lpd, sfad; fine-tune each of the three
+  const classifier = 1 + (plan.classifierFinetune ? 1 : 0);
+  const tail = 3; // build-perfmap, infer, evaluate
+  return data + previews + perCategory * categories + classifier + tail;
+}

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { type BackendRequest, type RuntimeInfo, initRuntime } from '../runtime/backend.js';
 import { type EngineBenchResult, runEngineBench } from '../runtime/bench/engine-bench.js';
 import { microBench } from '../runtime/bench/op-bench.js';
+import { type OnnxruntimeReport, onnxruntimeReport } from '../engines/onnxruntime-report.js';
 
 export interface DoctorOptions {
   backend: BackendRequest;
@@ -38,6 +39,8 @@ export interface DoctorResult {
   runtime: RuntimeInfo;
   backends: BackendReport[];
   host: { platform: string; arch: string; cpus: number; cpuModel: string; node: string; memoryGiB: number };
+  /** The optional inference engine `infer --engine auto` uses for exported models. */
+  onnxruntime: OnnxruntimeReport;
   bench?: EngineBenchResult;
 }
 
@@ -71,6 +74,7 @@ export async function doctor(opts: DoctorOptions): Promise<DoctorResult> {
       },
     });
   }
+  const onnxruntime = await onnxruntimeReport();
   let bench: EngineBenchResult | undefined;
   if (opts.bench) {
     bench = await runEngineBench({
@@ -98,6 +102,7 @@ export async function doctor(opts: DoctorOptions): Promise<DoctorResult> {
       node: process.versions.node,
       memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     },
+    onnxruntime,
     ...(bench ? { bench } : {}),
   };
 }

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { SUBMODEL_KINDS } from '../detectors/registry.js';
 import { loadDataset, samplesOf } from '../io/dataset.js';
 import type { BackendRequest } from '../runtime/backend.js';

@@ -2,7 +2,7 @@
 // and pixel metrics per category and defect type, and writes metrics.json/.csv/.md and report.html.
 import { join, resolve } from 'node:path';
 import { lockOutputFolder } from '../artifacts/output-folder.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { BackendRequest } from '../runtime/backend.js';
 import { inferForEvaluation } from './evaluate-model.js';
 import { loadDataset } from '../io/dataset.js';

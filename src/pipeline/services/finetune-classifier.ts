@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { writeArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { DEFAULT_MIN_CONFIDENCE } from '../infer/route.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';

@@ -5,7 +5,7 @@
 // finetuneModel() dispatches on the parent's kind: the pre-classifier goes to finetune-classifier.ts.
 import { resolve } from 'node:path';
 import { loadArtifact, writeArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDetector } from '../detectors/registry.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';

@@ -2,7 +2,7 @@
 // joins their predictions and files into --out under its lock. The work is in infer/merge.ts.
 import { resolve } from 'node:path';
 import { lockOutputFolder } from '../artifacts/output-folder.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { checkParts, mergeParts, type MergeCounts } from '../infer/merge.js';
 import { PREDICTIONS_FILE } from '../predictions/prediction.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sha256File } from '../artifacts/files.js';
 import { MANIFEST_FILE } from '../artifacts/index.js';
 import { lockOutputFolder } from '../artifacts/output-folder.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
 import { SUBMODEL_KINDS } from '../detectors/registry.js';
 import { defaultConcurrency } from '../io/sample-stream.js';
@@ -21,7 +21,7 @@ import { openPredictionLog } from '../infer/prediction-log.js';
 import { categoriesWithoutFallback, DEFAULT_FALLBACK, DEFAULT_MIN_CONFIDENCE, missingFallback, type RouteReason } from '../infer/route.js';
 import { removeOrphanTemps } from '../infer/map-files.js';
 import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunRecord } from '../infer/run-record.js';
-import { takeShard, type Shard } from '../infer/shard.js';
+import { shardSize, takeShard, type Shard } from '../infer/shard.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';
 import { candidateOf, loadPerfMap, type CandidateMetrics, type PerfMap } from '../perfmap/schema.js';
 
@@ -62,7 +62,10 @@ export interface InferOptions {
   loadDetector?: (dir: string) => Promise<Detector | AsyncDetector>;
   loadClassifier?: ClassifierLoader | ((dir: string) => Promise<AsyncClassifier>);
   onSkip?: (path: string, error: MadenetError) => void;
-  onProgress?: (predicted: number, skipped: number) => void;
+  /** Images done so far: predicted, skipped as bad, and passed over (already in the log on --resume, or repeated). */
+  onProgress?: (predicted: number, skipped: number, passed: number) => void;
+  /** The number of images this run (this shard) will see, once a glob or directory is listed; never called for stdin. */
+  onTotal?: (images: number) => void;
 }
 
 export interface InferResult {
@@ -190,7 +193,14 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       }
       counts = await runPipeline({
         perfmap,
-        items: takeShard(inputSource(opts.input, { ...(opts.stdin ? { stdin: opts.stdin } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) }), shard),
+        items: takeShard(
+          inputSource(opts.input, {
+            ...(opts.stdin ? { stdin: opts.stdin } : {}),
+            ...(opts.cwd ? { cwd: opts.cwd } : {}),
+            onListed: (n) => opts.onTotal?.(shardSize(n, shard)),
+          }),
+          shard,
+        ),
         log,
         cache,
         classifier,

@@ -3,12 +3,12 @@
 import { createWriteStream } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { boundedMap } from '../io/bounded-map.js';
 import { loadDataset, samplesOf, type Sample } from '../io/dataset.js';
 import { decodeImage, writePng } from '../io/decode.js';
 import { type Mask, type RgbImage } from '../io/image.js';
-import { hashSeed } from '../random.js';
+import { hashSeed } from '../core/random.js';
 import { synthesizeAnomalyFromSeed, type SynthParams } from '../synth/anomaly.js';
 import { contactSheet } from '../synth/contact-sheet.js';
 import { cutPasteFromSeed, type CutPasteParams, type CutPasteVariant } from '../synth/cutpaste.js';

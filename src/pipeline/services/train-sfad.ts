@@ -11,7 +11,7 @@ import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/s
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
-import { hashSeed } from '../random.js';
+import { hashSeed } from '../core/random.js';
 import { TextureBank } from '../synth/texture-bank.js';
 import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';

@@ -7,7 +7,7 @@ import { sradPreset, type SradConfig, type SradPresetName } from '../../models/s
 import { buildSrad, disposeSrad, type SradModels } from '../../models/srad/model.js';
 import { sradTrainStep } from '../../models/srad/train-step.js';
 import { writeArtifact } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { SRAD_KIND, type SradArtifactConfig } from '../detectors/srad.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';

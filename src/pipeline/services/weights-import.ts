@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { buildBackbone, IMPORTABLE_ARCHS, isImportableArch, weightsSourceOf, type ImportableArch } from '../../models/components/backbone.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { sha256File } from '../artifacts/files.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { openSafetensorsFile, type NamedTensor } from '../weights/safetensors.js';
 import { loadTorchWeights } from '../weights/torch-mapping.js';
 

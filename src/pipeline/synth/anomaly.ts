@@ -1,7 +1,7 @@
 // Synthetic anomalies for SRAD and validation: a Perlin mask (inside the object's foreground) showing an
 // augmented texture (DRAEM) or a shuffled copy of the image (MSTUnet), blended with opacity beta. Pure.
 import { type Mask, type RgbImage } from '../io/image.js';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import { augmentTexture, type AugmentOp } from './augment.js';
 import { resizeImage } from './image-ops.js';
 import { perlinMaskDetailed, type PerlinMaskOptions, type PerlinParams } from './perlin.js';

@@ -1,7 +1,7 @@
 // DRAEM's texture augmenter: three of ten photometric/geometric operations, drawn without replacement and
 // applied in list order (imgaug SomeOf(3, ..., random_order=False)). Pure; each op records its parameters.
 import { type RgbImage } from '../io/image.js';
-import { type Rng } from '../random.js';
+import { type Rng } from '../core/random.js';
 import { affineImage, clamp01, cloneImage, gaussianBlur, type Plane } from './image-ops.js';
 
 export type AugmentName =

@@ -1,7 +1,7 @@
 // CutPaste for LPD: a rectangle (5-20% of the image, log-uniform aspect) or a thin rotated "scar" is cut,
 // flipped/turned and colour-jittered, and pasted elsewhere in the same image, behind a perceptibility gate.
 import { type Mask, type RgbImage } from '../io/image.js';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import { hsvToRgb, rgbToHsv } from './augment.js';
 import { clamp01, sampleBilinearRgb } from './image-ops.js';
 import { DEFAULT_GATE, isImperceptible, perceptibility, type GateOptions, type Perceptibility, type Rect } from './perceptibility.js';

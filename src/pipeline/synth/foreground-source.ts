@@ -2,7 +2,7 @@
 // a folder of precomputed masks matched by the image's path. The file-reading side of foreground masks.
 import { access } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { decodeMask } from '../io/decode.js';
 import { type Mask, type RgbImage } from '../io/image.js';
 import { foregroundMaskDetailed, type ForegroundMethod } from './foreground.js';

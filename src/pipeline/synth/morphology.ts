@@ -1,5 +1,6 @@
 // Binary morphology on masks (values > 0.5 are "on"): square dilate/erode, open/close, connected
 // components, keeping the largest ones, and hole filling. Pure; used to clean up foreground masks.
+import { labelComponents8 } from '../io/connected-components.js';
 import { type Mask } from '../io/image.js';
 
 export function dilate(mask: Mask, radius: number): Mask {
@@ -20,38 +21,8 @@ export function openMask(mask: Mask, radius: number): Mask {
 
 /** 8-connected component labels (0 = off, 1..n) and the pixel count of each label (index 0 unused). */
 export function labelComponents(mask: Mask): { labels: Int32Array; sizes: number[] } {
-  const { width: w, height: h, data } = mask;
-  const labels = new Int32Array(w * h);
-  const sizes = [0];
-  const stack: number[] = [];
-  for (let start = 0; start < w * h; start++) {
-    if (data[start] <= 0.5 || labels[start] !== 0) continue;
-    const label = sizes.length;
-    let size = 0;
-    labels[start] = label;
-    stack.push(start);
-    while (stack.length > 0) {
-      const i = stack.pop() as number;
-      size++;
-      const x = i % w;
-      const y = (i - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const j = yy * w + xx;
-          if (data[j] > 0.5 && labels[j] === 0) {
-            labels[j] = label;
-            stack.push(j);
-          }
-        }
-      }
-    }
-    sizes.push(size);
-  }
-  return { labels, sizes };
+  const { labels, sizes } = labelComponents8(mask.data, mask.width, mask.height, 0.5);
+  return { labels, sizes: [0, ...sizes] };
 }
 
 /**
@@ -124,28 +95,27 @@ function squareFilter(mask: Mask, radius: number, isDilate: boolean): Mask {
   if (r === 0) return { width: w, height: h, data: Float32Array.from(src) };
   const tmp = new Uint8Array(w * h);
   const out = new Float32Array(w * h);
-  // Running counts of "on" pixels in the window make each pass O(pixels) whatever the radius.
-  for (let y = 0; y < h; y++) {
-    let count = 0;
-    for (let x = -r; x < w; x++) {
-      const add = x + r;
-      if (add < w) count += src[y * w + add];
-      const drop = x - r - 1;
-      if (drop >= 0) count -= src[y * w + drop];
-      if (x >= 0) tmp[y * w + x] = hit(count, Math.min(w - 1, x + r) - Math.max(0, x - r) + 1, isDilate);
-    }
-  }
-  for (let x = 0; x < w; x++) {
-    let count = 0;
-    for (let y = -r; y < h; y++) {
-      const add = y + r;
-      if (add < h) count += tmp[add * w + x];
-      const drop = y - r - 1;
-      if (drop >= 0) count -= tmp[drop * w + x];
-      if (y >= 0) out[y * w + x] = hit(count, Math.min(h - 1, y + r) - Math.max(0, y - r) + 1, isDilate);
-    }
-  }
+  windowPass(src, tmp, w, h, 1, w, r, isDilate); // rows
+  windowPass(tmp, out, h, w, w, 1, r, isDilate); // columns
   return { width: w, height: h, data: out };
+}
+
+/**
+ * One separable pass over `lines` lines of `n` pixels (pixel p of line l at l*lineStep + p*posStep).
+ * Running counts of "on" pixels in the window make each pass O(pixels) whatever the radius.
+ */
+function windowPass(src: Uint8Array, dst: Uint8Array | Float32Array, n: number, lines: number, posStep: number, lineStep: number, r: number, isDilate: boolean): void {
+  for (let line = 0; line < lines; line++) {
+    const base = line * lineStep;
+    let count = 0;
+    for (let p = -r; p < n; p++) {
+      const add = p + r;
+      if (add < n) count += src[base + add * posStep];
+      const drop = p - r - 1;
+      if (drop >= 0) count -= src[base + drop * posStep];
+      if (p >= 0) dst[base + p * posStep] = hit(count, Math.min(n - 1, p + r) - Math.max(0, p - r) + 1, isDilate);
+    }
+  }
 }
 
 function hit(onCount: number, inside: number, isDilate: boolean): number {

@@ -1,7 +1,7 @@
 // Fractal Perlin noise and the thresholded, rotated anomaly masks drawn from it (DRAEM's recipe).
 // Pure: everything random comes from the Rng it is given; no images, files or tensors here.
 import { type Mask } from '../io/image.js';
-import { type Rng } from '../random.js';
+import { type Rng } from '../core/random.js';
 
 export interface PerlinMaskOptions {
   /** Noise above this value is defect (DRAEM: 0.5). */

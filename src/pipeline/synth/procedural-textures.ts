@@ -1,7 +1,7 @@
 // The built-in texture set used when no --textures folder is given: stripes, checks, fractal noise,
 // marble, wood rings, dots, speckle, hatching and cells, with seeded colours. Pure; square RGB images.
 import { createImage, type RgbImage } from '../io/image.js';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import { clamp01 } from './image-ops.js';
 import { perlinNoise } from './perlin.js';
 

@@ -1,7 +1,7 @@
 // MSTUnet-style structural anomaly source: the normal image cut into a g x g grid whose cells are
 // shuffled and flipped/rotated, so that local structure is broken while colours stay plausible. Pure.
 import { type RgbImage } from '../io/image.js';
-import { type Rng } from '../random.js';
+import { type Rng } from '../core/random.js';
 
 export interface StructuralParams {
   grid: number;

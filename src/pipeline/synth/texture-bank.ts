@@ -3,10 +3,10 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { isImagePath, MAX_INPUT_PIXELS } from '../io/formats.js';
 import { type RgbImage } from '../io/image.js';
-import { type Rng } from '../random.js';
+import { type Rng } from '../core/random.js';
 import { proceduralTextures } from './procedural-textures.js';
 
 export interface TextureBankOptions {

@@ -5,8 +5,9 @@ import type { Sample } from '../io/dataset.js';
 import type { RgbImage } from '../io/image.js';
 import { decodeImage } from '../io/decode.js';
 import { boundedMap } from '../io/bounded-map.js';
-import { Rng } from '../random.js';
-import { MadenetError } from '../cli/errors.js';
+import { batches } from '../io/batch.js';
+import { Rng } from '../core/random.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface HoldOut {
   train: Sample[];
@@ -45,13 +46,6 @@ export function epochStream(
 }
 
 /** Groups a stream into fixed-size batches, dropping a short last batch (batch norm dislikes tiny batches). */
-export async function* fullBatches<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of source) {
-    batch.push(item);
-    if (batch.length === size) {
-      yield batch;
-      batch = [];
-    }
-  }
+export function fullBatches<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  return batches(source, size, { dropShort: true });
 }

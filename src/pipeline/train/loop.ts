@@ -1,7 +1,7 @@
 // The training loop shared by every submodel: epochs of batches, learning-rate schedule, divergence stop,
 // periodic checkpoints, resume, validation each epoch and best-by-validation tracking. It knows nothing of
 // networks or files: the submodel's service supplies the step, the validation and the persistence hooks.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { divergedAdvice } from './train-options.js';
 
 export interface LoopState {
@@ -36,7 +36,9 @@ export interface Validation {
 export interface TrainProgress {
   step: number;
   totalSteps: number;
+  /** 0-based epoch of this step, of `epochs`. */
   epoch: number;
+  epochs: number;
   loss: number;
   imagesPerSecond: number;
 }
@@ -103,7 +105,7 @@ export async function runTrainLoop<B>(opts: TrainLoopOptions<B>): Promise<LoopSt
       state.partial = { sums: { ...sums }, steps: stepsThisEpoch };
       images += opts.batchSize(batch);
       const secs = (performance.now() - started) / 1000;
-      opts.onProgress?.({ step: state.step, totalSteps, epoch, loss: total, imagesPerSecond: images / Math.max(secs, 1e-9) });
+      opts.onProgress?.({ step: state.step, totalSteps, epoch, epochs: opts.epochs, loss: total, imagesPerSecond: images / Math.max(secs, 1e-9) });
       if (opts.checkpointEvery && opts.saveCheckpoint && state.step - lastCheckpointStep >= opts.checkpointEvery) {
         await opts.saveCheckpoint(state);
         lastCheckpointStep = state.step;

@@ -2,7 +2,7 @@
 // Images become [N,H,W,3] float32 in [0,1]; masks [N,H,W,1] float32 in {0,1}.
 import * as tf from '@tensorflow/tfjs';
 import type { Mask, RgbImage } from '../io/image.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export function imagesToTensor(images: readonly RgbImage[]): tf.Tensor4D {
   const first = images[0];

@@ -2,7 +2,7 @@
 // onBest and carried through checkpoints as { best: V } plus snapshots, so that a resumed run saves the same epoch.
 import type * as tf from '@tensorflow/tfjs';
 import { modelArtifactsOf } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { RestoredCheckpoint } from './train-checkpoint.js';
 import type { CheckpointExtras } from './train-run.js';
 

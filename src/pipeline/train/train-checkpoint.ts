@@ -3,7 +3,7 @@
 // small JSON of the caller's own. Built on the artifact store's versioned checkpoints; no training logic.
 import * as tf from '@tensorflow/tfjs';
 import { loadLatestCheckpoint, modelArtifactsOf, writeCheckpoint, type ArtifactRef } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { LoopState } from './loop.js';
 import { OPTIMIZER_BIN, OPTIMIZER_JSON, optimizerStateFiles, restoreOptimizerState } from './train-optimizer-state.js';
 

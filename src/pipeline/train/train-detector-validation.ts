@@ -1,7 +1,7 @@
 // Validation of any submodel during training, measured exactly as build-perfmap measures a candidate: the same
 // plan (held-out train normals plus train-split or synthetic defects, never the test split) through
 // evaluateCandidates; the loop's score is build-perfmap's objective. No training, no files.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
 import { objectiveOf } from '../perfmap/choose.js';

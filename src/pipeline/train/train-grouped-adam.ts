@@ -1,7 +1,7 @@
 // Adam with a learning-rate multiplier and an L2 weight decay per group of variables (SimpleNet trains its
 // adaptor at half the discriminator's rate), as ONE optimizer, so checkpoints save and restore it like any Adam.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export interface AdamGroup {
   variables: readonly tf.Variable[];

@@ -1,7 +1,7 @@
 // Optimizer state to and from checkpoint files (optimizer.json + optimizer.bin), so that a resumed run takes
 // exactly the steps an uninterrupted one would. Slot variables are matched by position, as tfjs does.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export const OPTIMIZER_JSON = 'optimizer.json';
 export const OPTIMIZER_BIN = 'optimizer.bin';

@@ -1,7 +1,7 @@
 // Checks, defaults and errors shared by the training services: numeric options with the flag named, the
 // interruption error, and the checkpoint folder added to a divergence's advice. No training logic.
 import { MAX_WEIGHT_MAGNITUDE } from '../artifacts/weight-values.js';
-import { MadenetError, isMadenetError } from '../cli/errors.js';
+import { MadenetError, isMadenetError } from '../core/errors.js';
 
 /** Steps between checkpoints when a service is not told (each epoch end writes one too). */
 export const DEFAULT_CHECKPOINT_EVERY = 100;

@@ -1,6 +1,6 @@
 // The train normals a submodel may learn from: the category's train normals minus the validation hold-out that
 // build-perfmap (planValidation) makes with the same fraction and seed, checked to be disjoint from it.
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { samplesOf, type Dataset, type Sample } from '../io/dataset.js';
 import type { ValidationPlan } from '../perfmap/validation-set.js';
 import { holdOut } from './data.js';

@@ -5,7 +5,7 @@ import { buildBackbone, isBackboneArch, BACKBONE_ARCHS, type BackboneArch } from
 import { transferWeightsByName } from '../../models/components/backbone-transfer.js';
 import '../../models/lpd/seeded-dropout.js'; // registers the LPD head's custom layer so LPD models load
 import { layersModelFrom, loadArtifact, type ArtifactRef } from '../artifacts/index.js';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 
 export const RANDOM_BACKBONE = 'random';
 

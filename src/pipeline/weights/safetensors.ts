@@ -1,7 +1,7 @@
 // Reads and writes the safetensors format (8-byte little-endian header length, JSON header, raw data) with
 // float tensors widened to Float32Array. No name mapping here; see torch-mapping.ts.
 import { readSync } from 'node:fs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 import { openRegularFile } from '../io/safe-file.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';

@@ -1,7 +1,7 @@
 // Maps PyTorch state-dict tensors (torchvision / timm names, NCHW layouts) onto the weights of one of our
 // tf.layers backbones: names by layer path, OIHW -> HWIO, [out,in] -> [in,out], BN running stats. No file I/O.
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../cli/errors.js';
+import { MadenetError } from '../core/errors.js';
 /** What the mapping needs of a file tensor (a NamedTensor from readSafetensors fits). */
 export interface TorchTensor {
   shape: readonly number[];

@@ -1,4 +1,4 @@
-import { isMadenetError } from '../../../src/pipeline/cli/errors.js';
+import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { CLASSIFIER_PRESETS, classifierPreset } from '../../../src/models/classifier/config.js';
 
 describe('classifier/config', () => {

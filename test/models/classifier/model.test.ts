@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { isMadenetError } from '../../../src/pipeline/cli/errors.js';
+import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { classifierPreset } from '../../../src/models/classifier/config.js';
 import { buildClassifier, buildEfficientNetBackbone, loadBackboneWeights } from '../../../src/models/classifier/model.js';

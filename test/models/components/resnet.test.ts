@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { buildFeatureExtractor, extractFeatures, resolveFeatureLayer } from '../../../src/models/components/feature-extractor.js';
 import { buildResNet, resnetStageChannels, resnetStageLayer } from '../../../src/models/components/resnet.js';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 
 function trainableParams(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b as number), 1), 0);

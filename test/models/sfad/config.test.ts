@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { sfadPreset } from '../../../src/models/sfad/config.js';
 
 describe('sfadPreset', () => {

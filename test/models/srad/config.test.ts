@@ -1,4 +1,4 @@
-import { isMadenetError } from '../../../src/pipeline/cli/errors.js';
+import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { HRNET_W18 } from '../../../src/models/components/hrnet.js';
 import { SRAD_PRESETS, sradPreset } from '../../../src/models/srad/config.js';
 

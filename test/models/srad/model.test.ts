@@ -3,7 +3,7 @@ import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { sradPreset } from '../../../src/models/srad/config.js';
 import { buildHrnetEncoder } from '../../../src/models/components/hrnet.js';
 import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../../../src/models/srad/model.js';
-import { isMadenetError } from '../../../src/pipeline/cli/errors.js';
+import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 
 async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
   let saved: tf.io.ModelArtifacts | undefined;

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { chooseEngine, loadClassifierWithEngine, loadDetectorWithEngine, parseEngine } from '../../../src/pipeline/engines/engine-choice.js';
 import { findOnnxExport } from '../../../src/pipeline/engines/onnx-artifact.js';
 import { detectorParity, parityInputs } from '../../../src/pipeline/export/parity.js';

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { chooseEngine, loadDetectorWithEngine } from '../../../src/pipeline/engines/engine-choice.js';
 import { parseExecutionProvider, providerUnavailable, sessionProviders, type OrtProviderFacts } from '../../../src/pipeline/engines/execution-provider.js';
 import { ortProviderFacts, ortSessionOptions } from '../../../src/pipeline/engines/onnxruntime.js';

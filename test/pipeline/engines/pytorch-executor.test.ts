@@ -12,7 +12,7 @@ import { BENCH_MODELS, buildBenchModel } from '../../../src/pipeline/engines/ben
 import { createOrtSession, runOrt } from '../../../src/pipeline/engines/onnxruntime.js';
 import { encodeModel } from '../../../src/pipeline/export/onnx-proto.js';
 import { writeNpy } from '../../../src/pipeline/io/npy.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 
 const python = process.env.MADENET_PYTHON ?? '/usr/bin/python3';

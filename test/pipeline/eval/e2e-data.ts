@@ -6,6 +6,7 @@ import { writePng } from '../../../src/pipeline/io/decode.js';
 import { createImage, createMask } from '../../../src/pipeline/io/image.js';
 import { writeNpy } from '../../../src/pipeline/io/npy.js';
 import { formatPrediction, type Prediction } from '../../../src/pipeline/predictions/prediction.js';
+import type { MetricsRow } from '../../../src/pipeline/eval/report/metrics-table.js';
 import { loadReference } from './reference.js';
 
 export interface E2eImage {
@@ -18,21 +19,8 @@ export interface E2eImage {
   mask: number[] | null;
 }
 
-export interface E2eRow {
-  category: string;
-  defectType: string;
-  images: number;
-  normals: number;
-  defects: number;
-  imageAuroc: number | null;
-  imageAp: number | null;
-  pixelAuroc: number | null;
-  pixelAp: number | null;
-  aupro: number | null;
-  f1Max: number | null;
-  tprAtFpr: number | null;
-  atThreshold: Record<'tp' | 'fp' | 'fn' | 'tn', number> & Record<'precision' | 'recall' | 'f1' | 'fpr', number | null>;
-}
+/** A reference row of evaluate-e2e.json: the metrics row evaluate writes, less the two chosen thresholds. */
+export type E2eRow = Omit<MetricsRow, 'f1Threshold' | 'tprThreshold'>;
 
 export interface E2eCase {
   threshold: number;

@@ -1,5 +1,5 @@
 import { floatKey, isNanKey, keyToFloat, nextUp } from '../../../src/pipeline/eval/float-key.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 
 describe('float keys', () => {
   it('orders keys exactly as the float32 values, with -0 and +0 sharing one key', () => {

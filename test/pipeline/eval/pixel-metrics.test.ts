@@ -2,7 +2,7 @@ import { curveFromScores } from '../../../src/pipeline/eval/count-curve.js';
 import { aurocOf, auproOf, averagePrecisionOf, f1MaxOf } from '../../../src/pipeline/eval/curve-metrics.js';
 import { PixelCurveAccumulator, SHARED, aupro, pixelCurve, pixelMetrics, type PixelSample } from '../../../src/pipeline/eval/pixel-curve-accumulator.js';
 import { labelRegions } from '../../../src/pipeline/eval/regions.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { DIGITS, loadReference, type MetricsReference, type PixelCase } from './reference.js';
 
 const ref = loadReference<MetricsReference>('metrics-reference.json');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listVersions, loadArtifact, writeArtifact } from '../../../src/pipeline/artifacts/index.js';
 import { sha256 } from '../../../src/pipeline/artifacts/files.js';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { loadDetector } from '../../../src/pipeline/detectors/registry.js';
 import { tfjsAsyncDetector } from '../../../src/pipeline/engines/async-detector.js';
 import { loadOnnxClassifier, loadOnnxDetector } from '../../../src/pipeline/engines/onnx-detector.js';

@@ -5,7 +5,7 @@ import { createOrtSession, runOrt } from '../../../src/pipeline/engines/onnxrunt
 import { layersModelGraph } from '../../../src/pipeline/export/layers-model-graph.js';
 import type { OnnxGraph } from '../../../src/pipeline/export/onnx-graph.js';
 import { encodeModel } from '../../../src/pipeline/export/onnx-proto.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 
 const { abs, max } = Math;
 

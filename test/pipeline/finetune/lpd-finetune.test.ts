@@ -7,7 +7,7 @@ import { lpdFinetuneStep, lpdJointModel } from '../../../src/pipeline/finetune/l
 import type { MixedRawBatch } from '../../../src/pipeline/finetune/mixed-batches.js';
 import type { Sample } from '../../../src/pipeline/io/dataset.js';
 import { createMask, type RgbImage } from '../../../src/pipeline/io/image.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { LpdSgd } from '../../../src/pipeline/train/lpd/lpd-sgd.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 

@@ -61,4 +61,20 @@ describeEachBackend('detector batches', () => {
     await expect(classifyBatch(bad, [img([0, 1, 0])])).rejects.toMatchObject({ code: 'E_INTERNAL' });
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('gives the same top-1 through the async contract, ties to the first maximum as tf.argMax', async () => {
+    // Given probabilities with a tie in row 0 (columns 1 and 2) and a clear maximum in row 1
+    const rows = [0.2, 0.4, 0.4, 0.7, 0.1, 0.2];
+    const images = [{ width: 2, height: 2, data: new Float32Array(12) }, { width: 2, height: 2, data: new Float32Array(12) }];
+    const sync: Classifier = { categories: ['a', 'b', 'c'], imageSize: 2, predict: () => tf.tensor2d(rows, [2, 3]), dispose: () => undefined };
+    const asyncOne = { categories: ['a', 'b', 'c'], imageSize: 2, engine: 'onnx' as const, predictAsync: async () => Float32Array.from(rows), dispose: () => undefined };
+    // When both are asked; Then both pick column 1 for the tie and column 0 for row 1, with the same confidences
+    for (const c of [sync, asyncOne]) {
+      const top = await classifyBatch(c, images);
+      expect(Array.from(top.index)).toEqual([1, 0]);
+      expect(Array.from(top.confidence)).toEqual([Math.fround(0.4), Math.fround(0.7)]);
+    }
+    const short = { ...asyncOne, predictAsync: async () => new Float32Array(5) };
+    await expect(classifyBatch(short, images)).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/onnx engine returned 5 probabilities; expected 2 x 3/) });
+  });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import type { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { loadDataset, samplesOf, streamSamples, type Sample } from '../../../src/pipeline/io/dataset.js';
 import { maskArea } from '../../../src/pipeline/io/image.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PREDICTIONS_FILE, formatPrediction, parsePrediction, resolveMapPath, type Prediction } from '../../../src/pipeline/predictions/prediction.js';
 import { readPredictions, type TornLine } from '../../../src/pipeline/predictions/read-predictions.js';
-import { openPredictionsWriter } from '../../../src/pipeline/predictions/write-predictions.js';
+import { openPredictionLog, type InferPrediction } from '../../../src/pipeline/infer/prediction-log.js';
 
 const base: Prediction = {
   path: 'images/a.png',
@@ -73,25 +73,34 @@ describe('predictions format', () => {
     await expect(collect(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
-  it('writes whole lines under concurrent appends and cuts a torn tail when reopened for appending', async () => {
-    const w = await openPredictionsWriter(dir);
-    await Promise.all(Array.from({ length: 200 }, (_, i) => w.append({ ...base, path: `img-${i}.png`, score: i })));
+  it('infer writes whole lines under concurrent appends and cuts a torn tail when resuming', async () => {
+    // Given infer's log (the one writer of predictions.jsonl) and lines carrying infer's extra fields
+    const line = (path: string, score: number): InferPrediction => ({
+      ...base,
+      path,
+      score,
+      route: { reason: 'confident', minConfidence: 0.85 },
+      artifact: { kind: 'sfad', category: 'capacitor', version: 1, dir: '/a/sfad/capacitor/v0001' },
+      overlay: null,
+    });
+    const w = await openPredictionLog(dir, false);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => w.append(line(`img-${i}.png`, i))));
     await w.close();
     let got = await collect(dir);
     expect(got.map((p) => p.path)).toEqual(Array.from({ length: 200 }, (_, i) => `img-${i}.png`));
-    // A crash mid-line leaves a torn tail; resuming cuts it and continues on a clean line.
+    // A crash mid-line leaves a torn tail; resuming cuts it, knows what was done and continues on a clean line.
     await writeFile(join(dir, PREDICTIONS_FILE), `${await readFile(join(dir, PREDICTIONS_FILE), 'utf8')}{"path":"half`);
-    const again = await openPredictionsWriter(dir, 'append');
+    const again = await openPredictionLog(dir, true);
     expect(again.cutTornBytes).toBe('{"path":"half'.length);
-    await again.append({ ...base, path: 'after.png' });
+    expect(again.done.size).toBe(200);
+    await again.append(line('after.png', 0.5));
+    // An invalid prediction is refused before anything is written.
+    await expect(again.append(line('nan.png', Number.NaN))).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
     await again.close();
     got = await collect(dir);
     expect(got).toHaveLength(201);
     expect(got[200]?.path).toBe('after.png');
-    // 'truncate' starts over; an invalid prediction is refused before anything is written.
-    const fresh = await openPredictionsWriter(dir, 'truncate');
-    await expect(fresh.append({ ...base, score: Number.NaN })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
-    await fresh.close();
-    expect(await readFile(join(dir, PREDICTIONS_FILE), 'utf8')).toBe('');
+    // Without --resume a file that holds predictions is not overwritten.
+    await expect(openPredictionLog(dir, false)).rejects.toMatchObject({ code: 'E_EXISTS' });
   });
 });

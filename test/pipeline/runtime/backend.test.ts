@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { isMadenetError } from '../../../src/pipeline/cli/errors.js';
+import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { initRuntime, resolveThreads, runtimeInfo } from '../../../src/pipeline/runtime/backend.js';
 
 describe('initRuntime', () => {

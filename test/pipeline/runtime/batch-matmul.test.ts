@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { expectWasmMatchesCpu, randomArray, size, wasmDataIds } from './kernel-check.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { setIm2colBudget } from '../../../src/pipeline/runtime/kernels/conv2d-backprop-filter.js';
 import { expectWasmMatchesCpu, onBackend, randomArray, relError, size, wasmDataIds } from './kernel-check.js';

@@ -1,7 +1,7 @@
 // Shared by the runtime kernel tests: seeded inputs, running one computation on a named backend, and a
 // norm-relative comparison. Kept out of *.test.ts so several test files can use it.
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 
 export function randomArray(rng: Rng, n: number): Float32Array {

@@ -7,7 +7,7 @@ import { loadArtifact, loadLatestCheckpoint, writeArtifact } from '../../../src/
 import { loadClassifier } from '../../../src/pipeline/detectors/classifier.js';
 import { writePng } from '../../../src/pipeline/io/decode.js';
 import { createImage, createMask, type RgbImage } from '../../../src/pipeline/io/image.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { finetuneModel } from '../../../src/pipeline/services/finetune.js';
 import { finetuneClassifier, type ClassifierFinetuneOptions, type ClassifierFinetuneResult } from '../../../src/pipeline/services/finetune-classifier.js';

@@ -1,5 +1,5 @@
 import { createImage, createMask } from '../../../src/pipeline/io/image.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { blendUnderMask, synthesizeAnomaly, synthesizeAnomalyFromSeed, type AnomalyKind } from '../../../src/pipeline/synth/anomaly.js';
 import { foregroundMask } from '../../../src/pipeline/synth/foreground.js';
 import { TextureBank } from '../../../src/pipeline/synth/texture-bank.js';

@@ -1,4 +1,4 @@
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { applyAugment, augmentTexture, AUGMENT_NAMES } from '../../../src/pipeline/synth/augment.js';
 import { noiseImage, sameBytes } from './fixtures.js';
 

@@ -1,4 +1,4 @@
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { cutPaste, cutPasteFromSeed } from '../../../src/pipeline/synth/cutpaste.js';
 import { flatImage, noiseImage, ones, sameBytes } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 // Tiny synthetic images for the synthesis tests: an object on a board, noise, stripes. No files.
 import { createImage, createMask, type Mask, type RgbImage } from '../../../src/pipeline/io/image.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 
 /** A dark disk (radius r) on a light, slightly noisy board; returns the image and the true disk mask. */
 export function diskOnBoard(size: number, opts: { r?: number; cx?: number; cy?: number; seed?: number } = {}): { image: RgbImage; disk: Mask } {

@@ -1,6 +1,6 @@
 import { createImage } from '../../../src/pipeline/io/image.js';
 import { foregroundMask, foregroundMaskDetailed, otsu, otsu3 } from '../../../src/pipeline/synth/foreground.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { diskOnBoard, noiseImage, ones } from './fixtures.js';
 
 function iou(a: Float32Array, b: Float32Array): number {

@@ -1,5 +1,5 @@
 import { createMask } from '../../../src/pipeline/io/image.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { perlinMask, perlinMaskDetailed, perlinNoise } from '../../../src/pipeline/synth/perlin.js';
 import { ones, outside, sameBytes } from './fixtures.js';
 

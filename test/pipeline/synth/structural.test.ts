@@ -1,4 +1,4 @@
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { recombine, structuralSource } from '../../../src/pipeline/synth/structural.js';
 import { noiseImage, sameBytes } from './fixtures.js';
 

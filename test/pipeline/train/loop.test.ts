@@ -1,6 +1,6 @@
 import { runTrainLoop, type LoopState } from '../../../src/pipeline/train/loop.js';
 import { defaultStepSchedule, stepDecayLr } from '../../../src/pipeline/train/schedule.js';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 
 async function* numbers(epoch: number, n: number): AsyncGenerator<number> {
   for (let i = 0; i < n; i++) yield epoch * 100 + i;

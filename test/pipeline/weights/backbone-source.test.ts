@@ -11,7 +11,7 @@ import { buildLpd, disposeLpd, lpdTrainableVariables, lpdTrainingLoss } from '..
 import { sfadPreset } from '../../../src/models/sfad/config.js';
 import { buildSfad, disposeSfad, sfadFeatures } from '../../../src/models/sfad/model.js';
 import { modelArtifactsOf, writeArtifact } from '../../../src/pipeline/artifacts/index.js';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { loadBackbone } from '../../../src/pipeline/weights/backbone-source.js';
 

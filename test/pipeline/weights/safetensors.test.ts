@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSafetensors, writeSafetensors } from '../../../src/pipeline/weights/safetensors.js';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 
 /** A file assembled byte by byte, independent of writeSafetensors. */
 function handMade(header: object, data: Uint8Array): Uint8Array {

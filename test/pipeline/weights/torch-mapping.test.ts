@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { buildFeatureExtractor, extractFeatures } from '../../../src/models/components/feature-extractor.js';
 import { buildResNet, RESNET_SPECS, type ResNetSpec } from '../../../src/models/components/resnet.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../../../src/pipeline/weights/safetensors.js';
 import { loadTorchWeights, mapTorchvisionWeights, toOurLayout } from '../../../src/pipeline/weights/torch-mapping.js';
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import { chwToHwc, randomStateDict, resnetForwardRef, torchvisionResNetShapes, type StateDict } from './torch-reference.js';
 
 /** A two-block-per-stage wide bottleneck net: exercises Bottleneck, widthPerGroup and stride-2 downsampling. */

@@ -1,7 +1,7 @@
 // Test helper: a torchvision-shaped ResNet state dict with seeded values, and a plain-JS NCHW forward pass
 // with PyTorch semantics (symmetric conv padding, -inf max-pool padding, eval-mode BN), written
 // independently of src/ so that imported weights can be checked numerically against it.
-import { Rng } from '../../../src/pipeline/random.js';
+import { Rng } from '../../../src/pipeline/core/random.js';
 import type { ResNetSpec } from '../../../src/models/components/resnet.js';
 
 export interface RefTensor {

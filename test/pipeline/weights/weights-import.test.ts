@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import WeightsImport from '../../../src/commands/weights/import.js';
 import { buildBackbone } from '../../../src/models/components/backbone.js';
 import { RESNET_SPECS } from '../../../src/models/components/resnet.js';
-import { MadenetError } from '../../../src/pipeline/cli/errors.js';
+import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { weightsImport } from '../../../src/pipeline/services/weights-import.js';
 import { loadBackbone } from '../../../src/pipeline/weights/backbone-source.js';

@@ -4,7 +4,7 @@ import { type PaintFn, type Rgb, scaleRgb } from '../canvas.js';
 import { Frame } from '../frame.js';
 import { drawText } from '../marking-font.js';
 import { contactShadow, epoxyPaint, filletX, metalPaint, padX, solderDome, speckledPaint } from '../parts-kit.js';
-import type { Rng } from '../../random.js';
+import type { Rng } from '../../core/random.js';
 import type { CategoryModel, DemoCategory, DemoDefectType, DrawContext, PartInstance, PartState, Tones } from '../types.js';
 
 interface ChipLook {

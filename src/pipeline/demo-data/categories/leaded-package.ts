@@ -4,7 +4,7 @@ import { type Rgb } from '../canvas.js';
 import type { Frame } from '../frame.js';
 import { drawText } from '../marking-font.js';
 import { contactShadow, epoxyPaint, filletX, gullWingX, padX, solderDome } from '../parts-kit.js';
-import type { Rng } from '../../random.js';
+import type { Rng } from '../../core/random.js';
 import type { Point } from '../shapes.js';
 import type { DrawContext, PartInstance, PartLayout, PartState, Tones } from '../types.js';
 

@@ -21,7 +21,7 @@ import type { OnnxGraph } from '../../export/onnx-graph.js';
 import { encodeModel } from '../../export/onnx-proto.js';
 import { sfadGraph } from '../../export/sfad-graph.js';
 import { sradGraph } from '../../export/srad-graph.js';
-import { Rng } from '../../random.js';
+import { Rng } from '../../core/random.js';
 import { initRuntime } from '../../runtime/backend.js';
 import { median } from '../../runtime/bench/timing.js';
 import { tfjsAsyncClassifier, tfjsAsyncDetector } from '../async-detector.js';

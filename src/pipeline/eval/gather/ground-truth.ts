@@ -1,7 +1,7 @@
 // Reads what evaluation compares against: anomaly maps (.npy, [H, W]) and ground-truth masks resized to
 // the map by nearest neighbour. A defect image without a mask is an error; a normal image has none (null).
 import sharp from 'sharp';
-import { MadenetError } from '../../cli/errors.js';
+import { MadenetError } from '../../core/errors.js';
 import { decodeMask } from '../../io/decode.js';
 import type { Sample } from '../../io/dataset-types.js';
 import { readNpy } from '../../io/npy.js';

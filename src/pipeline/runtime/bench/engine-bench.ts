@@ -1,5 +1,6 @@
 // The fixed engine benchmark: operator rates, the reference U-Net's training step and inference batch, and the
 // submodel hooks, on each backend asked for; plus the PyTorch twin when python3 has torch. Medians after warm-up.
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendRequest, type RuntimeInfo, initRuntime } from '../backend.js';
 import { type OpBench, opBench } from './op-bench.js';
@@ -56,6 +57,17 @@ export interface EngineBenchResult {
 
 export type PytorchSummary = { skipped: string } | ({ skipped?: undefined } & PytorchBench);
 
+/**
+ * PyTorch's thread count for the twin run: the one asked for, or with --threads 0 ("one per core") the count the
+ * tfjs backends resolved it to, so that the comparison is like for like. torch.set_num_threads refuses 0 (the
+ * "set_num_threads expects a positive integer" that once emptied doctor's ratio table).
+ */
+export function pytorchThreads(requested: number, runtime: readonly Pick<RuntimeInfo, 'threads'>[]): number {
+  if (requested > 0) return requested;
+  const resolved = runtime.map((r) => r.threads).find((t) => t > 0);
+  return resolved ?? os.availableParallelism();
+}
+
 /** The pure-JS cpu backend needs minutes for one U-Net step (its conv gradients run near 0.01 GFLOP/s). */
 const CPU_SKIP = 'the pure-JS cpu backend is too slow for this part (minutes per U-Net step)';
 
@@ -84,8 +96,9 @@ export async function runEngineBench(opts: EngineBenchOptions): Promise<EngineBe
     if ('reason' in found) {
       pytorch = { skipped: found.reason };
     } else {
-      say(`running the PyTorch twin with ${found.python}`);
-      const out = runPytorchUnet({ python: found.python, threads: opts.threads, reps: opts.reps, warmup: opts.warmup });
+      const threads = pytorchThreads(opts.threads, runtime);
+      say(`running the PyTorch twin with ${found.python} (${threads} thread${threads === 1 ? '' : 's'})`);
+      const out = runPytorchUnet({ python: found.python, threads, reps: opts.reps, warmup: opts.warmup });
       pytorch = out.ok ? out.result : { skipped: out.reason };
     }
   }

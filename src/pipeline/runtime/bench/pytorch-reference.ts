@@ -148,6 +148,7 @@ export function findTorchPython(): { python: string } | { reason: string } {
 }
 
 export function runPytorchUnet(opts: { python: string; threads: number; reps: number; warmup: number; timeoutMs?: number }): PytorchOutcome {
+  if (!Number.isInteger(opts.threads) || opts.threads < 1) return { ok: false, reason: `PyTorch needs a positive thread count; got ${opts.threads}` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'madenet-torch-'));
   const script = path.join(dir, 'unet_reference.py');
   try {

@@ -21,14 +21,7 @@ export function timeIt(fn: () => unknown, reps: number, warmup: number): Timing 
   for (let i = 0; i < warmup; i++) fn();
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
+  for (let i = 0; i < reps; i++) timeOnce(fn, wall, cpu);
   return { wallMs: median(wall), cpuMs: median(cpu), reps };
 }
 
@@ -38,15 +31,18 @@ export function timeWithin(fn: () => unknown, budgetMs: number, minReps = 3): Ti
   const wall: number[] = [];
   const cpu: number[] = [];
   const start = performance.now();
-  while (wall.length < minReps || performance.now() - start < budgetMs) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
+  while (wall.length < minReps || performance.now() - start < budgetMs) timeOnce(fn, wall, cpu);
   return { wallMs: median(wall), cpuMs: median(cpu), reps: wall.length };
+}
+
+/** One timed run of fn: its wall and process CPU milliseconds appended to `wall` and `cpu`. */
+function timeOnce(fn: () => unknown, wall: number[], cpu: number[]): void {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  wall.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1000);
 }
 
 export function gflops(flops: number, ms: number): number {

@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { EFFICIENTNET_VARIANTS, type EfficientNetVariant } from '../../../models/components/efficientnet.js';
 import { loadBackboneWeights, type WeightCopyReport } from '../../../models/classifier/model.js';
 import { loadArtifact, type ArtifactRef } from '../../artifacts/index.js';
-import { MadenetError } from '../../cli/errors.js';
+import { MadenetError } from '../../core/errors.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../../weights/backbone-source.js';
 
 export interface ClassifierBackbonePlan {

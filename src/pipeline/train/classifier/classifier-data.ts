@@ -1,11 +1,11 @@
 // The pre-classifier's data: every train-split image of each category (normal and defective alike: a defective
 // BGA is still a BGA) labelled by its category, a seeded hold-out per category for validation, and epochs
 // drawn class-balanced (classes in turn, images cycled within a class) in an order fixed by (seed, epoch).
-import { MadenetError } from '../../cli/errors.js';
+import { MadenetError } from '../../core/errors.js';
 import { samplesOf, type Dataset, type Sample } from '../../io/dataset.js';
 import { streamSamples } from '../../io/sample-stream.js';
 import type { RgbImage } from '../../io/image.js';
-import { Rng, hashSeed } from '../../random.js';
+import { Rng, hashSeed } from '../../core/random.js';
 import { holdOut } from '../data.js';
 
 export interface LabeledSample {

@@ -1,7 +1,7 @@
 // The photometric augmentation LPD applies to every training image, normal or about to be patched: CutPaste's
 // ColorJitter(0.1, 0.1, 0.1, 0.1) on the whole image. No geometric changes: on SMT parts orientation is a defect.
 import type { RgbImage } from '../../io/image.js';
-import type { Rng } from '../../random.js';
+import type { Rng } from '../../core/random.js';
 import { hsvToRgb, rgbToHsv } from '../../synth/augment.js';
 
 export interface ImageJitter {

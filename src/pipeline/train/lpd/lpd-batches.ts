@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../../io/dataset.js';
 import type { RgbImage } from '../../io/image.js';
-import { Rng } from '../../random.js';
+import { Rng } from '../../core/random.js';
 import { cutPaste, type CutPasteVariant, type GateOptions } from '../../synth/index.js';
 import { epochStream, fullBatches, type DecodedSample } from '../data.js';
 import { imagesToTensor } from '../tensors.js';

@@ -9,7 +9,7 @@ import { featureStats, standardizeTensor, type FeatureStats } from '../../../mod
 import type { Sample } from '../../io/dataset.js';
 import type { RgbImage } from '../../io/image.js';
 import { streamSamples } from '../../io/sample-stream.js';
-import { Rng } from '../../random.js';
+import { Rng } from '../../core/random.js';
 import { epochStream, fullBatches } from '../data.js';
 import { imagesToTensor } from '../tensors.js';
 

@@ -1,6 +1,7 @@
 // One SFAD optimiser step: truncated-L1 loss on adapted features and their noisy copies, gradients into the
 // adaptor and discriminator only (the backbone is frozen), the three loss values read back in one transfer.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { minimizeReporting } from '../../../models/components/optimizer-step.js';
 import type { SfadConfig } from '../../../models/sfad/config.js';
 import { sfadTrainingLoss, type SfadModel } from '../../../models/sfad/model.js';
 
@@ -19,17 +20,9 @@ export function sfadTrainStep(
   features: tf.Tensor4D,
   noiseSeed: number,
 ): SfadStepLosses {
-  let parts: tf.Scalar[] = [];
-  const total = optimizer.minimize(
-    () => {
-      const t = sfadTrainingLoss(model, features, cfg, noiseSeed);
-      parts = [tf.keep(t.trueLoss), tf.keep(t.fakeLoss)];
-      return t.total;
-    },
-    true,
-    variables,
-  ) as tf.Scalar;
-  const values = tf.tidy(() => tf.stack([total, ...parts]).dataSync());
-  tf.dispose([total, ...parts]);
+  const values = minimizeReporting(optimizer, variables, () => {
+    const t = sfadTrainingLoss(model, features, cfg, noiseSeed);
+    return { total: t.total, parts: [t.trueLoss, t.fakeLoss] };
+  });
   return { loss: values[0] as number, trueLoss: values[1] as number, fakeLoss: values[2] as number };
 }

@@ -4,7 +4,7 @@ import type { HrnetConfig } from '../../../models/components/hrnet.js';
 import { HRNET_W18, HRNET_W32 } from '../../../models/components/hrnet.js';
 import { loadSradEncoderWeights, type SradModels } from '../../../models/srad/model.js';
 import { loadArtifact, type ArtifactRef } from '../../artifacts/index.js';
-import { MadenetError } from '../../cli/errors.js';
+import { MadenetError } from '../../core/errors.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../../weights/backbone-source.js';
 
 const ENCODERS: Record<string, HrnetConfig> = { hrnet_w18: HRNET_W18, hrnet_w32: HRNET_W32 };

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Sample } from '../../io/dataset.js';
 import type { Mask, RgbImage } from '../../io/image.js';
-import { Rng } from '../../random.js';
+import { Rng } from '../../core/random.js';
 import { foregroundMask } from '../../synth/foreground.js';
 import { synthesizeAnomalyFromSeed } from '../../synth/anomaly.js';
 import type { TextureBank } from '../../synth/texture-bank.js';

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { classifierPreset } from '../../../../src/models/classifier/config.js';
 import { buildClassifier } from '../../../../src/models/classifier/model.js';
 import { loadClassifier } from '../../../../src/pipeline/detectors/classifier.js';
-import { loadClassifierArtifact } from '../../../../src/pipeline/infer/classifier-contract.js';
+import { loadClassifierArtifact } from '../../../../src/pipeline/detectors/registry.js';
 import { loadDataset, type Sample } from '../../../../src/pipeline/io/dataset.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainClassifier, type TrainClassifierOptions } from '../../../../src/pipeline/services/train-classifier.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, samplesOf, type Sample } from '../../../../src/pipeline/io/dataset.js';
-import { Rng } from '../../../../src/pipeline/random.js';
+import { Rng } from '../../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { applyImageJitter, drawImageJitter } from '../../../../src/pipeline/train/lpd/lpd-augment.js';
 import {

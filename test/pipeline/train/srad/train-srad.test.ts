@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
-import { isMadenetError } from '../../../../src/pipeline/cli/errors.js';
+import { isMadenetError } from '../../../../src/pipeline/core/errors.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradOptions } from '../../../../src/pipeline/services/train-srad.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';

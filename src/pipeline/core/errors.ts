@@ -1,5 +1,7 @@
 // User-facing errors with stable codes. A MadenetError is something the user can fix (bad flag, bad file);
-// anything else that escapes a command is a bug and is reported as E_INTERNAL.
+// anything else that escapes a command is a bug and is reported as E_INTERNAL. The exit status comes from the code
+// (exit-status.ts), never from where the error is raised.
+import { exitStatusFor } from './exit-status.js';
 
 export type ErrorCode = `E_${string}`;
 
@@ -43,7 +45,7 @@ export type KnownErrorCode =
 
 export interface MadenetErrorOptions {
   suggestions?: string[];
-  /** Process exit code; 2 is reserved for usage errors by oclif, 3 for --fail-on-anomaly. */
+  /** 128 + signal number for E_INTERRUPTED; otherwise ignored: the status follows the code (exit-status.ts). */
   exit?: number;
   cause?: unknown;
 }
@@ -58,7 +60,7 @@ export class MadenetError extends Error {
     this.name = 'MadenetError';
     this.code = code;
     this.suggestions = options.suggestions ?? [];
-    this.exit = options.exit ?? 1;
+    this.exit = exitStatusFor(code, options.exit);
   }
 }
 

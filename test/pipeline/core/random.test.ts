@@ -1,4 +1,4 @@
-import { Rng, hashSeed } from '../../src/pipeline/random.js';
+import { Rng, hashSeed } from '../../../src/pipeline/core/random.js';
 
 describe('Rng', () => {
   it('reproduces the same stream for the same seed and differs for another', () => {
