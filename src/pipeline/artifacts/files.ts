@@ -1,21 +1,24 @@
 // Small filesystem helpers for the artifact store: durable writes (fsync), streaming sha256, and the
 // rules for names that become path segments. No knowledge of manifests or versions.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MadenetError } from '../core/errors.js';
+import { streamRegularFile, type SafeOpenOptions } from '../io/safe-file.js';
+import { writingTo } from '../cli/system-errors.js';
 
 /** Writes and fsyncs a file, so that a rename published afterwards never exposes a half-written one. */
 export async function writeFileSynced(path: string, data: Buffer | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writingTo(path, async () => {
+    await mkdir(dirname(path), { recursive: true });
+    const fh = await open(path, 'wx');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
 }
 
 /** fsync on a directory makes the entries created or renamed in it durable (a no-op where unsupported). */
@@ -35,14 +38,13 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Streams the file through sha256, so that large weights are never held in memory just to be checked. */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+/**
+ * Streams the file through sha256, so that large weights are never held in memory just to be checked. Only a
+ * regular file is read (a link to /dev/zero or a FIFO is refused, not hashed forever), inside `opts.root` if given.
+ */
+export async function sha256File(path: string, opts: SafeOpenOptions = {}): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
+  const bytes = await streamRegularFile(path, opts, (chunk) => hash.update(chunk));
   return { sha256: hash.digest('hex'), bytes };
 }
 

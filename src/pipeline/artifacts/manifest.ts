@@ -65,7 +65,25 @@ export function parseManifest(text: string, path: string): ArtifactManifest {
   if (typeof m.kind !== 'string' || typeof m.category !== 'string' || !Number.isInteger(m.version) || typeof m.files !== 'object' || m.files === null) {
     throw new MadenetError('E_SCHEMA', `Artifact manifest ${path} lacks kind, category, version or files; expected schema ${m.schemaVersion}.`);
   }
-  return m as ArtifactManifest;
+  // Every field code reads later is checked here, so a tampered manifest is a coded error, not a crash.
+  const field = (name: string, got: unknown, expected: string): MadenetError =>
+    new MadenetError('E_SCHEMA', `Artifact manifest ${path} has ${name} ${truncated(got)}; expected ${expected}.`);
+  if (Array.isArray(m.files)) throw field('files', m.files, 'an object of file name -> { sha256, bytes }');
+  for (const [name, entry] of Object.entries(m.files as Record<string, unknown>)) {
+    const e = entry as Partial<ArtifactFileEntry> | null;
+    if (typeof e !== 'object' || e === null || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256) || !Number.isSafeInteger(e.bytes) || (e.bytes as number) < 0) {
+      throw field(`files["${name}"]`, entry, 'a { sha256: 64 hex digits, bytes: integer >= 0 } entry');
+    }
+  }
+  if (m.models !== undefined && (!Array.isArray(m.models) || m.models.some((x) => typeof x !== 'string'))) throw field('models', m.models, 'an array of model names');
+  if (m.parents !== undefined && (!Array.isArray(m.parents) || m.parents.some((x) => typeof x !== 'object' || x === null))) throw field('parents', m.parents, 'an array of artifact references');
+  if (m.metrics !== undefined && m.metrics !== null && (typeof m.metrics !== 'object' || Array.isArray(m.metrics))) throw field('metrics', m.metrics, 'an object');
+  return { ...m, models: m.models ?? [], parents: m.parents ?? [], metrics: m.metrics ?? {} } as ArtifactManifest;
+}
+
+function truncated(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 let cachedVersion: string | undefined;

@@ -2,19 +2,25 @@
 // and a LATEST pointer. A version is built in a temp dir beside it, renamed into place under a lock, and
 // never overwritten; loaders verify every checksum and refuse newer schemas.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MadenetError } from '../core/errors.js';
+import { isMadenetError, MadenetError } from '../core/errors.js';
+import { readRegularFile } from '../io/safe-file.js';
 import { checkFileName, checkSegment, sha256, sha256File, syncDir, writeFileSynced } from './files.js';
 import { acquireLock, isAlive, LOCK_DRAFT } from './lock.js';
 import { currentInvocation, type Invocation } from './invocation.js';
+import { checkModelWeights } from './weight-values.js';
 import { ARTIFACT_SCHEMA_VERSION, parseManifest, toolVersion, type ArtifactFileEntry, type ArtifactManifest } from './manifest.js';
 import { MODEL_JSON, WEIGHTS_BIN, modelArtifactsFromFiles, modelFiles } from './tfjs-files.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const LATEST_FILE = 'LATEST';
 const TMP_PREFIX = '.tmp-';
+/** How long a version write waits for another writer of the same <kind>/<category> to finish. */
+const VERSION_LOCK_WAIT_MS = 60_000;
+/** A manifest lists a few dozen files; anything this large is not one (and is not read into memory). */
+const MAX_MANIFEST_BYTES = 16 * 2 ** 20;
 
 export interface ArtifactRef {
   kind: string;
@@ -40,6 +46,11 @@ export interface WriteArtifactOptions {
   files?: Record<string, Buffer | string>;
   /** tfjs models: "model" -> model.json + weights.bin; other names -> <name>/model.json + <name>/weights.bin. */
   models?: Record<string, tf.io.ModelArtifacts>;
+  /**
+   * When LATEST already holds exactly this (same files byte for byte, config, seed, data and parents), return it
+   * instead of writing a copy: what a --resume of a finished training does.
+   */
+  reuseIdentical?: boolean;
 }
 
 export interface LoadedArtifact {
@@ -72,13 +83,20 @@ export async function writeVersion(
   opts: Omit<WriteArtifactOptions, 'root'>,
   extra: { checkpoint?: ArtifactManifest['checkpoint']; keep?: number },
 ): Promise<ArtifactRef> {
+  // NaN, Inf or exploded weights never become a version (nor LATEST), whoever made them.
+  for (const [name, artifacts] of Object.entries(opts.models ?? {})) checkModelWeights(`model "${name}" of ${opts.kind}/${opts.category}`, artifacts);
   const payload = planFiles(opts);
   await mkdir(base, { recursive: true });
-  const release = await acquireLock(base);
+  // Writing a version takes seconds at most: another writer waits its turn instead of failing.
+  const release = await acquireLock(base, { waitMs: VERSION_LOCK_WAIT_MS, command: 'artifact write' });
   let tmp: string | undefined;
   try {
     // Leftovers of writers killed mid-save: nobody else can be writing while we hold the lock.
     await removeTemps(base);
+    if (opts.reuseIdentical && !extra.checkpoint) {
+      const same = await identicalLatest(base, opts, payload);
+      if (same) return same;
+    }
     const existing = await versionNumbers(base);
     const version = (existing[existing.length - 1] ?? 0) + 1;
     const name = versionName(version);
@@ -126,6 +144,27 @@ export async function writeVersion(
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     await release();
   }
+}
+
+async function identicalLatest(base: string, opts: Omit<WriteArtifactOptions, 'root'>, payload: Map<string, Buffer | string>): Promise<ArtifactRef | null> {
+  const latest = await loadArtifact(base).catch(() => null);
+  if (!latest) return null;
+  const m = latest.manifest;
+  const files = Object.entries(m.files);
+  if (files.length !== payload.size) return null;
+  for (const [rel, entry] of files) {
+    const data = payload.get(rel);
+    if (data === undefined || entry.bytes !== Buffer.byteLength(data) || entry.sha256 !== sha256(data)) return null;
+  }
+  const parents = (opts.parents ?? []).map((p) => ({ kind: p.kind, category: p.category, version: p.version }));
+  const same =
+    m.kind === opts.kind &&
+    m.category === opts.category &&
+    m.seed === opts.seed &&
+    m.datasetFingerprint === (opts.datasetFingerprint ?? null) &&
+    JSON.stringify(m.config) === JSON.stringify(opts.config ?? null) &&
+    JSON.stringify(m.parents) === JSON.stringify(parents);
+  return same ? latest.ref : null;
 }
 
 function planFiles(opts: Omit<WriteArtifactOptions, 'root'>): Map<string, Buffer | string> {
@@ -204,10 +243,14 @@ export async function listVersions(root: string, kind: string, category: string)
 export async function loadArtifact(pathOrKindDir: string): Promise<LoadedArtifact> {
   const dir = await resolveVersionDir(pathOrKindDir);
   const manifestPath = join(dir, MANIFEST_FILE);
-  const manifest = parseManifest(await readFile(manifestPath, 'utf8'), manifestPath);
+  const manifest = parseManifest((await readRegularFile(manifestPath, { root: dir, maxBytes: MAX_MANIFEST_BYTES, what: 'artifact manifest' })).toString('utf8'), manifestPath);
   for (const [name, entry] of Object.entries(manifest.files)) {
     checkFileName(name);
-    const actual = await sha256File(join(dir, name)).catch(() => null);
+    // Confined to the version folder and to regular files; an over-long file is refused before it is hashed.
+    const actual = await sha256File(join(dir, name), { root: dir, maxBytes: entry.bytes, what: 'artifact file' }).catch((err: unknown) => {
+      if (isMadenetError(err) && err.code !== 'E_NOT_FOUND') throw checksumError(join(dir, name), entry, err.message);
+      return null;
+    });
     if (actual === null) {
       throw new MadenetError('E_CHECKSUM', `Artifact file ${join(dir, name)} is missing; expected it as listed in ${manifestPath}.`, {
         suggestions: ['The artifact was changed after it was written; re-create it or load another version.'],
@@ -220,7 +263,9 @@ export async function loadArtifact(pathOrKindDir: string): Promise<LoadedArtifac
     if (!entry) {
       throw new MadenetError('E_ARTIFACT', `Artifact ${dir} has no file "${name}"; expected one of: ${Object.keys(manifest.files).join(', ')}.`);
     }
-    const data = await readFile(join(dir, name));
+    const data = await readRegularFile(join(dir, name), { root: dir, maxBytes: entry.bytes, what: 'artifact file' }).catch((err: unknown) => {
+      throw isMadenetError(err) ? checksumError(join(dir, name), entry, err.message) : err;
+    });
     verify(join(dir, name), entry, { sha256: sha256(data), bytes: data.length });
     return data;
   };
@@ -241,13 +286,14 @@ export async function loadArtifact(pathOrKindDir: string): Promise<LoadedArtifac
 }
 
 function verify(path: string, expected: ArtifactFileEntry, actual: { sha256: string; bytes: number }): void {
-  if (actual.sha256 !== expected.sha256 || actual.bytes !== expected.bytes) {
-    throw new MadenetError(
-      'E_CHECKSUM',
-      `Artifact file ${path} has sha256 ${actual.sha256} (${actual.bytes} bytes); expected ${expected.sha256} (${expected.bytes} bytes) from its manifest.`,
-      { suggestions: ['The file was changed or damaged after it was written; re-create the artifact or load another version.'] },
-    );
-  }
+  if (actual.sha256 !== expected.sha256 || actual.bytes !== expected.bytes) throw checksumError(path, expected, 'its content differs');
+}
+
+/** The file's own hash and size are never printed: the path may be a link to a file the user must not learn about. */
+function checksumError(path: string, expected: ArtifactFileEntry, why: string): MadenetError {
+  return new MadenetError('E_CHECKSUM', `Artifact file ${path} does not match its manifest (${why.replace(/\.$/, '')}); expected sha256 ${expected.sha256} (${expected.bytes} bytes).`, {
+    suggestions: ['The file was changed or damaged after it was written; re-create the artifact or load another version.'],
+  });
 }
 
 async function resolveVersionDir(path: string): Promise<string> {
@@ -255,7 +301,13 @@ async function resolveVersionDir(path: string): Promise<string> {
   if (info?.isFile() && basename(path) === MANIFEST_FILE) return dirname(path);
   if (info?.isDirectory()) {
     if (await exists(join(path, MANIFEST_FILE))) return path;
-    const latest = await readFile(join(path, LATEST_FILE), 'utf8').catch(() => null);
+    const latest = await readRegularFile(join(path, LATEST_FILE), { root: path, maxBytes: 64, what: 'LATEST pointer' }).then(
+      (b) => b.toString('utf8'),
+      (err: unknown) => {
+        if (isMadenetError(err) && err.code === 'E_NOT_FOUND') return null;
+        throw err;
+      },
+    );
     if (latest !== null) {
       const name = latest.trim();
       if (!VERSION_DIR.test(name)) {

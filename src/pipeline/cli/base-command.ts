@@ -9,6 +9,8 @@ import { MadenetError, isMadenetError } from '../core/errors.js';
 import { exitStatusFor } from '../core/exit-status.js';
 import { aliasesUsed, effectiveConfig, flagsGiven, readConfigFile, settingsFor, settingsToArgv, type FlagShape } from './config-file.js';
 import { setProgressVerbosity } from './progress.js';
+import { installStopHandlers, type StopHandlers } from './stop-signal.js';
+import { fromSystemError } from './system-errors.js';
 
 /** Thrown by parse after --print-config has printed; catch turns it into a clean exit 0. */
 class ConfigPrinted extends Error {}
@@ -21,6 +23,13 @@ type ArgOutput = { [name: string]: any };
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
+  private stopHandlers: StopHandlers | undefined;
+
+  /** Aborted at the first SIGINT/SIGTERM; a second later the process exits 128 + n whatever the command is doing. */
+  protected get stopSignal(): AbortSignal {
+    this.stopHandlers ??= installStopHandlers();
+    return this.stopHandlers.signal;
+  }
 
   // Every command takes a recipe file; see config-file.ts and the README's "Config file".
   static override baseFlags = {
@@ -73,6 +82,8 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.stopHandlers?.dispose();
+    this.stopHandlers = undefined;
     setInvocation(null);
     return super.finally(err);
   }
@@ -95,6 +106,7 @@ export abstract class BaseCommand extends Command {
     this.quiet = own.includes('--quiet') || own.includes('-q');
     this.verbose = !this.quiet && own.includes('--verbose');
     setProgressVerbosity(this.quiet ? 'quiet' : this.verbose ? 'verbose' : 'normal');
+    this.stopHandlers ??= installStopHandlers();
   }
 
   /** Human output on stdout; silent under --json (stdout carries exactly one JSON document) and --quiet. */
@@ -155,6 +167,9 @@ function toCliError(err: Error & { exitCode?: number }, verbose: boolean): Error
     err.oclif.exit = exitStatusFor(code);
     return err;
   }
+  // Disk full, permissions, read-only filesystems: the user's to fix, so a coded error rather than "a bug".
+  const system = fromSystemError(err);
+  if (system) return fromMadenet(system);
   const wrapped = new MadenetError('E_INTERNAL', `Internal error: ${err.message}`, {
     suggestions: ['This is a bug in madenet; run again with --verbose (or DEBUG=madenet*) and report the stack trace.'],
     cause: err,

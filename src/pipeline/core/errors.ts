@@ -32,6 +32,15 @@ export type KnownErrorCode =
   | 'E_RESUME'
   | 'E_NO_DEFECTS'
   | 'E_PARITY'
+  | 'E_NO_SPACE'
+  | 'E_PERMISSION'
+  | 'E_READ_ONLY'
+  | 'E_NOT_A_DIRECTORY'
+  | 'E_NOT_A_FILE'
+  | 'E_TOO_MANY_FILES'
+  | 'E_DEGENERATE'
+  | 'E_UNSAFE_PATH'
+  | 'E_TOO_LARGE'
   | 'E_INTERNAL';
 
 export interface MadenetErrorOptions {

@@ -1,5 +1,6 @@
 // Writes the procedural demo dataset to disk in the ManuDefect-21 layout (MVTec AD plus defective training
 // images) with exact 0/255 grey masks and a demo.json description; refuses to overwrite unrelated folders.
+import { isLockEntry } from '../artifacts/lock.js';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -191,7 +192,8 @@ async function prepareOutDir(out: string, categories: readonly DemoCategory[], f
     }
     throw err;
   }
-  if (entries.length === 0) return;
+  // The lock this run holds on the folder is not content.
+  if (entries.filter((e) => !isLockEntry(e)).length === 0) return;
   const previous = await readDemoDescription(out);
   if (!previous && !force) {
     throw new MadenetError('E_EXISTS', `Refusing to write the demo dataset into ${out}: the folder is not empty and holds no previous demo output (demo.json).`, {

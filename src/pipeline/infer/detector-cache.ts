@@ -12,6 +12,8 @@ export type DetectorLoaderFn = (dir: string) => Promise<LoadedDetector>;
 
 export class DetectorCache {
   private readonly loaded = new Map<string, LoadedDetector>();
+  /** Where each loaded artifact was actually found (a copied root may differ from the perfmap's build-time path). */
+  private readonly dirs = new Map<string, string>();
   /** Seconds spent loading, for the run's stage times. */
   loadSeconds = 0;
   loads = 0;
@@ -43,9 +45,15 @@ export class DetectorCache {
       old.dispose();
     }
     this.loaded.set(key, detector);
+    this.dirs.set(key, dir);
     this.loadSeconds += (performance.now() - t0) / 1000;
     this.loads++;
     return detector;
+  }
+
+  /** The directory the candidate's detector was loaded from (after get()); predictions record this one. */
+  loadedDir(candidate: CandidateMetrics): string {
+    return this.dirs.get(candidate.artifact.manifestSha256) ?? candidate.artifact.dir;
   }
 
   disposeAll(): void {

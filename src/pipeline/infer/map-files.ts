@@ -3,13 +3,15 @@
 // categories and a file is found where its image is: maps/<rel>.npy ([H,W] float32), masks/<rel>_mask.png (the
 // binary predicted mask, 0 or 255) and overlays/<rel>.png (heatmap, verdict, score, threshold and colour scale).
 // Every file is complete (temp + rename) before the line that names it is appended.
-import { rename, unlink, writeFile, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { encodePng } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { drawText, textWidth } from './pixel-font.js';
+import { writingTo } from '../cli/system-errors.js';
 
 export const MAPS_DIR = 'maps';
 export const MASKS_DIR = 'masks';
@@ -63,14 +65,29 @@ export async function writeOverlay(outDir: string, rel: string, image: RgbImage,
 
 async function writeAtomic(file: string, bytes: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, bytes);
+    await writingTo(file, () => writeFile(tmp, bytes));
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** Deletes the *.tmp files a killed run left in maps/, masks/ and overlays/; call while holding the folder's lock. */
+export async function removeOrphanTemps(outDir: string): Promise<number> {
+  let removed = 0;
+  for (const sub of [MAPS_DIR, MASKS_DIR, OVERLAYS_DIR]) {
+    const names = await readdir(join(outDir, sub), { recursive: true }).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.endsWith('.tmp')) {
+        await unlink(join(outDir, sub, name)).catch(() => undefined);
+        removed++;
+      }
+    }
+  }
+  return removed;
 }
 
 /** The image (nearest-sampled to size x size) blended half and half with a jet colouring of the map over `range`. */

@@ -147,6 +147,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
   const score = async (group: Pending[]): Promise<void> => {
     const first = group[0] as Pending;
     const detector = await o.cache.get(first.route.candidate);
+    const loadedDir = o.cache.loadedDir(first.route.candidate);
     const t0 = performance.now();
     const out = await scoreBatch(detector, group.map((p) => p.image), detector.imageSize, o.saveMaps || o.saveOverlays);
     c.stages.score += (performance.now() - t0) / 1000;
@@ -180,7 +181,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
           mask: o.saveMaps && maskThreshold !== null ? await writeMask(o.outDir, rel, map, out.mapSize, maskThreshold) : null,
           overlay: o.saveOverlays ? await writeOverlay(o.outDir, rel, p.image, map, out.mapSize, r.candidate.mapRange, { score, threshold, label, maskThreshold }) : null,
           route: r.record,
-          artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: r.candidate.artifact.dir },
+          // The version actually loaded (resolvePointer checked its manifest hash), where it was found.
+          artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: loadedDir },
         };
         await o.log.append(prediction);
         c.predicted++;

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { MadenetError } from '../core/errors.js';
 import { PREDICTIONS_FILE, parsePrediction, type Prediction } from '../predictions/prediction.js';
 import type { RouteRecord } from './route.js';
+import { writingTo } from '../cli/system-errors.js';
 
 /** The documented fields plus infer's own: how it was routed, the exact artifact, the overlay. */
 export interface InferPrediction extends Prediction {
@@ -45,14 +46,20 @@ export async function openPredictionLog(dir: string, resume: boolean): Promise<P
     cutTornBytes,
     // Serialised so that concurrent writers never interleave; a refused line does not block later ones.
     append: (p) => {
-      const run = chain.then(() => writeLine(fh, p));
+      const run = chain.then(() => writingTo(path, () => writeLine(fh, p)));
       chain = run.catch(() => undefined);
       return run;
     },
     close: async () => {
       await chain;
-      await fh.sync();
-      await fh.close();
+      try {
+        // EINVAL: the file cannot be fsynced (a device, some network filesystems); the lines were written.
+        await writingTo(path, () => fh.sync()).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EINVAL') throw err;
+        });
+      } finally {
+        await fh.close();
+      }
     },
   };
 }

@@ -5,6 +5,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MadenetError } from '../core/errors.js';
 import type { Shard } from './shard.js';
+import { writingTo } from '../cli/system-errors.js';
 
 export const RUN_FILE = 'infer.json';
 export const RUN_SCHEMA = 'madenet.infer-run/v1';
@@ -42,12 +43,24 @@ export async function readRunRecord(dir: string): Promise<RunRecord | null> {
 export async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
   const path = join(dir, RUN_FILE);
   const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  await writingTo(path, () => writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`));
   await rename(tmp, path);
 }
 
-/** A resumed run must continue the same work: the same perfmap (by manifest sha256) and shard. */
-export function checkResumable(previous: RunRecord, next: Pick<RunRecord, 'perfmap' | 'shard'>, dir: string): void {
+/** The flag behind a recorded setting (decodeSize follows from the perfmap, so it keeps its own name). */
+function settingName(key: string): string {
+  return key === 'decodeSize' ? 'decode size' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Settings that only change speed, not a single prediction: a resume may change them. */
+const FREE_SETTINGS = new Set(['batchSize']);
+
+/**
+ * A resumed run must continue the same work: the same perfmap (by manifest sha256), shard and every setting that
+ * shapes a prediction line (category, confidence, fallback, maps, overlays, decode size, engine), so that one
+ * predictions.jsonl never mixes two configurations. E_RESUME names the first field that differs.
+ */
+export function checkResumable(previous: RunRecord, next: Pick<RunRecord, 'perfmap' | 'shard'> & { settings?: Record<string, unknown> }, dir: string): void {
   const shardText = (s: Shard | null): string => (s ? `${s.index}/${s.count}` : 'none');
   if (previous.perfmap.manifestSha256 !== next.perfmap.manifestSha256) {
     throw new MadenetError('E_USAGE', `${dir} was written with the perfmap ${previous.perfmap.dir}; --resume expected the same, but got ${next.perfmap.dir}.`, {
@@ -56,5 +69,18 @@ export function checkResumable(previous: RunRecord, next: Pick<RunRecord, 'perfm
   }
   if (shardText(previous.shard) !== shardText(next.shard)) {
     throw new MadenetError('E_USAGE', `${dir} was written by shard ${shardText(previous.shard)}; --resume expected the same, but got shard ${shardText(next.shard)}.`);
+  }
+  if (next.settings) {
+    const keys = [...new Set([...Object.keys(previous.settings ?? {}), ...Object.keys(next.settings)])].filter((k) => !FREE_SETTINGS.has(k));
+    for (const key of keys) {
+      const was = (previous.settings ?? {})[key];
+      const now = next.settings[key];
+      if (JSON.stringify(was ?? null) !== JSON.stringify(now ?? null)) {
+        const name = settingName(key);
+        throw new MadenetError('E_RESUME', `${dir} was written with ${name} ${JSON.stringify(was ?? null)}; --resume expected the same, but got ${JSON.stringify(now ?? null)}.`, {
+          suggestions: [`Resume with ${name} as in the first run (${JSON.stringify(was ?? null)}), or write to a new --out.`],
+        });
+      }
+    }
   }
 }

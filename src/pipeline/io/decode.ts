@@ -29,7 +29,16 @@ export interface MaskOptions {
 
 const EXPECTED = 'expected a complete PNG, JPEG, TIFF or WebP image';
 
-function open(path: string): Sharp {
+async function open(path: string): Promise<Sharp> {
+  // Only regular files (links followed): a FIFO would block a decoder thread forever, a device never ends.
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new MadenetError('E_NOT_FOUND', `Image ${path} does not exist; expected an image file at that path.`);
+    throw err;
+  });
+  if (!info.isFile()) {
+    const kind = info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
+    throw new MadenetError('E_DECODE', `Could not decode ${path}: it is ${kind}; ${EXPECTED}.`);
+  }
   // failOn 'error' also rejects truncated files; sequentialRead keeps big-file decodes streaming.
   return sharp(path, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, autoOrient: true, sequentialRead: true });
 }
@@ -59,7 +68,7 @@ async function header(s: Sharp, path: string): Promise<Header> {
 
 /** Decodes to RGB float32 in [0,1], HWC, optionally resized to size x size. Alpha is composited on black. */
 export async function decodeImageWithSize(path: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
-  const s = open(path);
+  const s = await open(path);
   const h = await header(s, path);
   let p = s.flatten({ background: '#000000' });
   if (opts.size !== undefined) p = p.resize(opts.size, opts.size, { fit: 'fill' });
@@ -83,7 +92,7 @@ export async function decodeImage(path: string, opts: DecodeOptions = {}): Promi
 
 /** Decodes a ground-truth mask: grey (alpha on black), nearest-neighbour resize, binarised at > 0.5. */
 export async function decodeMask(path: string, opts: MaskOptions = {}): Promise<Mask> {
-  const s = open(path);
+  const s = await open(path);
   const h = await header(s, path);
   if (opts.expect && (opts.expect.width !== h.width || opts.expect.height !== h.height)) {
     const of = opts.expect.imagePath ? ` (the size of its image ${opts.expect.imagePath})` : '';
@@ -115,7 +124,7 @@ export async function decodeMask(path: string, opts: MaskOptions = {}): Promise<
 
 /** Decodes every pixel (to a tiny output, so it is cheap) to prove a file is readable; returns its size. */
 export async function verifyImage(path: string): Promise<{ width: number; height: number }> {
-  const s = open(path);
+  const s = await open(path);
   const h = await header(s, path);
   await s.resize(MIN_IMAGE_SIDE, MIN_IMAGE_SIDE, { fit: 'fill' }).raw().toBuffer().catch((err: unknown) => rethrow(err, path));
   return { width: h.width, height: h.height };
@@ -173,7 +182,8 @@ async function rethrow(err: unknown, path: string): Promise<never> {
   const size = await stat(path).then((s) => s.size).catch(() => -1);
   const why = size === 0 ? 'the file is empty (0 bytes)' : reason.replace(/\s+$/, '');
   throw new MadenetError('E_DECODE', `Could not decode ${path}: ${why}; ${EXPECTED}.`, {
-    suggestions: ['Re-export or remove the file, or pass --skip-bad-images to count such files as warnings.'],
+    // Training cannot skip images (a run's data must not change under it), so the advice names the commands that can.
+    suggestions: ['Re-export or remove the file; `madenet dataset inspect DIR` lists every unreadable image (`infer` and `dataset inspect` can skip them with --skip-bad-images).'],
     cause: err,
   });
 }

@@ -1,12 +1,13 @@
 // Lists image files from a directory (recursively), a single file or a glob pattern, sorted by path.
 // Does not open or decode anything; fast-glob's order is arbitrary, so results are always sorted here.
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { MadenetError } from '../core/errors.js';
 import { IMAGE_EXTENSIONS, isImagePath } from './formats.js';
 
-const IMAGE_PATTERN = `**/*.{${IMAGE_EXTENSIONS.join(',')}}`;
+/** Where the MVTec AD layout keeps masks: a dataset root given as input must not have its masks scored as parts. */
+export const GROUND_TRUTH_DIR = 'ground_truth';
 
 export interface ListImagesOptions {
   /**
@@ -26,14 +27,14 @@ export async function listImages(input: string, opts: ListImagesOptions = {}): P
   }
   let files: string[];
   if (info?.isDirectory()) {
-    // The directory goes in `cwd`, not in the pattern, so names like "lot[1]" are not read as glob syntax.
-    files = await fg(IMAGE_PATTERN, { cwd: input, absolute: true, onlyFiles: true, caseSensitiveMatch: false });
+    files = await walkImages(resolve(input));
   } else if (info?.isFile()) {
     files = isImagePath(input) ? [resolve(input)] : [];
   } else {
     // fast-glob wants forward slashes even on Windows.
     const pattern = input.replace(/\\/g, '/');
-    files = (await fg(pattern, { absolute: true, onlyFiles: true, caseSensitiveMatch: false })).filter(isImagePath);
+    // Not `absolute: true`: fast-glob then rewrites a backslash in a file name into "/" (another path).
+    files = (await fg(pattern, { onlyFiles: true, caseSensitiveMatch: false })).filter(isImagePath);
   }
   if (files.length === 0 && !opts.allowEmpty) {
     throw new MadenetError(
@@ -43,6 +44,30 @@ export async function listImages(input: string, opts: ListImagesOptions = {}): P
     );
   }
   return sortPaths(files.map((f) => resolve(f)));
+}
+
+/**
+ * Images under `dir`, by their exact names: fast-glob reads a backslash in a file name as a path separator, so
+ * a folder is walked here instead. Skips ground_truth folders (masks) and does not follow links to folders (loops);
+ * links to files are kept when they lead to a regular file, and only regular files are listed.
+ */
+async function walkImages(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const pending = [dir];
+  while (pending.length > 0) {
+    const current = pending.pop() as string;
+    const entries = await readdir(current, { withFileTypes: true });
+    for (const e of entries) {
+      const path = join(current, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== GROUND_TRUTH_DIR) pending.push(path);
+      } else if (isImagePath(e.name)) {
+        if (e.isFile()) out.push(path);
+        else if (e.isSymbolicLink() && (await stat(path).then((s) => s.isFile(), () => false))) out.push(path);
+      }
+    }
+  }
+  return out;
 }
 
 /** Sorts by UTF-16 code units so that the order is the same on every machine and locale. */

@@ -1,9 +1,12 @@
 // NumPy .npy files (format 1.0 written; 1.0-3.0 read) for anomaly maps: writes float32 little-endian C order;
 // reads '<f4', '<f8' and '|u1' (converted to float32). No Fortran order, no big-endian, no object arrays.
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { MadenetError } from '../core/errors.js';
+import { openRegularFile } from './safe-file.js';
+import { writingTo } from '../cli/system-errors.js';
 
 export interface NpyArray {
   /** Row-major (C order) values. */
@@ -37,14 +40,24 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Buffer 
   return out;
 }
 
-/** Aligned little-endian float32 data is returned as a view on buf (no copy); other dtypes are converted. */
-export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
+export interface NpyHeader {
+  shape: number[];
+  /** Values (product of the shape). */
+  size: number;
+  itemSize: number;
+  /** Byte offset of the data. */
+  offset: number;
+}
+
+/** Parses and checks the header at the start of `buf` (the data need not be there). */
+export function parseNpyHeader(buf: Buffer, source = 'the .npy data'): NpyHeader {
   const bad = (why: string): MadenetError =>
     new MadenetError('E_DECODE', `Could not read ${source}: ${why}; expected a NumPy .npy file of '<f4', '<f8' or '|u1' in C order.`);
   if (buf.length < 10 || !buf.subarray(0, 6).equals(MAGIC)) throw bad('no \\x93NUMPY magic');
   const major = buf[6] as number;
   if (major < 1 || major > 3) throw bad(`unknown format version ${major}.${buf[7]}`);
   const lenBytes = major === 1 ? 2 : 4;
+  if (buf.length < 8 + lenBytes) throw bad('the header is truncated');
   const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const start = 8 + lenBytes;
   if (buf.length < start + headerLen) throw bad('the header is truncated');
@@ -52,20 +65,26 @@ export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(`unparsable header ${JSON.stringify(header.trim())}`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(`unparsable header ${JSON.stringify(header.trim().slice(0, 200))}`);
   if (fortran === 'True') throw bad('the array is in Fortran order (use np.ascontiguousarray before saving)');
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`bad shape (${shapeText})`);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad(`bad shape (${shapeText})`);
   const size = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(size)) throw bad(`bad shape (${shapeText})`);
   const itemSize = descr === '<f4' ? 4 : descr === '<f8' ? 8 : descr === '|u1' || descr === '<u1' ? 1 : 0;
   if (itemSize === 0) throw bad(`unsupported dtype '${descr}'`);
-  const offset = start + headerLen;
+  return { shape, size, itemSize, offset: start + headerLen };
+}
+
+/** Aligned little-endian float32 data is returned as a view on buf (no copy); other dtypes are converted. */
+export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
+  const { shape, size, itemSize, offset } = parseNpyHeader(buf, source);
   if (buf.length - offset < size * itemSize) {
-    throw bad(`the data is truncated (${buf.length - offset} bytes for ${size} values of ${itemSize} bytes)`);
+    throw new MadenetError('E_DECODE', `Could not read ${source}: the data is truncated (${buf.length - offset} bytes for ${size} values of ${itemSize} bytes); expected a NumPy .npy file of '<f4', '<f8' or '|u1' in C order.`);
   }
   if (itemSize === 4 && LITTLE && (buf.byteOffset + offset) % 4 === 0) {
     // Aligned float32 (numpy pads headers to 64 bytes): a view, no copy. It shares memory with buf.
@@ -87,9 +106,9 @@ export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
 export async function writeNpy(path: string, data: Float32Array, shape: readonly number[]): Promise<void> {
   const bytes = encodeNpy(data, shape);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, bytes);
+    await writingTo(path, () => writeFile(tmp, bytes));
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
@@ -97,12 +116,44 @@ export async function writeNpy(path: string, data: Float32Array, shape: readonly
   }
 }
 
-export async function readNpy(path: string): Promise<NpyArray> {
-  const buf = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new MadenetError('E_NOT_FOUND', `Map ${path} does not exist; expected a .npy file there.`);
+/** Largest map read (4096 x 4096): maps are model-sized; a bigger header is a hostile file, not a map. */
+export const MAX_NPY_VALUES = 4096 * 4096;
+const MAX_NPY_HEADER = 65_536;
+
+/**
+ * Reads a .npy map with bounded memory: only a regular file (inside `root` when given, links resolved), the
+ * header read first, and then exactly the bytes it declares, at most MAX_NPY_VALUES values; a file of another
+ * length is refused. A link to /dev/zero or a FIFO is an error, not an endless read.
+ */
+export async function readNpy(path: string, opts: { root?: string } = {}): Promise<NpyArray> {
+  const { fh, size } = await openRegularFile(path, { what: 'anomaly map', ...(opts.root !== undefined ? { root: opts.root } : {}) }).catch((err: unknown) => {
+    if (err instanceof MadenetError && err.code === 'E_NOT_FOUND') throw new MadenetError('E_NOT_FOUND', `Map ${path} does not exist; expected a .npy file there.`);
     throw err;
   });
-  return decodeNpy(buf, path);
+  try {
+    const bad = (why: string): MadenetError => new MadenetError('E_DECODE', `Could not read ${path}: ${why}; expected a NumPy .npy map of at most ${MAX_NPY_VALUES} values.`);
+    const head = Buffer.alloc(Math.min(size, 12));
+    await fh.read(head, 0, head.length, 0);
+    const major = head[6] as number;
+    const headerLen = head.length < 12 ? 0 : major === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
+    if (headerLen > MAX_NPY_HEADER) throw bad(`a header of ${headerLen} bytes (at most ${MAX_NPY_HEADER})`);
+    const top = Buffer.alloc(Math.min(size, 12 + headerLen));
+    await fh.read(top, 0, top.length, 0);
+    const declared = parseNpyHeader(top, path);
+    if (declared.size > MAX_NPY_VALUES) throw bad(`a shape of ${declared.size} values`);
+    const expected = declared.offset + declared.size * declared.itemSize;
+    if (size !== expected) throw bad(`${size} bytes where its header declares ${expected}`);
+    const buf = Buffer.alloc(size);
+    let off = 0;
+    while (off < size) {
+      const { bytesRead } = await fh.read(buf, off, size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return decodeNpy(buf.subarray(0, off), path);
+  } finally {
+    await fh.close();
+  }
 }
 
 function checkShape(shape: readonly number[]): number {

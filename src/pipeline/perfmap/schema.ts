@@ -119,7 +119,8 @@ export function parsePerfMap(text: string, where: string): PerfMap {
       }
     }
   }
-  return m as PerfMap;
+  // Category names come from users: "__proto__" or "constructor" must find nothing, not Object.prototype's members.
+  return { ...(m as PerfMap), categories: Object.assign(Object.create(null) as PerfMap['categories'], m.categories) };
 }
 
 /** The candidate of `kind` for `category`, or undefined. */

@@ -3,6 +3,9 @@
 // metrics, choice, margin, thresholds and exact artifact versions as <out>/perfmap/all/vNNNN.
 import { join, resolve } from 'node:path';
 import { loadArtifact, versionName, writeArtifact, type LoadedArtifact } from '../artifacts/index.js';
+import { mkdir } from 'node:fs/promises';
+import { artifactDir } from '../artifacts/store.js';
+import { acquireLock, RUN_LOCK_FILE } from '../artifacts/lock.js';
 import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
 import { loadClassifierArtifact, loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
@@ -62,6 +65,18 @@ export interface BuildPerfmapResult {
 }
 
 export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerfmapResult> {
+  // One build per perfmap series at a time (like a training run on its checkpoint series): a second one is refused.
+  const series = artifactDir(resolve(opts.out), PERFMAP_KIND, PERFMAP_CATEGORY);
+  await mkdir(series, { recursive: true });
+  const release = await acquireLock(series, { file: RUN_LOCK_FILE, command: 'build-perfmap' });
+  try {
+    return await buildUnlocked(opts);
+  } finally {
+    await release();
+  }
+}
+
+async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapResult> {
   const lambda = checkLambda(opts.lambda);
   const targetFpr = opts.targetFpr ?? DEFAULT_TARGET_FPR;
   if (!(targetFpr >= 0 && targetFpr < 1)) throw new MadenetError('E_USAGE', `--target-fpr is ${targetFpr}; expected a number in [0, 1).`);

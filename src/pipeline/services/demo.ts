@@ -1,8 +1,12 @@
 // `madenet demo`: the main job end to end on the built-in demo data, each step through the same service its
 // own command uses, everything (data, artifacts, perfmap, predictions, report) under one output folder.
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isLockEntry } from '../artifacts/lock.js';
+import { lockOutputFolder } from '../artifacts/output-folder.js';
 import { Readable } from 'node:stream';
 import { MadenetError } from '../core/errors.js';
+import { resolveCategories } from '../demo-data/plan.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDataset, samplesOf } from '../io/dataset.js';
 import type { BackendRequest } from '../runtime/backend.js';
@@ -79,6 +83,26 @@ export interface DemoResult {
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  // Every check that can fail is made before the first step: a run must not train for half an hour and then stop.
+  const categories = checkDemoCategories(opts.categories ?? DEMO_PLANS[opts.plan ?? 'quick'].categories);
+  const out = resolve(opts.out);
+  // One demo per folder: the folder and its data stay locked for the whole run, so a second demo (or a make-demo
+  // into data/) is refused instead of regenerating the images this run trains on.
+  const outLock = await lockOutputFolder(out, 'demo');
+  try {
+    await refusePreviousRun(out);
+    const dataLock = await lockOutputFolder(join(out, 'data'), 'demo');
+    try {
+      return await demoSteps({ ...opts, categories });
+    } finally {
+      await dataLock.release();
+    }
+  } finally {
+    await outLock.release();
+  }
+}
+
+async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const planName = opts.plan ?? 'quick';
   const plan: DemoPlan = DEMO_PLANS[planName];
@@ -99,7 +123,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const artifacts = join(out, 'artifacts');
   const seed = opts.seed;
 
-  const made = await timed('make-demo', () => makeDemo({ out: data, seed, size: plan.imageSize, categories, force: true, ...plan.data }));
+  const made = await timed('make-demo', () => makeDemo({ out: data, seed, size: plan.imageSize, categories, force: true, lockHeld: true, ...plan.data }));
   const inspected = await timed('dataset inspect', () => inspectDataset({ root: data }));
   const errors = inspected.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new MadenetError('E_DATASET', `The generated demo data has ${errors.length} problems, e.g. ${errors[0]?.message}.`);
@@ -200,6 +224,30 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     seconds: (performance.now() - started) / 1000,
   };
 }
+
+/** Upper-cased demo categories, at least two (the pre-classifier tells categories apart), each known. */
+function checkDemoCategories(names: readonly string[]): string[] {
+  const categories = resolveCategories(names) as string[];
+  if (categories.length < 2) {
+    throw new MadenetError('E_USAGE', `--categories lists ${categories.length} categor${categories.length === 1 ? 'y' : 'ies'} (${categories.join(', ')}); expected at least two, since the demo trains a pre-classifier to route between them.`, {
+      suggestions: [`Add one, e.g. --categories ${[...categories, categories[0] === 'QFN' ? 'BGA' : 'QFN'].join(',')}.`],
+    });
+  }
+  return categories;
+}
+
+/**
+ * A folder that already holds a demo's outputs is refused before anything runs: re-running would retrain every
+ * model and then stop at infer (E_EXISTS), and demo has no --resume.
+ */
+async function refusePreviousRun(out: string): Promise<void> {
+  const entries = (await readdir(out).catch(() => [] as string[])).filter((e) => !isLockEntry(e));
+  if (entries.length === 0) return;
+  throw new MadenetError('E_EXISTS', `The demo folder ${out} is not empty (it holds ${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); expected a new or empty folder.`, {
+    suggestions: ['Choose another folder with --out, or delete this one to run the demo again.', 'The previous results stay where they are: open report/report.html there.'],
+  });
+}
+
 
 /** The steps runDemo takes, counted as it counts them (for `[demo k/N]`). */
 export function demoStepCount(plan: DemoPlan, categories: number): number {

@@ -1,6 +1,7 @@
 // `madenet evaluate`: pairs a predictions directory with the dataset's ground truth, computes exact image
 // and pixel metrics per category and defect type, and writes metrics.json/.csv/.md and report.html.
 import { join, resolve } from 'node:path';
+import { lockOutputFolder } from '../artifacts/output-folder.js';
 import { MadenetError } from '../core/errors.js';
 import type { BackendRequest } from '../runtime/backend.js';
 import { inferForEvaluation } from './evaluate-model.js';
@@ -107,6 +108,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     mean: meanRow(rows),
     warnings: [...warnings, ...computed.warnings],
   };
-  const files = await writeReport(resolve(opts.out ?? join(opts.predictions, 'evaluation')), metrics, computed);
-  return { metrics, files };
+  const lock = await lockOutputFolder(opts.out ?? join(opts.predictions, 'evaluation'), 'evaluate');
+  try {
+    const files = await writeReport(lock.dir, metrics, computed);
+    return { metrics, files };
+  } finally {
+    await lock.release();
+  }
 }

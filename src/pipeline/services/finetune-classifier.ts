@@ -146,6 +146,8 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
 
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
+  // The run holds its checkpoint series' lock from restore() on; released whatever happens.
+  let runLock: { dispose(): Promise<void> } | null = null;
   try {
     model = await buildParentClassifier(parent);
     const live = model;
@@ -155,6 +157,7 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
     optimizer = opt;
     const models = { model: live };
     const run = new TrainingRun<ClassifierFinetuneCheckpointExtra>(target, { models, optimizer: opt, checkpointEvery, started, warnings, freshStart: 'fine-tuning started from the parent', options: opts });
+    runLock = run;
 
     const best = new BestEpoch<ClassifierRoutingMetrics>();
     const restored = await run.restore(opts.resume, best);
@@ -180,6 +183,8 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
     const after = { ...chosen, bestEpoch: state.bestEpoch };
     const delta = deltaOf(before, after);
     const ref = await writeArtifact({
+      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+      reuseIdentical: opts.resume === true,
       root: out,
       kind: CLASSIFIER_KIND,
       category,
@@ -205,6 +210,7 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
       ...run.resultFields(state),
     };
   } finally {
+    await runLock?.dispose();
     optimizer?.dispose();
     model?.dispose();
   }

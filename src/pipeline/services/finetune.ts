@@ -161,6 +161,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const parentRef = { kind, category, version: parent.artifact.ref.version, dir: parent.artifact.dir };
 
   const adapter = await ADAPTERS[kind]({ parent, trainNormals: data.trainNormals, seed, lr, batchSize, textures, featureBudgetBytes: opts.featureBudgetBytes });
+  // The run holds its checkpoint series' lock from restore() on; released whatever happens.
+  let runLock: { dispose(): Promise<void> } | null = null;
   try {
     const runConfig = {
       model: parent.config.model,
@@ -182,6 +184,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       freshStart: 'fine-tuning started from the parent',
       options: opts,
     });
+    runLock = run;
 
     const best = new BestEpoch<CandidateEvaluation>();
     // The GDE of an LPD best epoch is not checkpointed; after a resume the adapter refits it from the same weights.
@@ -239,6 +242,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       );
     }
     const ref = await writeArtifact({
+      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+      reuseIdentical: opts.resume === true,
       root: out,
       kind,
       category,
@@ -271,6 +276,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       ...run.resultFields(state),
     };
   } finally {
+    await runLock?.dispose();
     adapter.dispose();
   }
 }

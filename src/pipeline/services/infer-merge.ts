@@ -1,8 +1,7 @@
 // `madenet infer merge DIR... --out DIR`: checks that the parts are the finished shards of one perfmap, then
 // joins their predictions and files into --out under its lock. The work is in infer/merge.ts.
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { acquireLock } from '../artifacts/lock.js';
+import { lockOutputFolder } from '../artifacts/output-folder.js';
 import { MadenetError } from '../core/errors.js';
 import { checkParts, mergeParts, type MergeCounts } from '../infer/merge.js';
 import { PREDICTIONS_FILE } from '../predictions/prediction.js';
@@ -28,8 +27,7 @@ export async function inferMerge(opts: InferMergeOptions): Promise<InferMergeRes
     throw new MadenetError('E_USAGE', `--out ${opts.out} is also one of the directories to merge; expected a separate output directory.`);
   }
   const { parts, warnings } = await checkParts(opts.dirs, opts.allowPartial ?? false);
-  await mkdir(out, { recursive: true });
-  const release = await acquireLock(out);
+  const { release } = await lockOutputFolder(out, 'infer merge');
   try {
     const counts = await mergeParts(parts, out, warnings);
     const table = await writePredictionsCsv(out);

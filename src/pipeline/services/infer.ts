@@ -1,10 +1,9 @@
 // `madenet infer`: classifies each image, routes it through the performance map to a submodel, and appends
 // predictions.jsonl (maps and overlays optional) under a lock on --out; resumable, shardable, streaming.
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sha256File } from '../artifacts/files.js';
 import { MANIFEST_FILE } from '../artifacts/index.js';
-import { acquireLock } from '../artifacts/lock.js';
+import { lockOutputFolder } from '../artifacts/output-folder.js';
 import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
 import { SUBMODEL_KINDS } from '../detectors/registry.js';
@@ -20,6 +19,7 @@ import { inputRoot, inputSource, isStdinInput } from '../infer/input-source.js';
 import { runPipeline, type PipelineCounts } from '../infer/pipeline.js';
 import { openPredictionLog } from '../infer/prediction-log.js';
 import { categoriesWithoutFallback, DEFAULT_FALLBACK, DEFAULT_MIN_CONFIDENCE, missingFallback, type RouteReason } from '../infer/route.js';
+import { removeOrphanTemps } from '../infer/map-files.js';
 import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunRecord } from '../infer/run-record.js';
 import { shardSize, takeShard, type Shard } from '../infer/shard.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';
@@ -126,7 +126,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const { perfmap, artifact } = await loadPerfMap(opts.perfmap);
   const categories = Object.keys(perfmap.categories);
   const category = opts.category ?? null;
-  if (category !== null && !perfmap.categories[category]) {
+  if (category !== null && !Object.hasOwn(perfmap.categories, category)) {
     throw new MadenetError('E_CATEGORY', `--assume-category ${category} is not in the performance map ${artifact.dir}; expected one of: ${categories.join(', ')}.`);
   }
   const useClassifier = category === null && perfmap.classifier !== null;
@@ -161,23 +161,24 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
       note(c.choice, c.executionProviders);
       return c;
     });
-  const out = resolve(opts.out);
-  await mkdir(out, { recursive: true });
-  const release = await acquireLock(out);
+  const { dir: out, release } = await lockOutputFolder(opts.out, 'infer');
   let classifier: Classifier | AsyncClassifier | null = null;
   const cache = new DetectorCache(artifact.dir, loadDetector, opts.maxModels ?? 8);
   try {
     const perfmapRef = { dir: artifact.dir, version: artifact.manifest.version, manifestSha256: (await sha256File(join(artifact.dir, MANIFEST_FILE))).sha256 };
     const shard = opts.shard ?? null;
     const previous = await readRunRecord(out);
-    if (opts.resume && previous) checkResumable(previous, { perfmap: perfmapRef, shard }, out);
+    const settings = { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine, executionProvider: provider };
+    if (opts.resume && previous) checkResumable(previous, { perfmap: perfmapRef, shard, settings }, out);
+    // Files of a run killed mid-write (nobody else writes here while we hold the lock).
+    await removeOrphanTemps(out);
     const log = await openPredictionLog(out, opts.resume ?? false);
     const record: RunRecord = {
       schema: RUN_SCHEMA,
       perfmap: perfmapRef,
       shard,
       input: opts.input,
-      settings: { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine, executionProvider: provider },
+      settings,
       started: previous && opts.resume ? previous.started : new Date().toISOString(),
       finished: null,
       complete: false,
@@ -222,9 +223,12 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
         ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
-    } finally {
-      await log.close();
+    } catch (err) {
+      // The first failure is the one to report (a full disk), not what closing the log says after it.
+      await log.close().catch(() => undefined);
+      throw err;
     }
+    await log.close();
     const lines = log.done.size + counts.predicted;
     if (counts.interrupted) {
       await writeRunRecord(out, { ...record, predictions: lines });

@@ -93,6 +93,8 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
 
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
+  // The run holds its checkpoint series' lock from restore() on; released whatever happens.
+  let runLock: { dispose(): Promise<void> } | null = null;
   try {
     model = buildClassifier(cfg, numClasses);
     const live = model;
@@ -102,6 +104,7 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     const models = { model: live };
     const target = { root: out, kind: CLASSIFIER_KIND, category: CLASSIFIER_CATEGORY, config: runConfig, seed: opts.seed, runtime };
     const run = new TrainingRun<ClassifierCheckpointExtra>(target, { models, optimizer: opt, checkpointEvery, started, warnings, options: opts });
+    runLock = run;
 
     const best = new BestEpoch<ClassifierValidation>();
     const restored = await run.restore(opts.resume, best);
@@ -134,6 +137,8 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     const artifactConfig: ClassifierArtifactConfig & typeof runConfig = runConfig;
     const byCategory = (counts: number[]): Record<string, number> => Object.fromEntries(split.categories.map((c, i) => [c, counts[i] ?? 0]));
     const ref = await writeArtifact({
+      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+      reuseIdentical: opts.resume === true,
       root: out,
       kind: CLASSIFIER_KIND,
       category: CLASSIFIER_CATEGORY,
@@ -159,6 +164,7 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
       ...run.resultFields(state),
     };
   } finally {
+    await runLock?.dispose();
     optimizer?.dispose();
     model?.dispose();
   }

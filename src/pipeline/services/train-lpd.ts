@@ -115,6 +115,8 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
   const source = await loadBackbone(backboneSpec, { arch: base.backbone, seed: opts.seed, inputSize: overrides.imageSize ?? base.imageSize });
   let lpd: LpdModel | null = null;
   let optimizer: tf.Optimizer | null = null;
+  // The run holds its checkpoint series' lock from restore() on; released whatever happens.
+  let runLock: { dispose(): Promise<void> } | null = null;
   try {
     const cfg: LpdConfig = lpdPreset(opts.preset, { ...overrides, backbone: source.arch as LpdConfig['backbone'] });
     lpd = buildLpd(cfg, { seed: opts.seed, backbone: source.backbone });
@@ -155,6 +157,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
     optimizer = opt;
     const named = { model: live.model };
     const run = new TrainingRun<LpdCheckpointExtra>(target, { models: named, optimizer: opt, checkpointEvery, started, warnings, options: opts });
+    runLock = run;
 
     const best = new BestEpoch<CandidateEvaluation>();
     // The best epoch's GDE is not checkpointed (see below).
@@ -206,6 +209,8 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
     const metrics: LpdMetrics = bestEpochMetrics(bestEval, state);
     const artifactConfig: LpdArtifactConfig & typeof runConfig = runConfig;
     const ref = await writeArtifact({
+      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+      reuseIdentical: opts.resume === true,
       root: out,
       kind: LPD_KIND,
       category: opts.category,
@@ -238,6 +243,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
       ...run.resultFields(state),
     };
   } finally {
+    await runLock?.dispose();
     optimizer?.dispose();
     if (lpd) disposeLpd(lpd);
     else source.backbone.dispose();

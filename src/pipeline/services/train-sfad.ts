@@ -114,6 +114,8 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
   let model: SfadModel | null = null;
   let optimizer: tf.Optimizer | null = null;
   let folded: tf.LayersModel | null = null;
+  // The run holds its checkpoint series' lock from restore() on; released whatever happens.
+  let runLock: { dispose(): Promise<void> } | null = null;
   try {
     const asked: SfadConfig = sfadPreset(opts.preset, { ...overrides, backbone: source.arch as SfadConfig['backbone'] });
     const channels = featureChannels(source.backbone, asked.layers);
@@ -165,6 +167,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     const varList = [...vars.adaptor, ...vars.discriminator];
     const named = { adaptor: live.adaptor, discriminator: live.discriminator };
     const run = new TrainingRun<SfadCheckpointExtra>(target, { models: named, optimizer: opt, checkpointEvery, started, warnings, options: opts });
+    runLock = run;
 
     const best = new BestEpoch<CandidateEvaluation>();
     await run.restore(opts.resume, best);
@@ -223,6 +226,8 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     const metrics: SfadMetrics = bestEpochMetrics(bestEval, state);
     const artifactConfig: SfadArtifactConfig & typeof runConfig = runConfig;
     const ref = await writeArtifact({
+      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+      reuseIdentical: opts.resume === true,
       root: out,
       kind: SFAD_KIND,
       category: opts.category,
@@ -264,6 +269,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       ...provenance,
     };
   } finally {
+    await runLock?.dispose();
     folded?.dispose();
     optimizer?.dispose();
     if (model) disposeSfad(model);

@@ -143,6 +143,8 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
 
   let models: SradModels | null = null;
   let optimizer: tf.Optimizer | null = null;
+  // The run holds its checkpoint series' lock from restore() on; released whatever happens.
+  let runLock: { dispose(): Promise<void> } | null = null;
   try {
     models = buildSrad(cfg);
     const live = models;
@@ -151,6 +153,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
     optimizer = opt;
     const named = { reconstructive: live.reconstructive, discriminative: live.discriminative };
     const run = new TrainingRun<SradCheckpointExtra>(target, { models: named, optimizer: opt, checkpointEvery, started, warnings, options: opts });
+    runLock = run;
 
     const best = new BestEpoch<CandidateEvaluation>();
     // The best epoch's figures on synthetic defects (metrics.synthetic), checkpointed next to it.
@@ -206,6 +209,8 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
     };
     const artifactConfig: SradArtifactConfig & typeof runConfig = runConfig;
     const ref = await writeArtifact({
+      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+      reuseIdentical: opts.resume === true,
       root: out,
       kind: SRAD_KIND,
       category: opts.category,
@@ -239,6 +244,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
       ...run.resultFields(state),
     };
   } finally {
+    await runLock?.dispose();
     optimizer?.dispose();
     if (models) disposeSrad(models);
   }

@@ -1,12 +1,11 @@
 // `madenet weights import`: reads a torchvision/timm safetensors file, maps it onto our backbone of --arch
 // and saves it as a backbone/<arch>/vNNNN artifact. Knows nothing of flags or printing.
-import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { buildBackbone, IMPORTABLE_ARCHS, isImportableArch, weightsSourceOf, type ImportableArch } from '../../models/components/backbone.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
-import { sha256 } from '../artifacts/files.js';
+import { sha256File } from '../artifacts/files.js';
 import { MadenetError } from '../core/errors.js';
-import { readSafetensors, type NamedTensor } from '../weights/safetensors.js';
+import { openSafetensorsFile, type NamedTensor } from '../weights/safetensors.js';
 import { loadTorchWeights } from '../weights/torch-mapping.js';
 
 export interface WeightsImportOptions {
@@ -52,15 +51,15 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
   }
   const arch = opts.arch;
   const file = resolve(opts.file);
-  const buf = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new MadenetError('E_NOT_FOUND', `Cannot read weights file ${file} (${err.code ?? err.message}); expected a .safetensors file.`);
-  });
-  const { tensors, prefix } = stripWrapperPrefix(readSafetensors(buf, file));
+  // Streamed: the header is checked first (depth, entries, offsets, no trailing bytes), then only the tensors the
+  // backbone uses are read, each checked for NaN/Inf. A hostile file cannot make this hold more than the backbone.
+  const st = await openSafetensorsFile(file);
   // Placeholder zeros: every weight is overwritten by the import.
   const backbone = buildBackbone(arch, { seed: null });
   try {
+    const { tensors, prefix } = stripWrapperPrefix(st.tensors);
     const ignored = loadTorchWeights(arch, tensors, backbone);
-    const digest = sha256(buf);
+    const digest = (await sha256File(file, { what: 'weights file' })).sha256;
     const ref = await writeArtifact({
       root: opts.out,
       kind: 'backbone',
@@ -84,5 +83,6 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
     };
   } finally {
     backbone.dispose();
+    await st.close();
   }
 }

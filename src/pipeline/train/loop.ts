@@ -2,6 +2,7 @@
 // periodic checkpoints, resume, validation each epoch and best-by-validation tracking. It knows nothing of
 // networks or files: the submodel's service supplies the step, the validation and the persistence hooks.
 import { MadenetError } from '../core/errors.js';
+import { divergedAdvice } from './train-options.js';
 
 export interface LoopState {
   /** Global optimizer steps completed. */
@@ -95,13 +96,7 @@ export async function runTrainLoop<B>(opts: TrainLoopOptions<B>): Promise<LoopSt
         throw new MadenetError(
           'E_DIVERGED',
           `Training diverged at step ${state.step} (epoch ${epoch + 1}): loss is ${String(total)}.`,
-          {
-            suggestions: [
-              lastCheckpointStep > 0
-                ? `The last good checkpoint is at step ${lastCheckpointStep}; lower --lr and run again with --resume.`
-                : 'Lower --lr (or enlarge --batch-size) and run again.',
-            ],
-          },
+          { suggestions: divergedAdvice(lr) },
         );
       }
       for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;

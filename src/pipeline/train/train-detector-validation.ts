@@ -1,6 +1,7 @@
 // Validation of any submodel during training, measured exactly as build-perfmap measures a candidate: the same
 // plan (held-out train normals plus train-split or synthetic defects, never the test split) through
 // evaluateCandidates; the loop's score is build-perfmap's objective. No training, no files.
+import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
 import { objectiveOf } from '../perfmap/choose.js';
@@ -8,6 +9,7 @@ import { evaluateCandidates, type CandidateEvaluation } from '../perfmap/evaluat
 import type { ValidationPlan } from '../perfmap/validation-set.js';
 import type { TextureBank } from '../synth/texture-bank.js';
 import type { LoopState, Validation } from './loop.js';
+import { divergedAdvice } from './train-options.js';
 
 /** Weight of image AUROC against Pixel-AP in the validation score (build-perfmap's default lambda). */
 export const VALIDATION_LAMBDA = 0.5;
@@ -60,7 +62,24 @@ export function bestEpochMetrics(best: CandidateEvaluation, state: Pick<LoopStat
   };
 }
 
-/** thresholds.json as every submodel artifact (trained or fine-tuned) carries it. */
+/**
+ * Refuses a model that cannot tell anything apart, before it becomes an artifact (and LATEST): its validation
+ * maps were one constant (map range lo == hi, e.g. 0..0 after the weights blew up) or its threshold is not a number.
+ */
+export function checkUsableDetector(evaluation: CandidateEvaluation, what = 'The trained model'): void {
+  const { lo, hi } = evaluation.mapRange;
+  const t = evaluation.threshold.threshold;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !Number.isFinite(t) || !(hi > lo)) {
+    throw new MadenetError(
+      'E_DEGENERATE',
+      `${what} is degenerate: its validation anomaly maps span ${lo}..${hi} and its threshold is ${t} (fpr ${evaluation.threshold.fpr}); expected maps that vary and a finite threshold. Nothing was saved.`,
+      { suggestions: divergedAdvice(), exit: 1 },
+    );
+  }
+}
+
+/** thresholds.json as every submodel artifact (trained or fine-tuned) carries it; a degenerate model gets none (E_DEGENERATE). */
 export function thresholdsFile(evaluation: CandidateEvaluation, extra: Record<string, unknown> = {}): string {
+  checkUsableDetector(evaluation);
   return `${JSON.stringify({ image: evaluation.threshold, mapRange: evaluation.mapRange, mapNormalisation: null, ...extra }, null, 2)}\n`;
 }

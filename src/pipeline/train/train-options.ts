@@ -1,11 +1,15 @@
 // Checks, defaults and errors shared by the training services: numeric options with the flag named, the
 // interruption error, and the checkpoint folder added to a divergence's advice. No training logic.
+import { MAX_WEIGHT_MAGNITUDE } from '../artifacts/weight-values.js';
 import { MadenetError, isMadenetError } from '../core/errors.js';
 
 /** Steps between checkpoints when a service is not told (each epoch end writes one too). */
 export const DEFAULT_CHECKPOINT_EVERY = 100;
 /** Share of the train images a trainer holds out for validation when not told (build-perfmap's, for the submodels). */
 export const DEFAULT_VAL_FRACTION = 0.2;
+
+/** The largest learning rate any trainer accepts. */
+export const MAX_LR = 1;
 
 export interface TrainNumbers {
   epochs: number;
@@ -18,7 +22,8 @@ export interface TrainNumbers {
 export function checkTrainNumbers(n: TrainNumbers): void {
   if (!Number.isInteger(n.epochs) || n.epochs < 1) throw usage('--epochs', n.epochs, 'an integer >= 1');
   if (!Number.isInteger(n.batchSize) || n.batchSize < 1) throw usage('--batch-size', n.batchSize, 'an integer >= 1');
-  if (!(Number.isFinite(n.lr) && n.lr > 0)) throw usage('--lr', n.lr, 'a positive number such as 1e-4');
+  // Adam steps of size ~lr on every weight: above 1 no network here trains, it only overflows.
+  if (!(Number.isFinite(n.lr) && n.lr > 0 && n.lr <= MAX_LR)) throw usage('--lr', n.lr, `a positive number at most ${MAX_LR}, such as 1e-4`);
   if (!(n.valFraction > 0 && n.valFraction < 1)) throw usage('--val-fraction', n.valFraction, 'a number in (0, 1)');
   if (!Number.isInteger(n.checkpointEvery) || n.checkpointEvery < 0) throw usage('--checkpoint-every', n.checkpointEvery, 'an integer >= 0 (0 = no checkpoints)');
 }
@@ -44,17 +49,20 @@ export function withCheckpointHint(err: unknown, dir: string | null): unknown {
   return new MadenetError(err.code, err.message, { suggestions: [...err.suggestions, `Checkpoints are kept in ${dir}.`], exit: err.exit, cause: err.cause });
 }
 
-/** E_DIVERGED for weights that overflowed while the loss still looked finite (the loop catches NaN losses). */
-export function divergedWeights(step: number, epoch: number, loss: number, lastCheckpointStep: number): MadenetError {
+/**
+ * The advice of every E_DIVERGED: a checkpoint resumes only with the settings it was made with (a lower --lr is
+ * another setting), so the run that works is a fresh one with a lower rate, without --resume.
+ */
+export function divergedAdvice(lr?: number): string[] {
+  const lower = lr !== undefined && lr > 0 ? ` (e.g. --lr ${(lr / 10).toPrecision(2)})` : '';
+  return [`Run again with a lower --lr${lower} or a larger --batch-size, without --resume: a checkpoint resumes only with the settings it was made with.`];
+}
+
+/** E_DIVERGED for weights that overflowed or exploded while the loss still looked finite (the loop catches NaN losses). */
+export function divergedWeights(step: number, epoch: number, loss: number, _lastCheckpointStep: number, lr?: number): MadenetError {
   return new MadenetError(
     'E_DIVERGED',
-    `Training diverged at step ${step} (epoch ${epoch + 1}): the weights are no longer finite (loss ${loss.toPrecision(4)}).`,
-    {
-      suggestions: [
-        lastCheckpointStep > 0
-          ? `The last good checkpoint is at step ${lastCheckpointStep}; lower --lr and run again with --resume.`
-          : 'Lower --lr (or enlarge --batch-size) and run again.',
-      ],
-    },
+    `Training diverged at step ${step} (epoch ${epoch + 1}${lr !== undefined ? `, lr ${lr}` : ''}): the weights are no longer finite or have exploded past ${MAX_WEIGHT_MAGNITUDE.toExponential(0)} (loss ${loss.toPrecision(4)}).`,
+    { suggestions: divergedAdvice(lr) },
   );
 }

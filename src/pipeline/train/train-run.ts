@@ -2,7 +2,9 @@
 // the stop-on-request and finite-weights checks of each step, checkpoints, and the result fields all services share.
 // Model maths, batches, validation, the best epoch's contents and the artifact stay with the services.
 import type * as tf from '@tensorflow/tfjs';
+import { mkdir } from 'node:fs/promises';
 import { checkpointDir } from '../artifacts/index.js';
+import { acquireLock, RUN_LOCK_FILE, type Release } from '../artifacts/lock.js';
 import { initRuntime, type RuntimeInfo } from '../runtime/backend.js';
 import { runTrainLoop, type LoopState, type TrainLoopOptions } from './loop.js';
 import { restoreTrainCheckpoint, saveTrainCheckpoint, type CheckpointTarget, type RestoredCheckpoint } from './train-checkpoint.js';
@@ -57,6 +59,7 @@ export class TrainingRun<E> {
   private lastSaved = 0;
   private stepSeconds = 0;
   private stepImages = 0;
+  private releaseLock: Release | null = null;
 
   constructor(
     private readonly target: TrainingRunTarget,
@@ -74,6 +77,7 @@ export class TrainingRun<E> {
    * returns it for the service's own state (dropout counters, extras); null, with a warning, when there is none.
    */
   async restore(resume: boolean | undefined, best?: { restore(restored: RestoredCheckpoint<E>): void }): Promise<RestoredCheckpoint<E> | null> {
+    await this.lock();
     if (!resume) return null;
     const restored = await restoreTrainCheckpoint<E>(this.target, { models: this.setup.models, optimizer: this.setup.optimizer });
     if (!restored) {
@@ -87,9 +91,28 @@ export class TrainingRun<E> {
     return restored;
   }
 
+  /**
+   * One run per checkpoint series at a time: a second training of the same kind and category into the same root
+   * is refused (E_LOCKED naming the first) instead of dying mid-way or sharing checkpoints. Held until the loop
+   * ends or dispose().
+   */
+  async lock(): Promise<void> {
+    if (this.releaseLock) return;
+    await mkdir(this.checkpointDir, { recursive: true });
+    this.releaseLock = await acquireLock(this.checkpointDir, { file: RUN_LOCK_FILE, command: `training ${this.target.kind} ${this.target.category}` });
+  }
+
+  /** Releases the run's lock (services call it in their finally, whatever happened). */
+  async dispose(): Promise<void> {
+    const release = this.releaseLock;
+    this.releaseLock = null;
+    await release?.();
+  }
+
   /** runTrainLoop from the restored state (or step 0), with checkpoints, the per-step checks and the timing. */
   async loop<B>(opts: RunLoopOptions<B, E>): Promise<LoopState> {
     const { checkpoint, step, ...rest } = opts;
+    await this.lock();
     const { models, optimizer, checkpointEvery, options } = this.setup;
     const live = Object.values(models);
     return runTrainLoop<B>({
@@ -101,7 +124,7 @@ export class TrainingRun<E> {
         try {
           const losses = await step(batch, ctx);
           // The loop stops on a non-finite loss; weights can overflow while the loss still looks finite.
-          if (Number.isFinite(losses.loss) && !weightsFinite(live)) throw divergedWeights(ctx.step, ctx.epoch, losses.loss, this.lastSaved);
+          if (Number.isFinite(losses.loss) && !weightsFinite(live)) throw divergedWeights(ctx.step, ctx.epoch, losses.loss, this.lastSaved, ctx.lr);
           return losses;
         } finally {
           this.stepSeconds += (performance.now() - t0) / 1000;
@@ -117,9 +140,12 @@ export class TrainingRun<E> {
         : undefined,
       onProgress: options.onProgress,
       onEpoch: options.onEpoch,
-    }).catch((err: unknown) => {
-      throw withCheckpointHint(err, this.checkpointing ? this.checkpointDir : null);
-    });
+    })
+      .catch((err: unknown) => {
+        throw withCheckpointHint(err, this.checkpointing ? this.checkpointDir : null);
+      })
+      // The checkpoint series is done with once the loop ends (the artifact write has the store's own lock).
+      .finally(() => this.dispose());
   }
 
   /** The fields every service's result ends with, for the loop's final state. */

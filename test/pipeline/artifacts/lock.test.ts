@@ -2,10 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, isAlive } from '../../../src/pipeline/artifacts/lock.js';
+import { acquireLock, isAlive, processStart } from '../../../src/pipeline/artifacts/lock.js';
 import { writeArtifact } from '../../../src/pipeline/artifacts/store.js';
 
-const holder = (pid: number, host = hostname()): string => JSON.stringify({ pid, host, created: '2024-01-01T00:00:00.000Z' });
+const holder = (pid: number, host = hostname()): string => JSON.stringify({ pid, host, created: '2024-01-01T00:00:00.000Z', start: processStart(pid) });
 
 describe('artifact lock', () => {
   let root: string;
@@ -21,7 +21,7 @@ describe('artifact lock', () => {
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       await writeFile(join(base, '.lock'), holder(sleeper.pid as number));
-      await expect(writeArtifact({ root, kind: 'srad', category: 'c', config: {}, seed: 1 })).rejects.toMatchObject({
+      await expect(acquireLock(base)).rejects.toMatchObject({
         code: 'E_LOCKED',
         message: expect.stringMatching(new RegExp(`${join(base, '.lock').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${sleeper.pid} on `)),
       });
@@ -29,6 +29,15 @@ describe('artifact lock', () => {
     } finally {
       sleeper.kill('SIGKILL');
     }
+  });
+
+  it('makes a version write wait for a live holder and go on once it is gone', async () => {
+    const sleeper = spawn('sleep', ['1'], { stdio: 'ignore' });
+    await writeFile(join(base, '.lock'), holder(sleeper.pid as number));
+    const t0 = Date.now();
+    const ref = await writeArtifact({ root, kind: 'srad', category: 'c', config: {}, seed: 1 });
+    expect(ref.version).toBe(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
   });
 
   it('takes over a stale lock whose pid is dead', async () => {
@@ -54,14 +63,11 @@ describe('artifact lock', () => {
     await expect(acquireLock(base)).rejects.toMatchObject({ code: 'E_LOCKED', message: expect.stringContaining('some-other-host') });
   });
 
-  it('lets exactly one of two concurrent writers in, and releases the lock afterwards', async () => {
+  it('serialises two concurrent writers (each gets its own version) and releases the lock afterwards', async () => {
     const write = (tag: string) => writeArtifact({ root, kind: 'srad', category: 'c', config: { tag }, seed: 1, files: { 'big.bin': Buffer.alloc(1 << 20) } });
-    const results = await Promise.allSettled([write('a'), write('b')]);
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
-    expect(ok).toHaveLength(1);
-    expect(refused.map((r) => (r.reason as { code: string }).code)).toEqual(['E_LOCKED']);
-    expect((await readdir(base)).sort()).toEqual(['LATEST', 'v0001']);
+    const results = await Promise.all([write('a'), write('b')]);
+    expect(results.map((r) => r.version).sort()).toEqual([1, 2]);
+    expect((await readdir(base)).sort()).toEqual(['LATEST', 'v0001', 'v0002']);
     const release = await acquireLock(base);
     await release();
     expect(await readdir(base)).not.toContain('.lock');

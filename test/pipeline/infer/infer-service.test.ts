@@ -167,7 +167,7 @@ describe('infer service', () => {
     expect(after.map((l) => l.path)).toEqual(full.map((l) => l.path));
     expect(after).toEqual(full);
     // Resuming a finished run does nothing.
-    const again = await runInfer({ perfmap: w.sure, input: w.glob, out, resume: true });
+    const again = await runInfer({ perfmap: w.sure, input: w.glob, out, resume: true, saveMaps: true });
     expect(again.images).toMatchObject({ alreadyDone: w.images, predicted: 0 });
     expect(await readLines(out)).toHaveLength(w.images);
   });

@@ -231,7 +231,7 @@ function atThreshold(group: readonly EvalItem[]): AtThreshold {
 
 /** Reads maps in order with one read ahead, so decoding overlaps counting without unbounded buffering. */
 async function* mapsOf(items: readonly EvalItem[]): AsyncGenerator<{ item: EvalItem; map: AnomalyMap }> {
-  const read = (i: EvalItem): Promise<AnomalyMap> => readAnomalyMap(i.mapPath as string, i.sample.path);
+  const read = (i: EvalItem): Promise<AnomalyMap> => readAnomalyMap(i.mapPath as string, i.sample.path, i.mapRoot);
   let next = items.length > 0 ? read(items[0] as EvalItem) : null;
   for (let k = 0; k < items.length; k++) {
     const current = next as Promise<AnomalyMap>;

@@ -12,8 +12,8 @@ export interface AnomalyMap {
   height: number;
 }
 
-export async function readAnomalyMap(path: string, imagePath: string): Promise<AnomalyMap> {
-  const { data, shape } = await readNpy(path);
+export async function readAnomalyMap(path: string, imagePath: string, root?: string): Promise<AnomalyMap> {
+  const { data, shape } = await readNpy(path, root !== undefined ? { root } : {});
   if (shape.length !== 2 || (shape[0] as number) < 1 || (shape[1] as number) < 1) {
     throw new MadenetError(
       'E_PREDICTIONS',

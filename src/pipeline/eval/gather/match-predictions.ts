@@ -10,6 +10,8 @@ export interface EvalItem {
   sample: Sample;
   /** Absolute path of the anomaly map, or null for an image-level-only prediction. */
   mapPath: string | null;
+  /** The predictions folder: maps are read only inside it (a line naming ../../etc/shadow, or a link out, is refused). */
+  mapRoot: string;
 }
 
 export interface MatchReport {
@@ -71,7 +73,7 @@ export async function matchPredictions(dir: string, dataset: Dataset, categories
     }
     seen.add(sample.path);
     if (p.category !== sample.category) report.wrongCategory++;
-    report.items.push({ prediction: p, sample, mapPath: resolveMapPath(dir, p) });
+    report.items.push({ prediction: p, sample, mapPath: resolveMapPath(dir, p), mapRoot: dir });
   }
   report.missing = dataset.samples.filter(
     (s) => s.split === 'test' && !seen.has(s.path) && (categories === null || categories.has(s.category)),

@@ -89,11 +89,7 @@ export function toCsv(rows: readonly MetricsRow[], mean: MeanRow): string {
     'f1_at_threshold',
     'fpr_at_threshold',
   ];
-  const cell = (v: string | number | null): string => {
-    if (v === null) return '';
-    const s = String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const cell = (v: string | number | null): string => (v === null ? '' : typeof v === 'number' ? String(v) : csvText(v));
   const lines = [cols.join(',')];
   for (const r of rows) {
     lines.push(
@@ -130,13 +126,36 @@ export function toCsv(rows: readonly MetricsRow[], mean: MeanRow): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * A name (category, defect type: folder names anyone can choose) as one CSV field that a spreadsheet shows as
+ * text: quoted when needed, and a leading = + - @ (or tab/CR) prefixed with ' so it is never run as a formula.
+ */
+export function csvText(name: string): string {
+  const safe = /^[=+\-@\t\r]/.test(name) ? `'${name}` : name;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/**
+ * A name as plain text inside a Markdown table cell: HTML special characters escaped (Markdown renders raw HTML),
+ * "|" escaped (it would split the cell), Markdown emphasis/link characters escaped, newlines as spaces.
+ */
+export function markdownText(name: string): string {
+  return name
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\\`*_[\]|]/g, (c) => `\\${c}`)
+    .replace(/[\r\n]+/g, ' ');
+}
+
 /** Markdown table: one line per category and defect type, then the mean over categories. */
 export function toMarkdown(rows: readonly MetricsRow[], mean: MeanRow, fpr: number): string {
   const head = ['category', 'defect type', 'normal', 'defect', ...METRIC_KEYS.map((k) => (k === 'tprAtFpr' ? `TPR@FPR=${fpr}` : HEAD[k]))];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of rows) {
-    const name = r.defectType === 'all' ? `**${r.category}**` : r.category;
-    const type = r.defectType === 'all' ? '(all)' : r.defectType;
+    const name = r.defectType === 'all' ? `**${markdownText(r.category)}**` : markdownText(r.category);
+    const type = r.defectType === 'all' ? '(all)' : markdownText(r.defectType);
     lines.push(`| ${[name, type, r.normals, r.defects, ...METRIC_KEYS.map((k) => fmt(r[k]))].join(' | ')} |`);
   }
   lines.push(`| ${['**mean**', '(categories)', '', '', ...METRIC_KEYS.map((k) => fmt(mean.values[k]))].join(' | ')} |`);

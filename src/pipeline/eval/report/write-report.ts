@@ -13,6 +13,7 @@ import { examplePanel } from './example-panel.js';
 import { reportHtml, type CategorySection, type ExampleFigure } from './html-report.js';
 import type { EvaluationMetrics } from './metrics-json.js';
 import { toCsv, toMarkdown } from './metrics-table.js';
+import { writingTo } from '../../cli/system-errors.js';
 
 export interface ReportFiles {
   json: string;
@@ -33,9 +34,9 @@ export async function writeReport(dir: string, metrics: EvaluationMetrics, compu
     md: join(dir, 'metrics.md'),
     html: join(dir, 'report.html'),
   };
-  await writeFile(files.json, `${JSON.stringify(metrics, null, 2)}\n`);
-  await writeFile(files.csv, toCsv(metrics.rows, metrics.mean));
-  await writeFile(files.md, toMarkdown(metrics.rows, metrics.mean, metrics.settings.fpr));
+  await writeReportFile(files.json, `${JSON.stringify(metrics, null, 2)}\n`);
+  await writeReportFile(files.csv, toCsv(metrics.rows, metrics.mean));
+  await writeReportFile(files.md, toMarkdown(metrics.rows, metrics.mean, metrics.settings.fpr));
   const used = new Set<string>();
   const sections: CategorySection[] = [];
   for (const c of computed.categories) {
@@ -62,7 +63,7 @@ export async function writeReport(dir: string, metrics: EvaluationMetrics, compu
       thresholds: c.thresholds,
     });
   }
-  await writeFile(files.html, reportHtml(metrics, sections));
+  await writeReportFile(files.html, reportHtml(metrics, sections));
   return files;
 }
 
@@ -105,7 +106,7 @@ async function examples(items: readonly EvalItem[], c: CategoryEval, computed: C
     let height = image.height;
     let gt: Uint8Array | null = null;
     if (item.mapPath && c.pixel === 'evaluated') {
-      const m = await readAnomalyMap(item.mapPath, item.sample.path);
+      const m = await readAnomalyMap(item.mapPath, item.sample.path, item.mapRoot);
       ({ width, height } = m);
       map = m.data;
       const idx = computed.defectPixels.get(item.sample.path);
@@ -131,4 +132,9 @@ function uniqueSlug(name: string, used: Set<string>): string {
   for (let i = 2; used.has(slug); i++) slug = `${base}-${i}`;
   used.add(slug);
   return slug;
+}
+
+/** A report file; a full disk names the file (E_NO_SPACE) instead of failing anonymously. */
+function writeReportFile(path: string, data: string): Promise<void> {
+  return writingTo(path, () => writeFile(path, data));
 }
