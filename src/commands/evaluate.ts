@@ -5,6 +5,7 @@ import { createProgress } from '../pipeline/cli/progress.js';
 import { toConsoleTable } from '../pipeline/eval/report/metrics-table.js';
 import type { EvaluationMetrics } from '../pipeline/eval/report/metrics-json.js';
 import { evaluate } from '../pipeline/services/evaluate.js';
+import type { BackendRequest } from '../pipeline/runtime/backend.js';
 
 export default class Evaluate extends BaseCommand {
   static override summary = 'Compute exact metrics for a predictions directory and write a report.';
@@ -34,7 +35,7 @@ export default class Evaluate extends BaseCommand {
     const { metrics, files } = await evaluate({
       predictions: flags.predictions,
       model: flags.model,
-      backend: flags.backend as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
+      backend: flags.backend as BackendRequest,
       threads: flags.threads,
       data: flags.data,
       categories: flags.category,

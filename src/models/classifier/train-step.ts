@@ -20,12 +20,12 @@ export interface ClassifierStepResult {
  * Minimises crossEntropyLoss over the model's trainable weights only (an optimiser given no var list would
  * update every variable in the process). Batch-norm moving statistics update as a side effect.
  */
-export function classifierTrainStep(
+export async function classifierTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   cfg: ClassifierConfig,
   batch: ClassifierBatch,
-): ClassifierStepResult {
+): Promise<ClassifierStepResult> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let acc: tf.Scalar | undefined;
   const cost = optimizer.minimize(
@@ -37,8 +37,10 @@ export function classifierTrainStep(
     true,
     vars,
   );
-  const result = { loss: (cost as tf.Scalar).dataSync()[0] as number, accuracy: acc?.dataSync()[0] ?? Number.NaN };
-  cost?.dispose();
-  acc?.dispose();
-  return result;
+  const parts = [cost as tf.Scalar, ...(acc ? [acc] : [])];
+  const stacked = tf.tidy(() => tf.stack(parts));
+  tf.dispose(parts);
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const values = await stacked.data().finally(() => stacked.dispose());
+  return { loss: values[0] as number, accuracy: values[1] ?? Number.NaN };
 }

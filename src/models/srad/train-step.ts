@@ -1,5 +1,5 @@
 // One optimiser step of SRAD on a batch of synthetic anomalies (forward in training mode, sradLoss, update of
-// both networks). Synchronous and leak-free; the loop, anomaly synthesis and schedules live in src/pipeline.
+// both networks). Leak-free; async only to read the losses back (GPU backends read asynchronously); the loop, anomaly synthesis and schedules live in src/pipeline.
 import * as tf from '@tensorflow/tfjs';
 import type { SradConfig } from './config.js';
 import { sradLoss } from './loss.js';
@@ -22,7 +22,7 @@ export interface SradStepResult {
 }
 
 /** Updates only SRAD's trainable variables (a varList-less minimize would touch every variable in the process). */
-export function sradTrainStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradBatch): SradStepResult {
+export async function sradTrainStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradBatch): Promise<SradStepResult> {
   let parts: tf.Scalar[] = [];
   const cost = optimizer.minimize(
     () => {
@@ -34,9 +34,9 @@ export function sradTrainStep(models: SradModels, optimizer: tf.Optimizer, cfg: 
     true,
     sradTrainableVariables(models),
   ) as tf.Scalar;
-  const [rec, ssim, focal] = parts.map((t) => t.dataSync()[0] as number);
-  const result = { total: cost.dataSync()[0] as number, rec: rec ?? NaN, ssim: ssim ?? NaN, focal: focal ?? NaN };
-  cost.dispose();
-  parts.forEach((t) => t.dispose());
-  return result;
+  const stacked = tf.tidy(() => tf.stack([cost, ...parts]));
+  tf.dispose([cost, ...parts]);
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const values = await stacked.data().finally(() => stacked.dispose());
+  return { total: values[0] as number, rec: values[1] ?? NaN, ssim: values[2] ?? NaN, focal: values[3] ?? NaN };
 }

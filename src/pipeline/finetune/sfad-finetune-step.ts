@@ -107,7 +107,7 @@ export interface SfadFinetuneLosses {
 }
 
 /** One optimiser step over the adaptor and discriminator (features and weights not disposed here). */
-export function sfadFinetuneStep(
+export async function sfadFinetuneStep(
   model: Pick<SfadModel, 'adaptor' | 'discriminator'>,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
@@ -115,7 +115,7 @@ export function sfadFinetuneStep(
   features: tf.Tensor4D,
   weights: { pos: tf.Tensor1D; neg: tf.Tensor1D },
   noiseSeed: number,
-): SfadFinetuneLosses {
+): Promise<SfadFinetuneLosses> {
   let parts: tf.Scalar[] = [];
   const total = optimizer.minimize(
     () => {
@@ -126,7 +126,9 @@ export function sfadFinetuneStep(
     true,
     variables,
   ) as tf.Scalar;
-  const values = tf.tidy(() => tf.stack([total, ...parts]).dataSync());
+  const stacked = tf.tidy(() => tf.stack([total, ...parts]));
   tf.dispose([total, ...parts]);
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const values = await stacked.data().finally(() => stacked.dispose());
   return { loss: values[0] as number, trueLoss: values[1] as number, fakeLoss: values[2] as number, realLoss: values[3] as number };
 }

@@ -53,7 +53,7 @@ export interface SradFinetuneStepResult {
 }
 
 /** One Adam step over both SRAD networks on a mixed batch (inputs not disposed here). */
-export function sradFinetuneStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradFinetuneBatch): SradFinetuneStepResult {
+export async function sradFinetuneStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradFinetuneBatch): Promise<SradFinetuneStepResult> {
   let parts: tf.Scalar[] = [];
   const cost = optimizer.minimize(
     () => {
@@ -65,7 +65,9 @@ export function sradFinetuneStep(models: SradModels, optimizer: tf.Optimizer, cf
     true,
     sradTrainableVariables(models),
   ) as tf.Scalar;
-  const values = tf.tidy(() => tf.stack([cost, ...parts]).dataSync());
+  const stacked = tf.tidy(() => tf.stack([cost, ...parts]));
   tf.dispose([cost, ...parts]);
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const values = await stacked.data().finally(() => stacked.dispose());
   return { loss: values[0] as number, rec: values[1] as number, ssim: values[2] as number, focal: values[3] as number };
 }

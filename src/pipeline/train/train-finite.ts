@@ -3,13 +3,12 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** True when every weight of every model (batch-norm statistics included) is finite; one read-back. */
-export function weightsFinite(models: readonly tf.LayersModel[]): boolean {
+export async function weightsFinite(models: readonly tf.LayersModel[]): Promise<boolean> {
   const probe = tf.tidy(() => {
     // x * 0 is 0 for finite x and NaN for NaN or +-Inf, so one sum answers for all of them.
     const parts = models.flatMap((m) => m.weights.map((w) => w.read().mul(0).sum()));
     return parts.length === 0 ? tf.scalar(0) : tf.addN(parts);
   });
-  const value = probe.dataSync()[0] as number;
-  probe.dispose();
+  const value = (await probe.data().finally(() => probe.dispose()))[0] as number;
   return Number.isFinite(value);
 }

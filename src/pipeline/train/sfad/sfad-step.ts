@@ -11,14 +11,14 @@ export interface SfadStepLosses {
 }
 
 /** features [N,h,w,D] from sfadFeatures (not disposed here); noiseSeed fixes this step's noise. */
-export function sfadTrainStep(
+export async function sfadTrainStep(
   model: Pick<SfadModel, 'adaptor' | 'discriminator'>,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
   cfg: Pick<SfadConfig, 'noiseStd' | 'margin'>,
   features: tf.Tensor4D,
   noiseSeed: number,
-): SfadStepLosses {
+): Promise<SfadStepLosses> {
   let parts: tf.Scalar[] = [];
   const total = optimizer.minimize(
     () => {
@@ -29,7 +29,9 @@ export function sfadTrainStep(
     true,
     variables,
   ) as tf.Scalar;
-  const values = tf.tidy(() => tf.stack([total, ...parts]).dataSync());
+  const stacked = tf.tidy(() => tf.stack([total, ...parts]));
   tf.dispose([total, ...parts]);
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const values = await stacked.data().finally(() => stacked.dispose());
   return { loss: values[0] as number, trueLoss: values[1] as number, fakeLoss: values[2] as number };
 }
