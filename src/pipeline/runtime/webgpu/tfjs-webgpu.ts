@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { MadenetError } from '../../cli/errors.js';
 import { type DawnDevice, type DawnProbe, dawnDevice, takeDeviceFault } from './dawn.js';
 import { deviceFaultError } from './device-errors.js';
+import { registerWebgpuKernels } from './kernels.js';
 
 /** tfjs-backend-webgpu 4.22 internals this module touches (read from dist/backend_webgpu.js). */
 interface WebgpuBackendInternals {
@@ -40,6 +41,7 @@ export async function registerWebgpuBackend(): Promise<DawnProbe> {
   // Imported before navigator.gpu exists, so that the package does not register its own factory (which would
   // ask Dawn for a second device); its kernels register either way.
   const wg = (await import('@tensorflow/tfjs-backend-webgpu')) as { WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend };
+  registerWebgpuKernels();
   exposeNavigatorGpu(dawn.gpu);
   if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => guard(new wg.WebGPUBackend(dawn.device, dawn.adapterInfo), dawn), 1);
