@@ -20,21 +20,17 @@ function webgpuKernel(name: string): KernelFn {
 
 /**
  * The source row (or column) each output samples, as the forward ResizeNearestNeighbor computes it with
- * halfPixelCenters (PyTorch's nearest with align_corners=False, scale = in/out).
+ * halfPixelCenters (tfjs refuses it together with alignCorners): floor(in/out x (o + 0.5)), clamped.
  */
-export function nearestSources(inSize: number, outSize: number, alignCorners: boolean): number[] {
-  const corners = alignCorners && outSize > 1;
-  const scale = (corners ? inSize - 1 : inSize) / (corners ? outSize - 1 : outSize);
-  return Array.from({ length: outSize }, (_, o) => {
-    const frac = scale * (o + 0.5);
-    return Math.max(0, Math.min(inSize - 1, alignCorners ? Math.round(frac) : Math.floor(frac)));
-  });
+export function nearestSources(inSize: number, outSize: number): number[] {
+  const scale = inSize / outSize;
+  return Array.from({ length: outSize }, (_, o) => Math.max(0, Math.min(inSize - 1, Math.floor(scale * (o + 0.5)))));
 }
 
 /** [inSize, outSize] 0/1 matrix: entry (i, o) is 1 when output o samples input i. */
-function selection(inSize: number, outSize: number, alignCorners: boolean): Float32Array {
+function selection(inSize: number, outSize: number): Float32Array {
   const m = new Float32Array(inSize * outSize);
-  nearestSources(inSize, outSize, alignCorners).forEach((i, o) => {
+  nearestSources(inSize, outSize).forEach((i, o) => {
     m[i * outSize + o] = 1;
   });
   return m;
@@ -52,7 +48,6 @@ function resizeNearestNeighborGradWebgpu(args: Parameters<KernelFn>[0]): tf.Tens
   const { images, dy } = args.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
   const [n, inH, inW, c] = images.shape as [number, number, number, number];
   const [, outH, outW] = dy.shape as [number, number, number, number];
-  const align = Boolean(attrs.alignCorners);
   const b = backend as unknown as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo; disposeData(id: object): void };
   const matmul = webgpuKernel(tf.BatchMatMul);
   const reshape = webgpuKernel(tf.Reshape);
@@ -62,8 +57,8 @@ function resizeNearestNeighborGradWebgpu(args: Parameters<KernelFn>[0]): tf.Tens
     return t;
   };
   try {
-    const sh = keep(b.makeTensorInfo([1, inH, outH], 'float32', selection(inH, outH, align)));
-    const sw = keep(b.makeTensorInfo([1, inW, outW], 'float32', selection(inW, outW, align)));
+    const sh = keep(b.makeTensorInfo([1, inH, outH], 'float32', selection(inH, outH)));
+    const sw = keep(b.makeTensorInfo([1, inW, outW], 'float32', selection(inW, outW)));
     // Rows: [1,inH,outH] x [n,outH,outW*c] -> [n,inH,outW*c].
     const dy3 = keep(reshape({ inputs: { x: dy }, backend, attrs: { shape: [n, outH, outW * c] } }));
     const rows = keep(matmul({ inputs: { a: sh, b: dy3 }, backend, attrs: { transposeA: false, transposeB: false } }));
