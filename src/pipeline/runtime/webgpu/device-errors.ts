@@ -18,7 +18,7 @@ const MEMORY_SUGGESTIONS = [
 ];
 
 export function deviceFaultError(fault: DeviceFault, adapterName: string): MadenetError {
-  const msg = fault.message.split('\n')[0]?.trim() ?? '';
+  const msg = (fault.message.split('\n')[0] ?? '').trim().replace(/\.+$/, '');
   if (fault.kind === 'lost') {
     return new MadenetError('E_DEVICE_LOST', `The WebGPU device (${adapterName}) was lost: ${msg || fault.type}.`, {
       suggestions: [
