@@ -41,6 +41,8 @@ const { values } = parseArgs({
     // tfjs on the webgpu backend and onnxruntime's webgpu provider too (off by default: on a software adapter such
     // as lavapipe one batch of a small model takes minutes, and those figures only show that the path runs).
     webgpu: { type: 'boolean', default: false },
+    // Without PyTorch (e.g. a GPU server without torch): onnxruntime and tfjs rows only.
+    'no-pytorch': { type: 'boolean', default: false },
     write: { type: 'string' },
     keep: { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
@@ -63,10 +65,11 @@ function skip(why: string): never {
 
 const ort = await tryLoadOrt();
 if (!('ort' in ort)) skip(`${ort.error} (npm install onnxruntime-node; offline add ONNXRUNTIME_NODE_INSTALL=skip).`);
-const probe = spawnSync(values.python, ['-c', 'import json, torch, onnx, numpy; print(json.dumps({"torch": torch.__version__, "onnx": onnx.__version__}))'], { encoding: 'utf8', timeout: 120_000 });
-if (probe.error) skip(`${values.python} not found (${probe.error.message}); set MADENET_PYTHON or --python.`);
-if (probe.status !== 0) skip(`${values.python} cannot import torch and onnx (${probe.stderr.trim().split('\n').pop()}); on Debian: apt install python3-torch python3-onnx.`);
-const pyVersions = JSON.parse(probe.stdout.trim().split('\n').pop() ?? '{}') as { torch: string; onnx: string };
+const noTorch = values['no-pytorch'];
+const probe = noTorch ? null : spawnSync(values.python, ['-c', 'import json, torch, onnx, numpy; print(json.dumps({"torch": torch.__version__, "onnx": onnx.__version__}))'], { encoding: 'utf8', timeout: 120_000 });
+if (probe?.error) skip(`${values.python} not found (${probe.error.message}); set MADENET_PYTHON or --python (or --no-pytorch).`);
+if (probe && probe.status !== 0) skip(`${values.python} cannot import torch and onnx (${probe.stderr.trim().split('\n').pop()}); on Debian: apt install python3-torch python3-onnx (or --no-pytorch).`);
+const pyVersions = (probe ? JSON.parse(probe.stdout.trim().split('\n').pop() ?? '{}') : { torch: 'not run', onnx: 'not run' }) as { torch: string; onnx: string };
 
 interface TorchRun {
   malloc: Record<string, string>;
@@ -137,7 +140,7 @@ try {
     b.dispose();
     if (values.webgpu) await benchWebgpu(model, bytes, input, dims, ref, info);
 
-    for (const tuned of values['no-default-malloc'] ? [true] : [true, false]) {
+    for (const tuned of noTorch ? [] : values['no-default-malloc'] ? [true] : [true, false]) {
       say(`${model}: PyTorch (${tuned ? 'tuned' : 'default'} malloc), modes ${values.modes}`);
       const r = runTorch(dir, model, tuned);
       for (const x of r.results) {
@@ -177,7 +180,10 @@ async function benchWebgpu(
   if (rt !== undefined) {
     if (!webgpuNotes.some((n) => n.startsWith('adapter'))) webgpuNotes.push(`adapter: ${rt.adapter?.name} (vendor ${rt.adapter?.vendor}, ${rt.adapter?.backend}${soft ? ', software' : ''})`);
     say(`${model}: tfjs webgpu${soft ? ' (software adapter)' : ''}`);
+    // Built on wasm (its ONNX graph reads weights synchronously); tfjs moves the weights to webgpu on first use.
+    await initRuntime({ backend: 'wasm', threads });
     const g = buildBenchModel(model, values.preset as BenchPreset);
+    await initRuntime({ backend: 'webgpu' });
     try {
       const p = check((await g.tfjs(input, batch)) as Float32Array | { scores: Float32Array; maps: Float32Array });
       parityNotes.push(`| ${model} | tfjs webgpu | ${p.text} | ${p.passed ? 'yes' : 'NO'} |`);

@@ -75,6 +75,11 @@ describeGpu('train-sfad -> build-perfmap -> infer on webgpu gives the scores was
     expect(scored).toBeLessThanOrEqual(SCORED_TOL);
   });
 
+  it('export runs its tfjs side on webgpu too (the parity check against onnxruntime passes)', async () => {
+    const exported = await ok(Export, ['--model', model.webgpu as string, '--backend', 'webgpu', '--parity-images', '2']);
+    expect(exported).toMatchObject({ parity: { passed: true, tfjsBackend: 'webgpu' } });
+  });
+
   it('infer --engine onnx --execution-provider webgpu matches the cpu provider, and says it ran on webgpu', async () => {
     await ok(Export, ['--model', model.wasm as string, '--backend', 'wasm', '--threads', '1', '--parity-images', '2']);
     const run = async (provider: string): Promise<Record<string, unknown>> =>

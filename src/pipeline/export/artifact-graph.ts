@@ -39,6 +39,9 @@ async function withModels<T>(artifact: LoadedArtifact, names: readonly string[],
   const models: tf.LayersModel[] = [];
   try {
     for (const name of names) models.push(await layersModelFrom(await artifact.modelArtifacts(name)));
+    // The converters read weights synchronously (layerWeights); on a GPU backend (webgpu) only values already on
+    // the CPU can be, so read them all once here (a cached copy on webgpu; a cheap copy elsewhere).
+    for (const m of models) for (const w of m.weights) await w.read().data();
     return use(models);
   } finally {
     models.forEach((m) => m.dispose());
