@@ -83,6 +83,10 @@ describeGpu('webgpu kernels match the cpu backend (1e-4 relative)', () => {
       tf.matMul(tf.tensor3d(xv.slice(0, 70), [2, 5, 7]), tf.tensor3d(xv.slice(100, 121), [1, 7, 3])),
     ]],
     ['dense gradients', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D).square().sum() as tf.Scalar)([tf.tensor2d(xv.slice(0, 54), [6, 9]), tf.tensor2d(xv.slice(200, 245), [9, 5])])],
+    ['addN of 40 tensors (more than one shader may bind; replaced on webgpu) and of 3', () => [
+      tf.addN(Array.from({ length: 40 }, (_, i) => tf.tensor1d(xv.slice(i, i + 5)).mul(i % 3 === 0 ? -1 : 1))),
+      tf.addN([x(), x().mul(2), x().square()]),
+    ]],
     ['a 21x21 mean filter (SRAD score) and reflect padding', () => [tf.avgPool(x().sum(3, true) as tf.Tensor4D, 21, 1, 'same'), tf.mirrorPad(x(), [[0, 0], [2, 2], [2, 2], [0, 0]], 'reflect')]],
   ])('%s', async (_, fn) => {
     await expectWebgpuMatchesCpu(fn);

@@ -11,6 +11,7 @@ interface ResizeAttrs {
 }
 
 let stockNearestGrad: KernelFn | undefined;
+let stockAddN: KernelFn | undefined;
 
 function webgpuKernel(name: string): KernelFn {
   const k = tf.getKernel(name, 'webgpu');
@@ -71,9 +72,34 @@ function resizeNearestNeighborGradWebgpu(args: Parameters<KernelFn>[0]): tf.Tens
   }
 }
 
+/**
+ * AddN over more tensors than one shader may bind: the stock kernel binds every input as a storage buffer in
+ * one program, and WebGPU devices allow maxStorageBuffersPerShaderStage (16 on lavapipe, often 8-32 on GPUs)
+ * including the output. Summing all 230 weights of a network (the divergence check) failed with a validation
+ * error. Sums groups that fit, then the partial sums, in the same order of terms within each group.
+ */
+function addNWebgpu(args: Parameters<KernelFn>[0]): tf.TensorInfo {
+  const { backend } = args;
+  const list = args.inputs as unknown as tf.TensorInfo[];
+  const limits = (backend as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device.limits;
+  const most = Math.max(2, limits.maxStorageBuffersPerShaderStage - 1);
+  if (list.length <= most) return (stockAddN as KernelFn)(args);
+  const b = backend as unknown as { disposeData(id: object): void };
+  const partials: tf.TensorInfo[] = [];
+  try {
+    for (let i = 0; i < list.length; i += most) {
+      partials.push((stockAddN as KernelFn)({ inputs: list.slice(i, i + most) as unknown as tf.NamedTensorInfoMap, backend }));
+    }
+    return addNWebgpu({ inputs: partials as unknown as tf.NamedTensorInfoMap, backend });
+  } finally {
+    for (const t of partials) b.disposeData(t.dataId);
+  }
+}
+
 /** What madenet replaces on webgpu, and why (listed in runtime/README.md). */
 export const WEBGPU_KERNELS: readonly { name: string; why: string }[] = [
   { name: tf.ResizeNearestNeighborGrad, why: 'stock ignores halfPixelCenters (gradients on the wrong pixels); two selection-matrix matmuls' },
+  { name: tf.AddN, why: 'stock binds every input in one shader, over the device limit past ~15 inputs; summed in groups' },
 ];
 
 let registered = false;
@@ -84,5 +110,8 @@ export function registerWebgpuKernels(): void {
   stockNearestGrad = webgpuKernel(tf.ResizeNearestNeighborGrad);
   tf.unregisterKernel(tf.ResizeNearestNeighborGrad, 'webgpu');
   tf.registerKernel({ kernelName: tf.ResizeNearestNeighborGrad, backendName: 'webgpu', kernelFunc: resizeNearestNeighborGradWebgpu as unknown as tf.KernelFunc });
+  stockAddN = webgpuKernel(tf.AddN);
+  tf.unregisterKernel(tf.AddN, 'webgpu');
+  tf.registerKernel({ kernelName: tf.AddN, backendName: 'webgpu', kernelFunc: addNWebgpu as unknown as tf.KernelFunc });
   registered = true;
 }
