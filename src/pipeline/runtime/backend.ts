@@ -321,7 +321,11 @@ function message(e: unknown): string {
 
 function suggestionsFor(requested: BackendRequest): string[] {
   if (requested === 'webgpu') {
-    return [...NO_ADAPTER_SUGGESTIONS, 'Or run with --backend wasm (portable, no GPU).'];
+    return [
+      'If the webgpu package is missing: npm install webgpu@~0.6.2 (an optional dependency with prebuilt binaries).',
+      ...NO_ADAPTER_SUGGESTIONS,
+      'Or run with --backend wasm (portable, no GPU).',
+    ];
   }
   if (requested === 'tensorflow') {
     return [

@@ -46,7 +46,7 @@ export interface DawnDevice {
   version: string;
 }
 
-export type DawnProbe = DawnDevice | { reason: string; suggestions: 'install' | 'driver' };
+export type DawnProbe = DawnDevice | { reason: string };
 
 let probe: Promise<DawnProbe> | undefined;
 let pendingFault: DeviceFault | undefined;
@@ -78,9 +78,9 @@ async function openDevice(): Promise<DawnProbe> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      return { reason: 'the webgpu package (Dawn\'s Node bindings, an optional dependency) is not installed', suggestions: 'install' };
+      return { reason: 'the webgpu package (Dawn\'s Node bindings, an optional dependency) is not installed' };
     }
-    return { reason: `the webgpu package failed to load: ${(e as Error).message}`, suggestions: 'install' };
+    return { reason: `the webgpu package failed to load: ${(e as Error).message}` };
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -92,9 +92,9 @@ async function openDevice(): Promise<DawnProbe> {
     gpu = mod.create([`backend=${backend}`]);
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
-    return { reason: `Dawn could not look for a ${backend} adapter: ${(e as Error).message}`, suggestions: 'driver' };
+    return { reason: `Dawn could not look for a ${backend} adapter: ${(e as Error).message}` };
   }
-  if (adapter === null) return { reason: noAdapterReason(backend, backend === 'vulkan' ? vulkanFacts() : null), suggestions: 'driver' };
+  if (adapter === null) return { reason: noAdapterReason(backend, backend === 'vulkan' ? vulkanFacts() : null) };
   const info = adapter.info;
   const described = describeAdapter(info, backend, adapter.limits, adapter.features);
   // As tfjs-backend-webgpu's own factory: the limits big tensors need, raised to what the adapter offers.
@@ -107,7 +107,7 @@ async function openDevice(): Promise<DawnProbe> {
   try {
     device = await adapter.requestDevice({ requiredLimits });
   } catch (e) {
-    return { reason: `the ${described.name} adapter refused a device: ${(e as Error).message}`, suggestions: 'driver' };
+    return { reason: `the ${described.name} adapter refused a device: ${(e as Error).message}` };
   }
   // Recorded and reported at the next read-back (tfjs-webgpu.ts). preventDefault keeps Dawn from also printing
   // the error on stdout, which would corrupt --json output.

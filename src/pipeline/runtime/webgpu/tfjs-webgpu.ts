@@ -36,7 +36,7 @@ export async function registerWebgpuBackend(): Promise<DawnProbe> {
   if (!('device' in dawn) || registered !== undefined) return dawn;
   const version = webgpuBackendVersion();
   if (!PINNED_WEBGPU_BACKEND_VERSION.test(version)) {
-    return { reason: `tfjs-backend-webgpu ${version} is installed; madenet was checked against 4.22.x`, suggestions: 'install' };
+    return { reason: `tfjs-backend-webgpu ${version} is installed; madenet was checked against 4.22.x` };
   }
   // Imported before navigator.gpu exists, so that the package does not register its own factory (which would
   // ask Dawn for a second device); its kernels register either way.
