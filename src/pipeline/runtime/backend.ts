@@ -283,6 +283,23 @@ function capturing(factory: WasmFactory): WasmFactory {
   };
 }
 
+/**
+ * Runs `fn` with the cpu backend active and then returns to the running backend. For work that reads tensors
+ * synchronously by design and does little arithmetic (ONNX graph conversion reads every weight with dataSync),
+ * which a GPU backend cannot serve: webgpu reads GPU data only asynchronously and drops CPU copies on upload.
+ */
+export async function onCpuBackend<T>(fn: () => Promise<T>): Promise<T> {
+  const back = tf.getBackend();
+  registerCpuKernelFixes();
+  await activate('cpu');
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  try {
+    return await fn();
+  } finally {
+    await activate(back);
+  }
+}
+
 /** tf.setBackend, then proof that it is the one running (a silent fall-back would be a bug). */
 async function activate(name: string): Promise<void> {
   lastFactoryError = undefined;
