@@ -8,7 +8,7 @@ import { PYTORCH_UNET_SCRIPT } from '../../src/pipeline/runtime/bench/pytorch-re
 
 const { values } = parseArgs({
   options: {
-    backends: { type: 'string', default: 'tensorflow,wasm,cpu' },
+    backends: { type: 'string', default: 'tensorflow,webgpu,wasm,cpu' },
     threads: { type: 'string', default: process.env.MADENET_THREADS ?? '1' },
     reps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },

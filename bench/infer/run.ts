@@ -38,6 +38,11 @@ const { values } = parseArgs({
     python: { type: 'string', default: process.env.MADENET_PYTHON ?? '/usr/bin/python3' },
     'no-default-malloc': { type: 'boolean', default: false },
     'no-tfjs': { type: 'boolean', default: false },
+    // tfjs on the webgpu backend and onnxruntime's webgpu provider too (off by default: on a software adapter such
+    // as lavapipe one batch of a small model takes minutes, and those figures only show that the path runs).
+    webgpu: { type: 'boolean', default: false },
+    // Without PyTorch (e.g. a GPU server without torch): onnxruntime and tfjs rows only.
+    'no-pytorch': { type: 'boolean', default: false },
     write: { type: 'string' },
     keep: { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
@@ -60,10 +65,11 @@ function skip(why: string): never {
 
 const ort = await tryLoadOrt();
 if (!('ort' in ort)) skip(`${ort.error} (npm install onnxruntime-node; offline add ONNXRUNTIME_NODE_INSTALL=skip).`);
-const probe = spawnSync(values.python, ['-c', 'import json, torch, onnx, numpy; print(json.dumps({"torch": torch.__version__, "onnx": onnx.__version__}))'], { encoding: 'utf8', timeout: 120_000 });
-if (probe.error) skip(`${values.python} not found (${probe.error.message}); set MADENET_PYTHON or --python.`);
-if (probe.status !== 0) skip(`${values.python} cannot import torch and onnx (${probe.stderr.trim().split('\n').pop()}); on Debian: apt install python3-torch python3-onnx.`);
-const pyVersions = JSON.parse(probe.stdout.trim().split('\n').pop() ?? '{}') as { torch: string; onnx: string };
+const noTorch = values['no-pytorch'];
+const probe = noTorch ? null : spawnSync(values.python, ['-c', 'import json, torch, onnx, numpy; print(json.dumps({"torch": torch.__version__, "onnx": onnx.__version__}))'], { encoding: 'utf8', timeout: 120_000 });
+if (probe?.error) skip(`${values.python} not found (${probe.error.message}); set MADENET_PYTHON or --python (or --no-pytorch).`);
+if (probe && probe.status !== 0) skip(`${values.python} cannot import torch and onnx (${probe.stderr.trim().split('\n').pop()}); on Debian: apt install python3-torch python3-onnx (or --no-pytorch).`);
+const pyVersions = (probe ? JSON.parse(probe.stdout.trim().split('\n').pop() ?? '{}') : { torch: 'not run', onnx: 'not run' }) as { torch: string; onnx: string };
 
 interface TorchRun {
   malloc: Record<string, string>;
@@ -97,6 +103,7 @@ await initRuntime({ backend: 'wasm', threads });
 const dir = await mkdtemp(join(os.tmpdir(), 'madenet-bench-infer-'));
 const rows: EngineTiming[] = [];
 const parityNotes: string[] = [];
+const webgpuNotes: string[] = [];
 const rng = new Rng(Number(values.seed));
 try {
   for (const model of models) {
@@ -131,8 +138,9 @@ try {
       rows.push({ model, engine: TFJS, batch, ...tfjsTime, parityPassed: passed });
     }
     b.dispose();
+    if (values.webgpu) await benchWebgpu(model, bytes, input, dims, ref, info);
 
-    for (const tuned of values['no-default-malloc'] ? [true] : [true, false]) {
+    for (const tuned of noTorch ? [] : values['no-default-malloc'] ? [true] : [true, false]) {
       say(`${model}: PyTorch (${tuned ? 'tuned' : 'default'} malloc), modes ${values.modes}`);
       const r = runTorch(dir, model, tuned);
       for (const x of r.results) {
@@ -146,6 +154,65 @@ try {
   if (values.keep) say(`kept the ONNX files and .npy inputs/outputs in ${dir}`);
   else await rm(dir, { recursive: true, force: true });
 }
+/** tfjs webgpu and onnxruntime webgpu rows for one model, labelled when the adapter is a software one. */
+async function benchWebgpu(
+  model: BenchModel,
+  bytes: Uint8Array,
+  input: Float32Array,
+  dims: number[],
+  ref: Record<string, { data: Float32Array }>,
+  info: { kind: 'srad'; category: string; imageSize: number; artifactDir: null },
+): Promise<void> {
+  const check = (out: Float32Array | { scores: Float32Array; maps: Float32Array }): { text: string; passed: boolean } => {
+    const checks = out instanceof Float32Array ? [maxAbs(out, ref.probs?.data ?? [])] : [maxAbs(out.scores, ref.scores?.data ?? []), maxAbs(out.maps, ref.maps?.data ?? [])];
+    return { text: checks.map((c) => c.diff.toExponential(1)).join(' / '), passed: checks.every((c) => c.diff <= 1e-4 * c.scale) };
+  };
+  let rt: Awaited<ReturnType<typeof initRuntime>>;
+  try {
+    rt = await initRuntime({ backend: 'webgpu' });
+  } catch (e) {
+    webgpuNotes.push(`tfjs webgpu not run: ${(e as Error).message}`);
+    rt = undefined as never;
+  }
+  const soft = rt?.adapter?.software ?? true;
+  const label = (engine: string): string => (soft ? `${engine} (software adapter: correctness only)` : engine);
+  const gpuReps = soft ? { reps: 1, warmup: 1 } : { reps, warmup };
+  if (rt !== undefined) {
+    if (!webgpuNotes.some((n) => n.startsWith('adapter'))) webgpuNotes.push(`adapter: ${rt.adapter?.name} (vendor ${rt.adapter?.vendor}, ${rt.adapter?.backend}${soft ? ', software' : ''})`);
+    say(`${model}: tfjs webgpu${soft ? ' (software adapter)' : ''}`);
+    // Built on wasm (its ONNX graph reads weights synchronously); tfjs moves the weights to webgpu on first use.
+    await initRuntime({ backend: 'wasm', threads });
+    const g = buildBenchModel(model, values.preset as BenchPreset);
+    await initRuntime({ backend: 'webgpu' });
+    try {
+      const p = check((await g.tfjs(input, batch)) as Float32Array | { scores: Float32Array; maps: Float32Array });
+      parityNotes.push(`| ${model} | tfjs webgpu | ${p.text} | ${p.passed ? 'yes' : 'NO'} |`);
+      rows.push({ model, engine: label('tfjs webgpu'), batch, ...(await timePredict(g.tfjs, input, batch, gpuReps.reps, gpuReps.warmup)), parityPassed: p.passed });
+    } finally {
+      g.dispose();
+      await initRuntime({ backend: 'wasm', threads });
+    }
+  }
+  say(`${model}: onnxruntime webgpu`);
+  try {
+    const categories = Array.from({ length: 11 }, (_, i) => `c${i}`);
+    const opts = { threads, executionProvider: 'webgpu' as const };
+    const runner = model === 'classifier' ? await onnxClassifierFromBytes(bytes, { categories, imageSize: info.imageSize }, opts) : await onnxDetectorFromBytes(bytes, info, opts);
+    try {
+      const session = await createOrtSession(bytes, opts);
+      const o = await runOrt(session, input, dims);
+      const p = check(o.probs ? o.probs.data : { scores: o.scores?.data ?? new Float32Array(), maps: o.maps?.data ?? new Float32Array() });
+      await session.release();
+      parityNotes.push(`| ${model} | onnxruntime webgpu | ${p.text} | ${p.passed ? 'yes' : 'NO'} |`);
+      rows.push({ model, engine: label('onnxruntime webgpu'), batch, ...(await timePredict((x, n) => runner.predictAsync(x, n), input, batch, gpuReps.reps, gpuReps.warmup)), parityPassed: p.passed });
+    } finally {
+      runner.dispose();
+    }
+  } catch (e) {
+    webgpuNotes.push(`onnxruntime webgpu not run for ${model}: ${(e as Error).message}`);
+  }
+}
+
 const seconds = (performance.now() - t0) / 1000;
 const loadAfter = os.loadavg();
 
@@ -183,7 +250,7 @@ Generated by \`bench/infer/run.ts\` on ${started.toISOString()} in ${seconds.toF
 - Machine: ${os.cpus().length} x ${cpu}, shared with other jobs: load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${loadAfter.map((v) => v.toFixed(2)).join(' ')} after (1/5/15 min); process niceness ${os.getPriority()}.
 - Versions: Node ${process.versions.node}, onnxruntime-node ${ort.ort.env.versions.node ?? '?'}, tfjs wasm backend, PyTorch ${pyVersions.torch} (${values.python}), onnx ${pyVersions.onnx}.
 - Models: the ${values.preset} preset of ${models.join(', ')} with seeded random weights (speed does not depend on trained values), exported with madenet's ONNX exporter; batch ${batch}, ${threads} thread(s) everywhere (onnxruntime intra-op threads without spinning, as infer creates sessions; tfjs wasm; \`torch.set_num_threads(${threads})\`).
-- Timing: median of ${reps} forward passes after ${warmup} warm-up passes (tfjs: ${values['tfjs-reps']} after 1; PyTorch jit: 2 extra warm-ups), input in and scores/maps (classifier: probabilities) out as arrays. Forward passes only: infer's decoding, resizing and writing are not included.
+${values.webgpu ? `- WebGPU: ${webgpuNotes.join('; ') || 'ran'}. No GPU was lent to this project's runs: on a software adapter the webgpu rows only show that the path runs and agrees (1 warm-up, 1 timed pass); they are not GPU speed.\n` : ''}- Timing: median of ${reps} forward passes after ${warmup} warm-up passes (tfjs: ${values['tfjs-reps']} after 1; PyTorch jit: 2 extra warm-ups), input in and scores/maps (classifier: probabilities) out as arrays. Forward passes only: infer's decoding, resizing and writing are not included.
 - PyTorch runs the same ONNX graph with torch operators (bench/pytorch/onnx_torch.py) under \`torch.inference_mode()\`: **eager** = one torch call per ONNX node, batch norm separate; **fold** = batch norms folded into the preceding convolutions at load (the usual PyTorch inference rewrite); **jit** = fold + \`torch.jit.trace\`/\`freeze\`/\`optimize_for_inference\`. "tuned malloc" = ${Object.entries(PYTORCH_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (engine-notes.md); the PyTorch rows without a suffix use it.
 
 ## Per model: images/s (median ms per batch: wall / process CPU)

@@ -8,7 +8,7 @@ import { type DoctorResult, doctor } from '../pipeline/services/doctor.js';
 export default class Doctor extends BaseCommand {
   static override summary = 'Show the compute backends, versions and threads, and benchmark them.';
   static override description =
-    'Tries every backend (tensorflow native, wasm, cpu), says why unavailable ones failed, and runs a one-second ' +
+    'Tries every backend (tensorflow native, webgpu, wasm, cpu), says why unavailable ones failed, names the WebGPU adapter, and runs a one-second ' +
     'matmul/conv benchmark on each available one. --bench adds the fixed engine benchmark (operator rates, the ' +
     'reference U-Net training step and inference, submodels) and, when python3 has torch, the same U-Net in PyTorch.';
   static override examples = [
@@ -45,6 +45,15 @@ export default class Doctor extends BaseCommand {
     return result;
   }
 
+  /** The WebGPU adapter section: which GPU webgpu runs on, or (above, in the backend reasons) why none. */
+  private renderWebgpuAdapter(r: DoctorResult): void {
+    const a = r.backends.find((b) => b.name === 'webgpu')?.adapter;
+    if (a === undefined) return;
+    this.say(`WebGPU adapter: ${a.name} (vendor ${a.vendor}, ${a.backend}${a.architecture ? `, ${a.architecture}` : ''})`);
+    if (a.software) this.say(`  software adapter: ${a.softwareReason}; --backend auto prefers wasm over it`);
+    this.say(`  limits: ${Object.entries(a.limits).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+
   private render(r: DoctorResult): void {
     const rt = r.runtime;
     this.say(
@@ -68,6 +77,7 @@ export default class Doctor extends BaseCommand {
       if (!b.available) this.say(`  ${b.name}: ${b.reason}`);
       if (b.threadsNote) this.say(`  ${b.name} threads: ${b.threadsNote}`);
     }
+    this.renderWebgpuAdapter(r);
     this.say(`Versions: ${Object.entries(rt.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const ort = r.onnxruntime;
     this.say(

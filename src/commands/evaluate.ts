@@ -5,6 +5,7 @@ import { createProgress } from '../pipeline/cli/progress.js';
 import { toConsoleTable } from '../pipeline/eval/report/metrics-table.js';
 import type { EvaluationMetrics } from '../pipeline/eval/report/metrics-json.js';
 import { evaluate } from '../pipeline/services/evaluate.js';
+import type { BackendRequest } from '../pipeline/runtime/backend.js';
 
 export default class Evaluate extends BaseCommand {
   static override summary = 'Compute exact metrics for a predictions directory and write a report.';
@@ -21,6 +22,7 @@ export default class Evaluate extends BaseCommand {
     predictions: Flags.string({ description: 'Predictions directory written by infer (predictions.jsonl and maps).', exactlyOne: ['predictions', 'model'] }),
     model: Flags.string({ description: `Submodel or perfmap artifact (${ARTIFACT_REFERENCE}) to run on the test split first, then evaluate (outputs under --out).` }),
     ...runtimeFlags,
+    'batch-size': Flags.integer({ description: 'With --model: images per forward pass (raise it on a GPU).', default: 8, min: 1 }),
     ...dataFlag(' with the ground truth'),
     ...categoryFilterFlag('every category of the predictions'),
     out: Flags.string({ char: 'o', description: 'Output directory for metrics.json, metrics.csv, metrics.md and report.html.', defaultHelp: shown('<predictions>/evaluation, or ./madenet-evaluation with --model') }),
@@ -34,8 +36,9 @@ export default class Evaluate extends BaseCommand {
     const { metrics, files } = await evaluate({
       predictions: flags.predictions,
       model: flags.model,
-      backend: flags.backend as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
+      backend: flags.backend as BackendRequest,
       threads: flags.threads,
+      batchSize: flags['batch-size'],
       data: flags.data,
       categories: flags.category,
       out: flags.out,

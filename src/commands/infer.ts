@@ -35,8 +35,9 @@ export default class Infer extends BaseCommand {
     }),
     'execution-provider': Flags.string({
       description:
-        'onnxruntime execution provider for --engine onnx/auto: cuda runs on the GPU (ops it lacks stay on the CPU) and fails with ' +
-        'E_EXECUTION_PROVIDER when onnxruntime-node has no CUDA provider (install it with ONNXRUNTIME_NODE_INSTALL=cuda12) or a model has no ONNX export; it never falls back to the CPU.',
+        'onnxruntime execution provider for --engine onnx/auto: cuda (NVIDIA, CUDA 12 + cuDNN 9) or webgpu (any GPU with a Vulkan driver) runs on the GPU ' +
+        '(ops it lacks stay on the CPU) and fails with E_EXECUTION_PROVIDER when the provider, its driver or libraries (cuda: ONNXRUNTIME_NODE_INSTALL=cuda12) are missing ' +
+        'or a model has no ONNX export; it never falls back to the CPU.',
       options: [...EXECUTION_PROVIDERS],
       env: 'MADENET_EXECUTION_PROVIDER',
       default: 'cpu',

@@ -21,14 +21,14 @@ export interface ClassifierStepResult {
  * Minimises crossEntropyLoss over the model's trainable weights only (an optimiser given no var list would
  * update every variable in the process). Batch-norm moving statistics update as a side effect.
  */
-export function classifierTrainStep(
+export async function classifierTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   cfg: ClassifierConfig,
   batch: ClassifierBatch,
-): ClassifierStepResult {
+): Promise<ClassifierStepResult> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const [loss, acc] = minimizeReporting(optimizer, vars, () => {
+  const [loss, acc] = await minimizeReporting(optimizer, vars, () => {
     const probs = model.apply(batch.images, { training: true }) as tf.Tensor2D;
     return { total: crossEntropyLoss(probs, batch.labels, cfg.labelSmoothing), parts: [accuracy(probs, batch.labels)] };
   });

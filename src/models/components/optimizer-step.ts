@@ -1,5 +1,6 @@
 // One optimiser step that also reports: minimize() hands back only the total loss, so the terms a trainer logs
-// are kept from inside the loss function and read back with the total in one transfer. Synchronous, leak-free.
+// are kept from inside the loss function and read back with the total in one transfer. Leak-free; async only for
+// the read-back, since a GPU backend (webgpu) cannot read synchronously in Node.
 import * as tf from '@tensorflow/tfjs';
 
 /** What the loss function of a reporting step returns: the scalar to minimise and the scalars to report. */
@@ -12,7 +13,7 @@ export interface ReportedLoss {
  * Minimises `loss().total` over `variables` only (an optimiser given no list would update every variable in
  * the process); returns [total, ...parts] as numbers, every tensor made here disposed.
  */
-export function minimizeReporting(optimizer: tf.Optimizer, variables: tf.Variable[], loss: () => ReportedLoss): number[] {
+export async function minimizeReporting(optimizer: tf.Optimizer, variables: tf.Variable[], loss: () => ReportedLoss): Promise<number[]> {
   let parts: tf.Scalar[] = [];
   const total = optimizer.minimize(
     () => {
@@ -23,9 +24,8 @@ export function minimizeReporting(optimizer: tf.Optimizer, variables: tf.Variabl
     true,
     variables,
   ) as tf.Scalar;
-  try {
-    return Array.from(tf.tidy(() => tf.stack([total, ...parts]).dataSync()));
-  } finally {
-    tf.dispose([total, ...parts]);
-  }
+  const stacked = tf.tidy(() => tf.stack([total, ...parts]));
+  tf.dispose([total, ...parts]);
+  const values = await stacked.data().finally(() => stacked.dispose());
+  return Array.from(values);
 }

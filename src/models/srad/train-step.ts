@@ -1,5 +1,6 @@
 // One optimiser step of SRAD on a batch of synthetic anomalies (forward in training mode, sradLoss, update of
-// both networks). Synchronous and leak-free; the loop, anomaly synthesis and schedules live in src/pipeline.
+// both networks). Leak-free; async only to read the losses back (GPU backends read asynchronously); the loop,
+// anomaly synthesis and schedules live in src/pipeline.
 import type * as tf from '@tensorflow/tfjs';
 import { minimizeReporting } from '../components/optimizer-step.js';
 import type { SradConfig } from './config.js';
@@ -23,8 +24,8 @@ export interface SradStepResult {
 }
 
 /** Updates only SRAD's trainable variables (a varList-less minimize would touch every variable in the process). */
-export function sradTrainStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradBatch): SradStepResult {
-  const [total, rec, ssim, focal] = minimizeReporting(optimizer, sradTrainableVariables(models), () => {
+export async function sradTrainStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradBatch): Promise<SradStepResult> {
+  const [total, rec, ssim, focal] = await minimizeReporting(optimizer, sradTrainableVariables(models), () => {
     const { recon, maskPred } = sradForward(models, batch.image, true);
     const terms = sradLoss(cfg, { clean: batch.clean, recon, maskTrue: batch.mask, maskPred });
     return { total: terms.total, parts: [terms.rec, terms.ssim, terms.focal] };

@@ -5,8 +5,9 @@ import { Flags } from '@oclif/core';
 
 export const runtimeFlags = {
   backend: Flags.string({
-    description: 'Compute backend: auto tries tensorflow (tfjs-node-gpu, then tfjs-node), then wasm, then cpu.',
-    options: ['auto', 'tensorflow', 'wasm', 'cpu'],
+    description:
+      'Compute backend: auto tries tensorflow (tfjs-node-gpu, then tfjs-node), then webgpu (a hardware GPU through Dawn/Vulkan; software adapters such as lavapipe are skipped), then wasm, then cpu.',
+    options: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'],
     env: 'MADENET_BACKEND',
     default: 'auto',
   }),

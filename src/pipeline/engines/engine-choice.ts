@@ -52,7 +52,10 @@ export async function chooseEngine(request: EngineRequest, versionDir: string, p
   if (provider !== 'cpu') {
     const code = onnxDir === null ? 'E_ENGINE' : 'E_EXECUTION_PROVIDER';
     throw new MadenetError(code, `--execution-provider ${provider} runs only on the onnx engine, which cannot run ${versionDir}: ${why}.`, {
-      suggestions: onnxDir === null ? [`Export it first: madenet export --model ${versionDir}`, 'Or run on the CPU: --execution-provider cpu.'] : [`On a server with CUDA 12 and cuDNN 9: ${CUDA_INSTALL}`, 'Or run on the CPU: --execution-provider cpu.'],
+      suggestions:
+        onnxDir === null
+          ? [`Export it first: madenet export --model ${versionDir}`, 'Or run on the CPU: --execution-provider cpu.']
+          : [provider === 'cuda' ? `On a server with CUDA 12 and cuDNN 9: ${CUDA_INSTALL}` : 'Install onnxruntime-node (its npm package bundles the webgpu provider).', 'Or run on the CPU: --execution-provider cpu.'],
     });
   }
   if (request === 'auto') return { engine: 'tfjs', dir: versionDir, reason: why };

@@ -1,8 +1,9 @@
-// `--execution-provider cpu|cuda`: which onnxruntime execution provider runs the onnx engine, and whether the
-// installed onnxruntime-node can run it. Pure decisions on facts gathered by onnxruntime.ts; no package import.
+// `--execution-provider cpu|cuda|webgpu`: which onnxruntime execution provider runs the onnx engine, and whether
+// the installed onnxruntime-node can run it. Pure decisions on facts gathered by onnxruntime.ts; no package import.
 import { MadenetError } from '../core/errors.js';
+import { NO_ADAPTER_SUGGESTIONS, type VulkanFacts } from '../runtime/webgpu/adapter.js';
 
-export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 /** How a GPU server gets the CUDA provider (its libraries are not in the npm tarball; the postinstall fetches them). */
@@ -14,11 +15,26 @@ export function parseExecutionProvider(value: string): ExecutionProvider {
 }
 
 /**
- * The providers a session is created with, in priority order. cuda keeps cpu behind it: onnxruntime places
- * the ops CUDA has no kernel for on the CPU (its normal partitioning); the session itself never falls back.
+ * The providers a session is created with, in priority order. cuda and webgpu keep cpu behind them: onnxruntime
+ * places the ops the GPU provider has no kernel for (shape arithmetic) on the CPU, its normal partitioning; the
+ * session itself never falls back.
  */
 export function sessionProviders(provider: ExecutionProvider): readonly string[] {
-  return provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
+  return provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
+}
+
+/**
+ * onnxruntime's WebGPU provider runs on its own Dawn build, on Linux through Vulkan: without the Vulkan loader
+ * or any driver manifest it cannot find an adapter. An E_EXECUTION_PROVIDER error naming what is missing, or
+ * null (then only creating the session tells; see onnxruntime.ts).
+ */
+export function webgpuProviderMissing(vulkan: VulkanFacts | null): MadenetError | null {
+  if (vulkan === null) return null;
+  const what = vulkan.loader === null ? 'the Vulkan loader (libvulkan.so.1)' : vulkan.icdFiles.length === 0 ? `a Vulkan driver (no manifest in ${vulkan.icdDirs.join(', ')})` : null;
+  if (what === null) return null;
+  return new MadenetError('E_EXECUTION_PROVIDER', `--execution-provider webgpu needs ${what}, which this machine lacks.`, {
+    suggestions: [...NO_ADAPTER_SUGGESTIONS, 'Or run on the CPU: --execution-provider cpu.'],
+  });
 }
 
 /** What onnxruntime.ts found out about the installed package. */

@@ -7,7 +7,9 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { MadenetError } from '../core/errors.js';
-import { providerUnavailable, sessionProviders, type ExecutionProvider, type OrtProviderFacts } from './execution-provider.js';
+import { NO_ADAPTER_SUGGESTIONS } from '../runtime/webgpu/adapter.js';
+import { vulkanFacts } from '../runtime/webgpu/dawn.js';
+import { providerUnavailable, sessionProviders, webgpuProviderMissing, type ExecutionProvider, type OrtProviderFacts } from './execution-provider.js';
 
 export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
@@ -68,6 +70,10 @@ export async function ortProviderFacts(provider: ExecutionProvider): Promise<Ort
 export async function requireExecutionProvider(provider: ExecutionProvider): Promise<void> {
   const err = providerUnavailable(provider, await ortProviderFacts(provider));
   if (err) throw err;
+  if (provider === 'webgpu') {
+    const missing = webgpuProviderMissing(process.platform === 'linux' ? vulkanFacts() : null);
+    if (missing) throw missing;
+  }
 }
 
 /** --threads semantics shared with the wasm backend: 0 = one per logical core. */
@@ -96,6 +102,8 @@ export function ortSessionOptions(opts: OrtSessionOptions = {}): Ort.InferenceSe
     // Idle pool threads spin by default, competing with sharp's decoders and other jobs for the cores: on a
     // loaded 2-core machine 2 threads ran SFAD small 1.5-3x slower with spinning than without.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
+    // GPU providers warn that shape ops were placed on the CPU (by design, see sessionProviders): errors only.
+    ...(opts.executionProvider && opts.executionProvider !== 'cpu' ? { logSeverityLevel: 3 as const } : {}),
   };
 }
 
@@ -109,6 +117,11 @@ export async function createOrtSession(bytes: Uint8Array, opts: OrtSessionOption
     return await ort.InferenceSession.create(bytes, ortSessionOptions(opts));
   } catch (e) {
     const message = (e as Error).message;
+    if (provider === 'webgpu' && /webgpu|adapter|dawn|vulkan|device|gpu/i.test(message)) {
+      throw new MadenetError('E_EXECUTION_PROVIDER', `onnxruntime could not start the webgpu execution provider (no usable WebGPU adapter through Vulkan): ${message}`, {
+        suggestions: [...NO_ADAPTER_SUGGESTIONS, 'Or run on the CPU: --execution-provider cpu.'],
+      });
+    }
     // With the provider library present, ORT still fails here when CUDA/cuDNN libraries or the GPU are missing.
     if (provider !== 'cpu' && /cuda|cudnn|cublas|provider|shared librar|device|gpu/i.test(message)) {
       throw new MadenetError('E_EXECUTION_PROVIDER', `onnxruntime could not start the ${provider} execution provider: ${message}`, {

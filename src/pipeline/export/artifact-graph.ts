@@ -1,6 +1,6 @@
 // Loads the networks of a submodel or classifier artifact (as its detector loader does) and builds the
 // matching ONNX graph. The networks are disposed before returning; only the graph (plain data) is kept.
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { validateClassifierConfig, type ClassifierConfig } from '../../models/classifier/config.js';
 import { validateLpdConfig, type LpdConfig } from '../../models/lpd/config.js';
 import { gdeFromTensors } from '../../models/lpd/gde.js';
@@ -14,6 +14,7 @@ import { LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdInferenceModel, type LpdScorin
 import { SFAD_KIND, SFAD_MODEL_NAMES } from '../detectors/sfad.js';
 import { SRAD_KIND } from '../detectors/srad.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
+import { onCpuBackend } from '../runtime/backend.js';
 import { readSafetensors } from '../weights/safetensors.js';
 import { classifierGraph } from './classifier-graph.js';
 import { lpdGraph } from './lpd-graph.js';
@@ -45,7 +46,15 @@ async function withModels<T>(artifact: LoadedArtifact, names: readonly string[],
   }
 }
 
+/**
+ * The artifact's ONNX graph. The converters read weights synchronously (layerWeights) and run one probe forward
+ * pass for shapes; under webgpu (asynchronous reads only) that happens on the cpu backend, then webgpu resumes.
+ */
 export async function artifactGraph(artifact: LoadedArtifact): Promise<ArtifactGraph> {
+  return tf.getBackend() === 'webgpu' ? onCpuBackend(() => buildArtifactGraph(artifact)) : buildArtifactGraph(artifact);
+}
+
+async function buildArtifactGraph(artifact: LoadedArtifact): Promise<ArtifactGraph> {
   const kind = artifact.manifest.kind;
   if (kind === SRAD_KIND) {
     const cfg = modelConfig<SradConfig>(artifact);

@@ -61,7 +61,7 @@ export function activate(g: OnnxGraph, x: Val, name: string, hint: string): Val 
   }
 }
 
-/** A layer's weight values (copied out synchronously) with their tfjs shapes, in getWeights() order. */
+/** A layer's weight values (copied out synchronously: under webgpu artifact-graph.ts converts on the cpu backend) with their tfjs shapes, in getWeights() order. */
 export function layerWeights(layer: tf.layers.Layer): { data: Float32Array; shape: number[] }[] {
   return layer.getWeights().map((w) => ({ data: Float32Array.from(w.dataSync() as Float32Array), shape: [...w.shape] }));
 }

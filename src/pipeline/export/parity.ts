@@ -29,10 +29,11 @@ function spread(n: number, count: number): number[] {
   return [...new Set(Array.from({ length: count }, (_, i) => round((i * (n - 1)) / (count - 1))))];
 }
 
-/** [h,w,3] -> [size,size,3] bilinear (half-pixel), as infer resizes. */
-function resized(data: Float32Array, side: number, size: number): Float32Array {
+/** [h,w,3] -> [size,size,3] bilinear (half-pixel), as infer resizes; read asynchronously (GPU backends). */
+async function resized(data: Float32Array, side: number, size: number): Promise<Float32Array> {
   if (side === size) return data;
-  return tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(data, [side, side, 3]), [size, size], false, true).dataSync() as Float32Array).slice();
+  const t = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(data, [side, side, 3]), [size, size], false, true));
+  return ((await t.data().finally(() => t.dispose())) as Float32Array).slice();
 }
 
 /**
@@ -57,7 +58,7 @@ export async function parityInputs(opts: { size: number; count: number; seed: nu
     const defects = demoDefectsFor(category);
     const defect = i % 2 === 1 ? (defects[((i - 1) / 2) % defects.length] ?? null) : null;
     const seed = hashSeed(`export-parity:${i}`, opts.seed);
-    images.push(resized(renderDemoSample(category, seed, side, defect).image.data, side, opts.size));
+    images.push(await resized(renderDemoSample(category, seed, side, defect).image.data, side, opts.size));
     names.push(`demo:${category}/${defect ?? 'good'}/seed-${seed}`);
   }
   return { source: 'demo', images, names };

@@ -77,7 +77,7 @@ export async function lpdFinetuneAdapter(opts: AdapterOptions & { locWeight?: nu
       const pos = tf.tensor1d(w.pos);
       const neg = tf.tensor1d(w.neg);
       try {
-        const r = lpdFinetuneStep(joint, optimizer, vars, cfg, { ...batch, pos, neg }, parentGde, opts.locWeight ?? LPD_LOC_WEIGHT);
+        const r = await lpdFinetuneStep(joint, optimizer, vars, cfg, { ...batch, pos, neg }, parentGde, opts.locWeight ?? LPD_LOC_WEIGHT);
         return { loss: r.loss, patchedTerm: r.patchedTerm, normalTerm: r.normalTerm, locTerm: r.locTerm, accuracy: r.accuracy };
       } finally {
         tf.dispose([batch.images, batch.labels, pos, neg]);

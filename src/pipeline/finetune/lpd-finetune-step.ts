@@ -38,7 +38,7 @@ export interface LpdFinetuneLosses {
  * joint: images -> [logit [B,1], ...cfg.gdeLayers maps] sharing LPD's layers. images [B,S,S,3], labels [B];
  * cells: per embedding location of every row, pos (normal) and neg (real defect) weights [B*h*w].
  */
-export function lpdFinetuneStep(
+export async function lpdFinetuneStep(
   joint: tf.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
@@ -46,7 +46,7 @@ export function lpdFinetuneStep(
   batch: { images: tf.Tensor4D; labels: tf.Tensor1D; pos: tf.Tensor1D; neg: tf.Tensor1D },
   gde: GdeState | null,
   locWeight: number,
-): LpdFinetuneLosses {
+): Promise<LpdFinetuneLosses> {
   let kept: tf.Tensor[] = [];
   const { value, grads } = tf.variableGrads(() => {
     // Inference mode: frozen batch statistics (a drift of them alone cost 0.05 Pixel-AP on a demo category) and no dropout.
@@ -73,7 +73,9 @@ export function lpdFinetuneStep(
     }
     optimizer.applyGradients(decayed);
   });
-  const values = tf.tidy(() => tf.stack([value, ...kept]).dataSync());
+  const stacked = tf.tidy(() => tf.stack([value, ...kept]));
   tf.dispose([value, ...kept, ...Object.values(grads)]);
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const values = await stacked.data().finally(() => stacked.dispose());
   return { loss: values[0] as number, patchedTerm: values[1] as number, normalTerm: values[2] as number, locTerm: values[3] as number, accuracy: values[4] as number };
 }

@@ -81,7 +81,7 @@ export async function sfadFinetuneAdapter(opts: AdapterOptions & { featureBudget
       const w = sfadLocationWeights([...raw.normals.map(() => null), ...raw.defects.map((d) => d.mask)], side);
       const weights = { pos: tf.tensor1d(w.pos), neg: tf.tensor1d(w.neg) };
       try {
-        const r = sfadFinetuneStep(model, optimizer, varList, cfg, f, weights, hashSeed(`sfad-finetune-step:${ctx.step}`, opts.seed));
+        const r = await sfadFinetuneStep(model, optimizer, varList, cfg, f, weights, hashSeed(`sfad-finetune-step:${ctx.step}`, opts.seed));
         return { loss: r.loss, trueLoss: r.trueLoss, fakeLoss: r.fakeLoss, realLoss: r.realLoss };
       } finally {
         tf.dispose([f, weights.pos, weights.neg]);

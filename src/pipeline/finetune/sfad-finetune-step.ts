@@ -108,7 +108,7 @@ export interface SfadFinetuneLosses {
 }
 
 /** One optimiser step over the adaptor and discriminator (features and weights not disposed here). */
-export function sfadFinetuneStep(
+export async function sfadFinetuneStep(
   model: Pick<SfadModel, 'adaptor' | 'discriminator'>,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
@@ -116,8 +116,8 @@ export function sfadFinetuneStep(
   features: tf.Tensor4D,
   weights: { pos: tf.Tensor1D; neg: tf.Tensor1D },
   noiseSeed: number,
-): SfadFinetuneLosses {
-  const values = minimizeReporting(optimizer, variables, () => {
+): Promise<SfadFinetuneLosses> {
+  const values = await minimizeReporting(optimizer, variables, () => {
     const t = sfadFinetuneLoss(model, features, weights, cfg, noiseSeed);
     return { total: t.total, parts: [t.trueLoss, t.fakeLoss, t.realLoss] };
   });

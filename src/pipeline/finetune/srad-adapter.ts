@@ -46,7 +46,7 @@ export async function sradFinetuneAdapter(opts: AdapterOptions): Promise<Finetun
     async step(raw) {
       const batch = sradFinetuneBatch(raw, { textures: opts.textures, foreground, ssimWindow: cfg.loss.ssimWindow }, cache);
       try {
-        const r = sradFinetuneStep(models, optimizer, cfg, batch);
+        const r = await sradFinetuneStep(models, optimizer, cfg, batch);
         return { loss: r.loss, rec: r.rec, ssim: r.ssim, focal: r.focal };
       } finally {
         tf.dispose([batch.image, batch.clean, batch.mask, batch.recWeight]);

@@ -54,8 +54,8 @@ export interface SradFinetuneStepResult {
 }
 
 /** One Adam step over both SRAD networks on a mixed batch (inputs not disposed here). */
-export function sradFinetuneStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradFinetuneBatch): SradFinetuneStepResult {
-  const values = minimizeReporting(optimizer, sradTrainableVariables(models), () => {
+export async function sradFinetuneStep(models: SradModels, optimizer: tf.Optimizer, cfg: SradConfig, batch: SradFinetuneBatch): Promise<SradFinetuneStepResult> {
+  const values = await minimizeReporting(optimizer, sradTrainableVariables(models), () => {
     const { recon, maskPred } = sradForward(models, batch.image, true);
     const terms = sradFinetuneLoss(cfg, { clean: batch.clean, recon, maskTrue: batch.mask, maskPred, recWeight: batch.recWeight });
     return { total: terms.total, parts: [terms.rec, terms.ssim, terms.focal] };

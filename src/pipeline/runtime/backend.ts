@@ -1,5 +1,5 @@
-// Chooses and starts the TensorFlow.js backend (tensorflow native, wasm, cpu), verifies it is the one running,
-// and records what was chosen and why. The one place that calls tf.setBackend for the product.
+// Chooses and starts the TensorFlow.js backend (tensorflow native, webgpu, wasm, cpu), verifies it is the one
+// running, and records what was chosen and why. The one place that calls tf.setBackend for the product.
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
@@ -14,9 +14,14 @@ import {
   wasmSimdSupported,
   wasmThreadsInUse,
 } from './wasm-loader.js';
+import { NO_ADAPTER_SUGGESTIONS, type WebgpuAdapter } from './webgpu/adapter.js';
+import { gpuDeviceNodes } from './webgpu/dawn.js';
+import { registerWebgpuBackend, webgpuBackendVersion } from './webgpu/tfjs-webgpu.js';
 
-export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type BackendRequest = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+/** What `auto` tries, in order (webgpu only on a hardware adapter: see startWebgpu). */
+export const AUTO_ORDER: readonly Exclude<BackendRequest, 'auto'>[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface RuntimeOptions {
   backend?: BackendRequest;
@@ -25,7 +30,7 @@ export interface RuntimeOptions {
 }
 
 export interface RuntimeInfo {
-  /** The tf.getBackend() name actually running: 'tensorflow', 'wasm' or 'cpu'. */
+  /** The tf.getBackend() name actually running: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   backend: string;
   requested: string;
   tfjsVersion: string;
@@ -35,6 +40,8 @@ export interface RuntimeInfo {
   skipped: { backend: string; reason: string }[];
   /** The native package behind 'tensorflow' (tfjs-node-gpu or tfjs-node). */
   nativePackage?: string;
+  /** The GPU behind 'webgpu' (name, vendor, Dawn backend, limits, software or not). */
+  adapter?: WebgpuAdapter;
   /** Why fewer threads run than were asked for (e.g. the threaded binary failed to start). */
   threadsNote?: string;
   /** tf.version plus the wasm backend and Node versions, for artifact manifests. */
@@ -90,9 +97,9 @@ export function resolveThreads(threads: number | undefined): number {
 async function select(requested: BackendRequest, threads: number): Promise<RuntimeInfo> {
   registerBatchNormGradient();
   const skipped: RuntimeInfo['skipped'] = [];
-  const order: Exclude<BackendRequest, 'auto'>[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  const order: readonly Exclude<BackendRequest, 'auto'>[] = requested === 'auto' ? AUTO_ORDER : [requested];
   for (const [i, name] of order.entries()) {
-    const attempt = await tryStart(name, threads);
+    const attempt = await tryStart(name, threads, requested === 'auto');
     if ('info' in attempt) {
       const lower = order.slice(i + 1).map((b) => ({ backend: b, reason: `not tried: ${attempt.info.backend} started first` }));
       return { ...attempt.info, requested, skipped: [...skipped, ...attempt.skipped, ...lower] };
@@ -109,8 +116,9 @@ type Attempt =
   | { info: Omit<RuntimeInfo, 'requested' | 'skipped'>; skipped: RuntimeInfo['skipped'] }
   | { skipped: RuntimeInfo['skipped'] };
 
-async function tryStart(name: Exclude<BackendRequest, 'auto'>, threads: number): Promise<Attempt> {
+async function tryStart(name: Exclude<BackendRequest, 'auto'>, threads: number, auto: boolean): Promise<Attempt> {
   if (name === 'tensorflow') return startTensorflow();
+  if (name === 'webgpu') return startWebgpu(auto);
   if (name === 'wasm') return startWasm(threads);
   registerCpuKernelFixes();
   const failure = await activate('cpu').then(
@@ -159,6 +167,52 @@ async function startTensorflow(): Promise<Attempt> {
     };
   }
   return { skipped };
+}
+
+/**
+ * tfjs-backend-webgpu on Dawn's adapter. Under `auto` a software adapter (Mesa lavapipe and the like) is
+ * skipped: it runs on the CPU ~60x slower than wasm; an explicit --backend webgpu still gets it.
+ */
+async function startWebgpu(auto: boolean): Promise<Attempt> {
+  const nodes = gpuDeviceNodes();
+  if (auto && nodes !== null && nodes.length === 0) {
+    return {
+      skipped: [{ backend: 'webgpu', reason: 'no GPU device nodes (/dev/dri, /dev/nvidia*, /dev/dxg): any adapter here would be a software one, slower than wasm; --backend webgpu uses it anyway' }],
+    };
+  }
+  let dawn: Awaited<ReturnType<typeof registerWebgpuBackend>>;
+  try {
+    dawn = await registerWebgpuBackend();
+  } catch (e) {
+    return { skipped: [{ backend: 'webgpu', reason: message(e) }] };
+  }
+  if (!('device' in dawn)) return { skipped: [{ backend: 'webgpu', reason: dawn.reason }] };
+  const { adapter } = dawn;
+  if (auto && adapter.software) {
+    return {
+      skipped: [{
+        backend: 'webgpu',
+        reason: `the only adapter, ${adapter.name}, is a software one (${adapter.softwareReason}), slower than wasm; --backend webgpu uses it anyway`,
+      }],
+    };
+  }
+  try {
+    await activate('webgpu');
+  } catch (e) {
+    return { skipped: [{ backend: 'webgpu', reason: message(e) }] };
+  }
+  return {
+    info: {
+      backend: 'webgpu',
+      tfjsVersion: tf.version.tfjs,
+      // The GPU does the arithmetic; JS glue runs on the main thread.
+      threads: 1,
+      simd: false,
+      adapter,
+      versions: { ...versions(), 'tfjs-backend-webgpu': webgpuBackendVersion(), webgpu: dawn.version },
+    },
+    skipped: [],
+  };
 }
 
 async function startWasm(threads: number): Promise<Attempt> {
@@ -229,6 +283,23 @@ function capturing(factory: WasmFactory): WasmFactory {
   };
 }
 
+/**
+ * Runs `fn` with the cpu backend active and then returns to the running backend. For work that reads tensors
+ * synchronously by design and does little arithmetic (ONNX graph conversion reads every weight with dataSync),
+ * which a GPU backend cannot serve: webgpu reads GPU data only asynchronously and drops CPU copies on upload.
+ */
+export async function onCpuBackend<T>(fn: () => Promise<T>): Promise<T> {
+  const back = tf.getBackend();
+  registerCpuKernelFixes();
+  await activate('cpu');
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  try {
+    return await fn();
+  } finally {
+    await activate(back);
+  }
+}
+
 /** tf.setBackend, then proof that it is the one running (a silent fall-back would be a bug). */
 async function activate(name: string): Promise<void> {
   lastFactoryError = undefined;
@@ -266,6 +337,13 @@ function message(e: unknown): string {
 }
 
 function suggestionsFor(requested: BackendRequest): string[] {
+  if (requested === 'webgpu') {
+    return [
+      'If the webgpu package is missing: npm install webgpu@~0.6.2 (an optional dependency with prebuilt binaries).',
+      ...NO_ADAPTER_SUGGESTIONS,
+      'Or run with --backend wasm (portable, no GPU).',
+    ];
+  }
   if (requested === 'tensorflow') {
     return [
       'Install the native backend: npm install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu with CUDA).',

@@ -2,6 +2,7 @@
 // GFLOP/s figure per backend, and on request the full engine benchmark. Knows nothing of flags or printing.
 import os from 'node:os';
 import { type BackendRequest, type RuntimeInfo, initRuntime } from '../runtime/backend.js';
+import type { WebgpuAdapter } from '../runtime/webgpu/adapter.js';
 import { type EngineBenchResult, runEngineBench } from '../runtime/bench/engine-bench.js';
 import { microBench } from '../runtime/bench/op-bench.js';
 import { type OnnxruntimeReport, onnxruntimeReport } from '../engines/onnxruntime-report.js';
@@ -21,7 +22,7 @@ export interface DoctorOptions {
 }
 
 export interface BackendReport {
-  name: 'tensorflow' | 'wasm' | 'cpu';
+  name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   available: boolean;
   /** Why it is unavailable. */
   reason?: string;
@@ -29,6 +30,8 @@ export interface BackendReport {
   simd?: boolean;
   nativePackage?: string;
   threadsNote?: string;
+  /** webgpu: the adapter it runs on (name, vendor, Dawn backend, limits; software adapters are marked). */
+  adapter?: WebgpuAdapter;
   /** About one second of matmul 512^3 and conv [4,64,64,32]x[3,3,32,32]. */
   /** Wall-time rates, and CPU-time rates (per core: robust on a loaded machine, low with several threads). */
   micro?: { matmulGflops: number; convGflops: number; matmulGflopsCpu: number; convGflopsCpu: number };
@@ -44,7 +47,7 @@ export interface DoctorResult {
   bench?: EngineBenchResult;
 }
 
-const ALL: BackendReport['name'][] = ['tensorflow', 'wasm', 'cpu'];
+const ALL: BackendReport['name'][] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export async function doctor(opts: DoctorOptions): Promise<DoctorResult> {
   const say = opts.onProgress ?? (() => undefined);
@@ -58,7 +61,7 @@ export async function doctor(opts: DoctorOptions): Promise<DoctorResult> {
       continue;
     }
     say(`measuring ${name}`);
-    const m = microBench(opts.microMs ?? 1000, opts.seed);
+    const m = await microBench(opts.microMs ?? 1000, opts.seed);
     backends.push({
       name,
       available: true,
@@ -66,6 +69,7 @@ export async function doctor(opts: DoctorOptions): Promise<DoctorResult> {
       simd: info.simd,
       ...(info.nativePackage ? { nativePackage: info.nativePackage } : {}),
       ...(info.threadsNote ? { threadsNote: info.threadsNote } : {}),
+      ...(info.adapter ? { adapter: info.adapter } : {}),
       micro: {
         matmulGflops: m.matmul.gflops,
         convGflops: m.conv.gflops,

@@ -19,6 +19,8 @@ export interface InferForEvaluationOptions {
   out: string;
   backend?: BackendRequest;
   threads?: number;
+  /** Images per forward pass (perfmap validation and inference); default the services' own (8). */
+  batchSize?: number;
 }
 
 export interface InferForEvaluationResult {
@@ -48,6 +50,7 @@ export async function inferForEvaluation(opts: InferForEvaluationOptions): Promi
       categories,
       backend: opts.backend,
       threads: opts.threads,
+      ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
     });
     perfmapDir = built.artifact.dir;
   } else {
@@ -68,6 +71,7 @@ export async function inferForEvaluation(opts: InferForEvaluationOptions): Promi
     saveMaps: true,
     backend: opts.backend,
     threads: opts.threads,
+    ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
   });
   return { predictions, perfmap: perfmapDir, infer: result };
 }

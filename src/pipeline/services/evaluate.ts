@@ -19,6 +19,8 @@ export interface EvaluateOptions {
   model?: string;
   backend?: BackendRequest;
   threads?: number;
+  /** With `model`: images per forward pass. */
+  batchSize?: number;
   /** Dataset root (or category directory, or manifest) with the ground truth. */
   data: string;
   /** Only these categories (by the dataset's category of each image). */
@@ -43,7 +45,7 @@ export interface EvaluateResult {
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   if (opts.model !== undefined) {
     const work = resolve(opts.out ?? 'madenet-evaluation');
-    const ran = await inferForEvaluation({ model: opts.model, data: opts.data, categories: opts.categories, out: work, backend: opts.backend, threads: opts.threads });
+    const ran = await inferForEvaluation({ model: opts.model, data: opts.data, categories: opts.categories, out: work, backend: opts.backend, threads: opts.threads, batchSize: opts.batchSize });
     return evaluate({ ...opts, model: undefined, predictions: ran.predictions, out: join(work, 'evaluation') });
   }
   if (opts.predictions === undefined) {

@@ -178,7 +178,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
         const batch = synthesizeLpdBatch(raw, synth, stats);
         try {
           opt.setRate(ctx.lr);
-          const r = lpdTrainStep(live, opt, vars, batch.images, batch.labels, cfg.weightDecay);
+          const r = await lpdTrainStep(live, opt, vars, batch.images, batch.labels, cfg.weightDecay);
           return { loss: r.loss, patchedTerm: r.patchedTerm, normalTerm: r.normalTerm, accuracy: r.accuracy };
         } finally {
           tf.dispose([batch.images, batch.labels]);

@@ -201,7 +201,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
         const features = batch.features();
         try {
           setAdamRate(opt, ctx.lr);
-          const r = sfadTrainStep(live, opt, varList, cfg, features, hashSeed(`sfad-step:${ctx.step}`, opts.seed));
+          const r = await sfadTrainStep(live, opt, varList, cfg, features, hashSeed(`sfad-step:${ctx.step}`, opts.seed));
           return { loss: r.loss, trueLoss: r.trueLoss, fakeLoss: r.fakeLoss };
         } finally {
           features.dispose();

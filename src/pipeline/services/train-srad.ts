@@ -173,7 +173,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
         const batch = synthesizeSradBatch(raw, synth, cache);
         try {
           setAdamRate(opt, ctx.lr);
-          const r = sradTrainStep(live, opt, cfg, batch);
+          const r = await sradTrainStep(live, opt, cfg, batch);
           return { loss: r.total, rec: r.rec, ssim: r.ssim, focal: r.focal };
         } finally {
           tf.dispose([batch.image, batch.clean, batch.mask]);

@@ -8,7 +8,7 @@ import { MAX_WEIGHT_MAGNITUDE } from '../artifacts/weight-values.js';
  * which the artifact store refuses weights (an lr of 1e6 explodes them to 1e27 long before they overflow); one
  * read-back.
  */
-export function weightsFinite(models: readonly tf.LayersModel[]): boolean {
+export async function weightsFinite(models: readonly tf.LayersModel[]): Promise<boolean> {
   const probe = tf.tidy(() => {
     // x * 0 is 0 for finite x and NaN for NaN or +-Inf, so one sum answers for those (a max may skip NaN);
     // added to the largest magnitude, the result is that magnitude when everything is finite.
@@ -18,7 +18,7 @@ export function weightsFinite(models: readonly tf.LayersModel[]): boolean {
     const largest = tf.max(tf.stack(weights.map((w) => w.abs().max())));
     return nan.add(largest);
   });
-  const value = probe.dataSync()[0] as number;
-  probe.dispose();
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const value = (await probe.data().finally(() => probe.dispose()))[0] as number;
   return Number.isFinite(value) && value <= MAX_WEIGHT_MAGNITUDE;
 }

@@ -36,7 +36,7 @@ export async function optimizerStateFiles(optimizer: tf.Optimizer): Promise<Reco
   const { data, specs } = encoded;
   const adam = optimizer as unknown as AdamInternals;
   const accBeta: [number, number] | null =
-    adam.accBeta1 && adam.accBeta2 ? [adam.accBeta1.dataSync()[0] as number, adam.accBeta2.dataSync()[0] as number] : null;
+    adam.accBeta1 && adam.accBeta2 ? [(await adam.accBeta1.data())[0] as number, (await adam.accBeta2.data())[0] as number] : null;
   const json: OptimizerStateJson = { className: optimizer.getClassName(), names: weights.map((w) => w.name), specs, accBeta };
   return { [OPTIMIZER_JSON]: JSON.stringify(json), [OPTIMIZER_BIN]: Buffer.from(data) };
 }

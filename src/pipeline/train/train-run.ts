@@ -124,7 +124,7 @@ export class TrainingRun<E> {
         try {
           const losses = await step(batch, ctx);
           // The loop stops on a non-finite loss; weights can overflow while the loss still looks finite.
-          if (Number.isFinite(losses.loss) && !weightsFinite(live)) throw divergedWeights(ctx.step, ctx.epoch, losses.loss, this.lastSaved, ctx.lr);
+          if (Number.isFinite(losses.loss) && !(await weightsFinite(live))) throw divergedWeights(ctx.step, ctx.epoch, losses.loss, this.lastSaved, ctx.lr);
           return losses;
         } finally {
           this.stepSeconds += (performance.now() - t0) / 1000;

@@ -15,7 +15,7 @@ function batch(): { images: tf.Tensor4D; labels: tf.Tensor1D } {
 }
 
 describeEachBackend('classifier/train-step (tiny, 32 px)', (backend) => {
-  it('updates the weights, lowers the loss and leaks no tensors per step (dropout and drop-path on)', () => {
+  it('updates the weights, lowers the loss and leaks no tensors per step (dropout and drop-path on)', async () => {
     const cfg = classifierPreset('tiny', { dropRate: 0.2, backbone: { dropPathRate: 0.1 }, seed: 5 });
     const model = buildClassifier(cfg, 3);
     const b = batch();
@@ -27,7 +27,7 @@ describeEachBackend('classifier/train-step (tiny, 32 px)', (backend) => {
     const results = [];
     let afterFirst = -1;
     for (let i = 0; i < steps; i++) {
-      results.push(classifierTrainStep(model, opt, cfg, b));
+      results.push(await classifierTrainStep(model, opt, cfg, b));
       if (i === 0) afterFirst = tf.memory().numTensors;
     }
     if (backend === 'cpu') expect(afterFirst).toBe(start);

@@ -23,7 +23,7 @@ function weightOf(models: SradModels, layer: string, which: 'reconstructive' | '
 }
 
 describeEachBackend('srad/train-step (tiny, 32 px)', (backend) => {
-  it('trains both networks, updates BN statistics, and leaks no tensors per step', () => {
+  it('trains both networks, updates BN statistics, and leaks no tensors per step', async () => {
     const cfg = sradPreset('tiny', { seed: 1 });
     const models = buildSrad(cfg);
     const batch = syntheticBatch();
@@ -39,7 +39,7 @@ describeEachBackend('srad/train-step (tiny, 32 px)', (backend) => {
     const results = [];
     let afterFirst = -1;
     for (let i = 0; i < steps; i++) {
-      results.push(sradTrainStep(models, opt, cfg, batch));
+      results.push(await sradTrainStep(models, opt, cfg, batch));
       if (i === 0) afterFirst = tf.memory().numTensors;
     }
     if (backend === 'cpu') expect(afterFirst).toBe(start);
@@ -68,19 +68,19 @@ describeEachBackend('srad/train-step (tiny, 32 px)', (backend) => {
   });
 
   // Determinism is a property of the seeds, not of the backend; checked where a step is fast.
-  if (backend !== 'cpu') it('reproduces the first step exactly from the same seed', () => {
-    const run = () => {
+  if (backend !== 'cpu') it('reproduces the first step exactly from the same seed', async () => {
+    const run = async () => {
       const cfg = sradPreset('tiny', { seed: 2 });
       const models = buildSrad(cfg);
       const batch = syntheticBatch();
       const opt = tf.train.adam(1e-3);
-      const r = sradTrainStep(models, opt, cfg, batch);
+      const r = await sradTrainStep(models, opt, cfg, batch);
       tf.dispose([batch.image, batch.clean, batch.mask]);
       opt.dispose();
       disposeSrad(models);
       return r;
     };
-    expect(run()).toEqual(run());
+    expect(await run()).toEqual(await run());
   });
 });
 

@@ -79,20 +79,20 @@ describe('LPD fine-tuning batch and step (tiny, 32 px, wasm)', () => {
     const conv = (): number[] => Array.from(lpd.backbone.getLayer('conv1').getWeights()[0]!.dataSync().slice(0, 8));
     const mean0 = bnMean();
     const conv0 = conv();
-    const run = () => {
+    const run = async () => {
       const b = lpdFinetuneBatch(raw, { variant: 'normal', gate: false, jitter: 0 });
       const w = lpdCellWeights(raw, side);
       const pos = tf.tensor1d(w.pos);
       const neg = tf.tensor1d(w.neg);
       try {
-        return lpdFinetuneStep(joint, opt, vars, cfg, { ...b, pos, neg }, gde, 1);
+        return await lpdFinetuneStep(joint, opt, vars, cfg, { ...b, pos, neg }, gde, 1);
       } finally {
         tf.dispose([b.images, b.labels, pos, neg]);
       }
     };
-    const first = run();
+    const first = await run();
     const after = tf.memory().numTensors; // momentum slots now exist
-    const second = run();
+    const second = await run();
     expect(tf.memory().numTensors).toBe(after);
     for (const r of [first, second]) for (const v of Object.values(r)) expect(Number.isFinite(v)).toBe(true);
     expect(first.locTerm).toBeGreaterThan(0);
@@ -102,7 +102,7 @@ describe('LPD fine-tuning batch and step (tiny, 32 px, wasm)', () => {
     // Without a GDE (or real defects) the step is the head's BCE alone.
     const b = lpdFinetuneBatch(raw, { variant: 'normal', gate: false, jitter: 0 });
     const flat = { pos: tf.ones([4 * side * side]) as tf.Tensor1D, neg: tf.zeros([4 * side * side]) as tf.Tensor1D };
-    const noLoc = lpdFinetuneStep(joint, opt, vars, cfg, { ...b, ...flat }, null, 1);
+    const noLoc = await lpdFinetuneStep(joint, opt, vars, cfg, { ...b, ...flat }, null, 1);
     tf.dispose([b.images, b.labels, flat.pos, flat.neg]);
     expect(noLoc.locTerm).toBe(0);
     expect(noLoc.loss).toBeCloseTo(noLoc.patchedTerm + noLoc.normalTerm, 5);

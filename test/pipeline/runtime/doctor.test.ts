@@ -18,8 +18,11 @@ function installedOrtVersion(): string | null {
 describe('doctor service', () => {
   it('reports every backend, why tensorflow is unavailable, quick GFLOP/s, and leaves the requested backend on', async () => {
     const r = await doctor({ backend: 'cpu', threads: 1, bench: false, seed: 1, microMs: 60 });
-    expect(r.backends.map((b) => b.name)).toEqual(['tensorflow', 'wasm', 'cpu']);
-    const [native, wasm, cpu] = r.backends;
+    expect(r.backends.map((b) => b.name)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
+    const [native, webgpu, wasm, cpu] = r.backends;
+    // webgpu is listed either way: with its adapter, or with why there is none.
+    if (webgpu.available) expect(webgpu.adapter).toMatchObject({ backend: expect.any(String), name: expect.any(String) });
+    else expect(webgpu.reason).toMatch(/webgpu/);
     if (!native.available) expect(native.reason).toMatch(/tfjs-node-gpu: not installed; tfjs-node: not installed/);
     expect(wasm).toMatchObject({ available: true, threads: 1, simd: true });
     expect(wasm.micro!.matmulGflops).toBeGreaterThan(0);
@@ -75,6 +78,6 @@ describe('madenet doctor --json', () => {
     const out = JSON.parse(chunks.join('')) as { runtime: { backend: string; requested: string }; backends: unknown[]; onnxruntime: { available: boolean } };
     expect(out.runtime).toMatchObject({ backend: 'wasm', requested: 'wasm' });
     expect(out.onnxruntime.available).toBe(installedOrtVersion() !== null);
-    expect(out.backends).toHaveLength(3);
+    expect(out.backends).toHaveLength(4);
   });
 });

@@ -19,12 +19,13 @@ describe('reference U-Net', () => {
     expect(referenceUnetForwardFlops() / 1e9).toBeCloseTo(4.64, 2);
   });
 
-  it('trains: the MSE falls over a few Adam steps, and nothing leaks', () => {
+  it('trains: the MSE falls over a few Adam steps, and nothing leaks', async () => {
     const before = tf.memory().numTensors;
     const t = createUnetTrainer([2, 16, 16, 3]);
-    const losses = Array.from({ length: 6 }, () => t.step());
+    const losses: number[] = [];
+    for (let i = 0; i < 6; i++) losses.push(await t.step());
     expect(losses[5]).toBeLessThan(losses[0]);
-    expect(Number.isFinite(t.infer())).toBe(true);
+    expect(Number.isFinite(await t.infer())).toBe(true);
     t.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -79,9 +80,15 @@ describe('engine benchmark', () => {
 });
 
 describe('timing', () => {
-  it('takes medians of timed runs after the warm-up', () => {
+  it('takes medians of timed runs after the warm-up, awaiting what a run returns', async () => {
     let calls = 0;
-    const t = timeIt(() => calls++, 5, 2);
+    let settled = 0;
+    const t = await timeIt(async () => {
+      calls++;
+      await new Promise((r) => setImmediate(r));
+      settled++;
+    }, 5, 2);
+    expect(settled).toBe(7);
     expect(calls).toBe(7);
     expect(t.reps).toBe(5);
     expect(median([5, 1, 3])).toBe(3);

@@ -15,7 +15,7 @@ export function size(shape: readonly number[]): number {
 }
 
 /** Runs `fn` on `backend` and returns its output values (read, then disposed). */
-export async function onBackend(backend: 'wasm' | 'cpu', fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+export async function onBackend(backend: 'wasm' | 'cpu' | 'webgpu', fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   await initRuntime({ backend, threads: 1 });
   const outs = tf.tidy(fn);
   const list = Array.isArray(outs) ? outs : [outs];

@@ -48,6 +48,7 @@ export function benchTable(b: EngineBenchResult): string {
   else lines.push(`PyTorch ${b.pytorch.torch} (python ${b.pytorch.python}) ran with ${Object.keys(b.pytorch.env).join(', ')} set.`);
   for (const [name, r] of Object.entries(b.backends)) {
     for (const s of r.skipped) lines.push(`${name}: skipped ${s}`);
+    for (const n of r.notes ?? []) lines.push(`${name}: ${n}`);
     for (const [sub, v] of Object.entries(r.submodels)) {
       lines.push('skipped' in v ? `${name} ${sub}: skipped (${v.skipped})` : `${name} ${sub}: train step ${v.trainStepMs} ms, inference ${v.inferMs} ms`);
     }

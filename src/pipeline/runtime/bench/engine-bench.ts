@@ -43,6 +43,10 @@ export interface BackendBench {
   submodels: Record<string, { trainStepMs: number; inferMs: number } | { skipped: string }>;
   /** What was not measured on this backend, and why. */
   skipped: string[];
+  /** The GPU behind webgpu, and whether it is a software one (then the figures only show that it runs). */
+  adapter?: { name: string; vendor: string; software: boolean };
+  /** How to read these figures (e.g. reduced repetitions on a software adapter). */
+  notes: string[];
 }
 
 export interface EngineBenchResult {
@@ -70,6 +74,11 @@ export function pytorchThreads(requested: number, runtime: readonly Pick<Runtime
 
 /** The pure-JS cpu backend needs minutes for one U-Net step (its conv gradients run near 0.01 GFLOP/s). */
 const CPU_SKIP = 'the pure-JS cpu backend is too slow for this part (minutes per U-Net step)';
+/**
+ * A software WebGPU adapter (Mesa lavapipe: ~0.5 GFLOP/s) takes ~10 s per reference U-Net forward: its figures
+ * show that the path runs, not what a GPU does, so it gets one warm-up and two timed repetitions.
+ */
+export const SOFTWARE_ADAPTER_REPS = { reps: 2, warmup: 1 };
 
 export async function runEngineBench(opts: EngineBenchOptions): Promise<EngineBenchResult> {
   const say = opts.onProgress ?? (() => undefined);
@@ -131,7 +140,16 @@ export async function runEngineBench(opts: EngineBenchOptions): Promise<EngineBe
 async function benchBackend(info: RuntimeInfo, opts: EngineBenchOptions, say: (m: string) => void): Promise<BackendBench> {
   const slow = info.backend === 'cpu';
   const skipped: string[] = [];
-  const ops: OpBench = opBench(opts.opBudgetMs, !slow, opts.seed);
+  const notes: string[] = [];
+  let reps = { reps: opts.reps, warmup: opts.warmup };
+  if (info.adapter?.software) {
+    reps = { reps: Math.min(opts.reps, SOFTWARE_ADAPTER_REPS.reps), warmup: Math.min(opts.warmup, SOFTWARE_ADAPTER_REPS.warmup) };
+    notes.push(
+      `software adapter (${info.adapter.name}): a CPU emulating a GPU, so these are correctness-level figures, not GPU speed; ` +
+        `${reps.warmup} warm-up + ${reps.reps} timed repetitions`,
+    );
+  }
+  const ops: OpBench = await opBench(opts.opBudgetMs, !slow, opts.seed);
   if (slow) skipped.push(`conv gradients and the U-Net: ${CPU_SKIP}`);
   const result: BackendBench = {
     threads: info.threads,
@@ -149,14 +167,16 @@ async function benchBackend(info: RuntimeInfo, opts: EngineBenchOptions, say: (m
     unetInferCpuMs: null,
     submodels: {},
     skipped,
+    ...(info.adapter ? { adapter: { name: info.adapter.name, vendor: info.adapter.vendor, software: info.adapter.software } } : {}),
+    notes,
   };
   if (!slow) {
     const shape = opts.unetInput ?? UNET_INPUT;
-    say(`  reference U-Net ${shape.join('x')}: ${opts.warmup} warm-up + ${opts.reps} timed steps`);
+    say(`  reference U-Net ${shape.join('x')}: ${reps.warmup} warm-up + ${reps.reps} timed steps`);
     const trainer = createUnetTrainer(shape);
     try {
-      const step = timeIt(() => trainer.step(), opts.reps, opts.warmup);
-      const infer = timeIt(() => trainer.infer(), opts.reps, opts.warmup);
+      const step = await timeIt(() => trainer.step(), reps.reps, reps.warmup);
+      const infer = await timeIt(() => trainer.infer(), reps.reps, reps.warmup);
       result.unetTrainStepMs = round2(step.wallMs);
       result.unetTrainStepCpuMs = round2(step.cpuMs);
       result.unetInferMs = round2(infer.wallMs);
@@ -171,7 +191,7 @@ async function benchBackend(info: RuntimeInfo, opts: EngineBenchOptions, say: (m
       continue;
     }
     say(`  submodel ${hook.name}`);
-    result.submodels[hook.name] = await benchHook(hook, opts);
+    result.submodels[hook.name] = await benchHook(hook, { ...opts, ...reps });
   }
   return result;
 }

@@ -18,10 +18,12 @@ export interface OpRates {
   gflopsCpu: number;
 }
 
-function rate(flops: number, fn: () => tf.Tensor, budgetMs: number): OpRates {
-  const t = timeWithin(() => {
+async function rate(flops: number, fn: () => tf.Tensor, budgetMs: number): Promise<OpRates> {
+  const t = await timeWithin(async () => {
     const y = fn();
-    y.dataSync(); // backends may run lazily; reading forces completion
+    // Backends may run lazily (webgpu queues work): reading forces completion. One value is enough on wasm and
+    // cpu; on webgpu data() waits for the queue either way.
+    await y.data();
     y.dispose();
   }, budgetMs, 1);
   return { gflops: gflops(flops, t.wallMs), gflopsCpu: gflops(flops, t.cpuMs) };
@@ -38,12 +40,12 @@ function operands(seed: number): { a: tf.Tensor2D; b: tf.Tensor2D; x: tf.Tensor4
 }
 
 /** The doctor's quick check: about `budgetMs` in all, half matmul, half conv forward. */
-export function microBench(budgetMs = 1000, seed = 42): { matmul: OpRates; conv: OpRates } {
+export async function microBench(budgetMs = 1000, seed = 42): Promise<{ matmul: OpRates; conv: OpRates }> {
   const o = operands(seed);
   try {
     return {
-      matmul: rate(MATMUL_FLOPS, () => tf.matMul(o.a, o.b), budgetMs / 2),
-      conv: rate(CONV_FLOPS, () => tf.conv2d(o.x, o.w, 1, 'same'), budgetMs / 2),
+      matmul: await rate(MATMUL_FLOPS, () => tf.matMul(o.a, o.b), budgetMs / 2),
+      conv: await rate(CONV_FLOPS, () => tf.conv2d(o.x, o.w, 1, 'same'), budgetMs / 2),
     };
   } finally {
     tf.dispose(o);
@@ -58,21 +60,21 @@ export interface OpBench {
   convBackpropInput?: OpRates;
 }
 
-export function opBench(budgetMs: number, withGradients: boolean, seed = 42): OpBench {
+export async function opBench(budgetMs: number, withGradients: boolean, seed = 42): Promise<OpBench> {
   const o = operands(seed);
   try {
     const result: OpBench = {
-      matmul: rate(MATMUL_FLOPS, () => tf.matMul(o.a, o.b), budgetMs),
-      conv: rate(CONV_FLOPS, () => tf.conv2d(o.x, o.w, 1, 'same'), budgetMs),
+      matmul: await rate(MATMUL_FLOPS, () => tf.matMul(o.a, o.b), budgetMs),
+      conv: await rate(CONV_FLOPS, () => tf.conv2d(o.x, o.w, 1, 'same'), budgetMs),
     };
     if (withGradients) {
       const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
-      result.convBackpropFilter = rate(
+      result.convBackpropFilter = await rate(
         CONV_FLOPS,
         () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: o.x, dy: o.x }, { ...attrs, filterShape: CONV_W } as never) as tf.Tensor,
         budgetMs,
       );
-      result.convBackpropInput = rate(
+      result.convBackpropInput = await rate(
         CONV_FLOPS,
         () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: o.x, filter: o.w }, { ...attrs, inputShape: CONV_X } as never) as tf.Tensor,
         budgetMs,

@@ -83,9 +83,9 @@ export function referenceUnetForwardFlops(n = UNET_INPUT[0], height = UNET_INPUT
 
 export interface UnetTrainer {
   /** One Adam step on MSE(unet(x), x); returns the loss. */
-  step(): number;
+  step(): Promise<number>;
   /** One inference batch (BN in inference mode); returns the output's first value to force completion. */
-  infer(): number;
+  infer(): Promise<number>;
   dispose(): void;
 }
 
@@ -101,21 +101,19 @@ export function createUnetTrainer(shape: [number, number, number, number] = UNET
     return tf.sin(yy.mul(9).add(xx.mul(5)).add(phase)).mul(0.5).add(0.5);
   });
   return {
-    step() {
+    async step() {
       const loss = optimizer.minimize(
         () => tf.losses.meanSquaredError(x, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
         true,
       );
       if (loss === null) throw new Error('Adam returned no loss.');
-      const v = loss.dataSync()[0];
-      loss.dispose();
+      // Read asynchronously: GPU backends cannot read synchronously in Node.
+      const v = (await loss.data().finally(() => loss.dispose()))[0] as number;
       return v;
     },
-    infer() {
+    async infer() {
       const y = model.predict(x) as tf.Tensor;
-      const v = y.dataSync()[0];
-      y.dispose();
-      return v;
+      return (await y.data().finally(() => y.dispose()))[0] as number;
     },
     dispose() {
       model.dispose();

@@ -16,30 +16,33 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Runs `fn` `warmup` times untimed, then `reps` times timed (each run must finish its work synchronously). */
-export function timeIt(fn: () => unknown, reps: number, warmup: number): Timing {
-  for (let i = 0; i < warmup; i++) fn();
+/**
+ * Runs `fn` `warmup` times untimed, then `reps` times timed; a returned promise is awaited (GPU backends finish
+ * their work only when a result is read back, which is asynchronous).
+ */
+export async function timeIt(fn: () => unknown, reps: number, warmup: number): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < reps; i++) timeOnce(fn, wall, cpu);
+  for (let i = 0; i < reps; i++) await timeOnce(fn, wall, cpu);
   return { wallMs: median(wall), cpuMs: median(cpu), reps };
 }
 
 /** Like timeIt, but repeats until `budgetMs` of wall time is spent (at least `minReps` timed runs). */
-export function timeWithin(fn: () => unknown, budgetMs: number, minReps = 3): Timing {
-  fn();
+export async function timeWithin(fn: () => unknown, budgetMs: number, minReps = 3): Promise<Timing> {
+  await fn();
   const wall: number[] = [];
   const cpu: number[] = [];
   const start = performance.now();
-  while (wall.length < minReps || performance.now() - start < budgetMs) timeOnce(fn, wall, cpu);
+  while (wall.length < minReps || performance.now() - start < budgetMs) await timeOnce(fn, wall, cpu);
   return { wallMs: median(wall), cpuMs: median(cpu), reps: wall.length };
 }
 
 /** One timed run of fn: its wall and process CPU milliseconds appended to `wall` and `cpu`. */
-function timeOnce(fn: () => unknown, wall: number[], cpu: number[]): void {
+async function timeOnce(fn: () => unknown, wall: number[], cpu: number[]): Promise<void> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  fn();
+  await fn();
   wall.push(performance.now() - t0);
   const c = process.cpuUsage(c0);
   cpu.push((c.user + c.system) / 1000);

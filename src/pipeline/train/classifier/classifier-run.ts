@@ -19,7 +19,7 @@ export function classifierLoopStep(
     const labels = tf.tensor1d(b.labels, 'int32');
     try {
       setAdamRate(optimizer, ctx.lr);
-      const r = classifierTrainStep(model, optimizer, cfg, { images, labels });
+      const r = await classifierTrainStep(model, optimizer, cfg, { images, labels });
       return { loss: r.loss, accuracy: r.accuracy };
     } finally {
       tf.dispose([images, labels]);

@@ -13,14 +13,14 @@ export interface LpdStepLosses {
 }
 
 /** images [B,S,S,3] in [0,1], labels [B] in {0,1} (not disposed here). */
-export function lpdTrainStep(
+export async function lpdTrainStep(
   lpd: LpdModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
   images: tf.Tensor4D,
   labels: tf.Tensor1D,
   weightDecay: number,
-): LpdStepLosses {
+): Promise<LpdStepLosses> {
   let kept: tf.Tensor[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const logits = lpd.logits.apply(images, { training: true }) as tf.Tensor2D;
@@ -38,7 +38,9 @@ export function lpdTrainStep(
     }
     optimizer.applyGradients(decayed);
   });
-  const values = tf.tidy(() => tf.stack([value, ...kept]).dataSync());
+  const stacked = tf.tidy(() => tf.stack([value, ...kept]));
   tf.dispose([value, ...kept, ...Object.values(grads)]);
+  // Asynchronous: a GPU backend (webgpu) cannot read synchronously in Node.
+  const values = await stacked.data().finally(() => stacked.dispose());
   return { loss: values[0] as number, patchedTerm: values[1] as number, normalTerm: values[2] as number, accuracy: values[3] as number };
 }

@@ -12,15 +12,15 @@ export interface SfadStepLosses {
 }
 
 /** features [N,h,w,D] from sfadFeatures (not disposed here); noiseSeed fixes this step's noise. */
-export function sfadTrainStep(
+export async function sfadTrainStep(
   model: Pick<SfadModel, 'adaptor' | 'discriminator'>,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
   cfg: Pick<SfadConfig, 'noiseStd' | 'margin'>,
   features: tf.Tensor4D,
   noiseSeed: number,
-): SfadStepLosses {
-  const values = minimizeReporting(optimizer, variables, () => {
+): Promise<SfadStepLosses> {
+  const values = await minimizeReporting(optimizer, variables, () => {
     const t = sfadTrainingLoss(model, features, cfg, noiseSeed);
     return { total: t.total, parts: [t.trueLoss, t.fakeLoss] };
   });

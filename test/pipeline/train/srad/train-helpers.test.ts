@@ -122,15 +122,15 @@ describe('training helpers [wasm]', () => {
     expect(differingPaths(1, '1')).toEqual(['(root)']);
   });
 
-  it('weightsFinite sees an overflowed weight without leaking', () => {
+  it('weightsFinite sees an overflowed weight without leaking', async () => {
     const m = denseModel(3);
     const before = tf.memory().numTensors;
-    expect(weightsFinite([m])).toBe(true);
+    expect(await weightsFinite([m])).toBe(true);
     const w = m.getWeights();
     const bad = tf.tensor(Array.from(w[0]!.dataSync()).map((v, i) => (i === 2 ? Infinity : v)), w[0]!.shape);
     m.setWeights([bad, ...w.slice(1)]);
     bad.dispose();
-    expect(weightsFinite([m])).toBe(false);
+    expect(await weightsFinite([m])).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });
