@@ -105,6 +105,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     categories: computed.categories.map((c) => c.category),
     rows,
     mean: meanRow(rows),
+    pixelCoverage: Object.fromEntries(computed.categories.map((c) => [c.category, c.pixel])),
     warnings: [...warnings, ...computed.warnings],
   };
   const files = await writeReport(resolve(opts.out ?? join(opts.predictions, 'evaluation')), metrics, computed);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decodeImage, writePng } from '../../io/decode.js';
 import { aurocOf, averagePrecisionOf, prPoints, rocPoints } from '../curve-metrics.js';
 import type { CategoryEval, ComputeResult } from '../gather/compute-metrics.js';
-import { maskOf } from '../gather/compute-metrics.js';
+import { hasMaps, maskOf } from '../gather/compute-metrics.js';
 import { readAnomalyMap, readGroundTruth } from '../gather/ground-truth.js';
 import type { EvalItem } from '../gather/match-predictions.js';
 import { histogramSvg, lineChartSvg, writeSvgPng, type Series } from './charts.js';
@@ -53,7 +53,11 @@ export async function writeReport(dir: string, metrics: EvaluationMetrics, compu
           ? null
           : c.pixel === 'no-maps'
             ? 'Image-level run: the predictions carry no anomaly maps, so there are no pixel metrics or heatmaps.'
-            : 'Some predictions of this category carry no map: pixel metrics are left out.',
+            : c.pixel === 'no-masks'
+              ? 'Image-level ground truth: the defect images have no masks, so there are image metrics only.'
+              : c.pixel === 'some-masks-missing'
+                ? 'Some defect images have no mask: pixel metrics cover the masked defects (and every normal image) only.'
+                : 'Some predictions of this category carry no map: pixel metrics are left out.',
       charts,
       misses,
       falseAlarms,
@@ -110,7 +114,7 @@ async function writeExamples(dir: string, prefix: string, items: readonly EvalIt
     let width = image.width;
     let height = image.height;
     let gt: Uint8Array | null = null;
-    if (item.mapPath && c.pixel === 'evaluated') {
+    if (item.mapPath && hasMaps(c.pixel)) {
       const m = await readAnomalyMap(item.mapPath, item.sample.path);
       ({ width, height } = m);
       map = m.data;
