@@ -156,6 +156,14 @@ describe('loadDataset (manifest)', () => {
     expect(ds.problems.map((p) => `${p.code}:${p.severity}`).sort()).toEqual(['E_MASK_MISSING:error', 'E_MASK_MISSING:warning', 'E_NOT_FOUND:error']);
   });
 
+  it('accepts an image-level manifest (no mask column) without a problem', async () => {
+    const csv = ['path,category,split,label', 'imgs/c/train/good/000.png,pcb,train,0', 'imgs/c/test/scratch/000.png,pcb,test,1', 'imgs/c/test/good/000.png,pcb,test,0', ''].join('\n');
+    await writeFile(join(dir, 'm.csv'), csv);
+    const ds = await loadDataset(join(dir, 'm.csv'));
+    expect(ds.problems).toEqual([]);
+    expect(annotationOf(ds.samples)).toEqual({ level: 'image', defects: 1, masked: 0 });
+  });
+
   it.each([
     ['path,category,split\nx.png,c,train\n', /no "label" column/],
     ['path,category,split,label\nx.png,c,val,0\n', /m\.csv:2 has split "val"; expected split to be train or test/],
