@@ -1,12 +1,14 @@
-// `madenet weights import`: reads a torchvision/timm safetensors file, maps it onto our backbone of --arch
+// `madenet weights import`: reads a torchvision/timm state dict (safetensors, or a PyTorch .pth zip read by the
+// restricted unpickler), maps it onto our backbone of --arch
 // and saves it as a backbone/<arch>/vNNNN artifact. Knows nothing of flags or printing.
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { buildBackbone, IMPORTABLE_ARCHS, isImportableArch, weightsSourceOf, type ImportableArch } from '../../models/components/backbone.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
-import { sha256 } from '../artifacts/files.js';
+import { sha256, sha256File } from '../artifacts/files.js';
 import { MadenetError } from '../cli/errors.js';
 import { readSafetensors, type NamedTensor } from '../weights/safetensors.js';
+import { isZipFile, readTorchStateDict } from '../weights/torch-pth.js';
 import { loadTorchWeights } from '../weights/torch-mapping.js';
 
 export interface WeightsImportOptions {
@@ -21,6 +23,8 @@ export interface WeightsImportOptions {
 
 export interface WeightsImportResult {
   arch: ImportableArch;
+  /** File format: safetensors, or a torch.save zip (.pth/.pt) read without running its pickle. */
+  format: 'safetensors' | 'pytorch';
   /** Naming convention the file was read with. */
   source: 'torchvision' | 'timm';
   file: string;
@@ -52,20 +56,30 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
   }
   const arch = opts.arch;
   const file = resolve(opts.file);
-  const buf = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new MadenetError('E_NOT_FOUND', `Cannot read weights file ${file} (${err.code ?? err.message}); expected a .safetensors file.`);
-  });
-  const { tensors, prefix } = stripWrapperPrefix(readSafetensors(buf, file));
+  const format = (await isZipFile(file)) ? 'pytorch' : 'safetensors';
+  let raw: Map<string, NamedTensor>;
+  let digest: string;
+  if (format === 'pytorch') {
+    // Read entry by entry (never the whole file at once); the hash streams separately.
+    raw = await readTorchStateDict(file);
+    digest = (await sha256File(file)).sha256;
+  } else {
+    const buf = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new MadenetError('E_NOT_FOUND', `Cannot read weights file ${file} (${err.code ?? err.message}); expected a .safetensors or PyTorch .pth file.`);
+    });
+    raw = readSafetensors(buf, file);
+    digest = sha256(buf);
+  }
+  const { tensors, prefix } = stripWrapperPrefix(raw);
   // Placeholder zeros: every weight is overwritten by the import.
   const backbone = buildBackbone(arch, { seed: null });
   try {
     const ignored = loadTorchWeights(arch, tensors, backbone);
-    const digest = sha256(buf);
     const ref = await writeArtifact({
       root: opts.out,
       kind: 'backbone',
       category: arch,
-      config: { arch, source: weightsSourceOf(arch), file: basename(file), sha256: digest, strippedPrefix: prefix, ignored },
+      config: { arch, source: weightsSourceOf(arch), format, file: basename(file), sha256: digest, strippedPrefix: prefix, ignored },
       seed: opts.seed,
       runtime: opts.runtime,
       backend: opts.backend,
@@ -73,6 +87,7 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
     });
     return {
       arch,
+      format,
       source: weightsSourceOf(arch),
       file,
       sha256: digest,
