@@ -17,9 +17,10 @@ export function fileStem(path: string): string {
   return `${stem}-${createHash('sha256').update(path).digest('hex').slice(0, 12)}`;
 }
 
-export async function writeMap(outDir: string, path: string, map: Float32Array, size: number): Promise<string> {
+/** Writes an [size, width] map (width defaults to size: square maps; tiled maps are not square). */
+export async function writeMap(outDir: string, path: string, map: Float32Array, size: number, width = size): Promise<string> {
   const rel = `${MAPS_DIR}/${fileStem(path)}.npy`;
-  await writeNpy(join(outDir, rel), map, [size, size]);
+  await writeNpy(join(outDir, rel), map, [size, width]);
   return rel;
 }
 
