@@ -60,7 +60,8 @@ export async function readTorchStateDict(path: string, limits: PthLimits = DEFAU
     let key = '';
     let data: Float32Array = new Float32Array(0);
     for (const [name, t] of order) {
-      if (key !== t.storage.key || name === order[0]?.[0]) {
+      // Storage keys are never empty (the unpickler checks them), so the first tensor always reads.
+      if (key !== t.storage.key) {
         key = t.storage.key;
         data = await readStorage(zip, prefix, t, path);
       }
@@ -86,14 +87,12 @@ function stateDictTensors(root: PyValue, path: string, limits: PthLimits): Map<s
     dict = inner as PyDict;
   }
   const out = new Map<string, TensorRef>();
-  const skipped: string[] = [];
   for (const [k, v] of dict.map) {
     if (typeof k !== 'string') throw bad(path, `a state-dict key ${String(k)} that is not a string`);
+    // Non-tensor values beside the tensors (rare in a state dict) are not weights; they are left out.
     if (isTensor(v)) out.set(k, v);
-    else skipped.push(k);
   }
   if (out.size === 0) throw bad(path, 'the state dict holds no tensors');
-  if (skipped.length > 0 && skipped.length === dict.map.size) throw bad(path, 'the state dict holds no tensors');
   if (out.size > limits.maxTensors) throw bad(path, `${out.size} tensors; at most ${limits.maxTensors} are read`);
   // Views may share a storage (tied weights), but a handful of storages must not expand into unbounded output.
   const storageElements = new Map<string, number>();
