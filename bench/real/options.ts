@@ -27,6 +27,8 @@ export interface BenchOptions {
   backend: BackendRequest;
   threads: number;
   textures: string | null;
+  /** Test defects and normals per category set aside as --validation-data for a second perfmap (0 = none). */
+  realValidation: number;
   /** Print each category's epochs and planned seconds, then stop. */
   planOnly: boolean;
   help: boolean;
@@ -51,6 +53,9 @@ category (<dir>/train/good + <dir>/test) found under the data root, and writes r
   --backend B              auto|wasm|cpu|tensorflow (env MADENET_BACKEND; default auto)
   --threads N              (env MADENET_THREADS; default 1)
   --textures DIR           texture images for synthetic defects (default the built-in procedural set)
+  --real-validation N      hold out N test defects + N test normals per category (at most a third of each) as a
+                           labelled real validation folder: a second perfmap uses it, routing uses that map, and
+                           the report compares both maps' validation rankings with the test ranking
   --plan-only              print the categories and each submodel's planned epochs, then stop
   --smoke                  tiny presets, 1 epoch, 32 px, the two smallest categories: proves every step runs`;
 
@@ -73,6 +78,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       threads: { type: 'string', default: env.MADENET_THREADS ?? '1' },
       textures: { type: 'string' },
       'plan-only': { type: 'boolean', default: false },
+      'real-validation': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -96,6 +102,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     backend: (values.backend ?? 'auto') as BackendRequest,
     threads: integer('--threads', values.threads ?? '1', 0),
     textures: values.textures ? resolve(values.textures) : null,
+    realValidation: integer('--real-validation', values['real-validation'] ?? '0', 0),
     planOnly: values['plan-only'] ?? false,
     help: values.help ?? false,
   };

@@ -19,6 +19,7 @@ import { planCategory, SMALL_COSTS, SMALL_SETTINGS, SMOKE_SETTINGS, trainImagesA
 import { routingByCategory } from './routing.js';
 import { BENCH_REAL_SCHEMA, type BenchResults, type CategoryResult, type Metrics, type SubmodelRow, type SubmodelRunId } from './results.js';
 import { trainCategory, type TrainedRun } from './train-category.js';
+import { rankCategories } from './ranking.js';
 
 const LAMBDA = 0.5;
 const FINETUNE_EPOCHS = 2;
@@ -38,6 +39,8 @@ export interface PipelineInput {
   counts: Record<string, CategoryCounts>;
   command: string;
   log: (line: string) => void;
+  /** A manifest of held-out real test images (--real-validation): a second perfmap is built on it and routes. */
+  validationData?: string;
 }
 
 export async function runBenchPipeline(input: PipelineInput): Promise<BenchResults> {
@@ -139,13 +142,34 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   });
   warnings.push(...perfmap.warnings);
   const perfmapSeconds = (performance.now() - perfmapStart) / 1000;
+  const testAuroc = (category: string, kind: string): number | null =>
+    perCategory.find((p) => p.found.name === category)?.rows.find((r) => r.kind === kind && r.id !== 'sfad-random')?.imageAuroc ?? null;
+  const rankings: NonNullable<BenchResults['rankings']> = [{ label: 'synthetic', rankings: rankCategories(perfmap.perfmap, testAuroc) }];
+  let routingMap = perfmap;
+  if (input.validationData) {
+    log('build-perfmap on the held-out real test images (--real-validation)');
+    routingMap = await buildPerfmap({
+      data: manifest,
+      validationData: input.validationData,
+      models: mapModels,
+      ...(classifier.artifact ? { classifier: classifier.artifact } : {}),
+      lambda: LAMBDA,
+      seed: opts.seed,
+      out: artifacts,
+      categories: names,
+      ...(opts.textures ? { textures: opts.textures } : {}),
+      ...rt,
+    });
+    warnings.push(...routingMap.warnings.map((w) => `real-validation map: ${w}`));
+    rankings.push({ label: 'real (held-out test images)', rankings: rankCategories(routingMap.perfmap, testAuroc) });
+  }
 
   log('infer (routed) on every test image');
   const dataset = await loadDataset(manifest, { categories: names });
   const tests = samplesOf(dataset, { split: 'test' });
   const lines = tests.map((s) => (classifier.artifact ? `${s.path}\n` : `${s.path}\t${s.category}\n`));
   const predictions = join(run, 'routed', 'predictions');
-  const routed = await infer({ perfmap: perfmap.artifact.dir, input: '-', stdin: Readable.from(lines), out: predictions, saveMaps: true, ...rt });
+  const routed = await infer({ perfmap: routingMap.artifact.dir, input: '-', stdin: Readable.from(lines), out: predictions, saveMaps: true, ...rt });
   log('evaluate (routed)');
   const evaluation = await evaluate({ predictions, data: manifest, out: join(run, 'routed', 'report') });
   warnings.push(...evaluation.metrics.warnings);
@@ -153,7 +177,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
 
   const categoryResults: CategoryResult[] = perCategory.map(({ found, trained, finetune, budgetSeconds, rows }) => {
     const c = counts[found.name] as CategoryCounts;
-    const entry = perfmap.perfmap.categories[found.name];
+    const entry = routingMap.perfmap.categories[found.name];
     const route = routing[found.name] ?? { scoredBy: {}, misrouted: 0 };
     return {
       name: found.name,
@@ -201,7 +225,8 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       engine: 'tfjs (no ONNX export)',
     },
     classifier,
-    perfmap: { artifact: perfmap.artifact.dir, lambda: LAMBDA, seconds: perfmapSeconds },
+    perfmap: { artifact: routingMap.artifact.dir, lambda: LAMBDA, seconds: perfmapSeconds },
+    rankings,
     routedInfer: { images: routed.images.predicted, imagesPerSecond: routed.timing.imagesPerSecond, seconds: routed.timing.wallSeconds, routes: { ...routed.routes } },
     categories: categoryResults,
     routedMean: meanMetrics(categoryResults.map((c) => c.routed)),

@@ -1,5 +1,6 @@
 // bench/results/real.md from a BenchResults object: a table per category and submodel with the routed row, a
 // routed summary, the published reference points marked as not comparable, and how the run was made. Pure text.
+import { renderRankings } from './ranking.js';
 import { PUBLISHED_REFERENCES, type BenchResults, type CategoryResult, type Metrics, type SubmodelRow } from './results.js';
 
 const NAMES: Record<string, string> = { srad: 'SRAD', lpd: 'LPD', 'sfad-lpd': 'SFAD (LPD backbone)', 'sfad-random': 'SFAD (random backbone)' };
@@ -48,7 +49,7 @@ function categorySection(c: CategoryResult, r: BenchResults): string[] {
     '',
     `- Data: ${c.trainNormals} train normals (${c.validation.normals} held out for validation), ${c.trainDefects} train defects; ` +
       `test split ${c.testNormals + c.testDefects} images (${c.testNormals} normal, ${c.testDefects} defective); native ${c.resolution}, scored at ${r.imageSize} px.`,
-    `- Validation (epoch choice, thresholds, perfmap): ${c.validation.normals} held-out normals + ${c.validation.defects} ${c.validation.source === 'synthetic' ? 'synthetic' : 'real train'} defects.`,
+    `- Validation (epoch choice, thresholds, perfmap): ${c.validation.normals} held-out normals + ${c.validation.defects} ${{ synthetic: 'synthetic', 'train-defects': 'real train', 'validation-data': 'real held-out test (--real-validation)' }[c.validation.source] ?? c.validation.source} defects.`,
     `- Fine-tuning: ${c.finetune}.`,
     r.mode === 'smoke'
       ? `- Training budget: none (smoke: one epoch each); training took ${seconds(c.trainSeconds)}.`
@@ -96,6 +97,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     `Routed inference: ${r.routedInfer.images} images in ${seconds(r.routedInfer.seconds)} (${fmt(r.routedInfer.imagesPerSecond, 1)} images/s); routes: ${routes(r.routedInfer.routes)}.`,
     '',
+    ...renderRankings(r.rankings ?? []),
     '## Published reference points (not comparable like-for-like)',
     '',
     '| method | image AUROC (%) | pixel AUROC (%) | setting |',

@@ -1,6 +1,8 @@
 // The shape of bench/results/real.json (raw numbers of `npm run bench:real`) and the published reference
 // points it is shown next to. Types and constants only: nothing here runs or renders.
 
+import type { CategoryRanking } from './ranking.js';
+
 export const BENCH_REAL_SCHEMA = 'madenet.bench-real/v1';
 
 /** Submodel runs per category: SFAD twice when the random-backbone run is asked for. */
@@ -85,6 +87,8 @@ export interface BenchResults {
   perfmap: { artifact: string; lambda: number; seconds: number };
   routedInfer: { images: number; imagesPerSecond: number; seconds: number; routes: Record<string, number> };
   categories: CategoryResult[];
+  /** Validation ranking against test ranking, per perfmap built (synthetic; real with --real-validation). Absent in older runs. */
+  rankings?: { label: string; rankings: CategoryRanking[] }[];
   /** Mean over categories of each routed metric (null values left out). */
   routedMean: Metrics;
   commands: string[];

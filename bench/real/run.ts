@@ -8,6 +8,7 @@ import { readCategories, writeManifest, type CategoryCounts } from './manifest.j
 import { parseBenchArgs, PROJECT_ROOT, USAGE, type BenchOptions } from './options.js';
 import { categoryPlan, runBenchPipeline } from './pipeline.js';
 import { renderMarkdown } from './render.js';
+import { holdOutRealValidation } from './validation-split.js';
 
 const started = performance.now();
 const log = (line: string): void => {
@@ -51,11 +52,25 @@ async function main(): Promise<number> {
   }
   const run = join(opts.out, new Date().toISOString().replace(/[:.]/g, '-'));
   const manifest = join(run, 'manifest.jsonl');
+  let validationData: string | undefined;
+  if (opts.realValidation > 0) {
+    const split = holdOutRealValidation(combined.rows, categories.map((c) => c.name), opts.realValidation, opts.seed);
+    combined.rows = split.rows;
+    validationData = join(run, 'validation.jsonl');
+    await mkdir(run, { recursive: true });
+    await writeFile(validationData, `${split.validation.join('\n')}\n`);
+    for (const [name, h] of Object.entries(split.heldOut)) {
+      const n = counts[name] as CategoryCounts;
+      n.testNormals -= h.normals;
+      n.testDefects -= h.defects;
+      log(`${name}: ${h.defects} test defects + ${h.normals} test normals held out as real validation data (left out of the test split)`);
+    }
+  }
   await writeManifest(combined, categories.map((c) => c.name), manifest);
   log(`run folder ${run}`);
 
   const command = `npm run bench:real${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
-  const results = await runBenchPipeline({ opts, run, manifest, categories, counts, command, log });
+  const results = await runBenchPipeline({ opts, run, manifest, categories, counts, command, log, ...(validationData ? { validationData } : {}) });
   results.totalSeconds = (performance.now() - started) / 1000;
 
   const dir = opts.results || run;

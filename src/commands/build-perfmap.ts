@@ -14,10 +14,14 @@ export default class BuildPerfmap extends BaseCommand {
     'the dataset has them (ManuDefect-21 style) plus a seeded hold-out of train normals, otherwise that hold-out plus synthetic ' +
     'defects made from it. Per category it keeps image AUROC and Pixel-AP of every submodel, chooses the argmax of ' +
     'lambda*AUROC + (1-lambda)*Pixel-AP, and records the margin to the runner-up, decision thresholds (F1-optimal with real ' +
-    'defects, else the normal-score quantile at --target-fpr) and the exact artifact versions, in <out>/perfmap/all/vNNNN.';
+    'defects, else the normal-score quantile at --target-fpr) and the exact artifact versions, in <out>/perfmap/all/vNNNN. ' +
+    '--validation-data DIR (a small labelled folder of real defects, masks optional) is used in preference wherever it has ' +
+    'defects of a category. Where no validation defect has a mask (image-level labels) the choice is by image AUROC alone ' +
+    '(lambda ignored), and the output says so.';
   static override examples = [
     '<%= config.bin %> build-perfmap --data ./madenet-demo/data --model ./artifacts/srad/BGA/v0001 --model ./artifacts/sfad/BGA/v0001 --out ./artifacts',
     '<%= config.bin %> build-perfmap --data ./data --model ./artifacts/srad/BGA --model ./artifacts/sfad/BGA --model ./artifacts/lpd/BGA --classifier ./artifacts/classifier/all --lambda 0.7 --out ./artifacts --json',
+    '<%= config.bin %> build-perfmap --data ./data --validation-data ./real-defects --model ./artifacts/lpd/BGA --model ./artifacts/sfad/BGA --out ./artifacts',
   ];
   static override flags = {
     ...runtimeFlags,
@@ -33,6 +37,9 @@ export default class BuildPerfmap extends BaseCommand {
     lambda: Flags.string({ description: 'Weight of image AUROC against Pixel-AP in the choice, in [0, 1].', default: '0.5' }),
     'target-fpr': Flags.string({ description: `${TARGET_FPR_DESCRIPTION_PREFIX} of the normal-only threshold (used without real validation defects).`, default: '0.01' }),
     'val-fraction': Flags.string({ description: 'Fraction of train normals held out for validation (at most 64 images).', default: '0.2' }),
+    'validation-data': Flags.string({
+      description: 'Labelled real defects (and normals) to validate on, MVTec layout or manifest, masks optional; preferred over train-split or synthetic defects for the categories it has.',
+    }),
     ...categoryFilterFlag(),
     'batch-size': Flags.integer({ description: 'Images per forward pass.', default: 8, min: 1 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic defects.', defaultHelp: shown('the built-in procedural set') }),
@@ -53,6 +60,7 @@ export default class BuildPerfmap extends BaseCommand {
       seed: flags.seed,
       out: flags.out,
       ...(flags.category ? { categories: flags.category } : {}),
+      ...(flags['validation-data'] ? { validationData: flags['validation-data'] } : {}),
       batchSize: flags['batch-size'],
       ...(flags.textures ? { textures: flags.textures } : {}),
       backend: flags.backend as BackendRequest,
@@ -70,7 +78,9 @@ export default class BuildPerfmap extends BaseCommand {
     this.say(`lambda ${result.perfmap.lambda}: objective = lambda * image AUROC + (1 - lambda) * Pixel-AP; thresholds on the score scale infer reports (standard deviations above the validation normals' mean)`);
     for (const [category, e] of Object.entries(result.perfmap.categories)) {
       const cands = e.candidates.map((c) => `${c.kind} ${f(c.objective)} (AUROC ${f(c.imageAuroc)}, Pixel-AP ${f(c.pixelAp)}, threshold ${routedThreshold(c).toPrecision(4)} by ${c.threshold.method})`);
-      this.say(`${category}: ${e.chosen}${e.margin === null ? '' : ` by ${f(e.margin)}${e.tie ? ' (tie)' : ''}`} on ${e.validation.normals} normals + ${e.validation.defects} ${e.validation.source === 'synthetic' ? 'synthetic' : 'train'} defects`);
+      const source = { synthetic: 'synthetic', 'train-defects': 'train', 'validation-data': '--validation-data' }[e.validation.source];
+      const by = e.validation.objective === 'image-auroc' ? ', chosen by image AUROC only (no masks)' : '';
+      this.say(`${category}: ${e.chosen}${e.margin === null ? '' : ` by ${f(e.margin)}${e.tie ? ' (tie)' : ''}`} on ${e.validation.normals} normals + ${e.validation.defects} ${source} defects${by}`);
       for (const c of cands) this.say(`  ${c}`);
     }
     this.say(`Saved ${result.artifact.dir}`);

@@ -24,6 +24,7 @@ export default class Infer extends BaseCommand {
     '<%= config.bin %> infer --perfmap ./artifacts/perfmap/all --input "images/**/*.png" --out ./predictions',
     'find new -name "*.png" | <%= config.bin %> infer --perfmap ./artifacts/perfmap/all --input - --out ./predictions --resume --fail-on-anomaly',
     '<%= config.bin %> infer --perfmap ./artifacts/perfmap/all --input ./images --out ./out/shard-$SLURM_ARRAY_TASK_ID --shard $SLURM_ARRAY_TASK_ID/8 --resume',
+    '<%= config.bin %> infer --perfmap ./artifacts/perfmap/all --input ./board-5mp --category PCB --tile 512 --tile-overlap 0.25 --save-maps --out ./predictions',
   ];
   static override flags = {
     ...runtimeFlags,
@@ -59,6 +60,12 @@ export default class Infer extends BaseCommand {
     'fail-on-anomaly': Flags.boolean({ description: 'Exit with status 3 when any image predicted in this run is anomalous.' }),
     'skip-bad-images': Flags.boolean({ description: 'Skip images that cannot be read or routed (listed in the result) instead of failing.' }),
     'batch-size': Flags.integer({ description: 'Images per forward pass (per routed submodel).', default: 8, min: 1 }),
+    tile: Flags.integer({
+      description: 'Score by overlapping tiles of this many source pixels (small defects on large images), any submodel; the map is stitched, the score is the highest tile score. 0 = whole image.',
+      default: 0,
+      min: 0,
+    }),
+    'tile-overlap': Flags.string({ description: 'Fraction of a tile shared with its neighbour, in [0, 1).', default: '0.25' }),
     concurrency: Flags.integer({ description: 'Images decoded at once.', defaultHelp: shown('min(4, cores)'), min: 1 }),
     'max-models': Flags.integer({ description: 'Submodels kept loaded at once.', default: 8, min: 1 }),
   };
@@ -86,6 +93,7 @@ export default class Infer extends BaseCommand {
         shard: flags.shard ? parseShard(flags.shard) : null,
         skipBadImages: flags['skip-bad-images'],
         batchSize: flags['batch-size'],
+        ...(flags.tile > 0 ? { tile: flags.tile, tileOverlap: Number(flags['tile-overlap']) } : {}),
         ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
         maxModels: flags['max-models'],
         backend: flags.backend as BackendRequest,

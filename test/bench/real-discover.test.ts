@@ -4,6 +4,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverCategories } from '../../bench/real/discover.js';
+import { readCategories } from '../../bench/real/manifest.js';
+import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 
 async function dirs(root: string, paths: string[]): Promise<void> {
   for (const p of paths) await mkdir(join(root, p), { recursive: true });
@@ -65,5 +67,22 @@ describe('discoverCategories', () => {
     expect(found).toHaveLength(1);
     expect(found[0]?.dir).toBe(root);
     expect(await discoverCategories(join(root, 'absent'))).toEqual([]);
+  });
+});
+
+describe('readCategories (bench:real manifest)', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'madenet-bench-manifest-'));
+  });
+  afterEach(async () => rm(root, { recursive: true, force: true }));
+
+  it('accepts an image-level category (defects without masks): no layout error, manifest rows without masks', async () => {
+    await makeTinyDataset(root, { categories: ['plate'], size: 16, normals: 2, testNormals: 1, defects: 2 });
+    await rm(join(root, 'plate', 'ground_truth'), { recursive: true });
+    const combined = await readCategories(await discoverCategories(root));
+    expect(combined.counts.plate).toMatchObject({ trainNormals: 2, testNormals: 1, testDefects: 2, errors: [] });
+    const defects = (combined.rows.plate ?? []).map((l) => JSON.parse(l) as { label: number; mask: string }).filter((r) => r.label === 1);
+    expect(defects.map((r) => r.mask)).toEqual(['', '']);
   });
 });

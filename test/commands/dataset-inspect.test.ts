@@ -41,7 +41,10 @@ describe('madenet dataset inspect', () => {
       'E_MASK_MISSING:res/test/crack/001.png',
       'E_MASK_SIZE:cap/ground_truth/crack/000_mask.png',
     ]);
-    expect(doc.summary).toEqual({ errors: 2, warnings: 0, skippedImages: 0 });
+    // (a missing mask in a category that has others is a warning: pixel metrics leave that image out)
+    expect(doc.summary).toEqual({ errors: 1, warnings: 1, skippedImages: 0 });
+    expect(doc.categories.map((c: { name: string; annotation: string }) => `${c.name}:${c.annotation}`)).toEqual(['cap:pixel', 'res:mixed']);
+    expect(doc.imageLevelCategories).toEqual([]);
     expect(doc.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -59,6 +62,20 @@ describe('madenet dataset inspect', () => {
     ]);
     expect(lines[lines.length - 1]).toBe('No problems found.');
     expect(stderr).toBe(''); // stderr is not a TTY here, so no progress bar
+  });
+
+  it('names image-level categories (defects without any mask) in JSON and text, with no problem for them', async () => {
+    // Given cap with its whole ground_truth/ removed (good/defective labels only),
+    await rm(join(dir, 'cap', 'ground_truth'), { recursive: true });
+    const { stdout, error } = await inspect([dir, '--json']);
+    expect(error).toBeUndefined();
+    const doc = JSON.parse(stdout);
+    expect(doc.imageLevelCategories).toEqual(['cap']);
+    expect(doc.categories.map((c: { name: string; annotation: string }) => `${c.name}:${c.annotation}`)).toEqual(['cap:image', 'res:pixel']);
+    expect(doc.problems).toEqual([]);
+    const text = await inspect([dir]);
+    expect(text.stdout).toContain('Image-level (labels, no masks; image metrics only): cap');
+    expect(text.stdout.trimEnd().split('\n').pop()).toBe('No problems found.');
   });
 
   it('fails with E_DECODE naming every unreadable image, as one JSON error document under --json', async () => {

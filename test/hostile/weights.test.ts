@@ -119,7 +119,7 @@ describe('hostile weights (items 3, 4, 8)', () => {
     expect(err.code).toBe('E_WEIGHTS');
     expect(err.message).toMatch(/holds 5\.80e\+27 at index 0/);
     expect(await readdir(join(dir, 'exploded')).catch(() => [])).toEqual([]);
-    const constant = { imageAuroc: 0.5, pixelAp: 0, threshold: { threshold: 0, method: 'f1' as const, fpr: 1, normals: 4, defects: 4 }, mapRange: { lo: 0, hi: 0 }, maskThreshold: 0, scoreScale: null, normals: 4, defects: 4 };
+    const constant = { imageAuroc: 0.5, pixelAp: 0, threshold: { threshold: 0, method: 'f1' as const, fpr: 1, normals: 4, defects: 4 }, mapRange: { lo: 0, hi: 0 }, maskThreshold: 0, scoreScale: null, normals: 4, defects: 4, maskedDefects: 4 };
     expect(() => thresholdsFile(constant)).toThrow(expect.objectContaining({ code: 'E_DEGENERATE', message: expect.stringContaining('span 0..0') }));
   });
 });

@@ -66,6 +66,7 @@ function noDefects(category: string, root: string, unmasked: number): MadenetErr
   const found = unmasked > 0 ? `${unmasked} train defect(s) but none with a mask` : 'no defective training images';
   return new MadenetError('E_NO_DEFECTS', `Category ${category} in ${root} has ${found}; fine-tuning needs real train defects with pixel masks.`, {
     suggestions: [
+      ...(unmasked > 0 ? ['Image-level defects (no masks) still serve train-*, build-perfmap and evaluate, which then judge by image AUROC; only this fine-tune learns from masks.'] : []),
       'Put defective images in <category>/train/<defect-type>/ and their masks in <category>/ground_truth/<defect-type>/<stem>_mask.png (ManuDefect-21 layout).',
       'Without real defects, keep the unsupervised artifact: it is what train-srad, train-sfad and train-lpd already produce.',
     ],

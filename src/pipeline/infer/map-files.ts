@@ -32,19 +32,20 @@ export function mirrorPath(file: string, root: string): string {
   return [...parts, stem].join('/');
 }
 
-export async function writeMap(outDir: string, rel: string, map: Float32Array, size: number): Promise<string> {
+/** Writes an [size, width] map (width defaults to size: square maps; tiled maps are not square). */
+export async function writeMap(outDir: string, rel: string, map: Float32Array, size: number, width = size): Promise<string> {
   const name = `${MAPS_DIR}/${rel}.npy`;
   await mkdir(dirname(join(outDir, name)), { recursive: true });
-  await writeNpy(join(outDir, name), map, [size, size]);
+  await writeNpy(join(outDir, name), map, [size, width]);
   return name;
 }
 
-/** masks/<rel>_mask.png: 255 where the map reaches `threshold`, else 0 (one grey channel, the map's size). */
-export async function writeMask(outDir: string, rel: string, map: Float32Array, size: number, threshold: number): Promise<string> {
+/** masks/<rel>_mask.png: 255 where the map reaches `threshold`, else 0 (one grey channel, the map's [size, width]). */
+export async function writeMask(outDir: string, rel: string, map: Float32Array, size: number, threshold: number, width = size): Promise<string> {
   const name = `${MASKS_DIR}/${rel}_mask.png`;
-  const pixels = Buffer.alloc(size * size);
+  const pixels = Buffer.alloc(size * width);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (map[i] as number) >= threshold ? 255 : 0;
-  await writeAtomic(join(outDir, name), await sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+  await writeAtomic(join(outDir, name), await sharp(pixels, { raw: { width, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer());
   return name;
 }
 

@@ -17,6 +17,7 @@ import type { InputItem } from './input-source.js';
 import { mirrorPath, writeMap, writeMask, writeOverlay } from './map-files.js';
 import type { InferPrediction, PredictionLog } from './prediction-log.js';
 import { routeImage, type Route, type RoutePolicy, type RouteReason } from './route.js';
+import { scoreTiled, type TileOptions } from './tiler.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Per-image failures that --skip-bad-images turns into skips; anything else stops the run. */
@@ -40,6 +41,8 @@ export interface PipelineOptions {
   saveMaps: boolean;
   saveOverlays: boolean;
   skipBadImages: boolean;
+  /** Score each image by overlapping tiles of its source pixels (infer --tile); null: the whole image resized. */
+  tiling?: Omit<TileOptions, 'batchSize'> | null;
   signal?: AbortSignal;
   onSkip?: (path: string, error: MadenetError) => void;
   /** After every image written or skipped; `passed` counts those already done (resume) or repeated. */
@@ -149,12 +152,17 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
     const detector = await o.cache.get(first.route.candidate);
     const loadedDir = o.cache.loadedDir(first.route.candidate);
     const t0 = performance.now();
-    const out = await scoreBatch(detector, group.map((p) => p.image), detector.imageSize, o.saveMaps || o.saveOverlays);
+    const tiling = o.tiling ?? null;
+    // Tiled: each image is read again tile by tile from its file (the routed, resized copy only chose the model).
+    const tiled = tiling ? await Promise.all(group.map((p) => scoreTiled(detector, p.item.file, { ...tiling, batchSize: o.batchSize }))) : null;
+    const out = tiled ? null : await scoreBatch(detector, group.map((p) => p.image), detector.imageSize, o.saveMaps || o.saveOverlays);
     c.stages.score += (performance.now() - t0) / 1000;
-    const area = out.mapSize * out.mapSize;
     for (const [i, p] of group.entries()) {
-      const map = out.maps.subarray(i * area, (i + 1) * area);
-      const value = out.scores[i] as number;
+      const t = tiled?.[i];
+      const mapHeight = t ? t.height : (out?.mapSize as number);
+      const mapWidth = t ? t.width : (out?.mapSize as number);
+      const map = t ? t.map : (out?.maps.subarray(i * mapWidth * mapHeight, (i + 1) * mapWidth * mapHeight) as Float32Array);
+      const value = t ? t.score : (out?.scores[i] as number);
       await writes.push(async () => {
         const t1 = performance.now();
         const r = p.route;
@@ -176,10 +184,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
           threshold,
           model: r.kind,
           classifier: r.classifier,
-          map: o.saveMaps ? await writeMap(o.outDir, rel, map, out.mapSize) : null,
+          map: o.saveMaps ? await writeMap(o.outDir, rel, map, mapHeight, mapWidth) : null,
           // Maps before CandidateMetrics.maskThreshold have none to cut at: no mask rather than a guessed one.
-          mask: o.saveMaps && maskThreshold !== null ? await writeMask(o.outDir, rel, map, out.mapSize, maskThreshold) : null,
-          overlay: o.saveOverlays ? await writeOverlay(o.outDir, rel, p.image, map, out.mapSize, r.candidate.mapRange, { score, threshold, label, maskThreshold }) : null,
+          mask: o.saveMaps && maskThreshold !== null ? await writeMask(o.outDir, rel, map, mapHeight, maskThreshold, mapWidth) : null,
+          overlay: o.saveOverlays ? await writeOverlay(o.outDir, rel, p.image, map, mapWidth, r.candidate.mapRange, { score, threshold, label, maskThreshold }) : null,
           route: r.record,
           // The version actually loaded (resolvePointer checked its manifest hash), where it was found.
           artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: loadedDir },

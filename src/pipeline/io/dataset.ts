@@ -103,6 +103,33 @@ export function samplesOf(ds: Pick<Dataset, 'samples'>, filter: SampleFilter): S
 }
 
 /**
+ * How a category's defects are annotated: 'pixel' (every defect image has a mask), 'image' (defect images but no
+ * mask at all: good/defective labels only), 'mixed' (some masks), 'none' (no defect image). Pixel metrics exist
+ * only for the masked defects; an 'image' category is evaluated and routed on image metrics alone.
+ */
+export type AnnotationLevel = 'pixel' | 'image' | 'mixed' | 'none';
+
+export interface Annotation {
+  level: AnnotationLevel;
+  defects: number;
+  masked: number;
+}
+
+export function annotationOf(samples: readonly Sample[]): Annotation {
+  const defects = samples.filter((s) => s.label === 1);
+  const masked = defects.filter((s) => s.maskPath !== null).length;
+  const level: AnnotationLevel = defects.length === 0 ? 'none' : masked === defects.length ? 'pixel' : masked === 0 ? 'image' : 'mixed';
+  return { level, defects: defects.length, masked };
+}
+
+/** One line for outputs: how many defects have masks and what that means for the metrics. */
+export function describeAnnotation(category: string, a: Annotation, what = 'defect images'): string | null {
+  if (a.level === 'image') return `${category}: image-level labels (${a.defects} ${what}, none with a mask): image metrics only, pixel metrics n/a.`;
+  if (a.level === 'mixed') return `${category}: ${a.masked} of ${a.defects} ${what} have a mask: pixel metrics cover those ${a.masked} only.`;
+  return null;
+}
+
+/**
  * sha256 over every sample's labels, its path relative to its category's common directory, and the byte
  * sizes of its image and mask. Paths are relative so that a moved or copied dataset keeps its fingerprint;
  * mtimes are left out because copies and checkouts change them; contents are not hashed so that this stays

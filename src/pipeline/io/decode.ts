@@ -90,6 +90,30 @@ export async function decodeImage(path: string, opts: DecodeOptions = {}): Promi
   return (await decodeImageWithSize(path, opts)).image;
 }
 
+/** Width and height of the file's pixels after EXIF orientation (reads the header only). */
+export async function imageSizeOf(path: string): Promise<{ width: number; height: number }> {
+  const h = await header(await open(path), path);
+  return { width: h.width, height: h.height };
+}
+
+/**
+ * One rectangle of the (EXIF-oriented) image decoded to RGB float32 in [0,1], optionally resized to size x size:
+ * what a tiler reads, so that only one tile of a large image is in memory at a time.
+ */
+export async function decodeRegion(path: string, region: { left: number; top: number; width: number; height: number }, opts: DecodeOptions = {}): Promise<RgbImage> {
+  const s = await open(path);
+  const h = await header(s, path);
+  if (region.left < 0 || region.top < 0 || region.left + region.width > h.width || region.top + region.height > h.height) {
+    throw new MadenetError('E_INTERNAL', `Region ${JSON.stringify(region)} lies outside ${path} (${h.width}x${h.height}).`);
+  }
+  let p = s.flatten({ background: '#000000' }).extract(region);
+  if (opts.size !== undefined) p = p.resize(opts.size, opts.size, { fit: 'fill' });
+  const out = h.wide ? p.toColourspace('rgb16').raw({ depth: 'ushort' }) : p.toColourspace('srgb').raw();
+  const { data, info } = await out.toBuffer({ resolveWithObject: true }).catch((err: unknown) => rethrow(err, path));
+  if (info.channels !== 3) throw new MadenetError('E_DECODE', `Decoded ${path} to ${info.channels} channels; ${EXPECTED} convertible to RGB.`);
+  return { width: info.width, height: info.height, data: toUnitFloat(data, h.wide) };
+}
+
 /** Decodes a ground-truth mask: grey (alpha on black), nearest-neighbour resize, binarised at > 0.5. */
 export async function decodeMask(path: string, opts: MaskOptions = {}): Promise<Mask> {
   const s = await open(path);

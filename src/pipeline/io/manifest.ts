@@ -67,6 +67,7 @@ export async function loadManifest(file: string): Promise<{ samples: Sample[]; p
     { concurrency: 8 },
   );
   const kept: Sample[] = [];
+  const unmasked: Sample[] = [];
   for await (const { s, image, mask } of checks) {
     if (!image) {
       problems.push({
@@ -89,16 +90,19 @@ export async function loadManifest(file: string): Promise<{ samples: Sample[]; p
       kept.push({ ...s, maskPath: null });
       continue;
     }
-    if (s.label === 1 && s.maskPath === null) {
-      problems.push({
-        code: 'E_MASK_MISSING',
-        severity: 'warning',
-        path: s.path,
-        category: s.category,
-        message: `Defect image ${s.path} has no mask in ${file}; pixel-level metrics will leave it out.`,
-      });
-    }
+    if (s.label === 1 && s.maskPath === null) unmasked.push(s);
     kept.push(s);
+  }
+  // A category without any mask listed is image-level (labels only) and fine as such; a gap among masks is named.
+  const withMasks = new Set(samples.filter((s) => s.maskPath !== null).map((s) => s.category));
+  for (const s of unmasked.filter((u) => withMasks.has(u.category))) {
+    problems.push({
+      code: 'E_MASK_MISSING',
+      severity: 'warning',
+      path: s.path,
+      category: s.category,
+      message: `Defect image ${s.path} has no mask in ${file}; pixel-level metrics will leave it out.`,
+    });
   }
   return { samples: kept, problems };
 }

@@ -56,6 +56,7 @@ export async function scanCategory(dir: string, category: string): Promise<{ sam
 
   const used = new Set<string>();
   const samples: Sample[] = [];
+  const unmasked: { path: string; expected: string }[] = [];
   for (const rel of files.filter((f) => !f.startsWith('ground_truth/'))) {
     const [split, type, name] = rel.split('/') as [Split, string, string];
     const path = join(dir, rel);
@@ -75,12 +76,7 @@ export async function scanCategory(dir: string, category: string): Promise<{ sam
       // ManuDefect-21 may separate masks by split (ground_truth/train/<type>); MVTec has ground_truth/<type>.
       const key = [`${split}/${type}/${stem}`, `${type}/${stem}`].find((k) => masks.has(k));
       if (key === undefined) {
-        problem({
-          code: 'E_MASK_MISSING',
-          severity: 'error',
-          path,
-          message: `Defect image ${path} has no mask; expected ${join(dir, 'ground_truth', type, `${stem}_mask.png`)}.`,
-        });
+        unmasked.push({ path, expected: join(dir, 'ground_truth', type, `${stem}_mask.png`) });
       } else {
         if (used.has(key)) {
           problem({
@@ -95,6 +91,20 @@ export async function scanCategory(dir: string, category: string): Promise<{ sam
       }
     }
     samples.push({ path, category, split, label, defectType: type, maskPath });
+  }
+
+  // A category without any mask is an image-level dataset (good/defective labels only): accepted as such, with
+  // image metrics only. Some masks but not all is more likely a slip, so each gap is named (still a warning:
+  // pixel metrics then cover the defects that have masks).
+  if (masks.size > 0) {
+    for (const u of unmasked) {
+      problem({
+        code: 'E_MASK_MISSING',
+        severity: 'warning',
+        path: u.path,
+        message: `Defect image ${u.path} has no mask; pixel metrics leave it out. Expected ${u.expected}.`,
+      });
+    }
   }
 
   for (const [key, rel] of masks) {

@@ -20,6 +20,8 @@ export interface CandidateEvaluation {
   maskThreshold: number | null;
   normals: number;
   defects: number;
+  /** Defects with a pixel mask: Pixel-AP covers these only (null Pixel-AP when 0). */
+  maskedDefects: number;
 }
 
 export interface EvaluateCandidatesOptions {
@@ -93,7 +95,7 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
     const s = scores[d] as number[];
     const pixel = withMask > 0 ? (acc[d] as PixelCurveAccumulator).finalize() : null;
     const threshold =
-      plan.source === 'train-defects'
+      plan.source !== 'synthetic'
         ? chooseThreshold({ scores: s, labels, targetFpr: opts.targetFpr })
         : chooseThreshold({ normalScores: s.filter((_, i) => labels[i] === 0), targetFpr: opts.targetFpr });
     const range = ranges[d] as { lo: number; hi: number };
@@ -110,6 +112,7 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
       mapRange: Number.isFinite(range.lo) ? range : { lo: 0, hi: 1 },
       normals,
       defects,
+      maskedDefects: withMask,
     };
   });
 }

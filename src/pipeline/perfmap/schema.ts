@@ -11,8 +11,17 @@ export const PERFMAP_FILE = 'perfmap.json';
 export const PERFMAP_KIND = 'perfmap';
 export const PERFMAP_CATEGORY = 'all';
 
-/** Where the validation defects came from: the dataset's train-split defects, or synthesised ones. */
-export type ValidationSource = 'train-defects' | 'synthetic';
+/**
+ * Where the validation defects came from: the dataset's train-split defects, synthesised ones, or a separate
+ * labelled folder of real defects (build-perfmap --validation-data), preferred wherever it has the category.
+ */
+export type ValidationSource = 'train-defects' | 'synthetic' | 'validation-data';
+
+/**
+ * What the choice maximised: lambda * AUROC + (1 - lambda) * Pixel-AP, or image AUROC alone ('image-auroc',
+ * lambda ignored) where no validation defect has a mask (image-level data).
+ */
+export type ObjectiveKind = 'lambda' | 'image-auroc';
 
 export interface CandidateMetrics {
   kind: SubmodelKind;
@@ -52,7 +61,16 @@ export function routedThreshold(c: Pick<CandidateMetrics, 'scoreScale' | 'thresh
 }
 
 export interface CategoryEntry {
-  validation: { source: ValidationSource; normals: number; defects: number; size: number };
+  validation: {
+    source: ValidationSource;
+    normals: number;
+    defects: number;
+    /** Validation defects with a pixel mask (Pixel-AP covers these only; 0 = image-level). Absent in older maps. */
+    masked?: number;
+    size: number;
+    /** Absent in maps written before it: 'lambda'. */
+    objective?: ObjectiveKind;
+  };
   /** The kind chosen for this category (the argmax of objective). */
   chosen: SubmodelKind;
   runnerUp: SubmodelKind | null;
@@ -77,6 +95,8 @@ export interface PerfMap {
   seed: number;
   data: string;
   datasetFingerprint: string;
+  /** build-perfmap --validation-data: the labelled real-defect folder used in preference (null: none given). */
+  validationData?: { root: string; fingerprint: string; categories: string[] } | null;
   classifier: ClassifierPointer | null;
   categories: Record<string, CategoryEntry>;
 }

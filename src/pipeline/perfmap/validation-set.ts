@@ -18,9 +18,9 @@ export const SYNTHETIC_PER_NORMAL = 2;
 export interface ValidationPlan {
   category: string;
   source: ValidationSource;
-  /** Held-out train normals. */
+  /** Held-out train normals (or the normals of --validation-data). */
   normals: Sample[];
-  /** Real train-split defects (source 'train-defects'). */
+  /** Real defects (source 'train-defects' or 'validation-data'). */
   defects: Sample[];
   /** Synthetic defects: a held-out normal and the seed that reproduces its defect (source 'synthetic'). */
   synthetic: { sample: Sample; seed: number }[];
@@ -63,6 +63,24 @@ export function planValidation(dataset: Pick<Dataset, 'samples'>, category: stri
   return { category, source: 'synthetic', normals, defects: [], synthetic };
 }
 
+/**
+ * The plan from a separate labelled folder of real defects (build-perfmap --validation-data), or null when that
+ * folder has no defect of the category. Every defect of the category in it is used (any split; masks optional);
+ * its normals too, or else the usual seeded hold-out of train normals of `dataset` when it has none.
+ */
+export function planFromValidationData(
+  validation: Pick<Dataset, 'samples'>,
+  dataset: Pick<Dataset, 'samples'>,
+  category: string,
+  opts: PlanOptions,
+): ValidationPlan | null {
+  const defects = validation.samples.filter((s) => s.category === category && s.label === 1);
+  if (defects.length === 0) return null;
+  const own = validation.samples.filter((s) => s.category === category && s.label === 0);
+  const normals = own.length > 0 ? own : planValidation(dataset, category, opts).normals;
+  return { category, source: 'validation-data', normals, defects, synthetic: [] };
+}
+
 export function defectCount(plan: ValidationPlan): number {
   return plan.defects.length + plan.synthetic.length;
 }
@@ -76,7 +94,7 @@ export interface StreamValidationOptions {
 /** Defects only (pass 1 of the exact pixel metrics) or everything, defects first (pass 2). */
 export async function* streamValidation(plan: ValidationPlan, part: 'defects' | 'all', opts: StreamValidationOptions): AsyncGenerator<ValidationItem> {
   const decodeOpts = { size: opts.size, withMasks: true, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) };
-  if (plan.source === 'train-defects') {
+  if (plan.source !== 'synthetic') {
     for await (const d of streamSamples(plan.defects, decodeOpts)) yield { path: d.sample.path, label: 1, image: d.image, mask: d.mask };
   } else {
     // Each normal is decoded once and gives its SYNTHETIC_PER_NORMAL defects in a row.

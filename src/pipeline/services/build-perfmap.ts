@@ -27,7 +27,8 @@ import {
   type ClassifierPointer,
   type PerfMap,
 } from '../perfmap/schema.js';
-import { defectCount, planValidation } from '../perfmap/validation-set.js';
+import { defectCount, planFromValidationData, planValidation } from '../perfmap/validation-set.js';
+import type { Dataset } from '../io/dataset.js';
 
 export interface BuildPerfmapOptions {
   /** Dataset root (MVTec layout, ManuDefect-21 extension, or manifest). */
@@ -45,6 +46,11 @@ export interface BuildPerfmapOptions {
   seed: number;
   /** Artifact root; the map goes to <out>/perfmap/all/vNNNN. */
   out: string;
+  /**
+   * A small labelled folder of real defects (MVTec layout or manifest; masks optional), used in preference to
+   * the train defects or synthetic ones for every category it has defects of.
+   */
+  validationData?: string;
   /** Only these categories; default every category of the dataset. */
   categories?: string[];
   batchSize?: number;
@@ -88,6 +94,8 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
   const dataset = await loadDataset(opts.data, opts.categories ? { categories: opts.categories } : {});
   const categories = dataset.categories;
   const warnings: string[] = [];
+  const validationData = opts.validationData ? await loadValidationData(opts.validationData, dataset, categories, warnings) : null;
+  const usedValidationData: string[] = [];
   // Any version name gives the same relative paths: every vNNNN sits at the same depth.
   const perfmapDir = join(resolve(opts.out), PERFMAP_KIND, PERFMAP_CATEGORY, versionName(0));
 
@@ -135,7 +143,10 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
   const entries: Record<string, CategoryEntry> = {};
   for (const category of categories) {
     const given = byCategory.get(category) ?? [];
-    const plan = planValidation(dataset, category, { valFraction, seed: opts.seed });
+    const planOpts = { valFraction, seed: opts.seed };
+    const plan = (validationData && planFromValidationData(validationData, dataset, category, planOpts)) || planValidation(dataset, category, planOpts);
+    if (plan.source === 'validation-data') usedValidationData.push(category);
+    else if (validationData) warnings.push(`${category}: --validation-data has no defect of it; validated on ${plan.source === 'synthetic' ? 'synthetic' : 'train-split'} defects instead.`);
     const detectors: Detector[] = [];
     try {
       for (const g of given) detectors.push(await load(g.artifact.dir));
@@ -167,6 +178,16 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
           maskThreshold: e.maskThreshold,
         });
       }
+      const masked = evals[0]?.maskedDefects ?? 0;
+      const defects = evals[0]?.defects ?? 0;
+      // objectiveOf falls back to image AUROC per candidate when Pixel-AP is null, which happens for all of them
+      // together exactly when no validation defect has a mask.
+      const objective = masked === 0 ? 'image-auroc' : 'lambda';
+      if (masked === 0 && defects > 0) {
+        warnings.push(`${category}: no validation defect has a mask (image-level labels); chose by image AUROC only (lambda ${lambda} ignored).`);
+      } else if (masked < defects) {
+        warnings.push(`${category}: Pixel-AP covers the ${masked} of ${defects} validation defects that have a mask.`);
+      }
       const choice = choose(candidates, lambda);
       candidates.forEach((c, i) => (c.objective = choice.objectives[i] ?? null));
       if (choice.ranking.length === 0) {
@@ -174,7 +195,7 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
       }
       const ranked = [...choice.ranking, ...candidates.map((_, i) => i).filter((i) => !choice.ranking.includes(i))].map((i) => candidates[i] as CandidateMetrics);
       entries[category] = {
-        validation: { source: plan.source, normals: evals[0]?.normals ?? 0, defects: evals[0]?.defects ?? 0, size },
+        validation: { source: plan.source, normals: evals[0]?.normals ?? 0, defects, masked, size, objective },
         chosen: (ranked[0] as CandidateMetrics).kind,
         runnerUp: choice.ranking.length > 1 ? (ranked[1] as CandidateMetrics).kind : null,
         margin: choice.margin,
@@ -195,6 +216,7 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
     seed: opts.seed,
     data: dataset.root,
     datasetFingerprint: datasetFingerprint(dataset.samples),
+    validationData: validationData ? { root: validationData.root, fingerprint: datasetFingerprint(validationData.samples), categories: usedValidationData } : null,
     classifier,
     categories: entries,
   };
@@ -203,7 +225,7 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
     root: resolve(opts.out),
     kind: PERFMAP_KIND,
     category: PERFMAP_CATEGORY,
-    config: { lambda, targetFpr, valFraction, batchSize, categories, models: opts.models.map((m) => resolve(m)), classifier: opts.classifier ? resolve(opts.classifier) : null, textures: opts.textures ?? 'procedural' },
+    config: { lambda, targetFpr, valFraction, batchSize, categories, validationData: validationData?.root ?? null, models: opts.models.map((m) => resolve(m)), classifier: opts.classifier ? resolve(opts.classifier) : null, textures: opts.textures ?? 'procedural' },
     seed: opts.seed,
     datasetFingerprint: perfmap.datasetFingerprint,
     metrics: Object.fromEntries(Object.entries(entries).map(([c, e]) => [c, { chosen: e.chosen, objective: e.candidates[0]?.objective ?? null, margin: e.margin }])),
@@ -212,6 +234,26 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
     files: { [PERFMAP_FILE]: `${JSON.stringify(perfmap, null, 2)}\n` },
   });
   return { artifact: { dir: ref.dir, version: ref.version }, perfmap, warnings };
+}
+
+/**
+ * Loads --validation-data. Categories the map does not cover are named and ignored; an image that is also a
+ * test-split image of --data is refused, since the choice would then be made on the images it is judged by.
+ */
+async function loadValidationData(path: string, dataset: Dataset, categories: readonly string[], warnings: string[]): Promise<Dataset> {
+  const validation = await loadDataset(path);
+  const extra = validation.categories.filter((c) => !categories.includes(c));
+  if (extra.length > 0) warnings.push(`--validation-data ${path} has categories ${extra.join(', ')}, which this map does not cover; they were ignored.`);
+  const test = new Set(dataset.samples.filter((s) => s.split === 'test').map((s) => s.path));
+  const shared = validation.samples.filter((s) => test.has(s.path));
+  if (shared.length > 0) {
+    throw new MadenetError('E_DATASET', `--validation-data ${path} holds ${shared.length} test-split image(s) of ${dataset.root}, e.g. ${shared[0]?.path}; expected validation images kept apart from the test split.`, {
+      suggestions: ['Move a few labelled defects (and normals) into their own folder, e.g. <validation>/<category>/test/<defect-type>, and leave them out of the test split.'],
+    });
+  }
+  const errors = validation.problems.filter((p) => p.severity === 'error');
+  for (const e of errors.slice(0, 3)) warnings.push(`--validation-data: ${e.message}`);
+  return validation;
 }
 
 async function classifierPointer(path: string, perfmapDir: string, load: ClassifierLoader): Promise<ClassifierPointer> {

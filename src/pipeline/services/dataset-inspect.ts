@@ -2,7 +2,7 @@
 // reports counts per category/split/defect type plus every problem. Knows nothing of flags or printing.
 import { MadenetError } from '../core/errors.js';
 import { boundedMap } from '../io/bounded-map.js';
-import { datasetFingerprint, loadDataset, type DatasetLayout, type Problem, type Sample, type Split } from '../io/dataset.js';
+import { annotationOf, datasetFingerprint, loadDataset, type AnnotationLevel, type DatasetLayout, type Problem, type Sample, type Split } from '../io/dataset.js';
 import { verifyImage } from '../io/decode.js';
 import { defaultConcurrency } from '../io/sample-stream.js';
 
@@ -28,6 +28,11 @@ export interface CategoryReport {
   images: number;
   anomalous: number;
   masks: number;
+  /**
+   * How its defects are annotated: 'pixel' (all masked), 'image' (no masks: image metrics only), 'mixed', or
+   * 'none' (no defect image).
+   */
+  annotation: AnnotationLevel;
   /** One row per split and defect type, train first, types sorted. */
   counts: InspectCount[];
 }
@@ -37,6 +42,8 @@ export interface DatasetInspectResult {
   layout: DatasetLayout;
   fingerprint: string;
   categories: CategoryReport[];
+  /** Categories whose defects carry labels but no masks (annotation 'image'), sorted. */
+  imageLevelCategories: string[];
   totals: { categories: number; images: number; normal: number; anomalous: number; masks: number };
   problems: Problem[];
   summary: { errors: number; warnings: number; skippedImages: number };
@@ -69,6 +76,7 @@ export async function inspectDataset(opts: DatasetInspectOptions): Promise<Datas
     layout: ds.layout,
     fingerprint: datasetFingerprint(ds.samples),
     categories,
+    imageLevelCategories: categories.filter((c) => c.annotation === 'image').map((c) => c.name),
     totals: {
       categories: categories.length,
       images,
@@ -131,6 +139,7 @@ function report(name: string, samples: Sample[]): CategoryReport {
     images: samples.length,
     anomalous: samples.filter((s) => s.label === 1).length,
     masks: samples.filter((s) => s.maskPath !== null).length,
+    annotation: annotationOf(samples).level,
     counts,
   };
 }
@@ -168,6 +177,12 @@ export function renderInspectReport(r: DatasetInspectResult): string[] {
     lines.push(row.map((cell, i) => (i >= 3 ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join('  ').trimEnd());
   }
   lines.push('');
+  if (r.imageLevelCategories.length > 0) {
+    lines.push(`Image-level (labels, no masks; image metrics only): ${r.imageLevelCategories.join(', ')}`);
+  }
+  const mixed = r.categories.filter((c) => c.annotation === 'mixed');
+  if (mixed.length > 0) lines.push(`Partly masked (pixel metrics cover the masked defects only): ${mixed.map((c) => `${c.name} (${c.masks} of ${c.anomalous})`).join(', ')}`);
+  if (r.imageLevelCategories.length > 0 || mixed.length > 0) lines.push('');
   const { errors, warnings, skippedImages } = r.summary;
   if (r.problems.length === 0) lines.push('No problems found.');
   else {

@@ -108,6 +108,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     categories: computed.categories.map((c) => c.category),
     rows,
     mean: meanRow(rows),
+    pixelCoverage: Object.fromEntries(computed.categories.map((c) => [c.category, c.pixel])),
     warnings: [...warnings, ...computed.warnings],
   };
   const lock = await lockOutputFolder(opts.out ?? join(opts.predictions, 'evaluation'), 'evaluate');

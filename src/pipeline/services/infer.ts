@@ -23,6 +23,7 @@ import { removeOrphanTemps } from '../infer/map-files.js';
 import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunRecord } from '../infer/run-record.js';
 import { shardSize, takeShard, type Shard } from '../infer/shard.js';
 import { resolvePointer } from '../perfmap/artifact-pointer.js';
+import { checkTileOptions } from '../infer/tiler.js';
 import { candidateOf, loadPerfMap, type CandidateMetrics, type PerfMap } from '../perfmap/schema.js';
 import { writePredictionsCsv } from '../predictions/predictions-csv.js';
 
@@ -59,6 +60,10 @@ export interface InferOptions {
   cwd?: string;
   /** Aborting stops reading input; what was started is finished and written, then E_INTERRUPTED is thrown. */
   signal?: AbortSignal;
+  /** Tile side in source pixels for small defects on large images (0 or absent: no tiling). */
+  tile?: number;
+  /** Fraction of a tile shared with its neighbour; default 0.25. */
+  tileOverlap?: number;
   /** Injected loaders (tests) replace the engine choice. */
   loadDetector?: (dir: string) => Promise<Detector | AsyncDetector>;
   loadClassifier?: ClassifierLoader | ((dir: string) => Promise<AsyncClassifier>);
@@ -117,6 +122,12 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
   const concurrency = opts.concurrency ?? defaultConcurrency();
+  const tiling = opts.tile ? { tile: opts.tile, overlap: opts.tileOverlap ?? 0.25 } : null;
+  if (tiling) {
+    checkTileOptions(tiling.tile, tiling.overlap);
+    // Overlays blend a square map over the resized image; a tiled map has the source's aspect ratio.
+    if (opts.saveOverlays) throw new MadenetError('E_USAGE', '--save-overlays cannot be combined with --tile yet; expected one of them (the tiled map is saved with --save-maps).');
+  }
   const engine = opts.engine ?? 'auto';
   const provider = opts.executionProvider ?? 'cpu';
   checkEngineProvider(engine, provider);
@@ -168,7 +179,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
     const perfmapRef = { dir: artifact.dir, version: artifact.manifest.version, manifestSha256: (await sha256File(join(artifact.dir, MANIFEST_FILE))).sha256 };
     const shard = opts.shard ?? null;
     const previous = await readRunRecord(out);
-    const settings = { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine, executionProvider: provider };
+    const settings = { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine, executionProvider: provider, tiling };
     if (opts.resume && previous) checkResumable(previous, { perfmap: perfmapRef, shard, settings }, out);
     // Files of a run killed mid-write (nobody else writes here while we hold the lock).
     await removeOrphanTemps(out);
@@ -219,6 +230,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
         saveMaps: !!opts.saveMaps,
         saveOverlays: !!opts.saveOverlays,
         skipBadImages: !!opts.skipBadImages,
+        tiling,
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

@@ -1,4 +1,5 @@
-// `madenet weights import`: reads a torchvision/timm safetensors file, maps it onto our backbone of --arch
+// `madenet weights import`: reads a torchvision/timm state dict (safetensors, or a PyTorch .pth zip read by the
+// restricted unpickler), maps it onto our backbone of --arch
 // and saves it as a backbone/<arch>/vNNNN artifact. Knows nothing of flags or printing.
 import { basename, resolve } from 'node:path';
 import { buildBackbone, IMPORTABLE_ARCHS, isImportableArch, weightsSourceOf, type ImportableArch } from '../../models/components/backbone.js';
@@ -6,6 +7,7 @@ import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { sha256File } from '../artifacts/files.js';
 import { MadenetError } from '../core/errors.js';
 import { openSafetensorsFile, type NamedTensor } from '../weights/safetensors.js';
+import { isZipFile, readTorchStateDict } from '../weights/torch-pth.js';
 import { loadTorchWeights } from '../weights/torch-mapping.js';
 
 export interface WeightsImportOptions {
@@ -20,6 +22,8 @@ export interface WeightsImportOptions {
 
 export interface WeightsImportResult {
   arch: ImportableArch;
+  /** File format: safetensors, or a torch.save zip (.pth/.pt) read without running its pickle. */
+  format: 'safetensors' | 'pytorch';
   /** Naming convention the file was read with. */
   source: 'torchvision' | 'timm';
   file: string;
@@ -51,20 +55,23 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
   }
   const arch = opts.arch;
   const file = resolve(opts.file);
-  // Streamed: the header is checked first (depth, entries, offsets, no trailing bytes), then only the tensors the
-  // backbone uses are read, each checked for NaN/Inf. A hostile file cannot make this hold more than the backbone.
-  const st = await openSafetensorsFile(file);
+  const format = (await isZipFile(file)) ? 'pytorch' : 'safetensors';
+  // Streamed either way: safetensors' header is checked first (depth, entries, offsets, no trailing bytes), then only
+  // the tensors the backbone uses are read, each checked for NaN/Inf; a .pth is read entry by entry through the
+  // restricted unpickler. A hostile file cannot make this hold more than the backbone.
+  const st = format === 'safetensors' ? await openSafetensorsFile(file) : null;
+  const raw: Map<string, NamedTensor> = st ? st.tensors : await readTorchStateDict(file);
   // Placeholder zeros: every weight is overwritten by the import.
   const backbone = buildBackbone(arch, { seed: null });
   try {
-    const { tensors, prefix } = stripWrapperPrefix(st.tensors);
+    const { tensors, prefix } = stripWrapperPrefix(raw);
     const ignored = loadTorchWeights(arch, tensors, backbone);
     const digest = (await sha256File(file, { what: 'weights file' })).sha256;
     const ref = await writeArtifact({
       root: opts.out,
       kind: 'backbone',
       category: arch,
-      config: { arch, source: weightsSourceOf(arch), file: basename(file), sha256: digest, strippedPrefix: prefix, ignored },
+      config: { arch, source: weightsSourceOf(arch), format, file: basename(file), sha256: digest, strippedPrefix: prefix, ignored },
       seed: opts.seed,
       runtime: opts.runtime,
       backend: opts.backend,
@@ -72,6 +79,7 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
     });
     return {
       arch,
+      format,
       source: weightsSourceOf(arch),
       file,
       sha256: digest,
@@ -83,6 +91,6 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
     };
   } finally {
     backbone.dispose();
-    await st.close();
+    await st?.close();
   }
 }

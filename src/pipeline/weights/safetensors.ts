@@ -201,7 +201,8 @@ function readExactlySync(fd: number, buf: Buffer, position: number): void {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-function decode(buf: Uint8Array, offset: number, count: number, dtype: SafetensorsDtype): Float32Array {
+/** `count` little-endian values of `dtype` at `offset`, as float32 (torch-pth.ts reads storages with it too). */
+export function decode(buf: Uint8Array, offset: number, count: number, dtype: SafetensorsDtype): Float32Array {
   if (dtype === 'F32' && LITTLE_ENDIAN_HOST) {
     // One copy (which also aligns the data) instead of a DataView read per value: 69M values take ~0.1 s.
     return new Float32Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + count * 4));

@@ -97,13 +97,44 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
     expect(metrics.rows[0]?.imageAuroc).toBeCloseTo(e2e.rows[0]?.imageAuroc as number, 12);
   });
 
-  it('fails with E_MASK_MISSING for a defect image without a mask, and E_MASK_SIZE when a mask is not its image size', async () => {
+  it('fails with E_MASK_SIZE when a mask is not its image size', async () => {
     const { data, predictions } = await writeE2e(dir);
     const mask = join(data, 'capacitor', 'ground_truth', 'crack', '001_mask.png');
     await writePng(mask, createMask(24, 24));
     await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_MASK_SIZE' });
-    await rm(mask);
-    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_MASK_MISSING' });
+  });
+
+  it('computes pixel metrics over the masked defects only when one defect has no mask, image metrics over all', async () => {
+    // Given capacitor/crack/001 without its mask,
+    const { data, predictions, lines } = await writeE2e(dir);
+    const image = join(data, 'capacitor', 'test', 'crack', '001.png');
+    await rm(join(data, 'capacitor', 'ground_truth', 'crack', '001_mask.png'));
+    // When evaluate runs,
+    const { metrics } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    // Then image metrics are those of the full reference, the coverage is stated,
+    expectClose(metrics.rows[0]?.imageAuroc, e2e.rows[0]?.imageAuroc ?? null, 'imageAuroc');
+    expect(metrics.pixelCoverage.capacitor).toBe('some-masks-missing');
+    expect(metrics.pixelCoverage.resistor).toBe('evaluated');
+    expect(metrics.warnings.join('\n')).toMatch(/capacitor: \d+ of \d+ evaluated defect images have a mask: pixel metrics cover those \d+ only/);
+    // and the pixel metrics equal those of the same run with that image (and its prediction) removed entirely.
+    await rm(image);
+    await writeFile(join(predictions, 'predictions.jsonl'), lines.filter((p) => p.path !== image).map((p) => formatPrediction(p)).join(''));
+    const { metrics: without } = await evaluate({ predictions, data, out: join(dir, 'out2') });
+    for (const k of ['pixelAuroc', 'pixelAp', 'aupro'] as const) {
+      expect(metrics.rows[0]?.[k]).not.toBeNull();
+      expect([k, metrics.rows[0]?.[k]]).toEqual([k, without.rows[0]?.[k]]);
+    }
+  });
+
+  it('evaluates an image-level category (no masks at all): image metrics as the reference, pixel metrics n/a, said so', async () => {
+    const { data, predictions } = await writeE2e(dir);
+    await rm(join(data, 'capacitor', 'ground_truth'), { recursive: true });
+    const { metrics, files } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    for (const k of ['imageAuroc', 'imageAp', 'f1Max'] as const) expectClose(metrics.rows[0]?.[k], e2e.rows[0]?.[k] ?? null, k);
+    expect(metrics.rows.filter((r) => r.category === 'capacitor').every((r) => r.pixelAuroc === null && r.pixelAp === null && r.aupro === null)).toBe(true);
+    expect(metrics.pixelCoverage.capacitor).toBe('no-masks');
+    expect(metrics.warnings.join('\n')).toMatch(/capacitor: image-level labels \(\d+ evaluated defect images, none with a mask\): image metrics only/);
+    expect(await readFile(files.html, 'utf8')).toMatch(/Image-level ground truth/);
   });
 
   it('rejects maps that are not [H, W], an empty predictions file and a --model that is no artifact', async () => {

@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { datasetFingerprint, loadDataset, samplesOf } from '../../../src/pipeline/io/dataset.js';
+import { annotationOf, datasetFingerprint, loadDataset, samplesOf } from '../../../src/pipeline/io/dataset.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
 
 describe('loadDataset (MVTec AD layout)', () => {
@@ -81,12 +81,28 @@ describe('loadDataset (MVTec AD layout)', () => {
     expect(byCode).toEqual([
       'bad:E_DATASET:warning:bad/ground_truth/scratch/007_mask.png',
       'bad:E_DATASET:warning:bad/test/good/Thumbs.db',
-      'bad:E_MASK_MISSING:error:bad/test/scratch/001.png',
+      'bad:E_MASK_MISSING:warning:bad/test/scratch/001.png',
       'hollow:E_DATASET:error:hollow',
     ]);
     const missing = ds.problems.find((p) => p.code === 'E_MASK_MISSING');
     expect(missing?.message).toContain(join(dir, 'bad', 'ground_truth', 'scratch', '001_mask.png'));
     expect(samplesOf(ds, { category: 'bad', label: 1 }).map((s) => s.maskPath === null)).toEqual([false, true]);
+  });
+
+  it('accepts an image-level category (defects, no masks) without a problem and says so through annotationOf', async () => {
+    // Given a category whose ground_truth/ is gone entirely and one that keeps all but one mask,
+    await makeTinyDataset(dir, { categories: ['labels', 'partly', 'full'], size: 16, normals: 1, defects: 2 });
+    await rm(join(dir, 'labels', 'ground_truth'), { recursive: true });
+    await unlink(join(dir, 'partly', 'ground_truth', 'scratch', '000_mask.png'));
+    // When loaded,
+    const ds = await loadDataset(dir);
+    // Then only the partial gap is a (warning) problem, and each category's annotation level is told apart.
+    expect(ds.problems.map((p) => `${p.category}:${p.code}:${p.severity}`)).toEqual(['partly:E_MASK_MISSING:warning']);
+    const level = (c: string): unknown => annotationOf(samplesOf(ds, { category: c }));
+    expect(level('labels')).toEqual({ level: 'image', defects: 2, masked: 0 });
+    expect(level('partly')).toEqual({ level: 'mixed', defects: 2, masked: 1 });
+    expect(level('full')).toEqual({ level: 'pixel', defects: 2, masked: 2 });
+    expect(annotationOf(samplesOf(ds, { category: 'full', label: 0 }))).toEqual({ level: 'none', defects: 0, masked: 0 });
   });
 
   it('fails clearly on a root without categories or that does not exist', async () => {
@@ -138,6 +154,14 @@ describe('loadDataset (manifest)', () => {
     const ds = await loadDataset(join(dir, 'm.jsonl'));
     expect(ds.samples).toHaveLength(3);
     expect(ds.problems.map((p) => `${p.code}:${p.severity}`).sort()).toEqual(['E_MASK_MISSING:error', 'E_MASK_MISSING:warning', 'E_NOT_FOUND:error']);
+  });
+
+  it('accepts an image-level manifest (no mask column) without a problem', async () => {
+    const csv = ['path,category,split,label', 'imgs/c/train/good/000.png,pcb,train,0', 'imgs/c/test/scratch/000.png,pcb,test,1', 'imgs/c/test/good/000.png,pcb,test,0', ''].join('\n');
+    await writeFile(join(dir, 'm.csv'), csv);
+    const ds = await loadDataset(join(dir, 'm.csv'));
+    expect(ds.problems).toEqual([]);
+    expect(annotationOf(ds.samples)).toEqual({ level: 'image', defects: 1, masked: 0 });
   });
 
   it.each([

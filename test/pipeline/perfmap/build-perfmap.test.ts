@@ -51,7 +51,8 @@ describe('build-perfmap service', () => {
     expect(e?.candidates[1]).toMatchObject({ imageAuroc: 0.5 });
     expect(e?.candidates[0]?.objective).toBeCloseTo(0.5 * (e?.candidates[0]?.imageAuroc as number) + 0.5 * (e?.candidates[0]?.pixelAp as number), 12);
     // on a hold-out of 2 normals (0.2 of 10) and 2 synthetic defects each, with normal-quantile thresholds,
-    expect(e?.validation).toEqual({ source: 'synthetic', normals: 2, defects: 4, size: SIZE });
+    expect(e?.validation).toEqual({ source: 'synthetic', normals: 2, defects: 4, masked: 4, size: SIZE, objective: 'lambda' });
+    expect(result.perfmap.validationData).toBeNull();
     expect(e?.candidates[0]?.threshold).toMatchObject({ method: 'normal-quantile', targetFpr: 0.01, normals: 2 });
     // saved as perfmap/all/v0001 with the exact artifact versions, loadable again,
     expect(result.artifact.dir).toBe(join(art, 'perfmap', 'all', 'v0001'));
@@ -76,7 +77,7 @@ describe('build-perfmap service', () => {
     const result = await buildPerfmap({ ...base, data, models: [srad.dir], out: art, lambda: 0.3 });
     const e = result.perfmap.categories.chip;
     // One of the three train defects is held out (the same holdOut as finetune), so none used for training is scored.
-    expect(e?.validation).toEqual({ source: 'train-defects', normals: 2, defects: 1, size: SIZE });
+    expect(e?.validation).toEqual({ source: 'train-defects', normals: 2, defects: 1, masked: 1, size: SIZE, objective: 'lambda' });
     expect(e?.candidates[0]?.threshold.method).toBe('f1');
     // The red discs differ strongly from the mean: both metrics are (near) perfect and the objective follows lambda.
     expect(e?.candidates[0]?.imageAuroc).toBe(1);
@@ -84,6 +85,64 @@ describe('build-perfmap service', () => {
     expect(e?.candidates[0]?.objective).toBeCloseTo(0.3 + 0.7 * (e?.candidates[0]?.pixelAp as number), 12);
     expect(e?.margin).toBeNull();
     expect(e?.runnerUp).toBeNull();
+  });
+
+  it('chooses by image AUROC alone (lambda ignored, said so) when the validation defects have no masks', async () => {
+    // Given train defects without masks (image-level labels),
+    const data = join(dir, 'data');
+    await makeTinyDataset(data, { categories: ['chip'], size: SIZE, normals: 10, trainDefects: 6, defects: 1 });
+    await rm(join(data, 'chip', 'ground_truth'), { recursive: true });
+    await poisonTestSplit(data, 'chip');
+    const art = join(dir, 'artifacts');
+    const srad = await writeTestDetector(art, 'srad', 'chip', { data, size: SIZE, mode: 'diff' });
+    const lpd = await writeTestDetector(art, 'lpd', 'chip', { data, size: SIZE, mode: 'inverse' });
+    // When the map is built at two very different lambdas,
+    const runs = [];
+    for (const lambda of [0, 1]) runs.push(await buildPerfmap({ ...base, data, models: [lpd.dir, srad.dir], out: art, lambda }));
+    for (const r of runs) {
+      // Then each objective is the image AUROC, Pixel-AP is null, the choice is the same, and the output says why.
+      const e = r.perfmap.categories.chip;
+      expect(e?.validation).toMatchObject({ source: 'train-defects', defects: 1, masked: 0, objective: 'image-auroc' });
+      expect(e?.chosen).toBe('srad');
+      for (const c of e?.candidates ?? []) {
+        expect(c.pixelAp).toBeNull();
+        expect(c.objective).toBe(c.imageAuroc);
+      }
+      expect(r.warnings.join('\n')).toMatch(/chip: no validation defect has a mask \(image-level labels\); chose by image AUROC only \(lambda [01] ignored\)/);
+    }
+  });
+
+  it('prefers --validation-data (masks optional) for the categories it has, records it, and refuses one that shares test images', async () => {
+    // Given --data with train defects that must not be read (poisoned) for alpha, and a validation folder with
+    // normals and unmasked defects of alpha only,
+    const data = join(dir, 'data');
+    await makeTinyDataset(data, { categories: ['alpha', 'beta'], size: SIZE, normals: 10, trainDefects: 2, defects: 1 });
+    for (const f of await readdir(join(data, 'alpha', 'train', 'scratch'))) await writeFile(join(data, 'alpha', 'train', 'scratch', f), 'not a png');
+    await poisonTestSplit(data, 'alpha');
+    const val = join(dir, 'val');
+    await makeTinyDataset(val, { categories: ['alpha', 'other'], size: SIZE, normals: 0, testNormals: 3, defects: 4, seed: 5 });
+    await rm(join(val, 'alpha', 'ground_truth'), { recursive: true });
+    const art = join(dir, 'artifacts');
+    const a = await writeTestDetector(art, 'srad', 'alpha', { data, size: SIZE, mode: 'diff' });
+    const b = await writeTestDetector(art, 'srad', 'beta', { data, size: SIZE, mode: 'diff' });
+    // When the map is built with --validation-data,
+    const r = await buildPerfmap({ ...base, data, validationData: val, models: [a.dir, b.dir], out: art });
+    // Then alpha is validated on the folder's 3 normals + 4 defects, by image AUROC (no masks there), F1 thresholds,
+    expect(r.perfmap.categories.alpha?.validation).toEqual({ source: 'validation-data', normals: 3, defects: 4, masked: 0, size: SIZE, objective: 'image-auroc' });
+    expect(r.perfmap.categories.alpha?.candidates[0]?.threshold.method).toBe('f1');
+    expect(r.perfmap.categories.alpha?.candidates[0]?.imageAuroc).toBe(1);
+    // beta (absent from the folder) on its own train defects, and the map records the folder and what used it.
+    expect(r.perfmap.categories.beta?.validation.source).toBe('train-defects');
+    expect(r.perfmap.validationData).toMatchObject({ root: val, categories: ['alpha'] });
+    expect(r.perfmap.validationData?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    const w = r.warnings.join('\n');
+    expect(w).toMatch(/has categories other, which this map does not cover/);
+    expect(w).toMatch(/beta: --validation-data has no defect of it/);
+    // A validation folder that is the test split itself is refused.
+    await expect(buildPerfmap({ ...base, data, validationData: data, models: [a.dir, b.dir], out: art })).rejects.toMatchObject({
+      code: 'E_DATASET',
+      message: expect.stringContaining('test-split image'),
+    });
   });
 
   it('resolves a tie by the order of --models and reports it', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { loadBackbone } from '../../../src/pipeline/weights/backbone-source.js';
 import { writeSafetensors } from '../../../src/pipeline/weights/safetensors.js';
 import { planTorchWeights } from '../../../src/pipeline/weights/torch-mapping.js';
 import { torchvisionResNetShapes, type StateDict } from './torch-reference.js';
+import { PickleBuilder, writePth, writeZip } from './torch-pth-writer.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -75,6 +76,44 @@ describe('weights import', () => {
     }
     backbone.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('imports a PyTorch .pth state dict (torch.save zip, read by the restricted unpickler) exactly as the safetensors file', async () => {
+    // Given the same ResNet-18 state dict as a .pth (num_batches_tracked as int64, as PyTorch saves it) and as safetensors,
+    const dict = resnet18Dict();
+    const pth = join(dir, 'resnet18-f37072fd.pth');
+    const tensors = new Map([...dict].map(([k, v]) => [k, { ...v, shape: [...v.shape], ...(k.endsWith('num_batches_tracked') ? { dtype: 'I64' as const } : {}) }]));
+    await writeFile(pth, writePth(tensors, { archive: 'resnet18-f37072fd' }));
+    const st = join(dir, 'r18.safetensors');
+    await writeFile(st, writeSafetensors(dict));
+    // When both are imported,
+    const a = await weightsImport({ file: pth, arch: 'resnet18', out: join(dir, 'pth'), seed: 1 });
+    const b = await weightsImport({ file: st, arch: 'resnet18', out: join(dir, 'st'), seed: 1 });
+    // Then the artifacts hold the same weights, and the .pth one records its format.
+    expect(a.format).toBe('pytorch');
+    expect(b.format).toBe('safetensors');
+    expect([a.tensors, a.ignored.sort()]).toEqual([b.tensors, b.ignored.sort()]);
+    const manifest = JSON.parse(await readFile(join(a.artifact.dir, 'manifest.json'), 'utf8'));
+    expect(manifest.config).toMatchObject({ format: 'pytorch', file: 'resnet18-f37072fd.pth', sha256: a.sha256 });
+    const before = tf.memory().numTensors;
+    const fromPth = (await loadBackbone(a.artifact.dir, { arch: 'resnet_tiny', seed: 0 })).backbone;
+    const fromSt = (await loadBackbone(b.artifact.dir, { arch: 'resnet_tiny', seed: 0 })).backbone;
+    for (const layer of ['conv1', 'layer3.1.conv2', 'layer4.1.bn2']) {
+      const [x, y] = tf.tidy(() => [fromPth, fromSt].map((m) => m.getLayer(layer).getWeights().map((w) => [...w.dataSync()])));
+      expect([layer, x]).toEqual([layer, y]);
+    }
+    fromPth.dispose();
+    fromSt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a .pth whose pickle imports os.system with E_UNSAFE_PICKLE, and writes nothing', async () => {
+    const pickle = new PickleBuilder().proto(2).global('os', 'system').mark().str('id').tuple().reduce().stop().bytes();
+    const file = join(dir, 'evil.pth');
+    await writeFile(file, writeZip([['archive/data.pkl', pickle]]));
+    const err = await expectError(weightsImport({ file, arch: 'resnet18', out: join(dir, 'art'), seed: 1 }), 'E_UNSAFE_PICKLE');
+    expect(err.message).toContain('os.system');
+    await expect(readdir(join(dir, 'art'))).rejects.toThrow();
   });
 
   it('refuses a file of another architecture, listing the differences, and writes nothing', async () => {

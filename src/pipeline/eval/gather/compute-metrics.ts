@@ -4,6 +4,7 @@ import { curveFromScores, type CountCurve } from '../count-curve.js';
 import { aurocOf, averagePrecisionOf, f1MaxOf, tprAtFprOf } from '../curve-metrics.js';
 import { PixelCurveAccumulator, SHARED, type PixelMetrics } from '../pixel-curve-accumulator.js';
 import type { AtThreshold, MetricsRow } from '../report/metrics-table.js';
+import { annotationOf, describeAnnotation } from '../../io/dataset.js';
 import { readAnomalyMap, readGroundTruth, type AnomalyMap } from './ground-truth.js';
 import type { EvalItem } from './match-predictions.js';
 
@@ -18,7 +19,21 @@ export interface ComputeOptions {
   onMap?: (done: number, total: number) => void;
 }
 
-export type PixelStatus = 'evaluated' | 'no-maps' | 'some-maps-missing';
+/**
+ * 'evaluated': every image has a map and every defect a mask. 'some-masks-missing': pixel metrics over the
+ * defects with a mask (and every normal image). 'no-masks': image-level ground truth, pixel metrics n/a.
+ */
+export type PixelStatus = 'evaluated' | 'no-maps' | 'some-maps-missing' | 'no-masks' | 'some-masks-missing';
+
+/** Statuses under which every image of the category has a map. */
+export function hasMaps(s: PixelStatus): boolean {
+  return s !== 'no-maps' && s !== 'some-maps-missing';
+}
+
+/** Statuses under which pixel metrics are computed (over the masked defects). */
+export function hasPixelMetrics(s: PixelStatus): boolean {
+  return s === 'evaluated' || s === 'some-masks-missing';
+}
 
 export interface CategoryEval {
   category: string;
@@ -76,14 +91,22 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
   const ranges = new Map<string, [number, number]>();
   for (const [category, group] of byCategory) {
     const withMap = group.filter((i) => i.mapPath !== null).length;
-    const s: PixelStatus = withMap === group.length ? 'evaluated' : withMap === 0 ? 'no-maps' : 'some-maps-missing';
+    const annotation = annotationOf(group.map((i) => i.sample));
+    let s: PixelStatus = withMap === group.length ? 'evaluated' : withMap === 0 ? 'no-maps' : 'some-maps-missing';
+    if (s === 'evaluated' && annotation.level === 'image') s = 'no-masks';
+    if (s === 'evaluated' && annotation.level === 'mixed') s = 'some-masks-missing';
     status.set(category, s);
     if (s === 'no-maps') warnings.push(`${category}: the predictions have no maps (image-level run); pixel metrics are n/a.`);
     if (s === 'some-maps-missing') {
       warnings.push(`${category}: ${group.length - withMap} of ${group.length} predictions have no map; pixel metrics are left out (n/a) rather than computed on a subset.`);
     }
+    if (s === 'no-masks' || s === 'some-masks-missing') warnings.push(describeAnnotation(category, annotation, 'evaluated defect images') as string);
   }
-  const pixelItems = items.filter((i) => status.get(i.sample.category) === 'evaluated');
+  // A defect without a mask says nothing about its pixels: it counts for the image metrics only.
+  const pixelItems = items.filter((i) => hasPixelMetrics(status.get(i.sample.category) as PixelStatus) && (i.sample.label === 0 || i.sample.maskPath !== null));
+  // Every map of a category whose images all have one is read in pass 2, for the heatmaps' colour scale.
+  const mapItems = items.filter((i) => hasMaps(status.get(i.sample.category) as PixelStatus));
+  const inPixel = new Set(pixelItems);
   const typesOf = new Map<string, string[]>();
   for (const [category, group] of byCategory) {
     typesOf.set(category, [...new Set(group.filter((i) => i.sample.label === 1).map((i) => i.sample.defectType))].sort());
@@ -99,7 +122,7 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
   };
 
   const defectItems = pixelItems.filter((i) => i.sample.label === 1);
-  const total = defectItems.length + pixelItems.length;
+  const total = defectItems.length + mapItems.length;
   let done = 0;
   // Pass 1: defect pixels of defect images.
   for await (const { item, map } of mapsOf(defectItems)) {
@@ -109,9 +132,13 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
     opts.onMap?.(++done, total);
   }
   // Pass 2: normal pixels of every image; a normal image counts for every defect type of its category.
-  for await (const { item, map } of mapsOf(pixelItems)) {
+  for await (const { item, map } of mapsOf(mapItems)) {
     const { category, label, defectType, path } = item.sample;
     widen(category, map);
+    if (!inPixel.has(item)) {
+      opts.onMap?.(++done, total);
+      continue;
+    }
     const gt = label === 1 ? maskOf(defectPixels.get(path) as Uint32Array, map.data.length) : null;
     acc(category).addNormalPixels(map.data, gt, label === 1 ? groupOf(category, defectType) : SHARED);
     opts.onMap?.(++done, total);
@@ -126,7 +153,7 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
     if (normals.length === 0) {
       warnings.push(`${category}: no normal test images; image AUROC and TPR@FPR are n/a (pixel metrics use the normal pixels of defect images).`);
     }
-    const px = (groups?: number[]): PixelMetrics | null => (pixel === 'evaluated' ? acc(category).finalize(opts.auproLimit, groups) : null);
+    const px = (groups?: number[]): PixelMetrics | null => (hasPixelMetrics(pixel) ? acc(category).finalize(opts.auproLimit, groups) : null);
     const rows = [row(category, 'all', group, px(), opts)];
     for (const [g, t] of (typesOf.get(category) ?? []).entries()) {
       rows.push(row(category, t, [...normals, ...defects.filter((i) => i.sample.defectType === t)], px([g]), opts));
@@ -137,7 +164,7 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
       rows,
       pixel,
       imageCurve: curveOf(group),
-      pixelCurve: pixel === 'evaluated' ? acc(category).curve() : null,
+      pixelCurve: hasPixelMetrics(pixel) ? acc(category).curve() : null,
       normalScores: normals.map((i) => i.prediction.score),
       defectScores: defects.map((i) => i.prediction.score),
       thresholds: [...new Set(group.map((i) => i.prediction.threshold))].sort((a, b) => a - b),

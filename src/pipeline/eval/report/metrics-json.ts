@@ -1,4 +1,5 @@
 // The metrics.json contract (also the --json output of `madenet evaluate`). Types only.
+import type { PixelStatus } from '../gather/compute-metrics.js';
 import type { MeanRow, MetricsRow } from './metrics-table.js';
 
 export const METRICS_SCHEMA = 'madenet.evaluation/v1';
@@ -39,6 +40,11 @@ export interface EvaluationMetrics {
   rows: MetricsRow[];
   /** Mean over categories of each metric, ignoring n/a (null) values. */
   mean: MeanRow;
+  /**
+   * Per category, what the pixel metrics cover: 'evaluated' (all), 'some-masks-missing' (the defects with a mask),
+   * 'no-masks' (image-level ground truth: n/a), 'no-maps' / 'some-maps-missing' (predictions without maps: n/a).
+   */
+  pixelCoverage: Record<string, PixelStatus>;
   /** Why some values are null, and what was skipped. */
   warnings: string[];
 }

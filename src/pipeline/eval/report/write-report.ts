@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decodeImage, encodePng } from '../../io/decode.js';
 import { aurocOf, averagePrecisionOf, prPoints, rocPoints } from '../curve-metrics.js';
 import type { CategoryEval, ComputeResult } from '../gather/compute-metrics.js';
-import { maskOf } from '../gather/compute-metrics.js';
+import { hasMaps, maskOf } from '../gather/compute-metrics.js';
 import { readAnomalyMap, readGroundTruth } from '../gather/ground-truth.js';
 import type { EvalItem } from '../gather/match-predictions.js';
 import { histogramSvg, lineChartSvg, type Series } from './charts.js';
@@ -50,7 +50,11 @@ export async function writeReport(dir: string, metrics: EvaluationMetrics, compu
           ? null
           : c.pixel === 'no-maps'
             ? 'Image-level run: the predictions carry no anomaly maps, so there are no pixel metrics or heatmaps.'
-            : 'Some predictions of this category carry no map: pixel metrics are left out.',
+            : c.pixel === 'no-masks'
+              ? 'Image-level ground truth: the defect images have no masks, so there are image metrics only.'
+              : c.pixel === 'some-masks-missing'
+                ? 'Some defect images have no mask: pixel metrics cover the masked defects (and every normal image) only.'
+                : 'Some predictions of this category carry no map: pixel metrics are left out.',
       charts: charts(c),
       misses: await examples(c.misses, c, computed),
       falseAlarms: await examples(c.falseAlarms, c, computed),
@@ -59,7 +63,7 @@ export async function writeReport(dir: string, metrics: EvaluationMetrics, compu
       defectImages: c.defectScores.length,
       normalImages: c.normalScores.length,
       defectTypes: c.defectTypes,
-      colourScale: c.pixel === 'evaluated' && c.mapRange ? { lo, hi } : null,
+      colourScale: hasMaps(c.pixel) && c.mapRange ? { lo, hi } : null,
       thresholds: c.thresholds,
     });
   }
@@ -105,7 +109,7 @@ async function examples(items: readonly EvalItem[], c: CategoryEval, computed: C
     let width = image.width;
     let height = image.height;
     let gt: Uint8Array | null = null;
-    if (item.mapPath && c.pixel === 'evaluated') {
+    if (item.mapPath && hasMaps(c.pixel)) {
       const m = await readAnomalyMap(item.mapPath, item.sample.path, item.mapRoot);
       ({ width, height } = m);
       map = m.data;
