@@ -2,7 +2,9 @@
 // infer and evaluate treat SRAD, SFAD and LPD alike (anomalib's InferenceBatch idea).
 import type * as tf from '@tensorflow/tfjs';
 
-export type SubmodelKind = 'srad' | 'sfad' | 'lpd';
+export type SubmodelKind = 'srad' | 'sfad' | 'lpd' | 'patchcore';
+/** Submodels with trained weights that `finetune` continues; PatchCore has none (its bank is rebuilt instead). */
+export type FinetunableKind = Exclude<SubmodelKind, 'patchcore'>;
 
 export interface DetectorOutput {
   /** [N] image scores, higher = more anomalous. */

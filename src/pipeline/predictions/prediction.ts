@@ -4,7 +4,7 @@ import { isAbsolute, join, normalize } from 'node:path';
 import { MadenetError } from '../cli/errors.js';
 
 export const PREDICTIONS_FILE = 'predictions.jsonl';
-export const MODEL_KINDS = ['srad', 'sfad', 'lpd'] as const;
+export const MODEL_KINDS = ['srad', 'sfad', 'lpd', 'patchcore'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 export interface ClassifierResult {
