@@ -134,7 +134,7 @@ interface KerasModelJson {
  * inputSize x inputSize (the networks are convolutional up to their pooled head). The files are CommonJS
  * modules that export the JSON object / the base64 weights; they are loaded by absolute path.
  */
-export function npmNetArtifacts(info: NpmNetInfo, inputSize: number): tf.io.ModelArtifacts {
+export function npmNetArtifacts(info: NpmNetInfo, inputSize: number, outputs?: readonly string[]): tf.io.ModelArtifacts {
   const { spec, pkg } = info;
   const requireHere = createRequire(import.meta.url);
   const folder = join(pkg.dir, spec.dir);
@@ -144,6 +144,19 @@ export function npmNetArtifacts(info: NpmNetInfo, inputSize: number): tf.io.Mode
   const input = layers?.find((l) => l.class_name === 'InputLayer');
   if (!input) throw new MadenetError('E_ARTIFACT', `Packaged network ${spec.id} (${folder}) has no Keras InputLayer; expected a layers model.`);
   input.config.batch_input_shape = [null, inputSize, inputSize, 3];
+  if (outputs && layers) {
+    // Keep the layers up to the deepest requested one (the list is in topological order) and make the requested
+    // layers the outputs: the classifier heads end in Flatten + Dense, whose weights fit the native size only.
+    const names = layers.map((l) => (l.config.name as string | undefined) ?? '');
+    const missing = outputs.filter((o) => !names.includes(o));
+    if (missing.length > 0) {
+      throw new MadenetError('E_CONFIG', `Layer ${missing.join(', ')} is not in ${spec.id}; expected one of ${spec.layers.map((l) => l.name).join(', ')}.`);
+    }
+    const last = Math.max(...outputs.map((o) => names.indexOf(o)));
+    layers.splice(last + 1);
+    const cfg = topology.model_config?.config as unknown as { output_layers: unknown };
+    cfg.output_layers = outputs.map((o) => [o, 0, 0]);
+  }
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
@@ -165,20 +178,22 @@ export function npmNetArtifacts(info: NpmNetInfo, inputSize: number): tf.io.Mode
 }
 
 /**
- * A frozen multi-output model: [N,S,S,3] in [0,1] -> one map per named layer, in the order given.
- * The extractor shares the full network's layers (and so its weights); dispose the extractor to free them.
+ * A frozen multi-output model: [N,S,S,3] in [0,1] -> one map per named layer, in the order given; the
+ * layers past the deepest requested one (the package's classifier head) are not built.
  */
 export async function loadNpmFeatureExtractor(id: string, layerNames: readonly string[], inputSize: number): Promise<{ model: tf.LayersModel; info: NpmNetInfo }> {
-  const info = requireNpmNet(id);
-  const full = await tf.loadLayersModel(tf.io.fromMemory(npmNetArtifacts(info, inputSize)));
-  const outputs = layerNames.map((name) => {
-    try {
-      return full.getLayer(name).output as tf.SymbolicTensor;
-    } catch {
-      throw new MadenetError('E_CONFIG', `Layer ${name} is not in ${id}; expected one of ${info.spec.layers.map((l) => l.name).join(', ')}.`);
-    }
-  });
-  const model = tf.model({ inputs: full.inputs, outputs });
+  return loadNpmFeatureExtractorFrom(requireNpmNet(id), layerNames, inputSize);
+}
+
+/** As loadNpmFeatureExtractor, for a network already located (tests point it at a package written to a temp dir). */
+export async function loadNpmFeatureExtractorFrom(info: NpmNetInfo, layerNames: readonly string[], inputSize: number): Promise<{ model: tf.LayersModel; info: NpmNetInfo }> {
+  const id = info.spec.id;
+  // strict false: the weights of the dropped head layers are left unused.
+  const model = await tf.loadLayersModel(tf.io.fromMemory(npmNetArtifacts(info, inputSize, layerNames)), { strict: false });
+  if (model.outputs.length !== layerNames.length) {
+    model.dispose();
+    throw new MadenetError('E_ARTIFACT', `${id} gave ${model.outputs.length} outputs for ${layerNames.length} requested layers (${layerNames.join(', ')}).`);
+  }
   model.trainable = false;
   return { model, info };
 }
