@@ -112,13 +112,12 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
   let banks: PatchcoreBanks | null = null;
   try {
     // Features of train normals and held-out normals, once each; [h*w*D] patches (+ [G] global) per image.
-    let grid: [number, number, number] = [0, 0, 0];
+    const grid = patchGrid(extractor, cfg);
     const compute = async (images: Parameters<typeof imagesToTensor>[0]): Promise<Float32Array[][]> => {
       const x = imagesToTensor(images);
       const f = patchcoreFeatures(extractor, x, cfg);
       x.dispose();
       try {
-        grid = [f.patches.shape[1], f.patches.shape[2], f.patches.shape[3]];
         const p = (await f.patches.data()) as Float32Array;
         const g = f.global ? ((await f.global.data()) as Float32Array) : null;
         const pp = p.length / images.length;
@@ -137,7 +136,8 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
     const featuresSeconds = (performance.now() - t0) / 1000;
 
     const perImage = trainFeatures[0]?.[0]?.length ?? 0;
-    const dim = grid[2] || inferDim(perImage, extractor, cfg);
+    const dim = grid[2];
+    if (perImage !== grid[0] * grid[1] * dim) throw new MadenetError('E_INTERNAL', `Features of ${perImage} values per image do not match the ${grid.join('x')} patch grid.`);
     const patchRows = (trainFeatures.length * perImage) / dim;
     const all = new Float32Array(trainFeatures.length * perImage);
     trainFeatures.forEach((f, i) => all.set(f[0] as Float32Array, i * perImage));
@@ -241,12 +241,11 @@ function concatRows(rows: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-/** Feature dim when no batch was computed here (every image came from the cache): from the extractor's output shapes. */
-function inferDim(perImage: number, extractor: tf.LayersModel, cfg: PatchcoreConfig): number {
+/** [h, w, D] of the patch features: the first layer's grid and the channels of all patch layers (from the extractor's shapes). */
+function patchGrid(extractor: tf.LayersModel, cfg: PatchcoreConfig): [number, number, number] {
   const shapes = extractor.outputs.slice(0, cfg.layers.length).map((o) => o.shape);
-  const dim = shapes.reduce((s, sh) => s + Number(sh[3]), 0);
-  if (!(dim > 0) || perImage % dim !== 0) throw new MadenetError('E_INTERNAL', `Cached features of ${perImage} values do not split into rows of ${dim}.`);
-  return dim;
+  const first = shapes[0] ?? [];
+  return [Number(first[1]), Number(first[2]), shapes.reduce((s, sh) => s + Number(sh[3]), 0)];
 }
 
 /** Mean and spread of max-patch and global distances of held-out normals against the banks. */
