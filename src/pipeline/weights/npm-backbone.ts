@@ -70,7 +70,7 @@ export const NPM_NETS: readonly NpmNetSpec[] = [
     ],
     defaultLayers: ['mixed2', 'mixed5'],
     globalLayer: 'mixed10',
-    about: 'Keras InceptionV3, ImageNet-initialised, fine-tuned by nsfwjs on a 5-class image task',
+    about: 'Keras InceptionV3, ImageNet-initialised, fine-tuned by nsfwjs on a 5-class image task; 8-bit quantised weights',
   },
 ];
 
@@ -138,8 +138,10 @@ export function npmNetArtifacts(info: NpmNetInfo, inputSize: number, outputs?: r
   const { spec, pkg } = info;
   const requireHere = createRequire(import.meta.url);
   const folder = join(pkg.dir, spec.dir);
-  const json = requireHere(join(folder, 'model.min.js')) as KerasModelJson;
-  const topology = structuredClone(json.modelTopology);
+  // A JSON round trip copies the object into this realm (require may hand back another realm's arrays, e.g.
+  // under jest's VM modules, which tfjs's iteration helpers reject) and leaves the cached module untouched.
+  const json = JSON.parse(JSON.stringify(requireHere(join(folder, 'model.min.js')))) as KerasModelJson;
+  const topology = json.modelTopology;
   const layers = topology.model_config?.config.layers;
   const input = layers?.find((l) => l.class_name === 'InputLayer');
   if (!input) throw new MadenetError('E_ARTIFACT', `Packaged network ${spec.id} (${folder}) has no Keras InputLayer; expected a layers model.`);
@@ -168,13 +170,43 @@ export function npmNetArtifacts(info: NpmNetInfo, inputSize: number, outputs?: r
     weightSpecs.push(...group.weights);
   }
   const total = buffers.reduce((s, b) => s + b.byteLength, 0);
-  const weightData = new Uint8Array(total);
+  const all = new Uint8Array(total);
   let offset = 0;
   for (const b of buffers) {
-    weightData.set(b, offset);
+    all.set(b, offset);
     offset += b.byteLength;
   }
-  return { modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'], weightSpecs, weightData: weightData.buffer };
+  const kept = new Set((layers ?? []).map((l) => String(l.config.name)));
+  const { specs, data } = keepWeightsOf(weightSpecs, all, (name) => kept.has(name.split('/')[0] ?? ''));
+  return { modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'], weightSpecs: specs, weightData: data.buffer as ArrayBuffer };
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** The weight entries (and their bytes) whose layer is kept: the layers past the outputs are not built, so their weights go. */
+function keepWeightsOf(specs: tf.io.WeightsManifestEntry[], data: Uint8Array, keep: (name: string) => boolean): { specs: tf.io.WeightsManifestEntry[]; data: Uint8Array } {
+  const parts: Uint8Array[] = [];
+  const out: tf.io.WeightsManifestEntry[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const dtype = spec.quantization?.dtype ?? spec.dtype;
+    const per = BYTES[dtype];
+    if (per === undefined) throw new MadenetError('E_ARTIFACT', `Weight ${spec.name} has dtype ${dtype}; expected one of ${Object.keys(BYTES).join(', ')}.`);
+    const bytes = spec.shape.reduce((a, b) => a * b, 1) * per;
+    if (keep(spec.name)) {
+      out.push(spec);
+      parts.push(data.subarray(offset, offset + bytes));
+    }
+    offset += bytes;
+  }
+  if (offset !== data.byteLength) throw new MadenetError('E_ARTIFACT', `Weight shards hold ${data.byteLength} bytes; the manifest describes ${offset}.`);
+  const joined = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p, at);
+    at += p.byteLength;
+  }
+  return { specs: out, data: joined };
 }
 
 /**
@@ -188,8 +220,7 @@ export async function loadNpmFeatureExtractor(id: string, layerNames: readonly s
 /** As loadNpmFeatureExtractor, for a network already located (tests point it at a package written to a temp dir). */
 export async function loadNpmFeatureExtractorFrom(info: NpmNetInfo, layerNames: readonly string[], inputSize: number): Promise<{ model: tf.LayersModel; info: NpmNetInfo }> {
   const id = info.spec.id;
-  // strict false: the weights of the dropped head layers are left unused.
-  const model = await tf.loadLayersModel(tf.io.fromMemory(npmNetArtifacts(info, inputSize, layerNames)), { strict: false });
+  const model = await tf.loadLayersModel(tf.io.fromMemory(npmNetArtifacts(info, inputSize, layerNames)));
   if (model.outputs.length !== layerNames.length) {
     model.dispose();
     throw new MadenetError('E_ARTIFACT', `${id} gave ${model.outputs.length} outputs for ${layerNames.length} requested layers (${layerNames.join(', ')}).`);
