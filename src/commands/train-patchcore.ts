@@ -33,7 +33,7 @@ export default class TrainPatchcore extends BaseCommand {
     layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated [default: the backbone\'s].' }),
     'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none" [default: the backbone\'s].' }),
     'global-weight': Flags.string({ description: 'Weight of the standardised whole-image kNN term in the image score [default: 1].' }),
-    'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps [default: 0.1].' }),
+    'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps [default: 0.01].' }),
     'max-bank-rows': Flags.integer({ description: 'Upper bound on the memory bank rows [default: 16384].', min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per backbone pass.', min: 1, default: 8 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),

@@ -32,7 +32,7 @@ export const PATCHCORE_DEFAULTS: PatchcoreConfig = {
   globalWeight: 1,
   imageSize: 256,
   patchSize: 3,
-  coresetRatio: 0.1,
+  coresetRatio: 0.01,
   maxBankRows: 16384,
   projectionDim: 128,
   smoothingSigma: 4,
