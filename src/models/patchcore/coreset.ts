@@ -47,8 +47,9 @@ export function greedyCoreset(features: tf.Tensor2D, opts: CoresetOptions): Int3
       chosen[k] = current;
       if (k === size - 1) break;
       const next = tf.tidy(() => {
-        const c = x.slice([current, 0], [1, d]); // [1,d]
-        const dist = xx.sub(tf.matMul(x, c, false, true).reshape([rows]).mul(2)).add(tf.sum(tf.square(c))); // [N]
+        // [d,1], not [1,d] with transposeB: wasm's BatchMatMul takes its fast (XNNPACK) path only without transposes.
+        const c = x.slice([current, 0], [1, d]).reshape([d, 1]);
+        const dist = xx.sub(tf.matMul(x, c).reshape([rows]).mul(2)).add(tf.sum(tf.square(c))); // [N]
         const updated = tf.minimum(minDist, tf.relu(dist)) as tf.Tensor1D;
         return { updated, arg: tf.argMax(updated) };
       });

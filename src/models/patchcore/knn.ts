@@ -20,13 +20,15 @@ export function nearestDistances(queries: tf.Tensor2D, bank: tf.Tensor2D, opts: 
   const chunk = Math.max(1, opts.chunk ?? 4096);
   return tf.tidy(() => {
     const qq = tf.sum(tf.square(queries), 1, true); // [Q,1]
+    // The bank transposed once ([D,M]): wasm's BatchMatMul is fast (XNNPACK) only without transpose flags.
+    const bankT = tf.transpose(bank);
     let best: tf.Tensor1D | null = null;
     let bestIdx: tf.Tensor1D | null = null;
     for (let start = 0; start < m; start += chunk) {
       const size = Math.min(chunk, m - start);
-      const part = bank.slice([start, 0], [size, d]);
-      const mm = tf.sum(tf.square(part), 1).reshape([1, size]);
-      const d2 = qq.add(mm).sub(tf.matMul(queries, part, false, true).mul(2)); // [Q,size]
+      const part = size === m ? bankT : bankT.slice([0, start], [d, size]); // [D,size]
+      const mm = tf.sum(tf.square(part), 0, true); // [1,size]
+      const d2 = qq.add(mm).sub(tf.matMul(queries, part).mul(2)); // [Q,size]
       const partMin = tf.min(d2, 1) as tf.Tensor1D;
       const partIdx = tf.argMin(d2, 1).add(start).toFloat() as tf.Tensor1D;
       if (best === null || bestIdx === null) {
