@@ -82,5 +82,5 @@ const labels = test.map((s) => (s.label === 0 ? 0 : 1));
 console.error(`test ${(Date.now() - t0) / 1000}s`);
 const z = (a: number[]) => { const m = a.reduce((s, v) => s + v, 0) / a.length; const sd = Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length) || 1; return a.map((v) => (v - m) / sd); };
 const res: Record<string, number | null> = { patch: imageAuroc(scores, labels) };
-if (gscores.length) { res.global = imageAuroc(gscores, labels); const zs = z(scores), zg = z(gscores); res.sum = imageAuroc(zs.map((v, i) => v + zg[i]!), labels); }
+if (gscores.length) { res.global = imageAuroc(gscores, labels); const zs = z(scores), zg = z(gscores); for (const w of [0.5, 1, 2, 3]) res[`sum${w}`] = imageAuroc(zs.map((v, i) => v + w * zg[i]!), labels); }
 console.log(JSON.stringify({ net: values.net, layers, size, globalLayer, coreset: ratio, ...res }));
