@@ -4,7 +4,7 @@
 //   node --import tsx bench/real/patchcore.ts [--data DIR] [--categories a,b] [--backbone ID] [--results DIR]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { trainPatchcore, type TrainPatchcoreResult } from '../../src/pipeline/services/train-patchcore.js';
@@ -32,7 +32,11 @@ const { values } = parseArgs({
 const found = await discoverCategories(resolve(values.data)).catch(() => []);
 const wanted = values.categories?.split(',');
 // The reduced MVTec copies duplicate a full category under another collection: prefer the full one.
-const categories = found.filter((c) => !c.rel.includes('_reduced')).filter((c) => !wanted || wanted.includes(c.name));
+// Names clash across collections (discover then joins the path), so match and train on the folder name.
+const categories = found
+  .filter((c) => !c.rel.includes('_reduced'))
+  .map((c) => ({ ...c, name: basename(c.dir) }))
+  .filter((c) => !wanted || wanted.includes(c.name));
 if (categories.length === 0) {
   console.log(`No MVTec-layout category under ${values.data}${wanted ? ` named ${wanted.join(', ')}` : ''}; nothing to run.`);
   process.exit(0);
