@@ -1,5 +1,5 @@
 // Loads any submodel artifact into the shared Detector contract, dispatching on the manifest's kind.
-// Each submodel owns its loader beside this file (srad.ts, sfad.ts, lpd.ts; the pre-classifier classifier.ts);
+// Each submodel owns its loader beside this file (srad.ts, sfad.ts, lpd.ts, patchcore.ts; the pre-classifier classifier.ts);
 // this module only routes, importing each loader when first needed.
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
@@ -13,6 +13,7 @@ const loaders = new Map<string, () => Promise<DetectorLoader>>([
   ['srad', async () => (await import('./srad.js')).loadSradDetector],
   ['sfad', async () => (await import('./sfad.js')).loadSfadDetector],
   ['lpd', async () => (await import('./lpd.js')).loadLpdDetector],
+  ['patchcore', async () => (await import('./patchcore.js')).loadPatchcoreDetector],
 ]);
 
 // The one list (core/submodel-kinds.ts), re-exported beside the loaders that route by it.

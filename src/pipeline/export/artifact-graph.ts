@@ -87,5 +87,12 @@ async function buildArtifactGraph(artifact: LoadedArtifact): Promise<ArtifactGra
     const graph = await withModels(artifact, ['model'], ([model]) => classifierGraph(model as tf.LayersModel, cfg.imageSize));
     return { graph, kind, imageSize: cfg.imageSize };
   }
+  if (kind === 'patchcore') {
+    // The kNN itself is one MatMul + ReduceMin, but the packaged backbones' layers (depthwise convolutions,
+    // Keras padding layers, inception branches) are not in the layers-to-ONNX converter yet.
+    throw new MadenetError('E_EXPORT', `Artifact ${artifact.dir} is a PatchCore memory bank, which has no ONNX export yet; expected one of ${EXPORTABLE_KINDS.join(', ')}.`, {
+      suggestions: ['infer runs PatchCore on TensorFlow.js (--engine auto or tfjs); nothing needs exporting.'],
+    });
+  }
   throw new MadenetError('E_EXPORT', `Artifact ${artifact.dir} is of kind '${kind}', which has no ONNX export; expected one of ${EXPORTABLE_KINDS.join(', ')}.`);
 }

@@ -3,7 +3,7 @@
 // validation, checkpoints and lineage are the service's; nothing here reads flags or writes files.
 import type * as tf from '@tensorflow/tfjs';
 import type { GdeState } from '../../models/lpd/gde.js';
-import type { Detector, SubmodelKind } from '../detectors/detector.js';
+import type { Detector, FinetunableKind } from '../detectors/detector.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import type { ValidationPlan } from '../perfmap/validation-set.js';
 import type { Sample } from '../io/dataset.js';
@@ -29,7 +29,7 @@ export interface AdapterOptions {
 }
 
 export interface FinetuneAdapter {
-  readonly kind: SubmodelKind;
+  readonly kind: FinetunableKind;
   readonly imageSize: number;
   /** Live networks the optimiser updates (and checkpoints hold), by name. */
   readonly models: Record<string, tf.LayersModel>;

@@ -2,7 +2,7 @@
 // in the numbers batchComposition gives for that step, plus one synthesis seed per normal. Everything depends on
 // (seed, epoch, step) only, so a resumed epoch replays the same batches. Decoding runs one step ahead, no further.
 import { MadenetError } from '../core/errors.js';
-import type { SubmodelKind } from '../detectors/detector.js';
+import type { FinetunableKind } from '../detectors/detector.js';
 import { boundedMap } from '../io/bounded-map.js';
 import type { Sample } from '../io/dataset.js';
 import { decodeImageWithSize, decodeMask } from '../io/decode.js';
@@ -34,7 +34,7 @@ export interface MixedRawBatch {
 }
 
 export interface MixedBatchOptions {
-  kind: SubmodelKind;
+  kind: FinetunableKind;
   seed: number;
   epoch: number;
   size: number;

@@ -3,7 +3,7 @@
 import { dirname } from 'node:path';
 import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import type { SubmodelKind } from '../detectors/detector.js';
+import type { FinetunableKind } from '../detectors/detector.js';
 import { SUBMODEL_KINDS } from '../detectors/registry.js';
 
 /**
@@ -11,7 +11,7 @@ import { SUBMODEL_KINDS } from '../detectors/registry.js';
  * (5 epochs, tiny presets): SRAD and SFAD (Adam) gained 2-3x more Pixel-AP at half their rate than at a tenth;
  * LPD (SGD over its whole backbone, whose features its GDE localises with) was unstable at half and steady at a tenth.
  */
-export const FINETUNE_LR_FACTORS: Record<SubmodelKind, number> = { srad: 0.5, sfad: 0.5, lpd: 0.1 };
+export const FINETUNE_LR_FACTORS: Record<FinetunableKind, number> = { srad: 0.5, sfad: 0.5, lpd: 0.1 };
 
 export interface ParentDefaults {
   valFraction: number;
@@ -22,7 +22,7 @@ export interface ParentDefaults {
 
 export interface FinetuneParent {
   artifact: LoadedArtifact;
-  kind: SubmodelKind;
+  kind: FinetunableKind;
   category: string;
   /** The artifact root it lives in (<root>/<kind>/<category>/vNNNN). */
   root: string;
@@ -36,6 +36,11 @@ export async function loadFinetuneParent(path: string): Promise<FinetuneParent> 
   if (!(SUBMODEL_KINDS as readonly string[]).includes(kind)) {
     throw new MadenetError('E_ARTIFACT', `--model ${path} is a '${kind}' artifact; expected a submodel (${SUBMODEL_KINDS.join(', ')}) from train-srad, train-sfad or train-lpd.`);
   }
+  if (kind === 'patchcore') {
+    throw new MadenetError('E_FINETUNE_UNSUPPORTED', `--model ${path} is a PatchCore memory bank, which has no trained weights to fine-tune; expected an srad, sfad or lpd artifact.`, {
+      suggestions: ['To add normals, re-run train-patchcore with them in the train split: it rebuilds the bank in minutes.'],
+    });
+  }
   const config = artifact.manifest.config;
   if (typeof config !== 'object' || config === null || typeof (config as { model?: unknown }).model !== 'object') {
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected one written by train-${kind} or finetune.`);
@@ -43,11 +48,11 @@ export async function loadFinetuneParent(path: string): Promise<FinetuneParent> 
   const cfg = config as Record<string, unknown>;
   return {
     artifact,
-    kind: kind as SubmodelKind,
+    kind: kind as FinetunableKind,
     category: artifact.manifest.category,
     root: dirname(dirname(dirname(artifact.dir))),
     config: cfg,
-    defaults: parentDefaults(kind as SubmodelKind, cfg, artifact.manifest.seed),
+    defaults: parentDefaults(kind as FinetunableKind, cfg, artifact.manifest.seed),
   };
 }
 
@@ -58,7 +63,7 @@ interface Recorded {
   finetune?: { lr?: number };
 }
 
-function parentDefaults(kind: SubmodelKind, cfg: Record<string, unknown>, seed: number): ParentDefaults {
+function parentDefaults(kind: FinetunableKind, cfg: Record<string, unknown>, seed: number): ParentDefaults {
   const c = cfg as Recorded;
   const trainedLr = kind === 'srad' ? c.training?.schedule?.baseLr ?? 1e-3 : kind === 'sfad' ? c.model?.lrDiscriminator ?? 2e-4 : c.model?.learningRate ?? 0.01;
   return {

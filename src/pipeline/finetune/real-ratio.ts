@@ -1,7 +1,7 @@
 // How one fine-tuning batch is made up: its defect slots are shared between real and synthetic defects at
 // --real-ratio, spread evenly over the steps so that the long-run share is exact even for small batches.
 import { MadenetError } from '../core/errors.js';
-import type { SubmodelKind } from '../detectors/detector.js';
+import type { FinetunableKind } from '../detectors/detector.js';
 
 export interface BatchComposition {
   /** Real train defects (with their masks) in the batch. */
@@ -30,7 +30,7 @@ export function realAtStep(step: number, slots: number, ratio: number): number {
   return upTo(step + 1) - upTo(step);
 }
 
-export function batchComposition(kind: SubmodelKind, batchSize: number, ratio: number, step: number): BatchComposition {
+export function batchComposition(kind: FinetunableKind, batchSize: number, ratio: number, step: number): BatchComposition {
   const slots = defectSlots(batchSize);
   const real = realAtStep(step, slots, ratio);
   switch (kind) {

@@ -98,7 +98,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
     skipped: 0,
     skippedExamples: [],
     routes: { confident: 0, 'low-confidence-fallback': 0, 'no-classifier': 0, 'forced-category': 0 },
-    models: { srad: 0, sfad: 0, lpd: 0 },
+    models: { srad: 0, sfad: 0, lpd: 0, patchcore: 0 },
     stages: { decode: 0, classify: 0, score: 0, write: 0 },
     peakRssBytes: process.memoryUsage.rss(),
     interrupted: false,

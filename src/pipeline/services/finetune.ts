@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { loadArtifact, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import type { SubmodelKind } from '../detectors/detector.js';
+import type { FinetunableKind } from '../detectors/detector.js';
 import { loadDetector } from '../detectors/registry.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { checkLambda, objectiveOf } from '../perfmap/choose.js';
@@ -73,7 +73,7 @@ export interface FinetuneMetrics {
 }
 
 export interface FinetuneResult extends TrainingRunResult {
-  kind: SubmodelKind;
+  kind: FinetunableKind;
   category: string;
   parent: { kind: string; category: string; version: number; dir: string };
   settings: { epochs: number; batchSize: number; lr: number; realRatio: number; valFraction: number; seed: number; lambda: number };
@@ -92,7 +92,7 @@ export interface FinetuneResult extends TrainingRunResult {
 
 type FinetuneCheckpointExtra = BestEpochExtra<CandidateEvaluation>;
 
-const ADAPTERS: Record<SubmodelKind, (o: AdapterOptions & { featureBudgetBytes?: number }) => Promise<FinetuneAdapter>> = {
+const ADAPTERS: Record<FinetunableKind, (o: AdapterOptions & { featureBudgetBytes?: number }) => Promise<FinetuneAdapter>> = {
   srad: sradFinetuneAdapter,
   sfad: sfadFinetuneAdapter,
   lpd: lpdFinetuneAdapter,

@@ -98,7 +98,7 @@ describe('infer service', () => {
     }
     const low = await runInfer({ perfmap: w.unsure, input: w.glob, out: outDir(), minConfidence: 0.3 });
     expect(low.routes.confident).toBe(w.images);
-    expect(low.models).toEqual({ srad: w.images, sfad: 0, lpd: 0 });
+    expect(low.models).toEqual({ srad: w.images, sfad: 0, lpd: 0, patchcore: 0 });
   });
 
   it('handles unknown categories: refused up front for --assume-category, per image (or skipped) otherwise', async () => {

@@ -1,0 +1,76 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../pipeline/cli/base-command.js';
+import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
+import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import { DEFAULT_FEATURE_CACHE_MB, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
+
+export default class TrainPatchcore extends BaseCommand {
+  static override summary = 'Build a PatchCore memory-bank submodel for one category.';
+  static override description =
+    'Extracts locally aware patch features (3x3 average pooling of two backbone layers, upsampled to one grid) of the ' +
+    'normal training images with a frozen pretrained backbone (default: the MobileNetV2 that the nsfwjs npm package ships, ' +
+    'no download; see `madenet weights list`), keeps a seeded greedy coreset of them within --max-bank-rows, and scores ' +
+    'an image by its patches\' nearest-neighbour distances (map: upsampled and smoothed; score: the max, plus a ' +
+    'standardised whole-image kNN term with --global-layer). No gradient training: the validation that build-perfmap ' +
+    'uses (held-out train normals plus train-split or synthetic defects, never the test split) gives the threshold. ' +
+    'Saved to <out>/patchcore/<category>/vNNNN with the backbone\'s source package, version, licence and layers.';
+  static override examples = [
+    '<%= config.bin %> train-patchcore --data ./mvtec --category transistor --out ./artifacts',
+    '<%= config.bin %> train-patchcore --data ./mvtec --category transistor --out ./artifacts --feature-cache ./cache --json',
+    '<%= config.bin %> train-patchcore --data ./mvtec --category transistor --out ./artifacts --backbone npm:nsfwjs/inception_v3 --image-size 299',
+    '<%= config.bin %> train-patchcore --data ./mvtec --category transistor --out ./artifacts --backbone ./artifacts/backbone/wide_resnet50_2 --layers layer2,layer3 --global-layer none',
+  ];
+  static override flags = {
+    ...runtimeFlags,
+    ...seedFlag,
+    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
+    category: Flags.string({ description: 'Category to build the bank for.', required: true }),
+    out: Flags.string({ description: 'Artifact root; the model is saved to <out>/patchcore/<category>/vNNNN.', required: true }),
+    'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
+    ...imageSizeFlag,
+    backbone: Flags.string({ description: 'Backbone id: npm:<package>/<net> (see `madenet weights list`), random, or a backbone/LPD artifact.', default: 'npm:nsfwjs/mobilenet_v2' }),
+    layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated [default: the backbone\'s].' }),
+    'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none" [default: the backbone\'s].' }),
+    'global-weight': Flags.string({ description: 'Weight of the standardised whole-image kNN term in the image score [default: 1].' }),
+    'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps [default: 0.01].' }),
+    'max-bank-rows': Flags.integer({ description: 'Upper bound on the memory bank rows [default: 16384].', min: 1 }),
+    'batch-size': Flags.integer({ description: 'Images per backbone pass.', min: 1, default: 8 }),
+    textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
+    'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).' }),
+    'feature-cache-mb': Flags.integer({ description: 'Size limit of the feature cache; least recently used entries go first.', min: 1, default: DEFAULT_FEATURE_CACHE_MB }),
+  };
+
+  async run(): Promise<TrainPatchcoreResult> {
+    const { flags } = await this.parse(TrainPatchcore);
+    const global = flags['global-layer'];
+    const result = await trainPatchcore({
+      data: flags.data,
+      category: flags.category,
+      out: flags.out,
+      seed: flags.seed,
+      backend: flags.backend as BackendRequest,
+      threads: flags.threads,
+      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
+      imageSize: flags['image-size'],
+      backbone: flags.backbone,
+      layers: listFlag(flags.layers),
+      globalLayer: global === undefined ? undefined : global === 'none' ? null : global,
+      globalWeight: numberFlag('--global-weight', flags['global-weight']),
+      coresetRatio: numberFlag('--coreset-ratio', flags['coreset-ratio']),
+      maxBankRows: flags['max-bank-rows'],
+      batchSize: flags['batch-size'],
+      textures: flags.textures,
+      featureCache: flags['feature-cache'] ?? null,
+      featureCacheMb: flags['feature-cache-mb'],
+    });
+    for (const w of result.warnings) this.note(`warning: ${w}`);
+    const p = result.provenance;
+    const from = p.kind === 'npm' ? `${p.package}@${p.version} (${p.license})` : p.kind;
+    this.say(`Built PatchCore (${result.backbone} from ${from}, ${result.layers.join('+')}${result.globalLayer ? ` + global ${result.globalLayer}` : ''}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.bankRows} of ${result.patchRows} patches kept, ${result.seconds.toFixed(1)} s.`);
+    this.say(`Validation image AUROC ${formatMetric(result.metrics.imageAuroc)}, Pixel-AP ${formatMetric(result.metrics.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${result.metrics.threshold.threshold.toPrecision(4)}.`);
+    if (result.featureCache) this.say(`Feature cache ${result.featureCache.dir}: ${result.featureCache.hits} hits, ${result.featureCache.misses} misses.`);
+    this.say(`Saved ${result.artifact.dir}`);
+    return result;
+  }
+}

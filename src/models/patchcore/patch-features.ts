@@ -1,0 +1,25 @@
+// PatchCore's locally aware patch features: each backbone map is averaged over a 3x3 neighbourhood
+// (stride 1), resized bilinearly to the first (shallowest) map's grid, concatenated over channels.
+// Tensor maths only; which backbone and which layers is the caller's business.
+import * as tf from '@tensorflow/tfjs';
+import { MadenetError } from '../../pipeline/core/errors.js';
+import { localAggregate } from '../components/feature-extractor-aggregation.js';
+
+/** Backbone maps [N,h_i,w_i,C_i], shallow first -> patch features [N,h,w,sum C_i] on the first map's grid. */
+export function patchFeatures(maps: readonly tf.Tensor4D[], patchSize = 3): tf.Tensor4D {
+  const first = maps[0];
+  if (!first) throw new MadenetError('E_CONFIG', 'No feature maps for patch features; expected at least one backbone layer.');
+  return tf.tidy(() => {
+    const size: [number, number] = [first.shape[1], first.shape[2]];
+    const parts = maps.map((m) => {
+      const local = localAggregate(m, patchSize);
+      return local.shape[1] === size[0] && local.shape[2] === size[1] ? local : tf.image.resizeBilinear(local, size, false, true);
+    });
+    return (parts.length === 1 ? (parts[0] as tf.Tensor4D) : tf.concat(parts, 3)) as tf.Tensor4D;
+  });
+}
+
+/** A global descriptor per image: [N,h,w,C] -> [N,C] spatial mean. */
+export function globalFeatures(map: tf.Tensor4D): tf.Tensor2D {
+  return tf.mean(map, [1, 2]) as tf.Tensor2D;
+}

@@ -1,0 +1,275 @@
+// `madenet train-patchcore`: builds a PatchCore memory bank for one category: frozen-backbone patch features of
+// the train normals (computed once, optionally through an on-disk feature cache), a seeded greedy coreset, the
+// score standardisation and threshold from the same validation build-perfmap uses (never the test split), saved
+// as <out>/patchcore/<category>/vNNNN. There is no gradient training, hence no epochs and no checkpoints.
+import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
+import { coresetSize, patchcoreConfig, type PatchcoreConfig } from '../../models/patchcore/config.js';
+import { greedyCoreset } from '../../models/patchcore/coreset.js';
+import { patchcoreDistances, patchcoreFeatures, type PatchcoreBanks } from '../../models/patchcore/model.js';
+import type { ScoreNormalization } from '../../models/patchcore/anomaly-map.js';
+import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
+import { MadenetError } from '../core/errors.js';
+import { PATCHCORE_BANK_FILE, PATCHCORE_GLOBAL_BANK_FILE, PATCHCORE_KIND, patchcoreDetector, type PatchcoreArtifactConfig } from '../detectors/patchcore.js';
+import { extractOnce } from '../features/extract.js';
+import { extractorKey, FeatureCache } from '../features/feature-cache.js';
+import { datasetFingerprint, loadDataset, type Sample } from '../io/dataset.js';
+import { encodeNpy } from '../io/npy.js';
+import { planValidation } from '../perfmap/validation-set.js';
+import type { RuntimeInfo, BackendRequest } from '../runtime/backend.js';
+import { TextureBank } from '../synth/texture-bank.js';
+import { imagesToTensor } from '../train/tensors.js';
+import { thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
+import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
+import { startRuntime } from '../train/train-run.js';
+import { trainNormalsOutside } from '../train/train-split.js';
+import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance } from '../weights/backbone-registry.js';
+
+export const DEFAULT_FEATURE_CACHE_MB = 2048;
+
+export interface TrainPatchcoreOptions {
+  data: string;
+  category: string;
+  /** Artifact root: <out>/patchcore/<category>/vNNNN. */
+  out: string;
+  seed?: number;
+  backend?: BackendRequest;
+  threads?: number;
+  /** Backbone id (see `madenet weights list`); default npm:nsfwjs/mobilenet_v2. */
+  backbone?: string;
+  layers?: string[];
+  /** A layer for the global (whole-image) kNN term, or null for none; default the backbone's. */
+  globalLayer?: string | null;
+  globalWeight?: number;
+  imageSize?: number;
+  coresetRatio?: number;
+  maxBankRows?: number;
+  valFraction?: number;
+  textures?: string;
+  batchSize?: number;
+  /** Folder of the content-addressed feature cache (null/undefined: no cache). */
+  featureCache?: string | null;
+  featureCacheMb?: number;
+  onProgress?: (p: { phase: string; done: number; total: number }) => void;
+}
+
+export interface TrainPatchcoreResult {
+  artifact: { dir: string; version: number };
+  category: string;
+  imageSize: number;
+  backbone: string;
+  provenance: BackboneProvenance;
+  layers: string[];
+  globalLayer: string | null;
+  trainImages: number;
+  /** Train patches before and rows after the coreset. */
+  patchRows: number;
+  bankRows: number;
+  featureDim: number;
+  metrics: DetectorTrainingMetrics;
+  validation: { source: string; normals: number; defects: number };
+  normalization: ScoreNormalization | null;
+  timings: { featuresSeconds: number; coresetSeconds: number; validationSeconds: number };
+  /** Wall seconds of the whole run, and train images per second over it. */
+  seconds: number;
+  imagesPerSecond: number;
+  featureCache: { dir: string; hits: number; misses: number; evicted: number } | null;
+  runtime: RuntimeInfo;
+  warnings: string[];
+}
+
+/** Smallest spread the score standardisation divides by (a hold-out of identical images has none). */
+const MIN_SPREAD = 1e-6;
+
+export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<TrainPatchcoreResult> {
+  const started = performance.now();
+  const seed = opts.seed ?? 0;
+  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+  const backbone = opts.backbone ?? 'npm:nsfwjs/mobilenet_v2';
+  const defaults = defaultLayersOf(backbone);
+  const cfg: PatchcoreConfig = patchcoreConfig({
+    backbone,
+    layers: opts.layers ?? defaults?.layers ?? ['layer2', 'layer3'],
+    globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : (defaults?.globalLayer ?? null),
+    globalWeight: opts.globalWeight,
+    imageSize: opts.imageSize,
+    coresetRatio: opts.coresetRatio,
+    maxBankRows: opts.maxBankRows,
+  });
+  const batchSize = opts.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected a positive integer.`);
+  const runtime = await startRuntime(opts);
+  const warnings: string[] = [];
+
+  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const plan = planValidation(dataset, opts.category, { valFraction, seed });
+  const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, seed);
+  const outputs = cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers;
+  const source = await loadFeatureExtractor(backbone, { layers: outputs, inputSize: cfg.imageSize, seed });
+  const extractor = source.extractor;
+  const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? DEFAULT_FEATURE_CACHE_MB) * 2 ** 20) : null;
+  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize });
+  let banks: PatchcoreBanks | null = null;
+  try {
+    // Features of train normals and held-out normals, once each; [h*w*D] patches (+ [G] global) per image.
+    const grid = patchGrid(extractor, cfg);
+    const compute = async (images: Parameters<typeof imagesToTensor>[0]): Promise<Float32Array[][]> => {
+      const x = imagesToTensor(images);
+      const f = patchcoreFeatures(extractor, x, cfg);
+      x.dispose();
+      try {
+        const p = (await f.patches.data()) as Float32Array;
+        const g = f.global ? ((await f.global.data()) as Float32Array) : null;
+        const pp = p.length / images.length;
+        const gp = g ? g.length / images.length : 0;
+        return images.map((_, i) => (g ? [p.slice(i * pp, (i + 1) * pp), g.slice(i * gp, (i + 1) * gp)] : [p.slice(i * pp, (i + 1) * pp)]));
+      } finally {
+        f.patches.dispose();
+        f.global?.dispose();
+      }
+    };
+    const t0 = performance.now();
+    const extract = (samples: Sample[], phase: string): Promise<Float32Array[][]> =>
+      extractOnce(samples, { size: cfg.imageSize, batchSize, compute, cache: cache ? { store: cache, extractorKey: key } : null, onImage: (done, total) => opts.onProgress?.({ phase, done, total }) });
+    const trainFeatures = await extract(train, 'train features');
+    const heldFeatures = await extract(plan.normals, 'held-out features');
+    const featuresSeconds = (performance.now() - t0) / 1000;
+
+    const perImage = trainFeatures[0]?.[0]?.length ?? 0;
+    const dim = grid[2];
+    if (perImage !== grid[0] * grid[1] * dim) throw new MadenetError('E_INTERNAL', `Features of ${perImage} values per image do not match the ${grid.join('x')} patch grid.`);
+    const patchRows = (trainFeatures.length * perImage) / dim;
+    const all = new Float32Array(trainFeatures.length * perImage);
+    trainFeatures.forEach((f, i) => all.set(f[0] as Float32Array, i * perImage));
+    const t1 = performance.now();
+    const size = coresetSize(cfg, patchRows);
+    const patches = tf.tidy(() => {
+      const x = tf.tensor2d(all, [patchRows, dim]);
+      if (size >= patchRows) return x;
+      const idx = greedyCoreset(x, { size, seed, projectionDim: cfg.projectionDim });
+      return tf.gather(x, tf.tensor1d(idx, 'int32'));
+    }) as tf.Tensor2D;
+    const coresetSeconds = (performance.now() - t1) / 1000;
+    const global = cfg.globalLayer ? tf.tensor2d(concatRows(trainFeatures.map((f) => f[1] as Float32Array)), [trainFeatures.length, (trainFeatures[0]?.[1] as Float32Array).length]) : null;
+    banks = { patches, global, norm: null };
+
+    // Standardise the two image-score terms on the held-out normals (not in the bank), when both are used.
+    const t2 = performance.now();
+    const normalization = cfg.globalLayer && cfg.globalWeight > 0 ? await scoreNormalization(heldFeatures, grid, banks) : null;
+    banks.norm = normalization;
+    const detector = patchcoreDetector(extractor, banks, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
+    const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, seed);
+    const { evaluation } = await validateDetector(detector, plan, { textures, batchSize });
+    const validationSeconds = (performance.now() - t2) / 1000;
+    const metrics: DetectorTrainingMetrics = {
+      imageAuroc: evaluation.imageAuroc,
+      pixelAp: evaluation.pixelAp,
+      objective: evaluation.imageAuroc === null ? null : VALIDATION_LAMBDA * evaluation.imageAuroc + (1 - VALIDATION_LAMBDA) * (evaluation.pixelAp ?? 0),
+      threshold: evaluation.threshold,
+      mapRange: evaluation.mapRange,
+      bestEpoch: null,
+    };
+
+    const fingerprint = datasetFingerprint(train);
+    const parents = source.provenance.kind === 'backbone' || source.provenance.kind === 'lpd' ? [source.provenance.ref] : [];
+    const artifactConfig: PatchcoreArtifactConfig & Record<string, unknown> = {
+      model: cfg,
+      normalization,
+      backboneSource: source.provenance,
+      bank: { patchRows, bankRows: size, featureDim: dim, grid: grid.slice(0, 2), coresetSeed: seed },
+      validation: { valFraction, seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+    };
+    const bankData = (await patches.data()) as Float32Array;
+    const files: Record<string, Buffer | string> = {
+      [PATCHCORE_BANK_FILE]: encodeNpy(bankData, [size, dim]),
+      'thresholds.json': thresholdsFile(evaluation),
+    };
+    if (global) files[PATCHCORE_GLOBAL_BANK_FILE] = encodeNpy((await global.data()) as Float32Array, global.shape);
+    const seconds = (performance.now() - started) / 1000;
+    const ref = await writeArtifact({
+      root: resolve(opts.out),
+      kind: PATCHCORE_KIND,
+      category: opts.category,
+      config: artifactConfig,
+      seed,
+      datasetFingerprint: fingerprint,
+      runtime,
+      metrics: { validation: metrics, seconds, featuresSeconds, coresetSeconds },
+      parents,
+      models: { extractor: await modelArtifactsOf(extractor) },
+      files,
+    });
+    return {
+      artifact: { dir: ref.dir, version: ref.version },
+      category: opts.category,
+      imageSize: cfg.imageSize,
+      backbone,
+      provenance: source.provenance,
+      layers: cfg.layers,
+      globalLayer: cfg.globalLayer,
+      trainImages: train.length,
+      patchRows,
+      bankRows: size,
+      featureDim: dim,
+      metrics,
+      validation: { source: plan.source, normals: evaluation.normals, defects: evaluation.defects },
+      normalization,
+      timings: { featuresSeconds, coresetSeconds, validationSeconds },
+      seconds: (performance.now() - started) / 1000,
+      imagesPerSecond: train.length / featuresSeconds,
+      featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
+      runtime,
+      warnings,
+    };
+  } finally {
+    if (banks) {
+      banks.patches.dispose();
+      banks.global?.dispose();
+    }
+    extractor.dispose();
+  }
+}
+
+function concatRows(rows: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((s, r) => s + r.length, 0));
+  let off = 0;
+  for (const r of rows) {
+    out.set(r, off);
+    off += r.length;
+  }
+  return out;
+}
+
+/** [h, w, D] of the patch features: the first layer's grid and the channels of all patch layers (from the extractor's shapes). */
+function patchGrid(extractor: tf.LayersModel, cfg: PatchcoreConfig): [number, number, number] {
+  const shapes = extractor.outputs.slice(0, cfg.layers.length).map((o) => o.shape);
+  const first = shapes[0] ?? [];
+  return [Number(first[1]), Number(first[2]), shapes.reduce((s, sh) => s + Number(sh[3]), 0)];
+}
+
+/** Mean and spread of max-patch and global distances of held-out normals against the banks. */
+async function scoreNormalization(held: Float32Array[][], grid: [number, number, number], banks: PatchcoreBanks): Promise<ScoreNormalization | null> {
+  if (held.length < 2 || !banks.global) return null;
+  const [h, w, d] = grid;
+  const patchMax: number[] = [];
+  const global: number[] = [];
+  for (const f of held) {
+    const out = tf.tidy(() => {
+      const patches = tf.tensor4d(f[0] as Float32Array, [1, h, w, d]);
+      const g = tf.tensor2d(f[1] as Float32Array, [1, (f[1] as Float32Array).length]);
+      const r = patchcoreDistances({ patches, global: g }, banks);
+      return [r.patchMax, r.global ?? tf.zeros([1])];
+    }) as [tf.Tensor1D, tf.Tensor1D];
+    patchMax.push(((await out[0].data()) as Float32Array)[0] as number);
+    global.push(((await out[1].data()) as Float32Array)[0] as number);
+    tf.dispose(out);
+  }
+  const stats = (a: number[]): [number, number] => {
+    const m = a.reduce((s, v) => s + v, 0) / a.length;
+    return [m, Math.max(MIN_SPREAD, Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length))];
+  };
+  const [patchMean, patchStd] = stats(patchMax);
+  const [globalMean, globalStd] = stats(global);
+  return { patchMean, patchStd, globalMean, globalStd };
+}
