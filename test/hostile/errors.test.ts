@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadArtifact, writeArtifact } from '../../src/pipeline/artifacts/index.js';
 import { lockOutputFolder } from '../../src/pipeline/artifacts/output-folder.js';
 import { BaseCommand } from '../../src/pipeline/cli/base-command.js';
-import { fromSystemError } from '../../src/pipeline/cli/system-errors.js';
+import { fromSystemError } from '../../src/pipeline/core/system-errors.js';
 import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { failure } from '../helpers/training-run.js';
 import { runCommand } from '../helpers/run-command.js';

@@ -5,7 +5,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MadenetError } from '../core/errors.js';
 import { streamRegularFile, type SafeOpenOptions } from '../io/safe-file.js';
-import { writingTo } from '../cli/system-errors.js';
+import { writingTo } from '../core/system-errors.js';
 
 /** Writes and fsyncs a file, so that a rename published afterwards never exposes a half-written one. */
 export async function writeFileSynced(path: string, data: Buffer | string): Promise<void> {

@@ -3,7 +3,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { MadenetError } from '../core/errors.js';
-import { fromSystemError } from '../cli/system-errors.js';
+import { fromSystemError } from '../core/system-errors.js';
 import { acquireLock, type Release } from './lock.js';
 
 export interface OutputFolderLock {

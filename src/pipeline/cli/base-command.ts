@@ -10,7 +10,7 @@ import { exitStatusFor } from '../core/exit-status.js';
 import { aliasesUsed, effectiveConfig, flagsGiven, readConfigFile, settingsFor, settingsToArgv, type FlagShape } from './config-file.js';
 import { setProgressVerbosity } from './progress.js';
 import { installStopHandlers, type StopHandlers } from './stop-signal.js';
-import { fromSystemError } from './system-errors.js';
+import { fromSystemError } from '../core/system-errors.js';
 
 /** Thrown by parse after --print-config has printed; catch turns it into a clean exit 0. */
 class ConfigPrinted extends Error {}

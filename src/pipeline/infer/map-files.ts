@@ -11,7 +11,7 @@ import { encodePng } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { drawText, textWidth } from './pixel-font.js';
-import { writingTo } from '../cli/system-errors.js';
+import { writingTo } from '../core/system-errors.js';
 
 export const MAPS_DIR = 'maps';
 export const MASKS_DIR = 'masks';

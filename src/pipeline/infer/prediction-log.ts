@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { MadenetError } from '../core/errors.js';
 import { PREDICTIONS_FILE, parsePrediction, type Prediction } from '../predictions/prediction.js';
 import type { RouteRecord } from './route.js';
-import { writingTo } from '../cli/system-errors.js';
+import { writingTo } from '../core/system-errors.js';
 
 /** The documented fields plus infer's own: how it was routed, the exact artifact, the overlay. */
 export interface InferPrediction extends Prediction {

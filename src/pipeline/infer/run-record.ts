@@ -5,7 +5,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MadenetError } from '../core/errors.js';
 import type { Shard } from './shard.js';
-import { writingTo } from '../cli/system-errors.js';
+import { writingTo } from '../core/system-errors.js';
 
 export const RUN_FILE = 'infer.json';
 export const RUN_SCHEMA = 'madenet.infer-run/v1';

@@ -5,8 +5,8 @@ import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { MadenetError } from '../core/errors.js';
-import { openRegularFile } from './safe-file.js';
-import { writingTo } from '../cli/system-errors.js';
+import { openRegularFile, readUpTo } from './safe-file.js';
+import { writingTo } from '../core/system-errors.js';
 
 export interface NpyArray {
   /** Row-major (C order) values. */
@@ -143,14 +143,7 @@ export async function readNpy(path: string, opts: { root?: string } = {}): Promi
     if (declared.size > MAX_NPY_VALUES) throw bad(`a shape of ${declared.size} values`);
     const expected = declared.offset + declared.size * declared.itemSize;
     if (size !== expected) throw bad(`${size} bytes where its header declares ${expected}`);
-    const buf = Buffer.alloc(size);
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return decodeNpy(buf.subarray(0, off), path);
+    return decodeNpy(await readUpTo(fh, size), path);
   } finally {
     await fh.close();
   }

@@ -5,7 +5,7 @@ import { constants, createReadStream } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { relative, resolve, isAbsolute } from 'node:path';
 import { MadenetError } from '../core/errors.js';
-import { fromSystemError } from '../cli/system-errors.js';
+import { fromSystemError } from '../core/system-errors.js';
 
 export interface SafeOpenOptions {
   /** The file (after resolving symlinks) must lie inside this folder (after resolving its symlinks). */
@@ -67,14 +67,7 @@ export async function openRegularFile(path: string, opts: SafeOpenOptions = {}):
 export async function readRegularFile(path: string, opts: SafeOpenOptions & { maxBytes: number }): Promise<Buffer> {
   const { fh, size } = await openRegularFile(path, opts);
   try {
-    const buf = Buffer.alloc(size);
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return off === size ? buf : buf.subarray(0, off);
+    return await readUpTo(fh, size);
   } finally {
     await fh.close();
   }
@@ -96,4 +89,16 @@ export async function streamRegularFile(path: string, opts: SafeOpenOptions, onC
   } finally {
     stream.destroy();
   }
+}
+
+/** The first `size` bytes of an open file, or fewer where it ended sooner (it shrank since its size was taken). */
+export async function readUpTo(fh: FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+  }
+  return off === size ? buf : buf.subarray(0, off);
 }

@@ -13,7 +13,7 @@ import { examplePanel } from './example-panel.js';
 import { reportHtml, type CategorySection, type ExampleFigure } from './html-report.js';
 import type { EvaluationMetrics } from './metrics-json.js';
 import { toCsv, toMarkdown } from './metrics-table.js';
-import { writingTo } from '../../cli/system-errors.js';
+import { writingTo } from '../../core/system-errors.js';
 
 export interface ReportFiles {
   json: string;

@@ -1,6 +1,6 @@
 // Operating-system failures the user can fix (disk full, no permission, read-only filesystem, a path that is
 // not a folder) turned into coded MadenetErrors naming the path, instead of E_INTERNAL "this is a bug".
-import { MadenetError } from '../core/errors.js';
+import { MadenetError } from './errors.js';
 
 interface SystemErrorShape {
   code?: unknown;
