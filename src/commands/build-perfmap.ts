@@ -39,6 +39,7 @@ export default class BuildPerfmap extends BaseCommand {
     'val-fraction': Flags.string({ description: 'Fraction of train normals held out for validation (at most 64 images).', default: '0.2' }),
     'validation-data': Flags.string({
       description: 'Labelled real defects (and normals) to validate on, MVTec layout or manifest, masks optional; preferred over train-split or synthetic defects for the categories it has.',
+      defaultHelp: shown('none: train-split defects, else synthetic ones'),
     }),
     ...categoryFilterFlag(),
     'batch-size': Flags.integer({ description: 'Images per forward pass.', default: 8, min: 1 }),

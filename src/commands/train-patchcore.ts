@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
+import { categoryFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag, shown } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { DEFAULT_FEATURE_CACHE_MB, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
@@ -24,20 +24,20 @@ export default class TrainPatchcore extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     ...seedFlag,
-    data: Flags.string({ description: 'Dataset root (MVTec AD / ManuDefect-21 layout) or manifest.', required: true }),
-    category: Flags.string({ description: 'Category to build the bank for.', required: true }),
-    out: Flags.string({ description: 'Artifact root; the model is saved to <out>/patchcore/<category>/vNNNN.', required: true }),
+    ...dataFlag(),
+    ...categoryFlag(),
+    out: Flags.string({ char: 'o', description: 'Artifact root; the model is saved to <out>/patchcore/<category>/vNNNN.', required: true }),
     'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
     ...imageSizeFlag,
     backbone: Flags.string({ description: 'Backbone id: npm:<package>/<net> (see `madenet weights list`), random, or a backbone/LPD artifact.', default: 'npm:nsfwjs/mobilenet_v2' }),
-    layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated [default: the backbone\'s].' }),
-    'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none" [default: the backbone\'s].' }),
-    'global-weight': Flags.string({ description: 'Weight of the standardised whole-image kNN term in the image score [default: 1].' }),
-    'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps [default: 0.01].' }),
-    'max-bank-rows': Flags.integer({ description: 'Upper bound on the memory bank rows [default: 16384].', min: 1 }),
+    layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated.', defaultHelp: shown('the backbone\'s') }),
+    'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none".', defaultHelp: shown('the backbone\'s') }),
+    'global-weight': Flags.string({ description: 'Weight of the standardised whole-image kNN term in the image score.', defaultHelp: shown('1') }),
+    'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps.', defaultHelp: shown('0.01') }),
+    'max-bank-rows': Flags.integer({ description: 'Upper bound on the memory bank rows.', defaultHelp: shown('16384'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per backbone pass.', min: 1, default: 8 }),
-    textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects [default: the built-in procedural set].' }),
-    'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).' }),
+    textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects.', defaultHelp: shown('the built-in procedural set') }),
+    'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).', defaultHelp: shown('none: features are computed afresh') }),
     'feature-cache-mb': Flags.integer({ description: 'Size limit of the feature cache; least recently used entries go first.', min: 1, default: DEFAULT_FEATURE_CACHE_MB }),
   };
 

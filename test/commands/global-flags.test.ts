@@ -7,7 +7,7 @@ import DatasetMakeDemo from '../../src/commands/dataset/make-demo.js';
 import { closestCommands, editDistance } from '../../src/pipeline/cli/did-you-mean.js';
 import { runCommand } from '../helpers/run-command.js';
 
-const tiny = ['--size', '32', '--categories', 'SOD', '--per-category', '1', '--test-per-category', '0', '--defects-per-category', '0', '--test-defects-per-category', '1'];
+const tiny = ['--size', '32', '--category', 'SOD', '--per-category', '1', '--test-per-category', '0', '--defects-per-category', '0', '--test-defects-per-category', '1'];
 
 describe('global flags', () => {
   let dir: string;

@@ -67,7 +67,7 @@ describe('error codes for user-caused conditions (item 13)', () => {
     for (const category of ['__proto__', 'constructor', 'toString']) {
       const err = await failure(runInfer({ perfmap: w.none, input: w.glob, out: join(dir, `cat-${category}`), category }));
       expect(err.code).toBe('E_CATEGORY');
-      expect(err.message).toContain(`--category ${category}`);
+      expect(err.message).toContain(`--assume-category ${category}`);
       expect(err.message).toContain('alpha, beta');
     }
   });
