@@ -6,7 +6,7 @@ import { extractFeatures } from '../components/feature-extractor.js';
 import { patchcoreAnomalyMap, patchcoreImageScore, type ScoreNormalization } from './anomaly-map.js';
 import type { PatchcoreConfig } from './config.js';
 import { nearestDistances } from './knn.js';
-import { globalFeatures, patchFeatures } from './patch-features.js';
+import { globalFeatures, patchFeatures, withPositions } from './patch-features.js';
 
 export interface PatchcoreBanks {
   /** [M,D] coreset of train patch features. */
@@ -29,7 +29,10 @@ export function patchcoreFeatures(extractor: tf.LayersModel, images: tf.Tensor4D
   const [patches, global] = tf.tidy(() => {
     const maps = extractFeatures(extractor, images);
     const g = cfg.globalLayer ? maps[cfg.layers.length] : undefined;
-    return [patchFeatures(maps.slice(0, cfg.layers.length), cfg.patchSize), g ? globalFeatures(g) : undefined];
+    const local = patchFeatures(maps.slice(0, cfg.layers.length), cfg.patchSize);
+    // Artifacts written before positionWeight existed have no such field: no position channels.
+    const weight = cfg.positionWeight ?? 0;
+    return [weight > 0 ? withPositions(local, weight) : local, g ? globalFeatures(g) : undefined];
   }) as [tf.Tensor4D, tf.Tensor2D | undefined];
   return { patches, global: global ?? null };
 }

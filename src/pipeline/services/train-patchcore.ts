@@ -41,6 +41,8 @@ export interface TrainPatchcoreOptions {
   /** A layer for the global (whole-image) kNN term, or null for none; default the backbone's. */
   globalLayer?: string | null;
   globalWeight?: number;
+  /** Weight of the patch position channels (see PatchcoreConfig.positionWeight). */
+  positionWeight?: number;
   imageSize?: number;
   coresetRatio?: number;
   maxBankRows?: number;
@@ -92,6 +94,7 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
     layers: opts.layers ?? defaults?.layers ?? ['layer2', 'layer3'],
     globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : (defaults?.globalLayer ?? null),
     globalWeight: opts.globalWeight,
+    positionWeight: opts.positionWeight,
     imageSize: opts.imageSize,
     coresetRatio: opts.coresetRatio,
     maxBankRows: opts.maxBankRows,
@@ -108,7 +111,7 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
   const source = await loadFeatureExtractor(backbone, { layers: outputs, inputSize: cfg.imageSize, seed });
   const extractor = source.extractor;
   const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? DEFAULT_FEATURE_CACHE_MB) * 2 ** 20) : null;
-  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize });
+  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize, ...(cfg.positionWeight > 0 ? { positionWeight: cfg.positionWeight } : {}) });
   let banks: PatchcoreBanks | null = null;
   try {
     // Features of train normals and held-out normals, once each; [h*w*D] patches (+ [G] global) per image.
@@ -245,7 +248,8 @@ function concatRows(rows: readonly Float32Array[]): Float32Array {
 function patchGrid(extractor: tf.LayersModel, cfg: PatchcoreConfig): [number, number, number] {
   const shapes = extractor.outputs.slice(0, cfg.layers.length).map((o) => o.shape);
   const first = shapes[0] ?? [];
-  return [Number(first[1]), Number(first[2]), shapes.reduce((s, sh) => s + Number(sh[3]), 0)];
+  const positions = cfg.positionWeight > 0 ? 2 : 0;
+  return [Number(first[1]), Number(first[2]), shapes.reduce((s, sh) => s + Number(sh[3]), 0) + positions];
 }
 
 /** Mean and spread of max-patch and global distances of held-out normals against the banks. */
