@@ -30,9 +30,7 @@ export function patchcoreFeatures(extractor: tf.LayersModel, images: tf.Tensor4D
     const maps = extractFeatures(extractor, images);
     const g = cfg.globalLayer ? maps[cfg.layers.length] : undefined;
     const local = patchFeatures(maps.slice(0, cfg.layers.length), cfg.patchSize);
-    // Artifacts written before positionWeight existed have no such field: no position channels.
-    const weight = cfg.positionWeight ?? 0;
-    return [weight > 0 ? withPositions(local, weight) : local, g ? globalFeatures(g) : undefined];
+    return [cfg.positionWeight > 0 ? withPositions(local, cfg.positionWeight) : local, g ? globalFeatures(g) : undefined];
   }) as [tf.Tensor4D, tf.Tensor2D | undefined];
   return { patches, global: global ?? null };
 }
