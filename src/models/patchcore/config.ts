@@ -17,6 +17,11 @@ export interface PatchcoreConfig {
    * or bent lead looks like background, which the bank holds, but not background at that place.
    */
   positionWeight: number;
+  /**
+   * Patch term of the image score: 0 = the max raw patch distance (PatchCore); > 0 = the mean of this top
+   * fraction of the smoothed anomaly map's pixels, which one noisy patch of a normal image moves less.
+   */
+  scoreTopFraction: number;
   /** Square input size in pixels. */
   imageSize: number;
   /** Local neighbourhood of the average pooling (PatchCore: 3). */
@@ -37,6 +42,7 @@ export const PATCHCORE_DEFAULTS: PatchcoreConfig = {
   globalLayer: 'out_relu',
   globalWeight: 1,
   positionWeight: 0,
+  scoreTopFraction: 0,
   imageSize: 256,
   patchSize: 3,
   coresetRatio: 0.01,
@@ -59,6 +65,7 @@ export function validatePatchcoreConfig(cfg: PatchcoreConfig): void {
   if (cfg.globalLayer !== null && (typeof cfg.globalLayer !== 'string' || cfg.globalLayer.length === 0)) throw configError('PatchCore', 'globalLayer', 'a layer name or null', cfg.globalLayer);
   requireNumber('PatchCore', 'globalWeight', cfg.globalWeight, 0, 100);
   requireNumber('PatchCore', 'positionWeight', cfg.positionWeight, 0, 10_000);
+  requireNumber('PatchCore', 'scoreTopFraction', cfg.scoreTopFraction, 0, 1);
   requireInt('PatchCore', 'imageSize', cfg.imageSize, 32, 4096);
   requireInt('PatchCore', 'patchSize', cfg.patchSize, 1, 15);
   if (cfg.patchSize % 2 === 0) throw configError('PatchCore', 'patchSize', 'an odd integer (the window is centred)', cfg.patchSize);

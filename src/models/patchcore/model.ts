@@ -55,12 +55,25 @@ export function patchcoreDistances(features: PatchcoreFeatures, banks: Pick<Patc
   return { patchDistances, patchMax, global: global ?? null };
 }
 
+/**
+ * The patch term of the image score [N]: the max raw patch distance (scoreTopFraction 0), or the mean of the
+ * top scoreTopFraction of the smoothed map's pixels (maps [N,S,S], required then).
+ */
+export function patchScoreTerm(patchMax: tf.Tensor1D, maps: tf.Tensor3D, cfg: Pick<PatchcoreConfig, 'scoreTopFraction'>): tf.Tensor1D {
+  if (cfg.scoreTopFraction <= 0) return patchMax.clone();
+  return tf.tidy(() => {
+    const [n, h, w] = maps.shape;
+    const k = Math.max(1, Math.min(h * w, Math.ceil(cfg.scoreTopFraction * h * w)));
+    return tf.mean(tf.topk(maps.reshape([n, h * w]) as tf.Tensor2D, k, false).values, 1) as tf.Tensor1D;
+  });
+}
+
 /** images -> { scores [N], maps [N,S,S] }. */
 export function patchcorePredict(extractor: tf.LayersModel, banks: PatchcoreBanks, cfg: PatchcoreConfig, images: tf.Tensor4D): { scores: tf.Tensor1D; maps: tf.Tensor3D } {
   return tf.tidy(() => {
     const features = patchcoreFeatures(extractor, images, cfg);
     const out = patchcoreDistances(features, banks);
     const maps = patchcoreAnomalyMap(out.patchDistances, cfg.imageSize, cfg.smoothingSigma);
-    return { scores: patchcoreImageScore(out.patchMax, out.global, cfg.globalWeight, banks.norm), maps };
+    return { scores: patchcoreImageScore(patchScoreTerm(out.patchMax, maps, cfg), out.global, cfg.globalWeight, banks.norm), maps };
   });
 }

@@ -59,8 +59,8 @@ export async function loadPatchcoreDetector(artifact: LoadedArtifact): Promise<D
   if (!recorded || typeof recorded !== 'object') {
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the PatchcoreConfig train-patchcore records.`);
   }
-  // Artifacts written before positionWeight existed have no position channels.
-  const cfg: PatchcoreConfig = { ...recorded, positionWeight: recorded.positionWeight ?? 0 };
+  // Artifacts written before positionWeight / scoreTopFraction existed: no position channels, max patch score.
+  const cfg: PatchcoreConfig = { ...recorded, positionWeight: recorded.positionWeight ?? 0, scoreTopFraction: recorded.scoreTopFraction ?? 0 };
   validatePatchcoreConfig(cfg);
   const extractor = await layersModelFrom(await artifact.modelArtifacts('extractor'));
   const tensors: tf.Tensor[] = [];
