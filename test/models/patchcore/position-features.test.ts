@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { patchcoreConfig } from '../../../src/models/patchcore/config.js';
 import { nearestDistances } from '../../../src/models/patchcore/knn.js';
+import { patchScoreTerm } from '../../../src/models/patchcore/model.js';
 import { withPositions } from '../../../src/models/patchcore/patch-features.js';
 
 describe('PatchCore position channels (positionWeight)', () => {
@@ -53,5 +54,27 @@ describe('PatchCore position channels (positionWeight)', () => {
   it('defaults to 0 and rejects negative weights with E_CONFIG', () => {
     expect(patchcoreConfig().positionWeight).toBe(0);
     expect(() => patchcoreConfig({ positionWeight: -1 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
+  });
+});
+
+describe('PatchCore image score patch term (scoreTopFraction)', () => {
+  it('0 keeps the max patch distance; > 0 is the mean of the top fraction of the map pixels', async () => {
+    const patchMax = tf.tensor1d([7, 9]);
+    // Image 0: one hot pixel (100) among 1s; image 1: a 2x2 block of 10s among 0s, 16 pixels each.
+    const a = Array.from({ length: 16 }, (_, i) => (i === 5 ? 100 : 1));
+    const b = Array.from({ length: 16 }, (_, i) => ([0, 1, 4, 5].includes(i) ? 10 : 0));
+    const maps = tf.tensor3d([...a, ...b], [2, 4, 4]);
+    const raw = patchScoreTerm(patchMax, maps, { scoreTopFraction: 0 });
+    expect(Array.from(await raw.data())).toEqual([7, 9]);
+    const top = patchScoreTerm(patchMax, maps, { scoreTopFraction: 0.25 }); // top 4 of 16 pixels
+    const v = Array.from(await top.data());
+    expect(v[0]).toBeCloseTo((100 + 3) / 4, 5);
+    expect(v[1]).toBeCloseTo(10, 5);
+    tf.dispose([patchMax, maps, raw, top]);
+  });
+
+  it('defaults to 0 and rejects fractions outside [0, 1] with E_CONFIG', () => {
+    expect(patchcoreConfig().scoreTopFraction).toBe(0);
+    expect(() => patchcoreConfig({ scoreTopFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
   });
 });
