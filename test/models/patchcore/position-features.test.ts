@@ -51,8 +51,8 @@ describe('PatchCore position channels (positionWeight)', () => {
     tf.dispose([bankImg, query]);
   });
 
-  it('defaults to 0 and rejects negative weights with E_CONFIG', () => {
-    expect(patchcoreConfig().positionWeight).toBe(0);
+  it('defaults to 128 and rejects negative weights with E_CONFIG', () => {
+    expect(patchcoreConfig().positionWeight).toBe(128);
     expect(() => patchcoreConfig({ positionWeight: -1 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
   });
 });
@@ -73,8 +73,8 @@ describe('PatchCore image score patch term (scoreTopFraction)', () => {
     tf.dispose([patchMax, maps, raw, top]);
   });
 
-  it('defaults to 0 and rejects fractions outside [0, 1] with E_CONFIG', () => {
-    expect(patchcoreConfig().scoreTopFraction).toBe(0);
+  it('defaults to 0.01 and rejects fractions outside [0, 1] with E_CONFIG', () => {
+    expect(patchcoreConfig().scoreTopFraction).toBe(0.01);
     expect(() => patchcoreConfig({ scoreTopFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
   });
 });
