@@ -35,7 +35,7 @@ describe('madenet train-patchcore', () => {
       trainImages: 5, // 6 normals, one held out for validation
       patchRows: 5 * 8 * 8,
       bankRows: 80,
-      featureDim: 64 + 128,
+      featureDim: 64 + 128 + 2, // layer1 + layer2 channels + the two position channels (positionWeight 128)
       validation: { source: 'synthetic', normals: 1, defects: 2 },
       featureCache: { hits: 0, misses: 6 },
       artifact: { version: 1, dir: expect.stringContaining(join('out', 'patchcore', 'widget', 'v0001')) },

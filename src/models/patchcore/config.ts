@@ -11,6 +11,17 @@ export interface PatchcoreConfig {
   globalLayer: string | null;
   /** Weight of the standardised global kNN distance in the image score (0 = patch score alone). */
   globalWeight: number;
+  /**
+   * Weight of the patch position appended to every patch feature (row and column as fractions of the image
+   * side, times this weight; 0 = none). Makes the nearest neighbour location-aware for aligned parts: a missing
+   * or bent lead looks like background, which the bank holds, but not background at that place.
+   */
+  positionWeight: number;
+  /**
+   * Patch term of the image score: 0 = the max raw patch distance (PatchCore); > 0 = the mean of this top
+   * fraction of the smoothed anomaly map's pixels, which one noisy patch of a normal image moves less.
+   */
+  scoreTopFraction: number;
   /** Square input size in pixels. */
   imageSize: number;
   /** Local neighbourhood of the average pooling (PatchCore: 3). */
@@ -29,7 +40,9 @@ export const PATCHCORE_DEFAULTS: PatchcoreConfig = {
   backbone: 'npm:nsfwjs/mobilenet_v2',
   layers: ['block_5_add', 'block_12_add'],
   globalLayer: 'out_relu',
-  globalWeight: 1,
+  globalWeight: 0.5,
+  positionWeight: 128,
+  scoreTopFraction: 0.01,
   imageSize: 256,
   patchSize: 3,
   coresetRatio: 0.01,
@@ -51,6 +64,8 @@ export function validatePatchcoreConfig(cfg: PatchcoreConfig): void {
   }
   if (cfg.globalLayer !== null && (typeof cfg.globalLayer !== 'string' || cfg.globalLayer.length === 0)) throw configError('PatchCore', 'globalLayer', 'a layer name or null', cfg.globalLayer);
   requireNumber('PatchCore', 'globalWeight', cfg.globalWeight, 0, 100);
+  requireNumber('PatchCore', 'positionWeight', cfg.positionWeight, 0, 10_000);
+  requireNumber('PatchCore', 'scoreTopFraction', cfg.scoreTopFraction, 0, 1);
   requireInt('PatchCore', 'imageSize', cfg.imageSize, 32, 4096);
   requireInt('PatchCore', 'patchSize', cfg.patchSize, 1, 15);
   if (cfg.patchSize % 2 === 0) throw configError('PatchCore', 'patchSize', 'an odd integer (the window is centred)', cfg.patchSize);

@@ -6,7 +6,7 @@ import { extractFeatures } from '../components/feature-extractor.js';
 import { patchcoreAnomalyMap, patchcoreImageScore, type ScoreNormalization } from './anomaly-map.js';
 import type { PatchcoreConfig } from './config.js';
 import { nearestDistances } from './knn.js';
-import { globalFeatures, patchFeatures } from './patch-features.js';
+import { globalFeatures, patchFeatures, withPositions } from './patch-features.js';
 
 export interface PatchcoreBanks {
   /** [M,D] coreset of train patch features. */
@@ -29,7 +29,8 @@ export function patchcoreFeatures(extractor: tf.LayersModel, images: tf.Tensor4D
   const [patches, global] = tf.tidy(() => {
     const maps = extractFeatures(extractor, images);
     const g = cfg.globalLayer ? maps[cfg.layers.length] : undefined;
-    return [patchFeatures(maps.slice(0, cfg.layers.length), cfg.patchSize), g ? globalFeatures(g) : undefined];
+    const local = patchFeatures(maps.slice(0, cfg.layers.length), cfg.patchSize);
+    return [cfg.positionWeight > 0 ? withPositions(local, cfg.positionWeight) : local, g ? globalFeatures(g) : undefined];
   }) as [tf.Tensor4D, tf.Tensor2D | undefined];
   return { patches, global: global ?? null };
 }
@@ -54,12 +55,25 @@ export function patchcoreDistances(features: PatchcoreFeatures, banks: Pick<Patc
   return { patchDistances, patchMax, global: global ?? null };
 }
 
+/**
+ * The patch term of the image score [N]: the max raw patch distance (scoreTopFraction 0), or the mean of the
+ * top scoreTopFraction of the smoothed map's pixels (maps [N,S,S], required then).
+ */
+export function patchScoreTerm(patchMax: tf.Tensor1D, maps: tf.Tensor3D, cfg: Pick<PatchcoreConfig, 'scoreTopFraction'>): tf.Tensor1D {
+  if (cfg.scoreTopFraction <= 0) return patchMax.clone();
+  return tf.tidy(() => {
+    const [n, h, w] = maps.shape;
+    const k = Math.max(1, Math.min(h * w, Math.ceil(cfg.scoreTopFraction * h * w)));
+    return tf.mean(tf.topk(maps.reshape([n, h * w]) as tf.Tensor2D, k, false).values, 1) as tf.Tensor1D;
+  });
+}
+
 /** images -> { scores [N], maps [N,S,S] }. */
 export function patchcorePredict(extractor: tf.LayersModel, banks: PatchcoreBanks, cfg: PatchcoreConfig, images: tf.Tensor4D): { scores: tf.Tensor1D; maps: tf.Tensor3D } {
   return tf.tidy(() => {
     const features = patchcoreFeatures(extractor, images, cfg);
     const out = patchcoreDistances(features, banks);
     const maps = patchcoreAnomalyMap(out.patchDistances, cfg.imageSize, cfg.smoothingSigma);
-    return { scores: patchcoreImageScore(out.patchMax, out.global, cfg.globalWeight, banks.norm), maps };
+    return { scores: patchcoreImageScore(patchScoreTerm(out.patchMax, maps, cfg), out.global, cfg.globalWeight, banks.norm), maps };
   });
 }

@@ -23,3 +23,17 @@ export function patchFeatures(maps: readonly tf.Tensor4D[], patchSize = 3): tf.T
 export function globalFeatures(map: tf.Tensor4D): tf.Tensor2D {
   return tf.mean(map, [1, 2]) as tf.Tensor2D;
 }
+
+/**
+ * Appends each patch's position to its features: [N,h,w,D] -> [N,h,w,D+2], the extra channels being
+ * weight x (row, column) as fractions of the grid side (cell centres, in (0,1)). weight 0 returns a copy.
+ */
+export function withPositions(patches: tf.Tensor4D, weight: number): tf.Tensor4D {
+  if (weight === 0) return patches.clone();
+  return tf.tidy(() => {
+    const [n, h, w] = patches.shape;
+    const rows = tf.range(0, h).add(0.5).div(h).mul(weight).reshape([1, h, 1, 1]).tile([n, 1, w, 1]);
+    const cols = tf.range(0, w).add(0.5).div(w).mul(weight).reshape([1, 1, w, 1]).tile([n, h, 1, 1]);
+    return tf.concat([patches, rows, cols], 3) as tf.Tensor4D;
+  });
+}

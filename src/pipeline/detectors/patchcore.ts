@@ -55,10 +55,12 @@ export async function loadPatchcoreDetector(artifact: LoadedArtifact): Promise<D
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected '${PATCHCORE_KIND}'.`);
   }
   const config = artifact.manifest.config as Partial<PatchcoreArtifactConfig> | null;
-  const cfg = config?.model;
-  if (!cfg || typeof cfg !== 'object') {
+  const recorded = config?.model;
+  if (!recorded || typeof recorded !== 'object') {
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the PatchcoreConfig train-patchcore records.`);
   }
+  // Artifacts written before positionWeight / scoreTopFraction existed: no position channels, max patch score.
+  const cfg: PatchcoreConfig = { ...recorded, positionWeight: recorded.positionWeight ?? 0, scoreTopFraction: recorded.scoreTopFraction ?? 0 };
   validatePatchcoreConfig(cfg);
   const extractor = await layersModelFrom(await artifact.modelArtifacts('extractor'));
   const tensors: tf.Tensor[] = [];

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { coresetSize, patchcoreConfig, type PatchcoreConfig } from '../../models/patchcore/config.js';
 import { greedyCoreset } from '../../models/patchcore/coreset.js';
-import { patchcoreDistances, patchcoreFeatures, type PatchcoreBanks } from '../../models/patchcore/model.js';
-import type { ScoreNormalization } from '../../models/patchcore/anomaly-map.js';
+import { patchcoreDistances, patchcoreFeatures, patchScoreTerm, type PatchcoreBanks } from '../../models/patchcore/model.js';
+import { patchcoreAnomalyMap, type ScoreNormalization } from '../../models/patchcore/anomaly-map.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
 import { PATCHCORE_BANK_FILE, PATCHCORE_GLOBAL_BANK_FILE, PATCHCORE_KIND, patchcoreDetector, type PatchcoreArtifactConfig } from '../detectors/patchcore.js';
@@ -41,6 +41,10 @@ export interface TrainPatchcoreOptions {
   /** A layer for the global (whole-image) kNN term, or null for none; default the backbone's. */
   globalLayer?: string | null;
   globalWeight?: number;
+  /** Weight of the patch position channels (see PatchcoreConfig.positionWeight). */
+  positionWeight?: number;
+  /** Patch term of the image score (see PatchcoreConfig.scoreTopFraction). */
+  scoreTopFraction?: number;
   imageSize?: number;
   coresetRatio?: number;
   maxBankRows?: number;
@@ -92,6 +96,8 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
     layers: opts.layers ?? defaults?.layers ?? ['layer2', 'layer3'],
     globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : (defaults?.globalLayer ?? null),
     globalWeight: opts.globalWeight,
+    positionWeight: opts.positionWeight,
+    scoreTopFraction: opts.scoreTopFraction,
     imageSize: opts.imageSize,
     coresetRatio: opts.coresetRatio,
     maxBankRows: opts.maxBankRows,
@@ -108,7 +114,7 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
   const source = await loadFeatureExtractor(backbone, { layers: outputs, inputSize: cfg.imageSize, seed });
   const extractor = source.extractor;
   const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? DEFAULT_FEATURE_CACHE_MB) * 2 ** 20) : null;
-  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize });
+  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize, ...(cfg.positionWeight > 0 ? { positionWeight: cfg.positionWeight } : {}) });
   let banks: PatchcoreBanks | null = null;
   try {
     // Features of train normals and held-out normals, once each; [h*w*D] patches (+ [G] global) per image.
@@ -155,7 +161,7 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
 
     // Standardise the two image-score terms on the held-out normals (not in the bank), when both are used.
     const t2 = performance.now();
-    const normalization = cfg.globalLayer && cfg.globalWeight > 0 ? await scoreNormalization(heldFeatures, grid, banks) : null;
+    const normalization = cfg.globalLayer && cfg.globalWeight > 0 ? await scoreNormalization(heldFeatures, grid, banks, cfg) : null;
     banks.norm = normalization;
     const detector = patchcoreDetector(extractor, banks, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
     const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, seed);
@@ -245,11 +251,12 @@ function concatRows(rows: readonly Float32Array[]): Float32Array {
 function patchGrid(extractor: tf.LayersModel, cfg: PatchcoreConfig): [number, number, number] {
   const shapes = extractor.outputs.slice(0, cfg.layers.length).map((o) => o.shape);
   const first = shapes[0] ?? [];
-  return [Number(first[1]), Number(first[2]), shapes.reduce((s, sh) => s + Number(sh[3]), 0)];
+  const positions = cfg.positionWeight > 0 ? 2 : 0;
+  return [Number(first[1]), Number(first[2]), shapes.reduce((s, sh) => s + Number(sh[3]), 0) + positions];
 }
 
 /** Mean and spread of max-patch and global distances of held-out normals against the banks. */
-async function scoreNormalization(held: Float32Array[][], grid: [number, number, number], banks: PatchcoreBanks): Promise<ScoreNormalization | null> {
+async function scoreNormalization(held: Float32Array[][], grid: [number, number, number], banks: PatchcoreBanks, cfg: PatchcoreConfig): Promise<ScoreNormalization | null> {
   if (held.length < 2 || !banks.global) return null;
   const [h, w, d] = grid;
   const patchMax: number[] = [];
@@ -259,7 +266,9 @@ async function scoreNormalization(held: Float32Array[][], grid: [number, number,
       const patches = tf.tensor4d(f[0] as Float32Array, [1, h, w, d]);
       const g = tf.tensor2d(f[1] as Float32Array, [1, (f[1] as Float32Array).length]);
       const r = patchcoreDistances({ patches, global: g }, banks);
-      return [r.patchMax, r.global ?? tf.zeros([1])];
+      // The same patch term as at inference (raw max, or the top fraction of the smoothed map).
+      const term = cfg.scoreTopFraction > 0 ? patchScoreTerm(r.patchMax, patchcoreAnomalyMap(r.patchDistances, cfg.imageSize, cfg.smoothingSigma), cfg) : r.patchMax;
+      return [term, r.global ?? tf.zeros([1])];
     }) as [tf.Tensor1D, tf.Tensor1D];
     patchMax.push(((await out[0].data()) as Float32Array)[0] as number);
     global.push(((await out[1].data()) as Float32Array)[0] as number);
