@@ -129,28 +129,11 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   const perfmapStart = performance.now();
   // One SFAD per category in the map (build-perfmap takes one artifact per kind): the LPD-seeded one, as the demo.
   const mapModels = perCategory.flatMap((p) => p.trained.filter((t) => t.plan.id !== 'sfad-random').map((t) => t.artifact));
-  const perfmap = await buildPerfmap({
-    data: manifest,
-    models: mapModels,
-    ...(classifier.artifact ? { classifier: classifier.artifact } : {}),
-    lambda: LAMBDA,
-    seed: opts.seed,
-    out: artifacts,
-    categories: names,
-    ...(opts.textures ? { textures: opts.textures } : {}),
-    ...rt,
-  });
-  warnings.push(...perfmap.warnings);
-  const perfmapSeconds = (performance.now() - perfmapStart) / 1000;
-  const testAuroc = (category: string, kind: string): number | null =>
-    perCategory.find((p) => p.found.name === category)?.rows.find((r) => r.kind === kind && r.id !== 'sfad-random')?.imageAuroc ?? null;
-  const rankings: NonNullable<BenchResults['rankings']> = [{ label: 'synthetic', rankings: rankCategories(perfmap.perfmap, testAuroc) }];
-  let routingMap = perfmap;
-  if (input.validationData) {
-    log('build-perfmap on the held-out real test images (--real-validation)');
-    routingMap = await buildPerfmap({
+  // The same map settings for the synthetic-validation map and the --real-validation one; only the validation differs.
+  const mapOn = (validationData?: string) =>
+    buildPerfmap({
       data: manifest,
-      validationData: input.validationData,
+      ...(validationData ? { validationData } : {}),
       models: mapModels,
       ...(classifier.artifact ? { classifier: classifier.artifact } : {}),
       lambda: LAMBDA,
@@ -160,6 +143,16 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       ...(opts.textures ? { textures: opts.textures } : {}),
       ...rt,
     });
+  const perfmap = await mapOn();
+  warnings.push(...perfmap.warnings);
+  const perfmapSeconds = (performance.now() - perfmapStart) / 1000;
+  const testAuroc = (category: string, kind: string): number | null =>
+    perCategory.find((p) => p.found.name === category)?.rows.find((r) => r.kind === kind && r.id !== 'sfad-random')?.imageAuroc ?? null;
+  const rankings: NonNullable<BenchResults['rankings']> = [{ label: 'synthetic', rankings: rankCategories(perfmap.perfmap, testAuroc) }];
+  let routingMap = perfmap;
+  if (input.validationData) {
+    log('build-perfmap on the held-out real test images (--real-validation)');
+    routingMap = await mapOn(input.validationData);
     warnings.push(...routingMap.warnings.map((w) => `real-validation map: ${w}`));
     rankings.push({ label: 'real (held-out test images)', rankings: rankCategories(routingMap.perfmap, testAuroc) });
   }
