@@ -1,12 +1,12 @@
 import { Flags } from '@oclif/core';
-import { LPD_PRESETS, type LpdPresetName } from '../models/lpd/config.js';
+import { LPD_PRESETS, type LpdPresetName } from '../pipeline/submodels/lpd/model/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
-import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/detectors/lpd.js';
+import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/submodels/lpd/detector.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainLpd, type TrainLpdResult } from '../pipeline/services/train-lpd.js';
-import type { LpdCutPasteVariant } from '../pipeline/train/lpd/lpd-batches.js';
+import type { LpdCutPasteVariant } from '../pipeline/submodels/lpd/train/lpd-batches.js';
 
 export default class TrainLpd extends BaseCommand {
   static override summary = 'Train the LPD CutPaste-style submodel on one category.';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { SFAD_PRESETS, type SfadPresetName } from '../models/sfad/config.js';
+import { SFAD_PRESETS, type SfadPresetName } from '../pipeline/submodels/sfad/model/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';

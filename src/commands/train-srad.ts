@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
-import { SRAD_PRESETS, type SradPresetName } from '../models/srad/config.js';
+import { SRAD_PRESETS, type SradPresetName } from '../pipeline/submodels/srad/model/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradResult } from '../pipeline/services/train-srad.js';
-import type { ForegroundMode } from '../pipeline/train/srad/srad-batches.js';
+import type { ForegroundMode } from '../pipeline/submodels/srad/train/srad-batches.js';
 
 export default class TrainSrad extends BaseCommand {
   static override summary = 'Train the SRAD reconstruction submodel (HRNet encoder, decoder, U-Net detection head) on one category.';

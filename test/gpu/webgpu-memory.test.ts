@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { sfadAnomalyMap, sfadImageScore } from '../../src/models/sfad/anomaly-map.js';
-import { sfadPreset } from '../../src/models/sfad/config.js';
-import { buildSfad, disposeSfad, sfadFeatures, sfadPatchScores, sfadTrainableVariables } from '../../src/models/sfad/model.js';
+import { sfadAnomalyMap, sfadImageScore } from '../../src/pipeline/submodels/sfad/model/anomaly-map.js';
+import { sfadPreset } from '../../src/pipeline/submodels/sfad/model/config.js';
+import { buildSfad, disposeSfad, sfadFeatures, sfadPatchScores, sfadTrainableVariables } from '../../src/pipeline/submodels/sfad/model/model.js';
 import { isMadenetError } from '../../src/pipeline/core/errors.js';
 import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { webgpuMemory } from '../../src/pipeline/runtime/webgpu/tfjs-webgpu.js';
-import { sfadTrainStep } from '../../src/pipeline/train/sfad/sfad-step.js';
+import { sfadTrainStep } from '../../src/pipeline/submodels/sfad/train/sfad-step.js';
 import { describeGpu } from './gpu-gate.js';
 
 /** Live tensors and GPU bytes (held by tensors, and by tfjs-backend-webgpu's buffer pool in all). */

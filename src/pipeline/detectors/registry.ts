@@ -10,10 +10,10 @@ import type { Detector } from './detector.js';
 export type DetectorLoader = (artifact: LoadedArtifact) => Promise<Detector>;
 
 const loaders = new Map<string, () => Promise<DetectorLoader>>([
-  ['srad', async () => (await import('./srad.js')).loadSradDetector],
-  ['sfad', async () => (await import('./sfad.js')).loadSfadDetector],
-  ['lpd', async () => (await import('./lpd.js')).loadLpdDetector],
-  ['patchcore', async () => (await import('./patchcore.js')).loadPatchcoreDetector],
+  ['srad', async () => (await import('../submodels/srad/detector.js')).loadSradDetector],
+  ['sfad', async () => (await import('../submodels/sfad/detector.js')).loadSfadDetector],
+  ['lpd', async () => (await import('../submodels/lpd/detector.js')).loadLpdDetector],
+  ['patchcore', async () => (await import('../submodels/patchcore/detector.js')).loadPatchcoreDetector],
 ]);
 
 // The one list (core/submodel-kinds.ts), re-exported beside the loaders that route by it.

@@ -2,25 +2,25 @@
 // matching ONNX graph. The networks are disposed before returning; only the graph (plain data) is kept.
 import * as tf from '@tensorflow/tfjs';
 import { validateClassifierConfig, type ClassifierConfig } from '../../models/classifier/config.js';
-import { validateLpdConfig, type LpdConfig } from '../../models/lpd/config.js';
-import { gdeFromTensors } from '../../models/lpd/gde.js';
-import { validateSfadConfig, type SfadConfig } from '../../models/sfad/config.js';
-import { validateSradConfig, type SradConfig } from '../../models/srad/config.js';
+import { validateLpdConfig, type LpdConfig } from '../submodels/lpd/model/config.js';
+import { gdeFromTensors } from '../submodels/lpd/model/gde.js';
+import { validateSfadConfig, type SfadConfig } from '../submodels/sfad/model/config.js';
+import { validateSradConfig, type SradConfig } from '../submodels/srad/model/config.js';
 import { layersModelFrom, type LoadedArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
 // Imported for their side effects too: they register the custom layers saved topologies name.
 import '../detectors/classifier.js';
-import { LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdInferenceModel, type LpdScoring } from '../detectors/lpd.js';
-import { SFAD_KIND, SFAD_MODEL_NAMES } from '../detectors/sfad.js';
-import { SRAD_KIND } from '../detectors/srad.js';
+import { LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdInferenceModel, type LpdScoring } from '../submodels/lpd/detector.js';
+import { SFAD_KIND, SFAD_MODEL_NAMES } from '../submodels/sfad/detector.js';
+import { SRAD_KIND } from '../submodels/srad/detector.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { onCpuBackend } from '../runtime/backend.js';
 import { readSafetensors } from '../weights/safetensors.js';
 import { classifierGraph } from './classifier-graph.js';
-import { lpdGraph } from './lpd-graph.js';
+import { lpdGraph } from '../submodels/lpd/onnx-graph.js';
 import type { OnnxGraph } from './onnx-graph.js';
-import { sfadGraph } from './sfad-graph.js';
-import { sradGraph } from './srad-graph.js';
+import { sfadGraph } from '../submodels/sfad/onnx-graph.js';
+import { sradGraph } from '../submodels/srad/onnx-graph.js';
 
 export const EXPORTABLE_KINDS = [SRAD_KIND, SFAD_KIND, LPD_KIND, CLASSIFIER_KIND] as const;
 

@@ -2,7 +2,7 @@
 // (mean filter, bilinear resize, scipy-style Gaussian smoothing, SimpleNet aggregation, GDE distance).
 // Kernels come from the same shared code both engines use; values are [N,C,H,W] (NCHW) unless stated.
 import { MadenetError } from '../core/errors.js';
-import { boxWindow } from '../../models/srad/filters.js';
+import { boxWindow } from '../submodels/srad/model/filters.js';
 import { gaussianKernel1d, scaledSigma } from '../../models/components/gaussian-smooth.js';
 import { adaptivePoolMatrix } from '../../models/components/feature-extractor-aggregation.js';
 import type { Val } from './layer-call.js';

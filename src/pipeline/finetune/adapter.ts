@@ -2,7 +2,7 @@
 // step on a mixed batch, the detector to validate, weight snapshots and the files of the new artifact. The loop,
 // validation, checkpoints and lineage are the service's; nothing here reads flags or writes files.
 import type * as tf from '@tensorflow/tfjs';
-import type { GdeState } from '../../models/lpd/gde.js';
+import type { GdeState } from '../submodels/lpd/model/gde.js';
 import type { Detector, FinetunableKind } from '../detectors/detector.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import type { ValidationPlan } from '../perfmap/validation-set.js';

@@ -21,12 +21,12 @@ import type { TrainingRunResult } from '../train/train-run-types.js';
 import type { AdapterOptions, FinetuneAdapter, FinetuneSnapshot } from '../finetune/adapter.js';
 import type { ParentRunOptions } from '../finetune/finetune-options.js';
 import { selectFinetuneData } from '../finetune/finetune-data.js';
-import { lpdFinetuneAdapter } from '../finetune/lpd-adapter.js';
+import { lpdFinetuneAdapter } from '../submodels/lpd/finetune/lpd-adapter.js';
 import { finetuneStepsPerEpoch, mixedEpochBatches } from '../finetune/mixed-batches.js';
 import { loadFinetuneParent, type FinetuneParent } from '../finetune/parent.js';
 import { checkRealRatio } from '../finetune/real-ratio.js';
-import { sfadFinetuneAdapter } from '../finetune/sfad-adapter.js';
-import { sradFinetuneAdapter } from '../finetune/srad-adapter.js';
+import { sfadFinetuneAdapter } from '../submodels/sfad/finetune/sfad-adapter.js';
+import { sradFinetuneAdapter } from '../submodels/srad/finetune/srad-adapter.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { finetuneClassifier, rejectDetectorOptions, type ClassifierFinetuneOptions, type ClassifierFinetuneResult } from './finetune-classifier.js';
 

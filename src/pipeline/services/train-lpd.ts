@@ -4,12 +4,12 @@
 // saves the best epoch, its GDE and its threshold as <out>/lpd/<category>/vNNNN.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { lpdPreset, type LpdConfig, type LpdPresetName } from '../../models/lpd/config.js';
-import { gdeToTensors, type GdeState } from '../../models/lpd/gde.js';
-import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../../models/lpd/model.js';
+import { lpdPreset, type LpdConfig, type LpdPresetName } from '../submodels/lpd/model/config.js';
+import { gdeToTensors, type GdeState } from '../submodels/lpd/model/gde.js';
+import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../submodels/lpd/model/model.js';
 import { writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detectors/lpd.js';
+import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../submodels/lpd/detector.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
@@ -31,11 +31,11 @@ import {
   type CutPasteStats,
   type LpdCutPasteVariant,
   type LpdSynthOptions,
-} from '../train/lpd/lpd-batches.js';
-import { restoreDropoutCalls } from '../train/lpd/lpd-dropout-state.js';
-import { fitGdeOnNormals } from '../train/lpd/lpd-gde-fit.js';
-import { LpdSgd } from '../train/lpd/lpd-sgd.js';
-import { lpdTrainStep } from '../train/lpd/lpd-step.js';
+} from '../submodels/lpd/train/lpd-batches.js';
+import { restoreDropoutCalls } from '../submodels/lpd/train/lpd-dropout-state.js';
+import { fitGdeOnNormals } from '../submodels/lpd/train/lpd-gde-fit.js';
+import { LpdSgd } from '../submodels/lpd/train/lpd-sgd.js';
+import { lpdTrainStep } from '../submodels/lpd/train/lpd-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
 import { writeSafetensors } from '../weights/safetensors.js';
 import { trainNormalsOutside } from '../train/train-split.js';

@@ -4,13 +4,13 @@
 // as <out>/patchcore/<category>/vNNNN. There is no gradient training, hence no epochs and no checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { coresetSize, patchcoreConfig, type PatchcoreConfig } from '../../models/patchcore/config.js';
-import { greedyCoreset } from '../../models/patchcore/coreset.js';
-import { patchcoreDistances, patchcoreFeatures, patchScoreTerm, type PatchcoreBanks } from '../../models/patchcore/model.js';
-import { patchcoreAnomalyMap, type ScoreNormalization } from '../../models/patchcore/anomaly-map.js';
+import { coresetSize, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
+import { greedyCoreset } from '../submodels/patchcore/model/coreset.js';
+import { patchcoreDistances, patchcoreFeatures, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
+import { patchcoreAnomalyMap, type ScoreNormalization } from '../submodels/patchcore/model/anomaly-map.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import { PATCHCORE_BANK_FILE, PATCHCORE_GLOBAL_BANK_FILE, PATCHCORE_KIND, patchcoreDetector, type PatchcoreArtifactConfig } from '../detectors/patchcore.js';
+import { PATCHCORE_BANK_FILE, PATCHCORE_GLOBAL_BANK_FILE, PATCHCORE_KIND, patchcoreDetector, type PatchcoreArtifactConfig } from '../submodels/patchcore/detector.js';
 import { extractOnce } from '../features/extract.js';
 import { extractorKey, FeatureCache } from '../features/feature-cache.js';
 import { datasetFingerprint, loadDataset, type Sample } from '../io/dataset.js';

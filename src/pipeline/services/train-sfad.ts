@@ -3,11 +3,11 @@
 // on the test split), checkpoints for an exact --resume and saves the best epoch as <out>/sfad/<category>/vNNNN.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { sfadPreset, type SfadConfig, type SfadPresetName } from '../../models/sfad/config.js';
-import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
-import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../../models/sfad/standardize.js';
+import { sfadPreset, type SfadConfig, type SfadPresetName } from '../submodels/sfad/model/config.js';
+import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type SfadModel } from '../submodels/sfad/model/model.js';
+import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../submodels/sfad/model/standardize.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
-import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
+import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../submodels/sfad/detector.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
@@ -21,8 +21,8 @@ import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { setAdamRate, startRuntime, TrainingRun } from '../train/train-run.js';
 import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
-import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
-import { sfadTrainStep } from '../train/sfad/sfad-step.js';
+import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch } from '../submodels/sfad/train/sfad-batches.js';
+import { sfadTrainStep } from '../submodels/sfad/train/sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
 import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
 import { trainNormalsOutside } from '../train/train-split.js';

@@ -3,12 +3,12 @@
 // exact --resume, and saves the best epoch as <out>/srad/<category>/vNNNN. No flags, no printing.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { sradPreset, type SradConfig, type SradPresetName } from '../../models/srad/config.js';
-import { buildSrad, disposeSrad, type SradModels } from '../../models/srad/model.js';
-import { sradTrainStep } from '../../models/srad/train-step.js';
+import { sradPreset, type SradConfig, type SradPresetName } from '../submodels/srad/model/config.js';
+import { buildSrad, disposeSrad, type SradModels } from '../submodels/srad/model/model.js';
+import { sradTrainStep } from '../submodels/srad/model/train-step.js';
 import { writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import { SRAD_KIND, type SradArtifactConfig } from '../detectors/srad.js';
+import { SRAD_KIND, type SradArtifactConfig } from '../submodels/srad/detector.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { encodePng } from '../io/decode.js';
@@ -19,7 +19,7 @@ import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { setAdamRate, startRuntime, TrainingRun } from '../train/train-run.js';
 import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
-import { applySradBackbone, planSradBackbone } from '../train/srad/srad-backbone.js';
+import { applySradBackbone, planSradBackbone } from '../submodels/srad/train/srad-backbone.js';
 import {
   ForegroundCache,
   sradEpochBatches,
@@ -27,9 +27,9 @@ import {
   synthesizeSradBatch,
   type ForegroundMode,
   type SradSynthOptions,
-} from '../train/srad/srad-batches.js';
-import { sradPreview } from '../train/srad/srad-preview.js';
-import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATION_LAMBDA } from '../train/srad/srad-validation.js';
+} from '../submodels/srad/train/srad-batches.js';
+import { sradPreview } from '../submodels/srad/train/srad-preview.js';
+import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATION_LAMBDA } from '../submodels/srad/train/srad-validation.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import { bestEpochMetrics, thresholdsFile, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
 import { checkImageSize } from '../train/image-size-check.js';

@@ -3,7 +3,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { buildBackbone, isBackboneArch, BACKBONE_ARCHS, type BackboneArch } from '../../models/components/backbone.js';
 import { transferWeightsByName } from '../../models/components/backbone-transfer.js';
-import '../../models/lpd/seeded-dropout.js'; // registers the LPD head's custom layer so LPD models load
+import '../submodels/lpd/model/seeded-dropout.js'; // registers the LPD head's custom layer so LPD models load
 import { layersModelFrom, loadArtifact, type ArtifactRef } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
 

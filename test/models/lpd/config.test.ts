@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
-import { lpdPreset } from '../../../src/models/lpd/config.js';
+import { lpdPreset } from '../../../src/pipeline/submodels/lpd/model/config.js';
 
 describe('lpdPreset', () => {
   it('uses ResNet-50 for paper, ResNet-18 by default (small) and the tiny net for tiny', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { gdeFromTensors, gdeToTensors, lpdGdeFit, lpdGdeScores, spdInverse } from '../../../src/models/lpd/gde.js';
-import { lpdAnomalyMap } from '../../../src/models/lpd/anomaly-map.js';
+import { gdeFromTensors, gdeToTensors, lpdGdeFit, lpdGdeScores, spdInverse } from '../../../src/pipeline/submodels/lpd/model/gde.js';
+import { lpdAnomalyMap } from '../../../src/pipeline/submodels/lpd/model/anomaly-map.js';
 
 describe('GDE', () => {
   it('inverts an SPD matrix (Cholesky)', () => {

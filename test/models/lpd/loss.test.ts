@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { bceLoss, bceWithLogitsLoss } from '../../../src/models/lpd/loss.js';
+import { bceLoss, bceWithLogitsLoss } from '../../../src/pipeline/submodels/lpd/model/loss.js';
 
 describe('bceLoss', () => {
   it('matches hand values: p = [0.9, 0.2], y = [1, 0]', () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../src/models/components/backbone.js';
-import { lpdAnomalyMap } from '../../../src/models/lpd/anomaly-map.js';
-import { lpdPreset } from '../../../src/models/lpd/config.js';
-import { lpdGdeFit } from '../../../src/models/lpd/gde.js';
-import { buildLpd, disposeLpd, lpdEmbeddings, lpdImageScore, lpdTrainableVariables, lpdTrainingLoss, type LpdModel } from '../../../src/models/lpd/model.js';
+import { lpdAnomalyMap } from '../../../src/pipeline/submodels/lpd/model/anomaly-map.js';
+import { lpdPreset } from '../../../src/pipeline/submodels/lpd/model/config.js';
+import { lpdGdeFit } from '../../../src/pipeline/submodels/lpd/model/gde.js';
+import { buildLpd, disposeLpd, lpdEmbeddings, lpdImageScore, lpdTrainableVariables, lpdTrainingLoss, type LpdModel } from '../../../src/pipeline/submodels/lpd/model/model.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 

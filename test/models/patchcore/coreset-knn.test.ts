@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { coresetSize } from '../../../src/models/patchcore/config.js';
-import { greedyCoreset } from '../../../src/models/patchcore/coreset.js';
-import { nearestDistances } from '../../../src/models/patchcore/knn.js';
+import { coresetSize } from '../../../src/pipeline/submodels/patchcore/model/config.js';
+import { greedyCoreset } from '../../../src/pipeline/submodels/patchcore/model/coreset.js';
+import { nearestDistances } from '../../../src/pipeline/submodels/patchcore/model/knn.js';
 import { Rng } from '../../../src/pipeline/core/random.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { patchcoreConfig } from '../../../src/models/patchcore/config.js';
-import { nearestDistances } from '../../../src/models/patchcore/knn.js';
-import { patchScoreTerm } from '../../../src/models/patchcore/model.js';
-import { withPositions } from '../../../src/models/patchcore/patch-features.js';
+import { patchcoreConfig } from '../../../src/pipeline/submodels/patchcore/model/config.js';
+import { nearestDistances } from '../../../src/pipeline/submodels/patchcore/model/knn.js';
+import { patchScoreTerm } from '../../../src/pipeline/submodels/patchcore/model/model.js';
+import { withPositions } from '../../../src/pipeline/submodels/patchcore/model/patch-features.js';
 
 describe('PatchCore position channels (positionWeight)', () => {
   it('appends weight x (row, column) cell centres as fractions of the grid side, features untouched', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { gaussianKernel1d, gaussianSmooth, scaledSigma } from '../../../src/models/components/gaussian-smooth.js';
-import { sfadAnomalyMap, sfadImageScore } from '../../../src/models/sfad/anomaly-map.js';
+import { sfadAnomalyMap, sfadImageScore } from '../../../src/pipeline/submodels/sfad/model/anomaly-map.js';
 
 // scipy.ndimage.gaussian_filter(x, sigma=1.0) (mode 'reflect', truncate 4) of a 6x7 map with
 // x[1,2] = 1, x[4,6] = 2, x[0,0] = 0.5, computed offline with SciPy.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
-import { sfadPreset } from '../../../src/models/sfad/config.js';
+import { sfadPreset } from '../../../src/pipeline/submodels/sfad/model/config.js';
 
 describe('sfadPreset', () => {
   it('gives SimpleNet settings for paper and smaller nets for small/tiny', () => {

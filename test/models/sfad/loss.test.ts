@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { sfadFakeLoss, sfadLoss, sfadTrueLoss } from '../../../src/models/sfad/loss.js';
+import { sfadFakeLoss, sfadLoss, sfadTrueLoss } from '../../../src/pipeline/submodels/sfad/model/loss.js';
 
 describe('sfadLoss (truncated L1, margin 0.5)', () => {
   it('matches hand-computed terms', () => {

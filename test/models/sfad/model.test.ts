@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../src/models/components/backbone.js';
-import { sfadAnomalyMap, sfadImageScore } from '../../../src/models/sfad/anomaly-map.js';
-import { sfadPreset } from '../../../src/models/sfad/config.js';
+import { sfadAnomalyMap, sfadImageScore } from '../../../src/pipeline/submodels/sfad/model/anomaly-map.js';
+import { sfadPreset } from '../../../src/pipeline/submodels/sfad/model/config.js';
 import {
   buildSfad,
   disposeSfad,
@@ -12,7 +12,7 @@ import {
   sfadTrainableVariables,
   sfadTrainingLoss,
   type SfadModel,
-} from '../../../src/models/sfad/model.js';
+} from '../../../src/pipeline/submodels/sfad/model/model.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 

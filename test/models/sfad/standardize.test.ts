@@ -3,8 +3,8 @@
 // folded adaptor on raw features gives what the trained adaptor gives on standardised features.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { buildSfadAdaptor } from '../../../src/models/sfad/model.js';
-import { channelMoments, featureStats, foldStandardization, meanSpread, standardizeRows, standardizeTensor, STD_FLOOR_FRACTION } from '../../../src/models/sfad/standardize.js';
+import { buildSfadAdaptor } from '../../../src/pipeline/submodels/sfad/model/model.js';
+import { channelMoments, featureStats, foldStandardization, meanSpread, standardizeRows, standardizeTensor, STD_FLOOR_FRACTION } from '../../../src/pipeline/submodels/sfad/model/standardize.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 
 describe('sfad/standardize', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { meanFilter, sradAnomalyMap, sradImageScore } from '../../../src/models/srad/anomaly-map.js';
+import { meanFilter, sradAnomalyMap, sradImageScore } from '../../../src/pipeline/submodels/srad/model/anomaly-map.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 
 /** torch.nn.functional.avg_pool2d(m, k, stride=1, padding=k//2) with count_include_pad=True, by direct loops. */

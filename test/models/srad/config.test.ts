@@ -1,6 +1,6 @@
 import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { HRNET_W18 } from '../../../src/models/components/hrnet.js';
-import { SRAD_PRESETS, sradPreset } from '../../../src/models/srad/config.js';
+import { SRAD_PRESETS, sradPreset } from '../../../src/pipeline/submodels/srad/model/config.js';
 
 function configError(fn: () => unknown): { code: string; message: string } {
   try {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { sradPreset } from '../../../src/models/srad/config.js';
-import { gaussianWindow } from '../../../src/models/srad/filters.js';
-import { focalLoss, l2Loss, sradLoss, ssimLoss } from '../../../src/models/srad/loss.js';
-import { ssimMap } from '../../../src/models/srad/ssim.js';
+import { sradPreset } from '../../../src/pipeline/submodels/srad/model/config.js';
+import { gaussianWindow } from '../../../src/pipeline/submodels/srad/model/filters.js';
+import { focalLoss, l2Loss, sradLoss, ssimLoss } from '../../../src/pipeline/submodels/srad/model/loss.js';
+import { ssimMap } from '../../../src/pipeline/submodels/srad/model/ssim.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 
 const C1 = 0.01 ** 2;

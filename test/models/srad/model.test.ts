@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { countTrainableParams } from '../../../src/models/components/conv.js';
-import { sradPreset } from '../../../src/models/srad/config.js';
+import { sradPreset } from '../../../src/pipeline/submodels/srad/model/config.js';
 import { buildHrnetEncoder } from '../../../src/models/components/hrnet.js';
-import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../../../src/models/srad/model.js';
+import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../../../src/pipeline/submodels/srad/model/model.js';
 import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 
 async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {

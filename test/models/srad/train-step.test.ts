@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { sradPreset } from '../../../src/models/srad/config.js';
-import { buildSrad, disposeSrad, type SradModels } from '../../../src/models/srad/model.js';
-import { sradPredict } from '../../../src/models/srad/predict.js';
-import { type SradBatch, sradTrainStep } from '../../../src/models/srad/train-step.js';
+import { sradPreset } from '../../../src/pipeline/submodels/srad/model/config.js';
+import { buildSrad, disposeSrad, type SradModels } from '../../../src/pipeline/submodels/srad/model/model.js';
+import { sradPredict } from '../../../src/pipeline/submodels/srad/model/predict.js';
+import { type SradBatch, sradTrainStep } from '../../../src/pipeline/submodels/srad/model/train-step.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 
 /** Two 32 px images with a bright 8x8 square pasted at different places; the mask marks the square. */

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ImagenetNormalization } from '../../../src/models/components/backbone-normalize.js';
 import { SeededDrop } from '../../../src/models/components/layers-dropout.js';
-import { SeededDropout } from '../../../src/models/lpd/seeded-dropout.js';
+import { SeededDropout } from '../../../src/pipeline/submodels/lpd/model/seeded-dropout.js';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { layersModelGraph } from '../../../src/pipeline/export/layers-model-graph.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';

@@ -4,12 +4,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { aggregateFeatures as tfAggregate } from '../../../src/models/components/feature-extractor-aggregation.js';
 import { gaussianSmooth as tfGaussian, patchScoresToMap as tfPatchToMap } from '../../../src/models/components/gaussian-smooth.js';
-import { gdeFinish, gdeAccumulator, lpdGdeScores } from '../../../src/models/lpd/gde.js';
-import { meanFilter, sradImageScore } from '../../../src/models/srad/anomaly-map.js';
+import { gdeFinish, gdeAccumulator, lpdGdeScores } from '../../../src/pipeline/submodels/lpd/model/gde.js';
+import { meanFilter, sradImageScore } from '../../../src/pipeline/submodels/srad/model/anomaly-map.js';
 import { imageInput, publish } from '../../../src/pipeline/export/layers-model-graph.js';
 import { aggregateFeatures, gaussianSmooth, gdeDistance, meanFilteredMax, patchScoresToMap, resizeBilinear, separableFilter, type SizedVal } from '../../../src/pipeline/export/map-ops.js';
 import { OnnxGraph } from '../../../src/pipeline/export/onnx-graph.js';
-import { boxWindow } from '../../../src/models/srad/filters.js';
+import { boxWindow } from '../../../src/pipeline/submodels/srad/model/filters.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { graphBytes, maxAbsDiff, runBytes, seededInput } from './onnx-test-helpers.js';
 

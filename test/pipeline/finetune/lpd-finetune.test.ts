@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { lpdPreset } from '../../../src/models/lpd/config.js';
-import { lpdGdeFit } from '../../../src/models/lpd/gde.js';
-import { buildLpd, disposeLpd, lpdEmbeddings, lpdTrainableVariables } from '../../../src/models/lpd/model.js';
-import { lpdCellWeights, lpdFinetuneBatch } from '../../../src/pipeline/finetune/lpd-finetune-batch.js';
-import { lpdFinetuneStep, lpdJointModel } from '../../../src/pipeline/finetune/lpd-finetune-step.js';
+import { lpdPreset } from '../../../src/pipeline/submodels/lpd/model/config.js';
+import { lpdGdeFit } from '../../../src/pipeline/submodels/lpd/model/gde.js';
+import { buildLpd, disposeLpd, lpdEmbeddings, lpdTrainableVariables } from '../../../src/pipeline/submodels/lpd/model/model.js';
+import { lpdCellWeights, lpdFinetuneBatch } from '../../../src/pipeline/submodels/lpd/finetune/lpd-finetune-batch.js';
+import { lpdFinetuneStep, lpdJointModel } from '../../../src/pipeline/submodels/lpd/finetune/lpd-finetune-step.js';
 import type { MixedRawBatch } from '../../../src/pipeline/finetune/mixed-batches.js';
 import type { Sample } from '../../../src/pipeline/io/dataset.js';
 import { createMask, type RgbImage } from '../../../src/pipeline/io/image.js';
 import { Rng } from '../../../src/pipeline/core/random.js';
-import { LpdSgd } from '../../../src/pipeline/train/lpd/lpd-sgd.js';
+import { LpdSgd } from '../../../src/pipeline/submodels/lpd/train/lpd-sgd.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 
 const S = 32;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildSfadAdaptor, buildSfadDiscriminator, sfadNoise, sfadTrainingLoss } from '../../../src/models/sfad/model.js';
-import { sfadFinetuneLoss, sfadLocationWeights } from '../../../src/pipeline/finetune/sfad-finetune-step.js';
+import { buildSfadAdaptor, buildSfadDiscriminator, sfadNoise, sfadTrainingLoss } from '../../../src/pipeline/submodels/sfad/model/model.js';
+import { sfadFinetuneLoss, sfadLocationWeights } from '../../../src/pipeline/submodels/sfad/finetune/sfad-finetune-step.js';
 import { createMask } from '../../../src/pipeline/io/image.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 

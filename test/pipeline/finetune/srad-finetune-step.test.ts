@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { sradPreset } from '../../../src/models/srad/config.js';
-import { sradLoss } from '../../../src/models/srad/loss.js';
+import { sradPreset } from '../../../src/pipeline/submodels/srad/model/config.js';
+import { sradLoss } from '../../../src/pipeline/submodels/srad/model/loss.js';
 import type { MixedRawBatch } from '../../../src/pipeline/finetune/mixed-batches.js';
-import { sradFinetuneBatch } from '../../../src/pipeline/finetune/srad-finetune-batch.js';
-import { sradFinetuneLoss } from '../../../src/pipeline/finetune/srad-finetune-step.js';
+import { sradFinetuneBatch } from '../../../src/pipeline/submodels/srad/finetune/srad-finetune-batch.js';
+import { sradFinetuneLoss } from '../../../src/pipeline/submodels/srad/finetune/srad-finetune-step.js';
 import type { Sample } from '../../../src/pipeline/io/dataset.js';
 import { createImage, createMask } from '../../../src/pipeline/io/image.js';
 import { TextureBank } from '../../../src/pipeline/synth/texture-bank.js';
-import { ForegroundCache } from '../../../src/pipeline/train/srad/srad-batches.js';
+import { ForegroundCache } from '../../../src/pipeline/submodels/srad/train/srad-batches.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 
 const cfg = sradPreset('tiny', { seed: 1 });

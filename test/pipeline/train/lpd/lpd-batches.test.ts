@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadDataset, samplesOf, type Sample } from '../../../../src/pipeline/io/dataset.js';
 import { Rng } from '../../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
-import { applyImageJitter, drawImageJitter } from '../../../../src/pipeline/train/lpd/lpd-augment.js';
+import { applyImageJitter, drawImageJitter } from '../../../../src/pipeline/submodels/lpd/train/lpd-augment.js';
 import {
   emptyCutPasteStats,
   lpdEpochBatches,
@@ -13,7 +13,7 @@ import {
   synthesizeLpdBatch,
   type LpdRawBatch,
   type LpdSynthOptions,
-} from '../../../../src/pipeline/train/lpd/lpd-batches.js';
+} from '../../../../src/pipeline/submodels/lpd/train/lpd-batches.js';
 import { cosineLr } from '../../../../src/pipeline/train/train-cosine.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 

@@ -1,4 +1,4 @@
-import { featureBytes, featureSide, sfadStepsPerEpoch } from '../../../../src/pipeline/train/sfad/sfad-batches.js';
+import { featureBytes, featureSide, sfadStepsPerEpoch } from '../../../../src/pipeline/submodels/sfad/train/sfad-batches.js';
 
 describe('SFAD batch plumbing', () => {
   it('sizes feature maps by the finest chosen stage', () => {

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../../src/models/components/backbone.js';
 import { HRNET_W18 } from '../../../../src/models/components/hrnet.js';
-import { sradPreset } from '../../../../src/models/srad/config.js';
-import { buildSrad, disposeSrad } from '../../../../src/models/srad/model.js';
+import { sradPreset } from '../../../../src/pipeline/submodels/srad/model/config.js';
+import { buildSrad, disposeSrad } from '../../../../src/pipeline/submodels/srad/model/model.js';
 import { modelArtifactsOf, writeArtifact } from '../../../../src/pipeline/artifacts/index.js';
 import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
-import { applySradBackbone, planSradBackbone } from '../../../../src/pipeline/train/srad/srad-backbone.js';
+import { applySradBackbone, planSradBackbone } from '../../../../src/pipeline/submodels/srad/train/srad-backbone.js';
 
 /** A backbone artifact as `weights import` writes it: kind backbone, config.arch, model "backbone". */
 async function backboneArtifact(root: string, arch: string, model: tf.LayersModel) {

@@ -12,8 +12,8 @@ import { initialLoopState } from '../../../../src/pipeline/train/loop.js';
 import { differingPaths, restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts } from '../../../../src/pipeline/train/train-checkpoint.js';
 import { weightsFinite } from '../../../../src/pipeline/train/train-finite.js';
 import { optimizerStateFiles, restoreOptimizerState } from '../../../../src/pipeline/train/train-optimizer-state.js';
-import { MIN_SELECTION_DEFECTS, planSradValidation } from '../../../../src/pipeline/train/srad/srad-validation.js';
-import { ForegroundCache, sradEpochBatches, sradStepsPerEpoch, synthesizeSradBatch } from '../../../../src/pipeline/train/srad/srad-batches.js';
+import { MIN_SELECTION_DEFECTS, planSradValidation } from '../../../../src/pipeline/submodels/srad/train/srad-validation.js';
+import { ForegroundCache, sradEpochBatches, sradStepsPerEpoch, synthesizeSradBatch } from '../../../../src/pipeline/submodels/srad/train/srad-batches.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 
 function denseModel(seed: number): tf.LayersModel {

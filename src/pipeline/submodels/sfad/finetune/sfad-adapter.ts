@@ -1,0 +1,110 @@
+// SFAD for fine-tuning: the parent's frozen extractor, adaptor and discriminator, its two-rate Adam at the
+// fine-tuning rate, and steps whose real-defect locations are negatives (sfad-finetune-step.ts). The backbone is
+// frozen and nothing is augmented, so each image's features are computed once and kept while they fit a budget.
+import * as tf from '@tensorflow/tfjs';
+import { buildBackbone } from '../../../../models/components/backbone.js';
+import { validateSfadConfig, type SfadConfig } from '../model/config.js';
+import { buildSfad, disposeSfad, sfadFeatures, sfadTrainableVariables } from '../model/model.js';
+import { modelArtifactsOf } from '../../../artifacts/index.js';
+import { sfadDetector } from '../detector.js';
+import type { RgbImage } from '../../../io/image.js';
+import { hashSeed } from '../../../core/random.js';
+import { GroupedAdam } from '../../../train/train-grouped-adam.js';
+import { setWeightsFromArtifacts } from '../../../train/train-checkpoint.js';
+import { DEFAULT_FEATURE_BUDGET, featureBytes, featureSide } from '../train/sfad-batches.js';
+import { imagesToTensor } from '../../../train/tensors.js';
+import { thresholdsFile } from '../../../train/train-detector-validation.js';
+import { type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from '../../../finetune/adapter.js';
+import { sfadFinetuneStep, sfadLocationWeights } from './sfad-finetune-step.js';
+
+const NAMES = ['extractor', 'adaptor', 'discriminator'] as const;
+
+export async function sfadFinetuneAdapter(opts: AdapterOptions & { featureBudgetBytes?: number }): Promise<FinetuneAdapter> {
+  const { parent } = opts;
+  const cfg = parent.config.model as SfadConfig;
+  validateSfadConfig(cfg);
+  const seed = parent.artifact.manifest.seed;
+  // Built as train-sfad builds it (fixed input size), so the saved weights fit in the same order.
+  const model = buildSfad(cfg, { seed, backbone: buildBackbone(cfg.backbone, { seed, inputSize: cfg.imageSize }) });
+  try {
+    for (const name of NAMES) setWeightsFromArtifacts(model[name], await parent.artifact.modelArtifacts(name), `${parent.artifact.dir} ${name}`);
+  } catch (err) {
+    disposeSfad(model);
+    throw err;
+  }
+  const vars = sfadTrainableVariables(model);
+  const optimizer = new GroupedAdam(opts.lr, [
+    { variables: vars.adaptor, lrScale: cfg.lrAdaptor / cfg.lrDiscriminator },
+    { variables: vars.discriminator, lrScale: 1, weightDecay: cfg.weightDecay },
+  ]);
+  const varList = [...vars.adaptor, ...vars.discriminator];
+  const side = featureSide(cfg);
+  const per = featureBytes(cfg) / 4;
+  const cache = new Map<string, Float32Array>();
+  const maxCached = Math.floor((opts.featureBudgetBytes ?? DEFAULT_FEATURE_BUDGET) / featureBytes(cfg));
+  const detector = sfadDetector(model, cfg, { category: parent.category, artifactDir: null, ownsModels: false });
+
+  /** Features [N,h,w,D] of the images in order, from the cache where possible (one extractor call for the rest). */
+  async function features(items: { path: string; image: RgbImage }[]): Promise<tf.Tensor4D> {
+    const missing = items.filter((it, i) => !cache.has(it.path) && items.findIndex((o) => o.path === it.path) === i);
+    const fresh = new Map<string, Float32Array>();
+    if (missing.length > 0) {
+      const f = tf.tidy(() => sfadFeatures(model.extractor, imagesToTensor(missing.map((m) => m.image)), cfg));
+      const data = (await f.data()) as Float32Array;
+      f.dispose();
+      missing.forEach((m, i) => {
+        const one = data.slice(i * per, (i + 1) * per);
+        fresh.set(m.path, one);
+        if (cache.size < maxCached) cache.set(m.path, one);
+      });
+    }
+    const buf = new Float32Array(items.length * per);
+    items.forEach((it, i) => buf.set((cache.get(it.path) ?? fresh.get(it.path)) as Float32Array, i * per));
+    return tf.tensor4d(buf, [items.length, side, side, cfg.featureDim]);
+  }
+
+  return {
+    kind: 'sfad',
+    imageSize: cfg.imageSize,
+    models: { adaptor: model.adaptor, discriminator: model.discriminator },
+    optimizer,
+    settings: { optimizer: 'adam', lrAdaptorScale: cfg.lrAdaptor / cfg.lrDiscriminator, weightDecay: cfg.weightDecay, realNegatives: 'locations with >= 25% defect pixels' },
+    setLr(lr) {
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+    },
+    async step(raw, ctx) {
+      const items = [
+        ...raw.normals.map((d) => ({ path: d.sample.path, image: d.image })),
+        ...raw.defects.map((d) => ({ path: d.sample.path, image: d.image })),
+      ];
+      const f = await features(items);
+      const w = sfadLocationWeights([...raw.normals.map(() => null), ...raw.defects.map((d) => d.mask)], side);
+      const weights = { pos: tf.tensor1d(w.pos), neg: tf.tensor1d(w.neg) };
+      try {
+        const r = await sfadFinetuneStep(model, optimizer, varList, cfg, f, weights, hashSeed(`sfad-finetune-step:${ctx.step}`, opts.seed));
+        return { loss: r.loss, trueLoss: r.trueLoss, fakeLoss: r.fakeLoss, realLoss: r.realLoss };
+      } finally {
+        tf.dispose([f, weights.pos, weights.neg]);
+      }
+    },
+    detector: async () => detector,
+    async snapshot(): Promise<FinetuneSnapshot> {
+      return { models: { adaptor: await modelArtifactsOf(model.adaptor), discriminator: await modelArtifactsOf(model.discriminator) } };
+    },
+    async restore(snapshot) {
+      setWeightsFromArtifacts(model.adaptor, snapshot.models.adaptor as tf.io.ModelArtifacts, 'best adaptor snapshot');
+      setWeightsFromArtifacts(model.discriminator, snapshot.models.discriminator as tf.io.ModelArtifacts, 'best discriminator snapshot');
+    },
+    resumedAt() {},
+    async payload(best, evaluation) {
+      return {
+        models: { extractor: await modelArtifactsOf(model.extractor), ...best.models },
+        files: { 'thresholds.json': thresholdsFile(evaluation) },
+      };
+    },
+    dispose() {
+      optimizer.dispose();
+      disposeSfad(model);
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// SFAD's training batches of frozen-backbone features. The backbone never changes and SimpleNet does not
+// augment, so each image's features are computed once into a bank when they fit a byte budget (in sorted
+// path order, so the bank is the same for a resumed run); beyond it they are recomputed per batch.
+import * as tf from '@tensorflow/tfjs';
+import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../../models/components/resnet.js';
+import type { SfadConfig } from '../model/config.js';
+import { sfadFeatures } from '../model/model.js';
+import { featureStats, standardizeTensor, type FeatureStats } from '../model/standardize.js';
+import type { Sample } from '../../../io/dataset.js';
+import type { RgbImage } from '../../../io/image.js';
+import { streamSamples } from '../../../io/sample-stream.js';
+import { Rng } from '../../../core/random.js';
+import { epochStream, fullBatches } from '../../../train/data.js';
+import { imagesToTensor } from '../../../train/tensors.js';
+
+/** Default memory for banked features (about 1,900 images at the small preset, 90 at paper). */
+export const DEFAULT_FEATURE_BUDGET = 768 * 1024 * 1024;
+
+export interface SfadBatch {
+  size: number;
+  /** Features [N,h,w,D] of the batch's images; the caller disposes them. */
+  features(): tf.Tensor4D;
+}
+
+/** Steps per epoch: every training image once (dropping a short last batch), and at least one batch. */
+export function sfadStepsPerEpoch(trainImages: number, batchSize: number): number {
+  return Math.max(1, Math.floor(trainImages / batchSize));
+}
+
+/** Side of the feature map: the image size over the finest chosen stage's stride (S/8 for layer2). */
+export function featureSide(cfg: Pick<SfadConfig, 'imageSize' | 'layers'>): number {
+  return cfg.imageSize / Math.min(...cfg.layers.map((l) => RESNET_STAGE_STRIDES[l as ResNetStage]));
+}
+
+/** Bytes of one image's features: side^2 locations x D float32. */
+export function featureBytes(cfg: Pick<SfadConfig, 'imageSize' | 'featureDim' | 'layers'>): number {
+  const side = featureSide(cfg);
+  return side * side * cfg.featureDim * 4;
+}
+
+/** Features of every sample in order, computed in chunks of `batchSize`; null when they exceed the budget. */
+export async function featureBank(
+  extractor: tf.LayersModel,
+  samples: readonly Sample[],
+  cfg: SfadConfig,
+  opts: { batchSize: number; budgetBytes?: number },
+): Promise<Float32Array[] | null> {
+  if (samples.length * featureBytes(cfg) > (opts.budgetBytes ?? DEFAULT_FEATURE_BUDGET)) return null;
+  const bank: Float32Array[] = [];
+  let chunk: RgbImage[] = [];
+  const flush = async (images: RgbImage[]): Promise<void> => {
+    if (images.length === 0) return;
+    const f = tf.tidy(() => sfadFeatures(extractor, imagesToTensor(images), cfg));
+    const data = (await f.data()) as Float32Array;
+    const per = data.length / f.shape[0];
+    for (let i = 0; i < f.shape[0]; i++) bank.push(data.slice(i * per, (i + 1) * per));
+    f.dispose();
+  };
+  for await (const d of streamSamples(samples, { size: cfg.imageSize })) {
+    chunk.push(d.image);
+    if (chunk.length === opts.batchSize) {
+      await flush(chunk);
+      chunk = [];
+    }
+  }
+  await flush(chunk);
+  return bank;
+}
+
+/** Images whose features give the standardisation statistics when the features are not banked. */
+export const STATS_SAMPLE_IMAGES = 64;
+
+/**
+ * Standardisation statistics when the features are not banked: over the features of the first
+ * STATS_SAMPLE_IMAGES training images in sorted order, so a resumed run computes the same numbers.
+ */
+export async function sampledFeatureStats(extractor: tf.LayersModel, samples: readonly Sample[], cfg: SfadConfig, batchSize: number): Promise<FeatureStats> {
+  const rows = await featureBank(extractor, samples.slice(0, STATS_SAMPLE_IMAGES), cfg, { batchSize, budgetBytes: Number.POSITIVE_INFINITY });
+  return featureStats(rows ?? [], cfg.featureDim);
+}
+
+/**
+ * The batches of one epoch, in an order fixed by (seed, epoch): from the bank (already standardised when the
+ * run standardises), or decoded, extracted and standardised with `stats`.
+ */
+export async function* sfadEpochBatches(
+  samples: readonly Sample[],
+  opts: {
+    seed: number;
+    epoch: number;
+    batchSize: number;
+    stepsPerEpoch: number;
+    cfg: SfadConfig;
+    extractor: tf.LayersModel;
+    bank: Float32Array[] | null;
+    stats?: FeatureStats | null;
+  },
+): AsyncGenerator<SfadBatch> {
+  const want = opts.stepsPerEpoch * opts.batchSize;
+  const side = featureSide(opts.cfg);
+  const shape = (n: number): [number, number, number, number] => [n, side, side, opts.cfg.featureDim];
+  if (opts.bank) {
+    const bank = opts.bank;
+    const rng = new Rng((opts.seed * 1000003 + opts.epoch) >>> 0);
+    const order: number[] = [];
+    while (order.length < want) order.push(...rng.shuffle(bank.map((_, i) => i)));
+    for (let b = 0; b < opts.stepsPerEpoch; b++) {
+      const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
+      yield {
+        size: idx.length,
+        features: () => {
+          const per = (bank[0] as Float32Array).length;
+          const buf = new Float32Array(per * idx.length);
+          idx.forEach((k, i) => buf.set(bank[k] as Float32Array, i * per));
+          return tf.tensor4d(buf, shape(idx.length));
+        },
+      };
+    }
+    return;
+  }
+  const stream = epochStream(samples, { seed: opts.seed, epoch: opts.epoch, size: opts.cfg.imageSize, repeatTo: want });
+  for await (const items of fullBatches(stream, opts.batchSize)) {
+    yield {
+      size: items.length,
+      // Extracted only when the step runs, so batches a resume skips cost a decode only.
+      features: () =>
+        tf.tidy(() => {
+          const f = sfadFeatures(opts.extractor, imagesToTensor(items.map((d) => d.image)), opts.cfg);
+          return opts.stats ? standardizeTensor(f, opts.stats) : f;
+        }),
+    };
+  }
+}

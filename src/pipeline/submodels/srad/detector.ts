@@ -1,0 +1,69 @@
+// SRAD behind the Detector contract: from live models during training (validation) or from an artifact
+// written by train-srad (the two tfjs models plus the SradConfig in manifest.config.model). No training.
+import * as tf from '@tensorflow/tfjs';
+import { layersModelFrom, type LoadedArtifact } from '../../artifacts/index.js';
+import { MadenetError } from '../../core/errors.js';
+import { validateSradConfig, type SradConfig } from './model/config.js';
+import { disposeSrad, type SradModels } from './model/model.js';
+import { sradPredict } from './model/predict.js';
+import type { Detector } from '../../detectors/detector.js';
+
+export const SRAD_KIND = 'srad';
+export const SRAD_MODEL_NAMES = ['reconstructive', 'discriminative'] as const;
+
+/** What train-srad stores in manifest.config (the rest of it describes training, not inference). */
+export interface SradArtifactConfig {
+  model: SradConfig;
+}
+
+/**
+ * Wraps SRAD networks as a Detector: scores are the max of the mean-filtered map (cfg.scoreFilterSize) and maps
+ * the anomaly probability [N,S,S] in [0,1]. `ownsModels: false` leaves the networks alive on dispose().
+ */
+export function sradDetector(
+  models: SradModels,
+  cfg: SradConfig,
+  opts: { category: string; artifactDir: string | null; ownsModels: boolean },
+): Detector {
+  return {
+    kind: 'srad',
+    category: opts.category,
+    imageSize: cfg.imageSize,
+    artifactDir: opts.artifactDir,
+    predict(images: tf.Tensor4D) {
+      return tf.tidy(() => {
+        // The reconstruction is not part of the contract; tidy frees it.
+        const { map, score } = sradPredict(models, cfg, images);
+        return { scores: score, maps: map };
+      });
+    },
+    dispose() {
+      if (opts.ownsModels) disposeSrad(models);
+    },
+  };
+}
+
+export async function loadSradDetector(artifact: LoadedArtifact): Promise<Detector> {
+  if (artifact.manifest.kind !== SRAD_KIND) {
+    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected '${SRAD_KIND}'.`);
+  }
+  const cfg = (artifact.manifest.config as Partial<SradArtifactConfig> | null)?.model;
+  if (!cfg || typeof cfg !== 'object') {
+    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the SradConfig train-srad records.`);
+  }
+  validateSradConfig(cfg);
+  const reconstructive = await layersModelFrom(await artifact.modelArtifacts('reconstructive'));
+  let discriminative: tf.LayersModel;
+  try {
+    discriminative = await layersModelFrom(await artifact.modelArtifacts('discriminative'));
+  } catch (err) {
+    reconstructive.dispose();
+    throw err;
+  }
+  const side = reconstructive.inputs[0]?.shape[1];
+  if (side !== cfg.imageSize) {
+    disposeSrad({ reconstructive, discriminative });
+    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir}: the reconstructive network takes ${String(side)} px; expected config.model.imageSize ${cfg.imageSize}.`);
+  }
+  return sradDetector({ reconstructive, discriminative }, cfg, { category: artifact.manifest.category, artifactDir: artifact.dir, ownsModels: true });
+}
