@@ -81,6 +81,16 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
       'src/pipeline/io/ping.ts': "import { pong } from './pong.js';\nexport const ping = () => pong;\n",
       'src/pipeline/io/pong.ts': "import { ping } from './ping.js';\nexport const pong = () => ping;\n",
       'src/pipeline/io/missing.ts': "import { gone } from './gone.js';\nexport const missing = gone;\n",
+      // A submodel's network: allowed to import tfjs, src/models, core and its own model/ folder.
+      'src/pipeline/submodels/toy/model/net.ts': "import * as tf from '@tensorflow/tfjs';\nimport { helper } from '../../../../models/shared/helper.js';\nimport { MadenetError } from '../../../core/errors.js';\nimport { own } from './own.js';\nexport const toy = [tf, helper, MadenetError, own];\n",
+      'src/pipeline/submodels/toy/model/own.ts': 'export const own = 1;\n',
+      'src/pipeline/submodels/other/model/net.ts': 'export const other = 2;\n',
+      'src/pipeline/services/flow.ts': "import { toy } from '../submodels/toy/model/net.js';\nexport const flow = toy;\n",
+      // Breaks: another kind's network and the platform from a model/ folder; fs, sharp, p-limit there; platform -> submodel; domain -> service.
+      'src/pipeline/submodels/toy/model/upward.ts': "import { other } from '../../other/model/net.js';\nimport { read } from '../../../io/read.js';\nexport const up = [other, read];\n",
+      'src/pipeline/submodels/toy/model/disk.ts': "import { readFileSync } from 'node:fs';\nimport sharp from 'sharp';\nimport pLimit from 'p-limit';\nexport const disk = [readFileSync, sharp, pLimit];\n",
+      'src/pipeline/io/domain-user.ts': "import { toy } from '../submodels/toy/model/net.js';\nexport const user = toy;\n",
+      'src/pipeline/submodels/toy/calls-up.ts': "import { flow } from '../../services/flow.js';\nexport const callsUp = flow;\n",
     };
 
     beforeAll(async () => {
@@ -107,11 +117,19 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
       expect(byRule('models-npm-only-tensorflow').map(packageOf).sort()).toEqual(['@oclif/core', 'p-limit', 'sharp']);
       expect(byRule('pipeline-not-commands')).toEqual(['src/pipeline/io/command-user.ts -> src/commands/run.ts']);
       expect(byRule('nothing-imports-commands').sort()).toEqual(['src/commands/other.ts -> src/commands/run.ts', 'src/pipeline/io/command-user.ts -> src/commands/run.ts']);
+      expect(byRule('submodel-model-tfjs-only').sort()).toEqual([
+        'src/pipeline/submodels/toy/model/upward.ts -> src/pipeline/io/read.ts',
+        'src/pipeline/submodels/toy/model/upward.ts -> src/pipeline/submodels/other/model/net.ts',
+      ]);
+      expect(byRule('submodel-model-no-fs-sharp-oclif').map(packageOf).sort()).toEqual(['fs', 'sharp']);
+      expect(byRule('submodel-model-npm-only-tensorflow').map(packageOf).sort()).toEqual(['p-limit', 'sharp']);
+      expect(byRule('platform-not-domain')).toEqual(['src/pipeline/io/domain-user.ts -> src/pipeline/submodels/toy/model/net.ts']);
+      expect(byRule('services-are-workflows')).toEqual(['src/pipeline/submodels/toy/calls-up.ts -> src/pipeline/services/flow.ts']);
       // The cruiser reports a cycle once, from whichever of its modules it met first.
       expect(byRule('no-circular').map((e) => e.split(' -> ').sort().join(' ~ '))).toEqual(['src/pipeline/io/ping.ts ~ src/pipeline/io/pong.ts']);
       expect(byRule('not-to-unresolvable')).toEqual(['src/pipeline/io/missing.ts -> ./gone.js']);
       // The allowed files (model.ts, helper.ts, read.ts, run.ts) appear on no violation's "from" side.
-      expect(found.filter((f) => /src\/(models\/net\/model|models\/shared\/helper|pipeline\/io\/read|commands\/run)\.ts ->/.test(f))).toEqual([]);
+      expect(found.filter((f) => /src\/(models\/net\/model|models\/shared\/helper|pipeline\/io\/read|commands\/run|pipeline\/submodels\/toy\/model\/(net|own)|pipeline\/services\/flow)\.ts ->/.test(f))).toEqual([]);
     });
   });
 });

@@ -41,7 +41,7 @@ export const SMALL_COSTS: Record<SubmodelRunId, RunCost> = {
 
 /**
  * SFAD runs with the small preset's own settings (standardised features, noise 0.2 of each channel's spread, lr
- * 1e-3), which fit random and LPD backbones alike (src/pipeline/train/sfad/README.md); before standardisation each
+ * 1e-3), which fit random and LPD backbones alike (src/pipeline/submodels/sfad/train/README.md); before standardisation each
  * backbone needed its own noise (0.27 LPD, 0.07 random).
  */
 export const SMALL_SETTINGS: Record<SubmodelRunId, RunSettings> = {

@@ -20,7 +20,7 @@ export default class TrainSfad extends BaseCommand {
     '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --preset small',
     '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --preset tiny --epochs 4 --json',
     '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --backbone ./artifacts/lpd/BGA',
-    // The best SFAD measured without ImageNet weights: an LPD small backbone's layer1 + layer2 (src/pipeline/train/sfad/README.md).
+    // The best SFAD measured without ImageNet weights: an LPD small backbone's layer1 + layer2 (src/pipeline/submodels/sfad/train/README.md).
     '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --backbone ./artifacts/lpd/BGA --layers layer1,layer2',
     '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/wide_resnet50_2',
   ];

@@ -37,7 +37,7 @@ const quick: DemoPlan = {
   // SRAD and SFAD run at 64 px: at 128 px SRAD tiny costs ~4x per epoch, and neither came near LPD at either size.
   // Epochs are counted over 80 training normals (100 minus the 20 held out), so 18 is the old 30 over 48.
   srad: { preset: 'tiny', imageSize: 64, epochs: 18, batchSize: 8, lr: 3e-3 },
-  // LPD-trained features spread ~4x more than random ones: the noise must match (see train/lpd/README.md). Raw
+  // LPD-trained features spread ~4x more than random ones: the noise must match (see submodels/lpd/train/README.md). Raw
   // features with this noise are what the demo's routed 0.953 was measured with; SFAD is only its fallback for
   // images the classifier is unsure of, so the newer standardised default is not switched on untested.
   sfad: { preset: 'tiny', imageSize: 64, epochs: 40, batchSize: 8, lr: 1e-3, noiseStd: 0.1, standardize: false },

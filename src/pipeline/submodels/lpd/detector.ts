@@ -23,7 +23,7 @@ export type LpdScoring = 'head' | 'gde';
 export const LPD_SCORINGS: readonly LpdScoring[] = ['head', 'gde'];
 /**
  * The default: the GDE map's max beat the head's probability in image AUROC on the demo test splits (tiny, 64 px,
- * 12 runs: mean 0.882 vs 0.795; small, 128 px: 0.953 vs 0.832 and 0.969 vs 0.922); see train/lpd/README.md.
+ * 12 runs: mean 0.882 vs 0.795; small, 128 px: 0.953 vs 0.832 and 0.969 vs 0.922); see submodels/lpd/train/README.md.
  */
 export const DEFAULT_LPD_SCORING: LpdScoring = 'gde';
 

@@ -1,4 +1,4 @@
-// LPD as one ONNX graph, as detectors/lpd.ts computes it: one backbone pass feeding the head (P(patched)) and
+// LPD as one ONNX graph, as submodels/lpd/detector.ts computes it: one backbone pass feeding the head (P(patched)) and
 // the GDE patch embeddings, whose Mahalanobis distances, upsampled and smoothed, are the map; the score is
 // the head's probability or the map's max (the artifact's scoring).
 import type * as tf from '@tensorflow/tfjs';
@@ -13,7 +13,7 @@ import { aggregateFeatures, gdeDistance, maxPerImage, patchScoresToMap, sized, t
 import type { OnnxGraph } from '../../export/onnx-graph.js';
 
 /**
- * `view`: [N,S,S,3] -> [P(patched) [N,1], one map per cfg.gdeLayers] (detectors/lpd.ts lpdInferenceModel), whose
+ * `view`: [N,S,S,3] -> [P(patched) [N,1], one map per cfg.gdeLayers] (submodels/lpd/detector.ts lpdInferenceModel), whose
  * outputs share the backbone, so it is emitted once.
  */
 export function lpdGraph(view: tf.LayersModel, gde: GdeState, cfg: LpdConfig, scoring: LpdScoring): OnnxGraph {

@@ -1,5 +1,5 @@
 // SRAD as one ONNX graph: reconstructive network, concat(image, reconstruction), discriminative network,
-// the anomaly channel as the map and the max of its mean-filtered copy as the score (models/srad/predict.ts).
+// the anomaly channel as the map and the max of its mean-filtered copy as the score (submodels/srad/model/predict.ts).
 import { MadenetError } from '../../core/errors.js';
 import type { SradConfig } from './model/config.js';
 import type { SradModels } from './model/model.js';

@@ -58,7 +58,7 @@ const PRESETS: Record<LpdPresetName, LpdConfig> = {
   paper: PAPER,
   // layer1 + layer2 at 128 px and below: stride-4 embeddings see the small defects (scratches, solder balls, a
   // missing polarity dot) that stride-8/16 ones average away. Demo test image AUROC, same networks, GDE refitted:
-  // tiny 128 px BGA 0.903 -> 0.993, QFN 0.868 -> 0.979; small 128 px BGA 0.953 -> 0.984 (train/lpd/README.md).
+  // tiny 128 px BGA 0.903 -> 0.993, QFN 0.868 -> 0.979; small 128 px BGA 0.953 -> 0.984 (submodels/lpd/train/README.md).
   // The paper preset keeps layer2 + layer3: at 256 px, layer1's 64 x 64 locations x 100^2 would be 164 MB of GDE.
   small: { ...PAPER, preset: 'small', backbone: 'resnet18', imageSize: 128, headHidden: [256, 64], gdeLayers: ['layer1', 'layer2'], gdeDim: 64, epochs: 40, batchSize: 32, learningRate: 0.01 },
   tiny: { ...PAPER, preset: 'tiny', backbone: 'resnet_tiny', imageSize: 64, headHidden: [32], gdeLayers: ['layer1', 'layer2'], gdeDim: 32, epochs: 4, batchSize: 8, learningRate: 0.01 },

@@ -63,7 +63,7 @@ const PRESETS: Record<SfadPresetName, SfadConfig> = {
   paper: PAPER,
   // Without ImageNet weights (random or LPD backbones) SimpleNet's 0.015 on raw features is 2-17% of some
   // backbones' spread and 10x more of others'; small and tiny standardise and use a share of each channel's spread,
-  // with a rate for a few hundred steps instead of SimpleNet's thousands (measured in src/pipeline/train/sfad/README.md).
+  // with a rate for a few hundred steps instead of SimpleNet's thousands (measured in src/pipeline/submodels/sfad/train/README.md).
   small: {
     ...PAPER,
     preset: 'small',
