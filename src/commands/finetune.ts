@@ -3,7 +3,7 @@ import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { ARTIFACT_REFERENCE, dataFlag, runtimeFlags, shown } from '../pipeline/cli/flags.js';
 import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
-import { DEFAULT_FINETUNE_EPOCHS, finetuneModel, type AnyFinetuneResult, type FinetuneResult } from '../pipeline/services/finetune.js';
+import { DEFAULT_FINETUNE_EPOCHS, finetuneModel, isClassifierFinetune, type AnyFinetuneResult, type FinetuneResult } from '../pipeline/services/finetune.js';
 import type { ClassifierFinetuneResult } from '../pipeline/services/finetune-classifier.js';
 import type { RoutingGroupMetrics } from '../pipeline/finetune/classifier-routing-metrics.js';
 
@@ -79,7 +79,7 @@ export default class Finetune extends BaseCommand {
     }).finally(session.end);
     if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
     for (const w of result.warnings) this.note(`warning: ${w}`);
-    if (result.kind === 'classifier') this.sayClassifier(result);
+    if (isClassifierFinetune(result)) this.sayClassifier(result);
     else this.saySubmodel(result);
     this.say(`Saved ${result.artifact.dir}`);
     return result;

@@ -5,7 +5,9 @@ import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { runtimeFlags, shown } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { SubmodelKind } from '../pipeline/detectors/detector.js';
+import { DEFAULT_FALLBACK } from '../pipeline/infer/route.js';
 import { parseShard } from '../pipeline/infer/shard.js';
+import { listSubmodels } from '../pipeline/submodels/registry.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { ENGINE_REQUESTS, type EngineRequest } from '../pipeline/engines/engine-choice.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../pipeline/engines/execution-provider.js';
@@ -47,7 +49,7 @@ export default class Infer extends BaseCommand {
     input: Flags.string({ char: 'i', description: 'Glob, directory, image file, or - for a list of paths on stdin (PATH or PATH<TAB>CATEGORY per line).', required: true }),
     out: Flags.string({ char: 'o', description: 'Output directory for predictions.jsonl, infer.json, maps/ and overlays/.', required: true }),
     'min-confidence': Flags.string({ description: 'Classifier confidence needed to use the category\'s chosen submodel.', default: '0.85' }),
-    fallback: Flags.string({ description: 'Submodel used when the classifier is less confident.', options: ['sfad', 'srad', 'lpd'], default: 'sfad' }),
+    fallback: Flags.string({ description: 'Submodel used when the classifier is less confident.', options: listSubmodels().filter((s) => s.fallback).map((s) => s.kind), default: DEFAULT_FALLBACK }),
     'assume-category': Flags.string({
       description: 'Every image is of this category: the classifier is not run (was --category, which now always selects categories).',
       aliases: ['category'],

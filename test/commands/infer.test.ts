@@ -11,7 +11,6 @@ import { runCommand } from '../helpers/run-command.js';
 jest.unstable_mockModule('../../src/pipeline/detectors/registry.js', () => ({
   loadDetector: loadTestDetector,
   loadClassifierArtifact: loadTestClassifier,
-  SUBMODEL_KINDS: ['srad', 'sfad', 'lpd'],
 }));
 
 const { default: Infer } = await import('../../src/commands/infer.js');

@@ -63,7 +63,7 @@ export const ARTIFACT_REFERENCE = 'a vNNNN directory, or <root>/<kind>/<category
 export const TARGET_FPR_DESCRIPTION_PREFIX = 'Target false-positive rate';
 
 /** Data, output and checkpoint flags every submodel trainer (train-srad, train-sfad, train-lpd) takes alike. */
-export function submodelTrainingFlags(kind: 'srad' | 'sfad' | 'lpd') {
+export function submodelTrainingFlags(kind: string) {
   return {
     ...dataFlag(),
     ...categoryFlag(),

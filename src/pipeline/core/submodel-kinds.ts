@@ -1,9 +1,13 @@
-// The names of the submodel kinds, listed once: the registry loads them, perfmaps choose among them, and the
-// predictions format (a file, so below the domain layers) validates against them. Names only, no behaviour.
+// What a submodel kind looks like. The kinds themselves are listed once, by the registry
+// (src/pipeline/submodels/registry.ts); layers below it that store or read a kind (the predictions format) only
+// check its shape, since they cannot know which kinds are registered.
 
-export const SUBMODEL_KINDS = ['srad', 'sfad', 'lpd', 'patchcore'] as const;
+/** A registered submodel's kind ('srad', 'patchcore', or one a plug-in adds). */
+export type SubmodelKind = string;
 
-export type SubmodelKind = (typeof SUBMODEL_KINDS)[number];
+const KIND_SHAPE = /^[a-z][a-z0-9-]{0,31}$/;
 
-/** Submodels with trained weights that `finetune` continues; PatchCore has none (its bank is rebuilt instead). */
-export type FinetunableKind = Exclude<SubmodelKind, 'patchcore'>;
+/** Lowercase letters, digits and dashes, starting with a letter, at most 32 characters. */
+export function isKindShaped(value: unknown): value is SubmodelKind {
+  return typeof value === 'string' && KIND_SHAPE.test(value);
+}

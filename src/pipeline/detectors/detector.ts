@@ -1,10 +1,10 @@
 // The one inference contract every submodel artifact is loaded into, so that validation, build-perfmap,
 // infer and evaluate treat SRAD, SFAD and LPD alike (anomalib's InferenceBatch idea).
 import type * as tf from '@tensorflow/tfjs';
-import type { FinetunableKind, SubmodelKind } from '../core/submodel-kinds.js';
+import type { SubmodelKind } from '../core/submodel-kinds.js';
 
-// The kinds are listed once, in core/submodel-kinds.ts; the types are re-exported for the contract's users.
-export type { SubmodelKind, FinetunableKind };
+// The kinds are listed once, by the submodel registry; the type is re-exported for the contract's users.
+export type { SubmodelKind };
 
 export interface DetectorOutput {
   /** [N] image scores, higher = more anomalous. */

@@ -1,7 +1,6 @@
 // Submodels and the pre-classifier run by onnxruntime from an artifact's exported model.onnx (see
 // src/pipeline/export): the same inputs and outputs as their tfjs Detector/Classifier, asynchronously.
-import { SUBMODEL_KINDS } from '../detectors/registry.js';
-import type { SubmodelKind } from '../detectors/detector.js';
+import { isKindShaped } from '../core/submodel-kinds.js';
 import { MadenetError } from '../core/errors.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { ONNX_MAPS, ONNX_PROBS, ONNX_SCORES } from '../export/onnx-contract.js';
@@ -36,9 +35,11 @@ function release(session: OrtSession): void {
 /** An AsyncDetector over `<dir>/model.onnx` (dir: a version with a passed parity record). */
 export async function loadOnnxDetector(dir: string, opts: OnnxEngineOptions = {}): Promise<AsyncDetector> {
   const { artifact, bytes } = await loadOnnxArtifact(dir);
-  const kind = artifact.manifest.kind as SubmodelKind;
-  if (!SUBMODEL_KINDS.includes(kind)) {
-    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected one of ${SUBMODEL_KINDS.join(', ')}.`);
+  const kind = artifact.manifest.kind;
+  // The engine sits below the submodel registry: it refuses what is plainly no submodel (the pre-classifier has a
+  // model.onnx too); that the kind is registered was checked where the artifact was chosen (perfmap, registry).
+  if (kind === CLASSIFIER_KIND || !isKindShaped(kind)) {
+    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected a submodel (loadOnnxClassifier reads the pre-classifier).`);
   }
   const info = { kind, category: artifact.manifest.category, imageSize: imageSizeOf(artifact.manifest.config, artifact.dir), artifactDir: artifact.dir };
   return onnxDetectorFromBytes(bytes, info, opts);

@@ -3,14 +3,32 @@
 // validation, checkpoints and lineage are the service's; nothing here reads flags or writes files.
 import type * as tf from '@tensorflow/tfjs';
 import type { GdeState } from '../submodels/lpd/model/gde.js';
-import type { Detector, FinetunableKind } from '../detectors/detector.js';
+import type { LoadedArtifact } from '../artifacts/index.js';
+import type { Detector, SubmodelKind } from '../detectors/detector.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import type { ValidationPlan } from '../perfmap/validation-set.js';
 import type { Sample } from '../io/dataset.js';
 import type { TextureBank } from '../synth/texture-bank.js';
 import type { StepContext } from '../train/loop.js';
 import type { MixedRawBatch } from './mixed-batches.js';
-import type { FinetuneParent } from './parent.js';
+
+export interface ParentDefaults {
+  valFraction: number;
+  seed: number;
+  batchSize: number;
+  lr: number;
+}
+
+/** The artifact a fine-tune continues from (loaded by parent.ts; declared here, where the adapters read it). */
+export interface FinetuneParent {
+  artifact: LoadedArtifact;
+  kind: SubmodelKind;
+  category: string;
+  /** The artifact root it lives in (<root>/<kind>/<category>/vNNNN). */
+  root: string;
+  config: Record<string, unknown>;
+  defaults: ParentDefaults;
+}
 
 export interface FinetuneSnapshot {
   /** Weights of the trained networks by checkpoint name. */
@@ -29,7 +47,7 @@ export interface AdapterOptions {
 }
 
 export interface FinetuneAdapter {
-  readonly kind: FinetunableKind;
+  readonly kind: SubmodelKind;
   readonly imageSize: number;
   /** Live networks the optimiser updates (and checkpoints hold), by name. */
   readonly models: Record<string, tf.LayersModel>;

@@ -11,7 +11,7 @@ export interface ParentRunOptions extends TrainingRunOptions {
   out?: string;
   /** Default the parent's batch size (LPD: even, half normal, half defective). */
   batchSize?: number;
-  /** Adam rate; default a share of the parent's (FINETUNE_LR_FACTORS, CLASSIFIER_FINETUNE_LR_FACTOR), cosine decay to 0. */
+  /** Adam rate; default a share of the parent's (each submodel's finetune.lrFactor, CLASSIFIER_FINETUNE_LR_FACTOR), cosine decay to 0. */
   lr?: number;
   /** Default the parent's, so that the validation images are ones the parent never trained on. */
   valFraction?: number;

@@ -1,15 +1,14 @@
 // Fine-tuning batches: per step, train normals and real train defects (image + mask) in seeded per-epoch orders,
-// in the numbers batchComposition gives for that step, plus one synthesis seed per normal. Everything depends on
+// in the numbers the submodel's composition gives for that step, plus one synthesis seed per normal. Everything depends on
 // (seed, epoch, step) only, so a resumed epoch replays the same batches. Decoding runs one step ahead, no further.
 import { MadenetError } from '../core/errors.js';
-import type { FinetunableKind } from '../detectors/detector.js';
 import { boundedMap } from '../io/bounded-map.js';
 import type { Sample } from '../io/dataset.js';
 import { decodeImageWithSize, decodeMask } from '../io/decode.js';
 import type { Mask, RgbImage } from '../io/image.js';
 import { hashSeed, Rng } from '../core/random.js';
 import type { DecodedSample } from '../train/data.js';
-import { batchComposition, type BatchComposition } from './real-ratio.js';
+import type { BatchComposition } from './real-ratio.js';
 
 export interface DecodedDefect {
   sample: Sample;
@@ -34,7 +33,8 @@ export interface MixedRawBatch {
 }
 
 export interface MixedBatchOptions {
-  kind: FinetunableKind;
+  /** The submodel's split of a batch at a step (SubmodelFinetune.composition). */
+  composition: (batchSize: number, realRatio: number, step: number) => BatchComposition;
   seed: number;
   epoch: number;
   size: number;
@@ -60,7 +60,7 @@ interface StepPlan {
 /** Which samples each step of the epoch takes (no decoding): exposed so tests can check the selection cheaply. */
 export function planMixedEpoch(normals: readonly Sample[], defects: readonly Sample[], opts: MixedBatchOptions): StepPlan[] {
   const first = opts.epoch * opts.stepsPerEpoch;
-  const compositions = Array.from({ length: opts.stepsPerEpoch }, (_, i) => batchComposition(opts.kind, opts.batchSize, opts.realRatio, first + i));
+  const compositions = Array.from({ length: opts.stepsPerEpoch }, (_, i) => opts.composition(opts.batchSize, opts.realRatio, first + i));
   const normalOrder = seededOrder(normals, compositions.reduce((n, c) => n + c.normals, 0), hashSeed(`finetune-normals:${opts.epoch}`, opts.seed));
   const defectOrder = seededOrder(defects, compositions.reduce((n, c) => n + c.real, 0), hashSeed(`finetune-defects:${opts.epoch}`, opts.seed));
   const seedRng = new Rng(hashSeed(`finetune-synth:${opts.epoch}`, opts.seed));

@@ -1,7 +1,7 @@
 // How one fine-tuning batch is made up: its defect slots are shared between real and synthetic defects at
-// --real-ratio, spread evenly over the steps so that the long-run share is exact even for small batches.
+// --real-ratio, spread evenly over the steps so that the long-run share is exact even for small batches. Each
+// submodel splits its slots in its own way (SubmodelFinetune.composition in its index.ts), from these helpers.
 import { MadenetError } from '../core/errors.js';
-import type { FinetunableKind } from '../detectors/detector.js';
 
 export interface BatchComposition {
   /** Real train defects (with their masks) in the batch. */
@@ -28,20 +28,4 @@ export function defectSlots(batchSize: number): number {
 export function realAtStep(step: number, slots: number, ratio: number): number {
   const upTo = (k: number): number => Math.floor(k * ratio * slots + 0.5);
   return upTo(step + 1) - upTo(step);
-}
-
-export function batchComposition(kind: FinetunableKind, batchSize: number, ratio: number, step: number): BatchComposition {
-  const slots = defectSlots(batchSize);
-  const real = realAtStep(step, slots, ratio);
-  switch (kind) {
-    case 'srad':
-      // Clean normals keep DRAEM's half of undisturbed inputs; the other slots hold a real or a synthetic defect.
-      return { real, synthetic: slots - real, clean: batchSize - slots, normals: batchSize - real };
-    case 'lpd':
-      // B/2 normals (label 0) and B/2 positives; CutPaste positives are copies of the first normals.
-      return { real, synthetic: slots - real, clean: batchSize - slots, normals: batchSize - slots };
-    case 'sfad':
-      // Every normal location gets a Gaussian-noise negative anyway; real defects replace some normals.
-      return { real, synthetic: 0, clean: batchSize - real, normals: batchSize - real };
-  }
 }

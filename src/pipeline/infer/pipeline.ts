@@ -9,6 +9,7 @@ import { boundedMap } from '../io/bounded-map.js';
 import { decodeImageWithSize } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
 import { routedScore, type PerfMap } from '../perfmap/schema.js';
+import { submodelKinds } from '../submodels/registry.js';
 import type { AsyncClassifier } from '../engines/async-detector.js';
 import type { Classifier } from './classifier-contract.js';
 import { classifyBatch, scoreBatch } from './detector-batch.js';
@@ -98,7 +99,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
     skipped: 0,
     skippedExamples: [],
     routes: { confident: 0, 'low-confidence-fallback': 0, 'no-classifier': 0, 'forced-category': 0 },
-    models: { srad: 0, sfad: 0, lpd: 0, patchcore: 0 },
+    // Every registered kind, so that the JSON counts a kind nothing was routed to as 0.
+    models: Object.fromEntries(submodelKinds().map((k) => [k, 0])),
     stages: { decode: 0, classify: 0, score: 0, write: 0 },
     peakRssBytes: process.memoryUsage.rss(),
     interrupted: false,

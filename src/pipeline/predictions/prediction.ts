@@ -2,7 +2,7 @@
 // DIR/predictions.jsonl, maps as .npy files under DIR. Validation and canonical serialisation only; no I/O.
 import { isAbsolute, join, normalize } from 'node:path';
 import { MadenetError } from '../core/errors.js';
-import { SUBMODEL_KINDS, type SubmodelKind } from '../core/submodel-kinds.js';
+import { isKindShaped, type SubmodelKind } from '../core/submodel-kinds.js';
 
 export const PREDICTIONS_FILE = 'predictions.jsonl';
 
@@ -51,15 +51,14 @@ export function parsePrediction(value: unknown, where: string): Prediction {
   const label = o.label;
   if (label !== 0 && label !== 1) throw fail(`"label" is ${JSON.stringify(label)}, not 0 or 1`);
   const model = o.model;
-  if (!(SUBMODEL_KINDS as readonly unknown[]).includes(model)) {
-    throw fail(`"model" is ${JSON.stringify(model)}, not one of ${SUBMODEL_KINDS.join('|')}`);
-  }
+  // The format sits below the submodel registry, so it checks the name's shape; which kinds exist is the registry's.
+  if (!isKindShaped(model)) throw fail(`"model" is ${JSON.stringify(model)}, not a submodel kind (lowercase letters, digits, dashes)`);
   const classifier = parseClassifier(o.classifier, fail);
   const map = o.map;
   if (map !== null && (typeof map !== 'string' || !isSafeRelative(map))) {
     throw fail(`"map" is ${JSON.stringify(map)}, not null or a relative path inside the directory`);
   }
-  return { path, category, score, label, threshold, model: model as SubmodelKind, classifier, map };
+  return { path, category, score, label, threshold, model, classifier, map };
 }
 
 /** One line of predictions.jsonl (with its newline), fields in the documented order. */

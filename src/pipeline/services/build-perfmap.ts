@@ -8,7 +8,8 @@ import { artifactDir } from '../artifacts/store.js';
 import { acquireLock, RUN_LOCK_FILE } from '../artifacts/lock.js';
 import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
-import { loadClassifierArtifact, loadDetector as registryLoadDetector, SUBMODEL_KINDS } from '../detectors/registry.js';
+import { loadClassifierArtifact, loadDetector as registryLoadDetector } from '../detectors/registry.js';
+import { isSubmodelKind, submodelKinds } from '../submodels/registry.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
@@ -103,8 +104,8 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
   for (const path of opts.models) {
     const artifact = await loadArtifact(path);
     const { kind, category } = artifact.manifest;
-    if (!(SUBMODEL_KINDS as readonly string[]).includes(kind)) {
-      throw new MadenetError('E_ARTIFACT', `--model ${path} is a '${kind}' artifact; expected a submodel (${SUBMODEL_KINDS.join(', ')}).`, {
+    if (!isSubmodelKind(kind)) {
+      throw new MadenetError('E_ARTIFACT', `--model ${path} is a '${kind}' artifact; expected a submodel (${submodelKinds().join(', ')}).`, {
         suggestions: kind === CLASSIFIER_KIND ? ['Pass the classifier with --classifier instead.'] : [],
       });
     }
@@ -120,7 +121,7 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
     if (same) {
       throw new MadenetError('E_USAGE', `Two ${kind} artifacts for category ${category}: ${same.artifact.dir} and ${artifact.dir}; expected at most one per kind and category.`);
     }
-    list.push({ kind: kind as SubmodelKind, artifact });
+    list.push({ kind, artifact });
     byCategory.set(category, list);
   }
   const missing = categories.filter((c) => !byCategory.has(c));

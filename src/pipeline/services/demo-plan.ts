@@ -1,7 +1,6 @@
 // The budgets `madenet demo` trains with: how much data, which presets and how many epochs, chosen so that
 // the whole pipeline fits its time budget on 2 CPU cores (quick: under 15 minutes) while still separating
 // defects from normals. Numbers were measured with the wasm backend; see the README's demo section.
-import type { FinetunableKind } from '../detectors/detector.js';
 import type { TrainClassifierOptions } from './train-classifier.js';
 import type { TrainLpdOptions } from './train-lpd.js';
 import type { TrainSfadOptions } from './train-sfad.js';
@@ -21,7 +20,8 @@ export interface DemoPlan {
   lpd: Pick<TrainLpdOptions, 'preset' | 'epochs' | 'batchSize' | 'lr' | 'scoring' | 'imageSize'>;
   /** Seed SFAD's backbone with the category's LPD backbone (the transfer the paper proposes). */
   sfadFromLpd: boolean;
-  finetune: Record<FinetunableKind, Pick<FinetuneOptions, 'epochs' | 'batchSize' | 'lr' | 'realRatio'>>;
+  /** The demo fine-tunes the three kinds it trains (demo.ts). */
+  finetune: Record<'srad' | 'sfad' | 'lpd', Pick<FinetuneOptions, 'epochs' | 'batchSize' | 'lr' | 'realRatio'>>;
   classifier: Pick<TrainClassifierOptions, 'preset' | 'epochs' | 'batchSize' | 'lr' | 'imageSize'>;
   /** Fine-tuning the pre-classifier on normals and real defects (null: route with the trained one). */
   classifierFinetune: Pick<ClassifierFinetuneOptions, 'epochs' | 'batchSize' | 'lr'> | null;

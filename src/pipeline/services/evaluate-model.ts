@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import { SUBMODEL_KINDS } from '../detectors/registry.js';
+import { isSubmodelKind, submodelKinds } from '../submodels/registry.js';
 import { loadDataset, samplesOf } from '../io/dataset.js';
 import type { BackendRequest } from '../runtime/backend.js';
 import { buildPerfmap } from './build-perfmap.js';
@@ -38,7 +38,7 @@ export async function inferForEvaluation(opts: InferForEvaluationOptions): Promi
   if (kind === 'perfmap') {
     perfmapDir = artifact.dir;
     categories = opts.categories ?? [];
-  } else if ((SUBMODEL_KINDS as readonly string[]).includes(kind)) {
+  } else if (isSubmodelKind(kind)) {
     categories = [artifact.manifest.category];
     const built = await buildPerfmap({
       data: opts.data,
@@ -54,7 +54,7 @@ export async function inferForEvaluation(opts: InferForEvaluationOptions): Promi
     });
     perfmapDir = built.artifact.dir;
   } else {
-    throw new MadenetError('E_ARTIFACT', `--model ${artifact.dir} is a '${kind}' artifact; expected a submodel (${SUBMODEL_KINDS.join(', ')}) or a perfmap.`);
+    throw new MadenetError('E_ARTIFACT', `--model ${artifact.dir} is a '${kind}' artifact; expected a submodel (${submodelKinds().join(', ')}) or a perfmap.`);
   }
 
   const dataset = await loadDataset(opts.data, categories.length > 0 ? { categories } : undefined);

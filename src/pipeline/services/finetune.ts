@@ -2,11 +2,12 @@
 // their masks, mixed with synthetic defects at --real-ratio; validates the parent and every epoch on held-out
 // train normals and held-out train defects (never trained on, never the test split) and saves the best epoch as
 // a new version of the same kind with its parent, settings and before/after metrics. No flags, no printing.
-// finetuneModel() dispatches on the parent's kind: the pre-classifier goes to finetune-classifier.ts.
+// finetuneModel() dispatches on the parent's kind: the pre-classifier goes to finetune-classifier.ts; a submodel's
+// specifics (adapter, batch split, default rate) come from its entry in the submodel registry.
 import { resolve } from 'node:path';
 import { loadArtifact, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import type { FinetunableKind } from '../detectors/detector.js';
+import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDetector } from '../detectors/registry.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { checkLambda, objectiveOf } from '../perfmap/choose.js';
@@ -18,15 +19,12 @@ import { validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-val
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY } from '../train/train-options.js';
 import { startRuntime, TrainingRun } from '../train/train-run.js';
 import type { TrainingRunResult } from '../train/train-run-types.js';
-import type { AdapterOptions, FinetuneAdapter, FinetuneSnapshot } from '../finetune/adapter.js';
+import type { FinetuneAdapter, FinetuneSnapshot } from '../finetune/adapter.js';
 import type { ParentRunOptions } from '../finetune/finetune-options.js';
 import { selectFinetuneData } from '../finetune/finetune-data.js';
-import { lpdFinetuneAdapter } from '../submodels/lpd/finetune/lpd-adapter.js';
 import { finetuneStepsPerEpoch, mixedEpochBatches } from '../finetune/mixed-batches.js';
 import { loadFinetuneParent, type FinetuneParent } from '../finetune/parent.js';
 import { checkRealRatio } from '../finetune/real-ratio.js';
-import { sfadFinetuneAdapter } from '../submodels/sfad/finetune/sfad-adapter.js';
-import { sradFinetuneAdapter } from '../submodels/srad/finetune/srad-adapter.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { finetuneClassifier, rejectDetectorOptions, type ClassifierFinetuneOptions, type ClassifierFinetuneResult } from './finetune-classifier.js';
 
@@ -73,7 +71,7 @@ export interface FinetuneMetrics {
 }
 
 export interface FinetuneResult extends TrainingRunResult {
-  kind: FinetunableKind;
+  kind: SubmodelKind;
   category: string;
   parent: { kind: string; category: string; version: number; dir: string };
   settings: { epochs: number; batchSize: number; lr: number; realRatio: number; valFraction: number; seed: number; lambda: number };
@@ -92,16 +90,15 @@ export interface FinetuneResult extends TrainingRunResult {
 
 type FinetuneCheckpointExtra = BestEpochExtra<CandidateEvaluation>;
 
-const ADAPTERS: Record<FinetunableKind, (o: AdapterOptions & { featureBudgetBytes?: number }) => Promise<FinetuneAdapter>> = {
-  srad: sradFinetuneAdapter,
-  sfad: sfadFinetuneAdapter,
-  lpd: lpdFinetuneAdapter,
-};
-
 /** Options of either fine-tune: the classifier-only ones are refused for a submodel and the other way round. */
 export type AnyFinetuneOptions = FinetuneOptions & Pick<ClassifierFinetuneOptions, 'defectShare' | 'minConfidence' | 'labelSmoothing'>;
 /** A submodel's result (kind srad/sfad/lpd) or the pre-classifier's (kind 'classifier'). */
 export type AnyFinetuneResult = FinetuneResult | ClassifierFinetuneResult;
+
+/** Whether a fine-tune's result is the pre-classifier's (a submodel's kind is any registered name, so a plain union cannot tell). */
+export function isClassifierFinetune(r: AnyFinetuneResult): r is ClassifierFinetuneResult {
+  return r.kind === CLASSIFIER_KIND;
+}
 
 /** Fine-tunes whatever --model is: a submodel (finetune below) or the pre-classifier (finetuneClassifier). */
 export async function finetuneModel(opts: AnyFinetuneOptions): Promise<AnyFinetuneResult> {
@@ -117,10 +114,11 @@ export async function finetuneModel(opts: AnyFinetuneOptions): Promise<AnyFinetu
   return finetune(opts);
 }
 
-export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
+/** Everything the run needs before the adapter exists, in the order the original service made it (seeded draws included). */
+async function prepareFinetune(opts: FinetuneOptions) {
   const started = performance.now();
   const parent = await loadFinetuneParent(opts.model);
-  const { kind, category } = parent;
+  const { kind, category, spec } = parent;
   const epochs = opts.epochs ?? DEFAULT_FINETUNE_EPOCHS;
   const batchSize = opts.batchSize ?? parent.defaults.batchSize;
   const lr = opts.lr ?? parent.defaults.lr;
@@ -130,15 +128,13 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const lambda = checkLambda(opts.lambda ?? VALIDATION_LAMBDA);
   const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   checkTrainNumbers({ epochs, batchSize, lr, valFraction, checkpointEvery });
-  if (batchSize < 2 || (kind === 'lpd' && batchSize % 2 !== 0)) {
-    throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected ${kind === 'lpd' ? 'an even number >= 2 (half normal, half defective)' : 'at least 2 (normal and defective images together)'}.`);
-  }
+  const expected = spec.batchSizeExpectation(batchSize);
+  if (expected !== null) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected ${expected}.`);
   const warnings = splitWarnings(parent, valFraction, seed);
   const runtime = await startRuntime(opts);
 
   const dataset = await loadDataset(opts.data, { categories: [category] });
   const data = selectFinetuneData(dataset, category, { valFraction, seed });
-  const { plan } = data;
   if (data.unmasked.length > 0) warnings.push(`${data.unmasked.length} train defect(s) of ${category} have no mask and are not trained on.`);
   const out = resolve(opts.out ?? parent.root);
 
@@ -149,136 +145,166 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const valBatch = Math.max(batchSize, 8);
   let beforeEval: CandidateEvaluation;
   try {
-    beforeEval = (await validateDetector(parentDetector, plan, { textures, batchSize: valBatch, lambda })).evaluation;
+    beforeEval = (await validateDetector(parentDetector, data.plan, { textures, batchSize: valBatch, lambda })).evaluation;
   } finally {
     parentDetector.dispose();
   }
 
   const stepsPerEpoch = finetuneStepsPerEpoch(data.trainNormals.length, data.trainDefects.length, batchSize);
-  const totalSteps = epochs * stepsPerEpoch;
-  const schedule: CosineSchedule = { baseLr: lr, totalSteps };
+  const schedule: CosineSchedule = { baseLr: lr, totalSteps: epochs * stepsPerEpoch };
   const fingerprint = datasetFingerprint([...data.trainNormals, ...data.trainDefects]);
   const parentRef = { kind, category, version: parent.artifact.ref.version, dir: parent.artifact.dir };
+  const settings = { epochs, batchSize, lr, realRatio, valFraction, seed, lambda };
+  return { started, parent, kind, category, settings, checkpointEvery, warnings, runtime, dataset, data, out, imageSize, textures, valBatch, beforeEval, stepsPerEpoch, schedule, fingerprint, parentRef };
+}
 
-  const adapter = await ADAPTERS[kind]({ parent, trainNormals: data.trainNormals, seed, lr, batchSize, textures, featureBudgetBytes: opts.featureBudgetBytes });
+type Prepared = Awaited<ReturnType<typeof prepareFinetune>>;
+
+/** The new artifact's config (and what a --resume must match). */
+function finetuneRunConfig(p: Prepared, adapter: FinetuneAdapter) {
+  const { epochs, batchSize, lr, realRatio, valFraction, seed, lambda } = p.settings;
+  const { plan } = p.data;
+  return {
+    model: p.parent.config.model,
+    ...(p.parent.spec.topLevelConfig?.(p.parent.config) ?? {}),
+    training: { epochs, batchSize, stepsPerEpoch: p.stepsPerEpoch, schedule: { kind: 'cosine', ...p.schedule }, realRatio, ...adapter.settings },
+    finetune: { lr, realRatio, epochs, batchSize, parent: p.parentRef },
+    validation: { valFraction, seed, source: plan.source, lambda, heldOutNormals: plan.normals.length, heldOutDefects: plan.defects.length, textures: p.textures.source },
+    data: { root: p.dataset.root, category: p.category, trainNormals: p.data.trainNormals.length, trainDefects: p.data.trainDefects.length, fingerprint: p.fingerprint },
+    parentConfig: p.parent.config,
+  };
+}
+
+export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
+  const p = await prepareFinetune(opts);
+  const { seed, lr, batchSize } = p.settings;
+  const adapter = await p.parent.spec.adapter({ parent: p.parent, trainNormals: p.data.trainNormals, seed, lr, batchSize, textures: p.textures, featureBudgetBytes: opts.featureBudgetBytes });
   // The run holds its checkpoint series' lock from restore() on; released whatever happens.
   let runLock: { dispose(): Promise<void> } | null = null;
   try {
-    const runConfig = {
-      model: parent.config.model,
-      // LPD's loaders read these two at the top (detector scoring; `--backbone <lpd artifact>` elsewhere).
-      ...(kind === 'lpd' ? { backbone: parent.config.backbone, scoring: parent.config.scoring ?? 'head' } : {}),
-      training: { epochs, batchSize, stepsPerEpoch, schedule: { kind: 'cosine', ...schedule }, realRatio, ...adapter.settings },
-      finetune: { lr, realRatio, epochs, batchSize, parent: parentRef },
-      validation: { valFraction, seed, source: plan.source, lambda, heldOutNormals: plan.normals.length, heldOutDefects: plan.defects.length, textures: textures.source },
-      data: { root: dataset.root, category, trainNormals: data.trainNormals.length, trainDefects: data.trainDefects.length, fingerprint },
-      parentConfig: parent.config,
-    };
-    const target = { root: out, kind: `finetune-${kind}`, category, config: runConfig, seed, runtime };
+    const runConfig = finetuneRunConfig(p, adapter);
+    const target = { root: p.out, kind: `finetune-${p.kind}`, category: p.category, config: runConfig, seed, runtime: p.runtime };
     const run = new TrainingRun<FinetuneCheckpointExtra>(target, {
       models: adapter.models,
       optimizer: adapter.optimizer,
-      checkpointEvery,
-      started,
-      warnings,
+      checkpointEvery: p.checkpointEvery,
+      started: p.started,
+      warnings: p.warnings,
       freshStart: 'fine-tuning started from the parent',
       options: opts,
     });
     runLock = run;
-
-    const best = new BestEpoch<CandidateEvaluation>();
-    // The GDE of an LPD best epoch is not checkpointed; after a resume the adapter refits it from the same weights.
-    let bestGde: FinetuneSnapshot['gde'] = null;
-    const restored = await run.restore(opts.resume, best);
-    if (restored) adapter.resumedAt(restored.loop.step);
-
-    const composition = { real: 0, synthetic: 0, clean: 0 };
-    const state = await run.loop({
-      epochs,
-      stepsPerEpoch,
-      batches: (epoch) =>
-        mixedEpochBatches(data.trainNormals, data.trainDefects, { kind, seed, epoch, size: imageSize, batchSize, stepsPerEpoch, realRatio }),
-      batchSize: (b) => b.composition.real + b.composition.synthetic + b.composition.clean,
-      lr: (step) => cosineLr(schedule, step),
-      step: async (raw, ctx) => {
-        try {
-          adapter.setLr(ctx.lr);
-          return await adapter.step(raw, ctx);
-        } finally {
-          const c = raw.composition;
-          composition.real += c.real;
-          composition.synthetic += c.synthetic;
-          composition.clean += c.clean;
-        }
-      },
-      validate: async () => {
-        const v = await validateDetector(await adapter.detector(), plan, { textures, batchSize: valBatch, lambda });
-        best.measured(v.evaluation);
-        return v.validation;
-      },
-      onBest: async () => {
-        const snapshot = await adapter.snapshot();
-        best.keepWeights(snapshot.models);
-        bestGde = snapshot.gde ?? null;
-      },
-      checkpoint: () => best.checkpoint(),
-    });
-
-    const chosen = best.chosen('Fine-tuning');
-    const snapshot: FinetuneSnapshot = { models: chosen.weights, gde: bestGde };
-    await adapter.restore(snapshot);
-    const payload = await adapter.payload(snapshot, chosen.evaluation, plan);
-    const before = metricsOf(beforeEval, lambda);
-    const after = { ...metricsOf(chosen.evaluation, lambda), bestEpoch: state.bestEpoch };
-    const delta = {
-      imageAuroc: diff(after.imageAuroc, before.imageAuroc),
-      pixelAp: diff(after.pixelAp, before.pixelAp),
-      objective: diff(after.objective, before.objective),
-    };
-    if (finetuneLost({ metrics: { before, delta }, settings: { lambda } })) {
-      // Still saved (the run is recorded), but a user must not take the new version for the better one.
-      warnings.push(
-        `The fine-tuned model scores below its parent on validation by more than one image-AUROC step of the held-out set (objective ${before.objective?.toFixed(4)} -> ${after.objective?.toFixed(4)} at lambda ${lambda}); the parent ${parent.artifact.dir} stays the better model, so give build-perfmap that version.`,
-      );
-    }
-    const ref = await writeArtifact({
-      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
-      reuseIdentical: opts.resume === true,
-      root: out,
-      kind,
-      category,
-      config: runConfig,
-      seed,
-      datasetFingerprint: fingerprint,
-      runtime,
-      metrics: { validation: after, before, after, delta, epochs: state.epoch, steps: state.step, history: state.history, composition },
-      parents: [parent.artifact.ref],
-      models: payload.models,
-      files: payload.files,
-    });
-
-    return {
-      artifact: { dir: ref.dir, version: ref.version },
-      kind,
-      category,
-      parent: parentRef,
-      imageSize,
-      settings: { epochs, batchSize, lr, realRatio, valFraction, seed, lambda },
-      metrics: { before, after, delta },
-      data: {
-        trainNormals: data.trainNormals.length,
-        trainDefects: data.trainDefects.length,
-        validationNormals: plan.normals.length,
-        validationDefects: plan.defects.length,
-        unmaskedSkipped: data.unmasked.length,
-      },
-      composition,
-      ...run.resultFields(state),
-    };
+    const trained = await finetuneLoop(p, adapter, run, opts.resume);
+    return await saveFinetune(p, adapter, run, runConfig, trained, opts.resume === true);
   } finally {
     await runLock?.dispose();
     adapter.dispose();
   }
+}
+
+/** Restore (with --resume), then the epochs; returns the best epoch's snapshot and the images seen. */
+async function finetuneLoop(p: Prepared, adapter: FinetuneAdapter, run: TrainingRun<FinetuneCheckpointExtra>, resume: boolean | undefined) {
+  const { epochs, batchSize, realRatio, seed, lambda } = p.settings;
+  const { stepsPerEpoch, schedule, imageSize, data, textures } = p;
+  const best = new BestEpoch<CandidateEvaluation>();
+  // The GDE of an LPD best epoch is not checkpointed; after a resume the adapter refits it from the same weights.
+  let bestGde: FinetuneSnapshot['gde'] = null;
+  const restored = await run.restore(resume, best);
+  if (restored) adapter.resumedAt(restored.loop.step);
+
+  const composition = { real: 0, synthetic: 0, clean: 0 };
+  const compose = p.parent.spec.composition;
+  const state = await run.loop({
+    epochs,
+    stepsPerEpoch,
+    batches: (epoch) => mixedEpochBatches(data.trainNormals, data.trainDefects, { composition: compose, seed, epoch, size: imageSize, batchSize, stepsPerEpoch, realRatio }),
+    batchSize: (b) => b.composition.real + b.composition.synthetic + b.composition.clean,
+    lr: (step) => cosineLr(schedule, step),
+    step: async (raw, ctx) => {
+      try {
+        adapter.setLr(ctx.lr);
+        return await adapter.step(raw, ctx);
+      } finally {
+        const c = raw.composition;
+        composition.real += c.real;
+        composition.synthetic += c.synthetic;
+        composition.clean += c.clean;
+      }
+    },
+    validate: async () => {
+      const v = await validateDetector(await adapter.detector(), data.plan, { textures, batchSize: p.valBatch, lambda });
+      best.measured(v.evaluation);
+      return v.validation;
+    },
+    onBest: async () => {
+      const snapshot = await adapter.snapshot();
+      best.keepWeights(snapshot.models);
+      bestGde = snapshot.gde ?? null;
+    },
+    checkpoint: () => best.checkpoint(),
+  });
+  const chosen = best.chosen('Fine-tuning');
+  // Assigned in callbacks only, which TypeScript's narrowing does not follow.
+  const snapshot: FinetuneSnapshot = { models: chosen.weights, gde: bestGde as FinetuneSnapshot['gde'] };
+  return { state, chosen, snapshot, composition };
+}
+
+/** The best epoch into the live networks, its metrics against the parent's, and the new version. */
+async function saveFinetune(
+  p: Prepared,
+  adapter: FinetuneAdapter,
+  run: TrainingRun<FinetuneCheckpointExtra>,
+  runConfig: ReturnType<typeof finetuneRunConfig>,
+  trained: Awaited<ReturnType<typeof finetuneLoop>>,
+  reuseIdentical: boolean,
+): Promise<FinetuneResult> {
+  const { state, chosen, snapshot, composition } = trained;
+  const { lambda } = p.settings;
+  await adapter.restore(snapshot);
+  const payload = await adapter.payload(snapshot, chosen.evaluation, p.data.plan);
+  const before = metricsOf(p.beforeEval, lambda);
+  const after = { ...metricsOf(chosen.evaluation, lambda), bestEpoch: state.bestEpoch };
+  const delta = { imageAuroc: diff(after.imageAuroc, before.imageAuroc), pixelAp: diff(after.pixelAp, before.pixelAp), objective: diff(after.objective, before.objective) };
+  if (finetuneLost({ metrics: { before, delta }, settings: { lambda } })) {
+    // Still saved (the run is recorded), but a user must not take the new version for the better one.
+    p.warnings.push(
+      `The fine-tuned model scores below its parent on validation by more than one image-AUROC step of the held-out set (objective ${before.objective?.toFixed(4)} -> ${after.objective?.toFixed(4)} at lambda ${lambda}); the parent ${p.parent.artifact.dir} stays the better model, so give build-perfmap that version.`,
+    );
+  }
+  const ref = await writeArtifact({
+    // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+    reuseIdentical,
+    root: p.out,
+    kind: p.kind,
+    category: p.category,
+    config: runConfig,
+    seed: p.settings.seed,
+    datasetFingerprint: p.fingerprint,
+    runtime: p.runtime,
+    metrics: { validation: after, before, after, delta, epochs: state.epoch, steps: state.step, history: state.history, composition },
+    parents: [p.parent.artifact.ref],
+    models: payload.models,
+    files: payload.files,
+  });
+  const { data } = p;
+  return {
+    artifact: { dir: ref.dir, version: ref.version },
+    kind: p.kind,
+    category: p.category,
+    parent: p.parentRef,
+    imageSize: p.imageSize,
+    settings: p.settings,
+    metrics: { before, after, delta },
+    data: {
+      trainNormals: data.trainNormals.length,
+      trainDefects: data.trainDefects.length,
+      validationNormals: data.plan.normals.length,
+      validationDefects: data.plan.defects.length,
+      unmaskedSkipped: data.unmasked.length,
+    },
+    composition,
+    ...run.resultFields(state),
+  };
 }
 
 function metricsOf(e: CandidateEvaluation, lambda: number): FinetuneMetrics {

@@ -6,7 +6,7 @@ import { MANIFEST_FILE } from '../artifacts/index.js';
 import { lockOutputFolder } from '../artifacts/output-folder.js';
 import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
-import { SUBMODEL_KINDS } from '../detectors/registry.js';
+import { isSubmodelKind, submodelKinds } from '../submodels/registry.js';
 import { defaultConcurrency } from '../io/sample-stream.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
 import type { AsyncClassifier, AsyncDetector, EngineName } from '../engines/async-detector.js';
@@ -118,7 +118,7 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   const minConfidence = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new MadenetError('E_USAGE', `--min-confidence is ${minConfidence}; expected a number in [0, 1].`);
   const fallback = opts.fallback ?? DEFAULT_FALLBACK;
-  if (!SUBMODEL_KINDS.includes(fallback)) throw new MadenetError('E_USAGE', `--fallback is ${fallback}; expected one of ${SUBMODEL_KINDS.join(', ')}.`);
+  if (!isSubmodelKind(fallback)) throw new MadenetError('E_USAGE', `--fallback is ${fallback}; expected one of ${submodelKinds().join(', ')}.`);
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
   const concurrency = opts.concurrency ?? defaultConcurrency();

@@ -4,6 +4,15 @@ import { join } from 'node:path';
 import { selectFinetuneData, type FinetuneData } from '../../../src/pipeline/finetune/finetune-data.js';
 import { finetuneStepsPerEpoch, mixedEpochBatches, planMixedEpoch, type MixedBatchOptions } from '../../../src/pipeline/finetune/mixed-batches.js';
 import { loadDataset } from '../../../src/pipeline/io/dataset.js';
+import { isUnsupported } from '../../../src/pipeline/submodels/contract.js';
+import { findSubmodel } from '../../../src/pipeline/submodels/registry.js';
+
+/** The kind's batch split, as the fine-tuner reads it from the registry. */
+function compositionOf(kind: string): MixedBatchOptions['composition'] {
+  const spec = findSubmodel(kind)?.finetune;
+  if (!spec || isUnsupported(spec)) throw new Error(`${kind} does not fine-tune`);
+  return spec.composition;
+}
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
 
 describe('mixed fine-tuning batches', () => {
@@ -17,7 +26,7 @@ describe('mixed fine-tuning batches', () => {
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   const opts = (over: Partial<MixedBatchOptions> = {}): MixedBatchOptions => ({
-    kind: 'srad',
+    composition: compositionOf('srad'),
     seed: 5,
     epoch: 0,
     size: 16,
@@ -33,7 +42,7 @@ describe('mixed fine-tuning batches', () => {
     const seen = new Set<string>();
     for (const kind of ['srad', 'sfad', 'lpd'] as const) {
       for (let epoch = 0; epoch < 6; epoch++) {
-        for (const step of planMixedEpoch(data.trainNormals, data.trainDefects, opts({ kind, epoch, realRatio: 0.75 }))) {
+        for (const step of planMixedEpoch(data.trainNormals, data.trainDefects, opts({ composition: compositionOf(kind), epoch, realRatio: 0.75 }))) {
           for (const s of [...step.normals, ...step.defects]) {
             expect(held.has(s.path)).toBe(false);
             seen.add(s.path);

@@ -1,4 +1,13 @@
-import { batchComposition, checkRealRatio, defectSlots, realAtStep } from '../../../src/pipeline/finetune/real-ratio.js';
+import { checkRealRatio, defectSlots, realAtStep } from '../../../src/pipeline/finetune/real-ratio.js';
+import { isUnsupported, type SubmodelFinetune } from '../../../src/pipeline/submodels/contract.js';
+import { findSubmodel } from '../../../src/pipeline/submodels/registry.js';
+
+/** A kind's batch split, as the fine-tuner reads it from the registry. */
+function batchComposition(kind: string, batchSize: number, ratio: number, step: number) {
+  const spec = findSubmodel(kind)?.finetune;
+  if (!spec || isUnsupported(spec)) throw new Error(`${kind} does not fine-tune`);
+  return (spec as SubmodelFinetune).composition(batchSize, ratio, step);
+}
 
 describe('real-ratio batch composition', () => {
   it('gives real defects exactly the asked share of defect slots over any run of steps', () => {

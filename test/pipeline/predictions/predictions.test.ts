@@ -42,7 +42,7 @@ describe('predictions format', () => {
 
   it.each([
     ['label', 2, /"label" is 2/],
-    ['model', 'unet', /"model" is "unet", not one of srad\|sfad\|lpd/],
+    ['model', 'U-Net', /"model" is "U-Net", not a submodel kind/],
     ['score', 'high', /"score" is "high"/],
     ['map', '../outside.npy', /"map" is "..\/outside.npy"/],
     ['map', '/abs/m.npy', /relative path/],

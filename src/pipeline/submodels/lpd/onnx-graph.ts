@@ -2,10 +2,13 @@
 // the GDE patch embeddings, whose Mahalanobis distances, upsampled and smoothed, are the map; the score is
 // the head's probability or the map's max (the artifact's scoring).
 import type * as tf from '@tensorflow/tfjs';
-import type { LpdConfig } from './model/config.js';
-import type { GdeState } from './model/gde.js';
+import { validateLpdConfig, type LpdConfig } from './model/config.js';
+import { gdeFromTensors, type GdeState } from './model/gde.js';
+import type { LoadedArtifact } from '../../artifacts/index.js';
+import { modelConfig, withModels } from '../../export/artifact-models.js';
+import { readSafetensors } from '../../weights/safetensors.js';
 import { MadenetError } from '../../core/errors.js';
-import type { LpdScoring } from './detector.js';
+import { LPD_GDE_FILE, LPD_SCORINGS, lpdInferenceModel, type LpdScoring } from './detector.js';
 import { finishDetectorGraph, startDetectorGraph } from '../../export/detector-graph.js';
 import { outputShapes } from '../../export/feature-maps.js';
 import { LayersConverter } from '../../export/layers-converter.js';
@@ -29,4 +32,15 @@ export function lpdGraph(view: tf.LayersModel, gde: GdeState, cfg: LpdConfig, sc
   const map = patchScoresToMap(g, gdeDistance(g, emb, gde.mean, gde.covInv, 'gde'), cfg.imageSize, cfg.smoothingSigma, 'map');
   const score = scoring === 'head' ? g.node('Reshape', [prob.name, g.constInt64([-1])], {}, 'score') : maxPerImage(g, map, 'score');
   return finishDetectorGraph(d, map, score);
+}
+
+/** The ONNX graph of a saved LPD artifact (its network and GDE, scored as its config.scoring says). */
+export async function lpdArtifactGraph(artifact: LoadedArtifact): Promise<{ graph: OnnxGraph; imageSize: number }> {
+  const cfg = modelConfig<LpdConfig>(artifact);
+  validateLpdConfig(cfg);
+  const scoring = ((artifact.manifest.config as { scoring?: LpdScoring }).scoring ?? 'head') as LpdScoring;
+  if (!LPD_SCORINGS.includes(scoring)) throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has config.scoring ${JSON.stringify(scoring)}; expected one of ${LPD_SCORINGS.join(', ')}.`);
+  const gde = gdeFromTensors(readSafetensors(await artifact.readFile(LPD_GDE_FILE), `${artifact.dir}/${LPD_GDE_FILE}`));
+  const graph = await withModels(artifact, ['model'], ([model]) => lpdGraph(lpdInferenceModel(model as tf.LayersModel, cfg.gdeLayers), gde, cfg, scoring));
+  return { graph, imageSize: cfg.imageSize };
 }

@@ -1,6 +1,10 @@
 // SFAD as one ONNX graph: frozen backbone maps, SimpleNet aggregation and projection, the adaptor and the
 // discriminator as 1x1 convs per location, -D(q) upsampled and smoothed into the map, its max as the score.
-import type { SfadConfig } from './model/config.js';
+import type * as tf from '@tensorflow/tfjs';
+import { validateSfadConfig, type SfadConfig } from './model/config.js';
+import type { LoadedArtifact } from '../../artifacts/index.js';
+import { modelConfig, withModels } from '../../export/artifact-models.js';
+import { SFAD_MODEL_NAMES } from './detector.js';
 import type { SfadModel } from './model/model.js';
 import { finishDetectorGraph, startDetectorGraph } from '../../export/detector-graph.js';
 import { outputShapes } from '../../export/feature-maps.js';
@@ -20,4 +24,14 @@ export function sfadGraph(model: Pick<SfadModel, 'extractor' | 'adaptor' | 'disc
   const patch: SizedVal = { ...features, name: g.node('Neg', [(logit as SizedVal).name], {}, 'patch_scores'), channels: 1 };
   const map = patchScoresToMap(g, patch, cfg.imageSize, cfg.smoothingSigma, 'map');
   return finishDetectorGraph(d, map, maxPerImage(g, map, 'score'));
+}
+
+/** The ONNX graph of a saved SFAD artifact (extractor, adaptor and discriminator, loaded for the conversion). */
+export async function sfadArtifactGraph(artifact: LoadedArtifact): Promise<{ graph: OnnxGraph; imageSize: number }> {
+  const cfg = modelConfig<SfadConfig>(artifact);
+  validateSfadConfig(cfg);
+  const graph = await withModels(artifact, SFAD_MODEL_NAMES, ([extractor, adaptor, discriminator]) =>
+    sfadGraph({ extractor: extractor as tf.LayersModel, adaptor: adaptor as tf.LayersModel, discriminator: discriminator as tf.LayersModel }, cfg),
+  );
+  return { graph, imageSize: cfg.imageSize };
 }

@@ -1,7 +1,10 @@
 // SRAD as one ONNX graph: reconstructive network, concat(image, reconstruction), discriminative network,
 // the anomaly channel as the map and the max of its mean-filtered copy as the score (submodels/srad/model/predict.ts).
+import type * as tf from '@tensorflow/tfjs';
 import { MadenetError } from '../../core/errors.js';
-import type { SradConfig } from './model/config.js';
+import type { LoadedArtifact } from '../../artifacts/index.js';
+import { modelConfig, withModels } from '../../export/artifact-models.js';
+import { validateSradConfig, type SradConfig } from './model/config.js';
 import type { SradModels } from './model/model.js';
 import { finishDetectorGraph, startDetectorGraph } from '../../export/detector-graph.js';
 import type { Val } from '../../export/layer-call.js';
@@ -28,4 +31,14 @@ export function sradGraph(models: SradModels, cfg: SradConfig): OnnxGraph {
 function one(v: Val | undefined): Val {
   if (v === undefined) throw new MadenetError('E_EXPORT', 'An SRAD network has no output.');
   return v;
+}
+
+/** The ONNX graph of a saved SRAD artifact (its two networks, loaded for the conversion). */
+export async function sradArtifactGraph(artifact: LoadedArtifact): Promise<{ graph: OnnxGraph; imageSize: number }> {
+  const cfg = modelConfig<SradConfig>(artifact);
+  validateSradConfig(cfg);
+  const graph = await withModels(artifact, ['reconstructive', 'discriminative'], ([reconstructive, discriminative]) =>
+    sradGraph({ reconstructive: reconstructive as tf.LayersModel, discriminative: discriminative as tf.LayersModel }, cfg),
+  );
+  return { graph, imageSize: cfg.imageSize };
 }
