@@ -7,6 +7,8 @@ import type { Detector } from '../detectors/detector.js';
 import type { OnnxGraph } from '../export/onnx-graph.js';
 import type { AdapterOptions, FinetuneAdapter } from '../finetune/adapter.js';
 import type { BatchComposition } from '../finetune/real-ratio.js';
+import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
+import type { TrainWorkflow } from '../train/workflow.js';
 
 /** Why a capability is missing, for the error a user gets (the command decides the code). */
 export interface Unsupported {
@@ -34,6 +36,21 @@ export interface SubmodelFinetune {
   adapter(opts: AdapterOptions & { featureBudgetBytes?: number }): Promise<FinetuneAdapter>;
 }
 
+/** The options every trainer takes; a kind reads its own further keys (preset, backbone, ...) from the same object. */
+export interface SubmodelTrainOptions extends TrainingRunOptions {
+  category: string;
+  /** Artifact root: <out>/<kind>/<category>/vNNNN. */
+  out: string;
+  seed: number;
+  [option: string]: unknown;
+}
+
+/** A kind trained by the generic trainer (train/workflow.ts): its run for the given options, checked before any I/O. */
+export interface SubmodelTrainer {
+  // The batch and checkpoint types are the kind's own; the generic trainer only passes them through.
+  workflow(opts: SubmodelTrainOptions): Promise<TrainWorkflow<any, TrainingRunResult, any>>;
+}
+
 /** The parts of a recorded artifact config the fine-tuner's defaults read. */
 export interface RecordedTraining {
   model?: { batchSize?: number; lrDiscriminator?: number; learningRate?: number };
@@ -53,6 +70,8 @@ export interface Submodel {
   loadDetector(artifact: LoadedArtifact): Promise<Detector>;
   readonly onnx: SubmodelExport | Unsupported;
   readonly finetune: SubmodelFinetune | Unsupported;
+  /** Gradient training through the generic trainer; absent for a kind built otherwise (PatchCore's memory bank). */
+  readonly train?: SubmodelTrainer;
 }
 
 export function isUnsupported<T extends object>(c: T | Unsupported): c is Unsupported {

@@ -6,6 +6,13 @@ export const lpd: Submodel = {
   kind: 'lpd',
   title: 'LPD',
   fallback: true,
+  // train-lpd's options; the workflow checks them before any I/O.
+  train: {
+    workflow: async (o) => {
+      const { lpdWorkflow } = await import('./train/lpd-session.js');
+      return lpdWorkflow(o as unknown as Parameters<typeof lpdWorkflow>[0]);
+    },
+  },
   loadDetector: async (artifact) => (await import('./detector.js')).loadLpdDetector(artifact),
   onnx: { graph: async (artifact) => (await import('./onnx-graph.js')).lpdArtifactGraph(artifact) },
   finetune: {

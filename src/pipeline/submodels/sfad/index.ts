@@ -6,6 +6,13 @@ export const sfad: Submodel = {
   kind: 'sfad',
   title: 'SFAD',
   fallback: true,
+  // train-sfad's options; the workflow checks them before any I/O.
+  train: {
+    workflow: async (o) => {
+      const { sfadWorkflow } = await import('./train/sfad-session.js');
+      return sfadWorkflow(o as unknown as Parameters<typeof sfadWorkflow>[0]);
+    },
+  },
   loadDetector: async (artifact) => (await import('./detector.js')).loadSfadDetector(artifact),
   onnx: { graph: async (artifact) => (await import('./onnx-graph.js')).sfadArtifactGraph(artifact) },
   finetune: {

@@ -6,6 +6,13 @@ export const srad: Submodel = {
   kind: 'srad',
   title: 'SRAD',
   fallback: true,
+  // train-srad's options; the workflow checks them before any I/O.
+  train: {
+    workflow: async (o) => {
+      const { sradWorkflow } = await import('./train/srad-session.js');
+      return sradWorkflow(o as unknown as Parameters<typeof sradWorkflow>[0]);
+    },
+  },
   loadDetector: async (artifact) => (await import('./detector.js')).loadSradDetector(artifact),
   onnx: { graph: async (artifact) => (await import('./onnx-graph.js')).sradArtifactGraph(artifact) },
   finetune: {
