@@ -5,7 +5,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { writeArtifact, type ArtifactRef } from '../artifacts/index.js';
+import { loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
+import { planValidation } from '../perfmap/validation-set.js';
 import type { RuntimeInfo } from '../runtime/backend.js';
 import type { LoopState } from './loop.js';
 import { BestEpoch, type BestEpochExtra } from './train-best-epoch.js';
@@ -14,6 +16,7 @@ import type { DetectorValidation } from './train-detector-validation.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from './train-options.js';
 import { startRuntime, TrainingRun, type RunLoopOptions } from './train-run.js';
 import type { TrainingRunFields, TrainingRunOptions } from './train-run-types.js';
+import { trainNormalsOutside } from './train-split.js';
 
 /** What the session hands over once the best epoch's weights are back in its live networks. */
 export interface TrainOutput<R> {
@@ -78,6 +81,14 @@ export function trainNumbers(opts: TrainingRunOptions, resolved: { epochs: numbe
   const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   checkTrainNumbers({ ...resolved, valFraction, checkpointEvery });
   return { ...resolved, valFraction, checkpointEvery };
+}
+
+/** The category's dataset, build-perfmap's validation plan for it, and the train normals outside that plan. */
+export async function trainSplit(opts: Pick<TrainingRunOptions, 'data'> & { category: string; seed: number }, valFraction: number) {
+  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
+  const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
+  return { dataset, plan, train };
 }
 
 /** Runs one training to its artifact; see the file comment. */

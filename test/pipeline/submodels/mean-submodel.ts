@@ -5,16 +5,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { layersModelFrom } from '../../../src/pipeline/artifacts/index.js';
 import type { Detector } from '../../../src/pipeline/detectors/detector.js';
-import { datasetFingerprint, loadDataset } from '../../../src/pipeline/io/dataset.js';
-import { planValidation } from '../../../src/pipeline/perfmap/validation-set.js';
+import { datasetFingerprint } from '../../../src/pipeline/io/dataset.js';
 import type { Submodel, SubmodelTrainOptions } from '../../../src/pipeline/submodels/contract.js';
 import { TextureBank } from '../../../src/pipeline/synth/texture-bank.js';
 import { epochStream, fullBatches, type DecodedSample } from '../../../src/pipeline/train/data.js';
 import { imagesToTensor } from '../../../src/pipeline/train/tensors.js';
 import { bestEpochMetrics, thresholdsFile, validateDetector } from '../../../src/pipeline/train/train-detector-validation.js';
-import { trainNumbers, type TrainWorkflow } from '../../../src/pipeline/train/workflow.js';
+import { trainNumbers, trainSplit, type TrainWorkflow } from '../../../src/pipeline/train/workflow.js';
 import type { TrainingRunResult } from '../../../src/pipeline/train/train-run-types.js';
-import { trainNormalsOutside } from '../../../src/pipeline/train/train-split.js';
 
 export const MEAN_KIND = 'meanpix';
 
@@ -54,9 +52,7 @@ async function meanWorkflow(opts: SubmodelTrainOptions): Promise<TrainWorkflow<D
     checkpointEvery: n.checkpointEvery,
     options: opts,
     open: async (ctx) => {
-      const dataset = await loadDataset(opts.data, { categories: [opts.category] });
-      const plan = planValidation(dataset, opts.category, { valFraction: n.valFraction, seed: opts.seed });
-      const train = trainNormalsOutside(dataset, opts.category, plan, n.valFraction, opts.seed);
+      const { plan, train } = await trainSplit(opts, n.valFraction);
       const textures = await TextureBank.forRun(undefined, size, opts.seed);
       const model = meanNetwork(size);
       ctx.defer(() => model.dispose());

@@ -7,8 +7,8 @@ import { gdeToTensors, type GdeState } from '../model/gde.js';
 import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../model/model.js';
 import { MadenetError } from '../../../core/errors.js';
 import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detector.js';
-import { datasetFingerprint, loadDataset } from '../../../io/dataset.js';
-import { planValidation } from '../../../perfmap/validation-set.js';
+import { datasetFingerprint } from '../../../io/dataset.js';
+import type { ValidationPlan } from '../../../perfmap/validation-set.js';
 import { DEFAULT_GATE, type GateOptions } from '../../../synth/index.js';
 import { TextureBank } from '../../../synth/texture-bank.js';
 import { cosineLr, type CosineSchedule } from '../../../train/train-cosine.js';
@@ -16,7 +16,7 @@ import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, 
 import type { TrainingRunFields, TrainingRunOptions, TrainingRunResult } from '../../../train/train-run-types.js';
 import type { LoopState } from '../../../train/loop.js';
 import type { CandidateEvaluation } from '../../../perfmap/evaluate-candidates.js';
-import { trainNumbers, type OpenContext, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
+import { trainNumbers, trainSplit, type OpenContext, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
 import {
   emptyCutPasteStats,
   lpdEpochBatches,
@@ -34,7 +34,6 @@ import { LpdSgd } from './lpd-sgd.js';
 import { lpdTrainStep } from './lpd-step.js';
 import { loadBackbone, RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
 import { writeSafetensors } from '../../../weights/safetensors.js';
-import { trainNormalsOutside } from '../../../train/train-split.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
 
 /** CutPaste's colour jitter on every training image. */
@@ -107,9 +106,7 @@ interface LpdSettings extends ReturnType<typeof trainNumbers> {
 }
 
 async function openLpd(opts: TrainLpdOptions, s: LpdSettings, ctx: OpenContext): Promise<TrainSession<LpdRawBatch, TrainLpdResult>> {
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
-  const plan = planValidation(dataset, opts.category, { valFraction: s.valFraction, seed: opts.seed });
-  const train = trainNormalsOutside(dataset, opts.category, plan, s.valFraction, opts.seed);
+  const { dataset, plan, train } = await trainSplit(opts, s.valFraction);
   const source = await loadBackbone(s.backboneSpec, { arch: s.base.backbone, seed: opts.seed, inputSize: s.overrides.imageSize ?? s.base.imageSize });
   let built: LpdModel | null = null;
   ctx.defer(() => (built ? disposeLpd(built) : source.backbone.dispose()));
@@ -179,7 +176,7 @@ interface LpdRun {
   live: LpdModel;
   cfg: LpdConfig;
   train: Parameters<typeof fitGdeOnNormals>[1];
-  plan: ReturnType<typeof planValidation>;
+  plan: ValidationPlan;
   textures: TextureBank;
 }
 

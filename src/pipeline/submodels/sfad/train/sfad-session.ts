@@ -7,9 +7,9 @@ import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type 
 import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../model/standardize.js';
 import { modelArtifactsOf } from '../../../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detector.js';
-import { datasetFingerprint, loadDataset, type Sample } from '../../../io/dataset.js';
+import { datasetFingerprint, type Sample } from '../../../io/dataset.js';
 import type { CandidateEvaluation } from '../../../perfmap/evaluate-candidates.js';
-import { planValidation, type ValidationPlan } from '../../../perfmap/validation-set.js';
+import type { ValidationPlan } from '../../../perfmap/validation-set.js';
 import { hashSeed } from '../../../core/random.js';
 import { TextureBank } from '../../../synth/texture-bank.js';
 import type { LoopState } from '../../../train/loop.js';
@@ -18,12 +18,11 @@ import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, 
 import { GroupedAdam } from '../../../train/train-grouped-adam.js';
 import { setAdamRate } from '../../../train/train-run.js';
 import type { TrainingRunFields, TrainingRunOptions, TrainingRunResult } from '../../../train/train-run-types.js';
-import { trainNumbers, type OpenContext, type TrainOutput, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
+import { trainNumbers, trainSplit, type OpenContext, type TrainOutput, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
 import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch, type SfadBatch } from './sfad-batches.js';
 import { sfadTrainStep } from './sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
 import { resolveFeatureLayer } from '../../../../models/components/feature-extractor.js';
-import { trainNormalsOutside } from '../../../train/train-split.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
 
 /** SimpleNet anneals the discriminator's rate to 0.4 x its start (CosineAnnealingLR eta_min). */
@@ -104,9 +103,7 @@ interface SfadSettings extends ReturnType<typeof trainNumbers> {
 }
 
 async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContext): Promise<TrainSession<SfadBatch, TrainSfadResult>> {
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
-  const plan = planValidation(dataset, opts.category, { valFraction: s.valFraction, seed: opts.seed });
-  const train = trainNormalsOutside(dataset, opts.category, plan, s.valFraction, opts.seed);
+  const { dataset, plan, train } = await trainSplit(opts, s.valFraction);
   const source = await loadBackbone(s.backboneSpec, { arch: s.base.backbone, seed: opts.seed, inputSize: s.overrides.imageSize ?? s.base.imageSize });
   let built: SfadModel | null = null;
   ctx.defer(() => (built ? disposeSfad(built) : source.backbone.dispose()));
