@@ -5,18 +5,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../../models/components/backbone.js';
 import { validateLpdConfig, type LpdConfig } from '../model/config.js';
-import { gdeFromTensors, gdeToTensors, type GdeState } from '../model/gde.js';
+import { gdeFromTensors, type GdeState } from '../model/gde.js';
 import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../../models/components/resnet.js';
 import { buildLpd, disposeLpd, lpdTrainableVariables } from '../model/model.js';
 import { modelArtifactsOf } from '../../../artifacts/index.js';
 import { LPD_GDE_FILE, LPD_SCORINGS, lpdDetector, type LpdScoring } from '../detector.js';
 import { DEFAULT_GATE, type GateOptions } from '../../../synth/index.js';
 import { emptyCutPasteStats, LPD_VARIANTS, type LpdCutPasteVariant, type LpdSynthOptions } from '../train/lpd-batches.js';
-import { fitGdeOnNormals } from '../train/lpd-gde-fit.js';
+import { fitGdeOnNormals, gdeFile } from '../train/lpd-gde-fit.js';
 import { LpdSgd } from '../train/lpd-sgd.js';
 import { setWeightsFromArtifacts } from '../../../train/train-checkpoint.js';
-import { readSafetensors, writeSafetensors } from '../../../weights/safetensors.js';
+import { readSafetensors } from '../../../weights/safetensors.js';
 import { thresholdsFile } from '../../../train/train-detector-validation.js';
+import { loadParentWeights } from '../../../finetune/parent-weights.js';
 import { type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from '../../../finetune/adapter.js';
 import { lpdCellWeights, lpdFinetuneBatch } from './lpd-finetune-batch.js';
 import { LPD_DEFECT_MARGIN, LPD_PULL_WEIGHT, lpdFinetuneStep, lpdJointModel } from './lpd-finetune-step.js';
@@ -29,27 +30,26 @@ interface RecordedLpd {
 /** Weight of the localisation term next to the BCE (0 = the head alone learns from real defects). */
 export const LPD_LOC_WEIGHT = 1;
 
+/** The parent's CutPaste settings, so the synthetic positives stay the ones it learnt from. */
+function parentCutPaste(recorded: RecordedLpd): LpdSynthOptions {
+  const cp = recorded.training?.cutPaste;
+  return {
+    variant: cp?.variant && LPD_VARIANTS.includes(cp.variant) ? cp.variant : 'normal',
+    gate: cp?.gate === false ? false : { ...DEFAULT_GATE, ...(cp?.gate ?? {}) },
+    jitter: typeof cp?.jitter === 'number' ? cp.jitter : 0.1,
+  };
+}
+
 export async function lpdFinetuneAdapter(opts: AdapterOptions & { locWeight?: number }): Promise<FinetuneAdapter> {
   const { parent } = opts;
   const cfg = parent.config.model as LpdConfig;
   validateLpdConfig(cfg);
   const recorded = parent.config as RecordedLpd;
   const scoring: LpdScoring = recorded.scoring && LPD_SCORINGS.includes(recorded.scoring) ? recorded.scoring : 'head';
-  const cp = recorded.training?.cutPaste;
-  // The parent's CutPaste settings, so the synthetic positives stay the ones it learnt from.
-  const synth: LpdSynthOptions = {
-    variant: cp?.variant && LPD_VARIANTS.includes(cp.variant) ? cp.variant : 'normal',
-    gate: cp?.gate === false ? false : { ...DEFAULT_GATE, ...(cp?.gate ?? {}) },
-    jitter: typeof cp?.jitter === 'number' ? cp.jitter : 0.1,
-  };
+  const synth = parentCutPaste(recorded);
   const seed = parent.artifact.manifest.seed;
   const lpd = buildLpd(cfg, { seed, backbone: buildBackbone(cfg.backbone, { seed, inputSize: cfg.imageSize }) });
-  try {
-    setWeightsFromArtifacts(lpd.model, await parent.artifact.modelArtifacts('model'), `${parent.artifact.dir} model`);
-  } catch (err) {
-    disposeLpd(lpd);
-    throw err;
-  }
+  await loadParentWeights(parent, { model: lpd.model }, () => disposeLpd(lpd));
   const vars = lpdTrainableVariables(lpd);
   const joint = lpdJointModel(lpd, cfg);
   const side = cfg.imageSize / Math.min(...cfg.gdeLayers.map((l) => RESNET_STAGE_STRIDES[l as ResNetStage]));
@@ -101,7 +101,7 @@ export async function lpdFinetuneAdapter(opts: AdapterOptions & { locWeight?: nu
       return {
         models: best.models,
         files: {
-          [LPD_GDE_FILE]: writeSafetensors(gdeToTensors(gde), { format: 'madenet-lpd-gde', images: String(gde.count) }),
+          [LPD_GDE_FILE]: gdeFile(gde),
           'thresholds.json': thresholdsFile(evaluation, { scoring }),
         },
       };

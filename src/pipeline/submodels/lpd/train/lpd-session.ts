@@ -3,7 +3,7 @@
 // with every validated epoch (the best epoch's GDE goes into the artifact).
 import * as tf from '@tensorflow/tfjs';
 import { lpdPreset, type LpdConfig, type LpdPresetName } from '../model/config.js';
-import { gdeToTensors, type GdeState } from '../model/gde.js';
+import type { GdeState } from '../model/gde.js';
 import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../model/model.js';
 import { MadenetError } from '../../../core/errors.js';
 import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detector.js';
@@ -29,11 +29,10 @@ import {
   type LpdSynthOptions,
 } from './lpd-batches.js';
 import { restoreDropoutCalls } from './lpd-dropout-state.js';
-import { fitGdeOnNormals } from './lpd-gde-fit.js';
+import { fitGdeOnNormals, gdeFile } from './lpd-gde-fit.js';
 import { LpdSgd } from './lpd-sgd.js';
 import { lpdTrainStep } from './lpd-step.js';
 import { loadBackbone, RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
-import { writeSafetensors } from '../../../weights/safetensors.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
 
 /** CutPaste's colour jitter on every training image. */
@@ -208,7 +207,7 @@ function lpdLoop(opts: TrainLpdOptions, s: LpdSettings, r: LpdRun, gate: GateOpt
         validation: metrics,
         metrics: { cutPaste: stats },
         files: {
-          [LPD_GDE_FILE]: writeSafetensors(gdeToTensors(gde), { format: 'madenet-lpd-gde', images: String(gde.count) }),
+          [LPD_GDE_FILE]: gdeFile(gde),
           'thresholds.json': thresholdsFile(evaluation, { scoring: s.scoring }),
         },
         parents: parent ? [parent] : [],

@@ -4,20 +4,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../../models/components/backbone.js';
 import { validateSfadConfig, type SfadConfig } from '../model/config.js';
-import { buildSfad, disposeSfad, sfadFeatures, sfadTrainableVariables } from '../model/model.js';
+import { buildSfad, disposeSfad, sfadFeatures } from '../model/model.js';
 import { modelArtifactsOf } from '../../../artifacts/index.js';
 import { sfadDetector } from '../detector.js';
 import type { RgbImage } from '../../../io/image.js';
 import { hashSeed } from '../../../core/random.js';
-import { GroupedAdam } from '../../../train/train-grouped-adam.js';
 import { setWeightsFromArtifacts } from '../../../train/train-checkpoint.js';
 import { DEFAULT_FEATURE_BUDGET, featureBytes, featureSide } from '../train/sfad-batches.js';
 import { imagesToTensor } from '../../../train/tensors.js';
 import { thresholdsFile } from '../../../train/train-detector-validation.js';
+import { loadParentWeights } from '../../../finetune/parent-weights.js';
+import { sfadOptimizer } from '../train/sfad-step.js';
 import { type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from '../../../finetune/adapter.js';
 import { sfadFinetuneStep, sfadLocationWeights } from './sfad-finetune-step.js';
-
-const NAMES = ['extractor', 'adaptor', 'discriminator'] as const;
 
 export async function sfadFinetuneAdapter(opts: AdapterOptions & { featureBudgetBytes?: number }): Promise<FinetuneAdapter> {
   const { parent } = opts;
@@ -26,18 +25,8 @@ export async function sfadFinetuneAdapter(opts: AdapterOptions & { featureBudget
   const seed = parent.artifact.manifest.seed;
   // Built as train-sfad builds it (fixed input size), so the saved weights fit in the same order.
   const model = buildSfad(cfg, { seed, backbone: buildBackbone(cfg.backbone, { seed, inputSize: cfg.imageSize }) });
-  try {
-    for (const name of NAMES) setWeightsFromArtifacts(model[name], await parent.artifact.modelArtifacts(name), `${parent.artifact.dir} ${name}`);
-  } catch (err) {
-    disposeSfad(model);
-    throw err;
-  }
-  const vars = sfadTrainableVariables(model);
-  const optimizer = new GroupedAdam(opts.lr, [
-    { variables: vars.adaptor, lrScale: cfg.lrAdaptor / cfg.lrDiscriminator },
-    { variables: vars.discriminator, lrScale: 1, weightDecay: cfg.weightDecay },
-  ]);
-  const varList = [...vars.adaptor, ...vars.discriminator];
+  await loadParentWeights(parent, { extractor: model.extractor, adaptor: model.adaptor, discriminator: model.discriminator }, () => disposeSfad(model));
+  const { optimizer, varList } = sfadOptimizer(model, cfg, opts.lr);
   const side = featureSide(cfg);
   const per = featureBytes(cfg) / 4;
   const cache = new Map<string, Float32Array>();

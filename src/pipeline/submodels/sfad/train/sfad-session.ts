@@ -3,7 +3,7 @@
 // cosine decay, and an artifact whose adaptor takes raw features (the standardisation folded in).
 import * as tf from '@tensorflow/tfjs';
 import { sfadPreset, type SfadConfig, type SfadPresetName } from '../model/config.js';
-import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type SfadModel } from '../model/model.js';
+import { buildSfad, buildSfadAdaptor, disposeSfad, type SfadModel } from '../model/model.js';
 import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../model/standardize.js';
 import { modelArtifactsOf } from '../../../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detector.js';
@@ -15,12 +15,11 @@ import { TextureBank } from '../../../synth/texture-bank.js';
 import type { LoopState } from '../../../train/loop.js';
 import { cosineLr, type CosineSchedule } from '../../../train/train-cosine.js';
 import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../../../train/train-detector-validation.js';
-import { GroupedAdam } from '../../../train/train-grouped-adam.js';
 import { setAdamRate } from '../../../train/train-run.js';
 import type { TrainingRunFields, TrainingRunOptions, TrainingRunResult } from '../../../train/train-run-types.js';
 import { trainNumbers, trainSplit, type OpenContext, type TrainOutput, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
 import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch, type SfadBatch } from './sfad-batches.js';
-import { sfadTrainStep } from './sfad-step.js';
+import { sfadOptimizer, sfadTrainStep } from './sfad-step.js';
 import { loadBackbone, RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
 import { resolveFeatureLayer } from '../../../../models/components/feature-extractor.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
@@ -134,13 +133,8 @@ async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContex
     data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
   };
   const artifactConfig: SfadArtifactConfig & typeof config = config;
-  const vars = sfadTrainableVariables(live);
-  const opt = new GroupedAdam(cfg.lrDiscriminator, [
-    { variables: vars.adaptor, lrScale: cfg.lrAdaptor / cfg.lrDiscriminator },
-    { variables: vars.discriminator, lrScale: 1, weightDecay: cfg.weightDecay },
-  ]);
+  const { optimizer: opt, varList } = sfadOptimizer(live, cfg, cfg.lrDiscriminator);
   ctx.defer(() => opt.dispose());
-  const varList = [...vars.adaptor, ...vars.discriminator];
   const features = sfadFeatures(opts, s, { live, cfg, train, plan, textures, source }, ctx);
   return {
     config: artifactConfig,

@@ -3,7 +3,21 @@
 import type * as tf from '@tensorflow/tfjs';
 import { minimizeReporting } from '../../../../models/components/optimizer-step.js';
 import type { SfadConfig } from '../model/config.js';
-import { sfadTrainingLoss, type SfadModel } from '../model/model.js';
+import { sfadTrainableVariables, sfadTrainingLoss, type SfadModel } from '../model/model.js';
+import { GroupedAdam } from '../../../train/train-grouped-adam.js';
+
+/**
+ * SFAD's two-rate Adam (training and fine-tuning alike): the adaptor at lrAdaptor/lrDiscriminator of `lr`, the
+ * discriminator at `lr` with weight decay; and the variables in the order the steps take them.
+ */
+export function sfadOptimizer(model: SfadModel, cfg: Pick<SfadConfig, 'lrAdaptor' | 'lrDiscriminator' | 'weightDecay'>, lr: number): { optimizer: GroupedAdam; varList: tf.Variable[] } {
+  const vars = sfadTrainableVariables(model);
+  const optimizer = new GroupedAdam(lr, [
+    { variables: vars.adaptor, lrScale: cfg.lrAdaptor / cfg.lrDiscriminator },
+    { variables: vars.discriminator, lrScale: 1, weightDecay: cfg.weightDecay },
+  ]);
+  return { optimizer, varList: [...vars.adaptor, ...vars.discriminator] };
+}
 
 export interface SfadStepLosses {
   loss: number;

@@ -10,6 +10,7 @@ import { setWeightsFromArtifacts } from '../../../train/train-checkpoint.js';
 import { ForegroundCache, type ForegroundMode } from '../train/srad-batches.js';
 import { sradPreview } from '../train/srad-preview.js';
 import { thresholdsFile } from '../../../train/train-detector-validation.js';
+import { loadParentWeights } from '../../../finetune/parent-weights.js';
 import { type AdapterOptions, type FinetuneAdapter, type FinetuneSnapshot } from '../../../finetune/adapter.js';
 import { sradFinetuneBatch } from './srad-finetune-batch.js';
 import { sradFinetuneStep } from './srad-finetune-step.js';
@@ -23,12 +24,7 @@ export async function sradFinetuneAdapter(opts: AdapterOptions): Promise<Finetun
   const recorded = (parent.config as { training?: { foreground?: ForegroundMode } }).training;
   const foreground: ForegroundMode = recorded?.foreground === 'none' ? 'none' : 'auto';
   const models: SradModels = buildSrad(cfg);
-  try {
-    for (const name of NAMES) setWeightsFromArtifacts(models[name], await parent.artifact.modelArtifacts(name), `${parent.artifact.dir} ${name}`);
-  } catch (err) {
-    disposeSrad(models);
-    throw err;
-  }
+  await loadParentWeights(parent, { reconstructive: models.reconstructive, discriminative: models.discriminative }, () => disposeSrad(models));
   const optimizer = tf.train.adam(opts.lr);
   const cache = new ForegroundCache();
   const detector = sradDetector(models, cfg, { category: parent.category, artifactDir: null, ownsModels: false });
