@@ -11,7 +11,7 @@ import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { onCpuBackend } from '../runtime/backend.js';
 import { findSubmodel, listSubmodels } from '../submodels/registry.js';
 import { isUnsupported } from '../submodels/contract.js';
-import { modelConfig, withModels } from './artifact-models.js';
+import { artifactModelConfig, withNetworks } from '../detectors/artifact-networks.js';
 import { classifierGraph } from './classifier-graph.js';
 import type { OnnxGraph } from './onnx-graph.js';
 
@@ -37,9 +37,9 @@ export async function artifactGraph(artifact: LoadedArtifact): Promise<ArtifactG
 async function buildArtifactGraph(artifact: LoadedArtifact): Promise<ArtifactGraph> {
   const kind = artifact.manifest.kind;
   if (kind === CLASSIFIER_KIND) {
-    const cfg = modelConfig<ClassifierConfig>(artifact);
+    const cfg = artifactModelConfig<ClassifierConfig>(artifact, 'what its training command records');
     validateClassifierConfig(cfg);
-    const graph = await withModels(artifact, ['model'], ([model]) => classifierGraph(model as tf.LayersModel, cfg.imageSize));
+    const graph = await withNetworks(artifact, ['model'], ([model]) => classifierGraph(model as tf.LayersModel, cfg.imageSize));
     return { graph, kind, imageSize: cfg.imageSize };
   }
   const submodel = findSubmodel(kind);

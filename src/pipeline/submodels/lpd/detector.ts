@@ -10,6 +10,7 @@ import { aggregateFeatures } from '../../../models/components/feature-extractor-
 import { resolveFeatureLayer } from '../../../models/components/feature-extractor.js';
 import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../models/components/resnet.js';
 import { layersModelFrom, type LoadedArtifact } from '../../artifacts/index.js';
+import { artifactModelConfig } from '../../detectors/artifact-networks.js';
 import { MadenetError } from '../../core/errors.js';
 import { readSafetensors } from '../../weights/safetensors.js';
 import type { Detector } from '../../detectors/detector.js';
@@ -78,15 +79,9 @@ export function lpdDetector(
 }
 
 export async function loadLpdDetector(artifact: LoadedArtifact): Promise<Detector> {
-  if (artifact.manifest.kind !== LPD_KIND) {
-    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected '${LPD_KIND}'.`);
-  }
-  const config = artifact.manifest.config as Partial<LpdArtifactConfig> | null;
-  const cfg = config?.model;
-  if (!cfg || typeof cfg !== 'object') {
-    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the LpdConfig train-lpd records.`);
-  }
+  const cfg = artifactModelConfig<LpdArtifactConfig['model']>(artifact, 'the LpdConfig train-lpd records', LPD_KIND);
   validateLpdConfig(cfg);
+  const config = artifact.manifest.config as Partial<LpdArtifactConfig>;
   // train-lpd always records it; an artifact without it predates the choice, when the head was the score.
   const scoring = config.scoring ?? 'head';
   if (!LPD_SCORINGS.includes(scoring)) {

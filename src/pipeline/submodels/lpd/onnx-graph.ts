@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { validateLpdConfig, type LpdConfig } from './model/config.js';
 import { gdeFromTensors, type GdeState } from './model/gde.js';
 import type { LoadedArtifact } from '../../artifacts/index.js';
-import { modelConfig, withModels } from '../../export/artifact-models.js';
+import { artifactModelConfig, withNetworks } from '../../detectors/artifact-networks.js';
 import { readSafetensors } from '../../weights/safetensors.js';
 import { MadenetError } from '../../core/errors.js';
 import { LPD_GDE_FILE, LPD_SCORINGS, lpdInferenceModel, type LpdScoring } from './detector.js';
@@ -36,11 +36,11 @@ export function lpdGraph(view: tf.LayersModel, gde: GdeState, cfg: LpdConfig, sc
 
 /** The ONNX graph of a saved LPD artifact (its network and GDE, scored as its config.scoring says). */
 export async function lpdArtifactGraph(artifact: LoadedArtifact): Promise<{ graph: OnnxGraph; imageSize: number }> {
-  const cfg = modelConfig<LpdConfig>(artifact);
+  const cfg = artifactModelConfig<LpdConfig>(artifact, 'what its training command records');
   validateLpdConfig(cfg);
   const scoring = ((artifact.manifest.config as { scoring?: LpdScoring }).scoring ?? 'head') as LpdScoring;
   if (!LPD_SCORINGS.includes(scoring)) throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has config.scoring ${JSON.stringify(scoring)}; expected one of ${LPD_SCORINGS.join(', ')}.`);
   const gde = gdeFromTensors(readSafetensors(await artifact.readFile(LPD_GDE_FILE), `${artifact.dir}/${LPD_GDE_FILE}`));
-  const graph = await withModels(artifact, ['model'], ([model]) => lpdGraph(lpdInferenceModel(model as tf.LayersModel, cfg.gdeLayers), gde, cfg, scoring));
+  const graph = await withNetworks(artifact, ['model'], ([model]) => lpdGraph(lpdInferenceModel(model as tf.LayersModel, cfg.gdeLayers), gde, cfg, scoring));
   return { graph, imageSize: cfg.imageSize };
 }

@@ -5,7 +5,8 @@ import { sfadAnomalyMap, sfadImageScore } from './model/anomaly-map.js';
 import { validateSfadConfig, type SfadConfig } from './model/config.js';
 // Also registers the custom layers (input normalisation) that a saved extractor's topology names.
 import { sfadFeatures, sfadPatchScores, type SfadModel } from './model/model.js';
-import { layersModelFrom, type LoadedArtifact } from '../../artifacts/index.js';
+import type { LoadedArtifact } from '../../artifacts/index.js';
+import { artifactModelConfig, loadNetworks } from '../../detectors/artifact-networks.js';
 import { MadenetError } from '../../core/errors.js';
 import type { Detector } from '../../detectors/detector.js';
 
@@ -47,21 +48,9 @@ export function sfadDetector(nets: SfadNetworks, cfg: SfadConfig, opts: { catego
 }
 
 export async function loadSfadDetector(artifact: LoadedArtifact): Promise<Detector> {
-  if (artifact.manifest.kind !== SFAD_KIND) {
-    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected '${SFAD_KIND}'.`);
-  }
-  const cfg = (artifact.manifest.config as Partial<SfadArtifactConfig> | null)?.model;
-  if (!cfg || typeof cfg !== 'object') {
-    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the SfadConfig train-sfad records.`);
-  }
+  const cfg = artifactModelConfig<SfadArtifactConfig['model']>(artifact, 'the SfadConfig train-sfad records', SFAD_KIND);
   validateSfadConfig(cfg);
-  const loaded: tf.LayersModel[] = [];
-  try {
-    for (const name of SFAD_MODEL_NAMES) loaded.push(await layersModelFrom(await artifact.modelArtifacts(name)));
-  } catch (err) {
-    loaded.forEach((m) => m.dispose());
-    throw err;
-  }
+  const loaded = await loadNetworks(artifact, SFAD_MODEL_NAMES);
   const [extractor, adaptor, discriminator] = loaded as [tf.LayersModel, tf.LayersModel, tf.LayersModel];
   const width = adaptor.inputs[0]?.shape[1];
   if (extractor.outputs.length !== cfg.layers.length || width !== cfg.featureDim) {

@@ -3,7 +3,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { validateSfadConfig, type SfadConfig } from './model/config.js';
 import type { LoadedArtifact } from '../../artifacts/index.js';
-import { modelConfig, withModels } from '../../export/artifact-models.js';
+import { artifactModelConfig, withNetworks } from '../../detectors/artifact-networks.js';
 import { SFAD_MODEL_NAMES } from './detector.js';
 import type { SfadModel } from './model/model.js';
 import { finishDetectorGraph, startDetectorGraph } from '../../export/detector-graph.js';
@@ -28,9 +28,9 @@ export function sfadGraph(model: Pick<SfadModel, 'extractor' | 'adaptor' | 'disc
 
 /** The ONNX graph of a saved SFAD artifact (extractor, adaptor and discriminator, loaded for the conversion). */
 export async function sfadArtifactGraph(artifact: LoadedArtifact): Promise<{ graph: OnnxGraph; imageSize: number }> {
-  const cfg = modelConfig<SfadConfig>(artifact);
+  const cfg = artifactModelConfig<SfadConfig>(artifact, 'what its training command records');
   validateSfadConfig(cfg);
-  const graph = await withModels(artifact, SFAD_MODEL_NAMES, ([extractor, adaptor, discriminator]) =>
+  const graph = await withNetworks(artifact, SFAD_MODEL_NAMES, ([extractor, adaptor, discriminator]) =>
     sfadGraph({ extractor: extractor as tf.LayersModel, adaptor: adaptor as tf.LayersModel, discriminator: discriminator as tf.LayersModel }, cfg),
   );
   return { graph, imageSize: cfg.imageSize };

@@ -1,7 +1,8 @@
 // SRAD behind the Detector contract: from live models during training (validation) or from an artifact
 // written by train-srad (the two tfjs models plus the SradConfig in manifest.config.model). No training.
 import * as tf from '@tensorflow/tfjs';
-import { layersModelFrom, type LoadedArtifact } from '../../artifacts/index.js';
+import type { LoadedArtifact } from '../../artifacts/index.js';
+import { artifactModelConfig, loadNetworks } from '../../detectors/artifact-networks.js';
 import { MadenetError } from '../../core/errors.js';
 import { validateSradConfig, type SradConfig } from './model/config.js';
 import { disposeSrad, type SradModels } from './model/model.js';
@@ -44,22 +45,9 @@ export function sradDetector(
 }
 
 export async function loadSradDetector(artifact: LoadedArtifact): Promise<Detector> {
-  if (artifact.manifest.kind !== SRAD_KIND) {
-    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected '${SRAD_KIND}'.`);
-  }
-  const cfg = (artifact.manifest.config as Partial<SradArtifactConfig> | null)?.model;
-  if (!cfg || typeof cfg !== 'object') {
-    throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the SradConfig train-srad records.`);
-  }
+  const cfg = artifactModelConfig<SradArtifactConfig['model']>(artifact, 'the SradConfig train-srad records', SRAD_KIND);
   validateSradConfig(cfg);
-  const reconstructive = await layersModelFrom(await artifact.modelArtifacts('reconstructive'));
-  let discriminative: tf.LayersModel;
-  try {
-    discriminative = await layersModelFrom(await artifact.modelArtifacts('discriminative'));
-  } catch (err) {
-    reconstructive.dispose();
-    throw err;
-  }
+  const [reconstructive, discriminative] = (await loadNetworks(artifact, SRAD_MODEL_NAMES)) as [tf.LayersModel, tf.LayersModel];
   const side = reconstructive.inputs[0]?.shape[1];
   if (side !== cfg.imageSize) {
     disposeSrad({ reconstructive, discriminative });

@@ -3,7 +3,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { MadenetError } from '../../core/errors.js';
 import type { LoadedArtifact } from '../../artifacts/index.js';
-import { modelConfig, withModels } from '../../export/artifact-models.js';
+import { artifactModelConfig, withNetworks } from '../../detectors/artifact-networks.js';
 import { validateSradConfig, type SradConfig } from './model/config.js';
 import type { SradModels } from './model/model.js';
 import { finishDetectorGraph, startDetectorGraph } from '../../export/detector-graph.js';
@@ -35,9 +35,9 @@ function one(v: Val | undefined): Val {
 
 /** The ONNX graph of a saved SRAD artifact (its two networks, loaded for the conversion). */
 export async function sradArtifactGraph(artifact: LoadedArtifact): Promise<{ graph: OnnxGraph; imageSize: number }> {
-  const cfg = modelConfig<SradConfig>(artifact);
+  const cfg = artifactModelConfig<SradConfig>(artifact, 'what its training command records');
   validateSradConfig(cfg);
-  const graph = await withModels(artifact, ['reconstructive', 'discriminative'], ([reconstructive, discriminative]) =>
+  const graph = await withNetworks(artifact, ['reconstructive', 'discriminative'], ([reconstructive, discriminative]) =>
     sradGraph({ reconstructive: reconstructive as tf.LayersModel, discriminative: discriminative as tf.LayersModel }, cfg),
   );
   return { graph, imageSize: cfg.imageSize };
