@@ -16,7 +16,8 @@ import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, 
 import type { TrainingRunFields, TrainingRunOptions, TrainingRunResult } from '../../../train/train-run-types.js';
 import type { LoopState } from '../../../train/loop.js';
 import type { CandidateEvaluation } from '../../../perfmap/evaluate-candidates.js';
-import { trainNumbers, trainSplit, type OpenContext, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
+import { splitWithBackbone } from '../../../train/backbone-run.js';
+import { trainNumbers, type OpenContext, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
 import {
   emptyCutPasteStats,
   lpdEpochBatches,
@@ -32,7 +33,7 @@ import { restoreDropoutCalls } from './lpd-dropout-state.js';
 import { fitGdeOnNormals, gdeFile } from './lpd-gde-fit.js';
 import { LpdSgd } from './lpd-sgd.js';
 import { lpdTrainStep } from './lpd-step.js';
-import { loadBackbone, RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
+import { RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
 
 /** CutPaste's colour jitter on every training image. */
@@ -105,10 +106,8 @@ interface LpdSettings extends ReturnType<typeof trainNumbers> {
 }
 
 async function openLpd(opts: TrainLpdOptions, s: LpdSettings, ctx: OpenContext): Promise<TrainSession<LpdRawBatch, TrainLpdResult>> {
-  const { dataset, plan, train } = await trainSplit(opts, s.valFraction);
-  const source = await loadBackbone(s.backboneSpec, { arch: s.base.backbone, seed: opts.seed, inputSize: s.overrides.imageSize ?? s.base.imageSize });
   let built: LpdModel | null = null;
-  ctx.defer(() => (built ? disposeLpd(built) : source.backbone.dispose()));
+  const { dataset, plan, train, source } = await splitWithBackbone(opts, s, ctx, () => built && { dispose: () => disposeLpd(built as LpdModel) });
   const cfg: LpdConfig = lpdPreset(opts.preset, { ...s.overrides, backbone: source.arch as LpdConfig['backbone'] });
   const live = buildLpd(cfg, { seed: opts.seed, backbone: source.backbone });
   built = live;

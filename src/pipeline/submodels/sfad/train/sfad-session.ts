@@ -17,10 +17,11 @@ import { cosineLr, type CosineSchedule } from '../../../train/train-cosine.js';
 import { bestEpochMetrics, thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../../../train/train-detector-validation.js';
 import { setAdamRate } from '../../../train/train-run.js';
 import type { TrainingRunFields, TrainingRunOptions, TrainingRunResult } from '../../../train/train-run-types.js';
-import { trainNumbers, trainSplit, type OpenContext, type TrainOutput, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
+import { splitWithBackbone } from '../../../train/backbone-run.js';
+import { trainNumbers, type OpenContext, type TrainOutput, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
 import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch, type SfadBatch } from './sfad-batches.js';
 import { sfadOptimizer, sfadTrainStep } from './sfad-step.js';
-import { loadBackbone, RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
+import { RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
 import { resolveFeatureLayer } from '../../../../models/components/feature-extractor.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
 
@@ -102,10 +103,8 @@ interface SfadSettings extends ReturnType<typeof trainNumbers> {
 }
 
 async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContext): Promise<TrainSession<SfadBatch, TrainSfadResult>> {
-  const { dataset, plan, train } = await trainSplit(opts, s.valFraction);
-  const source = await loadBackbone(s.backboneSpec, { arch: s.base.backbone, seed: opts.seed, inputSize: s.overrides.imageSize ?? s.base.imageSize });
   let built: SfadModel | null = null;
-  ctx.defer(() => (built ? disposeSfad(built) : source.backbone.dispose()));
+  const { dataset, plan, train, source } = await splitWithBackbone(opts, s, ctx, () => built && { dispose: () => disposeSfad(built as SfadModel) });
   const cfg = projectionConfig(opts.preset, s, source, ctx.warnings);
   const live = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
   built = live;
