@@ -39,32 +39,78 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
   const acc = detectors.map(() => new PixelCurveAccumulator());
   const stream = (part: 'defects' | 'all'): AsyncGenerator<ValidationItem[]> =>
     batches(streamValidation(plan, part, { size: opts.size, textures: opts.textures, concurrency: opts.concurrency }), opts.batchSize);
-  let done = 0;
-  let withMask = 0;
-
+  const progress = { done: 0 };
   // Pass 1: every defect pixel of every candidate, so that the accumulators can seal.
-  if (defectCount(plan) > 0) {
-    for await (const batch of stream('defects')) {
-      const gts = batch.map((item) => gtOf(item));
-      withMask += gts.filter((g) => g !== null).length;
-      for (const [d, detector] of detectors.entries()) {
-        const out = await scoreBatch(detector, batch.map((b) => b.image), opts.size);
-        const area = opts.size * opts.size;
-        gts.forEach((gt, i) => {
-          if (gt) acc[d]?.addDefectPixels(out.maps.subarray(i * area, (i + 1) * area), gt, opts.size);
-        });
-      }
-      done += batch.length;
-      opts.onBatch?.(done);
-    }
-  }
-
+  const withMask = defectCount(plan) > 0 ? await defectPass(stream('defects'), detectors, acc, opts, progress) : 0;
   // Pass 2: normal pixels, image scores and map ranges over everything.
+  const all = await allPass(stream('all'), detectors, acc, opts, progress);
+  const { labels } = all;
+  const normals = labels.filter((l) => l === 0).length;
+  const defects = labels.length - normals;
+  return detectors.map((_, d) => {
+    const s = all.scores[d] as number[];
+    const pixel = withMask > 0 ? (acc[d] as PixelCurveAccumulator).finalize() : null;
+    const threshold =
+      plan.source !== 'synthetic'
+        ? chooseThreshold({ scores: s, labels, targetFpr: opts.targetFpr })
+        : chooseThreshold({ normalScores: s.filter((_, i) => labels[i] === 0), targetFpr: opts.targetFpr });
+    const range = all.ranges[d] as { lo: number; hi: number };
+    const normalScores = s.filter((_, i) => labels[i] === 0);
+    const maxima = all.normalMapMax[d] as number[];
+    return {
+      scoreScale: scoreScaleOf(normalScores),
+      // The image-level normal quantile applied to each normal's hottest pixel: a normal part gets any masked pixel
+      // at most as often as targetFpr says, whatever the submodel's map units.
+      maskThreshold: maxima.length > 0 ? chooseThreshold({ normalScores: maxima, targetFpr: opts.targetFpr }).threshold : null,
+      imageAuroc: imageAuroc(s, labels),
+      pixelAp: pixel?.ap ?? null,
+      threshold,
+      mapRange: Number.isFinite(range.lo) ? range : { lo: 0, hi: 1 },
+      normals,
+      defects,
+      maskedDefects: withMask,
+    };
+  });
+}
+
+/** Adds the defect pixels of every masked validation defect to each candidate's accumulator; returns how many had a mask. */
+async function defectPass(
+  stream: AsyncIterable<ValidationItem[]>,
+  detectors: readonly Detector[],
+  acc: PixelCurveAccumulator[],
+  opts: EvaluateCandidatesOptions,
+  progress: { done: number },
+): Promise<number> {
+  let withMask = 0;
+  for await (const batch of stream) {
+    const gts = batch.map((item) => gtOf(item));
+    withMask += gts.filter((g) => g !== null).length;
+    for (const [d, detector] of detectors.entries()) {
+      const out = await scoreBatch(detector, batch.map((b) => b.image), opts.size);
+      const area = opts.size * opts.size;
+      gts.forEach((gt, i) => {
+        if (gt) acc[d]?.addDefectPixels(out.maps.subarray(i * area, (i + 1) * area), gt, opts.size);
+      });
+    }
+    progress.done += batch.length;
+    opts.onBatch?.(progress.done);
+  }
+  return withMask;
+}
+
+/** Scores every validation image with each candidate: normal pixels, image scores, map ranges and each normal's hottest pixel. */
+async function allPass(
+  stream: AsyncIterable<ValidationItem[]>,
+  detectors: readonly Detector[],
+  acc: PixelCurveAccumulator[],
+  opts: EvaluateCandidatesOptions,
+  progress: { done: number },
+): Promise<{ scores: number[][]; labels: number[]; ranges: { lo: number; hi: number }[]; normalMapMax: number[][] }> {
   const scores = detectors.map(() => [] as number[]);
   const labels: number[] = [];
   const ranges = detectors.map(() => ({ lo: Infinity, hi: -Infinity }));
   const normalMapMax = detectors.map(() => [] as number[]);
-  for await (const batch of stream('all')) {
+  for await (const batch of stream) {
     const gts = batch.map((item) => gtOf(item));
     labels.push(...batch.map((b) => b.label));
     for (const [d, detector] of detectors.entries()) {
@@ -85,36 +131,10 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
       });
       scores[d]?.push(...out.scores);
     }
-    done += batch.length;
-    opts.onBatch?.(done);
+    progress.done += batch.length;
+    opts.onBatch?.(progress.done);
   }
-
-  const normals = labels.filter((l) => l === 0).length;
-  const defects = labels.length - normals;
-  return detectors.map((_, d) => {
-    const s = scores[d] as number[];
-    const pixel = withMask > 0 ? (acc[d] as PixelCurveAccumulator).finalize() : null;
-    const threshold =
-      plan.source !== 'synthetic'
-        ? chooseThreshold({ scores: s, labels, targetFpr: opts.targetFpr })
-        : chooseThreshold({ normalScores: s.filter((_, i) => labels[i] === 0), targetFpr: opts.targetFpr });
-    const range = ranges[d] as { lo: number; hi: number };
-    const normalScores = s.filter((_, i) => labels[i] === 0);
-    const maxima = normalMapMax[d] as number[];
-    return {
-      scoreScale: scoreScaleOf(normalScores),
-      // The image-level normal quantile applied to each normal's hottest pixel: a normal part gets any masked pixel
-      // at most as often as targetFpr says, whatever the submodel's map units.
-      maskThreshold: maxima.length > 0 ? chooseThreshold({ normalScores: maxima, targetFpr: opts.targetFpr }).threshold : null,
-      imageAuroc: imageAuroc(s, labels),
-      pixelAp: pixel?.ap ?? null,
-      threshold,
-      mapRange: Number.isFinite(range.lo) ? range : { lo: 0, hi: 1 },
-      normals,
-      defects,
-      maskedDefects: withMask,
-    };
-  });
+  return { scores, labels, ranges, normalMapMax };
 }
 
 function gtOf(item: ValidationItem): Uint8Array | null {
