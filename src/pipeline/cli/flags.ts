@@ -63,7 +63,12 @@ export const ARTIFACT_REFERENCE = 'a vNNNN directory, or <root>/<kind>/<category
 export const TARGET_FPR_DESCRIPTION_PREFIX = 'Target false-positive rate';
 
 /** Data, output and checkpoint flags every submodel trainer (train-srad, train-sfad, train-lpd) takes alike. */
-export function submodelTrainingFlags(kind: 'srad' | 'sfad' | 'lpd') {
+/** The flags train-srad, train-sfad and train-lpd share, in the order their help lists them (then each its own). */
+export function submodelTrainFlags(kind: 'srad' | 'sfad' | 'lpd') {
+  return { ...runtimeFlags, ...seedFlag, ...submodelTrainingFlags(kind), ...imageSizeFlag };
+}
+
+function submodelTrainingFlags(kind: 'srad' | 'sfad' | 'lpd') {
   return {
     ...dataFlag(),
     ...categoryFlag(),
