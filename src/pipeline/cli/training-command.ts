@@ -7,17 +7,9 @@ import { BaseCommand } from './base-command.js';
 import { formatMetric, numberFlag, startTrainingSession, type TrainingSession } from './training-session.js';
 
 /** The flags submodelTrainFlags gives train-srad, train-sfad and train-lpd, as oclif parses them. */
-export interface SubmodelTrainFlags {
-  data: string;
-  category: string;
-  out: string;
-  'image-size'?: number | undefined;
+export interface SubmodelTrainFlags extends TrainRunFlags {
   epochs?: number | undefined;
   'batch-size'?: number | undefined;
-  seed: number;
-  backend: string;
-  threads: number;
-  'val-fraction': string;
   'checkpoint-every': number;
   resume: boolean;
 }
@@ -67,19 +59,38 @@ export function submodelEpochLine(e: EpochRecord, extra = ''): string {
   return `epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}${extra}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`;
 }
 
-/** The trainer options that come from submodelTrainFlags and the session, the same for every submodel. */
-export function submodelTrainOptions<F extends SubmodelTrainFlags>(flags: F, session: TrainingSession) {
+/** The data, runtime and hold-out flags every trainer shares (train-srad/sfad/lpd, train-patchcore). */
+export interface TrainRunFlags {
+  data: string;
+  category: string;
+  out: string;
+  'image-size'?: number | undefined;
+  seed: number;
+  backend: string;
+  threads: number;
+  'val-fraction': string;
+}
+
+/** The trainer options those flags give. */
+export function trainRunOptions(flags: TrainRunFlags) {
   return {
     data: flags.data,
     category: flags.category,
     out: flags.out,
     imageSize: flags['image-size'],
-    epochs: flags.epochs as F['epochs'],
-    batchSize: flags['batch-size'] as F['batch-size'],
     seed: flags.seed,
     backend: flags.backend as BackendRequest,
     threads: flags.threads,
     valFraction: numberFlag('--val-fraction', flags['val-fraction']),
+  };
+}
+
+/** The trainer options that come from submodelTrainFlags and the session, the same for every submodel. */
+export function submodelTrainOptions<F extends SubmodelTrainFlags>(flags: F, session: TrainingSession) {
+  return {
+    ...trainRunOptions(flags),
+    epochs: flags.epochs as F['epochs'],
+    batchSize: flags['batch-size'] as F['batch-size'],
     checkpointEvery: flags['checkpoint-every'],
     resume: flags.resume,
     signal: session.signal,

@@ -24,7 +24,7 @@ import { selectClassifierFinetuneData, type ClassifierFinetuneCounts, type Class
 import { buildParentClassifier, classifierParentOf, loadClassifierParent, type ClassifierFinetuneParent } from '../finetune/classifier-parent.js';
 import { classifierRoutingMetrics, routingScore, type ClassifierRoutingMetrics } from '../finetune/classifier-routing-metrics.js';
 import type { LoadedArtifact } from '../artifacts/index.js';
-import type { ParentRunOptions } from '../finetune/finetune-options.js';
+import { withParentDefaults, type ParentRunOptions } from '../finetune/finetune-options.js';
 
 /** Default passes over the train split: fine-tuning starts from a trained classifier. */
 export const DEFAULT_CLASSIFIER_FINETUNE_EPOCHS = 5;
@@ -169,11 +169,7 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
 
 /** The fine-tune's settings: the options given, else the parent's (or the fine-tune's own) defaults; checked. */
 function finetuneSettings(opts: ClassifierFinetuneOptions, parent: ClassifierFinetuneParent) {
-  const epochs = opts.epochs ?? DEFAULT_CLASSIFIER_FINETUNE_EPOCHS;
-  const batchSize = opts.batchSize ?? parent.defaults.batchSize;
-  const lr = opts.lr ?? parent.defaults.lr;
-  const valFraction = opts.valFraction ?? parent.defaults.valFraction;
-  const seed = opts.seed ?? parent.defaults.seed;
+  const { epochs, batchSize, lr, valFraction, seed } = withParentDefaults(opts, parent.defaults, DEFAULT_CLASSIFIER_FINETUNE_EPOCHS);
   const defectShare = checkDefectShare(opts.defectShare ?? DEFAULT_DEFECT_SHARE);
   const minConfidence = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new MadenetError('E_USAGE', `minConfidence is ${minConfidence}; expected a number in [0, 1].`);
