@@ -236,20 +236,15 @@ function engineLoaders(opts: InferOptions, s: InferSettings) {
   const note = (choice: EngineChoice, providers: readonly string[] | undefined): void => {
     loaded.push({ dir: choice.dir, engine: choice.engine, reason: choice.reason, ...(choice.provider ? { provider: choice.provider } : {}), ...(providers ? { executionProviders: [...providers] } : {}) });
   };
-  const loadDetector =
-    opts.loadDetector ??
-    (async (dir: string) => {
-      const d = await loadDetectorWithEngine(dir, s.engine, engineOpts);
-      note(d.choice, d.executionProviders);
-      return d;
-    });
-  const loadClassifier =
-    opts.loadClassifier ??
-    (async (dir: string) => {
-      const c = await loadClassifierWithEngine(dir, s.engine, engineOpts);
-      note(c.choice, c.executionProviders);
-      return c;
-    });
+  const noted =
+    <M extends { choice: EngineChoice; executionProviders?: readonly string[] }>(load: (dir: string, request: EngineRequest, o: typeof engineOpts) => Promise<M>) =>
+    async (dir: string): Promise<M> => {
+      const m = await load(dir, s.engine, engineOpts);
+      note(m.choice, m.executionProviders);
+      return m;
+    };
+  const loadDetector = opts.loadDetector ?? noted(loadDetectorWithEngine);
+  const loadClassifier = opts.loadClassifier ?? noted(loadClassifierWithEngine);
   return { loaded, loadDetector, loadClassifier };
 }
 
