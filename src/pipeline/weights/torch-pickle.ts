@@ -153,40 +153,34 @@ class PickleMachine {
     return this.buf[this.pos++] as number;
   }
 
-  u16(): number {
-    this.need(2, 'a 2-byte argument');
-    const v = this.view.getUint16(this.pos, true);
-    this.pos += 2;
+  /** Reads a fixed-size little-endian (BINFLOAT: big-endian) value at the cursor and moves past it. */
+  private fixed<T>(n: number, what: string, read: (view: DataView, at: number) => T): T {
+    this.need(n, what);
+    const v = read(this.view, this.pos);
+    this.pos += n;
     return v;
+  }
+
+  u16(): number {
+    return this.fixed(2, 'a 2-byte argument', (v, at) => v.getUint16(at, true));
   }
 
   u32(): number {
-    this.need(4, 'a 4-byte argument');
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
+    return this.fixed(4, 'a 4-byte argument', (v, at) => v.getUint32(at, true));
   }
 
   i32(): number {
-    this.need(4, 'a 4-byte argument');
-    const v = this.view.getInt32(this.pos, true);
-    this.pos += 4;
-    return v;
+    return this.fixed(4, 'a 4-byte argument', (v, at) => v.getInt32(at, true));
   }
 
   u64(): number {
-    this.need(8, 'an 8-byte argument');
-    const v = this.view.getBigUint64(this.pos, true);
-    this.pos += 8;
+    const v = this.fixed(8, 'an 8-byte argument', (view, at) => view.getBigUint64(at, true));
     if (v > BigInt(this.buf.byteLength)) throw this.bad(`a length of ${v} bytes in a ${this.buf.byteLength}-byte pickle`);
     return Number(v);
   }
 
   f64be(): number {
-    this.need(8, 'a BINFLOAT');
-    const v = this.view.getFloat64(this.pos, false);
-    this.pos += 8;
-    return v;
+    return this.fixed(8, 'a BINFLOAT', (v, at) => v.getFloat64(at, false));
   }
 
   bytes(n: number, what: string): Uint8Array {
