@@ -23,8 +23,7 @@ export default class TrainLpd extends TrainingCommand {
     '<%= config.bin %> train-lpd --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/resnet50 --variant mixed',
   ];
   static override flags = {
-    ...submodelTrainFlags('lpd'),
-    preset: Flags.string({ description: 'Model size.', options: [...LPD_PRESETS], default: 'small' }),
+    ...submodelTrainFlags('lpd', LPD_PRESETS),
     epochs: Flags.integer({ description: 'Passes over the training normals.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per step, half normal and half CutPaste; even.', defaultHelp: shown('the preset\'s'), min: 2 }),
     lr: Flags.string({ description: 'SGD learning rate, decayed to 0 on a cosine.', defaultHelp: shown('the preset\'s') }),

@@ -24,8 +24,7 @@ export default class TrainSfad extends TrainingCommand {
     '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/wide_resnet50_2',
   ];
   static override flags = {
-    ...submodelTrainFlags('sfad'),
-    preset: Flags.string({ description: 'Model size.', options: [...SFAD_PRESETS], default: 'small' }),
+    ...submodelTrainFlags('sfad', SFAD_PRESETS),
     epochs: Flags.integer({ description: 'Passes over the training images.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', defaultHelp: shown('the preset\'s'), min: 1 }),
     lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half.', defaultHelp: shown('1e-3 for small and tiny; 2e-4 for paper, SimpleNet\'s') }),

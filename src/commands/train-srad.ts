@@ -21,8 +21,7 @@ export default class TrainSrad extends TrainingCommand {
     '<%= config.bin %> train-srad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/hrnet_w32 --resume',
   ];
   static override flags = {
-    ...submodelTrainFlags('srad'),
-    preset: Flags.string({ description: 'Model size.', options: [...SRAD_PRESETS], default: 'small' }),
+    ...submodelTrainFlags('srad', SRAD_PRESETS),
     epochs: Flags.integer({ description: 'Passes over the training images.', default: 20, min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 4, min: 1 }),
     lr: Flags.string({ description: 'Adam learning rate (decays x0.2 at 80% and 90% of the steps).', default: '1e-3' }),

@@ -64,8 +64,14 @@ export const TARGET_FPR_DESCRIPTION_PREFIX = 'Target false-positive rate';
 
 /** Data, output and checkpoint flags every submodel trainer (train-srad, train-sfad, train-lpd) takes alike. */
 /** The flags train-srad, train-sfad and train-lpd share, in the order their help lists them (then each its own). */
-export function submodelTrainFlags(kind: 'srad' | 'sfad' | 'lpd') {
-  return { ...runtimeFlags, ...seedFlag, ...submodelTrainingFlags(kind), ...imageSizeFlag };
+export function submodelTrainFlags(kind: 'srad' | 'sfad' | 'lpd', presets: readonly string[]) {
+  return {
+    ...runtimeFlags,
+    ...seedFlag,
+    ...submodelTrainingFlags(kind),
+    ...imageSizeFlag,
+    preset: Flags.string({ description: 'Model size.', options: [...presets], default: 'small' }),
+  };
 }
 
 function submodelTrainingFlags(kind: 'srad' | 'sfad' | 'lpd') {
