@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { ARTIFACT_REFERENCE, dataFlag, runtimeFlags, shown } from '../pipeline/cli/flags.js';
-import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
+import { submodelEpochLine, TrainingCommand } from '../pipeline/cli/training-command.js';
+import { formatMetric, numberFlag } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { DEFAULT_FINETUNE_EPOCHS, finetuneModel, isClassifierFinetune, type AnyFinetuneResult, type FinetuneResult } from '../pipeline/services/finetune.js';
 import type { ClassifierFinetuneResult } from '../pipeline/services/finetune-classifier.js';
 import type { RoutingGroupMetrics } from '../pipeline/finetune/classifier-routing-metrics.js';
 
-export default class Finetune extends BaseCommand {
+export default class Finetune extends TrainingCommand {
   static override summary = 'Fine-tune a trained submodel on real defects with their pixel masks, or the pre-classifier on normal and defective images.';
   static override description =
     'Continues an SRAD, SFAD or LPD artifact on the real defective training images of its category ' +
@@ -48,7 +48,7 @@ export default class Finetune extends BaseCommand {
     const { flags, metadata } = await this.parse(Finetune);
     // Defaults are left to the service, so that a flag given for the wrong kind of parent can be told from its default.
     const given = (name: 'real-ratio' | 'lambda'): string | undefined => (metadata.flags[name]?.setFromDefault ? undefined : flags[name]);
-    const session = startTrainingSession('finetune', this.jsonEnabled());
+    const session = this.startSession('finetune');
     const result = await finetuneModel({
       model: flags.model,
       data: flags.data,
@@ -67,18 +67,14 @@ export default class Finetune extends BaseCommand {
       resume: flags.resume,
       signal: session.signal,
       onProgress: session.onProgress,
-      onEpoch: (e) => {
-        if (session.barActive) return;
+      onEpoch: this.epochNotes(session, (e) => {
         const v = e.validation;
-        this.note(
-          v && 'defectMeanConfidence' in v
-            ? `epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val accuracy ${formatMetric(v.accuracy)}, defects: mean confidence ${formatMetric(v.defectMeanConfidence)}, ${formatShare(v.defectBelowThreshold)} under the threshold`
-            : `epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`,
-        );
-      },
+        return v && 'defectMeanConfidence' in v
+          ? `epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val accuracy ${formatMetric(v.accuracy)}, defects: mean confidence ${formatMetric(v.defectMeanConfidence)}, ${formatShare(v.defectBelowThreshold)} under the threshold`
+          : submodelEpochLine(e);
+      }),
     }).finally(session.end);
-    if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
-    for (const w of result.warnings) this.note(`warning: ${w}`);
+    this.sayRunNotes(result);
     if (isClassifierFinetune(result)) this.sayClassifier(result);
     else this.saySubmodel(result);
     this.say(`Saved ${result.artifact.dir}`);

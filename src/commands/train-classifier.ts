@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core';
 import { CLASSIFIER_PRESETS, type ClassifierPresetName } from '../models/classifier/config.js';
-import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { MadenetError } from '../pipeline/core/errors.js';
 import { categoryFilterFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag } from '../pipeline/cli/flags.js';
-import { formatMetric, startTrainingSession } from '../pipeline/cli/training-session.js';
+import { TrainingCommand } from '../pipeline/cli/training-command.js';
+import { formatMetric } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainClassifier, type TrainClassifierResult } from '../pipeline/services/train-classifier.js';
 
-export default class TrainClassifier extends BaseCommand {
+export default class TrainClassifier extends TrainingCommand {
   static override summary = 'Train the EfficientNet pre-classifier that routes images to their component category.';
   static override description =
     'Every train-split image of each category (normal or defective) is labelled with its category; batches are ' +
@@ -42,7 +42,7 @@ export default class TrainClassifier extends BaseCommand {
     const valFraction = Number(flags['val-fraction']);
     if (!Number.isFinite(lr)) throw new MadenetError('E_USAGE', `--lr is ${flags.lr}; expected a number such as 1e-3.`);
     if (!Number.isFinite(valFraction)) throw new MadenetError('E_USAGE', `--val-fraction is ${flags['val-fraction']}; expected a number in (0, 1).`);
-    const session = startTrainingSession('classifier', this.jsonEnabled());
+    const session = this.startSession('classifier');
     const result = await trainClassifier({
       data: flags.data,
       out: flags.out,
@@ -61,13 +61,12 @@ export default class TrainClassifier extends BaseCommand {
       backbone: flags.backbone,
       signal: session.signal,
       onProgress: session.onProgress,
-      onEpoch: (e) => {
-        if (session.barActive) return;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val accuracy ${formatMetric(e.validation?.accuracy)}, balanced ${formatMetric(e.validation?.balancedAccuracy)}`);
-      },
+      onEpoch: this.epochNotes(
+        session,
+        (e) => `epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val accuracy ${formatMetric(e.validation?.accuracy)}, balanced ${formatMetric(e.validation?.balancedAccuracy)}`,
+      ),
     }).finally(session.end);
-    if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
-    for (const w of result.warnings) this.note(`warning: ${w}`);
+    this.sayRunNotes(result);
     const m = result.metrics;
     this.say(`Trained the pre-classifier (${result.preset}, ${result.variant}, ${result.imageSize} px) on ${result.categories.length} categories: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
     this.say(`Best epoch ${m.bestEpoch}: validation accuracy ${formatMetric(m.accuracy)}, balanced ${formatMetric(m.balancedAccuracy)} on ${m.images} images.`);

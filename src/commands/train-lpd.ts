@@ -1,14 +1,13 @@
 import { Flags } from '@oclif/core';
 import { LPD_PRESETS, type LpdPresetName } from '../pipeline/submodels/lpd/model/config.js';
-import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
-import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
+import { shown, submodelTrainFlags } from '../pipeline/cli/flags.js';
+import { submodelEpochLine, submodelTrainOptions, TrainingCommand } from '../pipeline/cli/training-command.js';
+import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
 import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/submodels/lpd/detector.js';
-import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainLpd, type TrainLpdResult } from '../pipeline/services/train-lpd.js';
 import type { LpdCutPasteVariant } from '../pipeline/submodels/lpd/train/lpd-batches.js';
 
-export default class TrainLpd extends BaseCommand {
+export default class TrainLpd extends TrainingCommand {
   static override summary = 'Train the LPD CutPaste-style submodel on one category.';
   static override description =
     'Trains a backbone and a small head to tell the normal training images from CutPaste copies of them (a 5-20% ' +
@@ -24,11 +23,7 @@ export default class TrainLpd extends BaseCommand {
     '<%= config.bin %> train-lpd --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/resnet50 --variant mixed',
   ];
   static override flags = {
-    ...runtimeFlags,
-    ...seedFlag,
-    ...submodelTrainingFlags('lpd'),
-    ...imageSizeFlag,
-    preset: Flags.string({ description: 'Model size.', options: [...LPD_PRESETS], default: 'small' }),
+    ...submodelTrainFlags('lpd', LPD_PRESETS),
     epochs: Flags.integer({ description: 'Passes over the training normals.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per step, half normal and half CutPaste; even.', defaultHelp: shown('the preset\'s'), min: 2 }),
     lr: Flags.string({ description: 'SGD learning rate, decayed to 0 on a cosine.', defaultHelp: shown('the preset\'s') }),
@@ -42,43 +37,25 @@ export default class TrainLpd extends BaseCommand {
 
   async run(): Promise<TrainLpdResult> {
     const { flags } = await this.parse(TrainLpd);
-    const session = startTrainingSession(`lpd ${flags.category}`, this.jsonEnabled());
+    const session = this.startSession(`lpd ${flags.category}`);
     const result = await trainLpd({
-      data: flags.data,
-      category: flags.category,
-      out: flags.out,
       preset: flags.preset as LpdPresetName,
-      imageSize: flags['image-size'],
-      epochs: flags.epochs,
-      batchSize: flags['batch-size'],
       lr: numberFlag('--lr', flags.lr),
-      seed: flags.seed,
-      backend: flags.backend as BackendRequest,
-      threads: flags.threads,
       backbone: flags.backbone,
       variant: flags.variant as LpdCutPasteVariant,
       noGate: !flags.gate,
       scoring: flags.score as LpdScoring,
       gdeLayers: listFlag(flags['gde-layers']),
       textures: flags.textures,
-      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
-      checkpointEvery: flags['checkpoint-every'],
-      resume: flags.resume,
-      signal: session.signal,
-      onProgress: session.onProgress,
-      onEpoch: (e) => {
-        if (session.barActive) return;
-        const v = e.validation;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, accuracy ${formatMetric(e.losses.accuracy)}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
-      },
+      // After the submodel's own options: a bad --lr is reported before a bad --val-fraction, as before.
+      ...submodelTrainOptions(flags, session),
+      onEpoch: this.epochNotes(session, (e) => submodelEpochLine(e, `, accuracy ${formatMetric(e.losses.accuracy)}`)),
     }).finally(session.end);
-    if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
-    for (const w of result.warnings) this.note(`warning: ${w}`);
-    const m = result.metrics;
+    this.sayRunNotes(result);
     const c = result.cutPaste;
     this.say(`Trained LPD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
     this.say(`CutPaste (${c.variant}): ${c.patched} images, the gate rejected ${c.rejections} draws${c.keptUnaccepted > 0 ? ` and passed none for ${c.keptUnaccepted}` : ''}; GDE fitted on ${result.gde.images} normals.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)} (${result.scoring} score), Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
+    this.sayBestEpoch(result, ` (${result.scoring} score)`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

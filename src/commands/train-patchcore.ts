@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { categoryFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag, shown } from '../pipeline/cli/flags.js';
+import { trainRunOptions } from '../pipeline/cli/training-command.js';
 import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
-import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { DEFAULT_FEATURE_CACHE_MB, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
 
 export default class TrainPatchcore extends BaseCommand {
@@ -47,14 +47,7 @@ export default class TrainPatchcore extends BaseCommand {
     const { flags } = await this.parse(TrainPatchcore);
     const global = flags['global-layer'];
     const result = await trainPatchcore({
-      data: flags.data,
-      category: flags.category,
-      out: flags.out,
-      seed: flags.seed,
-      backend: flags.backend as BackendRequest,
-      threads: flags.threads,
-      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
-      imageSize: flags['image-size'],
+      ...trainRunOptions(flags),
       backbone: flags.backbone,
       layers: listFlag(flags.layers),
       globalLayer: global === undefined ? undefined : global === 'none' ? null : global,

@@ -1,12 +1,11 @@
 import { Flags } from '@oclif/core';
 import { SFAD_PRESETS, type SfadPresetName } from '../pipeline/submodels/sfad/model/config.js';
-import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
-import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
-import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import { shown, submodelTrainFlags } from '../pipeline/cli/flags.js';
+import { submodelEpochLine, submodelTrainOptions, TrainingCommand } from '../pipeline/cli/training-command.js';
+import { listFlag, numberFlag } from '../pipeline/cli/training-session.js';
 import { trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
 
-export default class TrainSfad extends BaseCommand {
+export default class TrainSfad extends TrainingCommand {
   static override summary = 'Train the SFAD SimpleNet-style feature submodel on one category.';
   static override description =
     'Extracts layer2 + layer3 features of the normal training images with a frozen backbone (random, imported, or the ' +
@@ -25,11 +24,7 @@ export default class TrainSfad extends BaseCommand {
     '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/wide_resnet50_2',
   ];
   static override flags = {
-    ...runtimeFlags,
-    ...seedFlag,
-    ...submodelTrainingFlags('sfad'),
-    ...imageSizeFlag,
-    preset: Flags.string({ description: 'Model size.', options: [...SFAD_PRESETS], default: 'small' }),
+    ...submodelTrainFlags('sfad', SFAD_PRESETS),
     epochs: Flags.integer({ description: 'Passes over the training images.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', defaultHelp: shown('the preset\'s'), min: 1 }),
     lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half.', defaultHelp: shown('1e-3 for small and tiny; 2e-4 for paper, SimpleNet\'s') }),
@@ -49,19 +44,10 @@ export default class TrainSfad extends BaseCommand {
 
   async run(): Promise<TrainSfadResult> {
     const { flags } = await this.parse(TrainSfad);
-    const session = startTrainingSession(`sfad ${flags.category}`, this.jsonEnabled());
+    const session = this.startSession(`sfad ${flags.category}`);
     const result = await trainSfad({
-      data: flags.data,
-      category: flags.category,
-      out: flags.out,
       preset: flags.preset as SfadPresetName,
-      imageSize: flags['image-size'],
-      epochs: flags.epochs,
-      batchSize: flags['batch-size'],
       lr: numberFlag('--lr', flags.lr),
-      seed: flags.seed,
-      backend: flags.backend as BackendRequest,
-      threads: flags.threads,
       backbone: flags.backbone,
       layers: listFlag(flags.layers),
       featureDim: flags['feature-dim'],
@@ -69,23 +55,14 @@ export default class TrainSfad extends BaseCommand {
       standardize: flags.standardize,
       hidden: flags.hidden,
       textures: flags.textures,
-      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
-      checkpointEvery: flags['checkpoint-every'],
-      resume: flags.resume,
-      signal: session.signal,
-      onProgress: session.onProgress,
-      onEpoch: (e) => {
-        if (session.barActive) return;
-        const v = e.validation;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
-      },
+      // After the submodel's own options: a bad --lr is reported before a bad --val-fraction, as before.
+      ...submodelTrainOptions(flags, session),
+      onEpoch: this.epochNotes(session, (e) => submodelEpochLine(e)),
     }).finally(session.end);
-    if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
-    for (const w of result.warnings) this.note(`warning: ${w}`);
-    const m = result.metrics;
+    this.sayRunNotes(result);
     const from = result.backboneParent ? ` from ${result.backboneParent.kind} ${result.backboneParent.category} v${result.backboneParent.version}` : ' (random)';
     this.say(`Trained SFAD (${result.preset}, ${result.imageSize} px, ${result.backboneArch}${from}) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
+    this.sayBestEpoch(result);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

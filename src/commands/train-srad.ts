@@ -1,13 +1,12 @@
 import { Flags } from '@oclif/core';
 import { SRAD_PRESETS, type SradPresetName } from '../pipeline/submodels/srad/model/config.js';
-import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
-import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
-import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import { shown, submodelTrainFlags } from '../pipeline/cli/flags.js';
+import { submodelEpochLine, submodelTrainOptions, TrainingCommand } from '../pipeline/cli/training-command.js';
+import { formatMetric, numberFlag } from '../pipeline/cli/training-session.js';
 import { trainSrad, type TrainSradResult } from '../pipeline/services/train-srad.js';
 import type { ForegroundMode } from '../pipeline/submodels/srad/train/srad-batches.js';
 
-export default class TrainSrad extends BaseCommand {
+export default class TrainSrad extends TrainingCommand {
   static override summary = 'Train the SRAD reconstruction submodel (HRNet encoder, decoder, U-Net detection head) on one category.';
   static override description =
     'Trains on the normal training images of one category with synthetic anomalies made on the fly (DRAEM texture or ' +
@@ -22,11 +21,7 @@ export default class TrainSrad extends BaseCommand {
     '<%= config.bin %> train-srad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/hrnet_w32 --resume',
   ];
   static override flags = {
-    ...runtimeFlags,
-    ...seedFlag,
-    ...submodelTrainingFlags('srad'),
-    ...imageSizeFlag,
-    preset: Flags.string({ description: 'Model size.', options: [...SRAD_PRESETS], default: 'small' }),
+    ...submodelTrainFlags('srad', SRAD_PRESETS),
     epochs: Flags.integer({ description: 'Passes over the training images.', default: 20, min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 4, min: 1 }),
     lr: Flags.string({ description: 'Adam learning rate (decays x0.2 at 80% and 90% of the steps).', default: '1e-3' }),
@@ -41,42 +36,25 @@ export default class TrainSrad extends BaseCommand {
 
   async run(): Promise<TrainSradResult> {
     const { flags } = await this.parse(TrainSrad);
-    const session = startTrainingSession(`srad ${flags.category}`, this.jsonEnabled());
+    const session = this.startSession(`srad ${flags.category}`);
     const result = await trainSrad({
-      data: flags.data,
-      category: flags.category,
-      out: flags.out,
       preset: flags.preset as SradPresetName,
-      imageSize: flags['image-size'],
-      epochs: flags.epochs,
-      batchSize: flags['batch-size'],
       lr: numberFlag('--lr', flags.lr) as number,
-      seed: flags.seed,
-      backend: flags.backend as BackendRequest,
-      threads: flags.threads,
       textures: flags.textures,
       foreground: flags.foreground as ForegroundMode,
       focalAlpha: numberFlag('--focal-alpha', flags['focal-alpha']),
       focalGamma: numberFlag('--focal-gamma', flags['focal-gamma']),
       lambdaRec: numberFlag('--lambda-rec', flags['lambda-rec']),
       lambdaSeg: numberFlag('--lambda-seg', flags['lambda-seg']),
-      valFraction: numberFlag('--val-fraction', flags['val-fraction']),
-      checkpointEvery: flags['checkpoint-every'],
-      resume: flags.resume,
       backbone: flags.backbone,
-      signal: session.signal,
-      onProgress: session.onProgress,
-      onEpoch: (e) => {
-        if (session.barActive) return;
-        const v = e.validation;
-        this.note(`epoch ${e.epoch}: loss ${e.meanLoss.toFixed(4)}, val AUROC ${formatMetric(v?.imageAuroc)}, Pixel-AP ${formatMetric(v?.pixelAp)}, ${e.imagesPerSecond.toFixed(1)} img/s`);
-      },
+      // After the submodel's own options: a bad --lr is reported before a bad --val-fraction, as before.
+      ...submodelTrainOptions(flags, session),
+      onEpoch: this.epochNotes(session, (e) => submodelEpochLine(e)),
     }).finally(session.end);
-    if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
-    for (const w of result.warnings) this.note(`warning: ${w}`);
+    this.sayRunNotes(result);
     const m = result.metrics;
     this.say(`Trained SRAD (${result.preset}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
-    this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
+    this.sayBestEpoch(result);
     if (m.synthetic) this.say(`Too few real validation defects: the best epoch was chosen on them plus ${m.synthetic.defects} synthetic ones (AUROC ${formatMetric(m.synthetic.imageAuroc)}, Pixel-AP ${formatMetric(m.synthetic.pixelAp)}).`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;

@@ -63,7 +63,18 @@ export const ARTIFACT_REFERENCE = 'a vNNNN directory, or <root>/<kind>/<category
 export const TARGET_FPR_DESCRIPTION_PREFIX = 'Target false-positive rate';
 
 /** Data, output and checkpoint flags every submodel trainer (train-srad, train-sfad, train-lpd) takes alike. */
-export function submodelTrainingFlags(kind: string) {
+/** The flags train-srad, train-sfad and train-lpd share, in the order their help lists them (then each its own). */
+export function submodelTrainFlags(kind: string, presets: readonly string[]) {
+  return {
+    ...runtimeFlags,
+    ...seedFlag,
+    ...submodelTrainingFlags(kind),
+    ...imageSizeFlag,
+    preset: Flags.string({ description: 'Model size.', options: [...presets], default: 'small' }),
+  };
+}
+
+function submodelTrainingFlags(kind: string) {
   return {
     ...dataFlag(),
     ...categoryFlag(),

@@ -75,28 +75,107 @@ export function createProgress(opts: ProgressOptions): Progress {
       },
     };
   }
-  const now = opts.now ?? (() => performance.now());
-  const lineInterval = opts.lineIntervalMs ?? 10_000;
-  const redrawInterval = opts.redrawIntervalMs ?? 100;
-  const started = now();
-  let total = opts.total;
-  let value = 0;
-  let payload: ProgressPayload = {};
+  return new StreamProgress(opts, stream, mode);
+}
+
+type ProgressStream = NonNullable<ProgressOptions['stream']>;
+
+/** A bar redrawn in place ('bar') or plain lines now and then ('lines'), throttled by the clock. */
+class StreamProgress implements Progress {
+  readonly active = true;
+  private readonly now: () => number;
+  private readonly lineInterval: number;
+  private readonly redrawInterval: number;
+  private readonly started: number;
+  private total: number | undefined;
+  private value = 0;
+  private payload: ProgressPayload = {};
   // The rate is measured from the first update on, so that a resumed run's head start and the set-up before the
   // first item do not distort it.
-  let first: { t: number; value: number } | null = null;
-  let lastDraw = -Infinity;
-  let drawnText = '';
-  let dirty = false;
-  let stopped = false;
+  private first: { t: number; value: number } | null = null;
+  private lastDraw = -Infinity;
+  private drawnText = '';
+  private dirty = false;
+  private stopped = false;
 
-  const render = (): string => {
-    const t = now();
+  constructor(
+    private readonly opts: ProgressOptions,
+    private readonly stream: ProgressStream,
+    readonly mode: 'bar' | 'lines',
+  ) {
+    this.now = opts.now ?? (() => performance.now());
+    this.lineInterval = opts.lineIntervalMs ?? 10_000;
+    this.redrawInterval = opts.redrawIntervalMs ?? 100;
+    this.started = this.now();
+    this.total = opts.total;
+  }
+
+  update(v: number, p?: ProgressPayload): void {
+    this.set(v, p);
+  }
+
+  increment(p?: ProgressPayload): void {
+    this.set(this.value + 1, p);
+  }
+
+  setTotal(t: number): void {
+    this.total = t;
+  }
+
+  log(message: string): void {
+    if (this.mode === 'bar' && this.drawnText !== '') {
+      this.stream.write(`\r\x1b[K${message}\n`);
+      this.draw(true);
+    } else {
+      this.stream.write(`${message}\n`);
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.drawnText === '') return;
+    if (this.dirty) this.draw(true);
+    if (this.mode === 'bar') this.stream.write('\n');
+  }
+
+  private set(v: number, p?: ProgressPayload): void {
+    if (this.stopped) return;
+    // A value that goes back (build-perfmap's next category) starts the rate afresh.
+    if (this.first === null || v < this.value) this.first = { t: this.now(), value: v };
+    this.value = v;
+    if (p) this.payload = { ...this.payload, ...p };
+    // The first update and the last one are always shown; the rest are throttled.
+    this.draw(this.drawnText === '' || (this.total !== undefined && this.value >= this.total));
+  }
+
+  private draw(force: boolean): void {
+    const t = this.now();
+    if (!force && t - this.lastDraw < (this.mode === 'bar' ? this.redrawInterval : this.lineInterval)) {
+      this.dirty = true;
+      return;
+    }
+    this.lastDraw = t;
+    this.dirty = false;
+    const text = this.render();
+    if (this.mode === 'bar') {
+      const width = Math.max(20, (this.stream.columns || 80) - 1); // 0 where the terminal size is unknown
+      // \r and erase-to-end-of-line: the only escape code used, and only on a terminal that is not TERM=dumb.
+      this.stream.write(`\r${text.slice(0, width)}\x1b[K`);
+    } else {
+      this.stream.write(`${text}\n`);
+    }
+    this.drawnText = text;
+  }
+
+  private render(): string {
+    const { opts, value, total, first, payload } = this;
+    const t = this.now();
     const parts: string[] = [];
     const fraction = total !== undefined && total > 0 ? Math.min(1, value / total) : null;
     if (fraction !== null) {
       const filled = Math.round(fraction * BAR_WIDTH);
-      const bar = mode === 'bar' ? ` [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]` : '';
+      const bar = this.mode === 'bar' ? ` [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]` : '';
       parts.push(`${opts.label}${bar} ${value}/${total} ${Math.floor(fraction * 100)}%`);
     } else {
       parts.push(`${opts.label} ${value}${opts.unit ? ` ${opts.unit}` : ''}`);
@@ -107,69 +186,14 @@ export function createProgress(opts: ProgressOptions): Progress {
     if (fraction !== null && fraction < 1 && perSecond !== null && perSecond > 0) {
       parts.push(`ETA ${formatDuration(((total as number) - value) / perSecond)}`);
     } else {
-      parts.push(`elapsed ${formatDuration((t - started) / 1000)}`);
+      parts.push(`elapsed ${formatDuration((t - this.started) / 1000)}`);
     }
     for (const f of opts.fields ?? []) {
       const v = payload[f];
       if (v !== undefined && v !== '') parts.push(`${f} ${String(v)}`);
     }
     return parts.join(' | ');
-  };
-
-  const draw = (force: boolean): void => {
-    const t = now();
-    if (!force && t - lastDraw < (mode === 'bar' ? redrawInterval : lineInterval)) {
-      dirty = true;
-      return;
-    }
-    lastDraw = t;
-    dirty = false;
-    const text = render();
-    if (mode === 'bar') {
-      const width = Math.max(20, (stream.columns || 80) - 1); // 0 where the terminal size is unknown
-      // \r and erase-to-end-of-line: the only escape code used, and only on a terminal that is not TERM=dumb.
-      stream.write(`\r${text.slice(0, width)}\x1b[K`);
-      drawnText = text;
-    } else {
-      stream.write(`${text}\n`);
-      drawnText = text;
-    }
-  };
-
-  const set = (v: number, p?: ProgressPayload): void => {
-    if (stopped) return;
-    // A value that goes back (build-perfmap's next category) starts the rate afresh.
-    if (first === null || v < value) first = { t: now(), value: v };
-    value = v;
-    if (p) payload = { ...payload, ...p };
-    // The first update and the last one are always shown; the rest are throttled.
-    draw(drawnText === '' || (total !== undefined && value >= total));
-  };
-
-  return {
-    mode,
-    active: true,
-    update: (v, p) => set(v, p),
-    increment: (p) => set(value + 1, p),
-    setTotal: (t) => {
-      total = t;
-    },
-    log: (message) => {
-      if (mode === 'bar' && drawnText !== '') {
-        stream.write(`\r\x1b[K${message}\n`);
-        draw(true);
-      } else {
-        stream.write(`${message}\n`);
-      }
-    },
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      if (drawnText === '') return;
-      if (dirty) draw(true);
-      if (mode === 'bar') stream.write('\n');
-    },
-  };
+  }
 }
 
 /** 75 -> 1m15s; 3725 -> 1h02m; under a minute -> 42s. */

@@ -7,7 +7,6 @@ export type ErrorCode = `E_${string}`;
 
 /** The codes in use; others may be added where a new failure needs its own stable name. */
 export type KnownErrorCode =
-  | 'E_NOT_IMPLEMENTED'
   | 'E_USAGE'
   | 'E_NO_IMAGES'
   | 'E_DECODE'
@@ -66,11 +65,4 @@ export class MadenetError extends Error {
 
 export function isMadenetError(err: unknown): err is MadenetError {
   return err instanceof MadenetError;
-}
-
-/** Thrown by commands whose capability belongs to a later issue, so that nobody mistakes a stub for output. */
-export function notImplemented(what: string): MadenetError {
-  return new MadenetError('E_NOT_IMPLEMENTED', `${what} is not implemented yet in this version of madenet.`, {
-    suggestions: ['Run `madenet --help` to see the commands that work today.'],
-  });
 }

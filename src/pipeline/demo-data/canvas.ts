@@ -106,10 +106,6 @@ export function scaleRgb(c: Rgb, k: number): Rgb {
   return [c[0] * k, c[1] * k, c[2] * k];
 }
 
-export function mixRgb(a: Rgb, b: Rgb, t: number): Rgb {
-  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
-}
-
 /** A colour ramp along the line from (x0, y0) to (x1, y1) in pixels; stops are [t, colour] with t ascending in [0,1]. */
 export function linearPaint(x0: number, y0: number, x1: number, y1: number, stops: readonly (readonly [number, Rgb])[]): PaintFn {
   const ex = x1 - x0;

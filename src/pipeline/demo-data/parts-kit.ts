@@ -4,7 +4,7 @@ import { type PaintFn, type Rgb, scaleRgb } from './canvas.js';
 import type { Frame } from './frame.js';
 import type { Shape } from './shapes.js';
 import { grain } from './texture.js';
-import type { DrawContext, Tones } from './types.js';
+import type { DrawContext, PartLayout, Tones } from './types.js';
 // Module-level aliases: global lookups (Math) are very slow inside Jest's vm contexts, and these run per pixel.
 const { abs, max, min } = Math;
 
@@ -161,4 +161,20 @@ export function metalPaint(f: Frame, y0: number, y1: number, base: Rgb): PaintFn
     [0.7, scaleRgb(base, 0.95)],
     [1, scaleRgb(base, 0.72)],
   ]);
+}
+
+/** A two-terminal part's layout (chip parts, the electrolytic can): pads out to ±padOut on x, no leads to bend or bridge. */
+export function twoTerminalLayout(padOut: number, body: PartLayout['body'], extent: PartLayout['extent'], darkBody: boolean): PartLayout {
+  return {
+    terminals: 2,
+    bridgePairs: [],
+    leads: [],
+    body,
+    extent,
+    darkBody,
+    anchors: [
+      { at: [-padOut, 0], dir: [-1, 0] },
+      { at: [padOut, 0], dir: [1, 0] },
+    ],
+  };
 }

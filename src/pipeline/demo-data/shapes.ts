@@ -125,11 +125,6 @@ export function subtractShape(a: Shape, b: Shape): Shape {
   return { bounds: a.bounds, sdf: (x, y) => max(a.sdf(x, y), -b.sdf(x, y)) };
 }
 
-/** The half-plane on the side of the line through (px, py) that the unit normal (nx, ny) points away from. */
-export function halfPlaneShape(px: number, py: number, nx: number, ny: number, bounds: Bounds): Shape {
-  return { bounds, sdf: (x, y) => (x - px) * nx + (y - py) * ny };
-}
-
 function mergeBounds(all: readonly Bounds[]): Bounds {
   let x0 = 1e300;
   let y0 = 1e300;

@@ -80,20 +80,23 @@ function onnxOptions(opts: EngineLoadOptions): OnnxEngineOptions {
 export type ChosenDetector = AsyncDetector & { readonly choice: EngineChoice };
 export type ChosenClassifier = AsyncClassifier & { readonly choice: EngineChoice };
 
-export async function loadDetectorWithEngine(versionDir: string, request: EngineRequest, opts: EngineLoadOptions = {}): Promise<ChosenDetector> {
-  const choice = await chooseEngine(request, versionDir, opts.executionProvider);
-  const d =
-    choice.engine === 'onnx'
-      ? await loadOnnxDetector(choice.dir, onnxOptions(opts))
-      : tfjsAsyncDetector(await (opts.loadTfjsDetector ?? registryLoadDetector)(choice.dir));
-  return Object.assign(d, { choice });
+export function loadDetectorWithEngine(versionDir: string, request: EngineRequest, opts: EngineLoadOptions = {}): Promise<ChosenDetector> {
+  return loadWithEngine(versionDir, request, opts, loadOnnxDetector, async (dir) => tfjsAsyncDetector(await (opts.loadTfjsDetector ?? registryLoadDetector)(dir)));
 }
 
-export async function loadClassifierWithEngine(versionDir: string, request: EngineRequest, opts: EngineLoadOptions = {}): Promise<ChosenClassifier> {
+export function loadClassifierWithEngine(versionDir: string, request: EngineRequest, opts: EngineLoadOptions = {}): Promise<ChosenClassifier> {
+  return loadWithEngine(versionDir, request, opts, loadOnnxClassifier, async (dir) => tfjsAsyncClassifier(await (opts.loadTfjsClassifier ?? loadClassifierArtifact)(dir)));
+}
+
+/** Chooses the engine for an artifact version and loads the model with it, recording the choice on the model. */
+async function loadWithEngine<M extends object>(
+  versionDir: string,
+  request: EngineRequest,
+  opts: EngineLoadOptions,
+  onnx: (dir: string, options: OnnxEngineOptions) => Promise<M>,
+  tfjs: (dir: string) => Promise<M>,
+): Promise<M & { readonly choice: EngineChoice }> {
   const choice = await chooseEngine(request, versionDir, opts.executionProvider);
-  const c =
-    choice.engine === 'onnx'
-      ? await loadOnnxClassifier(choice.dir, onnxOptions(opts))
-      : tfjsAsyncClassifier(await (opts.loadTfjsClassifier ?? loadClassifierArtifact)(choice.dir));
-  return Object.assign(c, { choice });
+  const model = choice.engine === 'onnx' ? await onnx(choice.dir, onnxOptions(opts)) : await tfjs(choice.dir);
+  return Object.assign(model, { choice });
 }

@@ -37,30 +37,27 @@ function windowAttrs(c: LayerCall, kernel: [number, number], strides: [number, n
 }
 
 function conv2d(c: LayerCall): Val {
-  const x = image(c);
-  const [kernel, bias] = layerWeights(c.layer);
-  if (!kernel) throw new MadenetError('E_EXPORT', `Cannot export ${c.layer.name}: no kernel.`);
-  const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
-  const w = c.graph.constFloat(`${c.hint}/W`, permute(kernel.data, kernel.shape, [3, 2, 0, 1]), [cout, cin, kh, kw]);
-  const inputs = [x.name, w];
-  if (c.config.useBias !== false && bias) inputs.push(c.graph.constFloat(`${c.hint}/B`, bias.data, [cout]));
-  const dilation = pairOf(c.config.dilationRate ?? 1, `${c.layer.name}.dilationRate`);
-  const attrs = { ...windowAttrs(c, [kh, kw], pairOf(c.config.strides, `${c.layer.name}.strides`), dilation), dilations: attr.ints(dilation), group: attr.i(1) };
-  const y = val(c.graph.node('Conv', inputs, attrs, c.hint), 4, true);
-  return activate(c.graph, y, configActivation(c.config), `${c.hint}/act`);
+  // tfjs kernel [kh,kw,in,out] -> ONNX [out,in,kh,kw].
+  return convNode(c, [3, 2, 0, 1], (kh, kw, cin, cout) => ({ shape: [cout, cin, kh, kw], out: cout, group: 1 }));
 }
 
 function depthwiseConv2d(c: LayerCall): Val {
+  // tfjs output channel c*mult + m uses kernel[:, :, c, m]; ONNX group c owns output channels c*mult .. c*mult+mult-1.
+  return convNode(c, [2, 3, 0, 1], (kh, kw, ch, mult) => ({ shape: [ch * mult, 1, kh, kw], out: ch * mult, group: ch }));
+}
+
+/** A Conv node (then the layer's activation) from a tfjs kernel [kh,kw,a,b], permuted by `perm` to ONNX's [out, in/group, kh, kw]. */
+function convNode(c: LayerCall, perm: number[], layout: (kh: number, kw: number, a: number, b: number) => { shape: number[]; out: number; group: number }): Val {
   const x = image(c);
   const [kernel, bias] = layerWeights(c.layer);
   if (!kernel) throw new MadenetError('E_EXPORT', `Cannot export ${c.layer.name}: no kernel.`);
-  const [kh, kw, ch, mult] = kernel.shape as [number, number, number, number];
-  // tfjs output channel c*mult + m uses kernel[:, :, c, m]; ONNX group c owns output channels c*mult .. c*mult+mult-1.
-  const w = c.graph.constFloat(`${c.hint}/W`, permute(kernel.data, kernel.shape, [2, 3, 0, 1]), [ch * mult, 1, kh, kw]);
+  const [kh, kw, a, b] = kernel.shape as [number, number, number, number];
+  const { shape, out, group } = layout(kh, kw, a, b);
+  const w = c.graph.constFloat(`${c.hint}/W`, permute(kernel.data, kernel.shape, perm), shape);
   const inputs = [x.name, w];
-  if (c.config.useBias !== false && bias) inputs.push(c.graph.constFloat(`${c.hint}/B`, bias.data, [ch * mult]));
+  if (c.config.useBias !== false && bias) inputs.push(c.graph.constFloat(`${c.hint}/B`, bias.data, [out]));
   const dilation = pairOf(c.config.dilationRate ?? 1, `${c.layer.name}.dilationRate`);
-  const attrs = { ...windowAttrs(c, [kh, kw], pairOf(c.config.strides, `${c.layer.name}.strides`), dilation), dilations: attr.ints(dilation), group: attr.i(ch) };
+  const attrs = { ...windowAttrs(c, [kh, kw], pairOf(c.config.strides, `${c.layer.name}.strides`), dilation), dilations: attr.ints(dilation), group: attr.i(group) };
   const y = val(c.graph.node('Conv', inputs, attrs, c.hint), 4, true);
   return activate(c.graph, y, configActivation(c.config), `${c.hint}/act`);
 }

@@ -26,26 +26,25 @@ export function graphAxis(v: Val, axis: number, kerasRank: number, what: string)
   throw new MadenetError('E_EXPORT', `Cannot export ${what}: axis ${axis} of a rank-${kerasRank} tensor has no place in its rank-${v.rank} ONNX value.`);
 }
 
+/** tfjs activations that are one ONNX operator of the same definition, without attributes. */
+const UNARY_ACTIVATIONS: Readonly<Record<string, string>> = {
+  relu: 'Relu',
+  sigmoid: 'Sigmoid',
+  tanh: 'Tanh',
+  selu: 'Selu',
+  softplus: 'Softplus',
+  softsign: 'Softsign',
+};
+
 /** Applies a tfjs activation by name (as serialised in layer configs) the way tfjs computes it. */
 export function activate(g: OnnxGraph, x: Val, name: string, hint: string): Val {
   const unary = (op: string, attrs = {}): Val => like(x, g.node(op, [x.name], attrs, hint));
+  if (Object.hasOwn(UNARY_ACTIVATIONS, name)) return unary(UNARY_ACTIVATIONS[name] as string);
   switch (name) {
     case 'linear':
       return x;
-    case 'relu':
-      return unary('Relu');
-    case 'sigmoid':
-      return unary('Sigmoid');
-    case 'tanh':
-      return unary('Tanh');
     case 'elu':
       return unary('Elu', { alpha: attr.f(1) });
-    case 'selu':
-      return unary('Selu');
-    case 'softplus':
-      return unary('Softplus');
-    case 'softsign':
-      return unary('Softsign');
     case 'relu6':
       return like(x, g.node('Clip', [x.name, g.constFloat(`${hint}/min`, [0], []), g.constFloat(`${hint}/max`, [6], [])], {}, hint));
     case 'softmax':

@@ -18,3 +18,22 @@ export interface ParentRunOptions extends TrainingRunOptions {
   /** Default the parent's seed (it fixes the hold-out split, data order and flips). */
   seed?: number;
 }
+
+/** The settings a fine-tune inherits from its parent, as the parent recorded them. */
+export interface ParentDefaults {
+  batchSize: number;
+  lr: number;
+  valFraction: number;
+  seed: number;
+}
+
+/** The run's epochs, batch size, rate, hold-out share and seed: the options given, else the parent's (epochs: the fine-tune's own default). */
+export function withParentDefaults(opts: ParentRunOptions, parent: ParentDefaults, defaultEpochs: number): { epochs: number } & ParentDefaults {
+  return {
+    epochs: opts.epochs ?? defaultEpochs,
+    batchSize: opts.batchSize ?? parent.batchSize,
+    lr: opts.lr ?? parent.lr,
+    valFraction: opts.valFraction ?? parent.valFraction,
+    seed: opts.seed ?? parent.seed,
+  };
+}

@@ -3,15 +3,14 @@
 // categories and a file is found where its image is: maps/<rel>.npy ([H,W] float32), masks/<rel>_mask.png (the
 // binary predicted mask, 0 or 255) and overlays/<rel>.png (heatmap, verdict, score, threshold and colour scale).
 // Every file is complete (temp + rename) before the line that names it is appended.
-import { randomBytes } from 'node:crypto';
-import { readdir, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, unlink, mkdir } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { encodePng } from '../io/decode.js';
 import type { RgbImage } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { drawText, textWidth } from './pixel-font.js';
-import { writingTo } from '../core/system-errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 
 export const MAPS_DIR = 'maps';
 export const MASKS_DIR = 'masks';
@@ -45,7 +44,7 @@ export async function writeMask(outDir: string, rel: string, map: Float32Array, 
   const name = `${MASKS_DIR}/${rel}_mask.png`;
   const pixels = Buffer.alloc(size * width);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (map[i] as number) >= threshold ? 255 : 0;
-  await writeAtomic(join(outDir, name), await sharp(pixels, { raw: { width, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+  await writeFileAtomic(join(outDir, name), await sharp(pixels, { raw: { width, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer());
   return name;
 }
 
@@ -60,20 +59,8 @@ export interface OverlayLabel {
 export async function writeOverlay(outDir: string, rel: string, image: RgbImage, map: Float32Array, size: number, range: { lo: number; hi: number }, label?: OverlayLabel): Promise<string> {
   const name = `${OVERLAYS_DIR}/${rel}.png`;
   const picture = heatmapOverlay(image, map, size, range);
-  await writeAtomic(join(outDir, name), await encodePng(label ? labelledOverlay(picture, range, label) : picture));
+  await writeFileAtomic(join(outDir, name), await encodePng(label ? labelledOverlay(picture, range, label) : picture));
   return name;
-}
-
-async function writeAtomic(file: string, bytes: Buffer): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writingTo(file, () => writeFile(tmp, bytes));
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
 }
 
 /** Deletes the *.tmp files a killed run left in maps/, masks/ and overlays/; call while holding the folder's lock. */

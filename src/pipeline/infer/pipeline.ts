@@ -90,7 +90,11 @@ interface Pending {
 const MAX_SKIP_EXAMPLES = 20;
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
-  const c: PipelineCounts = {
+  return new PipelineRun(o).run();
+}
+
+function emptyCounts(): PipelineCounts {
+  return {
     seen: 0,
     alreadyDone: 0,
     duplicates: 0,
@@ -105,51 +109,139 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
     peakRssBytes: process.memoryUsage.rss(),
     interrupted: false,
   };
-  const skip = (path: string, error: unknown): void => {
+}
+
+/** One image's scored map, whole-image or tiled, before it is written. */
+interface ScoredImage {
+  map: Float32Array;
+  mapHeight: number;
+  mapWidth: number;
+  value: number;
+}
+
+/** One run of the pipeline: its counts, the per-model buckets and the write queue. */
+class PipelineRun {
+  private readonly c = emptyCounts();
+  private readonly queued = new Set<string>();
+  private readonly writes: WriteQueue;
+  private readonly buckets = new Map<string, Pending[]>();
+  private pending = 0;
+  private readonly cap: number;
+
+  constructor(private readonly o: PipelineOptions) {
+    this.writes = new WriteQueue(Math.max(4, o.concurrency * 2));
+    this.cap = 4 * o.batchSize;
+  }
+
+  async run(): Promise<PipelineCounts> {
+    const { o, c } = this;
+    const decoded = boundedMap(this.todo(), (item) => this.decodeOne(item), { concurrency: o.concurrency, prefetch: Math.max(o.concurrency, o.batchSize) });
+    try {
+      await this.consume(decoded);
+    } finally {
+      // Lines already appended stay (that is what --resume relies on); none is written after we return.
+      await this.writes.settle();
+    }
+    await this.writes.drain();
+    c.peakRssBytes = Math.max(c.peakRssBytes, process.memoryUsage.rss());
+    if (o.signal?.aborted) c.interrupted = true;
+    return c;
+  }
+
+  private progress(): void {
+    const c = this.c;
+    this.o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
+  }
+
+  private skip(path: string, error: unknown): void {
+    const { o, c } = this;
     if (!(o.skipBadImages && isMadenetError(error) && SKIPPABLE_CODES.has(error.code))) throw error;
     c.skipped++;
     if (c.skippedExamples.length < MAX_SKIP_EXAMPLES) c.skippedExamples.push({ path, code: error.code, message: error.message });
     o.onSkip?.(path, error);
-    o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
-  };
+    this.progress();
+  }
 
-  const queued = new Set<string>();
-  async function* todo(): AsyncGenerator<InputItem> {
+  /** The input items still to predict: those already in the log (resume) or seen before in this run are counted and passed over. */
+  private async *todo(): AsyncGenerator<InputItem> {
+    const { o, c } = this;
     for await (const item of o.items) {
       if (o.signal?.aborted) {
         c.interrupted = true;
         return;
       }
       c.seen++;
-      if (o.log.done.has(item.path) || queued.has(item.path)) {
+      if (o.log.done.has(item.path) || this.queued.has(item.path)) {
         if (o.log.done.has(item.path)) c.alreadyDone++;
         else c.duplicates++;
         // Passed over, but counted: a resumed run's bar moves through what was done before.
-        o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
+        this.progress();
       } else {
-        queued.add(item.path);
+        this.queued.add(item.path);
         yield item;
       }
     }
   }
-  const decodeOne = async (item: InputItem): Promise<Decoded> => {
+
+  private async decodeOne(item: InputItem): Promise<Decoded> {
     const t0 = performance.now();
     try {
-      return { item, image: (await decodeImageWithSize(item.file, { size: o.decodeSize })).image };
+      return { item, image: (await decodeImageWithSize(item.file, { size: this.o.decodeSize })).image };
     } catch (err) {
       if (isMadenetError(err) && SKIPPABLE_CODES.has(err.code)) return { item, error: err };
       throw err;
     } finally {
-      c.stages.decode += (performance.now() - t0) / 1000;
+      this.c.stages.decode += (performance.now() - t0) / 1000;
     }
-  };
+  }
 
-  const writes = new WriteQueue(Math.max(4, o.concurrency * 2));
-  const buckets = new Map<string, Pending[]>();
-  let pending = 0;
-  const cap = 4 * o.batchSize;
+  private async consume(decoded: AsyncIterable<Decoded>): Promise<void> {
+    for await (const group of batches(decoded, this.o.batchSize)) {
+      const ok: (Decoded & { image: RgbImage })[] = [];
+      for (const d of group) {
+        if (d.image) ok.push(d as Decoded & { image: RgbImage });
+        else this.skip(d.item.path, d.error);
+      }
+      const routes = await routeAll(this.o, ok, this.c.stages);
+      for (const [i, d] of ok.entries()) {
+        const r = routes[i] as Route | MadenetError;
+        if (r instanceof MadenetError) this.skip(d.item.path, r);
+        else this.bucket({ item: d.item, image: d.image, route: r });
+      }
+      await this.flushFull();
+      this.c.peakRssBytes = Math.max(this.c.peakRssBytes, process.memoryUsage.rss());
+    }
+    for (const [key, list] of [...this.buckets]) {
+      this.buckets.delete(key);
+      if (list.length > 0) await this.score(list);
+    }
+  }
 
-  const score = async (group: Pending[]): Promise<void> => {
+  private bucket(p: Pending): void {
+    const key = p.route.candidate.artifact.manifestSha256;
+    const list = this.buckets.get(key) ?? [];
+    list.push(p);
+    this.buckets.set(key, list);
+    this.pending++;
+  }
+
+  private async flushFull(): Promise<void> {
+    const { o, buckets } = this;
+    for (const [key, list] of buckets) {
+      while (list.length >= o.batchSize) await this.score(list.splice(0, o.batchSize));
+      if (list.length === 0) buckets.delete(key);
+    }
+    // Too many images waiting in small buckets (many categories): score the largest one as a short batch.
+    while (this.pending > this.cap) {
+      const [key, list] = [...buckets].sort((a, b) => b[1].length - a[1].length)[0] as [string, Pending[]];
+      buckets.delete(key);
+      await this.score(list);
+    }
+  }
+
+  /** Scores a group routed to one model and queues the write of each image's prediction. */
+  private async score(group: Pending[]): Promise<void> {
+    const { o } = this;
     const first = group[0] as Pending;
     const detector = await o.cache.get(first.route.candidate);
     const loadedDir = o.cache.loadedDir(first.route.candidate);
@@ -158,105 +250,62 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineCounts> {
     // Tiled: each image is read again tile by tile from its file (the routed, resized copy only chose the model).
     const tiled = tiling ? await Promise.all(group.map((p) => scoreTiled(detector, p.item.file, { ...tiling, batchSize: o.batchSize }))) : null;
     const out = tiled ? null : await scoreBatch(detector, group.map((p) => p.image), detector.imageSize, o.saveMaps || o.saveOverlays);
-    c.stages.score += (performance.now() - t0) / 1000;
+    this.c.stages.score += (performance.now() - t0) / 1000;
     for (const [i, p] of group.entries()) {
       const t = tiled?.[i];
       const mapHeight = t ? t.height : (out?.mapSize as number);
       const mapWidth = t ? t.width : (out?.mapSize as number);
       const map = t ? t.map : (out?.maps.subarray(i * mapWidth * mapHeight, (i + 1) * mapWidth * mapHeight) as Float32Array);
       const value = t ? t.score : (out?.scores[i] as number);
-      await writes.push(async () => {
-        const t1 = performance.now();
-        const r = p.route;
-        if (!Number.isFinite(value)) {
-          throw new MadenetError('E_PREDICTIONS', `The ${r.kind} model scored ${p.item.path} as ${value}; expected a finite number (is the artifact ${r.candidate.artifact.dir} damaged?).`);
-        }
-        // One scale for all submodels of a category (see CandidateMetrics.scoreScale); monotonic, so labels
-        // are those of the raw score against the raw threshold.
-        const threshold = routedScore(r.candidate, r.candidate.threshold.threshold);
-        const score = routedScore(r.candidate, value);
-        const label = labelAt(score, threshold);
-        const rel = mirrorPath(p.item.file, o.inputRoot);
-        const maskThreshold = r.candidate.maskThreshold ?? null;
-        const prediction: InferPrediction = {
-          path: p.item.path,
-          category: r.category,
-          score,
-          label,
-          threshold,
-          model: r.kind,
-          classifier: r.classifier,
-          map: o.saveMaps ? await writeMap(o.outDir, rel, map, mapHeight, mapWidth) : null,
-          // Maps before CandidateMetrics.maskThreshold have none to cut at: no mask rather than a guessed one.
-          mask: o.saveMaps && maskThreshold !== null ? await writeMask(o.outDir, rel, map, mapHeight, maskThreshold, mapWidth) : null,
-          overlay: o.saveOverlays ? await writeOverlay(o.outDir, rel, p.image, map, mapWidth, r.candidate.mapRange, { score, threshold, label, maskThreshold }) : null,
-          route: r.record,
-          // The version actually loaded (resolvePointer checked its manifest hash), where it was found.
-          artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: loadedDir },
-        };
-        await o.log.append(prediction);
-        c.predicted++;
-        c.anomalies += prediction.label;
-        c.routes[r.record.reason]++;
-        c.models[r.kind]++;
-        c.stages.write += (performance.now() - t1) / 1000;
-        o.onProgress?.(c.predicted, c.skipped, c.alreadyDone + c.duplicates);
-      });
+      await this.writes.push(() => this.write(p, { map, mapHeight, mapWidth, value }, loadedDir));
     }
-    pending -= group.length;
-  };
-  const flushFull = async (): Promise<void> => {
-    for (const [key, list] of buckets) {
-      while (list.length >= o.batchSize) await score(list.splice(0, o.batchSize));
-      if (list.length === 0) buckets.delete(key);
-    }
-    // Too many images waiting in small buckets (many categories): score the largest one as a short batch.
-    while (pending > cap) {
-      const [key, list] = [...buckets].sort((a, b) => b[1].length - a[1].length)[0] as [string, Pending[]];
-      buckets.delete(key);
-      await score(list);
-    }
-  };
-
-  const decoded = boundedMap(todo(), decodeOne, { concurrency: o.concurrency, prefetch: Math.max(o.concurrency, o.batchSize) });
-  try {
-    await consume();
-  } finally {
-    // Lines already appended stay (that is what --resume relies on); none is written after we return.
-    await writes.settle();
+    this.pending -= group.length;
   }
-  await writes.drain();
-  c.peakRssBytes = Math.max(c.peakRssBytes, process.memoryUsage.rss());
-  if (o.signal?.aborted) c.interrupted = true;
-  return c;
 
-  async function consume(): Promise<void> {
-    for await (const group of batches(decoded, o.batchSize)) {
-      const ok: (Decoded & { image: RgbImage })[] = [];
-      for (const d of group) {
-        if (d.image) ok.push(d as Decoded & { image: RgbImage });
-        else skip(d.item.path, d.error);
-      }
-      const routes = await routeAll(o, ok, c.stages);
-      for (const [i, d] of ok.entries()) {
-        const r = routes[i] as Route | MadenetError;
-        if (r instanceof MadenetError) {
-          skip(d.item.path, r);
-          continue;
-        }
-        const key = r.candidate.artifact.manifestSha256;
-        const list = buckets.get(key) ?? [];
-        list.push({ item: d.item, image: d.image, route: r });
-        buckets.set(key, list);
-        pending++;
-      }
-      await flushFull();
-      c.peakRssBytes = Math.max(c.peakRssBytes, process.memoryUsage.rss());
+  /** Writes one image's map/mask/overlay files and its prediction line, and counts it. */
+  private async write(p: Pending, s: ScoredImage, loadedDir: string): Promise<void> {
+    const { o, c } = this;
+    const t1 = performance.now();
+    const prediction = await this.prediction(p, s, loadedDir);
+    await o.log.append(prediction);
+    c.predicted++;
+    c.anomalies += prediction.label;
+    c.routes[p.route.record.reason]++;
+    c.models[p.route.kind]++;
+    c.stages.write += (performance.now() - t1) / 1000;
+    this.progress();
+  }
+
+  private async prediction(p: Pending, s: ScoredImage, loadedDir: string): Promise<InferPrediction> {
+    const { o } = this;
+    const r = p.route;
+    const { map, mapHeight, mapWidth, value } = s;
+    if (!Number.isFinite(value)) {
+      throw new MadenetError('E_PREDICTIONS', `The ${r.kind} model scored ${p.item.path} as ${value}; expected a finite number (is the artifact ${r.candidate.artifact.dir} damaged?).`);
     }
-    for (const [key, list] of [...buckets]) {
-      buckets.delete(key);
-      if (list.length > 0) await score(list);
-    }
+    // One scale for all submodels of a category (see CandidateMetrics.scoreScale); monotonic, so labels
+    // are those of the raw score against the raw threshold.
+    const threshold = routedScore(r.candidate, r.candidate.threshold.threshold);
+    const score = routedScore(r.candidate, value);
+    const label = labelAt(score, threshold);
+    const rel = mirrorPath(p.item.file, o.inputRoot);
+    const maskThreshold = r.candidate.maskThreshold ?? null;
+    return {
+      path: p.item.path,
+      category: r.category,
+      score,
+      label,
+      threshold,
+      model: r.kind,
+      classifier: r.classifier,
+      map: o.saveMaps ? await writeMap(o.outDir, rel, map, mapHeight, mapWidth) : null,
+      // Maps before CandidateMetrics.maskThreshold have none to cut at: no mask rather than a guessed one.
+      mask: o.saveMaps && maskThreshold !== null ? await writeMask(o.outDir, rel, map, mapHeight, maskThreshold, mapWidth) : null,
+      overlay: o.saveOverlays ? await writeOverlay(o.outDir, rel, p.image, map, mapWidth, r.candidate.mapRange, { score, threshold, label, maskThreshold }) : null,
+      route: r.record,
+      // The version actually loaded (resolvePointer checked its manifest hash), where it was found.
+      artifact: { kind: r.candidate.artifact.kind, category: r.candidate.artifact.category, version: r.candidate.artifact.version, dir: loadedDir },
+    };
   }
 }
 

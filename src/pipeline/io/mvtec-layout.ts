@@ -30,13 +30,36 @@ export async function isDirEntry(parent: string, e: Dirent): Promise<boolean> {
 
 export async function scanCategory(dir: string, category: string): Promise<{ samples: Sample[]; problems: Problem[] }> {
   const problems: Problem[] = [];
-  const problem = (p: Omit<Problem, 'category'>): void => {
+  const problem: ReportProblem = (p) => {
     problems.push({ ...p, category });
   };
   // Exactly <split>/<type>/<file>: deeper files are not part of the layout.
   const files = sortPaths(await fg(['train/*/*', 'test/*/*', 'ground_truth/**/*'], { cwd: dir, onlyFiles: true }));
+  const masks = indexMasks(dir, files, problem);
+  const { samples, used, unmasked } = matchImages(dir, category, files, masks, problem);
 
-  // Masks are keyed by "<dirs under ground_truth>/<stem>" so images find theirs with one lookup.
+  // A category without any mask is an image-level dataset (good/defective labels only): accepted as such, with
+  // image metrics only. Some masks but not all is more likely a slip, so each gap is named (still a warning:
+  // pixel metrics then cover the defects that have masks).
+  if (masks.size > 0) {
+    for (const u of unmasked) {
+      problem({
+        code: 'E_MASK_MISSING',
+        severity: 'warning',
+        path: u.path,
+        message: `Defect image ${u.path} has no mask; pixel metrics leave it out. Expected ${u.expected}.`,
+      });
+    }
+  }
+  reportOrphanMasks(dir, masks, used, problem);
+  checkCoverage(dir, category, samples, problem);
+  return { samples, problems };
+}
+
+type ReportProblem = (p: Omit<Problem, 'category'>) => void;
+
+/** Masks keyed by "<dirs under ground_truth>/<stem>", so images find theirs with one lookup. */
+function indexMasks(dir: string, files: readonly string[], problem: ReportProblem): Map<string, string> {
   const masks = new Map<string, string>();
   for (const rel of files.filter((f) => f.startsWith('ground_truth/'))) {
     const under = rel.slice('ground_truth/'.length);
@@ -53,7 +76,11 @@ export async function scanCategory(dir: string, category: string): Promise<{ sam
     const parent = under.slice(0, under.length - basename(under).length);
     masks.set(`${parent}${m[1]}`, rel);
   }
+  return masks;
+}
 
+/** The images of the split folders, each defect with its mask where one is found; the mask keys used, the defects without. */
+function matchImages(dir: string, category: string, files: readonly string[], masks: Map<string, string>, problem: ReportProblem) {
   const used = new Set<string>();
   const samples: Sample[] = [];
   const unmasked: { path: string; expected: string }[] = [];
@@ -92,21 +119,10 @@ export async function scanCategory(dir: string, category: string): Promise<{ sam
     }
     samples.push({ path, category, split, label, defectType: type, maskPath });
   }
+  return { samples, used, unmasked };
+}
 
-  // A category without any mask is an image-level dataset (good/defective labels only): accepted as such, with
-  // image metrics only. Some masks but not all is more likely a slip, so each gap is named (still a warning:
-  // pixel metrics then cover the defects that have masks).
-  if (masks.size > 0) {
-    for (const u of unmasked) {
-      problem({
-        code: 'E_MASK_MISSING',
-        severity: 'warning',
-        path: u.path,
-        message: `Defect image ${u.path} has no mask; pixel metrics leave it out. Expected ${u.expected}.`,
-      });
-    }
-  }
-
+function reportOrphanMasks(dir: string, masks: Map<string, string>, used: Set<string>, problem: ReportProblem): void {
   for (const [key, rel] of masks) {
     if (used.has(key)) continue;
     const parts = key.split('/');
@@ -119,7 +135,10 @@ export async function scanCategory(dir: string, category: string): Promise<{ sam
       message: `Mask ${join(dir, rel)} belongs to no image; expected an image ${stem}.png (or another format) in test/${type}/ or train/${type}/.`,
     });
   }
+}
 
+/** No images at all is an error; no normal training images, a warning. */
+function checkCoverage(dir: string, category: string, samples: readonly Sample[], problem: ReportProblem): void {
   if (samples.length === 0) {
     problem({
       code: 'E_DATASET',
@@ -135,5 +154,4 @@ export async function scanCategory(dir: string, category: string): Promise<{ sam
       message: `Category ${category} has no normal training images; expected images in ${join(dir, 'train', 'good')}.`,
     });
   }
-  return { samples, problems };
 }

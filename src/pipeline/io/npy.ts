@@ -1,12 +1,9 @@
 // NumPy .npy files (format 1.0 written; 1.0-3.0 read) for anomaly maps: writes float32 little-endian C order;
 // reads '<f4', '<f8' and '|u1' (converted to float32). No Fortran order, no big-endian, no object arrays.
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { dirname } from 'node:path';
 import { MadenetError } from '../core/errors.js';
 import { openRegularFile, readUpTo } from './safe-file.js';
-import { writingTo } from '../core/system-errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 export interface NpyArray {
   /** Row-major (C order) values. */
@@ -104,16 +101,7 @@ export function decodeNpy(buf: Buffer, source = 'the .npy data'): NpyArray {
 
 /** Writes atomically (temporary file, then rename), creating the parent directory. */
 export async function writeNpy(path: string, data: Float32Array, shape: readonly number[]): Promise<void> {
-  const bytes = encodeNpy(data, shape);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writingTo(path, () => writeFile(tmp, bytes));
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(path, encodeNpy(data, shape));
 }
 
 /** Largest map read (4096 x 4096): maps are model-sized; a bigger header is a hostile file, not a map. */

@@ -41,8 +41,17 @@ export interface WasmBackend {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-export type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap }) =>
-  tf.TensorInfo | tf.TensorInfo[];
+/** What tfjs passes a kernel function on the wasm backend. */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
+
+/** The window attributes tfjs gives its conv and pool gradient kernels (then each kernel its own). */
+export interface WindowAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+export type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 export function assertPinnedWasmVersion(): void {
   if (!PINNED_WASM_VERSION.test(version_wasm)) {
@@ -81,6 +90,12 @@ export function allocF32(backend: WasmBackend, shape: number[], zero = false): t
   return out;
 }
 
+/** A zero-filled float32 output for a kernel that accumulates into it, with the heap view (taken after the allocation, which may grow the heap) and its offset there. */
+export function zeroedOutput(backend: WasmBackend, shape: number[]): { out: tf.TensorInfo; heap: Float32Array; at: number } {
+  const out = allocF32(backend, shape, true);
+  return { out, heap: heapF32(backend), at: f32Offset(backend, out) };
+}
+
 /** Same data, another shape: a new TensorInfo that shares the dataId (callers must not dispose both). */
 export function withShape(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };
@@ -94,6 +109,19 @@ export function sizeOf(shape: readonly number[]): number {
 
 export function dispose(backend: WasmBackend, ...infos: tf.TensorInfo[]): void {
   for (const t of infos) backend.disposeData(t.dataId);
+}
+
+/** A tensor registered over memory owned by another tensor; must be released with unalias, never disposed. */
+export function alias(backend: WasmBackend, memoryOffset: number, shape: number[]): tf.TensorInfo {
+  return backend.makeOutput(shape, 'float32', memoryOffset);
+}
+
+/** Releases an alias: drops the bookkeeping (and XNNPACK operators cached on its id) without freeing the shared memory. */
+export function unalias(backend: WasmBackend, t: tf.TensorInfo): void {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data === undefined) return;
+  backend.wasm.tfjs.disposeData(data.id);
+  (backend.dataIdMap as unknown as { delete(dataId: object): void }).delete(t.dataId);
 }
 
 /**

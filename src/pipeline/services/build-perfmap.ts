@@ -17,7 +17,7 @@ import { TextureBank } from '../synth/texture-bank.js';
 import { CLASSIFIER_KIND, type ClassifierLoader } from '../infer/classifier-contract.js';
 import { pointerTo, type ArtifactPointer } from '../perfmap/artifact-pointer.js';
 import { checkLambda, choose } from '../perfmap/choose.js';
-import { evaluateCandidates } from '../perfmap/evaluate-candidates.js';
+import { evaluateCandidates, type CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import {
   PERFMAP_CATEGORY,
   PERFMAP_FILE,
@@ -28,7 +28,7 @@ import {
   type ClassifierPointer,
   type PerfMap,
 } from '../perfmap/schema.js';
-import { defectCount, planFromValidationData, planValidation } from '../perfmap/validation-set.js';
+import { defectCount, planFromValidationData, planValidation, type ValidationPlan } from '../perfmap/validation-set.js';
 import type { Dataset } from '../io/dataset.js';
 
 export interface BuildPerfmapOptions {
@@ -84,13 +84,7 @@ export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerf
 }
 
 async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapResult> {
-  const lambda = checkLambda(opts.lambda);
-  const targetFpr = opts.targetFpr ?? DEFAULT_TARGET_FPR;
-  if (!(targetFpr >= 0 && targetFpr < 1)) throw new MadenetError('E_USAGE', `--target-fpr is ${targetFpr}; expected a number in [0, 1).`);
-  const valFraction = opts.valFraction ?? 0.2;
-  const batchSize = opts.batchSize ?? 8;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
-  if (opts.models.length === 0) throw new MadenetError('E_USAGE', 'No --model given; expected at least one submodel artifact directory.');
+  const s = checkedSettings(opts);
   const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
   const dataset = await loadDataset(opts.data, opts.categories ? { categories: opts.categories } : {});
   const categories = dataset.categories;
@@ -99,8 +93,71 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
   const usedValidationData: string[] = [];
   // Any version name gives the same relative paths: every vNNNN sits at the same depth.
   const perfmapDir = join(resolve(opts.out), PERFMAP_KIND, PERFMAP_CATEGORY, versionName(0));
+  const byCategory = await modelsByCategory(opts, categories, warnings);
+  const classifier = opts.classifier ? await classifierPointer(opts.classifier, perfmapDir, opts.loadClassifier ?? loadClassifierArtifact) : null;
+  if (classifier) warnings.push(...classifierCoverage(classifier, categories));
 
-  const byCategory = new Map<string, { kind: SubmodelKind; artifact: LoadedArtifact }[]>();
+  const measure = { opts, settings: s, perfmapDir, banks: new Map<number, TextureBank>(), warnings };
+  const entries: Record<string, CategoryEntry> = {};
+  for (const category of categories) {
+    const planOpts = { valFraction: s.valFraction, seed: opts.seed };
+    const plan = (validationData && planFromValidationData(validationData, dataset, category, planOpts)) || planValidation(dataset, category, planOpts);
+    if (plan.source === 'validation-data') usedValidationData.push(category);
+    else if (validationData) warnings.push(`${category}: --validation-data has no defect of it; validated on ${plan.source === 'synthetic' ? 'synthetic' : 'train-split'} defects instead.`);
+    entries[category] = await measureCategory(measure, category, plan, byCategory.get(category) ?? []);
+  }
+
+  const perfmap: PerfMap = {
+    schema: PERFMAP_SCHEMA,
+    lambda: s.lambda,
+    targetFpr: s.targetFpr,
+    valFraction: s.valFraction,
+    seed: opts.seed,
+    data: dataset.root,
+    datasetFingerprint: datasetFingerprint(dataset.samples),
+    validationData: validationData ? { root: validationData.root, fingerprint: datasetFingerprint(validationData.samples), categories: usedValidationData } : null,
+    classifier,
+    categories: entries,
+  };
+  const parents: ArtifactPointer[] = [...(classifier ? [classifier] : []), ...Object.values(entries).flatMap((e) => e.candidates.map((c) => c.artifact))];
+  const ref = await writeArtifact({
+    root: resolve(opts.out),
+    kind: PERFMAP_KIND,
+    category: PERFMAP_CATEGORY,
+    config: { lambda: s.lambda, targetFpr: s.targetFpr, valFraction: s.valFraction, batchSize: s.batchSize, categories, validationData: validationData?.root ?? null, models: opts.models.map((m) => resolve(m)), classifier: opts.classifier ? resolve(opts.classifier) : null, textures: opts.textures ?? 'procedural' },
+    seed: opts.seed,
+    datasetFingerprint: perfmap.datasetFingerprint,
+    metrics: Object.fromEntries(Object.entries(entries).map(([c, e]) => [c, { chosen: e.chosen, objective: e.candidates[0]?.objective ?? null, margin: e.margin }])),
+    parents,
+    runtime,
+    files: { [PERFMAP_FILE]: `${JSON.stringify(perfmap, null, 2)}\n` },
+  });
+  return { artifact: { dir: ref.dir, version: ref.version }, perfmap, warnings };
+}
+
+interface PerfmapSettings {
+  lambda: number;
+  targetFpr: number;
+  valFraction: number;
+  batchSize: number;
+}
+
+function checkedSettings(opts: BuildPerfmapOptions): PerfmapSettings {
+  const lambda = checkLambda(opts.lambda);
+  const targetFpr = opts.targetFpr ?? DEFAULT_TARGET_FPR;
+  if (!(targetFpr >= 0 && targetFpr < 1)) throw new MadenetError('E_USAGE', `--target-fpr is ${targetFpr}; expected a number in [0, 1).`);
+  const valFraction = opts.valFraction ?? 0.2;
+  const batchSize = opts.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
+  if (opts.models.length === 0) throw new MadenetError('E_USAGE', 'No --model given; expected at least one submodel artifact directory.');
+  return { lambda, targetFpr, valFraction, batchSize };
+}
+
+type GivenModel = { kind: SubmodelKind; artifact: LoadedArtifact };
+
+/** The --model artifacts by category: at most one per kind, at least one for every category of the map. */
+async function modelsByCategory(opts: BuildPerfmapOptions, categories: readonly string[], warnings: string[]): Promise<Map<string, GivenModel[]>> {
+  const byCategory = new Map<string, GivenModel[]>();
   for (const path of opts.models) {
     const artifact = await loadArtifact(path);
     const { kind, category } = artifact.manifest;
@@ -130,111 +187,103 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
       suggestions: ['Train a submodel for it, or restrict the map with --category.'],
     });
   }
+  return byCategory;
+}
 
-  const classifier = opts.classifier ? await classifierPointer(opts.classifier, perfmapDir, opts.loadClassifier ?? loadClassifierArtifact) : null;
-  if (classifier) {
-    const unknown = classifier.categories.filter((c) => !categories.includes(c));
-    const unrouted = categories.filter((c) => !classifier.categories.includes(c));
-    if (unknown.length > 0) warnings.push(`The classifier also knows ${unknown.join(', ')}, which this map has no model for; infer cannot score images classified so.`);
-    if (unrouted.length > 0) warnings.push(`The classifier does not know ${unrouted.join(', ')}; images of it need --category (or a category on their input line) at infer time.`);
-  }
+/** Warnings for categories the classifier and the map do not share. */
+function classifierCoverage(classifier: ClassifierPointer, categories: readonly string[]): string[] {
+  const warnings: string[] = [];
+  const unknown = classifier.categories.filter((c) => !categories.includes(c));
+  const unrouted = categories.filter((c) => !classifier.categories.includes(c));
+  if (unknown.length > 0) warnings.push(`The classifier also knows ${unknown.join(', ')}, which this map has no model for; infer cannot score images classified so.`);
+  if (unrouted.length > 0) warnings.push(`The classifier does not know ${unrouted.join(', ')}; images of it need --category (or a category on their input line) at infer time.`);
+  return warnings;
+}
 
+/** What measureCategory shares across categories: texture banks by image size, and the warnings list. */
+interface MeasureContext {
+  opts: BuildPerfmapOptions;
+  settings: PerfmapSettings;
+  perfmapDir: string;
+  banks: Map<number, TextureBank>;
+  warnings: string[];
+}
+
+/** Evaluates one category's models on its validation plan and ranks them. */
+async function measureCategory(m: MeasureContext, category: string, plan: ValidationPlan, given: GivenModel[]): Promise<CategoryEntry> {
+  const { opts, banks } = m;
   const load = opts.loadDetector ?? registryLoadDetector;
-  const banks = new Map<number, TextureBank>();
-  const entries: Record<string, CategoryEntry> = {};
-  for (const category of categories) {
-    const given = byCategory.get(category) ?? [];
-    const planOpts = { valFraction, seed: opts.seed };
-    const plan = (validationData && planFromValidationData(validationData, dataset, category, planOpts)) || planValidation(dataset, category, planOpts);
-    if (plan.source === 'validation-data') usedValidationData.push(category);
-    else if (validationData) warnings.push(`${category}: --validation-data has no defect of it; validated on ${plan.source === 'synthetic' ? 'synthetic' : 'train-split'} defects instead.`);
-    const detectors: Detector[] = [];
-    try {
-      for (const g of given) detectors.push(await load(g.artifact.dir));
-      const size = Math.max(...detectors.map((d) => d.imageSize));
-      if (!banks.has(size)) banks.set(size, await TextureBank.forRun(opts.textures, size, opts.seed));
-      const total = 2 * defectCount(plan) + plan.normals.length;
-      const evals = await evaluateCandidates(plan, detectors, {
-        size,
-        batchSize,
-        targetFpr,
-        textures: banks.get(size) as TextureBank,
-        onBatch: (done) => opts.onProgress?.({ category, done, total }),
+  const detectors: Detector[] = [];
+  try {
+    for (const g of given) detectors.push(await load(g.artifact.dir));
+    const size = Math.max(...detectors.map((d) => d.imageSize));
+    if (!banks.has(size)) banks.set(size, await TextureBank.forRun(opts.textures, size, opts.seed));
+    const total = 2 * defectCount(plan) + plan.normals.length;
+    const evals = await evaluateCandidates(plan, detectors, {
+      size,
+      batchSize: m.settings.batchSize,
+      targetFpr: m.settings.targetFpr,
+      textures: banks.get(size) as TextureBank,
+      onBatch: (done) => opts.onProgress?.({ category, done, total }),
+    });
+    const candidates: CandidateMetrics[] = [];
+    for (const [i, g] of given.entries()) {
+      const e = evals[i];
+      const d = detectors[i] as Detector;
+      if (!e) continue;
+      candidates.push({
+        kind: g.kind,
+        artifact: await pointerTo(g.artifact, m.perfmapDir),
+        imageSize: d.imageSize,
+        imageAuroc: e.imageAuroc,
+        pixelAp: e.pixelAp,
+        objective: null,
+        threshold: e.threshold,
+        mapRange: e.mapRange,
+        scoreScale: e.scoreScale,
+        maskThreshold: e.maskThreshold,
       });
-      const candidates: CandidateMetrics[] = [];
-      for (const [i, g] of given.entries()) {
-        const e = evals[i];
-        const d = detectors[i] as Detector;
-        if (!e) continue;
-        candidates.push({
-          kind: g.kind,
-          artifact: await pointerTo(g.artifact, perfmapDir),
-          imageSize: d.imageSize,
-          imageAuroc: e.imageAuroc,
-          pixelAp: e.pixelAp,
-          objective: null,
-          threshold: e.threshold,
-          mapRange: e.mapRange,
-          scoreScale: e.scoreScale,
-          maskThreshold: e.maskThreshold,
-        });
-      }
-      const masked = evals[0]?.maskedDefects ?? 0;
-      const defects = evals[0]?.defects ?? 0;
-      // objectiveOf falls back to image AUROC per candidate when Pixel-AP is null, which happens for all of them
-      // together exactly when no validation defect has a mask.
-      const objective = masked === 0 ? 'image-auroc' : 'lambda';
-      if (masked === 0 && defects > 0) {
-        warnings.push(`${category}: no validation defect has a mask (image-level labels); chose by image AUROC only (lambda ${lambda} ignored).`);
-      } else if (masked < defects) {
-        warnings.push(`${category}: Pixel-AP covers the ${masked} of ${defects} validation defects that have a mask.`);
-      }
-      const choice = choose(candidates, lambda);
-      candidates.forEach((c, i) => (c.objective = choice.objectives[i] ?? null));
-      if (choice.ranking.length === 0) {
-        throw new MadenetError('E_PERFMAP', `No usable model for category ${category}: no candidate has an image AUROC on its validation set (${evals[0]?.normals ?? 0} normals, ${evals[0]?.defects ?? 0} defects).`);
-      }
-      const ranked = [...choice.ranking, ...candidates.map((_, i) => i).filter((i) => !choice.ranking.includes(i))].map((i) => candidates[i] as CandidateMetrics);
-      entries[category] = {
-        validation: { source: plan.source, normals: evals[0]?.normals ?? 0, defects, masked, size, objective },
-        chosen: (ranked[0] as CandidateMetrics).kind,
-        runnerUp: choice.ranking.length > 1 ? (ranked[1] as CandidateMetrics).kind : null,
-        margin: choice.margin,
-        tie: choice.tie,
-        candidates: ranked,
-      };
-      if (choice.tie) warnings.push(`${category}: ${ranked[0]?.kind} and ${ranked[1]?.kind} tie on the objective; ${ranked[0]?.kind} was kept (higher image AUROC, or given first).`);
-    } finally {
-      for (const d of detectors) d.dispose();
     }
+    return rankCandidates(m, category, { source: plan.source, size, first: evals[0] }, candidates);
+  } finally {
+    for (const d of detectors) d.dispose();
   }
+}
 
-  const perfmap: PerfMap = {
-    schema: PERFMAP_SCHEMA,
-    lambda,
-    targetFpr,
-    valFraction,
-    seed: opts.seed,
-    data: dataset.root,
-    datasetFingerprint: datasetFingerprint(dataset.samples),
-    validationData: validationData ? { root: validationData.root, fingerprint: datasetFingerprint(validationData.samples), categories: usedValidationData } : null,
-    classifier,
-    categories: entries,
+/** Chooses among a category's measured candidates (best first) and notes masks missing and ties. */
+function rankCandidates(
+  m: MeasureContext,
+  category: string,
+  v: { source: ValidationPlan['source']; size: number; first: CandidateEvaluation | undefined },
+  candidates: CandidateMetrics[],
+): CategoryEntry {
+  const { warnings } = m;
+  const lambda = m.settings.lambda;
+  const masked = v.first?.maskedDefects ?? 0;
+  const defects = v.first?.defects ?? 0;
+  // objectiveOf falls back to image AUROC per candidate when Pixel-AP is null, which happens for all of them
+  // together exactly when no validation defect has a mask.
+  const objective = masked === 0 ? 'image-auroc' : 'lambda';
+  if (masked === 0 && defects > 0) {
+    warnings.push(`${category}: no validation defect has a mask (image-level labels); chose by image AUROC only (lambda ${lambda} ignored).`);
+  } else if (masked < defects) {
+    warnings.push(`${category}: Pixel-AP covers the ${masked} of ${defects} validation defects that have a mask.`);
+  }
+  const choice = choose(candidates, lambda);
+  candidates.forEach((c, i) => (c.objective = choice.objectives[i] ?? null));
+  if (choice.ranking.length === 0) {
+    throw new MadenetError('E_PERFMAP', `No usable model for category ${category}: no candidate has an image AUROC on its validation set (${v.first?.normals ?? 0} normals, ${v.first?.defects ?? 0} defects).`);
+  }
+  const ranked = [...choice.ranking, ...candidates.map((_, i) => i).filter((i) => !choice.ranking.includes(i))].map((i) => candidates[i] as CandidateMetrics);
+  if (choice.tie) warnings.push(`${category}: ${ranked[0]?.kind} and ${ranked[1]?.kind} tie on the objective; ${ranked[0]?.kind} was kept (higher image AUROC, or given first).`);
+  return {
+    validation: { source: v.source, normals: v.first?.normals ?? 0, defects, masked, size: v.size, objective },
+    chosen: (ranked[0] as CandidateMetrics).kind,
+    runnerUp: choice.ranking.length > 1 ? (ranked[1] as CandidateMetrics).kind : null,
+    margin: choice.margin,
+    tie: choice.tie,
+    candidates: ranked,
   };
-  const parents: ArtifactPointer[] = [...(classifier ? [classifier] : []), ...Object.values(entries).flatMap((e) => e.candidates.map((c) => c.artifact))];
-  const ref = await writeArtifact({
-    root: resolve(opts.out),
-    kind: PERFMAP_KIND,
-    category: PERFMAP_CATEGORY,
-    config: { lambda, targetFpr, valFraction, batchSize, categories, validationData: validationData?.root ?? null, models: opts.models.map((m) => resolve(m)), classifier: opts.classifier ? resolve(opts.classifier) : null, textures: opts.textures ?? 'procedural' },
-    seed: opts.seed,
-    datasetFingerprint: perfmap.datasetFingerprint,
-    metrics: Object.fromEntries(Object.entries(entries).map(([c, e]) => [c, { chosen: e.chosen, objective: e.candidates[0]?.objective ?? null, margin: e.margin }])),
-    parents,
-    runtime,
-    files: { [PERFMAP_FILE]: `${JSON.stringify(perfmap, null, 2)}\n` },
-  });
-  return { artifact: { dir: ref.dir, version: ref.version }, perfmap, warnings };
 }
 
 /**

@@ -9,11 +9,12 @@ import { MadenetError } from '../core/errors.js';
 import { resolveCategories } from '../demo-data/plan.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { loadDataset, samplesOf } from '../io/dataset.js';
+import type { PerfMap } from '../perfmap/schema.js';
 import type { BackendRequest } from '../runtime/backend.js';
 import { buildPerfmap } from './build-perfmap.js';
 import { inspectDataset } from './dataset-inspect.js';
 import { DEMO_PLANS, type DemoPlan, type DemoPlanName } from './demo-plan.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, type EvaluateResult } from './evaluate.js';
 import { finetune, finetuneLost } from './finetune.js';
 import { finetuneClassifier } from './finetune-classifier.js';
 import { infer } from './infer.js';
@@ -106,8 +107,60 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const planName = opts.plan ?? 'quick';
   const plan: DemoPlan = DEMO_PLANS[planName];
-  const steps: DemoStepTiming[] = [];
   const categories = opts.categories ?? plan.categories;
+  const run = demoRun(opts, plan, categories);
+  const { out, data } = run;
+
+  const { made, inspected } = await makeData(run);
+  const previews = await previewSynth(run);
+  const { finalModels, finetuned } = await trainSubmodels(run);
+  const { classifier, tunedClassifier, router, perfmap } = await buildRouting(run, finalModels);
+  const { predictions, inferred, evaluation } = await inferAndEvaluate(run, perfmap.artifact.dir);
+
+  const mean = evaluation.metrics.mean.values;
+  return {
+    out,
+    data,
+    plan: planName,
+    categories,
+    dataset: { images: made.images, masks: made.masks, size: made.size, seed: made.seed, problems: inspected.problems.length },
+    synthPreview: previews,
+    artifacts: { submodels: finalModels, classifier: router.artifact.dir, perfmap: perfmap.artifact.dir },
+    classifierAccuracy: (tunedClassifier ? tunedClassifier.metrics.after.accuracy : classifier.metrics.accuracy) ?? null,
+    classifierFinetune: tunedClassifier
+      ? { defectsBelowThreshold: { before: tunedClassifier.metrics.before.defects.belowThreshold, after: tunedClassifier.metrics.after.defects.belowThreshold } }
+      : null,
+    predictions,
+    inferImagesPerSecond: inferred.timing.imagesPerSecond,
+    report: evaluation.files.html,
+    table: demoTable(categories, evaluation, perfmap.perfmap, finetuned),
+    meanImageAuroc: mean.imageAuroc ?? null,
+    meanPixelAuroc: mean.pixelAuroc ?? null,
+    meanPixelAp: mean.pixelAp ?? null,
+    meanAupro: mean.aupro ?? null,
+    steps: run.steps,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** What every demo step shares: the plan, the folders, the runtime flags and the step timer. */
+interface DemoRun {
+  opts: DemoOptions;
+  plan: DemoPlan;
+  categories: string[];
+  out: string;
+  data: string;
+  artifacts: string;
+  seed: number;
+  rt: { backend: BackendRequest | undefined; threads: number | undefined };
+  train: DemoRun['rt'] & { onProgress?: (p: TrainProgress) => void };
+  steps: DemoStepTiming[];
+  /** Runs one step, announcing it (n of the plan's total) and recording its time. */
+  timed: <T>(step: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+function demoRun(opts: DemoOptions, plan: DemoPlan, categories: string[]): DemoRun {
+  const steps: DemoStepTiming[] = [];
   const totalSteps = demoStepCount(plan, categories.length);
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     opts.onStep?.(step, steps.length + 1, totalSteps);
@@ -119,15 +172,18 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const rt = { backend: opts.backend, threads: opts.threads };
   const train = { ...rt, ...(opts.onTrainProgress ? { onProgress: opts.onTrainProgress } : {}) };
   const out = resolve(opts.out);
-  const data = join(out, 'data');
-  const artifacts = join(out, 'artifacts');
-  const seed = opts.seed;
+  return { opts, plan, categories, out, data: join(out, 'data'), artifacts: join(out, 'artifacts'), seed: opts.seed, rt, train, steps, timed };
+}
 
+async function makeData({ timed, plan, data, seed, categories }: DemoRun) {
   const made = await timed('make-demo', () => makeDemo({ out: data, seed, size: plan.imageSize, categories, force: true, lockHeld: true, ...plan.data }));
   const inspected = await timed('dataset inspect', () => inspectDataset({ root: data }));
   const errors = inspected.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new MadenetError('E_DATASET', `The generated demo data has ${errors.length} problems, e.g. ${errors[0]?.message}.`);
+  return { made, inspected };
+}
 
+async function previewSynth({ timed, plan, out, data, seed, categories }: DemoRun): Promise<{ kind: string; contactSheet: string }[]> {
   const previews: { kind: string; contactSheet: string }[] = [];
   for (const kind of ['mixed', 'cutpaste'] as const) {
     const category = categories[0] as string;
@@ -136,7 +192,11 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
     );
     previews.push({ kind, contactSheet: r.files.contactSheet });
   }
+  return previews;
+}
 
+/** Trains and fine-tunes the three submodels of every category; keeps a fine-tune only where it beat its parent. */
+async function trainSubmodels({ timed, plan, data, artifacts, seed, categories, train }: DemoRun) {
   const finalModels: string[] = [];
   const finetuned: Record<string, DemoCategoryRow['finetune']> = {};
   for (const category of categories) {
@@ -155,7 +215,11 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
       finalModels.push(finetuneLost(ft) ? parent.artifact.dir : ft.artifact.dir);
     }
   }
+  return { finalModels, finetuned };
+}
 
+/** The pre-classifier (fine-tuned where the plan says so) and the performance map over the final submodels. */
+async function buildRouting({ timed, plan, data, artifacts, seed, categories, train, rt }: DemoRun, finalModels: string[]) {
   const classifier = await timed('train-classifier', () =>
     trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...train }),
   );
@@ -166,14 +230,17 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const perfmap = await timed('build-perfmap', () =>
     buildPerfmap({ data, models: finalModels, classifier: router.artifact.dir, lambda: 0.5, seed, out: artifacts, categories, ...rt }),
   );
+  return { classifier, tunedClassifier, router, perfmap };
+}
 
+async function inferAndEvaluate({ timed, opts, out, data, categories, rt }: DemoRun, perfmapDir: string) {
   const dataset = await loadDataset(data, { categories });
   const testLines = samplesOf(dataset, { split: 'test' }).map((s) => `${s.path}\n`);
   const predictions = join(out, 'predictions');
   const inferred = await timed('infer', () =>
     // The listed paths are absolute; cwd only roots the output layout (maps/<category>/test/...) at the data folder.
     infer({
-      perfmap: perfmap.artifact.dir,
+      perfmap: perfmapDir,
       input: '-',
       stdin: Readable.from(testLines),
       out: predictions,
@@ -184,10 +251,13 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
     }),
   );
   const evaluation = await timed('evaluate', () => evaluate({ predictions, data, out: join(out, 'report') }));
+  return { predictions, inferred, evaluation };
+}
 
-  const table: DemoCategoryRow[] = categories.map((category) => {
+function demoTable(categories: string[], evaluation: EvaluateResult, perfmap: PerfMap, finetuned: Record<string, DemoCategoryRow['finetune']>): DemoCategoryRow[] {
+  return categories.map((category) => {
     const row = evaluation.metrics.rows.find((r) => r.category === category && r.defectType === 'all');
-    const entry = perfmap.perfmap.categories[category];
+    const entry = perfmap.categories[category];
     return {
       category,
       chosen: entry?.chosen as SubmodelKind,
@@ -199,30 +269,6 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
       finetune: finetuned[category] ?? {},
     };
   });
-  const mean = evaluation.metrics.mean.values;
-  return {
-    out,
-    data,
-    plan: planName,
-    categories,
-    dataset: { images: made.images, masks: made.masks, size: made.size, seed: made.seed, problems: inspected.problems.length },
-    synthPreview: previews,
-    artifacts: { submodels: finalModels, classifier: router.artifact.dir, perfmap: perfmap.artifact.dir },
-    classifierAccuracy: (tunedClassifier ? tunedClassifier.metrics.after.accuracy : classifier.metrics.accuracy) ?? null,
-    classifierFinetune: tunedClassifier
-      ? { defectsBelowThreshold: { before: tunedClassifier.metrics.before.defects.belowThreshold, after: tunedClassifier.metrics.after.defects.belowThreshold } }
-      : null,
-    predictions,
-    inferImagesPerSecond: inferred.timing.imagesPerSecond,
-    report: evaluation.files.html,
-    table,
-    meanImageAuroc: mean.imageAuroc ?? null,
-    meanPixelAuroc: mean.pixelAuroc ?? null,
-    meanPixelAp: mean.pixelAp ?? null,
-    meanAupro: mean.aupro ?? null,
-    steps,
-    seconds: (performance.now() - started) / 1000,
-  };
 }
 
 /** Upper-cased demo categories, at least two (the pre-classifier tells categories apart), each known. */

@@ -2,7 +2,7 @@
 // tfjs on real images, and only when they agree writes a new artifact version holding the same model files plus
 // model.onnx, recorded with its sha256 and the parity numbers in manifest.metrics.onnx. No flags, no printing.
 import { resolve } from 'node:path';
-import { loadArtifact, MANIFEST_FILE, toolVersion, writeArtifact, type LoadedArtifact } from '../artifacts/index.js';
+import { loadArtifact, MANIFEST_FILE, toolVersion, writeArtifact, type ArtifactRef, type LoadedArtifact } from '../artifacts/index.js';
 import { sha256, sha256File } from '../artifacts/files.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../artifacts/tfjs-files.js';
 import { MadenetError } from '../core/errors.js';
@@ -14,8 +14,8 @@ import { artifactGraph } from '../export/artifact-graph.js';
 import { ONNX_CONTRACT_VERSION, ONNX_FILE, ONNX_META } from '../export/onnx-contract.js';
 import { ONNX_OPSET } from '../export/onnx-graph.js';
 import { encodeModel } from '../export/onnx-proto.js';
-import { readOnnxRecord, type OnnxRecord, type ParityReport } from '../export/onnx-record.js';
-import { classifierParity, DEFAULT_PARITY_IMAGES, DEFAULT_PARITY_TOLERANCE, detectorParity, parityInputs, type ParityRun } from '../export/parity.js';
+import { readOnnxRecord, type OnnxRecord, type ParityReport, type ParityTolerance } from '../export/onnx-record.js';
+import { classifierParity, DEFAULT_PARITY_IMAGES, DEFAULT_PARITY_TOLERANCE, detectorParity, parityInputs, type ParityInputs, type ParityRun } from '../export/parity.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import type { SubmodelKind } from '../detectors/detector.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
@@ -61,13 +61,7 @@ function categoriesOf(artifact: LoadedArtifact): string[] {
 export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const t0 = performance.now();
   const say = opts.onProgress ?? (() => undefined);
-  const format = opts.format ?? 'onnx';
-  if (!EXPORT_FORMATS.includes(format)) throw new MadenetError('E_USAGE', `--format ${String(format)} is not supported; expected one of ${EXPORT_FORMATS.join(', ')}.`);
-  const count = opts.parityImages ?? DEFAULT_PARITY_IMAGES;
-  if (!Number.isInteger(count) || count < 1) throw new MadenetError('E_USAGE', `--parity-images is ${count}; expected an integer >= 1.`);
-  const tolerance = { relative: opts.tolerance ?? DEFAULT_PARITY_TOLERANCE.relative };
-  if (!(tolerance.relative > 0 && tolerance.relative < 1)) throw new MadenetError('E_USAGE', `--tolerance is ${tolerance.relative}; expected a number in (0, 1).`);
-
+  const { count, tolerance } = checkedOptions(opts);
   const ort = await loadOrt();
   const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
   const source = await loadArtifact(opts.model);
@@ -85,39 +79,76 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
 
   say(`parity check on ${count} ${opts.data === undefined ? 'demo images' : `images from ${opts.data}`}`);
   const inputs = await parityInputs({ size: imageSize, count, seed: opts.seed ?? 0, categories: categoriesOf(source), ...(opts.data === undefined ? {} : { data: opts.data }) });
-  const threads = opts.threads === undefined ? {} : { threads: opts.threads };
-  let run: ParityRun;
+  const run = await runParity(source, bytes, imageSize, inputs, tolerance, opts.threads === undefined ? {} : { threads: opts.threads });
+  const parity: ParityReport = { ...run.report, tfjsBackend: runtime.backend, onnxruntime: ort.env.versions.common ?? 'unknown' };
+  if (!parity.passed) throw parityFailure(source.dir, parity, tolerance.relative);
+
+  say('writing the exported version');
+  const record: OnnxRecord = {
+    file: ONNX_FILE,
+    sha256: sha256(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    bytes: bytes.byteLength,
+    opset: ONNX_OPSET,
+    contract: ONNX_CONTRACT_VERSION,
+    exportedFrom: { kind, category, version, manifestSha256: (await sha256File(resolve(source.dir, MANIFEST_FILE))).sha256 },
+    parity,
+  };
+  const ref = await writeExportedVersion(source, bytes, record, { tfjs: runtime, onnxruntime: ort.env.versions }, runtime.backend);
+  return {
+    source: { dir: source.dir, kind, category, version },
+    artifact: { dir: ref.dir, version: ref.version },
+    onnx: { file: ONNX_FILE, path: resolve(ref.dir, ONNX_FILE), sha256: record.sha256, bytes: record.bytes, opset: ONNX_OPSET, nodes: graph.nodeCount },
+    parity,
+    timing: { convertSeconds, parity: { tfjsSeconds: run.seconds.tfjs, onnxSeconds: run.seconds.onnx }, totalSeconds: (performance.now() - t0) / 1000 },
+  };
+}
+
+function checkedOptions(opts: ExportOptions): { count: number; tolerance: ParityTolerance } {
+  const format = opts.format ?? 'onnx';
+  if (!EXPORT_FORMATS.includes(format)) throw new MadenetError('E_USAGE', `--format ${String(format)} is not supported; expected one of ${EXPORT_FORMATS.join(', ')}.`);
+  const count = opts.parityImages ?? DEFAULT_PARITY_IMAGES;
+  if (!Number.isInteger(count) || count < 1) throw new MadenetError('E_USAGE', `--parity-images is ${count}; expected an integer >= 1.`);
+  const tolerance = { relative: opts.tolerance ?? DEFAULT_PARITY_TOLERANCE.relative };
+  if (!(tolerance.relative > 0 && tolerance.relative < 1)) throw new MadenetError('E_USAGE', `--tolerance is ${tolerance.relative}; expected a number in (0, 1).`);
+  return { count, tolerance };
+}
+
+/** Runs the tfjs model and the ONNX bytes on the same inputs, the classifier or the submodel way. */
+async function runParity(source: LoadedArtifact, bytes: Uint8Array, imageSize: number, inputs: ParityInputs, tolerance: ParityTolerance, threads: { threads?: number }): Promise<ParityRun> {
+  const { kind, category } = source.manifest;
   if (kind === CLASSIFIER_KIND) {
     const tfjs = tfjsAsyncClassifier(await loadClassifierArtifact(source.dir));
     const onnx = await onnxClassifierFromBytes(bytes, { categories: tfjs.categories, imageSize }, threads);
     try {
-      run = await classifierParity(tfjs, onnx, inputs, tolerance);
-    } finally {
-      tfjs.dispose();
-      onnx.dispose();
-    }
-  } else {
-    const tfjs = tfjsAsyncDetector(await loadDetector(source.dir));
-    const onnx = await onnxDetectorFromBytes(bytes, { kind: kind as SubmodelKind, category, imageSize, artifactDir: null }, threads);
-    try {
-      run = await detectorParity(tfjs, onnx, inputs, tolerance);
+      return await classifierParity(tfjs, onnx, inputs, tolerance);
     } finally {
       tfjs.dispose();
       onnx.dispose();
     }
   }
-  const parity: ParityReport = { ...run.report, tfjsBackend: runtime.backend, onnxruntime: ort.env.versions.common ?? 'unknown' };
-  if (!parity.passed) {
-    throw new MadenetError(
-      'E_PARITY',
-      `ONNX export of ${source.dir} disagrees with tfjs on ${parity.images} images: max |score diff| ${parity.maxAbsScore.toExponential(3)} (scale ${parity.scoreScale.toExponential(3)})` +
-        `${parity.maxAbsMap === null ? '' : `, max |map diff| ${parity.maxAbsMap.toExponential(3)} (scale ${(parity.mapScale ?? 0).toExponential(3)})`}; ` +
-        `expected at most ${tolerance.relative} x max(1, scale). Nothing was written.`,
-      { suggestions: ['Report this with the artifact: an exported operator does not match tfjs.', 'A looser --tolerance accepts larger differences (at your own risk).'] },
-    );
+  const tfjs = tfjsAsyncDetector(await loadDetector(source.dir));
+  const onnx = await onnxDetectorFromBytes(bytes, { kind: kind as SubmodelKind, category, imageSize, artifactDir: null }, threads);
+  try {
+    return await detectorParity(tfjs, onnx, inputs, tolerance);
+  } finally {
+    tfjs.dispose();
+    onnx.dispose();
   }
+}
 
-  say('writing the exported version');
+function parityFailure(dir: string, parity: ParityReport, relative: number): MadenetError {
+  return new MadenetError(
+    'E_PARITY',
+    `ONNX export of ${dir} disagrees with tfjs on ${parity.images} images: max |score diff| ${parity.maxAbsScore.toExponential(3)} (scale ${parity.scoreScale.toExponential(3)})` +
+      `${parity.maxAbsMap === null ? '' : `, max |map diff| ${parity.maxAbsMap.toExponential(3)} (scale ${(parity.mapScale ?? 0).toExponential(3)})`}; ` +
+      `expected at most ${relative} x max(1, scale). Nothing was written.`,
+    { suggestions: ['Report this with the artifact: an exported operator does not match tfjs.', 'A looser --tolerance accepts larger differences (at your own risk).'] },
+  );
+}
+
+/** A new version of the source's series: the same model and files (less an older model.onnx), plus model.onnx. */
+async function writeExportedVersion(source: LoadedArtifact, bytes: Uint8Array, record: OnnxRecord, parityRuntime: Record<string, unknown>, backend: string): Promise<ArtifactRef> {
+  const { kind, category, version } = source.manifest;
   const models: Record<string, Awaited<ReturnType<LoadedArtifact['modelArtifacts']>>> = {};
   for (const name of source.manifest.models) models[name] = await source.modelArtifacts(name);
   const previous = readOnnxRecord(source.manifest.metrics, source.dir);
@@ -126,16 +157,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const files: Record<string, Buffer> = {};
   for (const name of Object.keys(source.manifest.files).sort()) if (!skip.has(name)) files[name] = await source.readFile(name);
   files[ONNX_FILE] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const record: OnnxRecord = {
-    file: ONNX_FILE,
-    sha256: sha256(files[ONNX_FILE]),
-    bytes: bytes.byteLength,
-    opset: ONNX_OPSET,
-    contract: ONNX_CONTRACT_VERSION,
-    exportedFrom: { kind, category, version, manifestSha256: (await sha256File(resolve(source.dir, MANIFEST_FILE))).sha256 },
-    parity,
-  };
-  const ref = await writeArtifact({
+  return writeArtifact({
     root: resolve(source.dir, '..', '..', '..'),
     kind,
     category,
@@ -144,16 +166,9 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     ...(source.manifest.datasetFingerprint === null ? {} : { datasetFingerprint: source.manifest.datasetFingerprint }),
     metrics: { ...source.manifest.metrics, onnx: record },
     parents: [{ kind, category, version }],
-    runtime: { exportedFrom: source.manifest.runtime ?? null, parity: { tfjs: runtime, onnxruntime: ort.env.versions } },
-    backend: source.manifest.backend ?? runtime.backend,
+    runtime: { exportedFrom: source.manifest.runtime ?? null, parity: parityRuntime },
+    backend: source.manifest.backend ?? backend,
     models,
     files,
   });
-  return {
-    source: { dir: source.dir, kind, category, version },
-    artifact: { dir: ref.dir, version: ref.version },
-    onnx: { file: ONNX_FILE, path: resolve(ref.dir, ONNX_FILE), sha256: record.sha256, bytes: record.bytes, opset: ONNX_OPSET, nodes: graph.nodeCount },
-    parity,
-    timing: { convertSeconds, parity: { tfjsSeconds: run.seconds.tfjs, onnxSeconds: run.seconds.onnx }, totalSeconds: (performance.now() - t0) / 1000 },
-  };
 }

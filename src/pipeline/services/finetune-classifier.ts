@@ -13,17 +13,18 @@ import type { Validation } from '../train/loop.js';
 import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
 import { cosineLr, type CosineSchedule } from '../train/train-cosine.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY } from '../train/train-options.js';
-import { startRuntime, TrainingRun } from '../train/train-run.js';
+import { startRuntime, TrainingRun, type RunLoopOptions } from '../train/train-run.js';
 import type { TrainingRunResult } from '../train/train-run-types.js';
+import type { ClassifierBatchItems } from '../train/classifier/classifier-data.js';
 import { restoreDropCounters } from '../train/classifier/classifier-drop-state.js';
 import { classifierArtifactFiles, classifierLoopStep } from '../train/classifier/classifier-run.js';
 import { classifierProbabilities } from '../train/classifier/classifier-validation.js';
 import { checkDefectShare, classifierFinetuneBatches, DEFAULT_DEFECT_SHARE } from '../finetune/classifier-finetune-batches.js';
-import { selectClassifierFinetuneData, type ClassifierFinetuneCounts } from '../finetune/classifier-finetune-data.js';
-import { buildParentClassifier, classifierParentOf, loadClassifierParent } from '../finetune/classifier-parent.js';
+import { selectClassifierFinetuneData, type ClassifierFinetuneCounts, type ClassifierFinetuneData } from '../finetune/classifier-finetune-data.js';
+import { buildParentClassifier, classifierParentOf, loadClassifierParent, type ClassifierFinetuneParent } from '../finetune/classifier-parent.js';
 import { classifierRoutingMetrics, routingScore, type ClassifierRoutingMetrics } from '../finetune/classifier-routing-metrics.js';
 import type { LoadedArtifact } from '../artifacts/index.js';
-import type { ParentRunOptions } from '../finetune/finetune-options.js';
+import { withParentDefaults, type ParentRunOptions } from '../finetune/finetune-options.js';
 
 /** Default passes over the train split: fine-tuning starts from a trained classifier. */
 export const DEFAULT_CLASSIFIER_FINETUNE_EPOCHS = 5;
@@ -93,56 +94,20 @@ type ClassifierFinetuneCheckpointExtra = BestEpochExtra<ClassifierRoutingMetrics
 export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded?: LoadedArtifact): Promise<ClassifierFinetuneResult> {
   const started = performance.now();
   const parent = loaded ? classifierParentOf(loaded) : await loadClassifierParent(opts.model);
-  const epochs = opts.epochs ?? DEFAULT_CLASSIFIER_FINETUNE_EPOCHS;
-  const batchSize = opts.batchSize ?? parent.defaults.batchSize;
-  const lr = opts.lr ?? parent.defaults.lr;
-  const valFraction = opts.valFraction ?? parent.defaults.valFraction;
-  const seed = opts.seed ?? parent.defaults.seed;
-  const defectShare = checkDefectShare(opts.defectShare ?? DEFAULT_DEFECT_SHARE);
-  const minConfidence = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
-  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new MadenetError('E_USAGE', `minConfidence is ${minConfidence}; expected a number in [0, 1].`);
-  const labelSmoothing = opts.labelSmoothing ?? DEFAULT_FINETUNE_LABEL_SMOOTHING;
-  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new MadenetError('E_USAGE', `labelSmoothing is ${labelSmoothing}; expected a number in [0, 1).`);
-  const trainCfg = { ...parent.model, labelSmoothing };
-  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-  checkTrainNumbers({ epochs, batchSize, lr, valFraction, checkpointEvery });
+  const s = finetuneSettings(opts, parent);
   const warnings: string[] = [];
-  if (valFraction !== parent.defaults.valFraction || seed !== parent.defaults.seed) {
+  if (s.valFraction !== parent.defaults.valFraction || s.seed !== parent.defaults.seed) {
     warnings.push(
-      `The validation split (--val-fraction ${valFraction}, --seed ${seed}) differs from the parent's (${parent.defaults.valFraction}, ${parent.defaults.seed}); some validation images may be images the parent was trained on.`,
+      `The validation split (--val-fraction ${s.valFraction}, --seed ${s.seed}) differs from the parent's (${parent.defaults.valFraction}, ${parent.defaults.seed}); some validation images may be images the parent was trained on.`,
     );
   }
-
   const dataset = await loadDataset(opts.data);
-  const data = selectClassifierFinetuneData(dataset, parent.categories, { valFraction, seed });
+  const data = selectClassifierFinetuneData(dataset, parent.categories, { valFraction: s.valFraction, seed: s.seed });
   warnings.push(...data.warnings);
   const runtime = await startRuntime(opts);
-  const { categories } = data;
-  const numClasses = categories.length;
-  const imageSize = parent.model.imageSize;
-  const out = resolve(opts.out ?? parent.root);
-  const category = parent.artifact.manifest.category;
-  const stepsPerEpoch = Math.max(1, Math.floor(data.train.length / batchSize));
-  const totalSteps = epochs * stepsPerEpoch;
-  const schedule: CosineSchedule = { baseLr: lr, totalSteps };
-  const fingerprint = datasetFingerprint(data.train.map((s) => s.sample));
-  const parentRef = { kind: CLASSIFIER_KIND, category, version: parent.artifact.ref.version, dir: parent.artifact.dir };
-  const valOpts = { numClasses, size: imageSize, batchSize: Math.max(batchSize, 8) };
-  const valLabels = data.validation.map((s) => s.label);
-  const valDefective = data.validation.map((s) => s.sample.label === 1);
-  const measure = async (model: tf.LayersModel): Promise<ClassifierRoutingMetrics> =>
-    classifierRoutingMetrics(await classifierProbabilities(model, data.validation, valOpts), valLabels, valDefective, numClasses, minConfidence);
-
-  const runConfig = {
-    model: parent.model,
-    categories,
-    training: { epochs, batchSize, stepsPerEpoch, optimizer: 'adam', schedule: { kind: 'cosine', ...schedule }, sampling: 'class-balanced', defectShare, labelSmoothing, augment: ['hflip'] },
-    finetune: { lr, epochs, batchSize, defectShare, labelSmoothing, minConfidence, parent: parentRef },
-    validation: { valFraction, seed, source: 'train-split', heldOutNormals: data.totals.validationNormals, heldOutDefects: data.totals.validationDefects },
-    data: { root: dataset.root, ...data.totals, ignoredCategories: data.ignoredCategories, fingerprint },
-    parentConfig: parent.config,
-  };
-  const target = { root: out, kind: `finetune-${CLASSIFIER_KIND}`, category, config: runConfig, seed, runtime };
+  const plan = planFinetune(opts, parent, s, dataset.root, data);
+  const { categories, imageSize, category, out } = plan;
+  const target = { root: out, kind: `finetune-${CLASSIFIER_KIND}`, category, config: plan.runConfig, seed: s.seed, runtime };
 
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
@@ -152,32 +117,17 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
     model = await buildParentClassifier(parent);
     const live = model;
     // The live network before any step holds exactly the parent's weights: that is the parent as saved.
-    const before = await measure(live);
-    const opt = tf.train.adam(lr);
+    const before = await plan.measure(live);
+    const opt = tf.train.adam(s.lr);
     optimizer = opt;
     const models = { model: live };
-    const run = new TrainingRun<ClassifierFinetuneCheckpointExtra>(target, { models, optimizer: opt, checkpointEvery, started, warnings, freshStart: 'fine-tuning started from the parent', options: opts });
+    const run = new TrainingRun<ClassifierFinetuneCheckpointExtra>(target, { models, optimizer: opt, checkpointEvery: s.checkpointEvery, started, warnings, freshStart: 'fine-tuning started from the parent', options: opts });
     runLock = run;
 
     const best = new BestEpoch<ClassifierRoutingMetrics>();
     const restored = await run.restore(opts.resume, best);
     if (restored) restoreDropCounters(live, restored.loop.step);
-
-    const state = await run.loop({
-      epochs,
-      stepsPerEpoch,
-      batches: (epoch) => classifierFinetuneBatches(data.train, numClasses, { seed, epoch, count: stepsPerEpoch * batchSize, defectShare, size: imageSize, batchSize }),
-      batchSize: (b) => b.images.length,
-      lr: (step) => cosineLr(schedule, step),
-      step: classifierLoopStep(live, opt, trainCfg),
-      validate: async (): Promise<Validation> => {
-        const m = await measure(live);
-        best.measured(m);
-        return { score: routingScore(m), metrics: epochMetrics(m) };
-      },
-      onBest: () => best.keep(models),
-      checkpoint: () => best.checkpoint(),
-    });
+    const state = await run.loop(finetuneLoop(plan, s, { live, opt, best }));
 
     const { weights, evaluation: chosen } = best.chosen('Fine-tuning');
     const after = { ...chosen, bestEpoch: state.bestEpoch };
@@ -188,20 +138,21 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
       root: out,
       kind: CLASSIFIER_KIND,
       category,
-      config: runConfig,
-      seed,
-      datasetFingerprint: fingerprint,
+      config: plan.runConfig,
+      seed: s.seed,
+      datasetFingerprint: plan.fingerprint,
       runtime,
       metrics: { validation: after, before, after, delta, epochs: state.epoch, steps: state.step, history: state.history },
       parents: [parent.artifact.ref],
       models: weights,
       files: classifierArtifactFiles(categories, chosen.confusion),
     });
+    const { epochs, batchSize, lr, valFraction, seed, defectShare, labelSmoothing, minConfidence } = s;
     return {
       artifact: { dir: ref.dir, version: ref.version },
       kind: CLASSIFIER_KIND,
       category,
-      parent: parentRef,
+      parent: plan.parentRef,
       imageSize,
       categories,
       settings: { epochs, batchSize, lr, valFraction, seed, defectShare, labelSmoothing, minConfidence },
@@ -214,6 +165,77 @@ export async function finetuneClassifier(opts: ClassifierFinetuneOptions, loaded
     optimizer?.dispose();
     model?.dispose();
   }
+}
+
+/** The fine-tune's settings: the options given, else the parent's (or the fine-tune's own) defaults; checked. */
+function finetuneSettings(opts: ClassifierFinetuneOptions, parent: ClassifierFinetuneParent) {
+  const { epochs, batchSize, lr, valFraction, seed } = withParentDefaults(opts, parent.defaults, DEFAULT_CLASSIFIER_FINETUNE_EPOCHS);
+  const defectShare = checkDefectShare(opts.defectShare ?? DEFAULT_DEFECT_SHARE);
+  const minConfidence = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
+  if (!(minConfidence >= 0 && minConfidence <= 1)) throw new MadenetError('E_USAGE', `minConfidence is ${minConfidence}; expected a number in [0, 1].`);
+  const labelSmoothing = opts.labelSmoothing ?? DEFAULT_FINETUNE_LABEL_SMOOTHING;
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new MadenetError('E_USAGE', `labelSmoothing is ${labelSmoothing}; expected a number in [0, 1).`);
+  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+  checkTrainNumbers({ epochs, batchSize, lr, valFraction, checkpointEvery });
+  return { epochs, batchSize, lr, valFraction, seed, defectShare, minConfidence, labelSmoothing, checkpointEvery };
+}
+
+type FinetuneSettings = ReturnType<typeof finetuneSettings>;
+type FinetunePlan = ReturnType<typeof planFinetune>;
+
+/** Step counts, schedule, the routing measure on the hold-out, and the config recorded with the run. */
+function planFinetune(opts: ClassifierFinetuneOptions, parent: ClassifierFinetuneParent, s: FinetuneSettings, root: string, data: ClassifierFinetuneData) {
+  const { epochs, batchSize, lr, valFraction, seed, defectShare, labelSmoothing, minConfidence } = s;
+  const { categories } = data;
+  const numClasses = categories.length;
+  const imageSize = parent.model.imageSize;
+  const category = parent.artifact.manifest.category;
+  const stepsPerEpoch = Math.max(1, Math.floor(data.train.length / batchSize));
+  const schedule: CosineSchedule = { baseLr: lr, totalSteps: epochs * stepsPerEpoch };
+  const fingerprint = datasetFingerprint(data.train.map((x) => x.sample));
+  const parentRef = { kind: CLASSIFIER_KIND, category, version: parent.artifact.ref.version, dir: parent.artifact.dir };
+  const valOpts = { numClasses, size: imageSize, batchSize: Math.max(batchSize, 8) };
+  const valLabels = data.validation.map((x) => x.label);
+  const valDefective = data.validation.map((x) => x.sample.label === 1);
+  const measure = async (model: tf.LayersModel): Promise<ClassifierRoutingMetrics> =>
+    classifierRoutingMetrics(await classifierProbabilities(model, data.validation, valOpts), valLabels, valDefective, numClasses, minConfidence);
+  const runConfig = {
+    model: parent.model,
+    categories,
+    training: { epochs, batchSize, stepsPerEpoch, optimizer: 'adam', schedule: { kind: 'cosine', ...schedule }, sampling: 'class-balanced', defectShare, labelSmoothing, augment: ['hflip'] },
+    finetune: { lr, epochs, batchSize, defectShare, labelSmoothing, minConfidence, parent: parentRef },
+    validation: { valFraction, seed, source: 'train-split', heldOutNormals: data.totals.validationNormals, heldOutDefects: data.totals.validationDefects },
+    data: { root, ...data.totals, ignoredCategories: data.ignoredCategories, fingerprint },
+    parentConfig: parent.config,
+  };
+  const trainCfg = { ...parent.model, labelSmoothing };
+  return { data, categories, numClasses, imageSize, category, out: resolve(opts.out ?? parent.root), stepsPerEpoch, schedule, fingerprint, parentRef, measure, runConfig, trainCfg };
+}
+
+/** The loop's inputs: defect-share batches, cosine learning rate, routing score on the hold-out for the best epoch. */
+function finetuneLoop(
+  plan: FinetunePlan,
+  s: FinetuneSettings,
+  m: { live: tf.LayersModel; opt: tf.Optimizer; best: BestEpoch<ClassifierRoutingMetrics> },
+): RunLoopOptions<ClassifierBatchItems, ClassifierFinetuneCheckpointExtra> {
+  const { data, numClasses, stepsPerEpoch, schedule, imageSize } = plan;
+  const { live, best } = m;
+  const models = { model: live };
+  return {
+    epochs: s.epochs,
+    stepsPerEpoch,
+    batches: (epoch) => classifierFinetuneBatches(data.train, numClasses, { seed: s.seed, epoch, count: stepsPerEpoch * s.batchSize, defectShare: s.defectShare, size: imageSize, batchSize: s.batchSize }),
+    batchSize: (b) => b.images.length,
+    lr: (step) => cosineLr(schedule, step),
+    step: classifierLoopStep(live, m.opt, plan.trainCfg),
+    validate: async (): Promise<Validation> => {
+      const r = await plan.measure(live);
+      best.measured(r);
+      return { score: routingScore(r), metrics: epochMetrics(r) };
+    },
+    onBest: () => best.keep(models),
+    checkpoint: () => best.checkpoint(),
+  };
 }
 
 function epochMetrics(m: ClassifierRoutingMetrics): Record<string, number | null> {

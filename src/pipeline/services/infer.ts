@@ -16,8 +16,8 @@ import { requireExecutionProvider } from '../engines/onnxruntime.js';
 import type { Classifier, ClassifierLoader } from '../infer/classifier-contract.js';
 import { DetectorCache } from '../infer/detector-cache.js';
 import { inputRoot, inputSource, isStdinInput } from '../infer/input-source.js';
-import { runPipeline, type PipelineCounts } from '../infer/pipeline.js';
-import { openPredictionLog } from '../infer/prediction-log.js';
+import { runPipeline, type PipelineCounts, type PipelineOptions } from '../infer/pipeline.js';
+import { openPredictionLog, type PredictionLog } from '../infer/prediction-log.js';
 import { categoriesWithoutFallback, DEFAULT_FALLBACK, DEFAULT_MIN_CONFIDENCE, missingFallback, type RouteReason } from '../infer/route.js';
 import { removeOrphanTemps } from '../infer/map-files.js';
 import { checkResumable, readRunRecord, RUN_SCHEMA, writeRunRecord, type RunRecord } from '../infer/run-record.js';
@@ -115,6 +115,79 @@ export interface LoadedEngine {
 
 export async function infer(opts: InferOptions): Promise<InferResult> {
   const t0 = performance.now();
+  const s = await checkedSettings(opts);
+  const { perfmap, artifact } = await loadPerfMap(opts.perfmap);
+  const route = routingPlan(opts, perfmap, artifact.dir, s);
+  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+  const engines = engineLoaders(opts, s);
+  const { dir: out, release } = await lockOutputFolder(opts.out, 'infer');
+  let classifier: Classifier | AsyncClassifier | null = null;
+  const cache = new DetectorCache(artifact.dir, engines.loadDetector, opts.maxModels ?? 8);
+  try {
+    const perfmapRef = { dir: artifact.dir, version: artifact.manifest.version, manifestSha256: (await sha256File(join(artifact.dir, MANIFEST_FILE))).sha256 };
+    const settings: RunSettings = { minConfidence: s.minConfidence, fallback: s.fallback, category: route.category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize: s.batchSize, decodeSize: route.decodeSize, engine: s.engine, executionProvider: s.provider, tiling: s.tiling };
+    const { log, record } = await startRun(out, opts, { schema: RUN_SCHEMA, perfmap: perfmapRef, shard: opts.shard ?? null, input: opts.input, settings });
+    let counts: PipelineCounts;
+    let loadSeconds = 0;
+    try {
+      if (route.useClassifier && perfmap.classifier) {
+        const tl = performance.now();
+        classifier = await loadRoutingClassifier(perfmap, artifact.dir, engines.loadClassifier);
+        loadSeconds += (performance.now() - tl) / 1000;
+      }
+      counts = await runPipeline(pipelineOptions(opts, { perfmap, log, cache, classifier, out, settings, concurrency: s.concurrency }));
+    } catch (err) {
+      // The first failure is the one to report (a full disk), not what closing the log says after it.
+      await log.close().catch(() => undefined);
+      throw err;
+    }
+    await log.close();
+    await finishRun(out, record, log.done.size + counts.predicted, counts);
+    const table = await writePredictionsCsv(out);
+    const wallSeconds = (performance.now() - t0) / 1000;
+    return {
+      out,
+      predictions: log.path,
+      predictionsCsv: table.file,
+      total: { predictions: table.predictions, anomalies: table.anomalies },
+      perfmap: { dir: artifact.dir, version: artifact.manifest.version },
+      shard: record.shard,
+      images: { seen: counts.seen, alreadyDone: counts.alreadyDone, duplicates: counts.duplicates, predicted: counts.predicted, skipped: counts.skipped },
+      anomalies: counts.anomalies,
+      routes: counts.routes,
+      models: counts.models,
+      skipped: counts.skippedExamples,
+      cutTornBytes: log.cutTornBytes,
+      decodeSize: route.decodeSize,
+      batchSize: s.batchSize,
+      timing: {
+        wallSeconds,
+        imagesPerSecond: wallSeconds > 0 ? counts.predicted / wallSeconds : 0,
+        stages: { ...counts.stages, load: loadSeconds + cache.loadSeconds },
+      },
+      memory: { peakRssMb: counts.peakRssBytes / 2 ** 20 },
+      backend: runtime.backend,
+      engine: { requested: s.engine, executionProvider: s.provider, loaded: engines.loaded },
+    };
+  } finally {
+    cache.disposeAll();
+    classifier?.dispose();
+    await release();
+  }
+}
+
+/** The flag values infer checks before reading anything. */
+interface InferSettings {
+  minConfidence: number;
+  fallback: SubmodelKind;
+  batchSize: number;
+  concurrency: number;
+  tiling: { tile: number; overlap: number } | null;
+  engine: EngineRequest;
+  provider: ExecutionProvider;
+}
+
+async function checkedSettings(opts: InferOptions): Promise<InferSettings> {
   const minConfidence = opts.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new MadenetError('E_USAGE', `--min-confidence is ${minConfidence}; expected a number in [0, 1].`);
   const fallback = opts.fallback ?? DEFAULT_FALLBACK;
@@ -133,151 +206,140 @@ export async function infer(opts: InferOptions): Promise<InferResult> {
   checkEngineProvider(engine, provider);
   // Before any output exists: an unusable provider fails the run instead of running it on the CPU.
   if (provider !== 'cpu') await requireExecutionProvider(provider);
+  return { minConfidence, fallback, batchSize, concurrency, tiling, engine, provider };
+}
 
-  const { perfmap, artifact } = await loadPerfMap(opts.perfmap);
+/** How images will be routed: a forced category or the classifier, and the one size every image is decoded at. */
+function routingPlan(opts: InferOptions, perfmap: PerfMap, perfmapDir: string, s: InferSettings): { category: string | null; useClassifier: boolean; decodeSize: number } {
   const categories = Object.keys(perfmap.categories);
   const category = opts.category ?? null;
   if (category !== null && !Object.hasOwn(perfmap.categories, category)) {
-    throw new MadenetError('E_CATEGORY', `--assume-category ${category} is not in the performance map ${artifact.dir}; expected one of: ${categories.join(', ')}.`);
+    throw new MadenetError('E_CATEGORY', `--assume-category ${category} is not in the performance map ${perfmapDir}; expected one of: ${categories.join(', ')}.`);
   }
   const useClassifier = category === null && perfmap.classifier !== null;
   if (category === null && perfmap.classifier === null && categories.length > 1 && !isStdinInput(opts.input)) {
-    throw new MadenetError('E_USAGE', `The performance map ${artifact.dir} has no classifier and ${categories.length} categories, so images cannot be routed; expected --assume-category.`, {
+    throw new MadenetError('E_USAGE', `The performance map ${perfmapDir} has no classifier and ${categories.length} categories, so images cannot be routed; expected --assume-category.`, {
       suggestions: ['Pass --assume-category NAME, list PATH<TAB>CATEGORY lines on stdin with --input -, or rebuild the map with --classifier.'],
     });
   }
-  if (useClassifier && minConfidence > 0) {
-    const lacking = categoriesWithoutFallback(perfmap, fallback);
-    if (lacking.length > 0) throw missingFallback(lacking, fallback);
+  if (useClassifier && s.minConfidence > 0) {
+    const lacking = categoriesWithoutFallback(perfmap, s.fallback);
+    if (lacking.length > 0) throw missingFallback(lacking, s.fallback);
   }
-  const decodeSize = decodeSizeFor(perfmap, category, useClassifier, fallback);
+  return { category, useClassifier, decodeSize: decodeSizeFor(perfmap, category, useClassifier, s.fallback) };
+}
 
-  const runtime = await initRuntime({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 0 });
+/** The model loaders (the injected ones, or the engine choice), recording what each loaded model runs on. */
+function engineLoaders(opts: InferOptions, s: InferSettings) {
   const loaded: LoadedEngine[] = [];
-  const engineOpts = { threads: opts.threads ?? 0, executionProvider: provider };
+  const engineOpts = { threads: opts.threads ?? 0, executionProvider: s.provider };
   const note = (choice: EngineChoice, providers: readonly string[] | undefined): void => {
     loaded.push({ dir: choice.dir, engine: choice.engine, reason: choice.reason, ...(choice.provider ? { provider: choice.provider } : {}), ...(providers ? { executionProviders: [...providers] } : {}) });
   };
-  const loadDetector =
-    opts.loadDetector ??
-    (async (dir: string) => {
-      const d = await loadDetectorWithEngine(dir, engine, engineOpts);
-      note(d.choice, d.executionProviders);
-      return d;
-    });
-  const loadClassifier =
-    opts.loadClassifier ??
-    (async (dir: string) => {
-      const c = await loadClassifierWithEngine(dir, engine, engineOpts);
-      note(c.choice, c.executionProviders);
-      return c;
-    });
-  const { dir: out, release } = await lockOutputFolder(opts.out, 'infer');
-  let classifier: Classifier | AsyncClassifier | null = null;
-  const cache = new DetectorCache(artifact.dir, loadDetector, opts.maxModels ?? 8);
-  try {
-    const perfmapRef = { dir: artifact.dir, version: artifact.manifest.version, manifestSha256: (await sha256File(join(artifact.dir, MANIFEST_FILE))).sha256 };
-    const shard = opts.shard ?? null;
-    const previous = await readRunRecord(out);
-    const settings = { minConfidence, fallback, category, saveMaps: !!opts.saveMaps, saveOverlays: !!opts.saveOverlays, batchSize, decodeSize, engine, executionProvider: provider, tiling };
-    if (opts.resume && previous) checkResumable(previous, { perfmap: perfmapRef, shard, settings }, out);
-    // Files of a run killed mid-write (nobody else writes here while we hold the lock).
-    await removeOrphanTemps(out);
-    const log = await openPredictionLog(out, opts.resume ?? false);
-    const record: RunRecord = {
-      schema: RUN_SCHEMA,
-      perfmap: perfmapRef,
-      shard,
-      input: opts.input,
-      settings,
-      started: previous && opts.resume ? previous.started : new Date().toISOString(),
-      finished: null,
-      complete: false,
-      predictions: null,
+  const noted =
+    <M extends { choice: EngineChoice; executionProviders?: readonly string[] }>(load: (dir: string, request: EngineRequest, o: typeof engineOpts) => Promise<M>) =>
+    async (dir: string): Promise<M> => {
+      const m = await load(dir, s.engine, engineOpts);
+      note(m.choice, m.executionProviders);
+      return m;
     };
-    await writeRunRecord(out, record);
-    let counts: PipelineCounts;
-    let loadSeconds = 0;
-    try {
-      if (useClassifier && perfmap.classifier) {
-        const tl = performance.now();
-        classifier = await loadClassifier(await resolvePointer(perfmap.classifier, artifact.dir));
-        loadSeconds += (performance.now() - tl) / 1000;
-        if (classifier.categories.join('\n') !== perfmap.classifier.categories.join('\n')) {
-          throw new MadenetError('E_PERFMAP', `The classifier now lists categories ${classifier.categories.join(', ')}; the perfmap recorded ${perfmap.classifier.categories.join(', ')}.`);
-        }
-      }
-      counts = await runPipeline({
-        perfmap,
-        items: takeShard(
-          inputSource(opts.input, {
-            ...(opts.stdin ? { stdin: opts.stdin } : {}),
-            ...(opts.cwd ? { cwd: opts.cwd } : {}),
-            onListed: (n) => opts.onTotal?.(shardSize(n, shard)),
-          }),
-          shard,
-        ),
-        log,
-        cache,
-        classifier,
-        category,
-        policy: { minConfidence, fallback },
-        decodeSize,
-        batchSize,
-        concurrency,
-        outDir: out,
-        inputRoot: inputRoot(opts.input, opts.cwd ?? process.cwd()),
-        saveMaps: !!opts.saveMaps,
-        saveOverlays: !!opts.saveOverlays,
-        skipBadImages: !!opts.skipBadImages,
-        tiling,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      });
-    } catch (err) {
-      // The first failure is the one to report (a full disk), not what closing the log says after it.
-      await log.close().catch(() => undefined);
-      throw err;
-    }
-    await log.close();
-    const lines = log.done.size + counts.predicted;
-    if (counts.interrupted) {
-      await writeRunRecord(out, { ...record, predictions: lines });
-      throw new MadenetError('E_INTERRUPTED', `infer was stopped after ${counts.predicted} new predictions in ${out}; run it again with --resume to continue.`, { exit: 130 });
-    }
-    await writeRunRecord(out, { ...record, finished: new Date().toISOString(), complete: true, predictions: lines });
-    const table = await writePredictionsCsv(out);
-    const wallSeconds = (performance.now() - t0) / 1000;
-    return {
-      out,
-      predictions: log.path,
-      predictionsCsv: table.file,
-      total: { predictions: table.predictions, anomalies: table.anomalies },
-      perfmap: { dir: artifact.dir, version: artifact.manifest.version },
-      shard,
-      images: { seen: counts.seen, alreadyDone: counts.alreadyDone, duplicates: counts.duplicates, predicted: counts.predicted, skipped: counts.skipped },
-      anomalies: counts.anomalies,
-      routes: counts.routes,
-      models: counts.models,
-      skipped: counts.skippedExamples,
-      cutTornBytes: log.cutTornBytes,
-      decodeSize,
-      batchSize,
-      timing: {
-        wallSeconds,
-        imagesPerSecond: wallSeconds > 0 ? counts.predicted / wallSeconds : 0,
-        stages: { ...counts.stages, load: loadSeconds + cache.loadSeconds },
-      },
-      memory: { peakRssMb: counts.peakRssBytes / 2 ** 20 },
-      backend: runtime.backend,
-      engine: { requested: engine, executionProvider: provider, loaded },
-    };
-  } finally {
-    cache.disposeAll();
-    classifier?.dispose();
-    await release();
+  const loadDetector = opts.loadDetector ?? noted(loadDetectorWithEngine);
+  const loadClassifier = opts.loadClassifier ?? noted(loadClassifierWithEngine);
+  return { loaded, loadDetector, loadClassifier };
+}
+
+/** The settings infer.json records (checkResumable compares them on --resume). */
+type RunSettings = {
+  minConfidence: number;
+  fallback: SubmodelKind;
+  category: string | null;
+  saveMaps: boolean;
+  saveOverlays: boolean;
+  batchSize: number;
+  decodeSize: number;
+  engine: EngineRequest;
+  executionProvider: ExecutionProvider;
+  tiling: InferSettings['tiling'];
+};
+
+type RunStart = Pick<RunRecord, 'schema' | 'perfmap' | 'shard' | 'input' | 'settings'>;
+
+/** Checks a resume against the previous run, cleans up a killed run's files, opens the log and records the run as started. */
+async function startRun(out: string, opts: InferOptions, start: RunStart): Promise<{ log: PredictionLog; record: RunRecord }> {
+  const previous = await readRunRecord(out);
+  if (opts.resume && previous) checkResumable(previous, { perfmap: start.perfmap, shard: start.shard, settings: start.settings }, out);
+  // Files of a run killed mid-write (nobody else writes here while we hold the lock).
+  await removeOrphanTemps(out);
+  const log = await openPredictionLog(out, opts.resume ?? false);
+  const record: RunRecord = {
+    ...start,
+    started: previous && opts.resume ? previous.started : new Date().toISOString(),
+    finished: null,
+    complete: false,
+    predictions: null,
+  };
+  await writeRunRecord(out, record);
+  return { log, record };
+}
+
+async function loadRoutingClassifier(perfmap: PerfMap, perfmapDir: string, load: NonNullable<InferOptions['loadClassifier']>): Promise<Classifier | AsyncClassifier> {
+  const recorded = perfmap.classifier as NonNullable<PerfMap['classifier']>;
+  const classifier = await load(await resolvePointer(recorded, perfmapDir));
+  if (classifier.categories.join('\n') !== recorded.categories.join('\n')) {
+    throw new MadenetError('E_PERFMAP', `The classifier now lists categories ${classifier.categories.join(', ')}; the perfmap recorded ${recorded.categories.join(', ')}.`);
   }
+  return classifier;
+}
+
+interface PipelineParts {
+  perfmap: PerfMap;
+  log: PredictionLog;
+  cache: DetectorCache;
+  classifier: Classifier | AsyncClassifier | null;
+  out: string;
+  settings: RunSettings;
+  concurrency: number;
+}
+
+function pipelineOptions(opts: InferOptions, p: PipelineParts): PipelineOptions {
+  const shard = opts.shard ?? null;
+  return {
+    perfmap: p.perfmap,
+    items: takeShard(
+      inputSource(opts.input, {
+        ...(opts.stdin ? { stdin: opts.stdin } : {}),
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        onListed: (n) => opts.onTotal?.(shardSize(n, shard)),
+      }),
+      shard,
+    ),
+    log: p.log,
+    cache: p.cache,
+    classifier: p.classifier,
+    category: p.settings.category,
+    policy: { minConfidence: p.settings.minConfidence, fallback: p.settings.fallback },
+    decodeSize: p.settings.decodeSize,
+    batchSize: p.settings.batchSize,
+    concurrency: p.concurrency,
+    outDir: p.out,
+    inputRoot: inputRoot(opts.input, opts.cwd ?? process.cwd()),
+    saveMaps: !!opts.saveMaps,
+    saveOverlays: !!opts.saveOverlays,
+    skipBadImages: !!opts.skipBadImages,
+    tiling: p.settings.tiling,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onSkip ? { onSkip: opts.onSkip } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  };
+}
+
+/** Records the run as complete, or as stopped (then E_INTERRUPTED: --resume continues it). */
+async function finishRun(out: string, record: RunRecord, lines: number, counts: PipelineCounts): Promise<void> {
+  if (counts.interrupted) {
+    await writeRunRecord(out, { ...record, predictions: lines });
+    throw new MadenetError('E_INTERRUPTED', `infer was stopped after ${counts.predicted} new predictions in ${out}; run it again with --resume to continue.`, { exit: 130 });
+  }
+  await writeRunRecord(out, { ...record, finished: new Date().toISOString(), complete: true, predictions: lines });
 }
 
 /** One decode size for every image: the largest input any reachable model (or the classifier) wants. */

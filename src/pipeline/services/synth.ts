@@ -92,6 +92,47 @@ interface Made {
 
 export async function synth(opts: SynthOptions): Promise<SynthResult> {
   const started = performance.now();
+  const { size, count, normalProbability, out, jsonlPath } = await checkedOptions(opts);
+  const sources = await normalSources(opts);
+  const isCutPaste = opts.kind === 'cutpaste';
+  const needsTextures = opts.kind === 'texture' || opts.kind === 'mixed';
+  const bank = needsTextures ? await TextureBank.forRun(opts.textures, size, opts.seed) : null;
+  const fg = isCutPaste ? null : foregroundSource(opts.foreground ?? 'auto');
+  const variant = opts.variant ?? 'normal';
+
+  await mkdir(join(out, 'images'), { recursive: true });
+  await mkdir(join(out, 'masks'), { recursive: true });
+  const ctx: SampleContext = { opts, sources, size, normalProbability, out, bank, fg, variant };
+  const tally = new SynthTally(isCutPaste, Math.min(count, opts.sheet ?? 16));
+  await writeRecords(jsonlPath, boundedMap(indices(count), (index) => makeSample(ctx, index), { concurrency: Math.max(1, opts.concurrency ?? 4) }), (m) => {
+    tally.add(m);
+    opts.onProgress?.(m.record.index + 1, count);
+  });
+  const sheetPath = join(out, 'contact-sheet.png');
+  await writePng(sheetPath, contactSheet(tally.sheet, { columns: 2 }));
+
+  const rejections = tally.rejections;
+  return {
+    out,
+    category: opts.category,
+    kind: opts.kind,
+    variant: isCutPaste ? variant : null,
+    seed: opts.seed,
+    count,
+    imageSize: size,
+    sourceImages: Math.min(count, sources.length),
+    files: { jsonl: jsonlPath, contactSheet: sheetPath, images: join(out, 'images'), masks: join(out, 'masks') },
+    textures: bank ? { source: bank.source, count: bank.count, skipped: [...bank.skipped] } : null,
+    foreground: fg ? { mode: fg.mode, methods: tally.methods } : null,
+    made: tally.made,
+    meanMaskFraction: tally.maskFractionSum / count,
+    cutpaste: isCutPaste ? { draws: count + rejections, rejections, rejectionRate: rejections / (count + rejections), gaveUp: tally.gaveUp } : null,
+    msPerSample: tally.synthMs / count,
+    elapsedMs: performance.now() - started,
+  };
+}
+
+async function checkedOptions(opts: SynthOptions): Promise<{ size: number; count: number; normalProbability: number; out: string; jsonlPath: string }> {
   const size = opts.imageSize ?? 128;
   const count = opts.count;
   if (!Number.isInteger(count) || count < 1) throw new MadenetError('E_USAGE', `--count is ${count}; expected a whole number >= 1.`);
@@ -106,92 +147,86 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
       suggestions: ['Choose another --out, or pass --force to overwrite.'],
     });
   }
+  return { size, count, normalProbability, out, jsonlPath };
+}
 
+async function normalSources(opts: SynthOptions): Promise<Sample[]> {
   const dataset = await loadDataset(opts.data, { categories: [opts.category] });
   const sources = samplesOf(dataset, { category: opts.category, split: 'train', label: 0 });
   if (sources.length === 0) {
     throw new MadenetError('E_NO_IMAGES', `Category ${opts.category} in ${opts.data} has no normal training images; expected <category>/train/good/*.png.`);
   }
-  const isCutPaste = opts.kind === 'cutpaste';
-  const needsTextures = opts.kind === 'texture' || opts.kind === 'mixed';
-  const bank = needsTextures ? await TextureBank.forRun(opts.textures, size, opts.seed) : null;
-  const fg = isCutPaste ? null : foregroundSource(opts.foreground ?? 'auto');
-  const variant = opts.variant ?? 'normal';
+  return sources;
+}
 
-  await mkdir(join(out, 'images'), { recursive: true });
-  await mkdir(join(out, 'masks'), { recursive: true });
-  const sheetCount = Math.min(count, opts.sheet ?? 16);
-  const sheetSamples: { image: RgbImage; mask: Mask }[] = [];
-  const made: Record<string, number> = {};
-  const methods: Record<string, number> = {};
-  let maskFractionSum = 0;
-  let synthMs = 0;
-  let rejections = 0;
-  let gaveUp = 0;
+/** What every sample of one run shares. */
+interface SampleContext {
+  opts: SynthOptions;
+  sources: Sample[];
+  size: number;
+  normalProbability: number;
+  out: string;
+  bank: TextureBank | null;
+  fg: ReturnType<typeof foregroundSource> | null;
+  variant: CutPasteVariant;
+}
 
-  const makeOne = async (index: number): Promise<Made> => {
-    const sample = sources[index % sources.length] as Sample;
-    const image = await decodeImage(sample.path, { size });
-    const seed = hashSeed(`synth:${index}`, opts.seed);
-    const name = `${String(index).padStart(6, '0')}.png`;
-    const base = {
-      index,
-      image: `images/${name}`,
-      mask: `masks/${name}`,
-      source: relative(resolve(opts.data), sample.path).split('\\').join('/'),
-      category: opts.category,
-      imageSize: size,
-      seed,
-      kind: opts.kind,
-      textures: bank?.source ?? null,
-      normalProbability: isCutPaste ? 0 : normalProbability,
-    };
-    let record: SynthRecord;
-    let result: { image: RgbImage; mask: Mask };
-    let took: number;
-    if (isCutPaste) {
-      const t = performance.now();
-      const r = cutPasteFromSeed(image, seed, { variant });
-      took = performance.now() - t;
-      result = r;
-      record = { ...base, foreground: { mode: 'none', method: 'none' }, params: r.params, rejections: r.rejections };
-    } else {
-      const f = await (fg as NonNullable<typeof fg>).maskFor(image, sample.path, categoryRoot(sample));
-      const t = performance.now();
-      const r = synthesizeAnomalyFromSeed(image, seed, {
-        kind: opts.kind as 'texture' | 'structural' | 'mixed',
-        textures: bank,
-        foreground: f.mask,
-        normalProbability,
-      });
-      took = performance.now() - t;
-      result = r;
-      record = { ...base, foreground: { mode: (fg as NonNullable<typeof fg>).mode, method: f.method }, params: r.params };
-    }
-    await writePng(join(out, record.image), result.image);
-    await writePng(join(out, record.mask), result.mask);
-    return { record, image: result.image, mask: result.mask, synthMs: took };
+/** Makes sample `index` from its own seed (so any one can be regenerated alone) and writes its image and mask. */
+async function makeSample(ctx: SampleContext, index: number): Promise<Made> {
+  const { opts, size, bank, fg } = ctx;
+  const sample = ctx.sources[index % ctx.sources.length] as Sample;
+  const image = await decodeImage(sample.path, { size });
+  const seed = hashSeed(`synth:${index}`, opts.seed);
+  const name = `${String(index).padStart(6, '0')}.png`;
+  const base = {
+    index,
+    image: `images/${name}`,
+    mask: `masks/${name}`,
+    source: relative(resolve(opts.data), sample.path).split('\\').join('/'),
+    category: opts.category,
+    imageSize: size,
+    seed,
+    kind: opts.kind,
+    textures: bank?.source ?? null,
+    normalProbability: fg === null ? 0 : ctx.normalProbability,
   };
+  let record: SynthRecord;
+  let result: { image: RgbImage; mask: Mask };
+  let took: number;
+  if (fg === null) {
+    const t = performance.now();
+    const r = cutPasteFromSeed(image, seed, { variant: ctx.variant });
+    took = performance.now() - t;
+    result = r;
+    record = { ...base, foreground: { mode: 'none', method: 'none' }, params: r.params, rejections: r.rejections };
+  } else {
+    const f = await fg.maskFor(image, sample.path, categoryRoot(sample));
+    const t = performance.now();
+    const r = synthesizeAnomalyFromSeed(image, seed, {
+      kind: opts.kind as 'texture' | 'structural' | 'mixed',
+      textures: bank,
+      foreground: f.mask,
+      normalProbability: ctx.normalProbability,
+    });
+    took = performance.now() - t;
+    result = r;
+    record = { ...base, foreground: { mode: fg.mode, method: f.method }, params: r.params };
+  }
+  await writePng(join(ctx.out, record.image), result.image);
+  await writePng(join(ctx.out, record.mask), result.mask);
+  return { record, image: result.image, mask: result.mask, synthMs: took };
+}
 
+/** Writes one synth.jsonl line per sample, in order. */
+async function writeRecords(jsonlPath: string, samples: AsyncIterable<Made>, onSample: (m: Made) => void): Promise<void> {
   // Written under a temporary name and renamed at the end, so a failed run leaves no synth.jsonl behind.
   const partialPath = `${jsonlPath}.partial`;
   const jsonl = createWriteStream(partialPath, { flags: 'w' });
   let complete = false;
   try {
-    for await (const m of boundedMap(indices(count), makeOne, { concurrency: Math.max(1, opts.concurrency ?? 4) })) {
+    for await (const m of samples) {
       if (!jsonl.write(`${JSON.stringify(m.record)}\n`)) await new Promise<void>((r) => jsonl.once('drain', () => r()));
-      const p = m.record.params;
-      const what = isCutPaste ? 'cutpaste' : (p as SynthParams).kind;
-      made[what] = (made[what] ?? 0) + 1;
-      methods[m.record.foreground.method] = (methods[m.record.foreground.method] ?? 0) + 1;
-      maskFractionSum += isCutPaste ? (p as CutPasteParams).areaFraction : (p as SynthParams).maskFraction;
-      synthMs += m.synthMs;
-      if (isCutPaste) {
-        rejections += m.record.rejections ?? 0;
-        if (!(p as CutPasteParams).accepted) gaveUp++;
-      }
-      if (sheetSamples.length < sheetCount) sheetSamples.push({ image: m.image, mask: m.mask });
-      opts.onProgress?.(m.record.index + 1, count);
+      onSample(m);
     }
     complete = true;
   } finally {
@@ -199,27 +234,36 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
     if (!complete) await rm(partialPath, { force: true });
   }
   await rename(partialPath, jsonlPath);
-  const sheetPath = join(out, 'contact-sheet.png');
-  await writePng(sheetPath, contactSheet(sheetSamples, { columns: 2 }));
+}
 
-  return {
-    out,
-    category: opts.category,
-    kind: opts.kind,
-    variant: isCutPaste ? variant : null,
-    seed: opts.seed,
-    count,
-    imageSize: size,
-    sourceImages: Math.min(count, sources.length),
-    files: { jsonl: jsonlPath, contactSheet: sheetPath, images: join(out, 'images'), masks: join(out, 'masks') },
-    textures: bank ? { source: bank.source, count: bank.count, skipped: [...bank.skipped] } : null,
-    foreground: fg ? { mode: fg.mode, methods } : null,
-    made,
-    meanMaskFraction: maskFractionSum / count,
-    cutpaste: isCutPaste ? { draws: count + rejections, rejections, rejectionRate: rejections / (count + rejections), gaveUp } : null,
-    msPerSample: synthMs / count,
-    elapsedMs: performance.now() - started,
-  };
+/** The run's totals for the result, and the first samples for the contact sheet. */
+class SynthTally {
+  readonly made: Record<string, number> = {};
+  readonly methods: Record<string, number> = {};
+  readonly sheet: { image: RgbImage; mask: Mask }[] = [];
+  maskFractionSum = 0;
+  synthMs = 0;
+  rejections = 0;
+  gaveUp = 0;
+
+  constructor(
+    private readonly isCutPaste: boolean,
+    private readonly sheetCount: number,
+  ) {}
+
+  add(m: Made): void {
+    const p = m.record.params;
+    const what = this.isCutPaste ? 'cutpaste' : (p as SynthParams).kind;
+    this.made[what] = (this.made[what] ?? 0) + 1;
+    this.methods[m.record.foreground.method] = (this.methods[m.record.foreground.method] ?? 0) + 1;
+    this.maskFractionSum += this.isCutPaste ? (p as CutPasteParams).areaFraction : (p as SynthParams).maskFraction;
+    this.synthMs += m.synthMs;
+    if (this.isCutPaste) {
+      this.rejections += m.record.rejections ?? 0;
+      if (!(p as CutPasteParams).accepted) this.gaveUp++;
+    }
+    if (this.sheet.length < this.sheetCount) this.sheet.push({ image: m.image, mask: m.mask });
+  }
 }
 
 function* indices(n: number): Generator<number> {

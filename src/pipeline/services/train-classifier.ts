@@ -12,10 +12,10 @@ import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { defaultStepSchedule, stepDecayLr } from '../train/schedule.js';
 import { BestEpoch, type BestEpochExtra } from '../train/train-best-epoch.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
-import { startRuntime, TrainingRun } from '../train/train-run.js';
+import { startRuntime, TrainingRun, type RunLoopOptions } from '../train/train-run.js';
 import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
 import { applyClassifierBackbone, planClassifierBackbone } from '../train/classifier/classifier-backbone.js';
-import { balancedEpochOrder, classifierEpochBatches, splitClassifierData } from '../train/classifier/classifier-data.js';
+import { balancedEpochOrder, classifierEpochBatches, splitClassifierData, type ClassifierBatchItems } from '../train/classifier/classifier-data.js';
 import { restoreDropCounters } from '../train/classifier/classifier-drop-state.js';
 import { classifierArtifactFiles, classifierLoopStep } from '../train/classifier/classifier-run.js';
 import { validateClassifier, type ClassifierValidation } from '../train/classifier/classifier-validation.js';
@@ -69,73 +69,33 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     imageSize: opts.imageSize ?? base.imageSize,
     ...(backbone.variant && backbone.variant !== base.variant ? { variant: backbone.variant } : {}),
   });
-
-  const dataset = await loadDataset(opts.data, opts.categories ? { categories: opts.categories } : {});
-  const split = splitClassifierData(dataset, { valFraction, seed: opts.seed });
-  const numClasses = split.categories.length;
-  split.counts.validation.forEach((n, c) => {
-    if (n === 0) warnings.push(`Category ${split.categories[c]} has too few training images to hold one out; its accuracy is not validated.`);
-  });
-  const stepsPerEpoch = Math.max(1, Math.floor(split.train.length / opts.batchSize));
-  const totalSteps = opts.epochs * stepsPerEpoch;
-  const schedule = defaultStepSchedule(opts.lr, totalSteps);
-  const fingerprint = datasetFingerprint(split.train.map((s) => s.sample));
-  const sizeCheck = await checkImageSize(split.train.map((s) => s.sample.path), cfg.imageSize, opts.imageSize !== undefined);
-  if (sizeCheck.warning) warnings.push(sizeCheck.warning);
+  const plan = await planTraining(opts, cfg, { valFraction, backboneSpec }, warnings);
   const out = resolve(opts.out);
-  const runConfig = {
-    model: cfg,
-    categories: split.categories,
-    training: { epochs: opts.epochs, batchSize: opts.batchSize, stepsPerEpoch, optimizer: 'adam', schedule, sampling: 'class-balanced', augment: ['hflip'], backbone: backboneSpec },
-    validation: { valFraction, seed: opts.seed },
-    data: { root: dataset.root, trainImages: split.train.length, validationImages: split.validation.length, fingerprint, imageSize: sizeCheck.record },
-  };
 
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
   // The run holds its checkpoint series' lock from restore() on; released whatever happens.
   let runLock: { dispose(): Promise<void> } | null = null;
   try {
-    model = buildClassifier(cfg, numClasses);
+    model = buildClassifier(cfg, plan.numClasses);
     const live = model;
     const { parent, report } = await applyClassifierBackbone(backbone, live, cfg.imageSize);
     const opt = tf.train.adam(opts.lr);
     optimizer = opt;
     const models = { model: live };
-    const target = { root: out, kind: CLASSIFIER_KIND, category: CLASSIFIER_CATEGORY, config: runConfig, seed: opts.seed, runtime };
+    const target = { root: out, kind: CLASSIFIER_KIND, category: CLASSIFIER_CATEGORY, config: plan.runConfig, seed: opts.seed, runtime };
     const run = new TrainingRun<ClassifierCheckpointExtra>(target, { models, optimizer: opt, checkpointEvery, started, warnings, options: opts });
     runLock = run;
 
     const best = new BestEpoch<ClassifierValidation>();
     const restored = await run.restore(opts.resume, best);
     if (restored) restoreDropCounters(live, restored.loop.step);
-
-    const state = await run.loop({
-      epochs: opts.epochs,
-      stepsPerEpoch,
-      batches: (epoch) =>
-        classifierEpochBatches(balancedEpochOrder(split.train, numClasses, { seed: opts.seed, epoch, count: stepsPerEpoch * opts.batchSize }), {
-          seed: opts.seed,
-          epoch,
-          size: cfg.imageSize,
-          batchSize: opts.batchSize,
-        }),
-      batchSize: (b) => b.images.length,
-      lr: (step) => stepDecayLr(schedule, step),
-      step: classifierLoopStep(live, opt, cfg),
-      validate: async () => {
-        const v = await validateClassifier(live, split.validation, { numClasses, size: cfg.imageSize, batchSize: Math.max(opts.batchSize, 8) });
-        best.measured(v.result);
-        return v.validation;
-      },
-      onBest: () => best.keep(models),
-      checkpoint: () => best.checkpoint(),
-    });
+    const state = await run.loop(trainingLoop(opts, plan, cfg, { live, opt, best }));
 
     const chosen = best.chosen('Training');
     const metrics = { ...chosen.evaluation, bestEpoch: state.bestEpoch };
-    const artifactConfig: ClassifierArtifactConfig & typeof runConfig = runConfig;
-    const byCategory = (counts: number[]): Record<string, number> => Object.fromEntries(split.categories.map((c, i) => [c, counts[i] ?? 0]));
+    const artifactConfig: ClassifierArtifactConfig & ClassifierRunConfig = plan.runConfig;
+    const byCategory = (counts: number[]): Record<string, number> => Object.fromEntries(plan.split.categories.map((c, i) => [c, counts[i] ?? 0]));
     const ref = await writeArtifact({
       // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
       reuseIdentical: opts.resume === true,
@@ -144,23 +104,23 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
       category: CLASSIFIER_CATEGORY,
       config: artifactConfig,
       seed: opts.seed,
-      datasetFingerprint: fingerprint,
+      datasetFingerprint: plan.fingerprint,
       runtime,
       metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history },
       parents: parent ? [parent] : [],
       models: chosen.weights,
-      files: classifierArtifactFiles(split.categories, chosen.evaluation.confusion),
+      files: classifierArtifactFiles(plan.split.categories, chosen.evaluation.confusion),
     });
     return {
       artifact: { dir: ref.dir, version: ref.version },
       preset: opts.preset,
       variant: cfg.variant,
       imageSize: cfg.imageSize,
-      categories: split.categories,
+      categories: plan.split.categories,
       backbone: backboneSpec,
       backboneLayers: report ? { copied: report.copied.length, missing: report.missing } : null,
       metrics,
-      counts: { train: byCategory(split.counts.train), validation: byCategory(split.counts.validation) },
+      counts: { train: byCategory(plan.split.counts.train), validation: byCategory(plan.split.counts.validation) },
       ...run.resultFields(state),
     };
   } finally {
@@ -168,4 +128,63 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     optimizer?.dispose();
     model?.dispose();
   }
+}
+
+/** The run's data split, step counts and learning-rate schedule, and the config recorded with it. */
+type ClassifierPlan = Awaited<ReturnType<typeof planTraining>>;
+type ClassifierRunConfig = ClassifierPlan['runConfig'];
+
+async function planTraining(opts: TrainClassifierOptions, cfg: ClassifierConfig, s: { valFraction: number; backboneSpec: string }, warnings: string[]) {
+  const dataset = await loadDataset(opts.data, opts.categories ? { categories: opts.categories } : {});
+  const split = splitClassifierData(dataset, { valFraction: s.valFraction, seed: opts.seed });
+  split.counts.validation.forEach((n, c) => {
+    if (n === 0) warnings.push(`Category ${split.categories[c]} has too few training images to hold one out; its accuracy is not validated.`);
+  });
+  const stepsPerEpoch = Math.max(1, Math.floor(split.train.length / opts.batchSize));
+  const totalSteps = opts.epochs * stepsPerEpoch;
+  const schedule = defaultStepSchedule(opts.lr, totalSteps);
+  const fingerprint = datasetFingerprint(split.train.map((x) => x.sample));
+  const sizeCheck = await checkImageSize(split.train.map((x) => x.sample.path), cfg.imageSize, opts.imageSize !== undefined);
+  if (sizeCheck.warning) warnings.push(sizeCheck.warning);
+  const runConfig = {
+    model: cfg,
+    categories: split.categories,
+    training: { epochs: opts.epochs, batchSize: opts.batchSize, stepsPerEpoch, optimizer: 'adam', schedule, sampling: 'class-balanced', augment: ['hflip'], backbone: s.backboneSpec },
+    validation: { valFraction: s.valFraction, seed: opts.seed },
+    data: { root: dataset.root, trainImages: split.train.length, validationImages: split.validation.length, fingerprint, imageSize: sizeCheck.record },
+  };
+  return { split, numClasses: split.categories.length, stepsPerEpoch, schedule, fingerprint, runConfig };
+}
+
+/** The loop's inputs: class-balanced epochs, step-decay learning rate, validation feeding the best epoch. */
+function trainingLoop(
+  opts: TrainClassifierOptions,
+  plan: ClassifierPlan,
+  cfg: ClassifierConfig,
+  m: { live: tf.LayersModel; opt: tf.Optimizer; best: BestEpoch<ClassifierValidation> },
+): RunLoopOptions<ClassifierBatchItems, ClassifierCheckpointExtra> {
+  const { split, numClasses, stepsPerEpoch, schedule } = plan;
+  const { live, best } = m;
+  const models = { model: live };
+  return {
+    epochs: opts.epochs,
+    stepsPerEpoch,
+    batches: (epoch) =>
+      classifierEpochBatches(balancedEpochOrder(split.train, numClasses, { seed: opts.seed, epoch, count: stepsPerEpoch * opts.batchSize }), {
+        seed: opts.seed,
+        epoch,
+        size: cfg.imageSize,
+        batchSize: opts.batchSize,
+      }),
+    batchSize: (b) => b.images.length,
+    lr: (step) => stepDecayLr(schedule, step),
+    step: classifierLoopStep(live, m.opt, cfg),
+    validate: async () => {
+      const v = await validateClassifier(live, split.validation, { numClasses, size: cfg.imageSize, batchSize: Math.max(opts.batchSize, 8) });
+      best.measured(v.result);
+      return v.validation;
+    },
+    onBest: () => best.keep(models),
+    checkpoint: () => best.checkpoint(),
+  };
 }

@@ -84,26 +84,30 @@ export function toOurLayout(plan: WeightPlan, data: Float32Array): tf.Tensor {
   return tf.tensor(permuteToOurs(plan, data), plan.shape, 'float32');
 }
 
+/** [a,b,h,w] -> [h,w,b,a] (`swap`) or [h,w,a,b]: the kernel window first, as tfjs keeps conv filters. */
+function spatialFirst(data: Float32Array, a: number, b: number, h: number, w: number, swap: boolean): Float32Array {
+  const out = new Float32Array(data.length);
+  // Where channel pair (p, q) lands inside one window position's a*b block.
+  const strideA = swap ? 1 : b;
+  const strideB = swap ? a : 1;
+  for (let p = 0; p < a; p++)
+    for (let q = 0; q < b; q++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) out[(y * w + x) * a * b + p * strideA + q * strideB] = data[((p * b + q) * h + y) * w + x] as number;
+  return out;
+}
+
 export function permuteToOurs(plan: WeightPlan, data: Float32Array): Float32Array {
   switch (plan.layout) {
     case 'conv': {
+      // torch [o,i,kh,kw] -> ours [kh,kw,i,o]
       const [h, w, i, o] = plan.shape as [number, number, number, number];
-      const out = new Float32Array(data.length);
-      for (let oc = 0; oc < o; oc++)
-        for (let ic = 0; ic < i; ic++)
-          for (let y = 0; y < h; y++)
-            for (let x = 0; x < w; x++) out[((y * w + x) * i + ic) * o + oc] = data[((oc * i + ic) * h + y) * w + x] as number;
-      return out;
+      return spatialFirst(data, o, i, h, w, true);
     }
     case 'depthwise': {
-      // torch output channel c*M + m of group c -> ours [ky,kx,c,m]
+      // torch output channel c*M + m of group c, [c*M,1,kh,kw] -> ours [kh,kw,c,m]
       const [h, w, c, m] = plan.shape as [number, number, number, number];
-      const out = new Float32Array(data.length);
-      for (let ch = 0; ch < c; ch++)
-        for (let k = 0; k < m; k++)
-          for (let y = 0; y < h; y++)
-            for (let x = 0; x < w; x++) out[((y * w + x) * c + ch) * m + k] = data[((ch * m + k) * h + y) * w + x] as number;
-      return out;
+      return spatialFirst(data, c, m, h, w, false);
     }
     case 'linear': {
       const [inF, outF] = plan.shape as [number, number];

@@ -104,315 +104,308 @@ function bad(what: string, source: string): MadenetError {
 
 /** Runs the pickle in `buf` with the restricted machine; returns the top-level value (a PyDict for a state dict). */
 export function readTorchPickle(buf: Uint8Array, source: string, limits: PickleLimits = DEFAULT_PICKLE_LIMITS): PyValue {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const text = new TextDecoder('utf-8', { fatal: true });
-  const latin1 = new TextDecoder('latin1');
-  let pos = 0;
-  const stack: Slot[] = [];
-  const marks: number[] = [];
-  const memo = new Map<number, PyValue>();
-  let items = 0;
+  const m = new PickleMachine(buf, source, limits);
+  for (;;) {
+    const op = m.u8();
+    if (op === STOP) return m.stop();
+    const run = OPCODES[op];
+    if (run) {
+      run(m, op);
+      continue;
+    }
+    const name = CODE_OPCODES[op];
+    if (name) throw unsafe(`uses the opcode ${name}, which creates objects by running code`, source);
+    throw bad(`opcode 0x${op.toString(16).padStart(2, '0')} at byte ${m.pos - 1} is not one torch.save writes`, source);
+  }
+}
 
-  const need = (n: number, what: string): void => {
-    if (n < 0 || pos + n > buf.byteLength) throw bad(`${what} at byte ${pos} runs past the end (${buf.byteLength} bytes)`, source);
-  };
-  const u8 = (): number => {
-    need(1, 'a byte');
-    return buf[pos++] as number;
-  };
-  const u16 = (): number => {
-    need(2, 'a 2-byte argument');
-    const v = view.getUint16(pos, true);
-    pos += 2;
+const STOP = 0x2e;
+
+/** The pickle machine's state: a cursor over the bytes, the stack with its marks, the memo; every read and push bounded. */
+class PickleMachine {
+  readonly view: DataView;
+  readonly text = new TextDecoder('utf-8', { fatal: true });
+  readonly latin1 = new TextDecoder('latin1');
+  pos = 0;
+  private readonly stack: Slot[] = [];
+  private readonly marks: number[] = [];
+  readonly memo = new Map<number, PyValue>();
+  private items = 0;
+
+  constructor(
+    readonly buf: Uint8Array,
+    readonly source: string,
+    readonly limits: PickleLimits,
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  bad(what: string): MadenetError {
+    return bad(what, this.source);
+  }
+
+  need(n: number, what: string): void {
+    if (n < 0 || this.pos + n > this.buf.byteLength) throw this.bad(`${what} at byte ${this.pos} runs past the end (${this.buf.byteLength} bytes)`);
+  }
+
+  u8(): number {
+    this.need(1, 'a byte');
+    return this.buf[this.pos++] as number;
+  }
+
+  /** Reads a fixed-size little-endian (BINFLOAT: big-endian) value at the cursor and moves past it. */
+  private fixed<T>(n: number, what: string, read: (view: DataView, at: number) => T): T {
+    this.need(n, what);
+    const v = read(this.view, this.pos);
+    this.pos += n;
     return v;
-  };
-  const u32 = (): number => {
-    need(4, 'a 4-byte argument');
-    const v = view.getUint32(pos, true);
-    pos += 4;
-    return v;
-  };
-  const i32 = (): number => {
-    need(4, 'a 4-byte argument');
-    const v = view.getInt32(pos, true);
-    pos += 4;
-    return v;
-  };
-  const u64 = (): number => {
-    need(8, 'an 8-byte argument');
-    const v = view.getBigUint64(pos, true);
-    pos += 8;
-    if (v > BigInt(buf.byteLength)) throw bad(`a length of ${v} bytes in a ${buf.byteLength}-byte pickle`, source);
+  }
+
+  u16(): number {
+    return this.fixed(2, 'a 2-byte argument', (v, at) => v.getUint16(at, true));
+  }
+
+  u32(): number {
+    return this.fixed(4, 'a 4-byte argument', (v, at) => v.getUint32(at, true));
+  }
+
+  i32(): number {
+    return this.fixed(4, 'a 4-byte argument', (v, at) => v.getInt32(at, true));
+  }
+
+  u64(): number {
+    const v = this.fixed(8, 'an 8-byte argument', (view, at) => view.getBigUint64(at, true));
+    if (v > BigInt(this.buf.byteLength)) throw this.bad(`a length of ${v} bytes in a ${this.buf.byteLength}-byte pickle`);
     return Number(v);
-  };
-  const bytes = (n: number, what: string): Uint8Array => {
-    need(n, what);
-    const b = buf.subarray(pos, pos + n);
-    pos += n;
+  }
+
+  f64be(): number {
+    return this.fixed(8, 'a BINFLOAT', (v, at) => v.getFloat64(at, false));
+  }
+
+  bytes(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
     return b;
-  };
-  const line = (what: string): string => {
-    const end = buf.indexOf(0x0a, pos);
-    if (end < 0 || end - pos > 256) throw bad(`${what} is not a short newline-terminated name`, source);
-    const s = latin1.decode(buf.subarray(pos, end));
-    pos = end + 1;
+  }
+
+  line(what: string): string {
+    const end = this.buf.indexOf(0x0a, this.pos);
+    if (end < 0 || end - this.pos > 256) throw this.bad(`${what} is not a short newline-terminated name`);
+    const s = this.latin1.decode(this.buf.subarray(this.pos, end));
+    this.pos = end + 1;
     return s;
-  };
-  const push = (v: PyValue): void => {
-    if (stack.length >= limits.maxStack) throw bad(`more than ${limits.maxStack} stack items`, source);
-    stack.push(v);
-  };
-  const pop = (what: string): PyValue => {
-    if (stack.length === 0 || (marks.length > 0 && stack.length <= (marks[marks.length - 1] as number))) throw bad(`${what} pops an empty stack`, source);
+  }
+
+  utf8(b: Uint8Array): string {
+    return decodeText(this.text, b, this.source);
+  }
+
+  push(v: PyValue): void {
+    if (this.stack.length >= this.limits.maxStack) throw this.bad(`more than ${this.limits.maxStack} stack items`);
+    this.stack.push(v);
+  }
+
+  pop(what: string): PyValue {
+    const { stack, marks } = this;
+    if (stack.length === 0 || (marks.length > 0 && stack.length <= (marks[marks.length - 1] as number))) throw this.bad(`${what} pops an empty stack`);
     const v = stack.pop() as Slot;
-    if (v === MARK) throw bad(`${what} pops a mark`, source);
+    if (v === MARK) throw this.bad(`${what} pops a mark`);
     return v;
-  };
-  const top = (what: string): PyValue => {
-    const v = stack[stack.length - 1];
-    if (v === undefined || v === MARK) throw bad(`${what} has no object below it`, source);
+  }
+
+  top(what: string): PyValue {
+    const v = this.stack[this.stack.length - 1];
+    if (v === undefined || v === MARK) throw this.bad(`${what} has no object below it`);
     return v;
-  };
-  const popMark = (what: string): PyValue[] => {
-    const m = marks.pop();
-    if (m === undefined) throw bad(`${what} without a MARK`, source);
-    const out = stack.splice(m) as PyValue[];
-    return out;
-  };
-  const countItems = (n: number): void => {
-    items += n;
-    if (items > limits.maxItems) throw bad(`more than ${limits.maxItems} container items`, source);
-  };
-  const global = (module: string, name: string): PyGlobal => {
+  }
+
+  mark(): void {
+    if (this.marks.length >= this.limits.maxMarks) throw this.bad(`more than ${this.limits.maxMarks} nested marks`);
+    this.marks.push(this.stack.length);
+  }
+
+  popMark(what: string): PyValue[] {
+    const m = this.marks.pop();
+    if (m === undefined) throw this.bad(`${what} without a MARK`);
+    return this.stack.splice(m) as PyValue[];
+  }
+
+  stop(): PyValue {
+    if (this.stack.length !== 1 || this.marks.length !== 0) throw this.bad(`STOP with ${this.stack.length} stack items and ${this.marks.length} open marks; expected one value`);
+    return this.stack[0] as PyValue;
+  }
+
+  countItems(n: number): void {
+    this.items += n;
+    if (this.items > this.limits.maxItems) throw this.bad(`more than ${this.limits.maxItems} container items`);
+  }
+
+  global(module: string, name: string): PyGlobal {
     const g = new PyGlobal(module, name);
     if (CALLABLES.has(g.qualified)) return g;
     if (module === 'torch' && name in STORAGE_DTYPES) return g;
-    throw unsafe(`imports the global ${g.qualified} (allowed: ${[...CALLABLES].join(', ')}, torch.<dtype>Storage)`, source);
-  };
-  const setItem = (target: PyValue, key: PyValue, value: PyValue): void => {
-    if (!(target instanceof PyDict)) throw bad('SETITEM(S) on something that is not a dict', source);
-    if (!(key === null || typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean')) throw bad('a dict key that is not a string, number, bool or None', source);
-    target.map.set(key, value);
-  };
+    throw unsafe(`imports the global ${g.qualified} (allowed: ${[...CALLABLES].join(', ')}, torch.<dtype>Storage)`, this.source);
+  }
 
-  for (;;) {
-    const op = u8();
-    switch (op) {
-      case 0x80: // PROTO
-        if (u8() > 5) throw bad('a pickle protocol above 5', source);
-        break;
-      case 0x95: // FRAME: a length hint only
-        u64();
-        break;
-      case 0x2e: // STOP
-        if (stack.length !== 1 || marks.length !== 0) throw bad(`STOP with ${stack.length} stack items and ${marks.length} open marks; expected one value`, source);
-        return stack[0] as PyValue;
-      case 0x28: // MARK
-        if (marks.length >= limits.maxMarks) throw bad(`more than ${limits.maxMarks} nested marks`, source);
-        marks.push(stack.length);
-        break;
-      case 0x4e: // NONE
-        push(null);
-        break;
-      case 0x88: // NEWTRUE
-        push(true);
-        break;
-      case 0x89: // NEWFALSE
-        push(false);
-        break;
-      case 0x4a: // BININT
-        push(i32());
-        break;
-      case 0x4b: // BININT1
-        push(u8());
-        break;
-      case 0x4d: // BININT2
-        push(u16());
-        break;
-      case 0x8a: {
-        // LONG1: little-endian two's complement of n bytes
-        const n = u8();
-        const b = bytes(n, 'a LONG1');
-        let v = 0n;
-        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i] as number);
-        if (n > 0 && ((b[n - 1] as number) & 0x80) !== 0) v -= 1n << BigInt(8 * n);
-        push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
-        break;
-      }
-      case 0x47: // BINFLOAT (big-endian double)
-        need(8, 'a BINFLOAT');
-        push(view.getFloat64(pos, false));
-        pos += 8;
-        break;
-      case 0x58: // BINUNICODE
-        push(decodeText(text, bytes(u32(), 'a BINUNICODE string'), source));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        push(decodeText(text, bytes(u8(), 'a SHORT_BINUNICODE string'), source));
-        break;
-      case 0x8d: // BINUNICODE8
-        push(decodeText(text, bytes(u64(), 'a BINUNICODE8 string'), source));
-        break;
-      case 0x55: // SHORT_BINSTRING (protocol 2 str of Python 2): latin-1 text
-        push(latin1.decode(bytes(u8(), 'a SHORT_BINSTRING')));
-        break;
-      case 0x54: // BINSTRING
-        push(latin1.decode(bytes(i32(), 'a BINSTRING')));
-        break;
-      case 0x43: // SHORT_BINBYTES
-        push(bytes(u8(), 'SHORT_BINBYTES').slice());
-        break;
-      case 0x42: // BINBYTES
-        push(bytes(u32(), 'BINBYTES').slice());
-        break;
-      case 0x29: // EMPTY_TUPLE
-        push({ kind: 'tuple', items: [] });
-        break;
-      case 0x85: // TUPLE1
-      case 0x86: // TUPLE2
-      case 0x87: {
-        // TUPLE3
-        const n = op - 0x84;
-        const got: PyValue[] = [];
-        for (let i = 0; i < n; i++) got.unshift(pop('TUPLEn'));
-        countItems(n);
-        push({ kind: 'tuple', items: got });
-        break;
-      }
-      case 0x74: {
-        // TUPLE
-        const got = popMark('TUPLE');
-        countItems(got.length);
-        push({ kind: 'tuple', items: got });
-        break;
-      }
-      case 0x5d: // EMPTY_LIST
-        push({ kind: 'list', items: [] });
-        break;
-      case 0x6c: {
-        // LIST
-        const got = popMark('LIST');
-        countItems(got.length);
-        push({ kind: 'list', items: got });
-        break;
-      }
-      case 0x7d: // EMPTY_DICT
-        push(new PyDict());
-        break;
-      case 0x64: {
-        // DICT
-        const got = popMark('DICT');
-        if (got.length % 2 !== 0) throw bad('DICT with an odd number of items', source);
-        const d = new PyDict();
-        for (let i = 0; i < got.length; i += 2) setItem(d, got[i] as PyValue, got[i + 1] as PyValue);
-        countItems(got.length / 2);
-        push(d);
-        break;
-      }
-      case 0x61: {
-        // APPEND
-        const v = pop('APPEND');
-        const list = top('APPEND');
-        if (!isList(list)) throw bad('APPEND to something that is not a list', source);
-        countItems(1);
-        list.items.push(v);
-        break;
-      }
-      case 0x65: {
-        // APPENDS
-        const got = popMark('APPENDS');
-        const list = top('APPENDS');
-        if (!isList(list)) throw bad('APPENDS to something that is not a list', source);
-        countItems(got.length);
-        list.items.push(...got);
-        break;
-      }
-      case 0x73: {
-        // SETITEM
-        const v = pop('SETITEM');
-        const k = pop('SETITEM');
-        countItems(1);
-        setItem(top('SETITEM'), k, v);
-        break;
-      }
-      case 0x75: {
-        // SETITEMS
-        const got = popMark('SETITEMS');
-        if (got.length % 2 !== 0) throw bad('SETITEMS with an odd number of items', source);
-        const d = top('SETITEMS');
-        countItems(got.length / 2);
-        for (let i = 0; i < got.length; i += 2) setItem(d, got[i] as PyValue, got[i + 1] as PyValue);
-        break;
-      }
-      case 0x71: // BINPUT
-      case 0x72: // LONG_BINPUT
-      case 0x94: {
-        // MEMOIZE
-        const index = op === 0x71 ? u8() : op === 0x72 ? u32() : memo.size;
-        if (memo.size >= limits.maxMemo && !memo.has(index)) throw bad(`more than ${limits.maxMemo} memo entries`, source);
-        memo.set(index, top('PUT'));
-        break;
-      }
-      case 0x68: // BINGET
-      case 0x6a: {
-        // LONG_BINGET
-        const index = op === 0x68 ? u8() : u32();
-        if (!memo.has(index)) throw bad(`GET of memo entry ${index}, which was never PUT`, source);
-        push(memo.get(index) as PyValue);
-        break;
-      }
-      case 0x63: {
-        // GLOBAL "module\nname\n"
-        const module = line('GLOBAL module');
-        const name = line('GLOBAL name');
-        push(global(module, name));
-        break;
-      }
-      case 0x93: {
-        // STACK_GLOBAL
-        const name = pop('STACK_GLOBAL');
-        const module = pop('STACK_GLOBAL');
-        if (typeof module !== 'string' || typeof name !== 'string') throw bad('STACK_GLOBAL of non-strings', source);
-        push(global(module, name));
-        break;
-      }
-      case 0x51: {
-        // BINPERSID: torch's storage references
-        push(storageRef(pop('BINPERSID'), source));
-        break;
-      }
-      case 0x52: {
-        // REDUCE: only the allow-listed callables, implemented as data construction here
-        const args = pop('REDUCE');
-        const fn = pop('REDUCE');
-        push(reduce(fn, args, source, limits));
-        break;
-      }
-      case 0x62: {
-        // BUILD: only state on a dict (an OrderedDict's _metadata), kept as inert data
-        const state = pop('BUILD');
-        const target = top('BUILD');
-        if (!(target instanceof PyDict)) throw unsafe('BUILDs an object that is not a dict (setting state could run code)', source);
-        target.attrs = state;
-        break;
-      }
-      case 0x30: // POP
-        pop('POP');
-        break;
-      case 0x31: // POP_MARK
-        popMark('POP_MARK');
-        break;
-      case 0x32: // DUP
-        push(top('DUP'));
-        break;
-      default: {
-        const name = CODE_OPCODES[op];
-        if (name) throw unsafe(`uses the opcode ${name}, which creates objects by running code`, source);
-        throw bad(`opcode 0x${op.toString(16).padStart(2, '0')} at byte ${pos - 1} is not one torch.save writes`, source);
-      }
-    }
+  setItem(target: PyValue, key: PyValue, value: PyValue): void {
+    if (!(target instanceof PyDict)) throw this.bad('SETITEM(S) on something that is not a dict');
+    if (!(key === null || typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean')) throw this.bad('a dict key that is not a string, number, bool or None');
+    target.map.set(key, value);
+  }
+
+  /** Sets key/value pairs from a flat list [k0, v0, k1, v1, ...] of even length. */
+  setItems(target: PyValue, got: PyValue[]): void {
+    for (let i = 0; i < got.length; i += 2) this.setItem(target, got[i] as PyValue, got[i + 1] as PyValue);
+  }
+
+  memoize(index: number): void {
+    if (this.memo.size >= this.limits.maxMemo && !this.memo.has(index)) throw this.bad(`more than ${this.limits.maxMemo} memo entries`);
+    this.memo.set(index, this.top('PUT'));
+  }
+
+  recall(index: number): void {
+    if (!this.memo.has(index)) throw this.bad(`GET of memo entry ${index}, which was never PUT`);
+    this.push(this.memo.get(index) as PyValue);
   }
 }
+
+type Opcode = (m: PickleMachine, op: number) => void;
+
+/** LONG1: little-endian two's complement of n bytes. */
+function long1(m: PickleMachine): void {
+  const n = m.u8();
+  const b = m.bytes(n, 'a LONG1');
+  let v = 0n;
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i] as number);
+  if (n > 0 && ((b[n - 1] as number) & 0x80) !== 0) v -= 1n << BigInt(8 * n);
+  m.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+}
+
+function tupleN(m: PickleMachine, op: number): void {
+  const n = op - 0x84;
+  const got: PyValue[] = [];
+  for (let i = 0; i < n; i++) got.unshift(m.pop('TUPLEn'));
+  m.countItems(n);
+  m.push({ kind: 'tuple', items: got });
+}
+
+function dict(m: PickleMachine): void {
+  const got = m.popMark('DICT');
+  if (got.length % 2 !== 0) throw m.bad('DICT with an odd number of items');
+  const d = new PyDict();
+  m.setItems(d, got);
+  m.countItems(got.length / 2);
+  m.push(d);
+}
+
+function appendTo(m: PickleMachine, what: 'APPEND' | 'APPENDS', got: PyValue[]): void {
+  const list = m.top(what);
+  if (!isList(list)) throw m.bad(`${what} to something that is not a list`);
+  m.countItems(got.length);
+  list.items.push(...got);
+}
+
+function setItems(m: PickleMachine): void {
+  const got = m.popMark('SETITEMS');
+  if (got.length % 2 !== 0) throw m.bad('SETITEMS with an odd number of items');
+  const d = m.top('SETITEMS');
+  m.countItems(got.length / 2);
+  m.setItems(d, got);
+}
+
+function stackGlobal(m: PickleMachine): void {
+  const name = m.pop('STACK_GLOBAL');
+  const module = m.pop('STACK_GLOBAL');
+  if (typeof module !== 'string' || typeof name !== 'string') throw m.bad('STACK_GLOBAL of non-strings');
+  m.push(m.global(module, name));
+}
+
+/** BUILD: only state on a dict (an OrderedDict's _metadata), kept as inert data. */
+function build(m: PickleMachine): void {
+  const state = m.pop('BUILD');
+  const target = m.top('BUILD');
+  if (!(target instanceof PyDict)) throw unsafe('BUILDs an object that is not a dict (setting state could run code)', m.source);
+  target.attrs = state;
+}
+
+/** The opcodes torch.save writes, by byte; STOP is the loop's own. */
+const OPCODES: Record<number, Opcode> = {
+  0x80: (m) => {
+    // PROTO
+    if (m.u8() > 5) throw m.bad('a pickle protocol above 5');
+  },
+  0x95: (m) => void m.u64(), // FRAME: a length hint only
+  0x28: (m) => m.mark(), // MARK
+  0x4e: (m) => m.push(null), // NONE
+  0x88: (m) => m.push(true), // NEWTRUE
+  0x89: (m) => m.push(false), // NEWFALSE
+  0x4a: (m) => m.push(m.i32()), // BININT
+  0x4b: (m) => m.push(m.u8()), // BININT1
+  0x4d: (m) => m.push(m.u16()), // BININT2
+  0x8a: long1, // LONG1
+  0x47: (m) => m.push(m.f64be()), // BINFLOAT (big-endian double)
+  0x58: (m) => m.push(m.utf8(m.bytes(m.u32(), 'a BINUNICODE string'))), // BINUNICODE
+  0x8c: (m) => m.push(m.utf8(m.bytes(m.u8(), 'a SHORT_BINUNICODE string'))), // SHORT_BINUNICODE
+  0x8d: (m) => m.push(m.utf8(m.bytes(m.u64(), 'a BINUNICODE8 string'))), // BINUNICODE8
+  0x55: (m) => m.push(m.latin1.decode(m.bytes(m.u8(), 'a SHORT_BINSTRING'))), // SHORT_BINSTRING (protocol 2 str of Python 2): latin-1 text
+  0x54: (m) => m.push(m.latin1.decode(m.bytes(m.i32(), 'a BINSTRING'))), // BINSTRING
+  0x43: (m) => m.push(m.bytes(m.u8(), 'SHORT_BINBYTES').slice()), // SHORT_BINBYTES
+  0x42: (m) => m.push(m.bytes(m.u32(), 'BINBYTES').slice()), // BINBYTES
+  0x29: (m) => m.push({ kind: 'tuple', items: [] }), // EMPTY_TUPLE
+  0x85: tupleN, // TUPLE1
+  0x86: tupleN, // TUPLE2
+  0x87: tupleN, // TUPLE3
+  0x74: (m) => {
+    // TUPLE
+    const got = m.popMark('TUPLE');
+    m.countItems(got.length);
+    m.push({ kind: 'tuple', items: got });
+  },
+  0x5d: (m) => m.push({ kind: 'list', items: [] }), // EMPTY_LIST
+  0x6c: (m) => {
+    // LIST
+    const got = m.popMark('LIST');
+    m.countItems(got.length);
+    m.push({ kind: 'list', items: got });
+  },
+  0x7d: (m) => m.push(new PyDict()), // EMPTY_DICT
+  0x64: dict, // DICT
+  0x61: (m) => appendTo(m, 'APPEND', [m.pop('APPEND')]), // APPEND
+  0x65: (m) => appendTo(m, 'APPENDS', m.popMark('APPENDS')), // APPENDS
+  0x73: (m) => {
+    // SETITEM
+    const v = m.pop('SETITEM');
+    const k = m.pop('SETITEM');
+    m.countItems(1);
+    m.setItem(m.top('SETITEM'), k, v);
+  },
+  0x75: setItems, // SETITEMS
+  0x71: (m) => m.memoize(m.u8()), // BINPUT
+  0x72: (m) => m.memoize(m.u32()), // LONG_BINPUT
+  0x94: (m) => m.memoize(m.memo.size), // MEMOIZE
+  0x68: (m) => m.recall(m.u8()), // BINGET
+  0x6a: (m) => m.recall(m.u32()), // LONG_BINGET
+  0x63: (m) => {
+    // GLOBAL "module\nname\n"
+    const module = m.line('GLOBAL module');
+    const name = m.line('GLOBAL name');
+    m.push(m.global(module, name));
+  },
+  0x93: stackGlobal, // STACK_GLOBAL
+  0x51: (m) => m.push(storageRef(m.pop('BINPERSID'), m.source)), // BINPERSID: torch's storage references
+  0x52: (m) => {
+    // REDUCE: only the allow-listed callables, implemented as data construction here
+    const args = m.pop('REDUCE');
+    const fn = m.pop('REDUCE');
+    m.push(reduce(fn, args, m.source, m.limits));
+  },
+  0x62: build, // BUILD
+  0x30: (m) => void m.pop('POP'), // POP
+  0x31: (m) => void m.popMark('POP_MARK'), // POP_MARK
+  0x32: (m) => m.push(m.top('DUP')), // DUP
+};
 
 const CODE_OPCODES: Record<number, string> = {
   0x81: 'NEWOBJ',

@@ -110,6 +110,43 @@ async function readAt(fh: FileHandle, position: number, length: number, path: st
 }
 
 async function readDirectory(fh: FileHandle, path: string, fileSize: number, limits: ZipLimits): Promise<Map<string, ZipEntry>> {
+  const { count, dirSize, dirOffset, eocdOffset } = await readEndRecord(fh, path, fileSize);
+  if (count > limits.maxEntries) throw bad(path, `${count} entries; at most ${limits.maxEntries} are read`);
+  if (dirSize > limits.maxDirectoryBytes) throw bad(path, `a central directory of ${dirSize} bytes; at most ${limits.maxDirectoryBytes} are read`);
+  if (dirOffset + dirSize > eocdOffset) throw bad(path, `the central directory (${dirSize} bytes at ${dirOffset}) runs past its end record at ${eocdOffset}`);
+  const dir = await readAt(fh, dirOffset, dirSize, path, 'the central directory');
+  const entries = new Map<string, ZipEntry>();
+  const spans: { start: number; end: number; name: string }[] = [];
+  let p = 0;
+  for (let k = 0; k < count; k++) {
+    const h = centralHeader(dir, p, k, path);
+    p = h.next;
+    const { name, method, compressedSize, size, localOffset } = h;
+    if (h.flags & 1) throw bad(path, `entry ${name} is encrypted`);
+    if (method !== 0 && method !== 8) throw bad(path, `entry ${name} uses compression method ${method}; expected 0 (stored) or 8 (deflate)`);
+    if (method === 0 && compressedSize !== size) throw bad(path, `stored entry ${name} declares ${compressedSize} stored and ${size} actual bytes`);
+    if (entries.has(name)) throw bad(path, `entry ${name} appears twice`);
+    if (localOffset + 30 > dirOffset) throw bad(path, `entry ${name} starts at ${localOffset}, past the central directory at ${dirOffset}`);
+    const local = await readAt(fh, localOffset, 30, path, `the local header of ${name}`);
+    if (local.getUint32(0, true) !== LOCAL) throw bad(path, `no local header for ${name} at offset ${localOffset}`);
+    const dataOffset = localOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
+    const end = dataOffset + compressedSize;
+    if (end > dirOffset) throw bad(path, `entry ${name} (${compressedSize} bytes at ${dataOffset}) runs into the central directory at ${dirOffset} (truncated or forged sizes)`);
+    entries.set(name, { name, method, compressedSize, size, crc: h.crc, dataOffset });
+    spans.push({ start: localOffset, end, name });
+  }
+  // Entries that share bytes are how zip bombs multiply their size; a real archive never overlaps.
+  spans.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < spans.length; i++) {
+    const prev = spans[i - 1] as (typeof spans)[number];
+    const cur = spans[i] as (typeof spans)[number];
+    if (cur.start < prev.end) throw bad(path, `entries ${prev.name} and ${cur.name} overlap (bytes ${cur.start}..${prev.end})`);
+  }
+  return entries;
+}
+
+/** The end-of-central-directory record (its zip64 form where the sizes need it): where the directory lies. */
+async function readEndRecord(fh: FileHandle, path: string, fileSize: number): Promise<{ count: number; dirSize: number; dirOffset: number; eocdOffset: number }> {
   if (fileSize < 22) throw bad(path, `${fileSize} bytes is too short for a zip end record`);
   const tailLength = Math.min(fileSize, 22 + MAX_COMMENT);
   const tail = await readAt(fh, fileSize - tailLength, tailLength, path, 'the end record');
@@ -135,70 +172,49 @@ async function readDirectory(fh: FileHandle, path: string, fileSize: number, lim
     dirSize = safeNumber(z.getBigUint64(40, true), path, 'directory size');
     dirOffset = safeNumber(z.getBigUint64(48, true), path, 'directory offset');
   }
-  if (count > limits.maxEntries) throw bad(path, `${count} entries; at most ${limits.maxEntries} are read`);
-  if (dirSize > limits.maxDirectoryBytes) throw bad(path, `a central directory of ${dirSize} bytes; at most ${limits.maxDirectoryBytes} are read`);
-  if (dirOffset + dirSize > eocdOffset) throw bad(path, `the central directory (${dirSize} bytes at ${dirOffset}) runs past its end record at ${eocdOffset}`);
-  const dir = await readAt(fh, dirOffset, dirSize, path, 'the central directory');
-  const bytes = new Uint8Array(dir.buffer);
-  const entries = new Map<string, ZipEntry>();
-  const spans: { start: number; end: number; name: string }[] = [];
-  let p = 0;
-  for (let k = 0; k < count; k++) {
-    if (p + 46 > dirSize || dir.getUint32(p, true) !== CENTRAL) throw bad(path, `central directory entry ${k} is malformed`);
-    const flags = dir.getUint16(p + 8, true);
-    const method = dir.getUint16(p + 10, true);
-    const crc = dir.getUint32(p + 16, true);
-    let compressedSize = dir.getUint32(p + 20, true);
-    let size = dir.getUint32(p + 24, true);
-    const nameLength = dir.getUint16(p + 28, true);
-    const extraLength = dir.getUint16(p + 30, true);
-    const commentLength = dir.getUint16(p + 32, true);
-    let localOffset = dir.getUint32(p + 42, true);
-    if (p + 46 + nameLength + extraLength + commentLength > dirSize) throw bad(path, `central directory entry ${k} runs past the directory`);
-    const name = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(p + 46, p + 46 + nameLength));
-    // Zip64 extra field: the 64-bit values of whichever 32-bit fields are saturated, in this order.
-    let e = p + 46 + nameLength;
-    const extraEnd = e + extraLength;
-    while (e + 4 <= extraEnd) {
-      const id = dir.getUint16(e, true);
-      const len = dir.getUint16(e + 2, true);
-      if (e + 4 + len > extraEnd) throw bad(path, `entry ${name} has a malformed extra field`);
-      if (id === 0x0001) {
-        let q = e + 4;
-        const take = (what: string): number => {
-          if (q + 8 > e + 4 + len) throw bad(path, `entry ${name} has a short zip64 extra field`);
-          const v = safeNumber(dir.getBigUint64(q, true), path, `${name} ${what}`);
-          q += 8;
-          return v;
-        };
-        if (size === 0xffffffff) size = take('size');
-        if (compressedSize === 0xffffffff) compressedSize = take('compressed size');
-        if (localOffset === 0xffffffff) localOffset = take('offset');
-      }
-      e += 4 + len;
+  return { count, dirSize, dirOffset, eocdOffset };
+}
+
+/** Central directory entry `k` at byte `p` of the directory, with its zip64 sizes applied; `next` is where the next one starts. */
+function centralHeader(dir: DataView, p: number, k: number, path: string) {
+  const dirSize = dir.byteLength;
+  if (p + 46 > dirSize || dir.getUint32(p, true) !== CENTRAL) throw bad(path, `central directory entry ${k} is malformed`);
+  const flags = dir.getUint16(p + 8, true);
+  const method = dir.getUint16(p + 10, true);
+  const crc = dir.getUint32(p + 16, true);
+  const sizes = { compressedSize: dir.getUint32(p + 20, true), size: dir.getUint32(p + 24, true), localOffset: dir.getUint32(p + 42, true) };
+  const nameLength = dir.getUint16(p + 28, true);
+  const extraLength = dir.getUint16(p + 30, true);
+  const commentLength = dir.getUint16(p + 32, true);
+  if (p + 46 + nameLength + extraLength + commentLength > dirSize) throw bad(path, `central directory entry ${k} runs past the directory`);
+  const name = new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array(dir.buffer, p + 46, nameLength));
+  applyZip64Extra(dir, p + 46 + nameLength, extraLength, sizes, name, path);
+  return { flags, method, crc, name, ...sizes, next: p + 46 + nameLength + extraLength + commentLength };
+}
+
+/** Zip64 extra field: the 64-bit values of whichever 32-bit fields are saturated, in this order. */
+function applyZip64Extra(dir: DataView, start: number, extraLength: number, sizes: { compressedSize: number; size: number; localOffset: number }, name: string, path: string): void {
+  let e = start;
+  const extraEnd = e + extraLength;
+  while (e + 4 <= extraEnd) {
+    const id = dir.getUint16(e, true);
+    const len = dir.getUint16(e + 2, true);
+    if (e + 4 + len > extraEnd) throw bad(path, `entry ${name} has a malformed extra field`);
+    if (id === 0x0001) {
+      let q = e + 4;
+      const fieldEnd = e + 4 + len;
+      const take = (what: string): number => {
+        if (q + 8 > fieldEnd) throw bad(path, `entry ${name} has a short zip64 extra field`);
+        const v = safeNumber(dir.getBigUint64(q, true), path, `${name} ${what}`);
+        q += 8;
+        return v;
+      };
+      if (sizes.size === 0xffffffff) sizes.size = take('size');
+      if (sizes.compressedSize === 0xffffffff) sizes.compressedSize = take('compressed size');
+      if (sizes.localOffset === 0xffffffff) sizes.localOffset = take('offset');
     }
-    p += 46 + nameLength + extraLength + commentLength;
-    if (flags & 1) throw bad(path, `entry ${name} is encrypted`);
-    if (method !== 0 && method !== 8) throw bad(path, `entry ${name} uses compression method ${method}; expected 0 (stored) or 8 (deflate)`);
-    if (method === 0 && compressedSize !== size) throw bad(path, `stored entry ${name} declares ${compressedSize} stored and ${size} actual bytes`);
-    if (entries.has(name)) throw bad(path, `entry ${name} appears twice`);
-    if (localOffset + 30 > dirOffset) throw bad(path, `entry ${name} starts at ${localOffset}, past the central directory at ${dirOffset}`);
-    const local = await readAt(fh, localOffset, 30, path, `the local header of ${name}`);
-    if (local.getUint32(0, true) !== LOCAL) throw bad(path, `no local header for ${name} at offset ${localOffset}`);
-    const dataOffset = localOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
-    const end = dataOffset + compressedSize;
-    if (end > dirOffset) throw bad(path, `entry ${name} (${compressedSize} bytes at ${dataOffset}) runs into the central directory at ${dirOffset} (truncated or forged sizes)`);
-    entries.set(name, { name, method, compressedSize, size, crc, dataOffset });
-    spans.push({ start: localOffset, end, name });
+    e += 4 + len;
   }
-  // Entries that share bytes are how zip bombs multiply their size; a real archive never overlaps.
-  spans.sort((a, b) => a.start - b.start);
-  for (let i = 1; i < spans.length; i++) {
-    const prev = spans[i - 1] as (typeof spans)[number];
-    const cur = spans[i] as (typeof spans)[number];
-    if (cur.start < prev.end) throw bad(path, `entries ${prev.name} and ${cur.name} overlap (bytes ${cur.start}..${prev.end})`);
-  }
-  return entries;
 }
 
 function safeNumber(v: bigint, path: string, what: string): number {

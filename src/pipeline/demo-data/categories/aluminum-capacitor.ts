@@ -1,7 +1,7 @@
 // ALUMINUM_CAPACITOR: an electrolytic can seen from the top: a square plastic seat plate (chamfered on the +
 // side), a metal can with a vent cross and a dark printed segment marking the negative side; two flat terminals.
 import { type Rgb, scaleRgb } from '../canvas.js';
-import { contactShadow, epoxyPaint, filletX, padX, solderDome } from '../parts-kit.js';
+import { contactShadow, epoxyPaint, filletX, padX, solderDome, twoTerminalLayout } from '../parts-kit.js';
 import { intersectShape, type Shape } from '../shapes.js';
 import type { CategoryModel, DrawContext, PartState } from '../types.js';
 import type { Frame } from '../frame.js';
@@ -26,18 +26,7 @@ export const ALUMINUM_CAPACITOR: CategoryModel = {
     const can: Rgb = scaleRgb([0.8, 0.81, 0.83], rng.uniform(0.95, 1.04));
     const print: Rgb = rng.bool(0.5) ? [0.08, 0.08, 0.1] : [0.1, 0.12, 0.26];
     return {
-      layout: {
-        terminals: 2,
-        bridgePairs: [],
-        leads: [],
-        body: { hw: CAN_R * 0.7, hh: CAN_R * 0.7 },
-        extent: { hw: PAD_OUT, hh: BASE },
-        darkBody: false,
-        anchors: [
-          { at: [-PAD_OUT, 0], dir: [-1, 0] },
-          { at: [PAD_OUT, 0], dir: [1, 0] },
-        ],
-      },
+      layout: twoTerminalLayout(PAD_OUT, { hw: CAN_R * 0.7, hh: CAN_R * 0.7 }, { hw: PAD_OUT, hh: BASE }, false),
       draw(ctx: DrawContext, state: PartState) {
         const fb = ctx.board;
         const sides = [fb.child(0, 0, Math.PI), fb];

@@ -3,7 +3,7 @@
 import { type PaintFn, type Rgb, scaleRgb } from '../canvas.js';
 import { Frame } from '../frame.js';
 import { drawText } from '../marking-font.js';
-import { contactShadow, epoxyPaint, filletX, metalPaint, padX, solderDome, speckledPaint } from '../parts-kit.js';
+import { contactShadow, epoxyPaint, filletX, metalPaint, padX, solderDome, speckledPaint, twoTerminalLayout } from '../parts-kit.js';
 import type { Rng } from '../../core/random.js';
 import type { CategoryModel, DemoCategory, DemoDefectType, DrawContext, PartInstance, PartState, Tones } from '../types.js';
 
@@ -36,18 +36,7 @@ function createChip(look: ChipLook, tones: Tones, rng: Rng): PartInstance {
   const capTone = scaleRgb(tones.tin, rng.uniform(0.97, 1.03));
   const thickness = W * 0.75;
   return {
-    layout: {
-      terminals: 2,
-      bridgePairs: [],
-      leads: [],
-      body: { hw: L / 2 - cap, hh: W / 2 },
-      extent: { hw: padOut, hh: padHw },
-      darkBody: look.darkBody,
-      anchors: [
-        { at: [-padOut, 0], dir: [-1, 0] },
-        { at: [padOut, 0], dir: [1, 0] },
-      ],
-    },
+    layout: twoTerminalLayout(padOut, { hw: L / 2 - cap, hh: W / 2 }, { hw: padOut, hh: padHw }, look.darkBody),
     draw(ctx: DrawContext, state: PartState) {
       const fb = ctx.board;
       const sides = [fb.child(0, 0, Math.PI), fb];

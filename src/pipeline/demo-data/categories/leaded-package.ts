@@ -58,6 +58,34 @@ export function createLeaded(look: LeadedLook, tones: Tones, rng: Rng): PartInst
   const seed = rng.nextU32() | 0;
   const markTone = rng.uniform(0.5, 0.6);
   const markColor: Rgb = [markTone, markTone, markTone * 1.02];
+  return {
+    layout: leadedLayout(look),
+    draw(ctx: DrawContext, state: PartState) {
+      const fb = ctx.board;
+      drawPads(ctx, look, state);
+      const pf = fb.child(state.pose.dx, state.pose.dy, state.pose.rot);
+      if (!state.present) return { frame: pf, body: null };
+      contactShadow(ctx, pf.rect(0, 0, look.bodyHw + 0.008, look.bodyHh + 0.008, 0, look.bodyRadius), 0.45, Math.max(1, pf.px(0.025)));
+      look.leads.forEach((l, i) => {
+        const bent = state.bent?.terminal === i ? state.bent : null;
+        gullWingX(ctx, sideFrame(pf, l.side), edge(look, l.side), sideY(l), look.leadLen, look.leadHw, look.knee, bent?.along ?? 0, bent?.lift ?? 0);
+      });
+      drawSolderFaults(ctx, look, state);
+      const body = pf.rect(0, 0, look.bodyHw, look.bodyHh, 0, look.bodyRadius);
+      ctx.canvas.fill(body, epoxyPaint(ctx.tones.epoxy, pf, look.bodyHw, look.bodyHh, seed));
+      const lines = look.marking.lines;
+      lines.forEach((text, k) => {
+        const y = (k - (lines.length - 1) / 2) * look.marking.cell * 7;
+        drawText(ctx.canvas, pf, text, 0, y, look.marking.cell, markColor);
+      });
+      if (state.polarityMark && look.polarity) drawPolarity(ctx, pf, look, look.polarity, tones);
+      return { frame: pf, body };
+    },
+  };
+}
+
+/** Where the leads, pads and body lie, and which neighbouring leads a bridge may join. */
+function leadedLayout(look: LeadedLook): PartLayout {
   const pairs: [number, number][] = [];
   look.leads.forEach((a, i) =>
     look.leads.forEach((b, j) => {
@@ -70,7 +98,7 @@ export function createLeaded(look: LeadedLook, tones: Tones, rng: Rng): PartInst
     if (l.side % 2 === 0) ex = Math.max(ex, look.bodyHw + look.padOut);
     else ey = Math.max(ey, look.bodyHh + look.padOut);
   }
-  const layout: PartLayout = {
+  return {
     terminals: look.leads.length,
     bridgePairs: pairs,
     leads: look.leads.map((_, i) => i),
@@ -84,56 +112,43 @@ export function createLeaded(look: LeadedLook, tones: Tones, rng: Rng): PartInst
       return { at: [o[0] * e + (along[0] as number), o[1] * e + (along[1] as number)] as Point, dir: o };
     }),
   };
-  return {
-    layout,
-    draw(ctx: DrawContext, state: PartState) {
-      const fb = ctx.board;
-      const footLen = look.leadLen - look.knee;
-      look.leads.forEach((l, i) => {
-        const sf = sideFrame(fb, l.side);
-        const e = edge(look, l.side);
-        const y = sideY(l);
-        padX(ctx, sf, e + look.padIn, e + look.padOut, y, look.padHw);
-        if (!state.present || state.bent?.terminal === i) {
-          solderDome(ctx, sf, e + (look.padIn + look.padOut) / 2, y, (look.padOut - look.padIn) * 0.4, look.padHw * 0.78);
-        } else {
-          filletX(ctx, sf, e + look.knee * 0.8, e + look.padOut - 0.006, y, look.padHw * 0.95, state.fillet[i]);
-        }
-      });
-      const pf = fb.child(state.pose.dx, state.pose.dy, state.pose.rot);
-      if (!state.present) return { frame: pf, body: null };
-      contactShadow(ctx, pf.rect(0, 0, look.bodyHw + 0.008, look.bodyHh + 0.008, 0, look.bodyRadius), 0.45, Math.max(1, pf.px(0.025)));
-      look.leads.forEach((l, i) => {
-        const bent = state.bent?.terminal === i ? state.bent : null;
-        gullWingX(ctx, sideFrame(pf, l.side), edge(look, l.side), sideY(l), look.leadLen, look.leadHw, look.knee, bent?.along ?? 0, bent?.lift ?? 0);
-      });
-      look.leads.forEach((l, i) => {
-        const x = state.excess[i] ?? 0;
-        if (x <= 0) return;
-        const e = edge(look, l.side);
-        const cx = e + look.knee + footLen * 0.55;
-        solderDome(ctx, sideFrame(fb, l.side), cx, sideY(l), (look.padOut - look.knee) * 0.5 * (1 + 0.15 * x), look.padHw * (1.1 + 0.45 * x));
-      });
-      if (state.bridge) {
-        const a = look.leads[state.bridge.a] as LeadSpec;
-        const b = look.leads[state.bridge.b] as LeadSpec;
-        const e = edge(look, a.side);
-        const ya = sideY(a);
-        const yb = sideY(b);
-        const sf = sideFrame(fb, a.side);
-        solderDome(ctx, sf, e + look.knee + footLen * 0.5, (ya + yb) / 2, footLen * 0.42 * state.bridge.width, Math.abs(ya - yb) / 2 + look.leadHw * 0.9);
-      }
-      const body = pf.rect(0, 0, look.bodyHw, look.bodyHh, 0, look.bodyRadius);
-      ctx.canvas.fill(body, epoxyPaint(ctx.tones.epoxy, pf, look.bodyHw, look.bodyHh, seed));
-      const lines = look.marking.lines;
-      lines.forEach((text, k) => {
-        const y = (k - (lines.length - 1) / 2) * look.marking.cell * 7;
-        drawText(ctx.canvas, pf, text, 0, y, look.marking.cell, markColor);
-      });
-      if (state.polarityMark && look.polarity) drawPolarity(ctx, pf, look, look.polarity, tones);
-      return { frame: pf, body };
-    },
-  };
+}
+
+/** Each lead's pad with its fillet, or a bare solder dome where the part (or that lead) does not sit on it. */
+function drawPads(ctx: DrawContext, look: LeadedLook, state: PartState): void {
+  look.leads.forEach((l, i) => {
+    const sf = sideFrame(ctx.board, l.side);
+    const e = edge(look, l.side);
+    const y = sideY(l);
+    padX(ctx, sf, e + look.padIn, e + look.padOut, y, look.padHw);
+    if (!state.present || state.bent?.terminal === i) {
+      solderDome(ctx, sf, e + (look.padIn + look.padOut) / 2, y, (look.padOut - look.padIn) * 0.4, look.padHw * 0.78);
+    } else {
+      filletX(ctx, sf, e + look.knee * 0.8, e + look.padOut - 0.006, y, look.padHw * 0.95, state.fillet[i]);
+    }
+  });
+}
+
+/** Excess solder on the feet, and a bridge between two neighbouring leads. */
+function drawSolderFaults(ctx: DrawContext, look: LeadedLook, state: PartState): void {
+  const fb = ctx.board;
+  const footLen = look.leadLen - look.knee;
+  look.leads.forEach((l, i) => {
+    const x = state.excess[i] ?? 0;
+    if (x <= 0) return;
+    const e = edge(look, l.side);
+    const cx = e + look.knee + footLen * 0.55;
+    solderDome(ctx, sideFrame(fb, l.side), cx, sideY(l), (look.padOut - look.knee) * 0.5 * (1 + 0.15 * x), look.padHw * (1.1 + 0.45 * x));
+  });
+  if (state.bridge) {
+    const a = look.leads[state.bridge.a] as LeadSpec;
+    const b = look.leads[state.bridge.b] as LeadSpec;
+    const e = edge(look, a.side);
+    const ya = sideY(a);
+    const yb = sideY(b);
+    const sf = sideFrame(fb, a.side);
+    solderDome(ctx, sf, e + look.knee + footLen * 0.5, (ya + yb) / 2, footLen * 0.42 * state.bridge.width, Math.abs(ya - yb) / 2 + look.leadHw * 0.9);
+  }
 }
 
 function drawPolarity(ctx: DrawContext, pf: Frame, look: LeadedLook, mark: PolarityMark, tones: Tones): void {

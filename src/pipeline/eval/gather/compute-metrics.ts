@@ -78,17 +78,18 @@ export interface ComputeResult {
 export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOptions): Promise<ComputeResult> {
   const warnings: string[] = [];
   const byCategory = groupBy(items, (i) => i.sample.category);
-  const defectPixels = new Map<string, Uint32Array>();
-  // One accumulator per category; defect types are its groups (normal images count for every type).
-  const accs = new Map<string, PixelCurveAccumulator>();
-  const acc = (category: string): PixelCurveAccumulator => {
-    let a = accs.get(category);
-    if (!a) accs.set(category, (a = new PixelCurveAccumulator()));
-    return a;
-  };
-  const groupOf = (category: string, type: string): number => (typesOf.get(category) ?? []).indexOf(type);
+  const status = pixelStatuses(byCategory, warnings);
+  const pixels = new PixelPasses(byCategory);
+  await pixels.run(items, status, opts.onMap);
+  const categories = [...byCategory]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([category, group]) => categoryEval(category, group, status.get(category) as PixelStatus, pixels, opts, warnings));
+  return { categories, warnings, defectPixels: pixels.defectPixels };
+}
+
+/** Per category, whether pixel metrics can be computed (maps and masks present), with a warning where not. */
+function pixelStatuses(byCategory: Map<string, EvalItem[]>, warnings: string[]): Map<string, PixelStatus> {
   const status = new Map<string, PixelStatus>();
-  const ranges = new Map<string, [number, number]>();
   for (const [category, group] of byCategory) {
     const withMap = group.filter((i) => i.mapPath !== null).length;
     const annotation = annotationOf(group.map((i) => i.sample));
@@ -102,81 +103,103 @@ export async function computeMetrics(items: readonly EvalItem[], opts: ComputeOp
     }
     if (s === 'no-masks' || s === 'some-masks-missing') warnings.push(describeAnnotation(category, annotation, 'evaluated defect images') as string);
   }
-  // A defect without a mask says nothing about its pixels: it counts for the image metrics only.
-  const pixelItems = items.filter((i) => hasPixelMetrics(status.get(i.sample.category) as PixelStatus) && (i.sample.label === 0 || i.sample.maskPath !== null));
-  // Every map of a category whose images all have one is read in pass 2, for the heatmaps' colour scale.
-  const mapItems = items.filter((i) => hasMaps(status.get(i.sample.category) as PixelStatus));
-  const inPixel = new Set(pixelItems);
-  const typesOf = new Map<string, string[]>();
-  for (const [category, group] of byCategory) {
-    typesOf.set(category, [...new Set(group.filter((i) => i.sample.label === 1).map((i) => i.sample.defectType))].sort());
+  return status;
+}
+
+/** The two streaming passes over the maps, and what they leave: pixel curves per category, map ranges, defect pixels. */
+class PixelPasses {
+  /** One accumulator per category; defect types are its groups (normal images count for every type). */
+  private readonly accs = new Map<string, PixelCurveAccumulator>();
+  readonly ranges = new Map<string, [number, number]>();
+  readonly defectPixels = new Map<string, Uint32Array>();
+  /** The sorted defect types of each category. */
+  readonly typesOf = new Map<string, string[]>();
+
+  constructor(byCategory: Map<string, EvalItem[]>) {
+    for (const [category, group] of byCategory) {
+      this.typesOf.set(category, [...new Set(group.filter((i) => i.sample.label === 1).map((i) => i.sample.defectType))].sort());
+    }
   }
-  const widen = (category: string, m: AnomalyMap): void => {
-    let [lo, hi] = ranges.get(category) ?? [Infinity, -Infinity];
+
+  acc(category: string): PixelCurveAccumulator {
+    let a = this.accs.get(category);
+    if (!a) this.accs.set(category, (a = new PixelCurveAccumulator()));
+    return a;
+  }
+
+  private groupOf(category: string, type: string): number {
+    return (this.typesOf.get(category) ?? []).indexOf(type);
+  }
+
+  async run(items: readonly EvalItem[], status: Map<string, PixelStatus>, onMap: ComputeOptions['onMap']): Promise<void> {
+    // A defect without a mask says nothing about its pixels: it counts for the image metrics only.
+    const pixelItems = items.filter((i) => hasPixelMetrics(status.get(i.sample.category) as PixelStatus) && (i.sample.label === 0 || i.sample.maskPath !== null));
+    // Every map of a category whose images all have one is read in pass 2, for the heatmaps' colour scale.
+    const mapItems = items.filter((i) => hasMaps(status.get(i.sample.category) as PixelStatus));
+    const inPixel = new Set(pixelItems);
+    const defectItems = pixelItems.filter((i) => i.sample.label === 1);
+    const total = defectItems.length + mapItems.length;
+    let done = 0;
+    // Pass 1: defect pixels of defect images.
+    for await (const { item, map } of mapsOf(defectItems)) {
+      const gt = (await readGroundTruth(item.sample, map.width, map.height)) as Uint8Array;
+      this.acc(item.sample.category).addDefectPixels(map.data, gt, map.width, this.groupOf(item.sample.category, item.sample.defectType));
+      this.defectPixels.set(item.sample.path, indicesOf(gt));
+      onMap?.(++done, total);
+    }
+    // Pass 2: normal pixels of every image; a normal image counts for every defect type of its category.
+    for await (const { item, map } of mapsOf(mapItems)) {
+      const { category, label, defectType, path } = item.sample;
+      this.widen(category, map);
+      if (inPixel.has(item)) {
+        const gt = label === 1 ? maskOf(this.defectPixels.get(path) as Uint32Array, map.data.length) : null;
+        this.acc(category).addNormalPixels(map.data, gt, label === 1 ? this.groupOf(category, defectType) : SHARED);
+      }
+      onMap?.(++done, total);
+    }
+  }
+
+  private widen(category: string, m: AnomalyMap): void {
+    let [lo, hi] = this.ranges.get(category) ?? [Infinity, -Infinity];
     for (let i = 0; i < m.data.length; i++) {
       const v = m.data[i] as number;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    ranges.set(category, [lo, hi]);
+    this.ranges.set(category, [lo, hi]);
+  }
+}
+
+/** One category's rows (all, then each defect type), curves, worst examples and per-type stats. */
+function categoryEval(category: string, group: EvalItem[], pixel: PixelStatus, pixels: PixelPasses, opts: ComputeOptions, warnings: string[]): CategoryEval {
+  const normals = group.filter((i) => i.sample.label === 0);
+  const defects = group.filter((i) => i.sample.label === 1);
+  if (defects.length === 0) warnings.push(`${category}: no defect images; AUROC, AP, F1-max, TPR@FPR and pixel metrics are n/a.`);
+  if (normals.length === 0) {
+    warnings.push(`${category}: no normal test images; image AUROC and TPR@FPR are n/a (pixel metrics use the normal pixels of defect images).`);
+  }
+  const px = (groups?: number[]): PixelMetrics | null => (hasPixelMetrics(pixel) ? pixels.acc(category).finalize(opts.auproLimit, groups) : null);
+  const rows = [row(category, 'all', group, px(), opts)];
+  for (const [g, t] of (pixels.typesOf.get(category) ?? []).entries()) {
+    rows.push(row(category, t, [...normals, ...defects.filter((i) => i.sample.defectType === t)], px([g]), opts));
+  }
+  const byScore = (a: EvalItem, b: EvalItem): number => a.prediction.score - b.prediction.score;
+  return {
+    category,
+    rows,
+    pixel,
+    imageCurve: curveOf(group),
+    pixelCurve: hasPixelMetrics(pixel) ? pixels.acc(category).curve() : null,
+    normalScores: normals.map((i) => i.prediction.score),
+    defectScores: defects.map((i) => i.prediction.score),
+    thresholds: [...new Set(group.map((i) => i.prediction.threshold))].sort((a, b) => a - b),
+    misses: defects.filter((i) => i.prediction.label === 0).sort(byScore).slice(0, opts.examples),
+    falseAlarms: normals.filter((i) => i.prediction.label === 1).sort(byScore).reverse().slice(0, opts.examples),
+    missCount: defects.filter((i) => i.prediction.label === 0).length,
+    falseAlarmCount: normals.filter((i) => i.prediction.label === 1).length,
+    defectTypes: defectTypeStats(defects),
+    mapRange: pixels.ranges.get(category) ?? null,
   };
-
-  const defectItems = pixelItems.filter((i) => i.sample.label === 1);
-  const total = defectItems.length + mapItems.length;
-  let done = 0;
-  // Pass 1: defect pixels of defect images.
-  for await (const { item, map } of mapsOf(defectItems)) {
-    const gt = (await readGroundTruth(item.sample, map.width, map.height)) as Uint8Array;
-    acc(item.sample.category).addDefectPixels(map.data, gt, map.width, groupOf(item.sample.category, item.sample.defectType));
-    defectPixels.set(item.sample.path, indicesOf(gt));
-    opts.onMap?.(++done, total);
-  }
-  // Pass 2: normal pixels of every image; a normal image counts for every defect type of its category.
-  for await (const { item, map } of mapsOf(mapItems)) {
-    const { category, label, defectType, path } = item.sample;
-    widen(category, map);
-    if (!inPixel.has(item)) {
-      opts.onMap?.(++done, total);
-      continue;
-    }
-    const gt = label === 1 ? maskOf(defectPixels.get(path) as Uint32Array, map.data.length) : null;
-    acc(category).addNormalPixels(map.data, gt, label === 1 ? groupOf(category, defectType) : SHARED);
-    opts.onMap?.(++done, total);
-  }
-
-  const categories: CategoryEval[] = [];
-  for (const [category, group] of [...byCategory].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const pixel = status.get(category) as PixelStatus;
-    const normals = group.filter((i) => i.sample.label === 0);
-    const defects = group.filter((i) => i.sample.label === 1);
-    if (defects.length === 0) warnings.push(`${category}: no defect images; AUROC, AP, F1-max, TPR@FPR and pixel metrics are n/a.`);
-    if (normals.length === 0) {
-      warnings.push(`${category}: no normal test images; image AUROC and TPR@FPR are n/a (pixel metrics use the normal pixels of defect images).`);
-    }
-    const px = (groups?: number[]): PixelMetrics | null => (hasPixelMetrics(pixel) ? acc(category).finalize(opts.auproLimit, groups) : null);
-    const rows = [row(category, 'all', group, px(), opts)];
-    for (const [g, t] of (typesOf.get(category) ?? []).entries()) {
-      rows.push(row(category, t, [...normals, ...defects.filter((i) => i.sample.defectType === t)], px([g]), opts));
-    }
-    const byScore = (a: EvalItem, b: EvalItem): number => a.prediction.score - b.prediction.score;
-    categories.push({
-      category,
-      rows,
-      pixel,
-      imageCurve: curveOf(group),
-      pixelCurve: hasPixelMetrics(pixel) ? acc(category).curve() : null,
-      normalScores: normals.map((i) => i.prediction.score),
-      defectScores: defects.map((i) => i.prediction.score),
-      thresholds: [...new Set(group.map((i) => i.prediction.threshold))].sort((a, b) => a - b),
-      misses: defects.filter((i) => i.prediction.label === 0).sort(byScore).slice(0, opts.examples),
-      falseAlarms: normals.filter((i) => i.prediction.label === 1).sort(byScore).reverse().slice(0, opts.examples),
-      missCount: defects.filter((i) => i.prediction.label === 0).length,
-      falseAlarmCount: normals.filter((i) => i.prediction.label === 1).length,
-      defectTypes: defectTypeStats(defects),
-      mapRange: ranges.get(category) ?? null,
-    });
-  }
-  return { categories, warnings, defectPixels };
 }
 
 function defectTypeStats(defects: readonly EvalItem[]): DefectTypeStats[] {

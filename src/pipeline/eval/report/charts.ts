@@ -1,8 +1,5 @@
-// Report charts drawn as SVG (ROC/PR lines, score histograms) and rasterised to PNG by sharp/librsvg.
+// Report charts drawn as SVG (ROC/PR lines, score histograms), inlined in report.html.
 // Layout and drawing only: the points come from curve-metrics.ts; text needs any system sans-serif font.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import sharp from 'sharp';
 
 export interface Series {
   name: string;
@@ -114,11 +111,6 @@ export function histogramSvg(h: Histogram): string {
     parts.push(`<text x='${lx.toFixed(1)}' y='${ly}' ${FONT} font-size='11' text-anchor='${right ? 'start' : 'end'}' data-role='threshold-label'>${esc(m.label)}</text>`);
   });
   return svg(parts);
-}
-
-export async function writeSvgPng(path: string, svgText: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, await sharp(Buffer.from(svgText)).png().toBuffer());
 }
 
 function frame(title: string, xLabel: string, yLabel: string, xr: [number, number], yr: [number, number]): string {

@@ -55,49 +55,58 @@ function jetGradient(): string {
 
 const num3 = (v: number): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(4));
 
-export function reportHtml(m: EvaluationMetrics, sections: CategorySection[]): string {
-  const num = (v: number | null): string => (v === null ? '<span class="na">n/a</span>' : v.toFixed(3));
-  const rowHtml = (r: MetricsRow): string =>
-    `<tr class="${r.defectType === 'all' ? 'cat' : 'type'}"><td>${r.defectType === 'all' ? esc(r.category) : ''}</td><td>${
-      r.defectType === 'all' ? '(all)' : esc(r.defectType)
-    }</td><td>${r.normals}</td><td>${r.defects}</td>${METRIC_KEYS.map((k) => `<td>${num(r[k])}</td>`).join('')}<td>${num(r.atThreshold.f1)}</td></tr>`;
-  const header = `<tr><th>category</th><th>defect type</th><th>normal</th><th>defect</th>${METRIC_KEYS.map(
+const num = (v: number | null): string => (v === null ? '<span class="na">n/a</span>' : v.toFixed(3));
+
+function rowHtml(r: MetricsRow): string {
+  return `<tr class="${r.defectType === 'all' ? 'cat' : 'type'}"><td>${r.defectType === 'all' ? esc(r.category) : ''}</td><td>${
+    r.defectType === 'all' ? '(all)' : esc(r.defectType)
+  }</td><td>${r.normals}</td><td>${r.defects}</td>${METRIC_KEYS.map((k) => `<td>${num(r[k])}</td>`).join('')}<td>${num(r.atThreshold.f1)}</td></tr>`;
+}
+
+function metricsHeader(m: EvaluationMetrics): string {
+  return `<tr><th>category</th><th>defect type</th><th>normal</th><th>defect</th>${METRIC_KEYS.map(
     (k) => `<th>${k === 'tprAtFpr' ? `TPR@FPR=${m.settings.fpr}` : k === 'aupro' ? `AUPRO@${m.settings.auproLimit}` : HEAD[k]}</th>`,
   ).join('')}<th>F1 at threshold</th></tr>`;
-  const mean = `<tr class="mean"><td>mean</td><td>(categories)</td><td></td><td></td>${METRIC_KEYS.map((k) => `<td>${num(m.mean.values[k])}</td>`).join('')}<td></td></tr>`;
-  const warnings =
-    m.warnings.length === 0
-      ? ''
-      : `<div class="warn" id="warnings"><b>Warnings</b><ul>${m.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`;
-  const figure = (f: ExampleFigure): string => `<figure><img src="${f.src}" alt="${esc(f.caption)}"><figcaption>${esc(f.caption)}</figcaption></figure>`;
-  const scale = (s: CategorySection): string =>
-    s.colourScale
-      ? `<div class="scale" data-role="colour-scale"><span>${esc(num3(s.colourScale.lo))}</span><span class="bar"></span><span>${esc(num3(s.colourScale.hi))}</span><span class="legend">heatmap colour = anomaly-map value (same scale for every picture of ${esc(s.category)}); green outline = ground truth</span></div>`
-      : '';
-  const typeTable = (s: CategorySection): string =>
-    s.defectTypes.length === 0
-      ? '<p class="note">No defect images.</p>'
-      : `<table class="types"><tr><th>defect type</th><th>images</th><th>flagged</th><th>missed</th><th>detection rate</th><th>lowest score</th><th>median score</th><th>highest score</th></tr>${s.defectTypes
-          .map(
-            (t) =>
-              `<tr data-defect-type="${esc(t.defectType)}"><td>${esc(t.defectType)}</td><td>${t.images}</td><td>${t.flagged}</td><td>${t.images - t.flagged}</td><td>${((100 * t.flagged) / t.images).toFixed(0)}%</td><td>${num3(t.minScore)}</td><td>${num3(t.medianScore)}</td><td>${num3(t.maxScore)}</td></tr>`,
-          )
-          .join('')}</table>`;
-  const examples = (s: CategorySection, kind: 'misses' | 'false-alarms'): string => {
-    const list = kind === 'misses' ? s.misses : s.falseAlarms;
-    const total = kind === 'misses' ? s.missCount : s.falseAlarmCount;
-    const of = kind === 'misses' ? `${s.defectImages} defect images` : `${s.normalImages} normal images`;
-    const none = kind === 'misses' ? 'No misses: every defect image was flagged.' : 'No false alarms: every normal image passed.';
-    if (list.length === 0) return `<p class="ok">${total === 0 ? none : `${total} of ${of}; no pictures asked for (--examples 0).`}</p>`;
-    return `<p class="legend">${total} of ${of}; the ${list.length} with the ${kind === 'misses' ? 'lowest' : 'highest'} scores. Panels: image | ground truth | heatmap over the image.</p>${scale(s)}<div class="figs">${list.map(figure).join('')}</div>`;
-  };
-  const section = (s: CategorySection): string => `
+}
+
+function figure(f: ExampleFigure): string {
+  return `<figure><img src="${f.src}" alt="${esc(f.caption)}"><figcaption>${esc(f.caption)}</figcaption></figure>`;
+}
+
+function colourScale(s: CategorySection): string {
+  return s.colourScale
+    ? `<div class="scale" data-role="colour-scale"><span>${esc(num3(s.colourScale.lo))}</span><span class="bar"></span><span>${esc(num3(s.colourScale.hi))}</span><span class="legend">heatmap colour = anomaly-map value (same scale for every picture of ${esc(s.category)}); green outline = ground truth</span></div>`
+    : '';
+}
+
+function typeTable(s: CategorySection): string {
+  return s.defectTypes.length === 0
+    ? '<p class="note">No defect images.</p>'
+    : `<table class="types"><tr><th>defect type</th><th>images</th><th>flagged</th><th>missed</th><th>detection rate</th><th>lowest score</th><th>median score</th><th>highest score</th></tr>${s.defectTypes
+        .map(
+          (t) =>
+            `<tr data-defect-type="${esc(t.defectType)}"><td>${esc(t.defectType)}</td><td>${t.images}</td><td>${t.flagged}</td><td>${t.images - t.flagged}</td><td>${((100 * t.flagged) / t.images).toFixed(0)}%</td><td>${num3(t.minScore)}</td><td>${num3(t.medianScore)}</td><td>${num3(t.maxScore)}</td></tr>`,
+        )
+        .join('')}</table>`;
+}
+
+function examples(s: CategorySection, kind: 'misses' | 'false-alarms'): string {
+  const list = kind === 'misses' ? s.misses : s.falseAlarms;
+  const total = kind === 'misses' ? s.missCount : s.falseAlarmCount;
+  const of = kind === 'misses' ? `${s.defectImages} defect images` : `${s.normalImages} normal images`;
+  const none = kind === 'misses' ? 'No misses: every defect image was flagged.' : 'No false alarms: every normal image passed.';
+  if (list.length === 0) return `<p class="ok">${total === 0 ? none : `${total} of ${of}; no pictures asked for (--examples 0).`}</p>`;
+  return `<p class="legend">${total} of ${of}; the ${list.length} with the ${kind === 'misses' ? 'lowest' : 'highest'} scores. Panels: image | ground truth | heatmap over the image.</p>${colourScale(s)}<div class="figs">${list.map(figure).join('')}</div>`;
+}
+
+function sectionHtml(m: EvaluationMetrics, s: CategorySection): string {
+  return `
 <section id="cat-${s.slug}" data-category="${esc(s.category)}">
   <h2>${esc(s.category)}</h2>
   <p class="sub"><a href="#cat-${s.slug}-metrics">metrics</a> · <a href="#cat-${s.slug}-scores">scores</a> · <a href="#cat-${s.slug}-types">defect types</a> · <a href="#cat-${s.slug}-misses">worst misses (${s.missCount})</a> · <a href="#cat-${s.slug}-false-alarms">worst false alarms (${s.falseAlarmCount})</a></p>
   ${s.pixelNote ? `<p class="note">${esc(s.pixelNote)}</p>` : ''}
   <h3 id="cat-${s.slug}-metrics">Metrics</h3>
-  <table>${header}${m.rows.filter((r) => r.category === s.category).map(rowHtml).join('')}</table>
+  <table>${metricsHeader(m)}${m.rows.filter((r) => r.category === s.category).map(rowHtml).join('')}</table>
   <h3 id="cat-${s.slug}-scores">Scores</h3>
   <p class="legend">Threshold${s.thresholds.length === 1 ? '' : 's'} in force: ${s.thresholds.map((t) => esc(num3(t))).join(', ') || 'n/a'} (on the predictions' score scale; score &ge; threshold = flagged).</p>
   <div class="charts">${s.charts.join('')}</div>
@@ -108,15 +117,10 @@ export function reportHtml(m: EvaluationMetrics, sections: CategorySection[]): s
   <h3 id="cat-${s.slug}-false-alarms">Worst false alarms: normal images the model flagged</h3>
   <div data-role="false-alarms">${examples(s, 'false-alarms')}</div>
 </section>`;
-  const c = m.counts;
-  const toc = [
-    '<a href="#summary">Summary</a>',
-    ...(m.warnings.length ? [`<a href="#warnings">Warnings (${m.warnings.length})</a>`] : []),
-    ...sections.map((s) => `<a href="#cat-${s.slug}">${esc(s.category)}</a>`),
-  ].join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>madenet evaluation</title>
-<style>
+}
+
+function reportStyle(): string {
+  return `<style>
 html{scroll-padding-top:52px}
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 24px 24px;color:#222;max-width:1500px}
 nav.toc{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid #ccc;padding:8px 0;display:flex;flex-wrap:wrap;gap:4px 14px;align-items:center}
@@ -129,7 +133,25 @@ td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}table.types td:nth-child(2
 figcaption{font-size:12px;color:#444;max-width:780px;word-break:break-all}.legend{font-size:12px;color:#555}
 .scale{display:flex;align-items:center;gap:6px;font-size:12px;margin:4px 0 8px}.scale .bar{display:inline-block;width:220px;height:12px;border:1px solid #888;background:${jetGradient()}}
 .sub{font-size:13px;margin:0 0 8px}section{margin-top:28px;border-top:2px solid #ddd}
-</style></head><body>
+</style>`;
+}
+
+export function reportHtml(m: EvaluationMetrics, sections: CategorySection[]): string {
+  const header = metricsHeader(m);
+  const mean = `<tr class="mean"><td>mean</td><td>(categories)</td><td></td><td></td>${METRIC_KEYS.map((k) => `<td>${num(m.mean.values[k])}</td>`).join('')}<td></td></tr>`;
+  const warnings =
+    m.warnings.length === 0
+      ? ''
+      : `<div class="warn" id="warnings"><b>Warnings</b><ul>${m.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`;
+  const c = m.counts;
+  const toc = [
+    '<a href="#summary">Summary</a>',
+    ...(m.warnings.length ? [`<a href="#warnings">Warnings (${m.warnings.length})</a>`] : []),
+    ...sections.map((s) => `<a href="#cat-${s.slug}">${esc(s.category)}</a>`),
+  ].join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>madenet evaluation</title>
+${reportStyle()}</head><body>
 <nav class="toc" aria-label="contents"><b>madenet evaluation</b>${toc}</nav>
 <p>Predictions: <code>${esc(m.predictions)}</code><br>Ground truth: <code>${esc(m.data)}</code><br>
 ${c.evaluated} predictions evaluated of ${c.predictions} read (${c.unmatched} unmatched, ${c.trainImages} training images, ${c.otherCategories} other categories, ${c.duplicates} duplicates); ${c.missing} test images without a prediction.<br>
@@ -137,7 +159,7 @@ A score &ge; threshold is a defect. AUPRO integrates to FPR ${m.settings.auproLi
 ${warnings}
 <h2 id="summary">Summary</h2>
 <table>${header}${m.rows.map(rowHtml).join('')}${mean}</table>
-${sections.map(section).join('\n')}
+${sections.map((s) => sectionHtml(m, s)).join('\n')}
 </body></html>
 `;
 }

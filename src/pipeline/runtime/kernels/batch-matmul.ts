@@ -1,9 +1,7 @@
 // BatchMatMul for wasm routed onto XNNPACK: the stock kernel is fast only for batch 1 without transposes and
 // falls to a scalar loop otherwise (every dense-layer gradient). Transposes are made explicit; batches are folded.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, allocF32, dispose, f32Offset, heapF32, run, sizeOf, stockKernel, withShape } from '../wasm-internals.js';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
+import { type WasmBackend, alias, allocF32, dispose, f32Offset, heapF32, run, sizeOf, stockKernel, withShape, unalias, type KernelArgs } from '../wasm-internals.js';
 
 export function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
   const { backend } = args;
@@ -77,15 +75,3 @@ function perBatch(
   return out;
 }
 
-/** A tensor registered over memory owned by another tensor; must be released with unalias, never disposed. */
-function alias(backend: WasmBackend, memoryOffset: number, shape: number[]): tf.TensorInfo {
-  return backend.makeOutput(shape, 'float32', memoryOffset);
-}
-
-function unalias(backend: WasmBackend, t: tf.TensorInfo): void {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (data === undefined) return;
-  // Drops the bookkeeping (and XNNPACK operators cached on this id) without freeing the shared memory.
-  backend.wasm.tfjs.disposeData(data.id);
-  (backend.dataIdMap as unknown as { delete(dataId: object): void }).delete(t.dataId);
-}

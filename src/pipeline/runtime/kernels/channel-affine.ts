@@ -1,9 +1,7 @@
 // Per-channel (last axis) multiply/add on wasm as a 1x1 XNNPACK depthwise conv: the stock broadcasting binary ops
 // and FusedBatchNorm are scalar loops, 4-18x slower. Covers FusedBatchNorm and x (op) [C] for Multiply/Add/Sub.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, dispose, heapF32, run, sizeOf, stockKernel, withShape } from '../wasm-internals.js';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
+import { type WasmBackend, dispose, heapF32, run, sizeOf, stockKernel, withShape, type KernelArgs } from '../wasm-internals.js';
 
 function readF32(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   const off = backend.dataIdMap.get(t.dataId)!.memoryOffset >>> 2;

@@ -1,13 +1,10 @@
 // Conv2DBackpropFilter for wasm (absent from tfjs-backend-wasm 4.22): im2col built straight on the wasm heap,
 // then one XNNPACK matmul. NHWC only; any stride, padding and dilation computeConv2DInfo accepts.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, allocF32, dispose, f32Offset, heapF32, run } from '../wasm-internals.js';
+import { type WasmBackend, alias, allocF32, dispose, f32Offset, heapF32, run, unalias, type KernelArgs, type WindowAttrs } from '../wasm-internals.js';
 
-interface FilterGradAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+interface FilterGradAttrs extends WindowAttrs {
   dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
   filterShape: [number, number, number, number];
   dilations?: number | [number, number];
 }
@@ -17,11 +14,7 @@ interface FilterGradAttrs {
  * The pixel sum is cut into chunks of whole output rows only to bound the im2col buffer (64 MiB): one
  * XNNPACK operator per chunk costs its creation and packing, so smaller chunks measured slower, not faster.
  */
-export function conv2dBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: WasmBackend;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2dBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as FilterGradAttrs;
@@ -70,18 +63,6 @@ export function setIm2colBudget(floats = DEFAULT_IM2COL_FLOATS): void {
 /** Output rows per chunk: as many as keep the im2col block within budget (64 MiB by default). */
 export function chunkRows(taps: number, outWidth: number, outRows: number): number {
   return Math.max(1, Math.min(outRows, Math.floor(im2colFloats / (taps * outWidth))));
-}
-
-/** A tensor registered over memory another tensor owns; released with unalias, never disposed. */
-function alias(backend: WasmBackend, memoryOffset: number, shape: number[]): tf.TensorInfo {
-  return backend.makeOutput(shape, 'float32', memoryOffset);
-}
-
-function unalias(backend: WasmBackend, t: tf.TensorInfo): void {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (data === undefined) return;
-  backend.wasm.tfjs.disposeData(data.id);
-  (backend.dataIdMap as unknown as { delete(dataId: object): void }).delete(t.dataId);
 }
 
 /**

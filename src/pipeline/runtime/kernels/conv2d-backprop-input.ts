@@ -11,22 +11,18 @@ import {
   sizeOf,
   stockKernel,
   withShape,
+  type KernelArgs,
+  zeroedOutput,
+  type WindowAttrs,
 } from '../wasm-internals.js';
 
-interface InputGradAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+interface InputGradAttrs extends WindowAttrs {
   dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
   inputShape: [number, number, number, number];
 }
 
 /** dx = conv2d(zero-inserted dy, filter rotated 180 degrees with in/out channels swapped), stride 1. */
-export function conv2dBackpropInputWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: WasmBackend;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2dBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as InputGradAttrs;
@@ -107,10 +103,8 @@ export function zeroInsert(backend: WasmBackend, dy: tf.TensorInfo, sh: number, 
   const [n, oh, ow, c] = dy.shape;
   const hh = (oh - 1) * sh + 1;
   const ww = (ow - 1) * sw + 1;
-  const out = allocF32(backend, [n, hh, ww, c], true);
-  const heap = heapF32(backend);
+  const { out, heap, at: dst0 } = zeroedOutput(backend, [n, hh, ww, c]);
   let src = f32Offset(backend, dy);
-  const dst0 = f32Offset(backend, out);
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
       let dst = dst0 + ((b * hh + y * sh) * ww) * c;

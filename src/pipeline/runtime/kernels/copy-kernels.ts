@@ -1,9 +1,7 @@
 // Tile, Concat, SplitV, Slice and Identity for wasm as block copies inside the heap: the stock Tile is an element
 // loop, the stock Slice copies its whole input out to JS first. Bit-exact for every dtype except string.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, dispose, run, sizeOf, stockKernel, withShape } from '../wasm-internals.js';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
+import { type WasmBackend, dispose, run, sizeOf, stockKernel, withShape, type KernelArgs } from '../wasm-internals.js';
 
 /** Int32 view of the heap: copies through it keep every bit (float NaN payloads included). */
 function heapI32(backend: WasmBackend): Int32Array {

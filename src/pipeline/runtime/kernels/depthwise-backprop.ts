@@ -1,21 +1,16 @@
 // DepthwiseConv2dNativeBackpropFilter/Input for wasm (absent from tfjs-backend-wasm 4.22). The input gradient
 // is an XNNPACK depthwise conv on the flipped filter; the filter gradient sums x-window * dy per tap.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, allocF32, dispose, f32Offset, heapF32, run, withShape } from '../wasm-internals.js';
+import { type WasmBackend, allocF32, dispose, f32Offset, heapF32, run, withShape, type KernelArgs, zeroedOutput, type WindowAttrs } from '../wasm-internals.js';
 import { transposedPads, zeroInsert } from './conv2d-backprop-input.js';
 import { sliceWasm } from './copy-kernels.js';
 import { sumWasm } from './reduce.js';
 
-interface DepthwiseGradAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+interface DepthwiseGradAttrs extends WindowAttrs {
   dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
   filterShape?: [number, number, number, number];
   inputShape?: [number, number, number, number];
 }
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
 
 /** dW[kh,kw,c,m] = sum over n,oh,ow of x[n, oh*s + kh*d - pad, ow*s + kw*d - pad, c] * dy[n,oh,ow,c*M+m]. */
 export function depthwiseBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
@@ -132,10 +127,8 @@ function phaseImage(
   pw: number,
 ): tf.TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, strideHeight: sh, strideWidth: sw } = info;
-  const out = allocF32(backend, [n, ph, pw, c], true);
-  const heap = heapF32(backend);
+  const { out, heap, at: oo } = zeroedOutput(backend, [n, ph, pw, c]);
   const xo = f32Offset(backend, x);
-  const oo = f32Offset(backend, out);
   for (let b = 0; b < n; b++) {
     for (let r = 0; r < ph; r++) {
       const iy = r * sh + py - info.padInfo.top;

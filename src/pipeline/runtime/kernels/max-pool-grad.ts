@@ -1,20 +1,13 @@
 // MaxPoolGrad for wasm: the stock 4.22 kernel routes gradients to wrong pixels whenever width != height.
 // Each dy value goes to the first maximum of its window (row-major, as the cpu backend does); padding is skipped.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, allocF32, f32Offset, heapF32 } from '../wasm-internals.js';
+import { f32Offset, type KernelArgs, zeroedOutput, type WindowAttrs } from '../wasm-internals.js';
 
-interface PoolGradAttrs {
+interface PoolGradAttrs extends WindowAttrs {
   filterSize: number | [number, number];
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-export function maxPoolGradWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: WasmBackend;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const attrs = args.attrs as unknown as PoolGradAttrs;
@@ -29,11 +22,9 @@ export function maxPoolGradWasm(args: {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
   const { dilationHeight: dh, dilationWidth: dw } = info;
-  const dx = allocF32(backend, [n, h, w, c], true);
-  const heap = heapF32(backend);
+  const { out: dx, heap, at: dxo } = zeroedOutput(backend, [n, h, w, c]);
   const xo = f32Offset(backend, input);
   const dyo = f32Offset(backend, dy);
-  const dxo = f32Offset(backend, dx);
   let g = dyo;
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {

@@ -1,9 +1,8 @@
 // Sum and Mean over leading axes for wasm (per-channel reductions of NHWC tensors: batch norm and its
 // gradients): one XNNPACK average pooling over a [1, rows, 1, cols] view instead of the stock full transpose.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, dispose, heapF32, run, sizeOf, stockKernel, withShape } from '../wasm-internals.js';
+import { type WasmBackend, dispose, heapF32, run, sizeOf, stockKernel, withShape, type KernelArgs } from '../wasm-internals.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
 interface ReduceAttrs {
   axis: number | number[];
   keepDims?: boolean;

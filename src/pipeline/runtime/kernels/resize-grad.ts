@@ -1,9 +1,8 @@
 // ResizeBilinearGrad / ResizeNearestNeighborGrad for wasm with halfPixelCenters (PyTorch's align_corners=False):
 // the stock 4.22 kernels ignore that flag. Exact adjoints of the forward formulas; other cases use the stock kernels.
 import * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, allocF32, f32Offset, heapF32, stockKernel } from '../wasm-internals.js';
+import { f32Offset, stockKernel, type KernelArgs, zeroedOutput } from '../wasm-internals.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs?: tf.NamedAttrMap };
 interface ResizeAttrs {
   alignCorners?: boolean;
   halfPixelCenters?: boolean;
@@ -14,13 +13,18 @@ function ratio(inSize: number, outSize: number, alignCorners: boolean): number {
   return (corners ? inSize - 1 : inSize) / (corners ? outSize - 1 : outSize);
 }
 
+/** Both gradients' inputs: images [N,inH,inW,C] (only its shape is read) and dy [N,outH,outW,C]. */
+function gradShapes(args: KernelArgs) {
+  const { images, dy } = args.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
+  const [n, inH, inW, c] = images.shape as [number, number, number, number];
+  const [, outH, outW] = dy.shape as [number, number, number, number];
+  return { backend: args.backend, dy, n, inH, inW, c, outH, outW };
+}
+
 export function resizeBilinearGradWasm(args: KernelArgs): tf.TensorInfo {
   const attrs = (args.attrs ?? {}) as ResizeAttrs;
   if (!attrs.halfPixelCenters) return stockKernel(tf.ResizeBilinearGrad)(args) as tf.TensorInfo;
-  const { backend } = args;
-  const { images, dy } = args.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-  const [n, inH, inW, c] = images.shape;
-  const [, outH, outW] = dy.shape;
+  const { backend, dy, n, inH, inW, c, outH, outW } = gradShapes(args);
   const rr = ratio(inH, outH, Boolean(attrs.alignCorners));
   const cr = ratio(inW, outW, Boolean(attrs.alignCorners));
   // Same taps and weights as the forward pass (including its clamping at the borders).
@@ -31,9 +35,7 @@ export function resizeBilinearGradWasm(args: KernelArgs): tf.TensorInfo {
   };
   const rows = Array.from({ length: outH }, (_, r) => taps(r, rr, inH));
   const cols = Array.from({ length: outW }, (_, q) => taps(q, cr, inW));
-  const dx = allocF32(backend, [n, inH, inW, c], true);
-  const heap = heapF32(backend);
-  const dxo = f32Offset(backend, dx);
+  const { out: dx, heap, at: dxo } = zeroedOutput(backend, [n, inH, inW, c]);
   let g = f32Offset(backend, dy);
   for (let b = 0; b < n; b++) {
     const plane = dxo + b * inH * inW * c;
@@ -61,10 +63,7 @@ export function resizeBilinearGradWasm(args: KernelArgs): tf.TensorInfo {
 export function resizeNearestNeighborGradWasm(args: KernelArgs): tf.TensorInfo {
   const attrs = (args.attrs ?? {}) as ResizeAttrs;
   if (!attrs.halfPixelCenters) return stockKernel(tf.ResizeNearestNeighborGrad)(args) as tf.TensorInfo;
-  const { backend } = args;
-  const { images, dy } = args.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-  const [n, inH, inW, c] = images.shape;
-  const [, outH, outW] = dy.shape;
+  const { backend, dy, n, inH, inW, c, outH, outW } = gradShapes(args);
   const align = Boolean(attrs.alignCorners);
   const source = (o: number, r: number, size: number): number => {
     const frac = r * (o + 0.5);
@@ -72,9 +71,7 @@ export function resizeNearestNeighborGradWasm(args: KernelArgs): tf.TensorInfo {
   };
   const rr = ratio(inH, outH, align);
   const cr = ratio(inW, outW, align);
-  const dx = allocF32(backend, [n, inH, inW, c], true);
-  const heap = heapF32(backend);
-  const dxo = f32Offset(backend, dx);
+  const { out: dx, heap, at: dxo } = zeroedOutput(backend, [n, inH, inW, c]);
   let g = f32Offset(backend, dy);
   for (let b = 0; b < n; b++) {
     for (let r = 0; r < outH; r++) {
