@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import TrainSrad from '../../src/commands/train-srad.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 import { runCommand } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 
 async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
@@ -11,14 +10,12 @@ async function run(argv: string[]): Promise<{ stdout: string; stderr: string; ex
 }
 
 describe('madenet train-srad', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-cmd-train-srad-');
   let common: string[];
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-srad-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
-    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--preset', 'tiny', '--backend', 'wasm', '--threads', '1'];
+    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
+    common = ['--data', join(tmp.path, 'data'), '--category', 'widget', '--out', join(tmp.path, 'out'), '--preset', 'tiny', '--backend', 'wasm', '--threads', '1'];
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('prints one JSON result with the artifact, metrics, history, speed and runtime', async () => {
     const r = await run([...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-2', '--checkpoint-every', '0', '--json']);

@@ -1,24 +1,22 @@
 // What infer tells its progress bar (a total once a glob or directory is listed, none for stdin; every image counted
 // once whether predicted, skipped or already done), and "nothing there" alike for a glob, a directory and stdin.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { shardSize } from '../../../src/pipeline/infer/shard.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { makeInferWorld, runInfer, type InferWorld } from './infer-helpers.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
 
 describe('infer progress and empty input', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-infer-progress-');
   let w: InferWorld;
   let n = 0;
-  const outDir = (): string => join(dir, `out-${n++}`);
+  const outDir = (): string => join(tmp.path, `out-${n++}`);
+  useBackend('cpu');
   beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-progress-'));
-    w = await makeInferWorld(dir);
+    w = await makeInferWorld(tmp.path);
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('reports the shard\'s total for a glob, then counts every image up to it, resumed ones included', async () => {
     const totals: number[] = [];
@@ -47,9 +45,9 @@ describe('infer progress and empty input', () => {
   });
 
   it('treats an empty directory, a glob matching nothing and an empty list alike: 0 images, no error', async () => {
-    const empty = join(dir, 'empty');
+    const empty = join(tmp.path, 'empty');
     await mkdir(empty);
-    for (const input of [empty, join(dir, 'empty', '*.png'), join(w.data, '*', 'test', 'nothing-*', '*.png')]) {
+    for (const input of [empty, join(tmp.path, 'empty', '*.png'), join(w.data, '*', 'test', 'nothing-*', '*.png')]) {
       const totals: number[] = [];
       const r = await runInfer({ perfmap: w.sure, input, out: outDir(), onTotal: (t) => totals.push(t) });
       expect([input, r.images.seen, r.images.predicted, totals]).toEqual([input, 0, 0, [0]]);
@@ -59,9 +57,9 @@ describe('infer progress and empty input', () => {
   });
 
   it('fails with E_NOT_FOUND for a plain path that does not exist (a typo, not a quiet night)', async () => {
-    await expect(runInfer({ perfmap: w.sure, input: join(dir, 'no-such-folder'), out: outDir() })).rejects.toMatchObject({
+    await expect(runInfer({ perfmap: w.sure, input: join(tmp.path, 'no-such-folder'), out: outDir() })).rejects.toMatchObject({
       code: 'E_NOT_FOUND',
-      message: expect.stringContaining(join(dir, 'no-such-folder')),
+      message: expect.stringContaining(join(tmp.path, 'no-such-folder')),
     });
   });
 });

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { cp, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
@@ -10,22 +9,21 @@ import { readNpy } from '../../../src/pipeline/io/npy.js';
 import { loadPerfMap } from '../../../src/pipeline/perfmap/schema.js';
 import { readPredictions } from '../../../src/pipeline/predictions/read-predictions.js';
 import { CSV_COLUMNS } from '../../../src/pipeline/predictions/predictions-csv.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { evaluate } from '../../../src/pipeline/services/evaluate.js';
 import { loadCounts } from './fixtures.js';
 import { byPath, categoryOfPath, makeInferWorld, readLines, runInfer, SIZE, type InferWorld } from './infer-helpers.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
 
 describe('infer service', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-infer-');
   let w: InferWorld;
   let n = 0;
-  const outDir = (): string => join(dir, `out-${n++}`);
+  const outDir = (): string => join(tmp.path, `out-${n++}`);
+  useBackend('cpu');
   beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-'));
-    w = await makeInferWorld(dir);
+    w = await makeInferWorld(tmp.path);
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('routes confidently classified images to the chosen submodel and writes the documented lines, maps and overlays', async () => {
     const out = outDir();
@@ -203,7 +201,7 @@ describe('infer service', () => {
 
   it('finds the submodels of a copied artifact root, and refuses a submodel whose version changed', async () => {
     // Given the whole artifact root copied elsewhere and the original moved away,
-    const copy = join(dir, 'copied-artifacts');
+    const copy = join(tmp.path, 'copied-artifacts');
     await cp(w.art, copy, { recursive: true });
     const moved = `${w.art}-moved`;
     await rename(w.art, moved);
