@@ -2,13 +2,11 @@ import { join } from 'node:path';
 import Finetune from '../../src/commands/finetune.js';
 import { trainSfad } from '../../src/pipeline/services/train-sfad.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson, type CommandRun } from '../helpers/run-command.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 
 
-async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  return runCommand(Finetune, argv);
-}
+const run = (argv: string[]): Promise<CommandRun> => runCommand(Finetune, argv);
 
 describe('madenet finetune', () => {
   const tmp = useTempDir('madenet-cmd-finetune-');
@@ -23,9 +21,7 @@ describe('madenet finetune', () => {
   });
 
   it('prints one JSON result with the new artifact, its parent and the before/after metrics', async () => {
-    const r = await run([...common, '--data', join(tmp.path, 'data'), '--epochs', '1', '--real-ratio', '1', '--lr', '1e-4', '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(Finetune, [...common, '--data', join(tmp.path, 'data'), '--epochs', '1', '--real-ratio', '1', '--lr', '1e-4']);
     expect(json).toMatchObject({
       kind: 'sfad',
       category: 'widget',

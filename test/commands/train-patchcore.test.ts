@@ -6,23 +6,17 @@ import Finetune from '../../src/commands/finetune.js';
 import TrainPatchcore from '../../src/commands/train-patchcore.js';
 import WeightsList from '../../src/commands/weights/list.js';
 import { loadArtifact } from '../../src/pipeline/artifacts/index.js';
-import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson } from '../helpers/run-command.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useTrainCommandFlags } from '../helpers/train-command.js';
 
 describe('madenet train-patchcore', () => {
   const tmp = useTempDir('madenet-cmd-train-patchcore-');
-  let common: string[];
-  beforeAll(async () => {
-    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 6, testNormals: 3, defects: 3 });
-    // A random ResNet-18 keeps the test independent of the packaged networks (those have their own test).
-    common = ['--data', join(tmp.path, 'data'), '--category', 'widget', '--out', join(tmp.path, 'out'), '--image-size', '32', '--backbone', 'random', '--layers', 'layer1,layer2', '--backend', 'wasm', '--threads', '1'];
-  });
+  // A random ResNet-18 keeps the test independent of the packaged networks (those have their own test).
+  const common = useTrainCommandFlags(tmp, { size: 32, normals: 6, testNormals: 3, defects: 3 }, ['--image-size', '32', '--backbone', 'random', '--layers', 'layer1,layer2']);
 
   it('builds a versioned bank (JSON result, manifest with backbone source), then evaluate --model and infer treat it like any submodel', async () => {
-    const r = await runCommand(TrainPatchcore, [...common, '--global-layer', 'layer3', '--coreset-ratio', '0.25', '--feature-cache', join(tmp.path, 'cache'), '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(TrainPatchcore, [...common, '--global-layer', 'layer3', '--coreset-ratio', '0.25', '--feature-cache', join(tmp.path, 'cache')]);
     expect(json).toMatchObject({
       category: 'widget',
       imageSize: 32,

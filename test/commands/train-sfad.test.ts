@@ -1,26 +1,18 @@
 import { join } from 'node:path';
 import TrainSfad from '../../src/commands/train-sfad.js';
-import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson, type CommandRun } from '../helpers/run-command.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useTrainCommandFlags } from '../helpers/train-command.js';
 
 
-async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  return runCommand(TrainSfad, argv);
-}
+const run = (argv: string[]): Promise<CommandRun> => runCommand(TrainSfad, argv);
 
 describe('madenet train-sfad', () => {
   const tmp = useTempDir('madenet-cmd-train-sfad-');
-  let common: string[];
-  beforeAll(async () => {
-    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
-    common = ['--data', join(tmp.path, 'data'), '--category', 'widget', '--out', join(tmp.path, 'out'), '--preset', 'tiny', '--image-size', '32', '--backend', 'wasm', '--threads', '1'];
-  });
+  const common = useTrainCommandFlags(tmp, { size: 32, normals: 5, testNormals: 1, defects: 1 }, ['--preset', 'tiny', '--image-size', '32']);
 
   it('prints one JSON result with the artifact, metrics, history, speed, lineage and runtime', async () => {
-    const r = await run([...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--feature-dim', '48', '--noise-std', '0.02', '--hidden', '16', '--checkpoint-every', '0', '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(TrainSfad, [...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--feature-dim', '48', '--noise-std', '0.02', '--hidden', '16', '--checkpoint-every', '0']);
     expect(json).toMatchObject({
       category: 'widget',
       preset: 'tiny',

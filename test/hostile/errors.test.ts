@@ -10,9 +10,8 @@ import { BaseCommand } from '../../src/pipeline/cli/base-command.js';
 import { fromSystemError } from '../../src/pipeline/core/system-errors.js';
 import { failure } from '../helpers/training-run.js';
 import { runCommand } from '../helpers/run-command.js';
-import { makeInferWorld, runInfer, type InferWorld } from '../pipeline/infer/infer-helpers.js';
+import { runInfer, useInferWorld } from '../pipeline/infer/infer-helpers.js';
 import { useTempDir } from '../helpers/temp-dir.js';
-import { useBackend } from '../helpers/backends.js';
 
 /** A command around the infer service (with the test loaders): what `madenet infer` meets when the disk is full. */
 class InferInto extends BaseCommand {
@@ -25,11 +24,7 @@ class InferInto extends BaseCommand {
 
 describe('error codes for user-caused conditions (item 13)', () => {
   const tmp = useTempDir('madenet-hostile-errors-');
-  let w: InferWorld;
-  useBackend('cpu');
-  beforeAll(async () => {
-    w = await makeInferWorld(join(tmp.path, 'world'));
-  });
+  const w = useInferWorld(tmp, 'world');
 
   it('item 13: a full disk (ENOSPC) during infer is E_NO_SPACE naming predictions.jsonl, in --json too, not E_INTERNAL', async () => {
     const out = join(tmp.path, 'full');

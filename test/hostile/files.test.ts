@@ -10,9 +10,8 @@ import { decodeImage } from '../../src/pipeline/io/decode.js';
 import { encodeNpy, readNpy } from '../../src/pipeline/io/npy.js';
 import { evaluate } from '../../src/pipeline/services/evaluate.js';
 import { failure } from '../helpers/training-run.js';
-import { makeInferWorld, readLines, runInfer, type InferWorld } from '../pipeline/infer/infer-helpers.js';
+import { readLines, runInfer, useInferWorld } from '../pipeline/infer/infer-helpers.js';
 import { useTempDir } from '../helpers/temp-dir.js';
-import { useBackend } from '../helpers/backends.js';
 
 /** Fails the test instead of hanging it: a read of /dev/zero or a FIFO that is not refused never ends. */
 async function within<T>(ms: number, p: Promise<T>): Promise<T> {
@@ -29,11 +28,7 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
 
 describe('hostile files (items 5, 6, 7, 9)', () => {
   const tmp = useTempDir('madenet-hostile-files-');
-  let w: InferWorld;
-  useBackend('cpu');
-  beforeAll(async () => {
-    w = await makeInferWorld(join(tmp.path, 'world'));
-  });
+  const w = useInferWorld(tmp, 'world');
 
   it('item 9: an artifact file linked to /dev/zero, to a secret outside, or replaced by a FIFO is refused at once, revealing nothing', async () => {
     const secret = join(tmp.path, 'secret.txt');

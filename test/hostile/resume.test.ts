@@ -10,17 +10,12 @@ import { trainClassifier } from '../../src/pipeline/services/train-classifier.js
 import { TrainingRun } from '../../src/pipeline/train/train-run.js';
 import { failure } from '../helpers/training-run.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { makeInferWorld, readLines, runInfer, type InferWorld } from '../pipeline/infer/infer-helpers.js';
+import { readLines, runInfer, useInferWorld } from '../pipeline/infer/infer-helpers.js';
 import { useTempDir } from '../helpers/temp-dir.js';
-import { useBackend } from '../helpers/backends.js';
 
 describe('resume and advice (items 2, 14, 15)', () => {
   const tmp = useTempDir('madenet-hostile-resume-');
-  let w: InferWorld;
-  useBackend('cpu');
-  beforeAll(async () => {
-    w = await makeInferWorld(join(tmp.path, 'world'));
-  });
+  const w = useInferWorld(tmp, 'world');
 
   it('item 2: infer --resume with another --category, --min-confidence or --save-maps is refused and changes nothing', async () => {
     const out = join(tmp.path, 'infer-2');

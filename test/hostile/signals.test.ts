@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockOutputFolder } from '../../src/pipeline/artifacts/output-folder.js';
 import { failure } from '../helpers/training-run.js';
-import { makeInferWorld, type InferWorld } from '../pipeline/infer/infer-helpers.js';
+import { useInferWorld } from '../pipeline/infer/infer-helpers.js';
 import { useTempDir } from '../helpers/temp-dir.js';
-import { useBackend } from '../helpers/backends.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,11 +22,7 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
 
 describe('signals (item 10)', () => {
   const tmp = useTempDir('madenet-hostile-signals-');
-  let w: InferWorld;
-  useBackend('cpu');
-  beforeAll(async () => {
-    w = await makeInferWorld(join(tmp.path, 'world'));
-  });
+  const w = useInferWorld(tmp, 'world');
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`item 10: infer waiting on stdin stops within a second of the first ${signal}, exit 128 + n, lock removed`, async () => {

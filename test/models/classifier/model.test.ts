@@ -4,17 +4,7 @@ import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { classifierPreset } from '../../../src/models/classifier/config.js';
 import { buildClassifier, buildEfficientNetBackbone, loadBackboneWeights } from '../../../src/models/classifier/model.js';
 import { classifierProbs, classifierTop1 } from '../../../src/models/classifier/predict.js';
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
-}
+import { roundTrip } from '../../helpers/model-round-trip.js';
 
 describe('classifier/model', () => {
   it('builds the paper B4 classifier symbolically: [N,380,380,3] -> [N,K], torchvision parameters with a K-way head', () => {

@@ -4,17 +4,7 @@ import { sradPreset } from '../../../src/models/srad/config.js';
 import { buildHrnetEncoder } from '../../../src/models/components/hrnet.js';
 import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../../../src/models/srad/model.js';
 import { isMadenetError } from '../../../src/pipeline/core/errors.js';
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
-}
+import { roundTrip } from '../../helpers/model-round-trip.js';
 
 describe('srad/model', () => {
   it('builds the paper preset symbolically with the hand-counted parameters (no forward pass)', () => {

@@ -4,19 +4,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { shardSize } from '../../../src/pipeline/infer/shard.js';
-import { makeInferWorld, runInfer, type InferWorld } from './infer-helpers.js';
+import { runInfer, useInferWorld } from './infer-helpers.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
-import { useBackend } from '../../helpers/backends.js';
 
 describe('infer progress and empty input', () => {
   const tmp = useTempDir('madenet-infer-progress-');
-  let w: InferWorld;
+  const w = useInferWorld(tmp);
   let n = 0;
   const outDir = (): string => join(tmp.path, `out-${n++}`);
-  useBackend('cpu');
-  beforeAll(async () => {
-    w = await makeInferWorld(tmp.path);
-  });
 
   it('reports the shard\'s total for a glob, then counts every image up to it, resumed ones included', async () => {
     const totals: number[] = [];

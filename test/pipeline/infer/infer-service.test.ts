@@ -11,19 +11,14 @@ import { readPredictions } from '../../../src/pipeline/predictions/read-predicti
 import { CSV_COLUMNS } from '../../../src/pipeline/predictions/predictions-csv.js';
 import { evaluate } from '../../../src/pipeline/services/evaluate.js';
 import { loadCounts } from './fixtures.js';
-import { byPath, categoryOfPath, makeInferWorld, readLines, runInfer, SIZE, type InferWorld } from './infer-helpers.js';
+import { byPath, categoryOfPath, readLines, runInfer, SIZE, useInferWorld } from './infer-helpers.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
-import { useBackend } from '../../helpers/backends.js';
 
 describe('infer service', () => {
   const tmp = useTempDir('madenet-infer-');
-  let w: InferWorld;
+  const w = useInferWorld(tmp);
   let n = 0;
   const outDir = (): string => join(tmp.path, `out-${n++}`);
-  useBackend('cpu');
-  beforeAll(async () => {
-    w = await makeInferWorld(tmp.path);
-  });
 
   it('routes confidently classified images to the chosen submodel and writes the documented lines, maps and overlays', async () => {
     const out = outDir();

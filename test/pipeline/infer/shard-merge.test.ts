@@ -3,19 +3,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inferMerge } from '../../../src/pipeline/services/infer-merge.js';
-import { byPath, makeInferWorld, readLines, runInfer, type InferWorld } from './infer-helpers.js';
+import { byPath, readLines, runInfer, useInferWorld } from './infer-helpers.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
-import { useBackend } from '../../helpers/backends.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('sharded infer and merge', () => {
   const tmp = useTempDir('madenet-shards-');
-  let w: InferWorld;
-  useBackend('cpu');
-  beforeAll(async () => {
-    w = await makeInferWorld(tmp.path);
-  });
+  const w = useInferWorld(tmp);
 
   it('the union of the shards equals the unsharded run, and merge joins them with their maps', async () => {
     // Given the unsharded run and three shards of the same input,

@@ -10,7 +10,7 @@ import { Rng } from '../../../src/pipeline/core/random.js';
 import { finetuneModel } from '../../../src/pipeline/services/finetune.js';
 import { finetuneClassifier, type ClassifierFinetuneOptions, type ClassifierFinetuneResult } from '../../../src/pipeline/services/finetune-classifier.js';
 import { trainClassifier } from '../../../src/pipeline/services/train-classifier.js';
-import { runCommand } from '../../helpers/run-command.js';
+import { runCommand, runJson } from '../../helpers/run-command.js';
 import { failure, interruptAndResume } from '../../helpers/training-run.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 import { useBackend } from '../../helpers/backends.js';
@@ -173,9 +173,7 @@ describe('finetune of the pre-classifier (tiny preset, 32 px, wasm)', () => {
 
   it('madenet finetune prints the classifier\'s result as JSON with its kind, and refuses an explicit --real-ratio', async () => {
     const common = ['--model', parent, '--data', data, '--backend', 'wasm', '--threads', '1', '--checkpoint-every', '0', '--epochs', '1', '--out', join(tmp.path, 'cmd')];
-    const r = await runCommand(Finetune, [...common, '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(Finetune, common);
     expect(json).toMatchObject({ kind: 'classifier', category: 'all', categories: ['alpha', 'beta'], parent: { kind: 'classifier', version: 1 }, artifact: { version: 1 } });
     // Defaults: a tenth of the parent's rate, its batch size, split and seed.
     expect((json.settings as { lr: number }).lr).toBeCloseTo(5e-4, 12);

@@ -6,6 +6,7 @@ import { listBackbones } from '../../../src/pipeline/weights/backbone-registry.j
 import { findPackage, loadNpmFeatureExtractor, loadNpmFeatureExtractorFrom, type NpmNetInfo } from '../../../src/pipeline/weights/npm-backbone.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
+import { saveToMemory } from '../../helpers/model-round-trip.js';
 
 /** A Keras-style layers model with a Flatten + Dense head that fits its native 16 px input only (as nsfwjs's do). */
 function tinyNet(): tf.LayersModel {
@@ -19,12 +20,7 @@ function tinyNet(): tf.LayersModel {
 
 /** Writes the net as nsfwjs bundles it: model.min.js exporting the Keras JSON, a shard exporting base64. */
 async function writeFakePackage(root: string, net: tf.LayersModel): Promise<NpmNetInfo> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await net.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  if (!saved) throw new Error('not saved');
+  const saved = await saveToMemory(net);
   const folder = join(root, 'dist', 'models', 'tiny');
   await mkdir(folder, { recursive: true });
   await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'fake-net-pkg', version: '1.2.3', license: 'MIT' }));
