@@ -8,11 +8,14 @@ import { join } from 'node:path';
 export interface TempDir {
   /** The folder; set once the block's beforeAll/beforeEach has run. */
   readonly path: string;
+  /** `<path>/<stem>-<n>` with n = 0, 1, 2, ... over the calls: a fresh output folder per use (not created). */
+  next(stem: string): string;
 }
 
 /** `scope` 'suite': one folder for the whole block; 'test': a fresh one for each test (nothing leaks between them). */
 export function useTempDir(prefix: string, scope: 'suite' | 'test' = 'suite'): TempDir {
-  const tmp = { path: '' };
+  let n = 0;
+  const tmp = { path: '', next: (stem: string): string => join(tmp.path, `${stem}-${n++}`) };
   const [before, after] = scope === 'suite' ? [beforeAll, afterAll] : [beforeEach, afterEach];
   before(async () => {
     tmp.path = await mkdtemp(join(tmpdir(), prefix));

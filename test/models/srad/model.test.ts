@@ -5,6 +5,7 @@ import { buildHrnetEncoder } from '../../../src/models/components/hrnet.js';
 import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../../../src/models/srad/model.js';
 import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { roundTrip } from '../../helpers/model-round-trip.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 describe('srad/model', () => {
   it('builds the paper preset symbolically with the hand-counted parameters (no forward pass)', () => {
@@ -104,12 +105,7 @@ describe('srad/model encoder import', () => {
     const w = (model: tf.LayersModel, name: string) => Array.from(model.getLayer(name).getWeights()[0]!.dataSync());
     expect(w(m.reconstructive, 'enc.stage3.0.fuse_layers.2.0.1.0')).toEqual(w(enc, 'stage3.0.fuse_layers.2.0.1.0'));
     const wider = buildHrnetEncoder({ ...cfg.encoder, width: 8 }, 32, 9);
-    let err: unknown;
-    try {
-      loadSradEncoderWeights(m, wider);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => loadSradEncoderWeights(m, wider));
     expect(isMadenetError(err) && err.code).toBe('E_WEIGHTS');
     [enc, wider].forEach((x) => x.dispose());
     disposeSrad(m);

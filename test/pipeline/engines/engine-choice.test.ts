@@ -2,13 +2,13 @@
 // Given artifact versions with and without ONNX exports, when an engine is chosen, then auto takes onnxruntime
 // only for a parity-checked export of exactly that version (itself or a sibling exported from it), onnx fails
 // without one, tfjs is always tfjs; and the two engines score the same images alike.
-import { join } from 'node:path';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { chooseEngine, loadClassifierWithEngine, loadDetectorWithEngine, parseEngine } from '../../../src/pipeline/engines/engine-choice.js';
 import { findOnnxExport } from '../../../src/pipeline/engines/onnx-artifact.js';
-import { detectorParity, parityInputs } from '../../../src/pipeline/export/parity.js';
+import { parityInputs } from '../../../src/pipeline/export/parity.js';
 import { exportModel } from '../../../src/pipeline/services/export.js';
 import { writeTinyArtifact } from './artifact-fixtures.js';
+import { expectDetectorsAgree } from '../export/onnx-test-helpers.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 import { useBackend } from '../../helpers/backends.js';
 
@@ -44,10 +44,7 @@ describe('engine choice', () => {
     expect([onnx.engine, tfjs.engine]).toEqual(['onnx', 'tfjs']);
     expect(onnx.choice.dir).not.toBe(v1.dir);
     const inputs = await parityInputs({ size: onnx.imageSize, count: 5, seed: 4, categories: ['BGA', 'QFN'] });
-    const r = await detectorParity(tfjs, onnx, inputs, { relative: 1e-4 });
-    onnx.dispose();
-    tfjs.dispose();
-    expect(r.report.passed).toBe(true);
+    await expectDetectorsAgree(tfjs, onnx, inputs);
   });
 
   it('loads the classifier with either engine', async () => {

@@ -12,11 +12,11 @@ import { loadDetector } from '../../../src/pipeline/detectors/registry.js';
 import { tfjsAsyncDetector } from '../../../src/pipeline/engines/async-detector.js';
 import { loadOnnxClassifier, loadOnnxDetector } from '../../../src/pipeline/engines/onnx-detector.js';
 import { readOnnxRecord } from '../../../src/pipeline/export/onnx-record.js';
-import { detectorParity, parityInputs } from '../../../src/pipeline/export/parity.js';
+import { parityInputs } from '../../../src/pipeline/export/parity.js';
 import { writePng } from '../../../src/pipeline/io/decode.js';
 import { exportModel } from '../../../src/pipeline/services/export.js';
 import { writeTinyArtifact, type FixtureKind } from '../engines/artifact-fixtures.js';
-import { seededInput } from './onnx-test-helpers.js';
+import { expectDetectorsAgree, seededInput } from './onnx-test-helpers.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 import { useBackend } from '../../helpers/backends.js';
 
@@ -72,10 +72,7 @@ describe('export service', () => {
       const tfjs = tfjsAsyncDetector(await loadDetector(r.artifact.dir));
       expect(onnx.engine).toBe('onnx');
       expect(onnx.kind).toBe(kind);
-      const check = await detectorParity(tfjs, onnx, inputs, { relative: 1e-4 });
-      onnx.dispose();
-      tfjs.dispose();
-      expect(check.report.passed).toBe(true);
+      await expectDetectorsAgree(tfjs, onnx, inputs);
     }
   });
 

@@ -10,13 +10,11 @@ import { useTempDir } from '../../helpers/temp-dir.js';
 describe('infer progress and empty input', () => {
   const tmp = useTempDir('madenet-infer-progress-');
   const w = useInferWorld(tmp);
-  let n = 0;
-  const outDir = (): string => join(tmp.path, `out-${n++}`);
 
   it('reports the shard\'s total for a glob, then counts every image up to it, resumed ones included', async () => {
     const totals: number[] = [];
     const seen: number[] = [];
-    const out = outDir();
+    const out = tmp.next('out');
     const shard = { index: 1, count: 3 };
     const r = await runInfer({ perfmap: w.sure, input: w.glob, out, shard, onTotal: (t) => totals.push(t), onProgress: (p, s, passed) => seen.push(p + s + passed) });
     // 14 images, shard 1 of 3: items 1, 4, 7, 10, 13.
@@ -34,7 +32,7 @@ describe('infer progress and empty input', () => {
 
   it('has no total for a list on stdin (its length is unknown until it ends)', async () => {
     const totals: number[] = [];
-    const r = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from([`${join(w.data, 'alpha', 'test', 'good', '000.png')}\n`]), out: outDir(), onTotal: (t) => totals.push(t) });
+    const r = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from([`${join(w.data, 'alpha', 'test', 'good', '000.png')}\n`]), out: tmp.next('out'), onTotal: (t) => totals.push(t) });
     expect(r.images.seen).toBe(1);
     expect(totals).toEqual([]);
   });
@@ -44,15 +42,15 @@ describe('infer progress and empty input', () => {
     await mkdir(empty);
     for (const input of [empty, join(tmp.path, 'empty', '*.png'), join(w.data, '*', 'test', 'nothing-*', '*.png')]) {
       const totals: number[] = [];
-      const r = await runInfer({ perfmap: w.sure, input, out: outDir(), onTotal: (t) => totals.push(t) });
+      const r = await runInfer({ perfmap: w.sure, input, out: tmp.next('out'), onTotal: (t) => totals.push(t) });
       expect([input, r.images.seen, r.images.predicted, totals]).toEqual([input, 0, 0, [0]]);
     }
-    const fromStdin = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from(['']), out: outDir() });
+    const fromStdin = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from(['']), out: tmp.next('out') });
     expect(fromStdin.images.predicted).toBe(0);
   });
 
   it('fails with E_NOT_FOUND for a plain path that does not exist (a typo, not a quiet night)', async () => {
-    await expect(runInfer({ perfmap: w.sure, input: join(tmp.path, 'no-such-folder'), out: outDir() })).rejects.toMatchObject({
+    await expect(runInfer({ perfmap: w.sure, input: join(tmp.path, 'no-such-folder'), out: tmp.next('out') })).rejects.toMatchObject({
       code: 'E_NOT_FOUND',
       message: expect.stringContaining(join(tmp.path, 'no-such-folder')),
     });

@@ -1,16 +1,11 @@
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../../src/models/components/backbone.js';
 import { classifierPreset } from '../../../../src/models/classifier/config.js';
 import { buildClassifier } from '../../../../src/models/classifier/model.js';
-import { modelArtifactsOf, writeArtifact } from '../../../../src/pipeline/artifacts/index.js';
 import { applyClassifierBackbone, planClassifierBackbone } from '../../../../src/pipeline/train/classifier/classifier-backbone.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
-
-async function backboneArtifact(root: string, arch: string, model: tf.LayersModel) {
-  return writeArtifact({ root, kind: 'backbone', category: arch, config: { arch }, seed: 0, models: { backbone: await modelArtifactsOf(model) } });
-}
+import { writeBackboneArtifact } from '../../../helpers/backbone-artifact.js';
 
 describe('classifier --backbone', () => {
   useBackend('wasm');
@@ -18,7 +13,7 @@ describe('classifier --backbone', () => {
 
   it('an efficientnet_b0 artifact fixes the variant and fills every layer but the head', async () => {
     const b0 = buildBackbone('efficientnet_b0', { seed: 3, inputSize: 32 });
-    const ref = await backboneArtifact(tmp.path, 'efficientnet_b0', b0);
+    const ref = await writeBackboneArtifact(tmp.path, 'efficientnet_b0', b0);
     const plan = await planClassifierBackbone(ref.dir);
     expect(plan.variant).toBe('b0');
     const cfg = classifierPreset('tiny', { variant: 'b0', imageSize: 32 });
@@ -34,7 +29,7 @@ describe('classifier --backbone', () => {
 
   it('refuses a ResNet backbone with E_WEIGHTS', async () => {
     const resnet = buildBackbone('resnet_tiny', { seed: 1 });
-    const ref = await backboneArtifact(tmp.path, 'resnet_tiny', resnet);
+    const ref = await writeBackboneArtifact(tmp.path, 'resnet_tiny', resnet);
     await expect(planClassifierBackbone(ref.dir)).rejects.toMatchObject({ code: 'E_WEIGHTS', message: expect.stringContaining('efficientnet_b0') });
     resnet.dispose();
   });

@@ -7,22 +7,27 @@ import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
 import { trainLpd, type TrainLpdOptions } from '../../../../src/pipeline/services/train-lpd.js';
 import { trainSfad } from '../../../../src/pipeline/services/train-sfad.js';
 import { readSafetensors } from '../../../../src/pipeline/weights/safetensors.js';
-import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { corruptCheckpointWeights } from '../sfad/corrupt-checkpoint.js';
-import { expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
+import { expectSameCheckpointFiles, failure, interruptAndResume, useTrainingData, stopAfterStep } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
 
 describe('trainLpd (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-lpd-');
-  let base: Omit<TrainLpdOptions, 'out'>;
   useBackend('wasm');
-  beforeAll(async () => {
-    // 7 normals: 1 held out, 6 to train on (3 steps of 2 normals + 2 CutPaste copies per epoch).
-    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 7, testNormals: 2, defects: 2 });
-    await spoilTestSplit(join(tmp.path, 'data'));
-    base = { data: join(tmp.path, 'data'), category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 4, lr: 0.05, seed: 5, backend: 'wasm', threads: 1 };
-  });
+  // 7 normals: 1 held out, 6 to train on (3 steps of 2 normals + 2 CutPaste copies per epoch).
+  const base = useTrainingData<Omit<TrainLpdOptions, 'out'>>(tmp, { size: 32, normals: 7, testNormals: 2, defects: 2 }, (data) => ({
+    data,
+    category: 'widget',
+    preset: 'tiny',
+    imageSize: 32,
+    epochs: 3,
+    batchSize: 4,
+    lr: 0.05,
+    seed: 5,
+    backend: 'wasm',
+    threads: 1,
+  }));
 
   it('lowers the loss, fits the GDE on the train normals and saves a loadable artifact with image-size maps', async () => {
     const before = tf.memory().numTensors;

@@ -1,30 +1,33 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
+import { loadArtifact } from '../../../../src/pipeline/artifacts/index.js';
 import { trainSfad, type TrainSfadOptions } from '../../../../src/pipeline/services/train-sfad.js';
 import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
 import { loadDataset } from '../../../../src/pipeline/io/dataset.js';
 import { planValidation } from '../../../../src/pipeline/perfmap/validation-set.js';
 import { TextureBank } from '../../../../src/pipeline/synth/texture-bank.js';
 import { validateDetector } from '../../../../src/pipeline/train/train-detector-validation.js';
-import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { corruptCheckpointWeights } from './corrupt-checkpoint.js';
-import { expectDetectorPredicts, expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
+import { expectDetectorPredicts, failure, useTrainingData, expectExactResume, stopAfterStep } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
 
 describe('trainSfad (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-sfad-');
-  let base: Omit<TrainSfadOptions, 'out'>;
   useBackend('wasm');
-  beforeAll(async () => {
-    // 7 normals: 1 held out (validation with 2 synthetic defects), 6 to train on (3 steps of 2 per epoch).
-    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 7, testNormals: 2, defects: 2 });
-    // Training must never read the test split: make every test image unreadable.
-    await spoilTestSplit(join(tmp.path, 'data'));
-    base = { data: join(tmp.path, 'data'), category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 2, lr: 2e-3, seed: 3, backend: 'wasm', threads: 1 };
-  });
+  // 7 normals: 1 held out (validation with 2 synthetic defects), 6 to train on (3 steps of 2 per epoch).
+  const base = useTrainingData<Omit<TrainSfadOptions, 'out'>>(tmp, { size: 32, normals: 7, testNormals: 2, defects: 2 }, (data) => ({
+    data,
+    category: 'widget',
+    preset: 'tiny',
+    imageSize: 32,
+    epochs: 3,
+    batchSize: 2,
+    lr: 2e-3,
+    seed: 3,
+    backend: 'wasm',
+    threads: 1,
+  }));
 
   it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
     const before = tf.memory().numTensors;
@@ -97,15 +100,14 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
-    const { straight, cut, resumed } = await interruptAndResume(trainSfad, opts, tmp.path, 4);
-    expect(cut.suggestions?.join(' ')).toContain('step 4');
-    expect(resumed.resumedFrom?.step).toBe(4);
-    expect(resumed.steps).toBe(6);
-    expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
-    expect((await loadLatestCheckpoint(join(tmp.path, 'cut'), 'sfad', 'widget'))?.manifest.checkpoint?.step).toBe(6);
-    await expectSameCheckpointFiles(join(tmp.path, 'straight'), join(tmp.path, 'cut'), 'sfad', 'widget', ['adaptor/weights.bin', 'discriminator/weights.bin', 'optimizer.bin']);
-    const saved = async (d: string) => readFile(join(d, 'discriminator', 'weights.bin'));
-    expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
+    await expectExactResume(trainSfad, opts, tmp.path, {
+      kind: 'sfad',
+      category: 'widget',
+      stopAt: 4,
+      steps: 6,
+      checkpointFiles: ['adaptor/weights.bin', 'discriminator/weights.bin', 'optimizer.bin'],
+      artifactFile: 'discriminator/weights.bin',
+    });
 
     const other = await failure(trainSfad({ ...opts, noiseStd: 0.05, out: join(tmp.path, 'cut'), resume: true }));
     expect(other.code).toBe('E_RESUME');

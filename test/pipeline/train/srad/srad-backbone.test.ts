@@ -1,18 +1,12 @@
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../../src/models/components/backbone.js';
 import { HRNET_W18 } from '../../../../src/models/components/hrnet.js';
 import { sradPreset } from '../../../../src/models/srad/config.js';
 import { buildSrad, disposeSrad } from '../../../../src/models/srad/model.js';
-import { modelArtifactsOf, writeArtifact } from '../../../../src/pipeline/artifacts/index.js';
 import { applySradBackbone, planSradBackbone } from '../../../../src/pipeline/train/srad/srad-backbone.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
-
-/** A backbone artifact as `weights import` writes it: kind backbone, config.arch, model "backbone". */
-async function backboneArtifact(root: string, arch: string, model: tf.LayersModel) {
-  return writeArtifact({ root, kind: 'backbone', category: arch, config: { arch }, seed: 0, models: { backbone: await modelArtifactsOf(model) } });
-}
+import { writeBackboneArtifact } from '../../../helpers/backbone-artifact.js';
 
 describe('SRAD --backbone', () => {
   useBackend('wasm');
@@ -24,7 +18,7 @@ describe('SRAD --backbone', () => {
 
   it('an hrnet_w18 artifact sets the encoder to W18 and starts it from the imported weights', async () => {
     const hrnet = buildBackbone('hrnet_w18', { seed: 5, inputSize: 32 });
-    const ref = await backboneArtifact(tmp.path, 'hrnet_w18', hrnet);
+    const ref = await writeBackboneArtifact(tmp.path, 'hrnet_w18', hrnet);
     const plan = await planSradBackbone(ref.dir);
     expect(plan.encoder).toEqual(HRNET_W18);
     const models = buildSrad(sradPreset('tiny', { encoder: plan.encoder!, imageSize: 32 }));
@@ -39,7 +33,7 @@ describe('SRAD --backbone', () => {
 
   it('refuses a backbone that is not an HRNet with E_WEIGHTS', async () => {
     const resnet = buildBackbone('resnet_tiny', { seed: 1 });
-    const ref = await backboneArtifact(tmp.path, 'resnet_tiny', resnet);
+    const ref = await writeBackboneArtifact(tmp.path, 'resnet_tiny', resnet);
     await expect(planSradBackbone(ref.dir)).rejects.toMatchObject({ code: 'E_WEIGHTS', message: expect.stringContaining('hrnet_w18 or hrnet_w32') });
     resnet.dispose();
   });

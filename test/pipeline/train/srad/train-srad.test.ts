@@ -1,26 +1,29 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
 import { isMadenetError } from '../../../../src/pipeline/core/errors.js';
 import { trainSrad, type TrainSradOptions } from '../../../../src/pipeline/services/train-srad.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
-import { expectDetectorPredicts, expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
+import { expectDetectorPredicts, failure, useTrainingData, expectExactResume, stopAfterStep } from '../../../helpers/training-run.js';
 import { corruptCheckpointWeights } from '../sfad/corrupt-checkpoint.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
 
 describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-srad-');
-  let base: Omit<TrainSradOptions, 'out'>;
   useBackend('wasm');
-  beforeAll(async () => {
-    // 6 normals: 1 held out (validation with 2 synthetic defects each), 5 to train on (2 steps of 2 per epoch).
-    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 6, testNormals: 2, defects: 2 });
-    // Training must never read the test split: make every test image unreadable.
-    await spoilTestSplit(join(tmp.path, 'data'));
-    base = { data: join(tmp.path, 'data'), category: 'widget', preset: 'tiny', epochs: 3, batchSize: 2, lr: 1e-2, seed: 3, backend: 'wasm', threads: 1 };
-  });
+  // 6 normals: 1 held out (validation with 2 synthetic defects each), 5 to train on (2 steps of 2 per epoch).
+  const base = useTrainingData<Omit<TrainSradOptions, 'out'>>(tmp, { size: 32, normals: 6, testNormals: 2, defects: 2 }, (data) => ({
+    data,
+    category: 'widget',
+    preset: 'tiny',
+    epochs: 3,
+    batchSize: 2,
+    lr: 1e-2,
+    seed: 3,
+    backend: 'wasm',
+    threads: 1,
+  }));
 
   it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
     const before = tf.memory().numTensors;
@@ -53,16 +56,15 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
-    const { straight, cut, resumed } = await interruptAndResume(trainSrad, opts, tmp.path, 3);
-    expect(cut.suggestions?.join(' ')).toContain('step 3');
-    expect(resumed.resumedFrom?.step).toBe(3);
-    expect(resumed.steps).toBe(4);
-    expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
     // The last checkpoints (step 4) hold the same weights and optimizer slots bit for bit.
-    expect((await loadLatestCheckpoint(join(tmp.path, 'cut'), 'srad', 'widget'))?.manifest.checkpoint?.step).toBe(4);
-    await expectSameCheckpointFiles(join(tmp.path, 'straight'), join(tmp.path, 'cut'), 'srad', 'widget', ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin']);
-    const saved = async (d: string) => readFile(join(d, 'reconstructive', 'weights.bin'));
-    expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
+    await expectExactResume(trainSrad, opts, tmp.path, {
+      kind: 'srad',
+      category: 'widget',
+      stopAt: 3,
+      steps: 4,
+      checkpointFiles: ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin'],
+      artifactFile: 'reconstructive/weights.bin',
+    });
 
     const other = await failure(trainSrad({ ...opts, lr: 5e-3, out: join(tmp.path, 'cut'), resume: true }));
     expect(other.code).toBe('E_RESUME');
