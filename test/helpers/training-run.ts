@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadLatestCheckpoint } from '../../src/pipeline/artifacts/index.js';
 import { loadDetector } from '../../src/pipeline/detectors/registry.js';
 import type { TrainProgress } from '../../src/pipeline/train/loop.js';
+import { corruptCheckpointWeights } from './corrupt-checkpoint.js';
 import type { TempDir } from './temp-dir.js';
 import { makeTinyDataset, type TinyDatasetOptions } from './tiny-dataset.js';
 
@@ -112,6 +113,24 @@ export async function expectExactResume<O extends RunControl, R extends Resumabl
   await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), kind, category, expected.checkpointFiles);
   const saved = async (d: string) => readFile(join(d, expected.artifactFile));
   expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
+}
+
+/**
+ * The NaN-stop scenario: a run into `opts.out` stopped after `stopAt` steps, the newest checkpoint's `file` of
+ * `kind`/`category` turned to NaN (checksum updated), then resumed. Returns the resume's rejection, the corrupted
+ * checkpoint's step and how many tensors the failed resume left behind.
+ */
+export async function resumeFromNanCheckpoint<O extends RunControl & { out: string }>(
+  train: (opts: O) => Promise<unknown>,
+  opts: O,
+  checkpoint: { kind: string; category: string; file: string },
+  stopAt: number,
+): Promise<{ err: Rejection; step: number; leaked: number }> {
+  expect((await failure(train({ ...opts, ...stopAfterStep(stopAt) }))).code).toBe('E_INTERRUPTED');
+  const step = await corruptCheckpointWeights(opts.out, checkpoint.kind, checkpoint.category, checkpoint.file);
+  const before = tf.memory().numTensors;
+  const err = await failure(train({ ...opts, resume: true }));
+  return { err, step, leaked: tf.memory().numTensors - before };
 }
 
 /** Expects the newest checkpoints under two artifact roots to hold `files` (weights, optimizer slots) bit for bit. */

@@ -6,6 +6,7 @@ import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../
 import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { roundTrip } from '../../helpers/model-round-trip.js';
 import { thrownBy } from '../../helpers/thrown.js';
+import { kernelOf } from '../../helpers/layer-weights.js';
 
 describe('srad/model', () => {
   it('builds the paper preset symbolically with the hand-counted parameters (no forward pass)', () => {
@@ -102,8 +103,7 @@ describe('srad/model encoder import', () => {
     const enc = buildHrnetEncoder(cfg.encoder, 32, 9);
     const n = loadSradEncoderWeights(m, enc);
     expect(n).toBe(enc.layers.filter((l) => l.weights.length > 0).length);
-    const w = (model: tf.LayersModel, name: string) => Array.from(model.getLayer(name).getWeights()[0]!.dataSync());
-    expect(w(m.reconstructive, 'enc.stage3.0.fuse_layers.2.0.1.0')).toEqual(w(enc, 'stage3.0.fuse_layers.2.0.1.0'));
+    expect(kernelOf(m.reconstructive, 'enc.stage3.0.fuse_layers.2.0.1.0')).toEqual(kernelOf(enc, 'stage3.0.fuse_layers.2.0.1.0'));
     const wider = buildHrnetEncoder({ ...cfg.encoder, width: 8 }, 32, 9);
     const err = thrownBy(() => loadSradEncoderWeights(m, wider));
     expect(isMadenetError(err) && err.code).toBe('E_WEIGHTS');

@@ -6,6 +6,7 @@ import { applyClassifierBackbone, planClassifierBackbone } from '../../../../src
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
 import { writeBackboneArtifact } from '../../../helpers/backbone-artifact.js';
+import { kernelOf } from '../../../helpers/layer-weights.js';
 
 describe('classifier --backbone', () => {
   useBackend('wasm');
@@ -21,8 +22,7 @@ describe('classifier --backbone', () => {
     const { parent, report } = await applyClassifierBackbone(plan, model, 32);
     expect(parent).toMatchObject({ kind: 'backbone', category: 'efficientnet_b0' });
     expect(report?.missing).toEqual(['classifier']);
-    const w = (m: tf.LayersModel, name: string) => Array.from(m.getLayer(name).getWeights()[0]!.dataSync());
-    expect(w(model, 'blocks.3.1.conv_dw')).toEqual(w(b0, 'blocks.3.1.conv_dw'));
+    expect(kernelOf(model, 'blocks.3.1.conv_dw')).toEqual(kernelOf(b0, 'blocks.3.1.conv_dw'));
     model.dispose();
     b0.dispose();
   });

@@ -7,8 +7,7 @@ import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
 import { trainLpd, type TrainLpdOptions } from '../../../../src/pipeline/services/train-lpd.js';
 import { trainSfad } from '../../../../src/pipeline/services/train-sfad.js';
 import { readSafetensors } from '../../../../src/pipeline/weights/safetensors.js';
-import { corruptCheckpointWeights } from '../sfad/corrupt-checkpoint.js';
-import { expectSameCheckpointFiles, failure, interruptAndResume, useTrainingData, stopAfterStep } from '../../../helpers/training-run.js';
+import { expectSameCheckpointFiles, failure, interruptAndResume, useTrainingData, resumeFromNanCheckpoint } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
 
@@ -16,18 +15,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-lpd-');
   useBackend('wasm');
   // 7 normals: 1 held out, 6 to train on (3 steps of 2 normals + 2 CutPaste copies per epoch).
-  const base = useTrainingData<Omit<TrainLpdOptions, 'out'>>(tmp, { size: 32, normals: 7, testNormals: 2, defects: 2 }, (data) => ({
-    data,
-    category: 'widget',
-    preset: 'tiny',
-    imageSize: 32,
-    epochs: 3,
-    batchSize: 4,
-    lr: 0.05,
-    seed: 5,
-    backend: 'wasm',
-    threads: 1,
-  }));
+  const base = useTrainingData<Omit<TrainLpdOptions, 'out'>>(tmp, { size: 32, normals: 7, testNormals: 2, defects: 2 }, (data) => ({ data, category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 4, lr: 0.05, seed: 5, backend: 'wasm', threads: 1 }));
 
   it('lowers the loss, fits the GDE on the train normals and saves a loadable artifact with image-size maps', async () => {
     const before = tf.memory().numTensors;
@@ -107,11 +95,8 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
 
   it('stops with E_DIVERGED when a step makes the loss non-finite, naming the checkpoints', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(tmp.path, 'nan') };
-    expect((await failure(trainLpd({ ...opts, ...stopAfterStep(2) }))).code).toBe('E_INTERRUPTED');
-    await corruptCheckpointWeights(join(tmp.path, 'nan'), 'lpd', 'widget', 'weights.bin');
-    const before = tf.memory().numTensors;
-    const err = await failure(trainLpd({ ...opts, resume: true }));
-    expect(tf.memory().numTensors).toBe(before);
+    const { err, leaked } = await resumeFromNanCheckpoint(trainLpd, opts, { kind: 'lpd', category: 'widget', file: 'weights.bin' }, 2);
+    expect(leaked).toBe(0);
     expect(err.code).toBe('E_DIVERGED');
     expect(err.suggestions?.join(' ')).toContain(join(tmp.path, 'nan', 'checkpoints', 'lpd', 'widget'));
   });

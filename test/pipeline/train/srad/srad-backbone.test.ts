@@ -7,6 +7,7 @@ import { applySradBackbone, planSradBackbone } from '../../../../src/pipeline/tr
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
 import { writeBackboneArtifact } from '../../../helpers/backbone-artifact.js';
+import { kernelOf } from '../../../helpers/layer-weights.js';
 
 describe('SRAD --backbone', () => {
   useBackend('wasm');
@@ -24,9 +25,8 @@ describe('SRAD --backbone', () => {
     const models = buildSrad(sradPreset('tiny', { encoder: plan.encoder!, imageSize: 32 }));
     const parent = await applySradBackbone(plan, models, 32);
     expect(parent).toMatchObject({ kind: 'backbone', category: 'hrnet_w18', version: 1 });
-    const w = (m: tf.LayersModel, name: string) => Array.from(m.getLayer(name).getWeights()[0]!.dataSync());
-    expect(w(models.reconstructive, 'enc.stage4.2.fuse_layers.0.3.0')).toEqual(w(hrnet, 'stage4.2.fuse_layers.0.3.0'));
-    expect(w(models.reconstructive, 'enc.conv1')).toEqual(w(hrnet, 'conv1'));
+    expect(kernelOf(models.reconstructive, 'enc.stage4.2.fuse_layers.0.3.0')).toEqual(kernelOf(hrnet, 'stage4.2.fuse_layers.0.3.0'));
+    expect(kernelOf(models.reconstructive, 'enc.conv1')).toEqual(kernelOf(hrnet, 'conv1'));
     disposeSrad(models);
     hrnet.dispose();
   });

@@ -4,8 +4,7 @@ import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/art
 import { isMadenetError } from '../../../../src/pipeline/core/errors.js';
 import { trainSrad, type TrainSradOptions } from '../../../../src/pipeline/services/train-srad.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
-import { expectDetectorPredicts, failure, useTrainingData, expectExactResume, stopAfterStep } from '../../../helpers/training-run.js';
-import { corruptCheckpointWeights } from '../sfad/corrupt-checkpoint.js';
+import { expectDetectorPredicts, failure, useTrainingData, expectExactResume, resumeFromNanCheckpoint } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
 
@@ -13,17 +12,7 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-srad-');
   useBackend('wasm');
   // 6 normals: 1 held out (validation with 2 synthetic defects each), 5 to train on (2 steps of 2 per epoch).
-  const base = useTrainingData<Omit<TrainSradOptions, 'out'>>(tmp, { size: 32, normals: 6, testNormals: 2, defects: 2 }, (data) => ({
-    data,
-    category: 'widget',
-    preset: 'tiny',
-    epochs: 3,
-    batchSize: 2,
-    lr: 1e-2,
-    seed: 3,
-    backend: 'wasm',
-    threads: 1,
-  }));
+  const base = useTrainingData<Omit<TrainSradOptions, 'out'>>(tmp, { size: 32, normals: 6, testNormals: 2, defects: 2 }, (data) => ({ data, category: 'widget', preset: 'tiny', epochs: 3, batchSize: 2, lr: 1e-2, seed: 3, backend: 'wasm', threads: 1 }));
 
   it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
     const before = tf.memory().numTensors;
@@ -57,14 +46,8 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
     // The last checkpoints (step 4) hold the same weights and optimizer slots bit for bit.
-    await expectExactResume(trainSrad, opts, tmp.path, {
-      kind: 'srad',
-      category: 'widget',
-      stopAt: 3,
-      steps: 4,
-      checkpointFiles: ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin'],
-      artifactFile: 'reconstructive/weights.bin',
-    });
+    const files = ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin'];
+    await expectExactResume(trainSrad, opts, tmp.path, { kind: 'srad', category: 'widget', stopAt: 3, steps: 4, checkpointFiles: files, artifactFile: 'reconstructive/weights.bin' });
 
     const other = await failure(trainSrad({ ...opts, lr: 5e-3, out: join(tmp.path, 'cut'), resume: true }));
     expect(other.code).toBe('E_RESUME');
@@ -75,9 +58,7 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
     // --lr is capped at 1 (no trainer accepts the 1e30 that used to force this), so overflow is forced instead: the
     // checkpoint a resume starts from gets NaN weights (with its checksum updated to match), as in the LPD test.
     const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(tmp.path, 'nan') };
-    expect((await failure(trainSrad({ ...opts, ...stopAfterStep(2) }))).code).toBe('E_INTERRUPTED');
-    const step = await corruptCheckpointWeights(join(tmp.path, 'nan'), 'srad', 'widget', 'reconstructive/weights.bin');
-    const err = await failure(trainSrad({ ...opts, resume: true }));
+    const { err, step } = await resumeFromNanCheckpoint(trainSrad, opts, { kind: 'srad', category: 'widget', file: 'reconstructive/weights.bin' }, 2);
     expect(err.code).toBe('E_DIVERGED');
     expect(err.suggestions?.join(' ')).toContain(join(tmp.path, 'nan', 'checkpoints', 'srad', 'widget'));
     expect(err.suggestions?.join(' ')).toContain('without --resume');
