@@ -10,15 +10,13 @@ describe('artifact store', () => {
   const tmp = useTempDir('madenet-store-', 'test');
 
   it('writes vNNNN with a complete manifest and LATEST, and loads it by version or by kind dir', async () => {
+    // What the writer is given and the manifest must record as given.
+    const recorded = { config: { imageSize: 64, lr: 0.001 }, seed: 42, datasetFingerprint: 'f'.repeat(64), metrics: { imageAuroc: 0.93 }, parents: [{ kind: 'srad', category: 'transistor', version: 3 }] };
     const ref = await writeArtifact({
       root: tmp.path,
       kind: 'sfad',
       category: 'transistor',
-      config: { imageSize: 64, lr: 0.001 },
-      seed: 42,
-      datasetFingerprint: 'f'.repeat(64),
-      metrics: { imageAuroc: 0.93 },
-      parents: [{ kind: 'srad', category: 'transistor', version: 3 }],
+      ...recorded,
       runtime: { backend: 'wasm', threads: 2 },
       files: { 'thresholds.json': '{"t":0.5}', 'maps/bins.bin': Buffer.from([1, 2, 3]) },
     });
@@ -33,11 +31,7 @@ describe('artifact store', () => {
       version: 1,
       tool: { name: 'madenet', version: toolVersion() },
       backend: 'wasm',
-      config: { imageSize: 64, lr: 0.001 },
-      seed: 42,
-      datasetFingerprint: 'f'.repeat(64),
-      metrics: { imageAuroc: 0.93 },
-      parents: [{ kind: 'srad', category: 'transistor', version: 3 }],
+      ...recorded,
       files: {
         'thresholds.json': { sha256: sha('{"t":0.5}'), bytes: 9 },
         'maps/bins.bin': { sha256: sha(Buffer.from([1, 2, 3])), bytes: 3 },

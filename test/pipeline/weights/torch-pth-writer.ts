@@ -13,24 +13,21 @@ export class PickleBuilder {
   private parts: number[] = [];
   private memo = 0;
 
+  // The opcodes without an argument (pickletools names in capitals).
+  readonly mark = (): this => this.raw(0x28); // MARK
+  readonly tuple = (): this => this.raw(0x74); // TUPLE
+  readonly emptyTuple = (): this => this.raw(0x29); // EMPTY_TUPLE
+  readonly emptyDict = (): this => this.raw(0x7d); // EMPTY_DICT
+  readonly reduce = (): this => this.raw(0x52); // REDUCE
+  readonly setitems = (): this => this.raw(0x75); // SETITEMS
+  readonly stop = (): this => this.raw(0x2e); // STOP
+
   raw(...bytes: number[]): this {
     this.parts.push(...bytes);
     return this;
   }
   proto(v = 2): this {
     return this.raw(0x80, v);
-  }
-  mark(): this {
-    return this.raw(0x28);
-  }
-  tuple(): this {
-    return this.raw(0x74);
-  }
-  emptyTuple(): this {
-    return this.raw(0x29);
-  }
-  emptyDict(): this {
-    return this.raw(0x7d);
   }
   global(module: string, name: string): this {
     return this.raw(0x63, ...Buffer.from(`${module}\n${name}\n`, 'latin1'));
@@ -58,15 +55,6 @@ export class PickleBuilder {
   }
   put(): this {
     return this.raw(0x71, this.memo++ & 0xff);
-  }
-  reduce(): this {
-    return this.raw(0x52);
-  }
-  setitems(): this {
-    return this.raw(0x75);
-  }
-  stop(): this {
-    return this.raw(0x2e);
   }
   bytes(): Uint8Array {
     return Uint8Array.from(this.parts);
