@@ -11,6 +11,14 @@ export function expectNoLeak<T>(fn: () => T): T {
   return out;
 }
 
+/** The async expectNoLeak: awaits `fn` and expects the tensor count as before it; returns what `fn` resolved to. */
+export async function expectNoLeakAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const before = tf.memory().numTensors;
+  const out = await fn();
+  expect(tf.memory().numTensors).toBe(before);
+  return out;
+}
+
 /**
  * Runs `step` `steps` times and expects no tensor to leak per step: the count after the first step (which may
  * make an optimizer's slots) holds through the last, and on cpu (run with a slot-free optimizer) equals the count

@@ -19,6 +19,7 @@ import { writeTinyArtifact, type FixtureKind } from '../engines/artifact-fixture
 import { expectDetectorsAgree, seededInput } from './onnx-test-helpers.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 import { useBackend } from '../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../helpers/tensor-leaks.js';
 
 const RUN = { backend: 'wasm' as const, threads: 1, parityImages: 4 };
 
@@ -34,9 +35,7 @@ describe('export service', () => {
 
   it.each<FixtureKind>(['srad', 'sfad', 'lpd', 'classifier'])('exports the tiny %s: new version, same files, recorded sha256 and parity', async (kind) => {
     const src = await writeTinyArtifact(tmp.path, kind);
-    const before = tf.memory().numTensors;
-    const r = await exportModel({ model: src.dir, ...RUN });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => exportModel({ model: src.dir, ...RUN }));
     expect(r.artifact.version).toBe(2);
     expect(r.parity.passed).toBe(true);
     expect(r.parity.source).toBe('demo');

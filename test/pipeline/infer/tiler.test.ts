@@ -11,6 +11,7 @@ import { meanDiffDetector } from './fixtures.js';
 import { makeInferWorld, readLines, runInfer, SIZE } from './infer-helpers.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 import { useBackend } from '../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../helpers/tensor-leaks.js';
 
 describe('tileStarts', () => {
   it('steps by tile x (1 - overlap) and puts the last tile flush with the edge', () => {
@@ -45,9 +46,7 @@ describe('scoreTiled', () => {
     const image = await decodeImage(file);
     // A "detector" whose map is the channel mean of its input: the stitched map must be the image's brightness.
     const detector = meanDiffDetector('srad', 'scene', 16, new Float32Array(16 * 16 * 3), 'diff', null);
-    const before = tf.memory().numTensors;
-    const r = await scoreTiled(detector, file, { tile: 16, overlap: 0.5, batchSize: 4 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => scoreTiled(detector, file, { tile: 16, overlap: 0.5, batchSize: 4 }));
     detector.dispose();
     expect([r.width, r.height, r.tiles]).toEqual([80, 48, tileStarts(80, 16, 0.5).length * tileStarts(48, 16, 0.5).length]);
     for (let i = 0; i < 80 * 48; i++) {

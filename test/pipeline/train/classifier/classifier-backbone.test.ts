@@ -5,7 +5,7 @@ import { buildClassifier } from '../../../../src/models/classifier/model.js';
 import { applyClassifierBackbone, planClassifierBackbone } from '../../../../src/pipeline/train/classifier/classifier-backbone.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
-import { writeBackboneArtifact } from '../../../helpers/backbone-artifact.js';
+import { writeBackboneArtifact, writeResnetTinyArtifact } from '../../../helpers/backbone-artifact.js';
 import { kernelOf } from '../../../helpers/layer-weights.js';
 
 describe('classifier --backbone', () => {
@@ -28,9 +28,7 @@ describe('classifier --backbone', () => {
   });
 
   it('refuses a ResNet backbone with E_WEIGHTS', async () => {
-    const resnet = buildBackbone('resnet_tiny', { seed: 1 });
-    const ref = await writeBackboneArtifact(tmp.path, 'resnet_tiny', resnet);
+    const ref = await writeResnetTinyArtifact(tmp.path);
     await expect(planClassifierBackbone(ref.dir)).rejects.toMatchObject({ code: 'E_WEIGHTS', message: expect.stringContaining('efficientnet_b0') });
-    resnet.dispose();
   });
 });

@@ -14,6 +14,7 @@ import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { expectSameCheckpointFiles, interruptAndResume } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../../helpers/tensor-leaks.js';
 
 const labeled = (label: number, n: number): LabeledSample[] =>
   Array.from({ length: n }, (_, i) => ({ label, sample: { path: `/c${label}/${i}.png` } as Sample }));
@@ -71,9 +72,7 @@ describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
   });
 
   it('trains, records accuracy and the confusion matrix, and saves a classifier loadClassifier can run', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainClassifier({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainClassifier({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 }));
     expect(r.categories).toEqual(['alpha', 'beta']);
     expect(r.counts.train).toEqual({ alpha: 6, beta: 6 });
     expect(r.steps).toBe(6);

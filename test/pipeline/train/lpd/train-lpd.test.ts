@@ -10,6 +10,7 @@ import { readSafetensors } from '../../../../src/pipeline/weights/safetensors.js
 import { expectSameCheckpointFiles, failure, interruptAndResume, useTrainingData, resumeFromNanCheckpoint } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../../helpers/tensor-leaks.js';
 
 describe('trainLpd (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-lpd-');
@@ -18,9 +19,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
   const base = useTrainingData<Omit<TrainLpdOptions, 'out'>>(tmp, { size: 32, normals: 7, testNormals: 2, defects: 2 }, (data) => ({ data, category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 4, lr: 0.05, seed: 5, backend: 'wasm', threads: 1 }));
 
   it('lowers the loss, fits the GDE on the train normals and saves a loadable artifact with image-size maps', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainLpd({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainLpd({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 }));
     expect(r.steps).toBe(9);
     expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
     expect(r.trainImages).toBe(6);

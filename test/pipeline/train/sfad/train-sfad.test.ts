@@ -10,6 +10,7 @@ import { validateDetector } from '../../../../src/pipeline/train/train-detector-
 import { expectDetectorPredicts, failure, useTrainingData, expectExactResume, resumeFromNanCheckpoint } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../../helpers/tensor-leaks.js';
 
 describe('trainSfad (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-sfad-');
@@ -18,9 +19,7 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
   const base = useTrainingData<Omit<TrainSfadOptions, 'out'>>(tmp, { size: 32, normals: 7, testNormals: 2, defects: 2 }, (data) => ({ data, category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 2, lr: 2e-3, seed: 3, backend: 'wasm', threads: 1 }));
 
   it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainSfad({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainSfad({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 }));
     expect(r.steps).toBe(9);
     expect(r.epochs).toHaveLength(3);
     expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
@@ -53,9 +52,7 @@ describe('trainSfad (tiny preset, 32 px, wasm)', () => {
   });
 
   it('standardises the features: the saved adaptor (statistics folded in) reproduces what training validated', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainSfad({ ...base, standardize: true, noiseStd: 0.2, epochs: 2, out: join(tmp.path, 'std'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainSfad({ ...base, standardize: true, noiseStd: 0.2, epochs: 2, out: join(tmp.path, 'std'), checkpointEvery: 0 }));
     const artifact = await loadArtifact(r.artifact.dir);
     expect((artifact.manifest.config as { model: { standardize: boolean } }).model.standardize).toBe(true);
     // The artifact is an ordinary SFAD: raw features in, so re-measuring it on the run's validation plan must give

@@ -6,7 +6,7 @@ import { buildSrad, disposeSrad } from '../../../../src/models/srad/model.js';
 import { applySradBackbone, planSradBackbone } from '../../../../src/pipeline/train/srad/srad-backbone.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
-import { writeBackboneArtifact } from '../../../helpers/backbone-artifact.js';
+import { writeBackboneArtifact, writeResnetTinyArtifact } from '../../../helpers/backbone-artifact.js';
 import { kernelOf } from '../../../helpers/layer-weights.js';
 
 describe('SRAD --backbone', () => {
@@ -32,9 +32,7 @@ describe('SRAD --backbone', () => {
   });
 
   it('refuses a backbone that is not an HRNet with E_WEIGHTS', async () => {
-    const resnet = buildBackbone('resnet_tiny', { seed: 1 });
-    const ref = await writeBackboneArtifact(tmp.path, 'resnet_tiny', resnet);
+    const ref = await writeResnetTinyArtifact(tmp.path);
     await expect(planSradBackbone(ref.dir)).rejects.toMatchObject({ code: 'E_WEIGHTS', message: expect.stringContaining('hrnet_w18 or hrnet_w32') });
-    resnet.dispose();
   });
 });

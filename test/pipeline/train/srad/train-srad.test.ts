@@ -7,6 +7,7 @@ import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { expectDetectorPredicts, failure, useTrainingData, expectExactResume, resumeFromNanCheckpoint } from '../../../helpers/training-run.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { useBackend } from '../../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../../helpers/tensor-leaks.js';
 
 describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   const tmp = useTempDir('madenet-train-srad-');
@@ -15,9 +16,7 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   const base = useTrainingData<Omit<TrainSradOptions, 'out'>>(tmp, { size: 32, normals: 6, testNormals: 2, defects: 2 }, (data) => ({ data, category: 'widget', preset: 'tiny', epochs: 3, batchSize: 2, lr: 1e-2, seed: 3, backend: 'wasm', threads: 1 }));
 
   it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainSrad({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainSrad({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 }));
     expect(r.steps).toBe(6);
     expect(r.epochs).toHaveLength(3);
     expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
