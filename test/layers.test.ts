@@ -2,10 +2,10 @@
 // one upward import per rule must fail each of them, so that the check cannot pass by matching nothing.
 // The cruiser runs as its CLI in a child process (as `npm run lint:layers` does), with JSON output.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useTempDir } from './helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
@@ -62,7 +62,7 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
   });
 
   describe('on a tree that breaks every rule once', () => {
-    let dir: string;
+    const tmp = useTempDir('madenet-layers-');
     const files: Record<string, string> = {
       // Allowed (node:fs resolves to the core module fs): models -> models, models -> core, models -> @tensorflow, pipeline -> models, commands -> pipeline.
       'src/pipeline/core/errors.ts': "export class MadenetError extends Error {}\n",
@@ -94,19 +94,17 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
     };
 
     beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'madenet-layers-'));
       for (const [path, text] of Object.entries(files)) {
-        await mkdir(dirname(join(dir, path)), { recursive: true });
-        await writeFile(join(dir, path), text);
+        await mkdir(dirname(join(tmp.path, path)), { recursive: true });
+        await writeFile(join(tmp.path, path), text);
       }
-      await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }));
+      await writeFile(join(tmp.path, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }));
       // The real packages, so that sharp, @oclif/core and @tensorflow/tfjs resolve as they do in the repository.
-      await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+      await symlink(join(root, 'node_modules'), join(tmp.path, 'node_modules'), 'dir');
     });
-    afterAll(async () => rm(dir, { recursive: true, force: true }));
 
     it('reports each break under its rule and nothing else', async () => {
-      const result = await cruise(dir, 'src');
+      const result = await cruise(tmp.path, 'src');
       const found = result.summary.violations.map(describeViolation);
       const byRule = (name: string) => result.summary.violations.filter((v) => v.rule.name === name).map((v) => `${v.from} -> ${v.to}`);
 

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Evaluate from '../../src/commands/evaluate.js';
 import { e2e, writeE2e } from '../pipeline/eval/e2e-data.js';
 import { runCommand } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 
 interface Run {
@@ -18,15 +18,11 @@ async function run(argv: string[]): Promise<Run> {
 }
 
 describe('madenet evaluate', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-evaluate-cmd-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-evaluate-cmd-');
 
   it('--json prints exactly metrics.json', async () => {
-    const { data, predictions } = await writeE2e(join(dir, 'a'));
-    const out = join(dir, 'a', 'report');
+    const { data, predictions } = await writeE2e(join(tmp.path, 'a'));
+    const out = join(tmp.path, 'a', 'report');
     const { stdout, error } = await run(['--predictions', predictions, '--data', data, '--out', out, '--json']);
     expect(error).toBeUndefined();
     const doc = JSON.parse(stdout);
@@ -37,7 +33,7 @@ describe('madenet evaluate', () => {
   });
 
   it('prints a per-category and per-defect-type table with the mean for humans, warnings on stderr', async () => {
-    const { data, predictions } = await writeE2e(join(dir, 'b'));
+    const { data, predictions } = await writeE2e(join(tmp.path, 'b'));
     const { stdout, stderr, error } = await run(['--predictions', predictions, '--data', data, '--target-fpr', '0.1']);
     expect(error).toBeUndefined();
     const lines = stdout.split('\n');
@@ -51,14 +47,14 @@ describe('madenet evaluate', () => {
   });
 
   it('refuses a --model that is no artifact, and needs exactly one of --predictions/--model', async () => {
-    const a = await run(['--model', join(dir, 'artifact'), '--data', dir, '--out', join(dir, 'eval-model')]);
+    const a = await run(['--model', join(tmp.path, 'artifact'), '--data', tmp.path, '--out', join(tmp.path, 'eval-model')]);
     expect(a.error?.code).toBe('E_NOT_FOUND');
-    const b = await run(['--data', dir]);
+    const b = await run(['--data', tmp.path]);
     expect(b.error?.code).toBe('E_USAGE');
   });
 
   it('--json on failure prints one JSON error document with a stable code', async () => {
-    const r = await run(['--predictions', join(dir, 'none'), '--data', join(dir, 'none'), '--json']);
+    const r = await run(['--predictions', join(tmp.path, 'none'), '--data', join(tmp.path, 'none'), '--json']);
     expect(r.exitCode).toBe(1);
     expect(JSON.parse(r.stdout).error.code).toBe('E_NOT_FOUND');
   });

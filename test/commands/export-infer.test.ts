@@ -3,8 +3,6 @@
 // built, when `madenet infer` runs with --engine tfjs and with --engine onnx, then predictions.jsonl (and the
 // saved maps) agree: same routes, artifacts, thresholds and labels, scores and maps within the parity tolerance.
 import { jest } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Infer from '../../src/commands/infer.js';
@@ -15,6 +13,7 @@ import { exportModel } from '../../src/pipeline/services/export.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 import { writeTinyArtifact } from '../pipeline/engines/artifact-fixtures.js';
 import { byPath, readLines } from '../pipeline/infer/infer-helpers.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const rt = { backend: 'wasm' as const, threads: 1 };
@@ -39,17 +38,15 @@ async function runInfer(argv: string[]): Promise<{ stdout: string; exitCode: num
 }
 
 describe('infer --engine onnx vs --engine tfjs', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-engines-');
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-engines-'));
     await initRuntime(rt);
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('writes the same predictions.jsonl within tolerance', async () => {
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['QFN', 'BGA'], size: 64, normals: 6, testNormals: 3, defects: 3 });
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const models: string[] = [];
     for (const c of ['QFN', 'BGA']) for (const k of ['srad', 'sfad', 'lpd'] as const) models.push((await writeTinyArtifact(art, k, c, c.length)).dir);
     const classifier = (await writeTinyArtifact(art, 'classifier', 'all', 3, ['BGA', 'QFN'])).dir;
@@ -58,8 +55,8 @@ describe('infer --engine onnx vs --engine tfjs', () => {
 
     const input = join(data, '*', 'test', '*', '*.png');
     const common = ['--perfmap', map.artifact.dir, '--input', input, '--save-maps', '--backend', 'wasm', '--threads', '1', '--min-confidence', '0', '--json'];
-    const tfjs = await runInfer([...common, '--out', join(dir, 'tfjs'), '--engine', 'tfjs']);
-    const onnx = await runInfer([...common, '--out', join(dir, 'onnx'), '--engine', 'onnx']);
+    const tfjs = await runInfer([...common, '--out', join(tmp.path, 'tfjs'), '--engine', 'tfjs']);
+    const onnx = await runInfer([...common, '--out', join(tmp.path, 'onnx'), '--engine', 'onnx']);
     if ((tfjs.exitCode ?? 0) !== 0 || (onnx.exitCode ?? 0) !== 0) console.log(tfjs.stdout, onnx.stdout);
     expect(tfjs.exitCode ?? 0).toBe(0);
     expect(onnx.exitCode ?? 0).toBe(0);
@@ -67,8 +64,8 @@ describe('infer --engine onnx vs --engine tfjs', () => {
     expect(engines(JSON.parse(tfjs.stdout))).toEqual(['tfjs']);
     expect(engines(JSON.parse(onnx.stdout))).toEqual(['onnx']);
 
-    const a = byPath(await readLines(join(dir, 'tfjs')));
-    const b = byPath(await readLines(join(dir, 'onnx')));
+    const a = byPath(await readLines(join(tmp.path, 'tfjs')));
+    const b = byPath(await readLines(join(tmp.path, 'onnx')));
     expect(a).toHaveLength(12);
     expect(b.map((l) => l.path)).toEqual(a.map((l) => l.path));
     for (const [i, x] of a.entries()) {
@@ -79,7 +76,7 @@ describe('infer --engine onnx vs --engine tfjs', () => {
       expect(cy?.category).toBe(cx?.category);
       expect(abs((cy?.confidence ?? 0) - (cx?.confidence ?? 0))).toBeLessThanOrEqual(1e-4);
       expect(abs(sy - sx)).toBeLessThanOrEqual(1e-4 * max(1, abs(sx)));
-      const [mapX, mapY] = [await readNpy(join(dir, 'tfjs', mx as string)), await readNpy(join(dir, 'onnx', my as string))];
+      const [mapX, mapY] = [await readNpy(join(tmp.path, 'tfjs', mx as string)), await readNpy(join(tmp.path, 'onnx', my as string))];
       expect(mapY.shape).toEqual(mapX.shape);
       let scale = 1;
       let diff = 0;

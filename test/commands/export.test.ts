@@ -2,13 +2,12 @@
 // Given a tiny SRAD artifact, when `madenet export` runs (in-process, through the oclif command), then --json
 // prints the result document (new version, ONNX file, parity numbers), humans get a summary, and a failing
 // parity check exits 1 with E_PARITY in the JSON error.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Export from '../../src/commands/export.js';
-import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { writeTinyArtifact } from '../pipeline/engines/artifact-fixtures.js';
 import { runCommand } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { useBackend } from '../helpers/backends.js';
 
 
 async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
@@ -16,19 +15,11 @@ async function run(argv: string[]): Promise<{ stdout: string; stderr: string; ex
 }
 
 describe('madenet export', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-  });
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-export-cmd-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('madenet-export-cmd-', 'test');
+  useBackend('wasm');
 
   it('--json prints the result document', async () => {
-    const src = await writeTinyArtifact(dir, 'srad');
+    const src = await writeTinyArtifact(tmp.path, 'srad');
     const r = await run(['--model', src.dir, '--backend', 'wasm', '--threads', '1', '--parity-images', '2', '--json']);
     expect(r.exitCode ?? 0).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -41,7 +32,7 @@ describe('madenet export', () => {
   });
 
   it('prints a summary for humans', async () => {
-    const src = await writeTinyArtifact(dir, 'sfad');
+    const src = await writeTinyArtifact(tmp.path, 'sfad');
     const r = await run(['--model', src.dir, '--backend', 'wasm', '--threads', '1', '--parity-images', '2']);
     expect(r.stdout).toMatch(/^Exported sfad QFN v1 -> .*v0002$/m);
     expect(r.stdout).toMatch(/parity on 2 demo images \(onnxruntime [\d.]+ vs tfjs wasm\).*-> passed/);
@@ -49,7 +40,7 @@ describe('madenet export', () => {
   });
 
   it('exits 1 with E_PARITY when the check fails', async () => {
-    const src = await writeTinyArtifact(dir, 'srad');
+    const src = await writeTinyArtifact(tmp.path, 'srad');
     const r = await run(['--model', src.dir, '--backend', 'wasm', '--threads', '1', '--parity-images', '2', '--tolerance', '1e-12', '--json']);
     expect(r.exitCode).toBe(1);
     const doc = JSON.parse(r.stdout);

@@ -1,39 +1,32 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Finetune from '../../src/commands/finetune.js';
 import { trainSfad } from '../../src/pipeline/services/train-sfad.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson, type CommandRun } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 
-async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  return runCommand(Finetune, argv);
-}
+const run = (argv: string[]): Promise<CommandRun> => runCommand(Finetune, argv);
 
 describe('madenet finetune', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-cmd-finetune-');
   let parent: string;
   let common: string[];
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-finetune-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 6, testNormals: 1, defects: 1, trainDefects: 4 });
-    await makeTinyDataset(join(dir, 'plain'), { size: 32, normals: 4, testNormals: 1, defects: 1 });
-    const trained = await trainSfad({ data: join(dir, 'data'), category: 'widget', out: join(dir, 'out'), preset: 'tiny', imageSize: 32, epochs: 1, batchSize: 2, seed: 5, backend: 'wasm', threads: 1, checkpointEvery: 0 });
+    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 6, testNormals: 1, defects: 1, trainDefects: 4 });
+    await makeTinyDataset(join(tmp.path, 'plain'), { size: 32, normals: 4, testNormals: 1, defects: 1 });
+    const trained = await trainSfad({ data: join(tmp.path, 'data'), category: 'widget', out: join(tmp.path, 'out'), preset: 'tiny', imageSize: 32, epochs: 1, batchSize: 2, seed: 5, backend: 'wasm', threads: 1, checkpointEvery: 0 });
     parent = trained.artifact.dir;
     common = ['--model', parent, '--backend', 'wasm', '--threads', '1', '--checkpoint-every', '0'];
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('prints one JSON result with the new artifact, its parent and the before/after metrics', async () => {
-    const r = await run([...common, '--data', join(dir, 'data'), '--epochs', '1', '--real-ratio', '1', '--lr', '1e-4', '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(Finetune, [...common, '--data', join(tmp.path, 'data'), '--epochs', '1', '--real-ratio', '1', '--lr', '1e-4']);
     expect(json).toMatchObject({
       kind: 'sfad',
       category: 'widget',
       imageSize: 32,
-      artifact: { version: 2, dir: join(dir, 'out', 'sfad', 'widget', 'v0002') },
+      artifact: { version: 2, dir: join(tmp.path, 'out', 'sfad', 'widget', 'v0002') },
       parent: { kind: 'sfad', category: 'widget', version: 1, dir: parent },
       settings: { epochs: 1, lr: 1e-4, realRatio: 1, valFraction: 0.2, seed: 5 },
       data: { trainNormals: 5, trainDefects: 3, validationNormals: 1, validationDefects: 1, unmaskedSkipped: 0 },
@@ -48,21 +41,21 @@ describe('madenet finetune', () => {
   });
 
   it('prints a human summary without --json', async () => {
-    const r = await run([...common, '--data', join(dir, 'data'), '--epochs', '1', '--out', join(dir, 'other')]);
+    const r = await run([...common, '--data', join(tmp.path, 'data'), '--epochs', '1', '--out', join(tmp.path, 'other')]);
     expect(r.exitCode ?? 0).toBe(0);
     expect(r.stdout).toContain('Fine-tuned SFAD widget v1 on 5 normals and 3 real defects');
     expect(r.stdout).toMatch(/before {2}image AUROC \S+ {2}Pixel-AP \d\.\d{4}/);
-    expect(r.stdout).toContain(join(dir, 'other', 'sfad', 'widget', 'v0001'));
+    expect(r.stdout).toContain(join(tmp.path, 'other', 'sfad', 'widget', 'v0001'));
   });
 
   it('answers a dataset without real defects with E_NO_DEFECTS in the JSON error and a non-zero exit', async () => {
-    const r = await run([...common, '--data', join(dir, 'plain'), '--json']);
+    const r = await run([...common, '--data', join(tmp.path, 'plain'), '--json']);
     expect(r.exitCode).not.toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_NO_DEFECTS', message: expect.stringContaining('widget'), suggestions: expect.arrayContaining([expect.stringContaining('ground_truth')]) } });
   });
 
   it('answers a bad --real-ratio with E_USAGE', async () => {
-    const r = await run([...common, '--data', join(dir, 'data'), '--real-ratio', 'lots', '--json']);
+    const r = await run([...common, '--data', join(tmp.path, 'data'), '--real-ratio', 'lots', '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('--real-ratio') } });
   });
 });

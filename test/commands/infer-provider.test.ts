@@ -4,8 +4,6 @@
 // this machine) fails with E_EXECUTION_PROVIDER before writing any prediction (no CPU
 // fallback); cuda with --engine tfjs and unknown providers are usage errors.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Infer from '../../src/commands/infer.js';
 import { providerUnavailable } from '../../src/pipeline/engines/execution-provider.js';
@@ -17,6 +15,7 @@ import { runCommand } from '../helpers/run-command.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 import { writeTinyArtifact } from '../pipeline/engines/artifact-fixtures.js';
 import { byPath, readLines } from '../pipeline/infer/infer-helpers.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const rt = { backend: 'wasm' as const, threads: 1 };
 
@@ -27,25 +26,23 @@ interface Loaded {
 }
 
 describe('infer --execution-provider', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-provider-');
   let common: string[];
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-provider-'));
     await initRuntime(rt);
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['QFN'], size: 64, normals: 6, testNormals: 2, defects: 2 });
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const model = (await writeTinyArtifact(art, 'sfad', 'QFN')).dir;
     const map = await buildPerfmap({ data, models: [model], lambda: 0.5, seed: 5, out: art, ...rt });
     await exportModel({ model, ...rt, parityImages: 2 });
     common = ['--perfmap', map.artifact.dir, '--input', join(data, 'QFN', 'test', '*', '*.png'), '--assume-category', 'QFN', '--backend', 'wasm', '--threads', '1', '--json'];
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('cpu (the default) runs onnxruntime on the CPU, reports it, and predicts like tfjs', async () => {
-    const cpu = await runCommand(Infer, [...common, '--out', join(dir, 'cpu'), '--engine', 'onnx', '--execution-provider', 'cpu']);
-    const dflt = await runCommand(Infer, [...common, '--out', join(dir, 'default'), '--engine', 'auto']);
-    const tfjs = await runCommand(Infer, [...common, '--out', join(dir, 'tfjs'), '--engine', 'tfjs']);
+    const cpu = await runCommand(Infer, [...common, '--out', join(tmp.path, 'cpu'), '--engine', 'onnx', '--execution-provider', 'cpu']);
+    const dflt = await runCommand(Infer, [...common, '--out', join(tmp.path, 'default'), '--engine', 'auto']);
+    const tfjs = await runCommand(Infer, [...common, '--out', join(tmp.path, 'tfjs'), '--engine', 'tfjs']);
     for (const r of [cpu, dflt, tfjs]) expect([r.error?.message, r.exitCode ?? 0]).toEqual([undefined, 0]);
     const doc = JSON.parse(cpu.stdout) as { engine: { executionProvider: string; loaded: Loaded[] } };
     expect(doc.engine.executionProvider).toBe('cpu');
@@ -56,8 +53,8 @@ describe('infer --execution-provider', () => {
     expect(t?.engine).toBe('tfjs');
     expect(t?.executionProviders).toBeUndefined();
 
-    const a = byPath(await readLines(join(dir, 'tfjs')));
-    const b = byPath(await readLines(join(dir, 'cpu')));
+    const a = byPath(await readLines(join(tmp.path, 'tfjs')));
+    const b = byPath(await readLines(join(tmp.path, 'cpu')));
     expect(a).toHaveLength(4);
     expect(b.map((l) => [l.path, l.label])).toEqual(a.map((l) => [l.path, l.label]));
     const scale = Math.max(1, ...a.map((l) => Math.abs(l.score)));
@@ -67,7 +64,7 @@ describe('infer --execution-provider', () => {
   it('cuda fails with E_EXECUTION_PROVIDER where onnxruntime-node has no CUDA provider, writing nothing', async () => {
     const cudaHere = providerUnavailable('cuda', await ortProviderFacts('cuda')) === null;
     for (const engine of ['onnx', 'auto']) {
-      const out = join(dir, `cuda-${engine}`);
+      const out = join(tmp.path, `cuda-${engine}`);
       const r = await runCommand(Infer, [...common, '--out', out, '--engine', engine, '--execution-provider', 'cuda']);
       if (cudaHere) {
         // A machine with the CUDA provider installed: the run happens on cuda (cpu only for ops CUDA lacks).
@@ -86,12 +83,12 @@ describe('infer --execution-provider', () => {
   });
 
   it('refuses cuda with --engine tfjs and unknown providers', async () => {
-    const tfjs = await runCommand(Infer, [...common, '--out', join(dir, 'x1'), '--engine', 'tfjs', '--execution-provider', 'cuda']);
+    const tfjs = await runCommand(Infer, [...common, '--out', join(tmp.path, 'x1'), '--engine', 'tfjs', '--execution-provider', 'cuda']);
     expect(tfjs.exitCode).not.toBe(0);
     expect((JSON.parse(tfjs.stdout) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/--execution-provider cuda applies to the onnx engine/) });
-    const bad = await runCommand(Infer, [...common, '--out', join(dir, 'x2'), '--execution-provider', 'gpu']);
+    const bad = await runCommand(Infer, [...common, '--out', join(tmp.path, 'x2'), '--execution-provider', 'gpu']);
     expect(bad.exitCode).toBe(2);
     expect((JSON.parse(bad.stdout) as { error: { code: string } }).error.code).toBe('E_USAGE');
-    expect(existsSync(join(dir, 'x1', 'predictions.jsonl'))).toBe(false);
+    expect(existsSync(join(tmp.path, 'x1', 'predictions.jsonl'))).toBe(false);
   });
 });

@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireLock } from '../../src/pipeline/artifacts/lock.js';
 import { loadTestClassifier, loadTestDetector } from '../pipeline/infer/fixtures.js';
 import { runCommand } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 // The commands load submodels and the classifier through the registry; the tests swap in the tiny real test
 // models (the production loaders are tested with the models themselves).
@@ -33,13 +33,11 @@ async function run(cmd: { run(argv: string[], root: string): Promise<unknown> },
 const cpu = ['--backend', 'cpu', '--threads', '1'];
 
 describe('madenet build-perfmap / infer / infer merge', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-infer-cmd-');
   let w: World;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-cmd-'));
-    w = await makeInferWorld(dir);
+    w = await makeInferWorld(tmp.path);
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('build-perfmap prints the choice per category, and --json the whole result', async () => {
     const models = ['srad', 'sfad'].flatMap((k) => ['--model', join(w.art, k, 'alpha')]);
@@ -57,7 +55,7 @@ describe('madenet build-perfmap / infer / infer merge', () => {
   });
 
   it('infer --json prints the result; --fail-on-anomaly exits with 3 when an image is anomalous', async () => {
-    const out = join(dir, 'cmd-a');
+    const out = join(tmp.path, 'cmd-a');
     const a = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', out, '--json', ...cpu]);
     expect(a.error).toBeUndefined();
     expect(a.exitCode).toBeUndefined();
@@ -66,22 +64,22 @@ describe('madenet build-perfmap / infer / infer merge', () => {
     expect(doc.anomalies).toBeGreaterThan(0);
     expect(Object.keys(doc.timing.stages)).toEqual(['decode', 'classify', 'score', 'write', 'load']);
     expect(await readLines(out)).toHaveLength(w.images);
-    const b = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(dir, 'cmd-b'), '--fail-on-anomaly', ...cpu]);
+    const b = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(tmp.path, 'cmd-b'), '--fail-on-anomaly', ...cpu]);
     expect(b.exitCode).toBe(3);
     expect(b.stdout).toMatch(/^Predicted 14 image\(s\)\.\nThroughput [\d.]+ images\/s over [\d.]+ s; busy time: decode [\d.]+ s, classify/);
     expect(b.stdout).toMatch(/Routes: confident 14; models: srad 14\./);
     expect(b.stderr).toMatch(/anomalous image\(s\): exit status 3/);
     // A finished run resumed has nothing to do and nothing anomalous: exit 0.
-    const c = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(dir, 'cmd-b'), '--resume', '--fail-on-anomaly', ...cpu]);
+    const c = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(tmp.path, 'cmd-b'), '--resume', '--fail-on-anomaly', ...cpu]);
     expect(c.exitCode).toBeUndefined();
     expect(c.stdout).toMatch(/^Predicted 0 image\(s\), 14 already done\./);
   });
 
   it('infer refuses a bad --shard and a locked --out with stable codes', async () => {
-    const a = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(dir, 'cmd-c'), '--shard', '3/3', '--json', ...cpu]);
+    const a = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', join(tmp.path, 'cmd-c'), '--shard', '3/3', '--json', ...cpu]);
     expect(JSON.parse(a.stdout).error).toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('--shard is "3/3"'), exit: 2 });
     expect(a.exitCode).toBe(2);
-    const out = join(dir, 'cmd-locked');
+    const out = join(tmp.path, 'cmd-locked');
     await mkdir(out, { recursive: true });
     const release = await acquireLock(out);
     try {
@@ -94,17 +92,17 @@ describe('madenet build-perfmap / infer / infer merge', () => {
   });
 
   it('infer merge joins shard directories given as arguments', async () => {
-    const shards = [0, 1].map((k) => join(dir, `cmd-shard-${k}`));
+    const shards = [0, 1].map((k) => join(tmp.path, `cmd-shard-${k}`));
     for (const [k, out] of shards.entries()) {
       const r = await run(Infer, ['--perfmap', w.sure, '--input', w.glob, '--out', out, '--shard', `${k}/2`, '--save-maps', ...cpu]);
       expect(r.error).toBeUndefined();
     }
-    const merged = join(dir, 'cmd-merged');
+    const merged = join(tmp.path, 'cmd-merged');
     const m = await run(InferMerge, [...shards, '--out', merged, '--json']);
     expect(m.error).toBeUndefined();
     expect(JSON.parse(m.stdout)).toMatchObject({ predictions: w.images, files: 2 * w.images, out: merged }); // a map and a mask per image
     expect(await readLines(merged)).toHaveLength(w.images);
-    const human = await run(InferMerge, [shards[0] as string, '--out', join(dir, 'cmd-merged-2')]);
+    const human = await run(InferMerge, [shards[0] as string, '--out', join(tmp.path, 'cmd-merged-2')]);
     expect(human.exitCode).toBe(2); // E_USAGE: the directories given are not a whole set of shards
     expect(human.error?.message).toMatch(/shard 1\/2 is missing/);
     expect(JSON.parse(await readFile(join(merged, 'infer.json'), 'utf8')).complete).toBe(true);

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import Synth from '../../src/commands/synth.js';
@@ -10,6 +9,7 @@ import { foregroundMask } from '../../src/pipeline/synth/foreground.js';
 import { TextureBank } from '../../src/pipeline/synth/texture-bank.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 import { runCommand } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 
 async function synth(
@@ -25,17 +25,15 @@ function ones(d: Float32Array): number {
 }
 
 describe('madenet synth', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-synth-');
   let data: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-synth-'));
-    data = join(dir, 'data');
+    data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['widget'], size: 32, normals: 3, testNormals: 1, defects: 1 });
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('--json writes images, masks, synth.jsonl and a contact sheet; masks are non-empty and on the object', async () => {
-    const out = join(dir, 'mixed');
+    const out = join(tmp.path, 'mixed');
     const { stdout, error } = await synth(['--data', data, '--category', 'widget', '--out', out, '--count', '5', '--image-size', '32', '--seed', '3', '--json']);
     expect(error).toBeUndefined();
     const doc = JSON.parse(stdout);
@@ -67,8 +65,8 @@ describe('madenet synth', () => {
   });
 
   it('records enough to regenerate a sample byte for byte, and repeats itself for the same seed', async () => {
-    const a = join(dir, 'again-a');
-    const b = join(dir, 'again-b');
+    const a = join(tmp.path, 'again-a');
+    const b = join(tmp.path, 'again-b');
     const args = ['--data', data, '--category', 'widget', '--count', '3', '--image-size', '32', '--seed', '9', '--kind', 'texture', '--json'];
     expect((await synth([...args, '--out', a])).error).toBeUndefined();
     expect((await synth([...args, '--out', b])).error).toBeUndefined();
@@ -86,13 +84,13 @@ describe('madenet synth', () => {
     expect(again.params).toEqual(record.params);
     expect((await encodePng(again.image)).equals(await readFile(join(a, record.image)))).toBe(true);
     expect((await encodePng(again.mask)).equals(await readFile(join(a, record.mask)))).toBe(true);
-    const other = join(dir, 'again-c');
+    const other = join(tmp.path, 'again-c');
     expect((await synth([...args.map((x) => (x === '9' ? '10' : x)), '--out', other])).error).toBeUndefined();
     expect((await readFile(join(a, 'images/000000.png'))).equals(await readFile(join(other, 'images/000000.png')))).toBe(false);
   });
 
   it('cutpaste pastes 5-20% of the image and reports the gate rejection rate', async () => {
-    const out = join(dir, 'cp');
+    const out = join(tmp.path, 'cp');
     const { stdout, error } = await synth(['--data', data, '--category', 'widget', '--out', out, '--count', '6', '--image-size', '32', '--kind', 'cutpaste', '--json']);
     expect(error).toBeUndefined();
     const doc = JSON.parse(stdout);
@@ -109,13 +107,13 @@ describe('madenet synth', () => {
   });
 
   it('uses precomputed foreground masks from a folder, and names the mask it could not find', async () => {
-    const masks = join(dir, 'fg-masks');
+    const masks = join(tmp.path, 'fg-masks');
     await mkdir(masks, { recursive: true });
     const m = createMask(32, 32);
     for (let y = 4; y < 12; y++) for (let x = 20; x < 28; x++) m.data[y * 32 + x] = 1;
     await writePng(join(masks, '000.png'), m);
     await writePng(join(masks, '001_mask.png'), m);
-    const out = join(dir, 'fg-dir');
+    const out = join(tmp.path, 'fg-dir');
     const ok = await synth(['--data', data, '--category', 'widget', '--out', out, '--count', '2', '--image-size', '32', '--kind', 'structural', '--foreground', masks, '--json']);
     expect(ok.error).toBeUndefined();
     for (const name of ['000000.png', '000001.png']) {
@@ -125,17 +123,17 @@ describe('madenet synth', () => {
       expect(ones(mask.data)).toBeGreaterThan(0);
       expect(outside).toBe(0);
     }
-    const missing = await synth(['--data', data, '--category', 'widget', '--out', join(dir, 'fg-missing'), '--count', '3', '--image-size', '32', '--kind', 'structural', '--foreground', masks, '--json']);
+    const missing = await synth(['--data', data, '--category', 'widget', '--out', join(tmp.path, 'fg-missing'), '--count', '3', '--image-size', '32', '--kind', 'structural', '--foreground', masks, '--json']);
     const doc = JSON.parse(missing.stdout);
     expect(doc.error.code).toBe('E_MASK_MISSING');
     expect(doc.error.message).toContain(join(masks, '002.png'));
     expect(missing.exitCode).toBe(1);
     // A failed run leaves no synth.jsonl, so it can simply be run again.
-    expect((await readdir(join(dir, 'fg-missing'))).filter((f) => f.startsWith('synth.jsonl'))).toEqual([]);
+    expect((await readdir(join(tmp.path, 'fg-missing'))).filter((f) => f.startsWith('synth.jsonl'))).toEqual([]);
   });
 
   it('refuses to overwrite a previous run without --force and rejects an unknown category', async () => {
-    const out = join(dir, 'twice');
+    const out = join(tmp.path, 'twice');
     const args = ['--data', data, '--category', 'widget', '--out', out, '--count', '1', '--image-size', '32', '--kind', 'structural', '--json'];
     expect((await synth(args)).exitCode).toBeUndefined();
     const again = await synth(args);
@@ -143,13 +141,13 @@ describe('madenet synth', () => {
     expect(again.exitCode).toBe(1);
     expect((await synth([...args, '--force'])).exitCode).toBeUndefined();
     // Without --json the error is thrown with its stable code.
-    const unknown = await synth(['--data', data, '--category', 'nope', '--out', join(dir, 'x')]);
+    const unknown = await synth(['--data', data, '--category', 'nope', '--out', join(tmp.path, 'x')]);
     expect(unknown.error).toMatchObject({ code: 'E_DATASET' });
     expect(unknown.error?.message).toContain('widget');
   });
 
   it('prints a short human summary without --json', async () => {
-    const { stdout, error } = await synth(['--data', data, '--category', 'widget', '--out', join(dir, 'human'), '--count', '2', '--image-size', '32', '--kind', 'cutpaste']);
+    const { stdout, error } = await synth(['--data', data, '--category', 'widget', '--out', join(tmp.path, 'human'), '--count', '2', '--image-size', '32', '--kind', 'cutpaste']);
     expect(error).toBeUndefined();
     expect(stdout).toMatch(/^Made 2 samples \(2 cutpaste\) from 2 images of widget at 32 px\./);
     expect(stdout).toMatch(/Perceptibility gate rejected \d+ of \d+ draws/);

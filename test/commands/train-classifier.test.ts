@@ -1,27 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import TrainClassifier from '../../src/commands/train-classifier.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-
-async function run(argv: string[]): Promise<{ stdout: string; exitCode: number | string | undefined }> {
-  return runCommand(TrainClassifier, argv);
-}
 
 describe('madenet train-classifier', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-cmd-train-classifier-');
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-classifier-'));
-    await makeTinyDataset(join(dir, 'data'), { categories: ['alpha', 'beta', 'gamma'], size: 32, normals: 4, testNormals: 1, defects: 1, trainDefects: 1 });
+    await makeTinyDataset(join(tmp.path, 'data'), { categories: ['alpha', 'beta', 'gamma'], size: 32, normals: 4, testNormals: 1, defects: 1, trainDefects: 1 });
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('prints one JSON result with categories, accuracy, confusion matrix and the artifact', async () => {
-    const r = await run(['--data', join(dir, 'data'), '--out', join(dir, 'out'), '--preset', 'tiny', '--epochs', '1', '--batch-size', '4', '--backend', 'wasm', '--threads', '1', '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as { categories: string[]; metrics: { confusion: number[][]; accuracy: number }; artifact: { dir: string }; runtime: { backend: string } };
+    const json = await runJson<{ categories: string[]; metrics: { confusion: number[][]; accuracy: number }; artifact: { dir: string }; runtime: { backend: string } }>(
+      TrainClassifier,
+      ['--data', join(tmp.path, 'data'), '--out', join(tmp.path, 'out'), '--preset', 'tiny', '--epochs', '1', '--batch-size', '4', '--backend', 'wasm', '--threads', '1'],
+    );
     expect(json.categories).toEqual(['alpha', 'beta', 'gamma']);
     expect(json.metrics.confusion).toHaveLength(3);
     expect(json.metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(3);
@@ -31,7 +25,7 @@ describe('madenet train-classifier', () => {
   });
 
   it('needs two categories: one selected category is E_DATASET', async () => {
-    const r = await run(['--data', join(dir, 'data'), '--out', join(dir, 'out'), '--category', 'alpha', '--preset', 'tiny', '--backend', 'wasm', '--json']);
+    const r = await runCommand(TrainClassifier, ['--data', join(tmp.path, 'data'), '--out', join(tmp.path, 'out'), '--category', 'alpha', '--preset', 'tiny', '--backend', 'wasm', '--json']);
     expect(r.exitCode).not.toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_DATASET' } });
   });

@@ -1,31 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import TrainLpd from '../../src/commands/train-lpd.js';
 import { loadDetector } from '../../src/pipeline/detectors/registry.js';
-import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson, type CommandRun } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { useTrainCommandFlags } from '../helpers/train-command.js';
 
 
-async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  return runCommand(TrainLpd, argv);
-}
+const run = (argv: string[]): Promise<CommandRun> => runCommand(TrainLpd, argv);
 
 describe('madenet train-lpd', () => {
-  let dir: string;
-  let common: string[];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-lpd-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
-    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--preset', 'tiny', '--image-size', '32', '--backend', 'wasm', '--threads', '1'];
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-cmd-train-lpd-');
+  const common = useTrainCommandFlags(tmp, { size: 32, normals: 5, testNormals: 1, defects: 1 }, ['--preset', 'tiny', '--image-size', '32']);
 
   it('prints one JSON result with the artifact, metrics, CutPaste counts, GDE, speed and runtime', async () => {
-    const r = await run([...common, '--epochs', '1', '--batch-size', '4', '--lr', '0.02', '--variant', 'scar', '--no-gate', '--score', 'head', '--checkpoint-every', '0', '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(TrainLpd, [...common, '--epochs', '1', '--batch-size', '4', '--lr', '0.02', '--variant', 'scar', '--no-gate', '--score', 'head', '--checkpoint-every', '0']);
     expect(json).toMatchObject({
       category: 'widget',
       preset: 'tiny',

@@ -1,30 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Evaluate from '../../src/commands/evaluate.js';
 import Finetune from '../../src/commands/finetune.js';
 import TrainPatchcore from '../../src/commands/train-patchcore.js';
 import WeightsList from '../../src/commands/weights/list.js';
 import { loadArtifact } from '../../src/pipeline/artifacts/index.js';
-import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { useTrainCommandFlags } from '../helpers/train-command.js';
 
 describe('madenet train-patchcore', () => {
-  let dir: string;
-  let common: string[];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-patchcore-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 6, testNormals: 3, defects: 3 });
-    // A random ResNet-18 keeps the test independent of the packaged networks (those have their own test).
-    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--image-size', '32', '--backbone', 'random', '--layers', 'layer1,layer2', '--backend', 'wasm', '--threads', '1'];
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-cmd-train-patchcore-');
+  // A random ResNet-18 keeps the test independent of the packaged networks (those have their own test).
+  const common = useTrainCommandFlags(tmp, { size: 32, normals: 6, testNormals: 3, defects: 3 }, ['--image-size', '32', '--backbone', 'random', '--layers', 'layer1,layer2']);
 
   it('builds a versioned bank (JSON result, manifest with backbone source), then evaluate --model and infer treat it like any submodel', async () => {
-    const r = await runCommand(TrainPatchcore, [...common, '--global-layer', 'layer3', '--coreset-ratio', '0.25', '--feature-cache', join(dir, 'cache'), '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(TrainPatchcore, [...common, '--global-layer', 'layer3', '--coreset-ratio', '0.25', '--feature-cache', join(tmp.path, 'cache')]);
     expect(json).toMatchObject({
       category: 'widget',
       imageSize: 32,
@@ -40,28 +32,28 @@ describe('madenet train-patchcore', () => {
       featureCache: { hits: 0, misses: 6 },
       artifact: { version: 1, dir: expect.stringContaining(join('out', 'patchcore', 'widget', 'v0001')) },
     });
-    const artifact = await loadArtifact(join(dir, 'out', 'patchcore', 'widget'));
+    const artifact = await loadArtifact(join(tmp.path, 'out', 'patchcore', 'widget'));
     expect(artifact.manifest.kind).toBe('patchcore');
     expect(artifact.manifest.config).toMatchObject({ backboneSource: { kind: 'random' }, model: { layers: ['layer1', 'layer2'], globalLayer: 'layer3' }, bank: { bankRows: 80 } });
     expect(Object.keys(artifact.manifest.files)).toEqual(expect.arrayContaining(['bank.npy', 'global-bank.npy', 'thresholds.json']));
 
-    const again = await runCommand(TrainPatchcore, [...common, '--global-layer', 'layer3', '--coreset-ratio', '0.25', '--feature-cache', join(dir, 'cache'), '--json']);
+    const again = await runCommand(TrainPatchcore, [...common, '--global-layer', 'layer3', '--coreset-ratio', '0.25', '--feature-cache', join(tmp.path, 'cache'), '--json']);
     const second = JSON.parse(again.stdout) as { featureCache: unknown; metrics: unknown; bankRows: number };
     expect(second.featureCache).toMatchObject({ hits: 6, misses: 0 });
     expect(second.metrics).toEqual(json.metrics); // the same features give the same bank and the same validation
 
-    const ev = await runCommand(Evaluate, ['--model', join(dir, 'out', 'patchcore', 'widget'), '--data', join(dir, 'data'), '--out', join(dir, 'eval'), '--backend', 'wasm', '--threads', '1', '--json']);
+    const ev = await runCommand(Evaluate, ['--model', join(tmp.path, 'out', 'patchcore', 'widget'), '--data', join(tmp.path, 'data'), '--out', join(tmp.path, 'eval'), '--backend', 'wasm', '--threads', '1', '--json']);
     expect(ev.exitCode ?? 0).toBe(0);
     const rows = (JSON.parse(ev.stdout) as { rows: { defectType: string; images: number; imageAuroc: number; pixelAuroc: number }[] }).rows;
     const all = rows.find((row) => row.defectType === 'all');
     expect(all?.images).toBe(6);
     expect(all?.imageAuroc).toBeGreaterThanOrEqual(0.5);
-    const predictions = (await readFile(join(dir, 'eval', 'predictions', 'predictions.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { model: string });
+    const predictions = (await readFile(join(tmp.path, 'eval', 'predictions', 'predictions.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { model: string });
     expect(new Set(predictions.map((p) => p.model))).toEqual(new Set(['patchcore']));
   }, 300_000);
 
   it('refuses fine-tuning with a coded error, and a bad coreset ratio with E_CONFIG', async () => {
-    const ft = await runCommand(Finetune, ['--model', join(dir, 'out', 'patchcore', 'widget'), '--data', join(dir, 'data'), '--json']);
+    const ft = await runCommand(Finetune, ['--model', join(tmp.path, 'out', 'patchcore', 'widget'), '--data', join(tmp.path, 'data'), '--json']);
     expect(ft.exitCode).not.toBe(0);
     expect(JSON.parse(ft.stdout)).toMatchObject({ error: { code: 'E_FINETUNE_UNSUPPORTED' } });
     const bad = await runCommand(TrainPatchcore, [...common, '--coreset-ratio', '1.5', '--json']);

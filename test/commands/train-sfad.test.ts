@@ -1,29 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import TrainSfad from '../../src/commands/train-sfad.js';
-import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson, type CommandRun } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { useTrainCommandFlags } from '../helpers/train-command.js';
 
 
-async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  return runCommand(TrainSfad, argv);
-}
+const run = (argv: string[]): Promise<CommandRun> => runCommand(TrainSfad, argv);
 
 describe('madenet train-sfad', () => {
-  let dir: string;
-  let common: string[];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-sfad-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
-    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--preset', 'tiny', '--image-size', '32', '--backend', 'wasm', '--threads', '1'];
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-cmd-train-sfad-');
+  const common = useTrainCommandFlags(tmp, { size: 32, normals: 5, testNormals: 1, defects: 1 }, ['--preset', 'tiny', '--image-size', '32']);
 
   it('prints one JSON result with the artifact, metrics, history, speed, lineage and runtime', async () => {
-    const r = await run([...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--feature-dim', '48', '--noise-std', '0.02', '--hidden', '16', '--checkpoint-every', '0', '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(TrainSfad, [...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--feature-dim', '48', '--noise-std', '0.02', '--hidden', '16', '--checkpoint-every', '0']);
     expect(json).toMatchObject({
       category: 'widget',
       preset: 'tiny',
@@ -59,7 +48,7 @@ describe('madenet train-sfad', () => {
     const lr = await run([...common, '--noise-std', 'loud', '--json']);
     expect(lr.exitCode).not.toBe(0);
     expect(JSON.parse(lr.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('--noise-std') } });
-    const bb = await run([...common, '--backbone', join(dir, 'nowhere'), '--json']);
+    const bb = await run([...common, '--backbone', join(tmp.path, 'nowhere'), '--json']);
     expect(bb.exitCode).not.toBe(0);
     expect(JSON.parse(bb.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
   });

@@ -1,29 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import TrainSrad from '../../src/commands/train-srad.js';
-import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { runCommand } from '../helpers/run-command.js';
+import { runCommand, runJson, type CommandRun } from '../helpers/run-command.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { useTrainCommandFlags } from '../helpers/train-command.js';
 
 
-async function run(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | string | undefined }> {
-  return runCommand(TrainSrad, argv);
-}
+const run = (argv: string[]): Promise<CommandRun> => runCommand(TrainSrad, argv);
 
 describe('madenet train-srad', () => {
-  let dir: string;
-  let common: string[];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-cmd-train-srad-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5, testNormals: 1, defects: 1 });
-    common = ['--data', join(dir, 'data'), '--category', 'widget', '--out', join(dir, 'out'), '--preset', 'tiny', '--backend', 'wasm', '--threads', '1'];
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-cmd-train-srad-');
+  const common = useTrainCommandFlags(tmp, { size: 32, normals: 5, testNormals: 1, defects: 1 }, ['--preset', 'tiny']);
 
   it('prints one JSON result with the artifact, metrics, history, speed and runtime', async () => {
-    const r = await run([...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-2', '--checkpoint-every', '0', '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = await runJson(TrainSrad, [...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-2', '--checkpoint-every', '0']);
     expect(json).toMatchObject({
       category: 'widget',
       preset: 'tiny',

@@ -3,10 +3,10 @@
 // types to src/pipeline/engines/onnxruntime-node.fallback.d.ts. Checked by type-checking the build with the real
 // package's path replaced by one that does not exist.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,11 +19,7 @@ function tsc(project: string): Promise<{ code: number; output: string }> {
 }
 
 describe('the build without onnxruntime-node', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-build-check-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-build-check-');
 
   it('type-checks against the declared fallback, and the build config lists the real package first', async () => {
     const build = JSON.parse(await readFile(join(root, 'tsconfig.build.json'), 'utf8')) as {
@@ -31,7 +27,7 @@ describe('the build without onnxruntime-node', () => {
     };
     const paths = build.compilerOptions.paths['onnxruntime-node'] as string[];
     expect(paths).toEqual(['./node_modules/onnxruntime-node/dist/index.d.ts', './src/pipeline/engines/onnxruntime-node.fallback.d.ts']);
-    const config = join(dir, 'tsconfig.json');
+    const config = join(tmp.path, 'tsconfig.json');
     await writeFile(
       config,
       JSON.stringify({

@@ -2,26 +2,22 @@
 // generated data and prints exactly one JSON document. Needs `npm run build` (CI's npm ci runs it).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DEMO_PLANS } from '../../src/pipeline/services/demo-plan.js';
 import { demoStepCount } from '../../src/pipeline/services/demo.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('madenet demo (bin/run.js)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-demo-e2e-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-demo-e2e-');
 
   it('runs make-demo -> synth -> train x3 -> finetune x3 -> classifier + finetune -> perfmap -> infer -> evaluate', async () => {
-    const out = join(dir, 'demo');
+    const out = join(tmp.path, 'demo');
     const { stdout } = await run(process.execPath, [join(root, 'bin', 'run.js'), 'demo', '--plan', 'smoke', '--out', out, '--json', '--backend', 'wasm', '--threads', '1'], {
       env: { ...process.env, NODE_OPTIONS: '' },
       maxBuffer: 16 * 1024 * 1024,

@@ -1,10 +1,10 @@
 // examples/slurm/submit.sh with a stand-in `sbatch` on the PATH that records each submission: one sorted list
 // written before anything is submitted, an array of N shard tasks reading it, and a merge that waits for them all.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const slurm = join(root, 'examples', 'slurm');
@@ -16,23 +16,19 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ cod
 }
 
 describe('examples/slurm', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-slurm-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-slurm-');
 
   it('lists once, submits an array of shards over that list and an afterok merge; refuses a second submit of a batch', async () => {
-    const images = join(dir, 'images');
+    const images = join(tmp.path, 'images');
     await mkdir(join(images, 'b'), { recursive: true });
     for (const f of ['b/2.png', 'a.png', 'b/1.jpg', 'notes.txt']) await writeFile(join(images, f), '');
-    const bin = join(dir, 'bin');
+    const bin = join(tmp.path, 'bin');
     await mkdir(bin);
-    const log = join(dir, 'sbatch.log');
+    const log = join(tmp.path, 'sbatch.log');
     await writeFile(join(bin, 'sbatch'), `#!/bin/sh\necho "$*" >> "${log}"\nn=$(wc -l < "${log}")\necho "100$n"\n`);
     await chmod(join(bin, 'sbatch'), 0o755);
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
-    const batch = join(dir, 'batch');
+    const batch = join(tmp.path, 'batch');
     const r = await run('bash', [join(slurm, 'submit.sh'), images, batch, '4'], env);
     expect(r.code).toBe(0);
     expect(await readFile(join(batch, 'list.txt'), 'utf8')).toBe(['a.png', 'b/1.jpg', 'b/2.png'].map((f) => `${join(images, f)}\n`).join(''));
@@ -45,17 +41,17 @@ describe('examples/slurm', () => {
   });
 
   it('each array task reads the batch list on stdin with its own --shard K/N and --resume', async () => {
-    const batch = join(dir, 'task');
+    const batch = join(tmp.path, 'task');
     await mkdir(batch);
     await writeFile(join(batch, 'list.txt'), '/x/1.png\n/x/2.png\n');
     await writeFile(join(batch, 'shards'), '2\n');
-    const fake = join(dir, 'madenet');
-    await writeFile(fake, `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(dir, 'args.txt')}"\ncat > "${join(dir, 'stdin.txt')}"\n`);
+    const fake = join(tmp.path, 'madenet');
+    await writeFile(fake, `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(tmp.path, 'args.txt')}"\ncat > "${join(tmp.path, 'stdin.txt')}"\n`);
     await chmod(fake, 0o755);
     const r = await run('bash', [join(slurm, 'infer-array.sh'), batch], { ...process.env, MADENET: fake, PERFMAP: '/p', SLURM_ARRAY_TASK_ID: '1', SLURM_CPUS_PER_TASK: '4' });
     expect(r.code).toBe(0);
-    const args = (await readFile(join(dir, 'args.txt'), 'utf8')).trim().split('\n');
+    const args = (await readFile(join(tmp.path, 'args.txt'), 'utf8')).trim().split('\n');
     expect(args).toEqual(['infer', '--perfmap', '/p', '--input', '-', '--out', join(batch, 'shard-1'), '--shard', '1/2', '--threads', '4', '--resume', '--skip-bad-images', '--verbose']);
-    expect(await readFile(join(dir, 'stdin.txt'), 'utf8')).toBe('/x/1.png\n/x/2.png\n');
+    expect(await readFile(join(tmp.path, 'stdin.txt'), 'utf8')).toBe('/x/1.png\n/x/2.png\n');
   });
 });

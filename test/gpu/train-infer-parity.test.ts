@@ -1,6 +1,5 @@
 /** @jest-environment ./test/pipeline/engines/ort-environment.cjs */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import BuildPerfmap from '../../src/commands/build-perfmap.js';
 import Export from '../../src/commands/export.js';
@@ -9,6 +8,7 @@ import TrainSfad from '../../src/commands/train-sfad.js';
 import { runCommand } from '../helpers/run-command.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 import { describeGpu } from './gpu-gate.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 // The whole chain through the real commands on tiny data (32 px, tiny preset, 2 steps): train-sfad ->
 // build-perfmap -> infer, once on wasm and once on webgpu, then image scores compared. Tolerances (relative to
@@ -41,21 +41,19 @@ function relDiff(a: Map<string, number>, b: Map<string, number>): number {
 }
 
 describeGpu('train-sfad -> build-perfmap -> infer on webgpu gives the scores wasm gives', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-gpu-e2e-');
   let data: string;
   const model: Record<string, string> = {};
   const perfmap: Record<string, string> = {};
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-gpu-e2e-'));
-    data = join(dir, 'data');
+    data = join(tmp.path, 'data');
     await makeTinyDataset(data, { size: 32, normals: 5, testNormals: 2, defects: 2 });
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   const train = ['--category', 'widget', '--preset', 'tiny', '--image-size', '32', '--threads', '1', '--epochs', '1', '--batch-size', '2', '--feature-dim', '48', '--hidden', '16', '--checkpoint-every', '0'];
 
   it.each(['wasm', 'webgpu'])('trains, maps and infers on %s', async (backend) => {
-    const out = join(dir, backend);
+    const out = join(tmp.path, backend);
     const trained = await ok(TrainSfad, ['--data', data, '--out', out, '--backend', backend, ...train]);
     expect(trained).toMatchObject({ runtime: { backend } });
     model[backend] = (trained.artifact as { dir: string }).dir;
@@ -66,10 +64,10 @@ describeGpu('train-sfad -> build-perfmap -> infer on webgpu gives the scores was
   });
 
   it('image scores agree: trained on each backend, and the same model scored on each', async () => {
-    const trained = relDiff(await scores(join(dir, 'webgpu', 'pred')), await scores(join(dir, 'wasm', 'pred')));
+    const trained = relDiff(await scores(join(tmp.path, 'webgpu', 'pred')), await scores(join(tmp.path, 'wasm', 'pred')));
     // The wasm-trained map scored on webgpu: inference alone.
-    await ok(Infer, ['--perfmap', perfmap.wasm as string, '--input', join(data, 'widget', 'test'), '--category', 'widget', '--engine', 'tfjs', '--out', join(dir, 'cross'), '--backend', 'webgpu', '--batch-size', '3']);
-    const scored = relDiff(await scores(join(dir, 'cross')), await scores(join(dir, 'wasm', 'pred')));
+    await ok(Infer, ['--perfmap', perfmap.wasm as string, '--input', join(data, 'widget', 'test'), '--category', 'widget', '--engine', 'tfjs', '--out', join(tmp.path, 'cross'), '--backend', 'webgpu', '--batch-size', '3']);
+    const scored = relDiff(await scores(join(tmp.path, 'cross')), await scores(join(tmp.path, 'wasm', 'pred')));
     process.stderr.write(`train-sfad -> infer, webgpu vs wasm: trained on each ${trained.toExponential(1)}, same model scored on each ${scored.toExponential(1)}\n`);
     expect(trained).toBeLessThanOrEqual(TRAINED_TOL);
     expect(scored).toBeLessThanOrEqual(SCORED_TOL);
@@ -83,11 +81,11 @@ describeGpu('train-sfad -> build-perfmap -> infer on webgpu gives the scores was
   it('infer --engine onnx --execution-provider webgpu matches the cpu provider, and says it ran on webgpu', async () => {
     await ok(Export, ['--model', model.wasm as string, '--backend', 'wasm', '--threads', '1', '--parity-images', '2']);
     const run = async (provider: string): Promise<Record<string, unknown>> =>
-      ok(Infer, ['--perfmap', perfmap.wasm as string, '--input', join(data, 'widget', 'test'), '--category', 'widget', '--engine', 'onnx', '--execution-provider', provider, '--out', join(dir, `ort-${provider}`), '--threads', '1']);
+      ok(Infer, ['--perfmap', perfmap.wasm as string, '--input', join(data, 'widget', 'test'), '--category', 'widget', '--engine', 'onnx', '--execution-provider', provider, '--out', join(tmp.path, `ort-${provider}`), '--threads', '1']);
     const gpu = await run('webgpu');
     await run('cpu');
     expect((gpu.engine as { loaded: { engine: string; executionProviders?: string[] }[] }).loaded[0]).toMatchObject({ engine: 'onnx', executionProviders: ['webgpu', 'cpu'] });
-    const diff = relDiff(await scores(join(dir, 'ort-webgpu')), await scores(join(dir, 'ort-cpu')));
+    const diff = relDiff(await scores(join(tmp.path, 'ort-webgpu')), await scores(join(tmp.path, 'ort-cpu')));
     process.stderr.write(`onnxruntime webgpu vs cpu provider: ${diff.toExponential(1)}\n`);
     expect(diff).toBeLessThanOrEqual(SCORED_TOL);
   });

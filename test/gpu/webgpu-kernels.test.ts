@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/pipeline/core/random.js';
 import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { nearestSources } from '../../src/pipeline/runtime/webgpu/kernels.js';
-import { onBackend, randomArray, relError, size } from '../pipeline/runtime/kernel-check.js';
+import { onBackend, randomArray, relError, size, trainingOpInputs } from '../pipeline/runtime/kernel-check.js';
 import { describeGpu } from './gpu-gate.js';
 
 // Every op a training step of the project's nets touches, forward and gradient, on webgpu against the cpu
@@ -25,12 +25,7 @@ describeGpu('webgpu kernels match the cpu backend (1e-4 relative)', () => {
     await initRuntime({ backend: 'webgpu' });
   });
 
-  const rng = new Rng(3);
-  const xv = randomArray(rng, 2 * 8 * 10 * 4);
-  const wv = randomArray(rng, 3 * 3 * 4 * 4);
-  const dv = randomArray(rng, 3 * 3 * 4 * 1);
-  const gv = randomArray(rng, 4);
-  const x = (): tf.Tensor4D => tf.tensor4d(xv, [2, 8, 10, 4]);
+  const { xv, wv, dv, gv, x } = trainingOpInputs();
   /** d/dx of sum(head(x) * fixed ramp): depends on every output. */
   const gradOf = (head: (h: tf.Tensor4D) => tf.Tensor) => (): tf.Tensor =>
     tf.grad((t: tf.Tensor) => {

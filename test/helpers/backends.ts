@@ -10,6 +10,13 @@ export function testThreads(): number {
   return env === undefined || env === '' ? 1 : Number(env);
 }
 
+/** Starts the runtime on `backend` with `threads` threads (not testThreads: these blocks pin it) before the block's tests. */
+export function useBackend(backend: (typeof TEST_BACKENDS)[number], threads = 1): void {
+  beforeAll(async () => {
+    await initRuntime({ backend, threads });
+  });
+}
+
 export function describeEachBackend(name: string, fn: (backend: string) => void): void {
   for (const backend of TEST_BACKENDS) {
     describe(`${name} [${backend}]`, () => {

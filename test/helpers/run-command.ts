@@ -1,6 +1,6 @@
 // Runs an oclif command class in-process (as `madenet <cmd>` would) and captures stdout, stderr, the thrown
 // error (oclif rethrows after printing; under --json the error is the JSON document on stdout) and the exit code.
-import { jest } from '@jest/globals';
+import { expect, jest } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,4 +36,11 @@ export async function runCommand(cmd: { run(argv: string[], root: string): Promi
     process.exitCode = undefined;
   }
   return { stdout, stderr, error, exitCode };
+}
+
+/** Runs `cmd` with `argv` and --json, expects success (no exit code, or 0) and returns the JSON document it printed. */
+export async function runJson<T = Record<string, unknown>>(cmd: { run(argv: string[], root: string): Promise<unknown> }, argv: string[]): Promise<T> {
+  const r = await runCommand(cmd, [...argv, '--json']);
+  expect(r.exitCode ?? 0).toBe(0);
+  return JSON.parse(r.stdout) as T;
 }

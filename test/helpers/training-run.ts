@@ -1,12 +1,16 @@
 // What the training-service tests share: a rejection read as a value, a run stopped after a given step (as Ctrl-C
 // would) and resumed, checkpoints compared byte for byte, the saved detector run once, and a test split no trainer
 // may read. Real files, no mocks.
-import { readdir, writeFile } from 'node:fs/promises';
+import { beforeAll, expect } from '@jest/globals';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadLatestCheckpoint } from '../../src/pipeline/artifacts/index.js';
 import { loadDetector } from '../../src/pipeline/detectors/registry.js';
 import type { TrainProgress } from '../../src/pipeline/train/loop.js';
+import { corruptCheckpointWeights } from './corrupt-checkpoint.js';
+import type { TempDir } from './temp-dir.js';
+import { makeTinyDataset, type TinyDatasetOptions } from './tiny-dataset.js';
 
 export interface Rejection {
   code?: string;
@@ -38,6 +42,21 @@ export async function spoilTestSplit(root: string, category = 'widget', subs: re
   }
 }
 
+/**
+ * Before the block's tests: a tiny dataset in <tmp>/data with its test split spoiled (training must never read
+ * it), and the trainer's options on it from `options(data)`. The returned object is filled in then.
+ */
+export function useTrainingData<B extends object>(tmp: TempDir, dataset: TinyDatasetOptions, options: (data: string) => B): B {
+  const base = {} as B;
+  beforeAll(async () => {
+    const data = join(tmp.path, 'data');
+    await makeTinyDataset(data, dataset);
+    await spoilTestSplit(data);
+    Object.assign(base, options(data));
+  });
+  return base;
+}
+
 /** The options interruptAndResume sets on a service's own. */
 interface RunControl {
   out?: string;
@@ -63,6 +82,55 @@ export async function interruptAndResume<O extends RunControl, R>(
   expect(cut.code).toBe('E_INTERRUPTED');
   const resumed = await train(at('cut', { resume: true }));
   return { straight, cut, resumed };
+}
+
+/** What expectExactResume reads of a trainer's result. */
+interface ResumableRun {
+  resumedFrom?: { step: number } | null;
+  steps: number;
+  epochs: { validation: unknown }[];
+  artifact: { dir: string };
+}
+
+/**
+ * interruptAndResume stopped after `stopAt` steps, then what an exact resume means for a trainer: the advice names
+ * that step, the resumed run starts there and ends at `steps` with the same validation per epoch, the newest
+ * checkpoints of both runs (at `steps`) hold `checkpointFiles` bit for bit, and so do the two artifacts' `artifactFile`.
+ */
+export async function expectExactResume<O extends RunControl, R extends ResumableRun>(
+  train: (opts: O) => Promise<R>,
+  opts: Omit<O, 'out'>,
+  dir: string,
+  expected: { kind: string; category: string; stopAt: number; steps: number; checkpointFiles: readonly string[]; artifactFile: string },
+): Promise<void> {
+  const { kind, category, stopAt, steps } = expected;
+  const { straight, cut, resumed } = await interruptAndResume(train, opts, dir, stopAt);
+  expect(cut.suggestions?.join(' ')).toContain(`step ${stopAt}`);
+  expect(resumed.resumedFrom?.step).toBe(stopAt);
+  expect(resumed.steps).toBe(steps);
+  expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
+  expect((await loadLatestCheckpoint(join(dir, 'cut'), kind, category))?.manifest.checkpoint?.step).toBe(steps);
+  await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), kind, category, expected.checkpointFiles);
+  const saved = async (d: string) => readFile(join(d, expected.artifactFile));
+  expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
+}
+
+/**
+ * The NaN-stop scenario: a run into `opts.out` stopped after `stopAt` steps, the newest checkpoint's `file` of
+ * `kind`/`category` turned to NaN (checksum updated), then resumed. Returns the resume's rejection, the corrupted
+ * checkpoint's step and how many tensors the failed resume left behind.
+ */
+export async function resumeFromNanCheckpoint<O extends RunControl & { out: string }>(
+  train: (opts: O) => Promise<unknown>,
+  opts: O,
+  checkpoint: { kind: string; category: string; file: string },
+  stopAt: number,
+): Promise<{ err: Rejection; step: number; leaked: number }> {
+  expect((await failure(train({ ...opts, ...stopAfterStep(stopAt) }))).code).toBe('E_INTERRUPTED');
+  const step = await corruptCheckpointWeights(opts.out, checkpoint.kind, checkpoint.category, checkpoint.file);
+  const before = tf.memory().numTensors;
+  const err = await failure(train({ ...opts, resume: true }));
+  return { err, step, leaked: tf.memory().numTensors - before };
 }
 
 /** Expects the newest checkpoints under two artifact roots to hold `files` (weights, optimizer slots) bit for bit. */

@@ -2,17 +2,16 @@
 // /dev/full), permissions and read-only filesystems, an --out that is a device, --category __proto__ or
 // constructor, and malformed fields in an artifact manifest.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadArtifact, writeArtifact } from '../../src/pipeline/artifacts/index.js';
 import { lockOutputFolder } from '../../src/pipeline/artifacts/output-folder.js';
 import { BaseCommand } from '../../src/pipeline/cli/base-command.js';
 import { fromSystemError } from '../../src/pipeline/core/system-errors.js';
-import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { failure } from '../helpers/training-run.js';
 import { runCommand } from '../helpers/run-command.js';
-import { makeInferWorld, runInfer, type InferWorld } from '../pipeline/infer/infer-helpers.js';
+import { runInfer, useInferWorld } from '../pipeline/infer/infer-helpers.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 /** A command around the infer service (with the test loaders): what `madenet infer` meets when the disk is full. */
 class InferInto extends BaseCommand {
@@ -24,17 +23,11 @@ class InferInto extends BaseCommand {
 }
 
 describe('error codes for user-caused conditions (item 13)', () => {
-  let dir: string;
-  let w: InferWorld;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-hostile-errors-'));
-    w = await makeInferWorld(join(dir, 'world'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-hostile-errors-');
+  const w = useInferWorld(tmp, 'world');
 
   it('item 13: a full disk (ENOSPC) during infer is E_NO_SPACE naming predictions.jsonl, in --json too, not E_INTERNAL', async () => {
-    const out = join(dir, 'full');
+    const out = join(tmp.path, 'full');
     await mkdir(out, { recursive: true });
     // /dev/full fails every write with ENOSPC: the disk-full case without a tiny tmpfs.
     await symlink('/dev/full', join(out, 'predictions.jsonl'));
@@ -65,7 +58,7 @@ describe('error codes for user-caused conditions (item 13)', () => {
 
   it('item 13: --category __proto__ or constructor is E_CATEGORY listing the real categories', async () => {
     for (const category of ['__proto__', 'constructor', 'toString']) {
-      const err = await failure(runInfer({ perfmap: w.none, input: w.glob, out: join(dir, `cat-${category}`), category }));
+      const err = await failure(runInfer({ perfmap: w.none, input: w.glob, out: join(tmp.path, `cat-${category}`), category }));
       expect(err.code).toBe('E_CATEGORY');
       expect(err.message).toContain(`--assume-category ${category}`);
       expect(err.message).toContain('alpha, beta');
@@ -73,7 +66,7 @@ describe('error codes for user-caused conditions (item 13)', () => {
   });
 
   it('item 13: malformed manifest fields are E_SCHEMA naming the field', async () => {
-    const ref = await writeArtifact({ root: join(dir, 'art'), kind: 'srad', category: 'c', config: {}, seed: 1, files: { 'a.txt': 'a' } });
+    const ref = await writeArtifact({ root: join(tmp.path, 'art'), kind: 'srad', category: 'c', config: {}, seed: 1, files: { 'a.txt': 'a' } });
     const path = join(ref.dir, 'manifest.json');
     const good = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
     for (const [field, value] of [

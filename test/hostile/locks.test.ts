@@ -2,29 +2,26 @@
 // demo runs there, two trainings of one checkpoint series cannot overlap, and stale locks (dead or reused pid,
 // empty or garbage content) are taken over without anyone deleting them by hand.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, processStart } from '../../src/pipeline/artifacts/lock.js';
-import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { runDemo } from '../../src/pipeline/services/demo.js';
 import { makeDemo } from '../../src/pipeline/services/make-demo.js';
 import { trainClassifier } from '../../src/pipeline/services/train-classifier.js';
 import { failure } from '../helpers/training-run.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { useBackend } from '../helpers/backends.js';
 
 const holder = (pid: number, start: string | null): string => JSON.stringify({ pid, host: hostname(), created: '2026-01-01T00:00:00.000Z', start, token: 'x', command: 'infer' });
 
 describe('locks (items 1, 11, 12)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-hostile-locks-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  useBackend('wasm');
+  const tmp = useTempDir('madenet-hostile-locks-');
 
   it('item 12: empty, garbage, dead-pid and reused-pid locks are taken over; a live holder is named', async () => {
-    const folder = join(dir, 'stale');
+    const folder = join(tmp.path, 'stale');
     await mkdir(folder, { recursive: true });
     const dead = spawnSync('true').pid as number;
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -51,7 +48,7 @@ describe('locks (items 1, 11, 12)', () => {
   });
 
   it('item 1: a demo into a folder another demo holds, or make-demo into its data, is refused and changes nothing', async () => {
-    const out = join(dir, 'demo');
+    const out = join(tmp.path, 'demo');
     await makeDemo({ out: join(out, 'data'), seed: 1, size: 32, perCategory: 1, testPerCategory: 0, defectsPerCategory: 0, testDefectsPerCategory: 0, categories: ['BGA', 'QFN'] });
     const before = (await stat(join(out, 'data', 'demo.json'))).mtimeMs;
     const running = await acquireLock(out, { command: 'demo' });
@@ -70,7 +67,7 @@ describe('locks (items 1, 11, 12)', () => {
   });
 
   it('item 1: demo into a folder holding a previous run refuses before any step, and --categories BGA fails up front', async () => {
-    const out = join(dir, 'previous');
+    const out = join(tmp.path, 'previous');
     await mkdir(join(out, 'artifacts'), { recursive: true });
     const steps: string[] = [];
     const err = await failure(runDemo({ out, seed: 1, plan: 'smoke', onStep: (s) => steps.push(s) }));
@@ -79,24 +76,24 @@ describe('locks (items 1, 11, 12)', () => {
     expect(err.suggestions?.join(' ')).not.toContain('--resume');
     expect(steps).toEqual([]);
     expect(await readdir(out)).toEqual(['artifacts']);
-    const one = await failure(runDemo({ out: join(dir, 'one'), seed: 1, plan: 'smoke', categories: ['BGA'], onStep: (s) => steps.push(s) }));
+    const one = await failure(runDemo({ out: join(tmp.path, 'one'), seed: 1, plan: 'smoke', categories: ['BGA'], onStep: (s) => steps.push(s) }));
     expect(one.code).toBe('E_USAGE');
     expect(one.message).toContain('(BGA)');
     expect(steps).toEqual([]);
-    expect(await stat(join(dir, 'one')).catch(() => null)).toBeNull();
+    expect(await stat(join(tmp.path, 'one')).catch(() => null)).toBeNull();
   });
 
   it('item 11: a second training of the same category into the same root is refused, not run alongside', async () => {
-    const data = join(dir, 'tiny');
+    const data = join(tmp.path, 'tiny');
     await makeTinyDataset(data, { categories: ['alpha', 'beta'], size: 32, normals: 3, testNormals: 1, defects: 1 });
-    const opts = { data, out: join(dir, 'root'), preset: 'tiny' as const, epochs: 1, batchSize: 2, lr: 1e-2, seed: 5, backend: 'wasm' as const, threads: 1, checkpointEvery: 1 };
+    const opts = { data, out: join(tmp.path, 'root'), preset: 'tiny' as const, epochs: 1, batchSize: 2, lr: 1e-2, seed: 5, backend: 'wasm' as const, threads: 1, checkpointEvery: 1 };
     const [a, b] = await Promise.allSettled([trainClassifier(opts), trainClassifier(opts)]);
     const outcomes = [a, b].map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)).sort();
     expect(outcomes).toEqual(['E_LOCKED', 'ok']);
     const refused = ([a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error;
     expect(refused.message).toContain('training classifier all');
     // One checkpoint series, one artifact: nothing of the refused run.
-    expect((await readdir(join(dir, 'root', 'classifier', 'all'))).sort()).toEqual(['LATEST', 'v0001']);
-    expect(await readdir(join(dir, 'root', 'checkpoints', 'classifier', 'all'))).not.toContain('.run.lock');
+    expect((await readdir(join(tmp.path, 'root', 'classifier', 'all'))).sort()).toEqual(['LATEST', 'v0001']);
+    expect(await readdir(join(tmp.path, 'root', 'checkpoints', 'classifier', 'all'))).not.toContain('.run.lock');
   });
 });

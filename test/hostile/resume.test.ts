@@ -2,8 +2,7 @@
 // flag (nothing written); --resume of a finished training writes no new version; the advice of E_DIVERGED and
 // E_DECODE names a run that works; a resumed infer leaves no orphan *.tmp behind.
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage } from '../../src/pipeline/io/decode.js';
 import { initRuntime } from '../../src/pipeline/runtime/backend.js';
@@ -11,20 +10,15 @@ import { trainClassifier } from '../../src/pipeline/services/train-classifier.js
 import { TrainingRun } from '../../src/pipeline/train/train-run.js';
 import { failure } from '../helpers/training-run.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
-import { makeInferWorld, readLines, runInfer, type InferWorld } from '../pipeline/infer/infer-helpers.js';
+import { readLines, runInfer, useInferWorld } from '../pipeline/infer/infer-helpers.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 describe('resume and advice (items 2, 14, 15)', () => {
-  let dir: string;
-  let w: InferWorld;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-hostile-resume-'));
-    w = await makeInferWorld(join(dir, 'world'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-hostile-resume-');
+  const w = useInferWorld(tmp, 'world');
 
   it('item 2: infer --resume with another --category, --min-confidence or --save-maps is refused and changes nothing', async () => {
-    const out = join(dir, 'infer-2');
+    const out = join(tmp.path, 'infer-2');
     await runInfer({ perfmap: w.sure, input: w.glob, out });
     const predictions = await readFile(join(out, 'predictions.jsonl'));
     const record = await readFile(join(out, 'infer.json'));
@@ -45,7 +39,7 @@ describe('resume and advice (items 2, 14, 15)', () => {
   });
 
   it('item 15: a resumed infer removes the *.tmp files a killed run left in maps/', async () => {
-    const out = join(dir, 'infer-15');
+    const out = join(tmp.path, 'infer-15');
     await runInfer({ perfmap: w.sure, input: w.glob, out, saveMaps: true });
     const text = await readFile(join(out, 'predictions.jsonl'), 'utf8');
     await writeFile(join(out, 'predictions.jsonl'), `${text.split('\n').slice(0, 3).join('\n')}\n`);
@@ -61,16 +55,16 @@ describe('resume and advice (items 2, 14, 15)', () => {
   });
 
   it('item 15: --resume of a finished training writes no new version (LATEST stays, nothing added)', async () => {
-    const data = join(dir, 'tiny');
+    const data = join(tmp.path, 'tiny');
     await makeTinyDataset(data, { categories: ['alpha', 'beta'], size: 32, normals: 3, testNormals: 1, defects: 1 });
-    const opts = { data, out: join(dir, 'root'), preset: 'tiny' as const, epochs: 1, batchSize: 2, lr: 1e-2, seed: 5, backend: 'wasm' as const, threads: 1, checkpointEvery: 1 };
+    const opts = { data, out: join(tmp.path, 'root'), preset: 'tiny' as const, epochs: 1, batchSize: 2, lr: 1e-2, seed: 5, backend: 'wasm' as const, threads: 1, checkpointEvery: 1 };
     await initRuntime({ backend: 'wasm', threads: 1 });
     const first = await trainClassifier(opts);
     for (let i = 0; i < 2; i++) {
       const resumed = await trainClassifier({ ...opts, resume: true });
       expect(resumed.artifact).toEqual(first.artifact);
     }
-    expect((await readdir(join(dir, 'root', 'classifier', 'all'))).sort()).toEqual(['LATEST', 'v0001']);
+    expect((await readdir(join(tmp.path, 'root', 'classifier', 'all'))).sort()).toEqual(['LATEST', 'v0001']);
   });
 
   it('item 14: E_DIVERGED advises a fresh run with a lower --lr (never --resume with it); E_DECODE names no flag train-* lacks', async () => {
@@ -78,7 +72,7 @@ describe('resume and advice (items 2, 14, 15)', () => {
     const x = tf.input({ shape: [2] });
     const model = tf.model({ inputs: x, outputs: tf.layers.dense({ units: 1 }).apply(x) as tf.SymbolicTensor });
     const opt = tf.train.adam(0.5);
-    const run = new TrainingRun({ root: join(dir, 'diverge'), kind: 'toy', category: 'c', config: {}, seed: 1, runtime: { backend: 'cpu' } as never }, {
+    const run = new TrainingRun({ root: join(tmp.path, 'diverge'), kind: 'toy', category: 'c', config: {}, seed: 1, runtime: { backend: 'cpu' } as never }, {
       models: { net: model },
       optimizer: opt,
       checkpointEvery: 1,
@@ -113,7 +107,7 @@ describe('resume and advice (items 2, 14, 15)', () => {
     expect(advice).toContain('--lr 0.050');
     expect(advice).toContain('without --resume');
     expect(advice).not.toMatch(/run again with --resume/);
-    const bad = join(dir, 'bad.png');
+    const bad = join(tmp.path, 'bad.png');
     await writeFile(bad, 'not a png');
     const decode = await failure(decodeImage(bad));
     expect(decode.code).toBe('E_DECODE');

@@ -2,14 +2,12 @@
 // stdin (outside its image loop) used to ignore it and leave a stale lock. Runs the real CLI (bin/dev.js).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockOutputFolder } from '../../src/pipeline/artifacts/output-folder.js';
-import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { failure } from '../helpers/training-run.js';
-import { makeInferWorld, type InferWorld } from '../pipeline/infer/infer-helpers.js';
+import { useInferWorld } from '../pipeline/infer/infer-helpers.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,18 +21,12 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
 }
 
 describe('signals (item 10)', () => {
-  let dir: string;
-  let w: InferWorld;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-hostile-signals-'));
-    w = await makeInferWorld(join(dir, 'world'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-hostile-signals-');
+  const w = useInferWorld(tmp, 'world');
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`item 10: infer waiting on stdin stops within a second of the first ${signal}, exit 128 + n, lock removed`, async () => {
-      const out = join(dir, `out-${signal}`);
+      const out = join(tmp.path, `out-${signal}`);
       const child = spawn(process.execPath, [join(root, 'bin', 'dev.js'), 'infer', '--perfmap', w.none, '--input', '-', '--out', out, '--category', 'alpha', '--backend', 'cpu'], {
         env: { ...process.env, NODE_OPTIONS: '' },
         stdio: ['pipe', 'pipe', 'pipe'],

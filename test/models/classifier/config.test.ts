@@ -1,5 +1,6 @@
 import { isMadenetError } from '../../../src/pipeline/core/errors.js';
 import { CLASSIFIER_PRESETS, classifierPreset } from '../../../src/models/classifier/config.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 describe('classifier/config', () => {
   it('has paper (B4 at 380), small (B0) and tiny presets', () => {
@@ -28,12 +29,7 @@ describe('classifier/config', () => {
     [{ labelSmoothing: 1 }, 'labelSmoothing'],
     [{ variant: 'b9' }, 'variant'],
   ])('rejects %j with E_CONFIG naming %s', (overrides, field) => {
-    let err: unknown;
-    try {
-      classifierPreset('tiny', overrides as never);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => classifierPreset('tiny', overrides as never));
     expect(isMadenetError(err) && err.code).toBe('E_CONFIG');
     expect((err as Error).message).toContain(field);
   });

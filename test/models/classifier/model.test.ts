@@ -4,17 +4,8 @@ import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { classifierPreset } from '../../../src/models/classifier/config.js';
 import { buildClassifier, buildEfficientNetBackbone, loadBackboneWeights } from '../../../src/models/classifier/model.js';
 import { classifierProbs, classifierTop1 } from '../../../src/models/classifier/predict.js';
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
-}
+import { roundTrip } from '../../helpers/model-round-trip.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 describe('classifier/model', () => {
   it('builds the paper B4 classifier symbolically: [N,380,380,3] -> [N,K], torchvision parameters with a K-way head', () => {
@@ -72,12 +63,7 @@ describe('classifier/model', () => {
     const w = (m: tf.LayersModel) => Array.from(m.getLayer('blocks.3.0.conv_dw').getWeights()[0]!.dataSync());
     expect(w(clf)).toEqual(w(bb));
     const b0 = buildEfficientNetBackbone('b0', { imageSize: 32 });
-    let err: unknown;
-    try {
-      loadBackboneWeights(clf, b0);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => loadBackboneWeights(clf, b0));
     expect(isMadenetError(err) && err.code).toBe('E_WEIGHTS');
     [clf, bb, b0].forEach((m) => m.dispose());
   });

@@ -3,6 +3,7 @@ import { classifierPreset } from '../../../src/models/classifier/config.js';
 import { buildClassifier } from '../../../src/models/classifier/model.js';
 import { classifierTrainStep } from '../../../src/models/classifier/train-step.js';
 import { describeEachBackend } from '../../helpers/backends.js';
+import { runStepsWithoutLeaks } from '../../helpers/tensor-leaks.js';
 
 /** Three classes told apart by colour: red, green, blue tinted 32 px images. */
 function batch(): { images: tf.Tensor4D; labels: tf.Tensor1D } {
@@ -23,15 +24,7 @@ describeEachBackend('classifier/train-step (tiny, 32 px)', (backend) => {
     const opt = backend === 'cpu' ? tf.train.sgd(0.05) : tf.train.adam(1e-3);
     const steps = backend === 'cpu' ? 1 : 6;
     const head0 = Float32Array.from(model.getLayer('classifier').getWeights()[0]!.dataSync());
-    const start = tf.memory().numTensors;
-    const results = [];
-    let afterFirst = -1;
-    for (let i = 0; i < steps; i++) {
-      results.push(await classifierTrainStep(model, opt, cfg, b));
-      if (i === 0) afterFirst = tf.memory().numTensors;
-    }
-    if (backend === 'cpu') expect(afterFirst).toBe(start);
-    expect(tf.memory().numTensors).toBe(afterFirst);
+    const { results } = await runStepsWithoutLeaks(steps, backend, () => classifierTrainStep(model, opt, cfg, b));
     const losses = results.map((r) => r.loss);
     expect(Number.isFinite(losses[0]!)).toBe(true);
     expect(results[0]!.accuracy).toBeGreaterThanOrEqual(0);

@@ -55,6 +55,20 @@ function expectClose(a: number[][][], b: number[][][], tol = 1e-4): void {
   fa.forEach((v, i) => expect(Math.abs(v - (fb[i] as number))).toBeLessThan(tol));
 }
 
+/**
+ * Sets layer `name`'s kernel to `wv`, runs `xv` [1,H,W,C] through the model and expects `shape` and the values of
+ * the PyTorch formula `reference` at stride 2, padding 1; then disposes the tensors and the model.
+ */
+function expectLikeTorch(model: tf.LayersModel, name: string, wv: tf.Tensor, xv: tf.Tensor, shape: number[], reference: typeof torchConv): void {
+  model.getLayer(name).setWeights([wv]);
+  const y = model.predict(xv) as tf.Tensor;
+  expect(y.shape).toEqual(shape);
+  const ref = reference((xv.arraySync() as number[][][][])[0]!, wv.arraySync() as number[][][][], 2, 1);
+  expectClose((y.arraySync() as number[][][][])[0]!, ref);
+  tf.dispose([y, xv, wv]);
+  model.dispose();
+}
+
 describeEachBackend('components/conv', () => {
   it('convTranspose2dX2 doubles the size and equals PyTorch ConvTranspose2d(k=4, s=2, p=1)', () => {
     // Given a 3x5 input with 2 channels and a hand-set 4x4 kernel to 3 channels
@@ -62,16 +76,9 @@ describeEachBackend('components/conv', () => {
     const inp = tf.input({ shape: [3, 5, 2] });
     const model = tf.model({ inputs: inp, outputs: convTranspose2dX2(inp, { name: 't', filters: 3, seed: 1 }) });
     const wv = tf.tidy(() => tf.range(0, 4 * 4 * 3 * 2).div(17).sin().reshape([4, 4, 3, 2]));
-    model.getLayer('t').setWeights([wv]);
     const xv = tf.tidy(() => tf.range(0, 3 * 5 * 2).mul(0.37).cos().reshape([1, 3, 5, 2]));
-    // When it runs
-    const y = model.predict(xv) as tf.Tensor;
-    // Then the output is exactly 2x and matches the PyTorch formula with padding 1 on both sides
-    expect(y.shape).toEqual([1, 6, 10, 3]);
-    const ref = torchConvTranspose((xv.arraySync() as number[][][][])[0]!, wv.arraySync() as number[][][][], 2, 1);
-    expectClose((y.arraySync() as number[][][][])[0]!, ref);
-    tf.dispose([y, xv, wv]);
-    model.dispose();
+    // When it runs, then the output is exactly 2x and matches the PyTorch formula with padding 1 on both sides
+    expectLikeTorch(model, 't', wv, xv, [1, 6, 10, 3], torchConvTranspose);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -80,14 +87,8 @@ describeEachBackend('components/conv', () => {
     const inp = tf.input({ shape: [6, 6, 1] });
     const model = tf.model({ inputs: inp, outputs: conv2d(inp, { name: 'c', filters: 2, kernel: 3, stride: 2, seed: 1 }) });
     const wv = tf.tidy(() => tf.range(0, 9 * 2).div(5).sin().reshape([3, 3, 1, 2]));
-    model.getLayer('c').setWeights([wv]);
     const xv = tf.tidy(() => tf.range(0, 36).mul(0.1).reshape([1, 6, 6, 1]));
-    const y = model.predict(xv) as tf.Tensor;
-    expect(y.shape).toEqual([1, 3, 3, 2]);
-    const ref = torchConv((xv.arraySync() as number[][][][])[0]!, wv.arraySync() as number[][][][], 2, 1);
-    expectClose((y.arraySync() as number[][][][])[0]!, ref);
-    tf.dispose([y, xv, wv]);
-    model.dispose();
+    expectLikeTorch(model, 'c', wv, xv, [1, 3, 3, 2], torchConv);
     expect(tf.memory().numTensors).toBe(before);
   });
 

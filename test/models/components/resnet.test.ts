@@ -1,23 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
+import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { buildFeatureExtractor, extractFeatures, resolveFeatureLayer } from '../../../src/models/components/feature-extractor.js';
 import { buildResNet, resnetStageChannels, resnetStageLayer } from '../../../src/models/components/resnet.js';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
-
-function trainableParams(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b as number), 1), 0);
-}
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | null = null;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
+import { roundTrip } from '../../helpers/model-round-trip.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -27,11 +14,11 @@ beforeAll(async () => {
 describe('buildResNet (symbolic, paper sizes)', () => {
   it('has torchvision parameter counts: resnet18 11,689,512 and wide_resnet50_2 68,883,240 with fc', () => {
     const r18 = buildResNet('resnet18', { includeTop: true, seed: null });
-    expect(trainableParams(r18)).toBe(11_689_512);
+    expect(countTrainableParams(r18)).toBe(11_689_512);
     expect(r18.countParams()).toBe(11_689_512 + 2 * 4800); // + BN running mean/var
     r18.dispose();
     const wide = buildResNet('wide_resnet50_2', { includeTop: true, inputSize: 224, seed: null });
-    expect(trainableParams(wide)).toBe(68_883_240);
+    expect(countTrainableParams(wide)).toBe(68_883_240);
     expect(wide.outputs[0]!.shape).toEqual([null, 1000]);
     wide.dispose();
   });

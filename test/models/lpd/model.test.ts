@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
+import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { buildBackbone } from '../../../src/models/components/backbone.js';
 import { lpdAnomalyMap } from '../../../src/pipeline/submodels/lpd/model/anomaly-map.js';
 import { lpdPreset } from '../../../src/pipeline/submodels/lpd/model/config.js';
@@ -7,16 +8,8 @@ import { lpdGdeFit } from '../../../src/pipeline/submodels/lpd/model/gde.js';
 import { buildLpd, disposeLpd, lpdEmbeddings, lpdImageScore, lpdTrainableVariables, lpdTrainingLoss, type LpdModel } from '../../../src/pipeline/submodels/lpd/model/model.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { describeEachBackend } from '../../helpers/backends.js';
-
-function params(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b as number), 1), 0);
-}
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
+import { roundTrip } from '../../helpers/model-round-trip.js';
+import { expectNoLeak } from '../../helpers/tensor-leaks.js';
 
 describe('LPD paper preset (symbolic)', () => {
   beforeAll(async () => {
@@ -29,8 +22,8 @@ describe('LPD paper preset (symbolic)', () => {
     const lpd = buildLpd(cfg, { seed: null, backbone: buildBackbone('resnet50', { seed: null, inputSize: cfg.imageSize }) });
     expect(lpd.model.outputs[0]!.shape).toEqual([null, 1]);
     expect(lpd.head.inputs[0]!.shape).toEqual([null, 2048]);
-    expect(params(lpd.backbone)).toBe(23_508_032); // torchvision resnet50 without fc
-    expect(params(lpd.head)).toBe(2048 * 512 + 512 + 2 * 512 + 512 * 128 + 128 + 2 * 128 + 128 + 1);
+    expect(countTrainableParams(lpd.backbone)).toBe(23_508_032); // torchvision resnet50 without fc
+    expect(countTrainableParams(lpd.head)).toBe(2048 * 512 + 512 + 2 * 512 + 512 * 128 + 128 + 2 * 128 + 128 + 1);
     expect(lpd.extractor.outputs.map((o) => o.shape)).toEqual([
       [null, 32, 32, 512],
       [null, 16, 16, 1024],
@@ -53,18 +46,18 @@ describeEachBackend('LPD tiny', (backend) => {
   it('outputs one probability in (0, 1) per image', () => {
     lpd = buildLpd(cfg, { seed: 2 });
     images = tf.randomUniform([4, 64, 64, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const before = tf.memory().numTensors;
-    const [shape, p] = tf.tidy(() => {
-      const out = lpd.model.predict(images) as tf.Tensor;
-      return [out.shape, lpdImageScore(lpd.model, images).dataSync()];
-    });
+    const [shape, p] = expectNoLeak(() =>
+      tf.tidy(() => {
+        const out = lpd.model.predict(images) as tf.Tensor;
+        return [out.shape, lpdImageScore(lpd.model, images).dataSync()];
+      }),
+    );
     expect(shape).toEqual([4, 1]);
     expect(p.length).toBe(4);
     p.forEach((v) => {
       expect(v).toBeGreaterThan(0);
       expect(v).toBeLessThan(1);
     });
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it(`trains backbone and head with BCE (SGD steps) [${backend}]`, () => {

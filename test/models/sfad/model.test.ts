@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
+import { countTrainableParams } from '../../../src/models/components/conv.js';
 import { buildBackbone } from '../../../src/models/components/backbone.js';
 import { sfadAnomalyMap, sfadImageScore } from '../../../src/pipeline/submodels/sfad/model/anomaly-map.js';
 import { sfadPreset } from '../../../src/pipeline/submodels/sfad/model/config.js';
@@ -15,16 +16,8 @@ import {
 } from '../../../src/pipeline/submodels/sfad/model/model.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { describeEachBackend } from '../../helpers/backends.js';
-
-function params(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b as number), 1), 0);
-}
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
+import { roundTrip } from '../../helpers/model-round-trip.js';
+import { expectNoLeak } from '../../helpers/tensor-leaks.js';
 
 /** One SimpleNet step: Adam on the adaptor and on the discriminator; returns the losses read back. */
 function trainStep(sfad: SfadModel, features: tf.Tensor4D, seed: number, opts: { a: tf.Optimizer; d: tf.Optimizer }): number[] {
@@ -53,9 +46,9 @@ describe('SFAD paper preset (symbolic)', () => {
       [null, 36, 36, 512],
       [null, 18, 18, 1024],
     ]);
-    expect(params(sfad.backbone)).toBe(0); // frozen
-    expect(params(sfad.adaptor)).toBe(1536 * 1536 + 1536);
-    expect(params(sfad.discriminator)).toBe(1536 * 1024 + 1024 + 2 * 1024 + 1024);
+    expect(countTrainableParams(sfad.backbone)).toBe(0); // frozen
+    expect(countTrainableParams(sfad.adaptor)).toBe(1536 * 1536 + 1536);
+    expect(countTrainableParams(sfad.discriminator)).toBe(1536 * 1024 + 1024 + 2 * 1024 + 1024);
     disposeSfad(sfad);
   });
 });
@@ -86,10 +79,8 @@ describeEachBackend('SFAD tiny', (backend) => {
   it('extracts [N,8,8,64] patch features from 64 px images without leaks', () => {
     sfad = buildSfad(cfg, { seed: 1 });
     images = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
-    const before = tf.memory().numTensors;
-    const shape = tf.tidy(() => sfadFeatures(sfad.extractor, images, cfg).shape);
+    const shape = expectNoLeak(() => tf.tidy(() => sfadFeatures(sfad.extractor, images, cfg).shape));
     expect(shape).toEqual([2, 8, 8, 64]);
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it(`trains the adaptor and discriminator (not the backbone) and lowers the loss [${backend}]`, () => {

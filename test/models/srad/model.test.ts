@@ -4,17 +4,9 @@ import { sradPreset } from '../../../src/pipeline/submodels/srad/model/config.js
 import { buildHrnetEncoder } from '../../../src/models/components/hrnet.js';
 import { buildSrad, disposeSrad, loadSradEncoderWeights, sradForward } from '../../../src/pipeline/submodels/srad/model/model.js';
 import { isMadenetError } from '../../../src/pipeline/core/errors.js';
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
-}
+import { roundTrip } from '../../helpers/model-round-trip.js';
+import { thrownBy } from '../../helpers/thrown.js';
+import { kernelOf } from '../../helpers/layer-weights.js';
 
 describe('srad/model', () => {
   it('builds the paper preset symbolically with the hand-counted parameters (no forward pass)', () => {
@@ -111,15 +103,9 @@ describe('srad/model encoder import', () => {
     const enc = buildHrnetEncoder(cfg.encoder, 32, 9);
     const n = loadSradEncoderWeights(m, enc);
     expect(n).toBe(enc.layers.filter((l) => l.weights.length > 0).length);
-    const w = (model: tf.LayersModel, name: string) => Array.from(model.getLayer(name).getWeights()[0]!.dataSync());
-    expect(w(m.reconstructive, 'enc.stage3.0.fuse_layers.2.0.1.0')).toEqual(w(enc, 'stage3.0.fuse_layers.2.0.1.0'));
+    expect(kernelOf(m.reconstructive, 'enc.stage3.0.fuse_layers.2.0.1.0')).toEqual(kernelOf(enc, 'stage3.0.fuse_layers.2.0.1.0'));
     const wider = buildHrnetEncoder({ ...cfg.encoder, width: 8 }, 32, 9);
-    let err: unknown;
-    try {
-      loadSradEncoderWeights(m, wider);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => loadSradEncoderWeights(m, wider));
     expect(isMadenetError(err) && err.code).toBe('E_WEIGHTS');
     [enc, wider].forEach((x) => x.dispose());
     disposeSrad(m);

@@ -4,6 +4,7 @@ import { buildSrad, disposeSrad, type SradModels } from '../../../src/pipeline/s
 import { sradPredict } from '../../../src/pipeline/submodels/srad/model/predict.js';
 import { type SradBatch, sradTrainStep } from '../../../src/pipeline/submodels/srad/model/train-step.js';
 import { describeEachBackend } from '../../helpers/backends.js';
+import { runStepsWithoutLeaks } from '../../helpers/tensor-leaks.js';
 
 /** Two 32 px images with a bright 8x8 square pasted at different places; the mask marks the square. */
 function syntheticBatch(): SradBatch {
@@ -34,16 +35,8 @@ describeEachBackend('srad/train-step (tiny, 32 px)', (backend) => {
     const enc0 = Float32Array.from(weightOf(models, 'enc.conv1', 'reconstructive'));
     const det0 = Float32Array.from(weightOf(models, 'det.head', 'discriminative'));
     const bnMean0 = Float32Array.from(weightOf(models, 'enc.bn1', 'reconstructive', 2));
-    const start = tf.memory().numTensors;
 
-    const results = [];
-    let afterFirst = -1;
-    for (let i = 0; i < steps; i++) {
-      results.push(await sradTrainStep(models, opt, cfg, batch));
-      if (i === 0) afterFirst = tf.memory().numTensors;
-    }
-    if (backend === 'cpu') expect(afterFirst).toBe(start);
-    expect(tf.memory().numTensors).toBe(afterFirst);
+    const { results, afterFirst } = await runStepsWithoutLeaks(steps, backend, () => sradTrainStep(models, opt, cfg, batch));
 
     const first = results[0]!;
     const losses = results.map((r) => r.total);

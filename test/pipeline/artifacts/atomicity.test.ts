@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listVersions, loadArtifact, writeArtifact } from '../../../src/pipeline/artifacts/store.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/slow-writer.ts', import.meta.url));
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,35 +35,31 @@ async function killMidSave(root: string, files: number, after: number): Promise<
 }
 
 describe('artifact atomicity', () => {
-  let root: string;
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'madenet-atomic-'));
-  });
-  afterEach(async () => rm(root, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-atomic-', 'test');
 
   it('a writer SIGKILLed mid-save leaves the previous LATEST loadable, and the next writer recovers', async () => {
     // Given a complete v0001
-    const first = await writeArtifact({ root, kind: 'srad', category: 'chip', config: { tag: 'first' }, seed: 7, files: { 'a.txt': 'one' } });
+    const first = await writeArtifact({ root: tmp.path, kind: 'srad', category: 'chip', config: { tag: 'first' }, seed: 7, files: { 'a.txt': 'one' } });
     expect(first.version).toBe(1);
 
     // When a second writer is killed with SIGKILL while its files are being written
-    const result = await killMidSave(root, 1000, 5);
+    const result = await killMidSave(tmp.path, 1000, 5);
     expect(result.killed).toBe(true);
     expect(result.tempFiles).toBeGreaterThanOrEqual(5);
     expect(result.tempFiles).toBeLessThan(1000);
 
     // Then LATEST still names v0001, it loads and verifies, and no v0002 is visible
-    const base = join(root, 'srad', 'chip');
+    const base = join(tmp.path, 'srad', 'chip');
     expect((await readFile(join(base, 'LATEST'), 'utf8')).trim()).toBe('v0001');
     const loaded = await loadArtifact(base);
     expect(loaded.ref.version).toBe(1);
     expect((await loaded.readFile('a.txt')).toString()).toBe('one');
-    expect((await listVersions(root, 'srad', 'chip')).map((r) => r.version)).toEqual([1]);
+    expect((await listVersions(tmp.path, 'srad', 'chip')).map((r) => r.version)).toEqual([1]);
     // The dead writer's lock is left behind...
     expect(JSON.parse(await readFile(join(base, '.lock'), 'utf8')).pid).toEqual(expect.any(Number));
 
     // ...and the next writer takes it over (dead pid), clears the half-written temp dir and writes v0002
-    const next = await writeArtifact({ root, kind: 'srad', category: 'chip', config: { tag: 'third' }, seed: 7, files: { 'b.txt': 'two' } });
+    const next = await writeArtifact({ root: tmp.path, kind: 'srad', category: 'chip', config: { tag: 'third' }, seed: 7, files: { 'b.txt': 'two' } });
     expect(next.version).toBe(2);
     expect((await readdir(base)).sort()).toEqual(['LATEST', 'v0001', 'v0002']);
     expect((await loadArtifact(base)).manifest.config).toEqual({ tag: 'third' });

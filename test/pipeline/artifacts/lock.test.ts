@@ -1,21 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, isAlive, processStart } from '../../../src/pipeline/artifacts/lock.js';
 import { writeArtifact } from '../../../src/pipeline/artifacts/store.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const holder = (pid: number, host = hostname()): string => JSON.stringify({ pid, host, created: '2024-01-01T00:00:00.000Z', start: processStart(pid) });
 
 describe('artifact lock', () => {
-  let root: string;
+  const tmp = useTempDir('madenet-lock-', 'test');
   let base: string;
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'madenet-lock-'));
-    base = join(root, 'srad', 'c');
+    base = join(tmp.path, 'srad', 'c');
     await mkdir(base, { recursive: true });
   });
-  afterEach(async () => rm(root, { recursive: true, force: true }));
 
   it('refuses a writer while another live process holds the lock, naming the lock file and pid', async () => {
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -35,7 +34,7 @@ describe('artifact lock', () => {
     const sleeper = spawn('sleep', ['1'], { stdio: 'ignore' });
     await writeFile(join(base, '.lock'), holder(sleeper.pid as number));
     const t0 = Date.now();
-    const ref = await writeArtifact({ root, kind: 'srad', category: 'c', config: {}, seed: 1 });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'srad', category: 'c', config: {}, seed: 1 });
     expect(ref.version).toBe(1);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
   });
@@ -44,7 +43,7 @@ describe('artifact lock', () => {
     const done = spawnSync('true');
     expect(isAlive(done.pid as number)).toBe(false);
     await writeFile(join(base, '.lock'), holder(done.pid as number));
-    const ref = await writeArtifact({ root, kind: 'srad', category: 'c', config: {}, seed: 1 });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'srad', category: 'c', config: {}, seed: 1 });
     expect(ref.version).toBe(1);
     expect((await readdir(base)).sort()).toEqual(['LATEST', 'v0001']);
   });
@@ -53,7 +52,7 @@ describe('artifact lock', () => {
     const dead = spawnSync('true').pid as number;
     await writeFile(join(base, `.lock.${dead}-0badf00d`), holder(dead));
     await writeFile(join(base, `.lock.${process.pid}-0badf00d`), holder(process.pid));
-    await writeArtifact({ root, kind: 'srad', category: 'c', config: {}, seed: 1 });
+    await writeArtifact({ root: tmp.path, kind: 'srad', category: 'c', config: {}, seed: 1 });
     expect((await readdir(base)).sort()).toEqual([`.lock.${process.pid}-0badf00d`, 'LATEST', 'v0001']);
   });
 
@@ -64,7 +63,7 @@ describe('artifact lock', () => {
   });
 
   it('serialises two concurrent writers (each gets its own version) and releases the lock afterwards', async () => {
-    const write = (tag: string) => writeArtifact({ root, kind: 'srad', category: 'c', config: { tag }, seed: 1, files: { 'big.bin': Buffer.alloc(1 << 20) } });
+    const write = (tag: string) => writeArtifact({ root: tmp.path, kind: 'srad', category: 'c', config: { tag }, seed: 1, files: { 'big.bin': Buffer.alloc(1 << 20) } });
     const results = await Promise.all([write('a'), write('b')]);
     expect(results.map((r) => r.version).sort()).toEqual([1, 2]);
     expect((await readdir(base)).sort()).toEqual(['LATEST', 'v0001', 'v0002']);

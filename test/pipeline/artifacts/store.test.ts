@@ -1,32 +1,26 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACT_SCHEMA_VERSION, listVersions, loadArtifact, toolVersion, writeArtifact } from '../../../src/pipeline/artifacts/index.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 
 describe('artifact store', () => {
-  let root: string;
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'madenet-store-'));
-  });
-  afterEach(async () => rm(root, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-store-', 'test');
 
   it('writes vNNNN with a complete manifest and LATEST, and loads it by version or by kind dir', async () => {
+    // What the writer is given and the manifest must record as given.
+    const recorded = { config: { imageSize: 64, lr: 0.001 }, seed: 42, datasetFingerprint: 'f'.repeat(64), metrics: { imageAuroc: 0.93 }, parents: [{ kind: 'srad', category: 'transistor', version: 3 }] };
     const ref = await writeArtifact({
-      root,
+      root: tmp.path,
       kind: 'sfad',
       category: 'transistor',
-      config: { imageSize: 64, lr: 0.001 },
-      seed: 42,
-      datasetFingerprint: 'f'.repeat(64),
-      metrics: { imageAuroc: 0.93 },
-      parents: [{ kind: 'srad', category: 'transistor', version: 3 }],
+      ...recorded,
       runtime: { backend: 'wasm', threads: 2 },
       files: { 'thresholds.json': '{"t":0.5}', 'maps/bins.bin': Buffer.from([1, 2, 3]) },
     });
-    const base = join(root, 'sfad', 'transistor');
+    const base = join(tmp.path, 'sfad', 'transistor');
     expect(ref).toEqual({ kind: 'sfad', category: 'transistor', version: 1, dir: join(base, 'v0001') });
     expect((await readFile(join(base, 'LATEST'), 'utf8')).trim()).toBe('v0001');
     const manifest = JSON.parse(await readFile(join(ref.dir, 'manifest.json'), 'utf8'));
@@ -37,11 +31,7 @@ describe('artifact store', () => {
       version: 1,
       tool: { name: 'madenet', version: toolVersion() },
       backend: 'wasm',
-      config: { imageSize: 64, lr: 0.001 },
-      seed: 42,
-      datasetFingerprint: 'f'.repeat(64),
-      metrics: { imageAuroc: 0.93 },
-      parents: [{ kind: 'srad', category: 'transistor', version: 3 }],
+      ...recorded,
       files: {
         'thresholds.json': { sha256: sha('{"t":0.5}'), bytes: 9 },
         'maps/bins.bin': { sha256: sha(Buffer.from([1, 2, 3])), bytes: 3 },
@@ -59,19 +49,19 @@ describe('artifact store', () => {
   });
 
   it('numbers versions upwards, moves LATEST, never touches older versions, and lists them', async () => {
-    const opts = { root, kind: 'srad', category: 'c', config: {}, seed: 1 };
+    const opts = { root: tmp.path, kind: 'srad', category: 'c', config: {}, seed: 1 };
     const v1 = await writeArtifact({ ...opts, files: { 'x.txt': 'one' } });
     const before = await readFile(join(v1.dir, 'x.txt'), 'utf8');
     const v2 = await writeArtifact({ ...opts, files: { 'x.txt': 'two' } });
     expect([v1.version, v2.version]).toEqual([1, 2]);
     expect(await readFile(join(v1.dir, 'x.txt'), 'utf8')).toBe(before);
-    expect((await loadArtifact(join(root, 'srad', 'c'))).ref.version).toBe(2);
-    expect((await listVersions(root, 'srad', 'c')).map((r) => r.version)).toEqual([1, 2]);
-    expect((await readdir(join(root, 'srad', 'c'))).sort()).toEqual(['LATEST', 'v0001', 'v0002']);
+    expect((await loadArtifact(join(tmp.path, 'srad', 'c'))).ref.version).toBe(2);
+    expect((await listVersions(tmp.path, 'srad', 'c')).map((r) => r.version)).toEqual([1, 2]);
+    expect((await readdir(join(tmp.path, 'srad', 'c'))).sort()).toEqual(['LATEST', 'v0001', 'v0002']);
   });
 
   it('refuses a file whose checksum no longer matches, naming it', async () => {
-    const ref = await writeArtifact({ root, kind: 'lpd', category: 'c', config: {}, seed: 1, files: { 'w.bin': Buffer.alloc(64, 7) } });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'lpd', category: 'c', config: {}, seed: 1, files: { 'w.bin': Buffer.alloc(64, 7) } });
     const bytes = Buffer.alloc(64, 7);
     bytes[10] = 8; // same size, one byte changed
     await writeFile(join(ref.dir, 'w.bin'), bytes);
@@ -81,14 +71,14 @@ describe('artifact store', () => {
   });
 
   it('refuses a file changed after loading when it is read', async () => {
-    const ref = await writeArtifact({ root, kind: 'lpd', category: 'c', config: {}, seed: 1, files: { 'w.txt': 'abc' } });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'lpd', category: 'c', config: {}, seed: 1, files: { 'w.txt': 'abc' } });
     const loaded = await loadArtifact(ref.dir);
     await writeFile(join(ref.dir, 'w.txt'), 'abd');
     await expect(loaded.readFile('w.txt')).rejects.toMatchObject({ code: 'E_CHECKSUM' });
   });
 
   it('refuses a manifest from a newer schema, and a broken manifest', async () => {
-    const ref = await writeArtifact({ root, kind: 'lpd', category: 'c', config: {}, seed: 1 });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'lpd', category: 'c', config: {}, seed: 1 });
     const path = join(ref.dir, 'manifest.json');
     const manifest = JSON.parse(await readFile(path, 'utf8'));
     await writeFile(path, JSON.stringify({ ...manifest, schemaVersion: ARTIFACT_SCHEMA_VERSION + 1, tool: { name: 'madenet', version: '9.0.0' } }));
@@ -100,16 +90,16 @@ describe('artifact store', () => {
   });
 
   it('says clearly when there is nothing to load or LATEST is broken', async () => {
-    await expect(loadArtifact(join(root, 'nothing'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
-    await writeArtifact({ root, kind: 'k', category: 'c', config: {}, seed: 1 });
-    await writeFile(join(root, 'k', 'c', 'LATEST'), 'v0009\n');
-    await expect(loadArtifact(join(root, 'k', 'c'))).rejects.toMatchObject({ code: 'E_ARTIFACT', message: expect.stringContaining('v0009') });
+    await expect(loadArtifact(join(tmp.path, 'nothing'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await writeArtifact({ root: tmp.path, kind: 'k', category: 'c', config: {}, seed: 1 });
+    await writeFile(join(tmp.path, 'k', 'c', 'LATEST'), 'v0009\n');
+    await expect(loadArtifact(join(tmp.path, 'k', 'c'))).rejects.toMatchObject({ code: 'E_ARTIFACT', message: expect.stringContaining('v0009') });
   });
 
   it('rejects unsafe kind, category and file names before writing anything', async () => {
-    await expect(writeArtifact({ root, kind: '../up', category: 'c', config: {}, seed: 1 })).rejects.toMatchObject({ code: 'E_ARTIFACT' });
-    await expect(writeArtifact({ root, kind: 'k', category: 'c', config: {}, seed: 1, files: { '../x': 'a' } })).rejects.toMatchObject({ code: 'E_ARTIFACT' });
-    await expect(writeArtifact({ root, kind: 'k', category: 'c', config: {}, seed: 1, files: { 'manifest.json': 'a' } })).rejects.toMatchObject({ code: 'E_ARTIFACT' });
-    expect(await readdir(root)).toEqual([]);
+    await expect(writeArtifact({ root: tmp.path, kind: '../up', category: 'c', config: {}, seed: 1 })).rejects.toMatchObject({ code: 'E_ARTIFACT' });
+    await expect(writeArtifact({ root: tmp.path, kind: 'k', category: 'c', config: {}, seed: 1, files: { '../x': 'a' } })).rejects.toMatchObject({ code: 'E_ARTIFACT' });
+    await expect(writeArtifact({ root: tmp.path, kind: 'k', category: 'c', config: {}, seed: 1, files: { 'manifest.json': 'a' } })).rejects.toMatchObject({ code: 'E_ARTIFACT' });
+    expect(await readdir(tmp.path)).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { layersModelFrom, loadArtifact, modelArtifactsOf, writeArtifact } from '../../../src/pipeline/artifacts/index.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 function tinyModel(seed: number): tf.LayersModel {
   const model = tf.sequential();
@@ -12,19 +12,17 @@ function tinyModel(seed: number): tf.LayersModel {
 }
 
 describe('tfjs models in artifacts', () => {
-  let root: string;
+  const tmp = useTempDir('madenet-tfjs-');
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    root = await mkdtemp(join(tmpdir(), 'madenet-tfjs-'));
   });
-  afterAll(async () => rm(root, { recursive: true, force: true }));
 
   it('saves model.json + weights.bin (and <name>/...) and loads back identical predictions, without leaks', async () => {
     const before = tf.memory().numTensors;
     const main = tinyModel(1);
     const head = tinyModel(5);
     const ref = await writeArtifact({
-      root,
+      root: tmp.path,
       kind: 'ism',
       category: 'c',
       config: {},
@@ -36,7 +34,7 @@ describe('tfjs models in artifacts', () => {
     expect((await readFile(join(ref.dir, 'weights.bin'))).length).toBe((3 * 4 + 4 + 4 * 2 + 2) * 4);
     expect(JSON.parse(await readFile(join(ref.dir, 'head', 'model.json'), 'utf8')).weightsManifest[0].paths).toEqual(['weights.bin']);
 
-    const loaded = await loadArtifact(join(root, 'ism', 'c'));
+    const loaded = await loadArtifact(join(tmp.path, 'ism', 'c'));
     expect(loaded.manifest.models).toEqual(['head', 'model']);
     const main2 = await layersModelFrom(await loaded.modelArtifacts());
     const head2 = await layersModelFrom(await loaded.modelArtifacts('head'));
@@ -60,7 +58,7 @@ describe('tfjs models in artifacts', () => {
 
   it('refuses weights changed on disk', async () => {
     const model = tinyModel(9);
-    const ref = await writeArtifact({ root, kind: 'ism', category: 'd', config: {}, seed: 1, models: { model: await modelArtifactsOf(model) } });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'ism', category: 'd', config: {}, seed: 1, models: { model: await modelArtifactsOf(model) } });
     model.dispose();
     const w = await readFile(join(ref.dir, 'weights.bin'));
     w[0] = (w[0] as number) ^ 0xff;

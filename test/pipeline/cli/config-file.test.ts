@@ -1,9 +1,9 @@
 // The --config file's pieces: which settings apply to a command, how they become argv, and that the command line
 // wins. The command-level behaviour (precedence through oclif, --print-config) is in test/commands/config-file.test.ts.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { aliasesUsed, effectiveConfig, flagsGiven, readConfigFile, settingsFor, settingsToArgv, type FlagShape } from '../../../src/pipeline/cli/config-file.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const flags: Record<string, FlagShape> = {
   data: { type: 'option' },
@@ -16,22 +16,18 @@ const flags: Record<string, FlagShape> = {
 const all = { 'train-lpd': Object.keys(flags), infer: ['perfmap', 'input'], 'dataset:make-demo': ['size'] };
 
 describe('config file', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-config-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-config-', 'test');
 
   it('reads YAML and JSON, and refuses other extensions and non-mappings with E_CONFIG', async () => {
-    await writeFile(join(dir, 'a.yaml'), 'data: ./d\nepochs: 3\ntrain-lpd:\n  gate: false\n');
-    await writeFile(join(dir, 'a.json'), '{"data": "./d", "epochs": 3}');
-    await writeFile(join(dir, 'a.txt'), 'data: x');
-    await writeFile(join(dir, 'list.yaml'), '- a\n- b\n');
-    expect(await readConfigFile(join(dir, 'a.yaml'))).toEqual({ data: './d', epochs: 3, 'train-lpd': { gate: false } });
-    expect(await readConfigFile(join(dir, 'a.json'))).toEqual({ data: './d', epochs: 3 });
-    await expect(readConfigFile(join(dir, 'a.txt'))).rejects.toMatchObject({ code: 'E_CONFIG' });
-    await expect(readConfigFile(join(dir, 'list.yaml'))).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('a list') });
-    await expect(readConfigFile(join(dir, 'missing.yaml'))).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await writeFile(join(tmp.path, 'a.yaml'), 'data: ./d\nepochs: 3\ntrain-lpd:\n  gate: false\n');
+    await writeFile(join(tmp.path, 'a.json'), '{"data": "./d", "epochs": 3}');
+    await writeFile(join(tmp.path, 'a.txt'), 'data: x');
+    await writeFile(join(tmp.path, 'list.yaml'), '- a\n- b\n');
+    expect(await readConfigFile(join(tmp.path, 'a.yaml'))).toEqual({ data: './d', epochs: 3, 'train-lpd': { gate: false } });
+    expect(await readConfigFile(join(tmp.path, 'a.json'))).toEqual({ data: './d', epochs: 3 });
+    await expect(readConfigFile(join(tmp.path, 'a.txt'))).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(readConfigFile(join(tmp.path, 'list.yaml'))).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('a list') });
+    await expect(readConfigFile(join(tmp.path, 'missing.yaml'))).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 
   it('takes shared keys the command has, lets its own section override them, and skips other commands\' keys and sections', () => {

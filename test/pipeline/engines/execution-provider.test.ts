@@ -3,16 +3,15 @@
 // runs, cuda runs only with its provider library (sessions then list cuda before cpu), and otherwise the
 // error is E_EXECUTION_PROVIDER naming the provider, what the package supports and the install fix; a
 // loaded onnx model reports the providers its session runs.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { chooseEngine, loadDetectorWithEngine } from '../../../src/pipeline/engines/engine-choice.js';
 import { parseExecutionProvider, providerUnavailable, sessionProviders, type OrtProviderFacts } from '../../../src/pipeline/engines/execution-provider.js';
 import { ortProviderFacts, ortSessionOptions } from '../../../src/pipeline/engines/onnxruntime.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { exportModel } from '../../../src/pipeline/services/export.js';
 import { writeTinyArtifact } from './artifact-fixtures.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
 
 const backends = [
   { name: 'cpu', bundled: true },
@@ -60,12 +59,8 @@ describe('execution providers', () => {
   });
 
   describe('with the installed onnxruntime-node', () => {
-    let root: string;
-    beforeAll(async () => {
-      await initRuntime({ backend: 'wasm', threads: 1 });
-      root = await mkdtemp(join(tmpdir(), 'madenet-provider-'));
-    });
-    afterAll(async () => rm(root, { recursive: true, force: true }));
+    useBackend('wasm');
+    const tmp = useTempDir('madenet-provider-');
 
     it('loads an exported model on cpu, and on cuda only where the CUDA provider is installed', async () => {
       const facts = await ortProviderFacts('cuda');
@@ -75,7 +70,7 @@ describe('execution providers', () => {
       // The package's own listing and the file on disk agree with the decision.
       expect(cudaHere).toBe(cuda !== undefined && (cuda.bundled || facts.library?.present === true));
 
-      const v1 = await writeTinyArtifact(root, 'sfad');
+      const v1 = await writeTinyArtifact(tmp.path, 'sfad');
       await exportModel({ model: v1.dir, backend: 'wasm', threads: 1, parityImages: 2 });
       const cpu = await loadDetectorWithEngine(v1.dir, 'onnx', { threads: 1, executionProvider: 'cpu' });
       expect(cpu.executionProviders).toEqual(['cpu']);
@@ -92,7 +87,7 @@ describe('execution providers', () => {
       }
       // cuda never runs on tfjs: requested, or as auto's fallback for a version without an export.
       await expect(chooseEngine('tfjs', v1.dir, 'cuda')).rejects.toMatchObject({ code: 'E_USAGE' });
-      const v3 = await writeTinyArtifact(root, 'sfad', 'QFN', 3);
+      const v3 = await writeTinyArtifact(tmp.path, 'sfad', 'QFN', 3);
       await expect(chooseEngine('auto', v3.dir, 'cuda')).rejects.toMatchObject({ code: 'E_ENGINE' });
       expect((await chooseEngine('auto', v3.dir, 'cpu')).engine).toBe('tfjs');
     });

@@ -1,5 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writePng } from '../../../src/pipeline/io/decode.js';
@@ -8,6 +7,7 @@ import { formatPrediction } from '../../../src/pipeline/predictions/prediction.j
 import { evaluate } from '../../../src/pipeline/services/evaluate.js';
 import { DIGITS } from './reference.js';
 import { e2e, writeE2e } from './e2e-data.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const KEYS = ['imageAuroc', 'imageAp', 'pixelAuroc', 'pixelAp', 'aupro', 'f1Max', 'tprAtFpr'] as const;
 
@@ -21,18 +21,14 @@ function expectClose(got: number | null | undefined, want: number | null, what: 
 }
 
 describe('evaluate service (dataset on disk, predictions with .npy maps)', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-evaluate-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-evaluate-', 'test');
 
   it('matches the scikit-learn / MVTec reference per category, per defect type and on the mean', async () => {
     // Given 20x20 masks and 16x16 maps (masks resized by nearest neighbour), categories with both
     // classes, with no defects (resistor) and with no normals (inductor),
-    const { data, predictions } = await writeE2e(dir);
+    const { data, predictions } = await writeE2e(tmp.path);
     // When evaluate runs,
-    const { metrics, files } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    const { metrics, files } = await evaluate({ predictions, data, out: join(tmp.path, 'out') });
     // Then every row equals the independently computed reference,
     expect(metrics.rows.map((r) => `${r.category}/${r.defectType}`)).toEqual(e2e.rows.map((r) => `${r.category}/${r.defectType}`));
     for (const [i, want] of e2e.rows.entries()) {
@@ -54,7 +50,7 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
     expect(csv[1]).toMatch(/^capacitor,all,9,4,5,0\.825,/);
     expect(await readFile(files.md, 'utf8')).toMatch(/\| \*\*mean\*\* \| \(categories\) \|/);
     const html = await readFile(files.html, 'utf8');
-    expect((await readdir(join(dir, 'out'))).sort()).toEqual(['metrics.csv', 'metrics.json', 'metrics.md', 'report.html']);
+    expect((await readdir(join(tmp.path, 'out'))).sort()).toEqual(['metrics.csv', 'metrics.json', 'metrics.md', 'report.html']);
     expect(html.match(/<svg /g)).toHaveLength(9);
     const srcs = [...html.matchAll(/<img src="([^"]*)"/g)].map((m) => m[1] as string);
     expect(srcs.length).toBeGreaterThan(0);
@@ -64,8 +60,8 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
   });
 
   it('evaluates an image-level run (no maps) with pixel metrics n/a and one category only', async () => {
-    const { data, predictions } = await writeE2e(dir, { withoutMaps: true });
-    const { metrics } = await evaluate({ predictions, data, categories: ['capacitor'], out: join(dir, 'out') });
+    const { data, predictions } = await writeE2e(tmp.path, { withoutMaps: true });
+    const { metrics } = await evaluate({ predictions, data, categories: ['capacitor'], out: join(tmp.path, 'out') });
     expect(metrics.categories).toEqual(['capacitor']);
     expect(metrics.counts.otherCategories).toBe(e2e.images.filter((i) => i.category !== 'capacitor').length);
     const want = e2e.rows[0];
@@ -75,18 +71,18 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
   });
 
   it('reports a torn last line, unmatched paths, duplicates and missing predictions', async () => {
-    const { data, predictions, lines } = await writeE2e(dir);
+    const { data, predictions, lines } = await writeE2e(tmp.path);
     const first = lines[0];
     if (!first) throw new Error('fixture has no images');
     // One image routed to the wrong category, a duplicate, a path outside the dataset, a torn last line.
     const file = join(predictions, 'predictions.jsonl');
     await writeFile(file, lines.map((p, i) => formatPrediction(i === 1 ? { ...p, category: 'inductor' } : p)).join(''));
     await appendFile(file, formatPrediction({ ...first, category: 'resistor' }));
-    await appendFile(file, formatPrediction({ ...first, path: join(dir, 'elsewhere.png') }));
+    await appendFile(file, formatPrediction({ ...first, path: join(tmp.path, 'elsewhere.png') }));
     await appendFile(file, '{"path": "cut-off');
     // And one test image without a prediction.
     await writePng(join(data, 'resistor', 'test', 'good', '999.png'), createMask(20, 20));
-    const { metrics } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    const { metrics } = await evaluate({ predictions, data, out: join(tmp.path, 'out') });
     expect(metrics.counts).toMatchObject({ predictions: lines.length + 2, evaluated: lines.length, duplicates: 1, unmatched: 1, missing: 1, wrongCategory: 1 });
     const text = metrics.warnings.join('\n');
     expect(text).toMatch(/line \d+ is torn/);
@@ -98,19 +94,19 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
   });
 
   it('fails with E_MASK_SIZE when a mask is not its image size', async () => {
-    const { data, predictions } = await writeE2e(dir);
+    const { data, predictions } = await writeE2e(tmp.path);
     const mask = join(data, 'capacitor', 'ground_truth', 'crack', '001_mask.png');
     await writePng(mask, createMask(24, 24));
-    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_MASK_SIZE' });
+    await expect(evaluate({ predictions, data, out: join(tmp.path, 'out') })).rejects.toMatchObject({ code: 'E_MASK_SIZE' });
   });
 
   it('computes pixel metrics over the masked defects only when one defect has no mask, image metrics over all', async () => {
     // Given capacitor/crack/001 without its mask,
-    const { data, predictions, lines } = await writeE2e(dir);
+    const { data, predictions, lines } = await writeE2e(tmp.path);
     const image = join(data, 'capacitor', 'test', 'crack', '001.png');
     await rm(join(data, 'capacitor', 'ground_truth', 'crack', '001_mask.png'));
     // When evaluate runs,
-    const { metrics } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    const { metrics } = await evaluate({ predictions, data, out: join(tmp.path, 'out') });
     // Then image metrics are those of the full reference, the coverage is stated,
     expectClose(metrics.rows[0]?.imageAuroc, e2e.rows[0]?.imageAuroc ?? null, 'imageAuroc');
     expect(metrics.pixelCoverage.capacitor).toBe('some-masks-missing');
@@ -119,7 +115,7 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
     // and the pixel metrics equal those of the same run with that image (and its prediction) removed entirely.
     await rm(image);
     await writeFile(join(predictions, 'predictions.jsonl'), lines.filter((p) => p.path !== image).map((p) => formatPrediction(p)).join(''));
-    const { metrics: without } = await evaluate({ predictions, data, out: join(dir, 'out2') });
+    const { metrics: without } = await evaluate({ predictions, data, out: join(tmp.path, 'out2') });
     for (const k of ['pixelAuroc', 'pixelAp', 'aupro'] as const) {
       expect(metrics.rows[0]?.[k]).not.toBeNull();
       expect([k, metrics.rows[0]?.[k]]).toEqual([k, without.rows[0]?.[k]]);
@@ -127,9 +123,9 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
   });
 
   it('evaluates an image-level category (no masks at all): image metrics as the reference, pixel metrics n/a, said so', async () => {
-    const { data, predictions } = await writeE2e(dir);
+    const { data, predictions } = await writeE2e(tmp.path);
     await rm(join(data, 'capacitor', 'ground_truth'), { recursive: true });
-    const { metrics, files } = await evaluate({ predictions, data, out: join(dir, 'out') });
+    const { metrics, files } = await evaluate({ predictions, data, out: join(tmp.path, 'out') });
     for (const k of ['imageAuroc', 'imageAp', 'f1Max'] as const) expectClose(metrics.rows[0]?.[k], e2e.rows[0]?.[k] ?? null, k);
     expect(metrics.rows.filter((r) => r.category === 'capacitor').every((r) => r.pixelAuroc === null && r.pixelAp === null && r.aupro === null)).toBe(true);
     expect(metrics.pixelCoverage.capacitor).toBe('no-masks');
@@ -138,13 +134,13 @@ describe('evaluate service (dataset on disk, predictions with .npy maps)', () =>
   });
 
   it('rejects maps that are not [H, W], an empty predictions file and a --model that is no artifact', async () => {
-    const { data, predictions, lines } = await writeE2e(dir);
+    const { data, predictions, lines } = await writeE2e(tmp.path);
     const { writeNpy } = await import('../../../src/pipeline/io/npy.js');
     await writeNpy(join(predictions, lines[0]?.map as string), new Float32Array(16 * 16), [1, 16, 16]);
-    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
-    await expect(evaluate({ model: join(dir, 'artifact'), data, out: join(dir, 'eval-model') })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await expect(evaluate({ predictions, data, out: join(tmp.path, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
+    await expect(evaluate({ model: join(tmp.path, 'artifact'), data, out: join(tmp.path, 'eval-model') })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     await writeFile(join(predictions, 'predictions.jsonl'), '');
-    await expect(evaluate({ predictions, data, out: join(dir, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
+    await expect(evaluate({ predictions, data, out: join(tmp.path, 'out') })).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
     expect((await stat(data)).isDirectory()).toBe(true);
   });
 });

@@ -1,11 +1,11 @@
 // The report's sections say what they claim: worst misses are defect images the model passed (label 0), worst false
 // alarms are normal images it flagged (label 1), every category is in the contents bar, each defect type is counted,
 // and heatmaps come with their colour scale. Checked against the fixture's own labels, not against the code's output.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '../../../src/pipeline/services/evaluate.js';
 import { e2e, writeE2e } from './e2e-data.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 /** The inner HTML of the element carrying data-role=role inside the section of `category`. */
 function part(html: string, category: string, role: string): string {
@@ -17,15 +17,13 @@ function part(html: string, category: string, role: string): string {
 }
 
 describe('report sections', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-report-');
   let html: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-report-'));
-    const { data, predictions } = await writeE2e(dir);
-    const { files } = await evaluate({ predictions, data, out: join(dir, 'out'), examples: 20 });
+    const { data, predictions } = await writeE2e(tmp.path);
+    const { files } = await evaluate({ predictions, data, out: join(tmp.path, 'out'), examples: 20 });
     html = await readFile(files.html, 'utf8');
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   const categories = [...new Set(e2e.images.map((i) => i.category))].sort();
   // What the fixture's predictions say (writeE2e labels score >= threshold as flagged).

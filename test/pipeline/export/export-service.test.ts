@@ -3,8 +3,7 @@
 // parity-checked model.onnx recorded with its sha256; the onnx engine runs it like tfjs; tampering is refused;
 // a failed parity check writes nothing.
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listVersions, loadArtifact, writeArtifact } from '../../../src/pipeline/artifacts/index.js';
 import { sha256 } from '../../../src/pipeline/artifacts/files.js';
@@ -13,12 +12,14 @@ import { loadDetector } from '../../../src/pipeline/detectors/registry.js';
 import { tfjsAsyncDetector } from '../../../src/pipeline/engines/async-detector.js';
 import { loadOnnxClassifier, loadOnnxDetector } from '../../../src/pipeline/engines/onnx-detector.js';
 import { readOnnxRecord } from '../../../src/pipeline/export/onnx-record.js';
-import { detectorParity, parityInputs } from '../../../src/pipeline/export/parity.js';
+import { parityInputs } from '../../../src/pipeline/export/parity.js';
 import { writePng } from '../../../src/pipeline/io/decode.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { exportModel } from '../../../src/pipeline/services/export.js';
 import { writeTinyArtifact, type FixtureKind } from '../engines/artifact-fixtures.js';
-import { seededInput } from './onnx-test-helpers.js';
+import { expectDetectorsAgree, seededInput } from './onnx-test-helpers.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../helpers/tensor-leaks.js';
 
 const RUN = { backend: 'wasm' as const, threads: 1, parityImages: 4 };
 
@@ -29,22 +30,12 @@ async function rejects(p: Promise<unknown>, code: string): Promise<void> {
 }
 
 describe('export service', () => {
-  let root: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-  });
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'madenet-export-'));
-  });
-  afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('madenet-export-', 'test');
+  useBackend('wasm');
 
   it.each<FixtureKind>(['srad', 'sfad', 'lpd', 'classifier'])('exports the tiny %s: new version, same files, recorded sha256 and parity', async (kind) => {
-    const src = await writeTinyArtifact(root, kind);
-    const before = tf.memory().numTensors;
-    const r = await exportModel({ model: src.dir, ...RUN });
-    expect(tf.memory().numTensors).toBe(before);
+    const src = await writeTinyArtifact(tmp.path, kind);
+    const r = await expectNoLeakAsync(() => exportModel({ model: src.dir, ...RUN }));
     expect(r.artifact.version).toBe(2);
     expect(r.parity.passed).toBe(true);
     expect(r.parity.source).toBe('demo');
@@ -80,15 +71,12 @@ describe('export service', () => {
       const tfjs = tfjsAsyncDetector(await loadDetector(r.artifact.dir));
       expect(onnx.engine).toBe('onnx');
       expect(onnx.kind).toBe(kind);
-      const check = await detectorParity(tfjs, onnx, inputs, { relative: 1e-4 });
-      onnx.dispose();
-      tfjs.dispose();
-      expect(check.report.passed).toBe(true);
+      await expectDetectorsAgree(tfjs, onnx, inputs);
     }
   });
 
   it('refuses a tampered ONNX file by checksum (the manifest and the export record)', async () => {
-    const src = await writeTinyArtifact(root, 'srad');
+    const src = await writeTinyArtifact(tmp.path, 'srad');
     const r = await exportModel({ model: src.dir, ...RUN });
     const file = join(r.artifact.dir, 'model.onnx');
     const good = await readFile(file);
@@ -107,14 +95,14 @@ describe('export service', () => {
   });
 
   it('fails loudly and writes no version when onnxruntime and tfjs disagree beyond the tolerance', async () => {
-    const src = await writeTinyArtifact(root, 'srad');
+    const src = await writeTinyArtifact(tmp.path, 'srad');
     await rejects(exportModel({ model: src.dir, ...RUN, tolerance: 1e-12 }), 'E_PARITY');
-    expect((await listVersions(root, 'srad', 'QFN')).map((v) => v.version)).toEqual([1]);
+    expect((await listVersions(tmp.path, 'srad', 'QFN')).map((v) => v.version)).toEqual([1]);
   });
 
   it('runs the parity check on --data images, named in the record', async () => {
-    const src = await writeTinyArtifact(root, 'sfad');
-    const data = join(root, 'images');
+    const src = await writeTinyArtifact(tmp.path, 'sfad');
+    const data = join(tmp.path, 'images');
     for (let i = 0; i < 5; i++) await writePng(join(data, `img-${i}.png`), { width: 40, height: 40, data: seededInput([40 * 40 * 3], i) });
     const r = await exportModel({ model: src.dir, ...RUN, parityImages: 3, data });
     expect(r.parity.source).toBe('data');
@@ -123,9 +111,9 @@ describe('export service', () => {
   });
 
   it('refuses artifacts of a kind that has no export, and bad options', async () => {
-    const other = await writeArtifact({ root, kind: 'perfmap', category: 'all', config: null, seed: 0, files: { 'perfmap.json': '{}' } });
+    const other = await writeArtifact({ root: tmp.path, kind: 'perfmap', category: 'all', config: null, seed: 0, files: { 'perfmap.json': '{}' } });
     await rejects(exportModel({ model: other.dir, ...RUN }), 'E_EXPORT');
-    const src = await writeTinyArtifact(root, 'srad');
+    const src = await writeTinyArtifact(tmp.path, 'srad');
     await rejects(exportModel({ model: src.dir, ...RUN, tolerance: 2 }), 'E_USAGE');
     await rejects(exportModel({ model: src.dir, ...RUN, parityImages: 0 }), 'E_USAGE');
   });

@@ -3,6 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createOrtSession, runOrt } from '../../../src/pipeline/engines/onnxruntime.js';
 import { layersModelGraph } from '../../../src/pipeline/export/layers-model-graph.js';
+import type { AsyncDetector } from '../../../src/pipeline/engines/async-detector.js';
+import { detectorParity, type ParityInputs } from '../../../src/pipeline/export/parity.js';
 import type { OnnxGraph } from '../../../src/pipeline/export/onnx-graph.js';
 import { encodeModel } from '../../../src/pipeline/export/onnx-proto.js';
 import { Rng } from '../../../src/pipeline/core/random.js';
@@ -64,4 +66,16 @@ export function randomizeBatchNorm(model: tf.LayersModel, seed: number): void {
     layer.setWeights(next);
     next.forEach((t) => t.dispose());
   }
+}
+
+/** Expects a tfjs and an onnx detector to score `inputs` alike (parity at relative 1e-4), and disposes both. */
+export async function expectDetectorsAgree(tfjs: AsyncDetector, onnx: AsyncDetector, inputs: ParityInputs): Promise<void> {
+  let passed: boolean;
+  try {
+    passed = (await detectorParity(tfjs, onnx, inputs, { relative: 1e-4 })).report.passed;
+  } finally {
+    onnx.dispose();
+    tfjs.dispose();
+  }
+  expect(passed).toBe(true);
 }

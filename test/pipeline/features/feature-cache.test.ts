@@ -1,26 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractOnce } from '../../../src/pipeline/features/extract.js';
 import { extractorKey, FeatureCache, fileSha256 } from '../../../src/pipeline/features/feature-cache.js';
 import { writePng } from '../../../src/pipeline/io/decode.js';
 import { createImage, type RgbImage } from '../../../src/pipeline/io/image.js';
 import type { Sample } from '../../../src/pipeline/io/dataset.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 function sample(path: string): Sample {
   return { path, category: 'c', split: 'train', label: 0, defectType: 'good', maskPath: null };
 }
 
 describe('FeatureCache and extractOnce', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-feature-cache-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-feature-cache-');
 
   it('Given a first run, every image misses and is computed; a second run hits and computes nothing, same values', async () => {
-    const paths = [0.1, 0.5, 0.9].map((v, i) => join(dir, `img${i}.png`));
+    const paths = [0.1, 0.5, 0.9].map((v, i) => join(tmp.path, `img${i}.png`));
     for (const [i, p] of paths.entries()) await writePng(p, createImage(8, 8, [0.1, 0.5, 0.9][i]));
     const samples = paths.map(sample);
     let computed = 0;
@@ -29,7 +25,7 @@ describe('FeatureCache and extractOnce', () => {
       computed += images.length;
       return images.map((im) => [Float32Array.of(im.data.reduce((s, v) => s + v, 0) / im.data.length), Float32Array.of(im.width, im.height)]);
     };
-    const store = await FeatureCache.open(join(dir, 'cache'), 1e6);
+    const store = await FeatureCache.open(join(tmp.path, 'cache'), 1e6);
     const key = extractorKey({ backbone: 'test', layers: ['a'], size: 8 });
     const first = await extractOnce(samples, { size: 8, batchSize: 2, compute, cache: { store, extractorKey: key } });
     expect(computed).toBe(3);
@@ -53,7 +49,7 @@ describe('FeatureCache and extractOnce', () => {
   });
 
   it('evicts the least recently used entries beyond the size limit and treats a corrupt entry as a miss', async () => {
-    const store = await FeatureCache.open(join(dir, 'small'), 3 * 150);
+    const store = await FeatureCache.open(join(tmp.path, 'small'), 3 * 150);
     const big = [new Float32Array(25)]; // 100 data bytes + a 16-byte header per entry
     for (const k of ['a', 'b', 'c']) await store.put(k, big);
     await store.get('a'); // a is now more recently used than b
@@ -63,9 +59,9 @@ describe('FeatureCache and extractOnce', () => {
     expect(await store.size()).toBeLessThanOrEqual(450);
     expect(await store.get('b')).toBeNull();
     expect(await store.get('a')).not.toBeNull();
-    await writeFile(join(dir, 'small', 'd.feat'), 'not a feature file');
+    await writeFile(join(tmp.path, 'small', 'd.feat'), 'not a feature file');
     expect(await store.get('d')).toBeNull();
-    expect((await readdir(join(dir, 'small'))).includes('d.feat')).toBe(false);
-    await expect(FeatureCache.open(join(dir, 'x'), 0)).rejects.toMatchObject({ code: 'E_USAGE' });
+    expect((await readdir(join(tmp.path, 'small'))).includes('d.feat')).toBe(false);
+    await expect(FeatureCache.open(join(tmp.path, 'x'), 0)).rejects.toMatchObject({ code: 'E_USAGE' });
   });
 });

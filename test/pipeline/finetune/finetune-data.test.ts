@@ -1,11 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectFinetuneData } from '../../../src/pipeline/finetune/finetune-data.js';
 import { loadDataset, type Dataset } from '../../../src/pipeline/io/dataset.js';
 import { planValidation } from '../../../src/pipeline/perfmap/validation-set.js';
 import { holdOut } from '../../../src/pipeline/train/data.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 async function failure(f: () => unknown): Promise<{ code?: string; message: string; suggestions?: string[] }> {
   try {
@@ -19,16 +18,14 @@ async function failure(f: () => unknown): Promise<{ code?: string; message: stri
 const paths = (s: { path: string }[]): string[] => s.map((x) => x.path);
 
 describe('selectFinetuneData', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-finetune-data-');
   let ds: Dataset;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-finetune-data-'));
     // 10 normals and 2 x 5 train defects (two defect types), all with masks.
-    await makeTinyDataset(join(dir, 'data'), { size: 16, normals: 10, testNormals: 1, defects: 1, defectTypes: ['scratch', 'stain'], trainDefects: 5 });
-    await makeTinyDataset(join(dir, 'plain'), { size: 16, normals: 4, testNormals: 1, defects: 1 });
-    ds = await loadDataset(join(dir, 'data'));
+    await makeTinyDataset(join(tmp.path, 'data'), { size: 16, normals: 10, testNormals: 1, defects: 1, defectTypes: ['scratch', 'stain'], trainDefects: 5 });
+    await makeTinyDataset(join(tmp.path, 'plain'), { size: 16, normals: 4, testNormals: 1, defects: 1 });
+    ds = await loadDataset(join(tmp.path, 'data'));
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('holds out normals and defects with the trainers\' holdOut and never trains on the held-out ones', () => {
     const d = selectFinetuneData(ds, 'widget', { valFraction: 0.2, seed: 7 });
@@ -78,7 +75,7 @@ describe('selectFinetuneData', () => {
   });
 
   it('refuses a category without real train defects with E_NO_DEFECTS and the layout to use', async () => {
-    const plain = await loadDataset(join(dir, 'plain'));
+    const plain = await loadDataset(join(tmp.path, 'plain'));
     const err = await failure(() => selectFinetuneData(plain, 'widget', { valFraction: 0.2, seed: 1 }));
     expect(err.code).toBe('E_NO_DEFECTS');
     expect(err.message).toContain('widget');

@@ -1,37 +1,35 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifact } from '../../../src/pipeline/artifacts/index.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { finetune, type FinetuneOptions } from '../../../src/pipeline/services/finetune.js';
 import { trainLpd } from '../../../src/pipeline/services/train-lpd.js';
 import { trainSfad } from '../../../src/pipeline/services/train-sfad.js';
 import { trainSrad } from '../../../src/pipeline/services/train-srad.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
 import { expectDetectorPredicts, failure, interruptAndResume, spoilTestSplit } from '../../helpers/training-run.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
 
 describe('finetune (tiny presets, 32 px, wasm)', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-finetune-');
   let data: string;
   const parents: Record<string, string> = {};
+  useBackend('wasm');
   beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-finetune-'));
-    data = join(dir, 'data');
+    data = join(tmp.path, 'data');
     // 6 normals (1 held out) and 4 real train defects with masks (1 held out).
     await makeTinyDataset(data, { size: 32, normals: 6, testNormals: 1, defects: 1, trainDefects: 4 });
-    await makeTinyDataset(join(dir, 'plain'), { size: 32, normals: 4, testNormals: 1, defects: 1 });
+    await makeTinyDataset(join(tmp.path, 'plain'), { size: 32, normals: 4, testNormals: 1, defects: 1 });
     // Neither training nor fine-tuning may read the test split: make every test image unreadable.
-    for (const root of [data, join(dir, 'plain')]) {
+    for (const root of [data, join(tmp.path, 'plain')]) {
       await spoilTestSplit(root);
     }
-    const common = { data, category: 'widget', out: join(dir, 'a'), seed: 3, backend: 'wasm' as const, threads: 1, checkpointEvery: 0 };
+    const common = { data, category: 'widget', out: join(tmp.path, 'a'), seed: 3, backend: 'wasm' as const, threads: 1, checkpointEvery: 0 };
     parents.srad = (await trainSrad({ ...common, preset: 'tiny', epochs: 1, batchSize: 2, lr: 1e-2 })).artifact.dir;
     parents.sfad = (await trainSfad({ ...common, preset: 'tiny', imageSize: 32, epochs: 1, batchSize: 2 })).artifact.dir;
     parents.lpd = (await trainLpd({ ...common, preset: 'tiny', imageSize: 32, epochs: 1, batchSize: 4 })).artifact.dir;
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   const base = (kind: string): FinetuneOptions => ({ model: parents[kind] as string, data, epochs: 2, backend: 'wasm', threads: 1, checkpointEvery: 0 });
 
@@ -42,7 +40,7 @@ describe('finetune (tiny presets, 32 px, wasm)', () => {
       expect(tf.memory().numTensors).toBe(tensors);
 
       // The parent's root, the next version of the same kind and category.
-      expect(r.artifact.dir).toBe(join(dir, 'a', kind, 'widget', 'v0002'));
+      expect(r.artifact.dir).toBe(join(tmp.path, 'a', kind, 'widget', 'v0002'));
       expect(r.kind).toBe(kind);
       expect(r.parent).toEqual({ kind, category: 'widget', version: 1, dir: parents[kind] });
       expect(r.data).toEqual({ trainNormals: 5, trainDefects: 3, validationNormals: 1, validationDefects: 1, unmaskedSkipped: 0 });
@@ -78,31 +76,31 @@ describe('finetune (tiny presets, 32 px, wasm)', () => {
   }
 
   it('resumes from a checkpoint and ends exactly where an uninterrupted run ends', async () => {
-    const { straight, resumed } = await interruptAndResume(finetune, { ...base('srad'), checkpointEvery: 1 }, dir, 3);
+    const { straight, resumed } = await interruptAndResume(finetune, { ...base('srad'), checkpointEvery: 1 }, tmp.path, 3);
     expect(resumed.resumedFrom?.step).toBe(3);
     expect(resumed.steps).toBe(straight.steps);
     expect(resumed.metrics.after).toEqual(straight.metrics.after);
     const bytes = async (d: string) => readFile(join(d, 'reconstructive', 'weights.bin'));
     expect(Buffer.compare(await bytes(straight.artifact.dir), await bytes(resumed.artifact.dir))).toBe(0);
     // Fine-tuning checkpoints live apart from train-srad's.
-    expect(straight.checkpoints).toBe(join(dir, 'straight', 'checkpoints', 'finetune-srad', 'widget'));
+    expect(straight.checkpoints).toBe(join(tmp.path, 'straight', 'checkpoints', 'finetune-srad', 'widget'));
   });
 
   it('refuses a dataset without real train defects with E_NO_DEFECTS, before any training', async () => {
-    const err = await failure(finetune({ ...base('sfad'), data: join(dir, 'plain'), out: join(dir, 'none') }));
+    const err = await failure(finetune({ ...base('sfad'), data: join(tmp.path, 'plain'), out: join(tmp.path, 'none') }));
     expect(err.code).toBe('E_NO_DEFECTS');
     expect(err.message).toContain('widget');
-    await expect(readdir(join(dir, 'none'))).rejects.toThrow();
+    await expect(readdir(join(tmp.path, 'none'))).rejects.toThrow();
   });
 
   it('refuses bad settings and non-submodel artifacts', async () => {
     expect((await failure(finetune({ ...base('srad'), realRatio: 2 }))).code).toBe('E_USAGE');
     expect((await failure(finetune({ ...base('lpd'), batchSize: 3 }))).message).toContain('even');
-    expect((await failure(finetune({ ...base('srad'), model: join(dir, 'nowhere') }))).code).toBe('E_NOT_FOUND');
+    expect((await failure(finetune({ ...base('srad'), model: join(tmp.path, 'nowhere') }))).code).toBe('E_NOT_FOUND');
   });
 
   it('warns when the validation split differs from the parent\'s', async () => {
-    const r = await finetune({ ...base('sfad'), epochs: 1, seed: 4, out: join(dir, 'other-split') });
+    const r = await finetune({ ...base('sfad'), epochs: 1, seed: 4, out: join(tmp.path, 'other-split') });
     expect(r.warnings.join(' ')).toContain('differs from the parent');
   });
 });

@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectFinetuneData, type FinetuneData } from '../../../src/pipeline/finetune/finetune-data.js';
 import { finetuneStepsPerEpoch, mixedEpochBatches, planMixedEpoch, type MixedBatchOptions } from '../../../src/pipeline/finetune/mixed-batches.js';
@@ -14,16 +12,15 @@ function compositionOf(kind: string): MixedBatchOptions['composition'] {
   return spec.composition;
 }
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('mixed fine-tuning batches', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-finetune-batches-');
   let data: FinetuneData;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-finetune-batches-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 24, normals: 10, testNormals: 1, defects: 1, trainDefects: 6 });
-    data = selectFinetuneData(await loadDataset(join(dir, 'data')), 'widget', { valFraction: 0.2, seed: 5 });
+    await makeTinyDataset(join(tmp.path, 'data'), { size: 24, normals: 10, testNormals: 1, defects: 1, trainDefects: 6 });
+    data = selectFinetuneData(await loadDataset(join(tmp.path, 'data')), 'widget', { valFraction: 0.2, seed: 5 });
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   const opts = (over: Partial<MixedBatchOptions> = {}): MixedBatchOptions => ({
     composition: compositionOf('srad'),

@@ -3,6 +3,7 @@ import { buildSfadAdaptor, buildSfadDiscriminator, sfadNoise, sfadTrainingLoss }
 import { sfadFinetuneLoss, sfadLocationWeights } from '../../../src/pipeline/submodels/sfad/finetune/sfad-finetune-step.js';
 import { createMask } from '../../../src/pipeline/io/image.js';
 import { describeEachBackend } from '../../helpers/backends.js';
+import { expectNoLeak } from '../../helpers/tensor-leaks.js';
 
 describe('sfadLocationWeights', () => {
   it('marks normal images positive, full defect cells negative and leaves thin edges out', () => {
@@ -30,12 +31,23 @@ describe('sfadLocationWeights', () => {
   });
 });
 
+type SfadHeads = { adaptor: ReturnType<typeof buildSfadAdaptor>; discriminator: ReturnType<typeof buildSfadDiscriminator> };
+
+/** Runs `fn` on a seeded adaptor and discriminator (`dim` features, `hidden` units), disposes them, and expects no tensor left. */
+function withSfadHeads(dim: number, hidden: number, seed: number, fn: (model: SfadHeads) => void): void {
+  expectNoLeak(() => {
+    const model = { adaptor: buildSfadAdaptor(dim, seed), discriminator: buildSfadDiscriminator(dim, hidden, seed) };
+    try {
+      fn(model);
+    } finally {
+      model.adaptor.dispose();
+      model.discriminator.dispose();
+    }
+  });
+}
+
 describeEachBackend('sfadFinetuneLoss', () => {
-  it('equals SimpleNet\'s loss when every location is positive and none is a real defect', () => {
-    const before = tf.memory().numTensors;
-    const adaptor = buildSfadAdaptor(8, 3);
-    const discriminator = buildSfadDiscriminator(8, 6, 3);
-    const model = { adaptor, discriminator };
+  it('equals SimpleNet\'s loss when every location is positive and none is a real defect', () => withSfadHeads(8, 6, 3, (model) => {
     const cfg = { noiseStd: 0.2, margin: 0.5 };
     const [ours, simple, real] = tf.tidy(() => {
       const f = tf.randomNormal([2, 3, 3, 8], 0, 1, 'float32', 9) as tf.Tensor4D;
@@ -46,16 +58,10 @@ describeEachBackend('sfadFinetuneLoss', () => {
     });
     expect(ours).toBeCloseTo(simple as number, 5);
     expect(real).toBe(0);
-    adaptor.dispose();
-    discriminator.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  }));
 
-  it('averages each term over its own locations: positives for true and noise, real defects for the real term', () => {
-    const before = tf.memory().numTensors;
-    const adaptor = buildSfadAdaptor(4, 5);
-    const discriminator = buildSfadDiscriminator(4, 4, 5);
-    const model = { adaptor, discriminator };
+  it('averages each term over its own locations: positives for true and noise, real defects for the real term', () => withSfadHeads(4, 4, 5, (model) => {
+    const { adaptor, discriminator } = model;
     const cfg = { noiseStd: 0.1, margin: 0.5 };
     const pos = [1, 1, 0, 0, 1, 1, 1, 0];
     const neg = [0, 0, 1, 1, 0, 0, 0, 0];
@@ -78,8 +84,5 @@ describeEachBackend('sfadFinetuneLoss', () => {
     expect(terms[2]).toBeCloseTo(realLoss, 5);
     expect(terms[3]).toBeCloseTo(trueLoss + fakeLoss + realLoss, 5);
     expect(realLoss).toBeGreaterThan(0);
-    adaptor.dispose();
-    discriminator.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  }));
 });

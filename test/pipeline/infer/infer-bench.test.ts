@@ -2,8 +2,7 @@
 // resident memory over 10,000 demo images (MADENET_BENCH_IMAGES), which must stay flat. By default the
 // submodels are the tiny mean-diff test detectors, so the figures measure the pipeline itself; set
 // MADENET_BENCH_PERFMAP to a perfmap built from real (e.g. small-preset) artifacts to time the real models.
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { generateDemoDataset } from '../../../src/pipeline/demo-data/index.js';
@@ -12,6 +11,7 @@ import { initRuntime, type BackendRequest } from '../../../src/pipeline/runtime/
 import { buildPerfmap } from '../../../src/pipeline/services/build-perfmap.js';
 import { infer } from '../../../src/pipeline/services/infer.js';
 import { loadTestClassifier, loadTestDetector, writeTestClassifier, writeTestDetector } from './fixtures.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const enabled = process.env.MADENET_BENCH === '1';
 const IMAGES = Number(process.env.MADENET_BENCH_IMAGES ?? 10_000);
@@ -21,21 +21,19 @@ const THREADS = Number(process.env.MADENET_THREADS ?? 1);
 const CATEGORIES = ['BGA', 'QFN'];
 
 (enabled ? describe : describe.skip)('infer benchmark', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-infer-bench-');
   beforeAll(async () => {
     await initRuntime({ backend: BACKEND, threads: THREADS });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-bench-'));
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it(`keeps memory flat over ${IMAGES} images and reports throughput per stage`, async () => {
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await generateDemoDataset({ out: data, size: SIZE, categories: CATEGORIES, perCategory: 12, testPerCategory: 16, defectsPerCategory: 0, testDefectsPerCategory: 16, seed: 1 });
     const real = process.env.MADENET_BENCH_PERFMAP;
     let perfmap = real;
     const loaders = real ? {} : { loadDetector: loadTestDetector, loadClassifier: loadTestClassifier };
     if (!perfmap) {
-      const art = join(dir, 'artifacts');
+      const art = join(tmp.path, 'artifacts');
       const models: string[] = [];
       for (const c of CATEGORIES) {
         models.push((await writeTestDetector(art, 'srad', c, { data, size: SIZE })).dir);
@@ -46,7 +44,7 @@ const CATEGORIES = ['BGA', 'QFN'];
     }
     // IMAGES distinct paths (symlinks) over the demo test images, listed lazily on stdin.
     const sources = (await Promise.all(CATEGORIES.map((c) => listImages(join(data, c, 'test'))))).flat();
-    const links = join(dir, 'links');
+    const links = join(tmp.path, 'links');
     await mkdir(links);
     for (let i = 0; i < IMAGES; i++) await symlink(sources[i % sources.length] as string, join(links, `img-${String(i).padStart(6, '0')}.png`));
     const lines = Readable.from((function* () {
@@ -57,7 +55,7 @@ const CATEGORIES = ['BGA', 'QFN'];
       perfmap,
       input: '-',
       stdin: lines,
-      out: join(dir, 'out'),
+      out: join(tmp.path, 'out'),
       batchSize: 16,
       backend: BACKEND,
       threads: THREADS,

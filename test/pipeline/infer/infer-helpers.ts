@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPerfmap } from '../../../src/pipeline/services/build-perfmap.js';
 import { infer, type InferOptions } from '../../../src/pipeline/services/infer.js';
+import { useBackend } from '../../helpers/backends.js';
+import type { TempDir } from '../../helpers/temp-dir.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
 import { loadTestClassifier, loadTestDetector, writeTestClassifier, writeTestDetector } from './fixtures.js';
 
@@ -43,6 +45,16 @@ export async function makeInferWorld(dir: string): Promise<InferWorld> {
   const stranger = await build(await cls(1e-4, { alpha: 'alpha', zeta: 'beta' }));
   const none = await build();
   return { data, art, sure, unsure, stranger, none, glob: join(data, '*', 'test', '*', '*.png'), images: 2 * (4 + 3) };
+}
+
+/** The cpu runtime and makeInferWorld in <tmp>/<sub> before a block's tests; the returned world is filled in then. */
+export function useInferWorld(tmp: TempDir, sub = ''): InferWorld {
+  const world = {} as InferWorld;
+  useBackend('cpu');
+  beforeAll(async () => {
+    Object.assign(world, await makeInferWorld(sub === '' ? tmp.path : join(tmp.path, sub)));
+  });
+  return world;
 }
 
 export const inject = { backend: 'cpu' as const, threads: 1, loadDetector: loadTestDetector, loadClassifier: loadTestClassifier, batchSize: 3 };

@@ -1,29 +1,20 @@
 // What infer tells its progress bar (a total once a glob or directory is listed, none for stdin; every image counted
 // once whether predicted, skipped or already done), and "nothing there" alike for a glob, a directory and stdin.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { shardSize } from '../../../src/pipeline/infer/shard.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
-import { makeInferWorld, runInfer, type InferWorld } from './infer-helpers.js';
+import { runInfer, useInferWorld } from './infer-helpers.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('infer progress and empty input', () => {
-  let dir: string;
-  let w: InferWorld;
-  let n = 0;
-  const outDir = (): string => join(dir, `out-${n++}`);
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-progress-'));
-    w = await makeInferWorld(dir);
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-infer-progress-');
+  const w = useInferWorld(tmp);
 
   it('reports the shard\'s total for a glob, then counts every image up to it, resumed ones included', async () => {
     const totals: number[] = [];
     const seen: number[] = [];
-    const out = outDir();
+    const out = tmp.next('out');
     const shard = { index: 1, count: 3 };
     const r = await runInfer({ perfmap: w.sure, input: w.glob, out, shard, onTotal: (t) => totals.push(t), onProgress: (p, s, passed) => seen.push(p + s + passed) });
     // 14 images, shard 1 of 3: items 1, 4, 7, 10, 13.
@@ -41,27 +32,27 @@ describe('infer progress and empty input', () => {
 
   it('has no total for a list on stdin (its length is unknown until it ends)', async () => {
     const totals: number[] = [];
-    const r = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from([`${join(w.data, 'alpha', 'test', 'good', '000.png')}\n`]), out: outDir(), onTotal: (t) => totals.push(t) });
+    const r = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from([`${join(w.data, 'alpha', 'test', 'good', '000.png')}\n`]), out: tmp.next('out'), onTotal: (t) => totals.push(t) });
     expect(r.images.seen).toBe(1);
     expect(totals).toEqual([]);
   });
 
   it('treats an empty directory, a glob matching nothing and an empty list alike: 0 images, no error', async () => {
-    const empty = join(dir, 'empty');
+    const empty = join(tmp.path, 'empty');
     await mkdir(empty);
-    for (const input of [empty, join(dir, 'empty', '*.png'), join(w.data, '*', 'test', 'nothing-*', '*.png')]) {
+    for (const input of [empty, join(tmp.path, 'empty', '*.png'), join(w.data, '*', 'test', 'nothing-*', '*.png')]) {
       const totals: number[] = [];
-      const r = await runInfer({ perfmap: w.sure, input, out: outDir(), onTotal: (t) => totals.push(t) });
+      const r = await runInfer({ perfmap: w.sure, input, out: tmp.next('out'), onTotal: (t) => totals.push(t) });
       expect([input, r.images.seen, r.images.predicted, totals]).toEqual([input, 0, 0, [0]]);
     }
-    const fromStdin = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from(['']), out: outDir() });
+    const fromStdin = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from(['']), out: tmp.next('out') });
     expect(fromStdin.images.predicted).toBe(0);
   });
 
   it('fails with E_NOT_FOUND for a plain path that does not exist (a typo, not a quiet night)', async () => {
-    await expect(runInfer({ perfmap: w.sure, input: join(dir, 'no-such-folder'), out: outDir() })).rejects.toMatchObject({
+    await expect(runInfer({ perfmap: w.sure, input: join(tmp.path, 'no-such-folder'), out: tmp.next('out') })).rejects.toMatchObject({
       code: 'E_NOT_FOUND',
-      message: expect.stringContaining(join(dir, 'no-such-folder')),
+      message: expect.stringContaining(join(tmp.path, 'no-such-folder')),
     });
   });
 });

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { cp, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
@@ -10,25 +9,17 @@ import { readNpy } from '../../../src/pipeline/io/npy.js';
 import { loadPerfMap } from '../../../src/pipeline/perfmap/schema.js';
 import { readPredictions } from '../../../src/pipeline/predictions/read-predictions.js';
 import { CSV_COLUMNS } from '../../../src/pipeline/predictions/predictions-csv.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { evaluate } from '../../../src/pipeline/services/evaluate.js';
 import { loadCounts } from './fixtures.js';
-import { byPath, categoryOfPath, makeInferWorld, readLines, runInfer, SIZE, type InferWorld } from './infer-helpers.js';
+import { byPath, categoryOfPath, readLines, runInfer, SIZE, useInferWorld } from './infer-helpers.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('infer service', () => {
-  let dir: string;
-  let w: InferWorld;
-  let n = 0;
-  const outDir = (): string => join(dir, `out-${n++}`);
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-'));
-    w = await makeInferWorld(dir);
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-infer-');
+  const w = useInferWorld(tmp);
 
   it('routes confidently classified images to the chosen submodel and writes the documented lines, maps and overlays', async () => {
-    const out = outDir();
+    const out = tmp.next('out');
     const before = tf.memory().numTensors;
     loadCounts.clear();
     // Given a map whose classifier is sure and whose chosen submodel is srad for both categories,
@@ -87,7 +78,7 @@ describe('infer service', () => {
   });
 
   it('falls back to sfad when the classifier is unsure, and trusts it again with a lower --min-confidence', async () => {
-    const out = outDir();
+    const out = tmp.next('out');
     const r = await runInfer({ perfmap: w.unsure, input: w.glob, out });
     const lines = await readLines(out);
     expect(r.routes['low-confidence-fallback']).toBe(w.images);
@@ -96,30 +87,30 @@ describe('infer service', () => {
       expect(l).toMatchObject({ model: 'sfad', map: null, route: { reason: 'low-confidence-fallback', chosen: 'srad', minConfidence: 0.85 } });
       expect(l.artifact.kind).toBe('sfad');
     }
-    const low = await runInfer({ perfmap: w.unsure, input: w.glob, out: outDir(), minConfidence: 0.3 });
+    const low = await runInfer({ perfmap: w.unsure, input: w.glob, out: tmp.next('out'), minConfidence: 0.3 });
     expect(low.routes.confident).toBe(w.images);
     expect(low.models).toEqual({ srad: w.images, sfad: 0, lpd: 0, patchcore: 0 });
   });
 
   it('handles unknown categories: refused up front for --assume-category, per image (or skipped) otherwise', async () => {
-    await expect(runInfer({ perfmap: w.sure, input: w.glob, out: outDir(), category: 'gamma' })).rejects.toMatchObject({
+    await expect(runInfer({ perfmap: w.sure, input: w.glob, out: tmp.next('out'), category: 'gamma' })).rejects.toMatchObject({
       code: 'E_CATEGORY',
       message: expect.stringContaining('--assume-category gamma is not in the performance map'),
     });
     // The classifier's "zeta" (what it calls beta images) has no model: fatal by default...
-    await expect(runInfer({ perfmap: w.stranger, input: w.glob, out: outDir() })).rejects.toMatchObject({
+    await expect(runInfer({ perfmap: w.stranger, input: w.glob, out: tmp.next('out') })).rejects.toMatchObject({
       code: 'E_CATEGORY',
       message: expect.stringContaining('Category zeta (from the classifier'),
     });
     // ... and skipped, each one listed, with --skip-bad-images, the alpha images still predicted.
     const skipped: string[] = [];
-    const r = await runInfer({ perfmap: w.stranger, input: w.glob, out: outDir(), skipBadImages: true, onSkip: (p) => skipped.push(p) });
+    const r = await runInfer({ perfmap: w.stranger, input: w.glob, out: tmp.next('out'), skipBadImages: true, onSkip: (p) => skipped.push(p) });
     expect(r.images).toMatchObject({ predicted: 7, skipped: 7 });
     expect(skipped.every((p) => categoryOfPath(p) === 'beta')).toBe(true);
     expect(r.skipped[0]).toMatchObject({ code: 'E_CATEGORY' });
     // A map without classifier needs a category for more than one category.
-    await expect(runInfer({ perfmap: w.none, input: w.glob, out: outDir() })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('has no classifier and 2 categories') });
-    const forced = await runInfer({ perfmap: w.none, input: w.glob, out: outDir(), category: 'alpha' });
+    await expect(runInfer({ perfmap: w.none, input: w.glob, out: tmp.next('out') })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('has no classifier and 2 categories') });
+    const forced = await runInfer({ perfmap: w.none, input: w.glob, out: tmp.next('out'), category: 'alpha' });
     expect(forced.routes['forced-category']).toBe(w.images);
   });
 
@@ -127,7 +118,7 @@ describe('infer service', () => {
     const files = await listImages(join(w.data, 'beta', 'test'));
     const rel = files.map((f) => relative(w.data, f));
     const text = ['# new images', `${rel[0]}\tbeta`, '', `${rel[1]}`, `${rel[2]}\talpha`, `${rel[1]}`, 'missing.png\tbeta'].join('\n');
-    const out = outDir();
+    const out = tmp.next('out');
     // With the sure classifier, a line category wins over it; a duplicate line is ignored; a missing file is skipped.
     const r = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from([text]), cwd: w.data, out, skipBadImages: true });
     const lines = await readLines(out);
@@ -139,12 +130,12 @@ describe('infer service', () => {
     expect(r.images).toEqual({ seen: 5, alreadyDone: 0, duplicates: 1, predicted: 3, skipped: 1 });
     expect(r.skipped).toEqual([expect.objectContaining({ path: 'missing.png', code: 'E_NOT_FOUND' })]);
     // An empty list is a quiet day, not an error.
-    const empty = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from(['']), out: outDir() });
+    const empty = await runInfer({ perfmap: w.sure, input: '-', stdin: Readable.from(['']), out: tmp.next('out') });
     expect(empty.images.predicted).toBe(0);
   });
 
   it('resumes after a kill mid-write: the torn line is cut, done images skipped, exactly one line per image', async () => {
-    const out = outDir();
+    const out = tmp.next('out');
     await runInfer({ perfmap: w.sure, input: w.glob, out, saveMaps: true });
     const full = byPath(await readLines(out));
     // Simulate a kill: keep 9 whole lines and half of the 10th.
@@ -173,7 +164,7 @@ describe('infer service', () => {
   });
 
   it('refuses to run while another process holds the output directory', async () => {
-    const out = outDir();
+    const out = tmp.next('out');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(out, { recursive: true });
     const release = await acquireLock(out);
@@ -188,7 +179,7 @@ describe('infer service', () => {
   });
 
   it('stops reading input when aborted, writes what it started, and can be resumed', async () => {
-    const out = outDir();
+    const out = tmp.next('out');
     const ac = new AbortController();
     const err = await runInfer({ perfmap: w.sure, input: w.glob, out, batchSize: 2, onProgress: (done) => done >= 2 && ac.abort(), signal: ac.signal }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_INTERRUPTED', exit: 130 });
@@ -203,20 +194,20 @@ describe('infer service', () => {
 
   it('finds the submodels of a copied artifact root, and refuses a submodel whose version changed', async () => {
     // Given the whole artifact root copied elsewhere and the original moved away,
-    const copy = join(dir, 'copied-artifacts');
+    const copy = join(tmp.path, 'copied-artifacts');
     await cp(w.art, copy, { recursive: true });
     const moved = `${w.art}-moved`;
     await rename(w.art, moved);
     try {
       const perfmap = join(copy, relative(w.art, w.sure));
-      const r = await runInfer({ perfmap, input: w.glob, out: outDir() });
+      const r = await runInfer({ perfmap, input: w.glob, out: tmp.next('out') });
       // then the copies are used (found relative to the perfmap),
       expect(r.images.predicted).toBe(w.images);
       // but a submodel whose manifest differs from the one the map pinned is refused, naming it.
       const manifest = join(copy, 'srad', 'alpha', 'v0001', 'manifest.json');
       const m = JSON.parse(await readFile(manifest, 'utf8'));
       await writeFile(manifest, JSON.stringify({ ...m, created: '2000-01-01T00:00:00.000Z' }, null, 2));
-      await expect(runInfer({ perfmap, input: w.glob, out: outDir() })).rejects.toMatchObject({
+      await expect(runInfer({ perfmap, input: w.glob, out: tmp.next('out') })).rejects.toMatchObject({
         code: 'E_PERFMAP',
         message: expect.stringContaining(`The srad artifact alpha v0001 at ${join(copy, 'srad', 'alpha', 'v0001')} is not the version the perfmap`),
       });
@@ -226,7 +217,7 @@ describe('infer service', () => {
   });
 
   it('writes predictions the shared reader accepts', async () => {
-    const out = outDir();
+    const out = tmp.next('out');
     await runInfer({ perfmap: w.none, input: w.glob, out, category: 'beta', saveMaps: true });
     const read = [];
     for await (const p of readPredictions(out)) read.push(p);

@@ -1,29 +1,22 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { inferMerge } from '../../../src/pipeline/services/infer-merge.js';
-import { byPath, makeInferWorld, readLines, runInfer, type InferWorld } from './infer-helpers.js';
+import { byPath, readLines, runInfer, useInferWorld } from './infer-helpers.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('sharded infer and merge', () => {
-  let dir: string;
-  let w: InferWorld;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-shards-'));
-    w = await makeInferWorld(dir);
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-shards-');
+  const w = useInferWorld(tmp);
 
   it('the union of the shards equals the unsharded run, and merge joins them with their maps', async () => {
     // Given the unsharded run and three shards of the same input,
-    const whole = join(dir, 'whole');
+    const whole = join(tmp.path, 'whole');
     await runInfer({ perfmap: w.sure, input: w.glob, out: whole, saveMaps: true });
-    const shards = [0, 1, 2].map((k) => join(dir, `shard-${k}`));
+    const shards = [0, 1, 2].map((k) => join(tmp.path, `shard-${k}`));
     const sizes: number[] = [];
     for (const [k, out] of shards.entries()) {
       const r = await runInfer({ perfmap: w.sure, input: w.glob, out, saveMaps: true, shard: { index: k, count: 3 } });
@@ -35,7 +28,7 @@ describe('sharded infer and merge', () => {
     expect(new Set(parts.flat().map((l) => l.path)).size).toBe(w.images);
     expect(byPath(parts.flat())).toEqual(byPath(await readLines(whole)));
     // and merge writes the same predictions, with every map present in the merged directory.
-    const merged = join(dir, 'merged');
+    const merged = join(tmp.path, 'merged');
     const m = await inferMerge({ dirs: shards, out: merged });
     expect(m).toMatchObject({ predictions: w.images, duplicates: 0, files: 2 * w.images, warnings: [] }); // a map and a mask per image
     const lines = await readLines(merged);
@@ -48,23 +41,23 @@ describe('sharded infer and merge', () => {
   });
 
   it('refuses a missing or unfinished shard unless --allow-partial, and parts of different perfmaps', async () => {
-    const shards = [0, 1].map((k) => join(dir, `two-${k}`));
+    const shards = [0, 1].map((k) => join(tmp.path, `two-${k}`));
     await runInfer({ perfmap: w.sure, input: w.glob, out: shards[0] as string, shard: { index: 0, count: 3 } });
     await runInfer({ perfmap: w.sure, input: w.glob, out: shards[1] as string, shard: { index: 1, count: 3 } });
-    await expect(inferMerge({ dirs: shards, out: join(dir, 'm1') })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('shard 2/3 is missing') });
-    const partial = await inferMerge({ dirs: shards, out: join(dir, 'm2'), allowPartial: true });
+    await expect(inferMerge({ dirs: shards, out: join(tmp.path, 'm1') })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('shard 2/3 is missing') });
+    const partial = await inferMerge({ dirs: shards, out: join(tmp.path, 'm2'), allowPartial: true });
     expect(partial.predictions).toBe(10);
     expect(partial.warnings).toEqual(['shard 2/3 is missing']);
-    expect(JSON.parse(await readFile(join(dir, 'm2', 'infer.json'), 'utf8')).complete).toBe(false);
-    const other = join(dir, 'other');
+    expect(JSON.parse(await readFile(join(tmp.path, 'm2', 'infer.json'), 'utf8')).complete).toBe(false);
+    const other = join(tmp.path, 'other');
     await runInfer({ perfmap: w.unsure, input: w.glob, out: other, shard: { index: 2, count: 3 } });
-    await expect(inferMerge({ dirs: [...shards, other], out: join(dir, 'm3') })).rejects.toMatchObject({ message: expect.stringContaining('2 different perfmaps') });
-    await expect(inferMerge({ dirs: [...shards, shards[0] as string], out: join(dir, 'm4') })).rejects.toMatchObject({ message: expect.stringContaining('shard 0/3 is given twice') });
-    await expect(inferMerge({ dirs: [join(dir, 'nothing')], out: join(dir, 'm5') })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await expect(inferMerge({ dirs: [...shards, other], out: join(tmp.path, 'm3') })).rejects.toMatchObject({ message: expect.stringContaining('2 different perfmaps') });
+    await expect(inferMerge({ dirs: [...shards, shards[0] as string], out: join(tmp.path, 'm4') })).rejects.toMatchObject({ message: expect.stringContaining('shard 0/3 is given twice') });
+    await expect(inferMerge({ dirs: [join(tmp.path, 'nothing')], out: join(tmp.path, 'm5') })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
   it('a real SIGKILL part-way leaves whole lines and a stale lock; --resume ends with one line per image', async () => {
-    const out = join(dir, 'killed');
+    const out = join(tmp.path, 'killed');
     const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'test/pipeline/infer/kill-child.ts'), w.sure, w.glob, out], {
       cwd: repo,
       stdio: ['ignore', 'pipe', 'pipe'],

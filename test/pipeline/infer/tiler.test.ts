@@ -1,16 +1,17 @@
 // Tiled scoring: tile positions, stitched maps against the image itself (a brightness "detector" whose map is
 // the input's channel mean), the score as the highest tile score, and infer --tile end to end.
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage, writePng } from '../../../src/pipeline/io/decode.js';
 import { createImage } from '../../../src/pipeline/io/image.js';
 import { readNpy } from '../../../src/pipeline/io/npy.js';
 import { scoreTiled, tileStarts } from '../../../src/pipeline/infer/tiler.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { meanDiffDetector } from './fixtures.js';
 import { makeInferWorld, readLines, runInfer, SIZE } from './infer-helpers.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../helpers/tensor-leaks.js';
 
 describe('tileStarts', () => {
   it('steps by tile x (1 - overlap) and puts the last tile flush with the edge', () => {
@@ -22,12 +23,8 @@ describe('tileStarts', () => {
 });
 
 describe('scoreTiled', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-tiler-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  useBackend('cpu');
+  const tmp = useTempDir('madenet-tiler-');
 
   /** An 80x48 grey gradient with one bright 2x2 spot at (70, 40). */
   async function writeScene(): Promise<string> {
@@ -39,7 +36,7 @@ describe('scoreTiled', () => {
         for (let c = 0; c < 3; c++) img.data[(y * 80 + x) * 3 + c] = spot ? 1 : v;
       }
     }
-    const file = join(dir, 'scene.png');
+    const file = join(tmp.path, 'scene.png');
     await writePng(file, img);
     return file;
   }
@@ -49,9 +46,7 @@ describe('scoreTiled', () => {
     const image = await decodeImage(file);
     // A "detector" whose map is the channel mean of its input: the stitched map must be the image's brightness.
     const detector = meanDiffDetector('srad', 'scene', 16, new Float32Array(16 * 16 * 3), 'diff', null);
-    const before = tf.memory().numTensors;
-    const r = await scoreTiled(detector, file, { tile: 16, overlap: 0.5, batchSize: 4 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => scoreTiled(detector, file, { tile: 16, overlap: 0.5, batchSize: 4 }));
     detector.dispose();
     expect([r.width, r.height, r.tiles]).toEqual([80, 48, tileStarts(80, 16, 0.5).length * tileStarts(48, 16, 0.5).length]);
     for (let i = 0; i < 80 * 48; i++) {
@@ -63,7 +58,7 @@ describe('scoreTiled', () => {
   });
 
   it('with tiles larger than the model, maps come back at model resolution per tile and still find the spot', async () => {
-    const file = join(dir, 'scene.png');
+    const file = join(tmp.path, 'scene.png');
     const detector = meanDiffDetector('srad', 'scene', 8, new Float32Array(8 * 8 * 3), 'diff', null);
     const r = await scoreTiled(detector, file, { tile: 32, overlap: 0.25, batchSize: 8 });
     detector.dispose();
@@ -75,16 +70,12 @@ describe('scoreTiled', () => {
 });
 
 describe('infer --tile', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-infer-tile-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  useBackend('cpu');
+  const tmp = useTempDir('madenet-infer-tile-');
 
   it('writes one line per image with a stitched [H, W] map at the tiles\' model resolution, records the tiling, and refuses overlays', async () => {
-    const w = await makeInferWorld(dir);
-    const out = join(dir, 'out');
+    const w = await makeInferWorld(tmp.path);
+    const out = join(tmp.path, 'out');
     await runInfer({ perfmap: w.sure, input: w.glob, out, saveMaps: true, tile: 16, tileOverlap: 0.5 });
     const lines = await readLines(out);
     expect(lines).toHaveLength(w.images);
@@ -95,6 +86,6 @@ describe('infer --tile', () => {
       expect(Number.isFinite(l.score)).toBe(true);
     }
     expect(JSON.parse(await readFile(join(out, 'infer.json'), 'utf8')).settings.tiling).toEqual({ tile: 16, overlap: 0.5 });
-    await expect(runInfer({ perfmap: w.sure, input: w.glob, out: join(dir, 'o2'), saveOverlays: true, tile: 16 })).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(runInfer({ perfmap: w.sure, input: w.glob, out: join(tmp.path, 'o2'), saveOverlays: true, tile: 16 })).rejects.toMatchObject({ code: 'E_USAGE' });
   });
 });

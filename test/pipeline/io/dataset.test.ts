@@ -1,21 +1,17 @@
-import { cp, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { annotationOf, datasetFingerprint, loadDataset, samplesOf } from '../../../src/pipeline/io/dataset.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('loadDataset (MVTec AD layout)', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-ds-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-ds-', 'test');
 
   it('finds every category under a root, with splits, labels, defect types and masks', async () => {
     // Given two categories with 3 train, 2 test normals and 2 defects of each of two types
-    await makeTinyDataset(dir, { categories: ['resistor', 'cap'], size: 16, normals: 3, testNormals: 2, defects: 2, defectTypes: ['crack', 'tilt'] });
-    const ds = await loadDataset(dir);
+    await makeTinyDataset(tmp.path, { categories: ['resistor', 'cap'], size: 16, normals: 3, testNormals: 2, defects: 2, defectTypes: ['crack', 'tilt'] });
+    const ds = await loadDataset(tmp.path);
     expect(ds.layout).toBe('mvtec');
     expect(ds.categories).toEqual(['cap', 'resistor']);
     expect(ds.problems).toEqual([]);
@@ -23,35 +19,35 @@ describe('loadDataset (MVTec AD layout)', () => {
     const test = samplesOf(ds, { category: 'resistor', split: 'test' });
     expect(test.map((s) => `${s.defectType}:${s.label}`)).toEqual(['crack:1', 'crack:1', 'good:0', 'good:0', 'tilt:1', 'tilt:1']);
     const crack = test[0];
-    expect(crack?.path).toBe(join(dir, 'resistor', 'test', 'crack', '000.png'));
-    expect(crack?.maskPath).toBe(join(dir, 'resistor', 'ground_truth', 'crack', '000_mask.png'));
+    expect(crack?.path).toBe(join(tmp.path, 'resistor', 'test', 'crack', '000.png'));
+    expect(crack?.maskPath).toBe(join(tmp.path, 'resistor', 'ground_truth', 'crack', '000_mask.png'));
     expect(samplesOf(ds, { category: 'cap', split: 'train' }).every((s) => s.label === 0 && s.maskPath === null)).toBe(true);
     // Train samples come before test samples within a category
     expect(ds.samples.slice(0, 3).map((s) => s.split)).toEqual(['train', 'train', 'train']);
   });
 
   it('loads a single category directory and filters categories by name', async () => {
-    await makeTinyDataset(dir, { categories: ['a', 'b'], size: 16, normals: 1, defects: 1 });
-    const one = await loadDataset(join(dir, 'b'));
+    await makeTinyDataset(tmp.path, { categories: ['a', 'b'], size: 16, normals: 1, defects: 1 });
+    const one = await loadDataset(join(tmp.path, 'b'));
     expect(one.categories).toEqual(['b']);
     expect(one.samples).toHaveLength(3);
-    const picked = await loadDataset(dir, { categories: ['b'] });
+    const picked = await loadDataset(tmp.path, { categories: ['b'] });
     expect(picked.categories).toEqual(['b']);
-    await expect(loadDataset(dir, { categories: ['zzz'] })).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringMatching(/zzz.*a, b/) });
+    await expect(loadDataset(tmp.path, { categories: ['zzz'] })).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringMatching(/zzz.*a, b/) });
   });
 
   it('follows symbolically linked category directories', async () => {
-    await makeTinyDataset(join(dir, 'elsewhere'), { categories: ['real'], size: 16, normals: 1, defects: 1 });
-    await mkdir(join(dir, 'root'));
-    await symlink(join(dir, 'elsewhere', 'real'), join(dir, 'root', 'linked'));
-    const ds = await loadDataset(join(dir, 'root'));
+    await makeTinyDataset(join(tmp.path, 'elsewhere'), { categories: ['real'], size: 16, normals: 1, defects: 1 });
+    await mkdir(join(tmp.path, 'root'));
+    await symlink(join(tmp.path, 'elsewhere', 'real'), join(tmp.path, 'root', 'linked'));
+    const ds = await loadDataset(join(tmp.path, 'root'));
     expect(ds.categories).toEqual(['linked']);
     expect(ds.samples).toHaveLength(3);
   });
 
   it('reads the ManuDefect-21 extension: defect types under train with masks under ground_truth', async () => {
-    await makeTinyDataset(dir, { categories: ['ic'], size: 16, normals: 2, defects: 1, trainDefects: 2, defectTypes: ['bridge'] });
-    const ds = await loadDataset(dir);
+    await makeTinyDataset(tmp.path, { categories: ['ic'], size: 16, normals: 2, defects: 1, trainDefects: 2, defectTypes: ['bridge'] });
+    const ds = await loadDataset(tmp.path);
     const trainDefects = samplesOf(ds, { split: 'train', label: 1 });
     expect(trainDefects.map((s) => s.defectType)).toEqual(['bridge', 'bridge']);
     expect(trainDefects.every((s) => s.maskPath?.endsWith(`${s.path.split('/').pop()?.replace('.png', '')}_mask.png`))).toBe(true);
@@ -59,25 +55,25 @@ describe('loadDataset (MVTec AD layout)', () => {
   });
 
   it('prefers split-specific masks under ground_truth/<split>/<type> when present', async () => {
-    await makeTinyDataset(dir, { categories: ['ic'], size: 16, normals: 1, defects: 0, defectTypes: [] });
+    await makeTinyDataset(tmp.path, { categories: ['ic'], size: 16, normals: 1, defects: 0, defectTypes: [] });
     const img = sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png();
-    await mkdir(join(dir, 'ic', 'train', 'bridge'), { recursive: true });
-    await mkdir(join(dir, 'ic', 'ground_truth', 'train', 'bridge'), { recursive: true });
-    await img.clone().toFile(join(dir, 'ic', 'train', 'bridge', '000.png'));
-    await img.clone().toFile(join(dir, 'ic', 'ground_truth', 'train', 'bridge', '000_mask.png'));
-    const ds = await loadDataset(dir);
-    expect(samplesOf(ds, { label: 1 })[0]?.maskPath).toBe(join(dir, 'ic', 'ground_truth', 'train', 'bridge', '000_mask.png'));
+    await mkdir(join(tmp.path, 'ic', 'train', 'bridge'), { recursive: true });
+    await mkdir(join(tmp.path, 'ic', 'ground_truth', 'train', 'bridge'), { recursive: true });
+    await img.clone().toFile(join(tmp.path, 'ic', 'train', 'bridge', '000.png'));
+    await img.clone().toFile(join(tmp.path, 'ic', 'ground_truth', 'train', 'bridge', '000_mask.png'));
+    const ds = await loadDataset(tmp.path);
+    expect(samplesOf(ds, { label: 1 })[0]?.maskPath).toBe(join(tmp.path, 'ic', 'ground_truth', 'train', 'bridge', '000_mask.png'));
   });
 
   it('reports missing masks, orphan masks, stray files and empty categories as problems', async () => {
-    await makeTinyDataset(dir, { categories: ['ok', 'bad'], size: 16, normals: 1, defects: 2 });
-    await unlink(join(dir, 'bad', 'ground_truth', 'scratch', '001_mask.png'));
-    await writeFile(join(dir, 'bad', 'ground_truth', 'scratch', '007_mask.png'), 'x');
-    await writeFile(join(dir, 'bad', 'test', 'good', 'Thumbs.db'), 'x');
-    await mkdir(join(dir, 'hollow', 'train', 'good'), { recursive: true });
-    const ds = await loadDataset(dir);
+    await makeTinyDataset(tmp.path, { categories: ['ok', 'bad'], size: 16, normals: 1, defects: 2 });
+    await unlink(join(tmp.path, 'bad', 'ground_truth', 'scratch', '001_mask.png'));
+    await writeFile(join(tmp.path, 'bad', 'ground_truth', 'scratch', '007_mask.png'), 'x');
+    await writeFile(join(tmp.path, 'bad', 'test', 'good', 'Thumbs.db'), 'x');
+    await mkdir(join(tmp.path, 'hollow', 'train', 'good'), { recursive: true });
+    const ds = await loadDataset(tmp.path);
     expect(ds.categories).toEqual(['bad', 'hollow', 'ok']);
-    const byCode = ds.problems.map((p) => `${p.category}:${p.code}:${p.severity}:${p.path.slice(dir.length + 1)}`).sort();
+    const byCode = ds.problems.map((p) => `${p.category}:${p.code}:${p.severity}:${p.path.slice(tmp.path.length + 1)}`).sort();
     expect(byCode).toEqual([
       'bad:E_DATASET:warning:bad/ground_truth/scratch/007_mask.png',
       'bad:E_DATASET:warning:bad/test/good/Thumbs.db',
@@ -85,17 +81,17 @@ describe('loadDataset (MVTec AD layout)', () => {
       'hollow:E_DATASET:error:hollow',
     ]);
     const missing = ds.problems.find((p) => p.code === 'E_MASK_MISSING');
-    expect(missing?.message).toContain(join(dir, 'bad', 'ground_truth', 'scratch', '001_mask.png'));
+    expect(missing?.message).toContain(join(tmp.path, 'bad', 'ground_truth', 'scratch', '001_mask.png'));
     expect(samplesOf(ds, { category: 'bad', label: 1 }).map((s) => s.maskPath === null)).toEqual([false, true]);
   });
 
   it('accepts an image-level category (defects, no masks) without a problem and says so through annotationOf', async () => {
     // Given a category whose ground_truth/ is gone entirely and one that keeps all but one mask,
-    await makeTinyDataset(dir, { categories: ['labels', 'partly', 'full'], size: 16, normals: 1, defects: 2 });
-    await rm(join(dir, 'labels', 'ground_truth'), { recursive: true });
-    await unlink(join(dir, 'partly', 'ground_truth', 'scratch', '000_mask.png'));
+    await makeTinyDataset(tmp.path, { categories: ['labels', 'partly', 'full'], size: 16, normals: 1, defects: 2 });
+    await rm(join(tmp.path, 'labels', 'ground_truth'), { recursive: true });
+    await unlink(join(tmp.path, 'partly', 'ground_truth', 'scratch', '000_mask.png'));
     // When loaded,
-    const ds = await loadDataset(dir);
+    const ds = await loadDataset(tmp.path);
     // Then only the partial gap is a (warning) problem, and each category's annotation level is told apart.
     expect(ds.problems.map((p) => `${p.category}:${p.code}:${p.severity}`)).toEqual(['partly:E_MASK_MISSING:warning']);
     const level = (c: string): unknown => annotationOf(samplesOf(ds, { category: c }));
@@ -106,19 +102,17 @@ describe('loadDataset (MVTec AD layout)', () => {
   });
 
   it('fails clearly on a root without categories or that does not exist', async () => {
-    await mkdir(join(dir, 'empty'));
-    await expect(loadDataset(join(dir, 'empty'))).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringContaining('train/good') });
-    await expect(loadDataset(join(dir, 'nope'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await mkdir(join(tmp.path, 'empty'));
+    await expect(loadDataset(join(tmp.path, 'empty'))).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringContaining('train/good') });
+    await expect(loadDataset(join(tmp.path, 'nope'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 });
 
 describe('loadDataset (manifest)', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-manifest-', 'test');
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-manifest-'));
-    await makeTinyDataset(join(dir, 'imgs'), { categories: ['c'], size: 16, normals: 2, testNormals: 1, defects: 1 });
+    await makeTinyDataset(join(tmp.path, 'imgs'), { categories: ['c'], size: 16, normals: 2, testNormals: 1, defects: 1 });
   });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('reads CSV with quoted fields and relative paths', async () => {
     const csv = [
@@ -129,8 +123,8 @@ describe('loadDataset (manifest)', () => {
       'imgs/c/test/good/000.png,pcb,test,0,good,',
       '',
     ].join('\r\n');
-    await writeFile(join(dir, 'm.csv'), csv);
-    const ds = await loadDataset(join(dir, 'm.csv'));
+    await writeFile(join(tmp.path, 'm.csv'), csv);
+    const ds = await loadDataset(join(tmp.path, 'm.csv'));
     expect(ds.layout).toBe('manifest');
     expect(ds.categories).toEqual(['pcb']);
     expect(ds.problems).toEqual([]);
@@ -140,7 +134,7 @@ describe('loadDataset (manifest)', () => {
       ['test', 0, 'good'],
       ['test', 1, 'scratch, deep'],
     ]);
-    expect(ds.samples[3]?.maskPath).toBe(join(dir, 'imgs', 'c', 'ground_truth', 'scratch', '000_mask.png'));
+    expect(ds.samples[3]?.maskPath).toBe(join(tmp.path, 'imgs', 'c', 'ground_truth', 'scratch', '000_mask.png'));
   });
 
   it('reads JSONL and reports missing files as problems', async () => {
@@ -150,16 +144,16 @@ describe('loadDataset (manifest)', () => {
       { path: 'imgs/c/test/gone.png', category: 'pcb', split: 'test', label: 0 },
       { path: 'imgs/c/test/good/000.png', category: 'pcb', split: 'test', label: 'anomaly' },
     ];
-    await writeFile(join(dir, 'm.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-    const ds = await loadDataset(join(dir, 'm.jsonl'));
+    await writeFile(join(tmp.path, 'm.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const ds = await loadDataset(join(tmp.path, 'm.jsonl'));
     expect(ds.samples).toHaveLength(3);
     expect(ds.problems.map((p) => `${p.code}:${p.severity}`).sort()).toEqual(['E_MASK_MISSING:error', 'E_MASK_MISSING:warning', 'E_NOT_FOUND:error']);
   });
 
   it('accepts an image-level manifest (no mask column) without a problem', async () => {
     const csv = ['path,category,split,label', 'imgs/c/train/good/000.png,pcb,train,0', 'imgs/c/test/scratch/000.png,pcb,test,1', 'imgs/c/test/good/000.png,pcb,test,0', ''].join('\n');
-    await writeFile(join(dir, 'm.csv'), csv);
-    const ds = await loadDataset(join(dir, 'm.csv'));
+    await writeFile(join(tmp.path, 'm.csv'), csv);
+    const ds = await loadDataset(join(tmp.path, 'm.csv'));
     expect(ds.problems).toEqual([]);
     expect(annotationOf(ds.samples)).toEqual({ level: 'image', defects: 1, masked: 0 });
   });
@@ -171,37 +165,33 @@ describe('loadDataset (manifest)', () => {
     ['path,category,split,label\n,c,train,0\n', /m\.csv:2 has no path/],
     ['path,category,split,label\n"x.png,c,train,0\n', /ends inside a quoted field/],
   ])('rejects a malformed CSV with an error naming the row (%#)', async (text, message) => {
-    await writeFile(join(dir, 'm.csv'), text);
-    await expect(loadDataset(join(dir, 'm.csv'))).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringMatching(message) });
+    await writeFile(join(tmp.path, 'm.csv'), text);
+    await expect(loadDataset(join(tmp.path, 'm.csv'))).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringMatching(message) });
   });
 
   it('rejects a JSONL line that is not an object, naming file:line', async () => {
-    await writeFile(join(dir, 'm.jsonl'), '{"path":"a.png","category":"c","split":"train","label":0}\n[1,2]\n');
-    await expect(loadDataset(join(dir, 'm.jsonl'))).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringContaining('m.jsonl:2') });
+    await writeFile(join(tmp.path, 'm.jsonl'), '{"path":"a.png","category":"c","split":"train","label":0}\n[1,2]\n');
+    await expect(loadDataset(join(tmp.path, 'm.jsonl'))).rejects.toMatchObject({ code: 'E_DATASET', message: expect.stringContaining('m.jsonl:2') });
   });
 });
 
 describe('datasetFingerprint', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-fp-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-fp-', 'test');
 
   it('is stable when the dataset moves, and changes when a file or a label changes', async () => {
-    await makeTinyDataset(join(dir, 'one'), { categories: ['c'], size: 16, normals: 2, defects: 1 });
-    const a = datasetFingerprint((await loadDataset(join(dir, 'one'))).samples);
+    await makeTinyDataset(join(tmp.path, 'one'), { categories: ['c'], size: 16, normals: 2, defects: 1 });
+    const a = datasetFingerprint((await loadDataset(join(tmp.path, 'one'))).samples);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     // Copied elsewhere (new mtimes, new absolute paths) and loaded as a single category: same fingerprint
-    await cp(join(dir, 'one', 'c'), join(dir, 'two', 'nested', 'c'), { recursive: true });
-    const moved = await loadDataset(join(dir, 'two', 'nested', 'c'));
+    await cp(join(tmp.path, 'one', 'c'), join(tmp.path, 'two', 'nested', 'c'), { recursive: true });
+    const moved = await loadDataset(join(tmp.path, 'two', 'nested', 'c'));
     expect(datasetFingerprint(moved.samples)).toBe(a);
     // Same order-independence: shuffling samples does not matter
     expect(datasetFingerprint([...moved.samples].reverse())).toBe(a);
     // A label change or a replaced file changes it
     const relabelled = moved.samples.map((s, i) => (i === 0 ? { ...s, defectType: 'other' } : s));
     expect(datasetFingerprint(relabelled)).not.toBe(a);
-    await writeFile(join(dir, 'two', 'nested', 'c', 'train', 'good', '000.png'), 'different bytes');
+    await writeFile(join(tmp.path, 'two', 'nested', 'c', 'train', 'good', '000.png'), 'different bytes');
     expect(datasetFingerprint(moved.samples)).not.toBe(a);
   });
 });

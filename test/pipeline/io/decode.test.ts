@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { crc32, deflateSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { decodeImage, decodeImageWithSize, decodeMask, encodePng, verifyImage, writePng } from '../../../src/pipeline/io/decode.js';
 import { createImage, createMask } from '../../../src/pipeline/io/image.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const W = 12;
 const H = 10;
@@ -49,14 +49,10 @@ function tiff16(width: number, height: number, rgb: Uint16Array): Buffer {
 }
 
 describe('decodeImage', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-decode-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-decode-');
 
   async function write(name: string, img: Sharp): Promise<string> {
-    const path = join(dir, name);
+    const path = join(tmp.path, name);
     await img.toFile(path);
     return path;
   }
@@ -84,7 +80,7 @@ describe('decodeImage', () => {
 
   it('keeps 16-bit precision for 16-bit RGB TIFF', async () => {
     const rgb = new Uint16Array(W * H * 3).map((_, i) => (i * 263 + 5) % 65536);
-    const path = join(dir, 'c16.tif');
+    const path = join(tmp.path, 'c16.tif');
     await writeFile(path, tiff16(W, H, rgb));
     expect((await sharp(path).metadata()).depth).toBe('ushort');
     const img = await decodeImage(path);
@@ -135,20 +131,20 @@ describe('decodeImage', () => {
   describe('bad files', () => {
     it('truncated PNG -> E_DECODE naming the file', async () => {
       const full = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png({ compressionLevel: 0 }).toBuffer();
-      const path = join(dir, 'truncated.png');
+      const path = join(tmp.path, 'truncated.png');
       await writeFile(path, full.subarray(0, full.length >> 1));
       await expect(decodeImage(path)).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringContaining(path) });
       await expect(verifyImage(path)).rejects.toMatchObject({ code: 'E_DECODE' });
     });
 
     it('zero-byte file -> E_DECODE saying it is empty', async () => {
-      const path = join(dir, 'empty.png');
+      const path = join(tmp.path, 'empty.png');
       await writeFile(path, '');
       await expect(decodeImage(path)).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringContaining('empty (0 bytes)') });
     });
 
     it('text named .png -> E_DECODE with what was expected', async () => {
-      const path = join(dir, 'text.png');
+      const path = join(tmp.path, 'text.png');
       await writeFile(path, 'this is not an image\n');
       await expect(decodeImage(path)).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/text\.png.*expected a complete PNG/) });
     });
@@ -171,14 +167,14 @@ describe('decodeImage', () => {
       ihdr.writeUInt32BE(9000, 0);
       ihdr.writeUInt32BE(9000, 4);
       ihdr[8] = 8; // 8-bit grey
-      const path = join(dir, 'bomb.png');
+      const path = join(tmp.path, 'bomb.png');
       const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
       await writeFile(path, Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(9001))), chunk('IEND', Buffer.alloc(0))]));
       await expect(decodeImage(path)).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringContaining('pixel limit') });
     });
 
     it('missing file -> E_NOT_FOUND', async () => {
-      await expect(decodeImage(join(dir, 'nope.png'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      await expect(decodeImage(join(tmp.path, 'nope.png'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     });
 
     it('mask whose size differs from its image -> E_MASK_SIZE naming both', async () => {
@@ -192,17 +188,13 @@ describe('decodeImage', () => {
 });
 
 describe('decodeMask and PNG encoding', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-mask-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-mask-');
 
   it('binarises at 0.5 and resizes by nearest neighbour', async () => {
     // Given an 8x8 mask whose left half is 200 (defect), right half 100 (below 0.5, normal)
     const raw = Buffer.alloc(64);
     for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) raw[y * 8 + x] = x < 4 ? 200 : 100;
-    const path = join(dir, 'm.png');
+    const path = join(tmp.path, 'm.png');
     await sharp(raw, { raw: { width: 8, height: 8, channels: 1 } }).png().toFile(path);
     const full = await decodeMask(path);
     expect(Array.from(full.data.subarray(0, 8))).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
@@ -217,8 +209,8 @@ describe('decodeMask and PNG encoding', () => {
     for (let i = 0; i < img.data.length; i++) img.data[i] = (i % 17) / 16;
     img.data[0] = -0.5; // clamped
     img.data[1] = 1.7;
-    await writePng(join(dir, 'sub', 'img.png'), img);
-    const back = await decodeImage(join(dir, 'sub', 'img.png'));
+    await writePng(join(tmp.path, 'sub', 'img.png'), img);
+    const back = await decodeImage(join(tmp.path, 'sub', 'img.png'));
     expect(back.data[0]).toBe(0);
     expect(back.data[1]).toBe(1);
     for (let i = 2; i < img.data.length; i++) expect(Math.abs((back.data[i] as number) - (img.data[i] as number))).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
@@ -227,10 +219,10 @@ describe('decodeMask and PNG encoding', () => {
     mask.data[5] = 1;
     const png = await encodePng(mask);
     expect((await sharp(png).metadata()).channels).toBe(1);
-    await writeFile(join(dir, 'mask.png'), png);
-    const m = await decodeMask(join(dir, 'mask.png'));
+    await writeFile(join(tmp.path, 'mask.png'), png);
+    const m = await decodeMask(join(tmp.path, 'mask.png'));
     expect(Array.from(m.data)).toEqual(Array.from(mask.data));
-    expect((await readFile(join(dir, 'mask.png'))).subarray(1, 4).toString()).toBe('PNG');
+    expect((await readFile(join(tmp.path, 'mask.png'))).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('refuses to encode data whose length fits neither RGB nor grey', async () => {

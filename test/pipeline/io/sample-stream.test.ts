@@ -1,22 +1,20 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { loadDataset, samplesOf, streamSamples, type Sample } from '../../../src/pipeline/io/dataset.js';
 import { maskArea } from '../../../src/pipeline/io/image.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('streamSamples', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-stream-', 'test');
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-stream-'));
-    await makeTinyDataset(dir, { categories: ['c'], size: 24, normals: 3, testNormals: 2, defects: 3 });
+    await makeTinyDataset(tmp.path, { categories: ['c'], size: 24, normals: 3, testNormals: 2, defects: 3 });
   });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('decodes samples in order, resized, with masks for defects and null for normals', async () => {
-    const ds = await loadDataset(dir);
+    const ds = await loadDataset(tmp.path);
     const test = samplesOf(ds, { split: 'test' });
     const out = [];
     for await (const d of streamSamples(test, { size: 16, concurrency: 2, prefetch: 1, withMasks: true })) out.push(d);
@@ -32,7 +30,7 @@ describe('streamSamples', () => {
   });
 
   it('with a slow consumer, takes at most concurrency + prefetch samples ahead of it', async () => {
-    const ds = await loadDataset(dir);
+    const ds = await loadDataset(tmp.path);
     const all = ds.samples; // 11 samples
     let pulled = 0;
     async function* source(): AsyncGenerator<Sample> {
@@ -55,7 +53,7 @@ describe('streamSamples', () => {
   });
 
   it('leaves masks out unless asked', async () => {
-    const ds = await loadDataset(dir);
+    const ds = await loadDataset(tmp.path);
     for await (const d of streamSamples(samplesOf(ds, { label: 1 }), { concurrency: 1 })) {
       expect(d.mask).toBeNull();
       expect(d.image.width).toBe(24);
@@ -63,7 +61,7 @@ describe('streamSamples', () => {
   });
 
   it('fails on a mask whose size differs from its image with E_MASK_SIZE', async () => {
-    const ds = await loadDataset(dir);
+    const ds = await loadDataset(tmp.path);
     const defect = samplesOf(ds, { label: 1 })[1] as Sample;
     await sharp(Buffer.alloc(20 * 20), { raw: { width: 20, height: 20, channels: 1 } }).png().toFile(defect.maskPath as string);
     const run = async (): Promise<void> => {
@@ -75,7 +73,7 @@ describe('streamSamples', () => {
   });
 
   it('fails on an undecodable image, or skips and counts it with skipBadImages', async () => {
-    const ds = await loadDataset(dir);
+    const ds = await loadDataset(tmp.path);
     const train = samplesOf(ds, { split: 'train' });
     await writeFile(train[1]?.path as string, 'not a png');
     const failing = async (): Promise<void> => {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { readdir, readFile, rm, writeFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadArtifact } from '../../../src/pipeline/artifacts/index.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { loadPerfMap } from '../../../src/pipeline/perfmap/schema.js';
 import { buildPerfmap } from '../../../src/pipeline/services/build-perfmap.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
 import { loadTestClassifier, loadTestDetector, writeTestClassifier, writeTestDetector } from '../infer/fixtures.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
 
 const SIZE = 32;
 const base = { lambda: 0.5, seed: 7, backend: 'cpu' as const, threads: 1, loadDetector: loadTestDetector, loadClassifier: loadTestClassifier, batchSize: 4 };
@@ -21,21 +21,15 @@ async function poisonTestSplit(root: string, category: string): Promise<void> {
 }
 
 describe('build-perfmap service', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'cpu', threads: 1 });
-  });
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-perfmap-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-perfmap-', 'test');
+  useBackend('cpu');
 
   it('chooses the better submodel on synthetic validation defects, never reading the test split', async () => {
     // Given a category without train defects, a good (mean-diff) srad, a flat sfad and an inverted lpd,
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['widget'], size: SIZE, normals: 10, defects: 2 });
     await poisonTestSplit(data, 'widget');
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const srad = await writeTestDetector(art, 'srad', 'widget', { data, size: SIZE, mode: 'diff' });
     const sfad = await writeTestDetector(art, 'sfad', 'widget', { data, size: SIZE, mode: 'flat' });
     const lpd = await writeTestDetector(art, 'lpd', 'widget', { data, size: SIZE, mode: 'inverse' });
@@ -69,10 +63,10 @@ describe('build-perfmap service', () => {
   });
 
   it('uses train-split defects (ManuDefect-21 style) with F1-optimal thresholds and exact Pixel-AP', async () => {
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['chip'], size: SIZE, normals: 10, trainDefects: 3, defects: 1 });
     await poisonTestSplit(data, 'chip');
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const srad = await writeTestDetector(art, 'srad', 'chip', { data, size: SIZE });
     const result = await buildPerfmap({ ...base, data, models: [srad.dir], out: art, lambda: 0.3 });
     const e = result.perfmap.categories.chip;
@@ -89,11 +83,11 @@ describe('build-perfmap service', () => {
 
   it('chooses by image AUROC alone (lambda ignored, said so) when the validation defects have no masks', async () => {
     // Given train defects without masks (image-level labels),
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['chip'], size: SIZE, normals: 10, trainDefects: 6, defects: 1 });
     await rm(join(data, 'chip', 'ground_truth'), { recursive: true });
     await poisonTestSplit(data, 'chip');
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const srad = await writeTestDetector(art, 'srad', 'chip', { data, size: SIZE, mode: 'diff' });
     const lpd = await writeTestDetector(art, 'lpd', 'chip', { data, size: SIZE, mode: 'inverse' });
     // When the map is built at two very different lambdas,
@@ -115,14 +109,14 @@ describe('build-perfmap service', () => {
   it('prefers --validation-data (masks optional) for the categories it has, records it, and refuses one that shares test images', async () => {
     // Given --data with train defects that must not be read (poisoned) for alpha, and a validation folder with
     // normals and unmasked defects of alpha only,
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['alpha', 'beta'], size: SIZE, normals: 10, trainDefects: 2, defects: 1 });
     for (const f of await readdir(join(data, 'alpha', 'train', 'scratch'))) await writeFile(join(data, 'alpha', 'train', 'scratch', f), 'not a png');
     await poisonTestSplit(data, 'alpha');
-    const val = join(dir, 'val');
+    const val = join(tmp.path, 'val');
     await makeTinyDataset(val, { categories: ['alpha', 'other'], size: SIZE, normals: 0, testNormals: 3, defects: 4, seed: 5 });
     await rm(join(val, 'alpha', 'ground_truth'), { recursive: true });
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const a = await writeTestDetector(art, 'srad', 'alpha', { data, size: SIZE, mode: 'diff' });
     const b = await writeTestDetector(art, 'srad', 'beta', { data, size: SIZE, mode: 'diff' });
     // When the map is built with --validation-data,
@@ -146,9 +140,9 @@ describe('build-perfmap service', () => {
   });
 
   it('resolves a tie by the order of --models and reports it', async () => {
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['widget'], size: SIZE, normals: 10 });
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     // Two submodels that compute exactly the same thing tie on every metric.
     const sfad = await writeTestDetector(art, 'sfad', 'widget', { data, size: SIZE });
     const srad = await writeTestDetector(art, 'srad', 'widget', { data, size: SIZE });
@@ -161,9 +155,9 @@ describe('build-perfmap service', () => {
   });
 
   it('names a category with no usable model, and refuses two models of one kind for a category', async () => {
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['alpha', 'beta', 'gamma'], size: SIZE, normals: 3 });
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const a = await writeTestDetector(art, 'srad', 'alpha', { data, size: SIZE });
     await expect(buildPerfmap({ ...base, data, models: [a.dir], out: art })).rejects.toMatchObject({
       code: 'E_PERFMAP',
@@ -181,9 +175,9 @@ describe('build-perfmap service', () => {
   });
 
   it('records the classifier and warns about categories the map and the classifier do not share', async () => {
-    const data = join(dir, 'data');
+    const data = join(tmp.path, 'data');
     await makeTinyDataset(data, { categories: ['alpha', 'beta'], size: SIZE, normals: 3 });
-    const art = join(dir, 'artifacts');
+    const art = join(tmp.path, 'artifacts');
     const a = await writeTestDetector(art, 'srad', 'alpha', { data, size: SIZE });
     const b = await writeTestDetector(art, 'srad', 'beta', { data, size: SIZE });
     const cls = await writeTestClassifier(art, { data, size: 16, temperature: 1e-4, means: { alpha: 'alpha', zeta: 'beta' } });

@@ -1,15 +1,11 @@
 // predictions.csv: the documented columns, one row per JSONL line, and cells a spreadsheet cannot run as formulas.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CSV_COLUMNS, csvCell, writePredictionsCsv } from '../../../src/pipeline/predictions/predictions-csv.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('predictions.csv', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-csv-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-csv-', 'test');
 
   it('defuses formula-like text, quotes separators, and leaves numbers (negative z-scores too) as numbers', () => {
     expect(csvCell('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
@@ -28,10 +24,10 @@ describe('predictions.csv', () => {
       { path: '=evil.png', category: 'BGA', score: -0.5, label: 0, threshold: 1.5, model: 'lpd', classifier: { category: 'BGA', confidence: 0.97 }, map: 'maps/a.npy', mask: 'masks/a_mask.png', overlay: null, route: { reason: 'confident' }, artifact: { kind: 'lpd', category: 'BGA', version: 2, dir: '/x' } },
       { path: 'b,c.png', category: 'QFN', score: 4, label: 1, threshold: 1.5, model: 'srad', classifier: null, map: null },
     ];
-    await writeFile(join(dir, 'predictions.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-    const r = await writePredictionsCsv(dir);
+    await writeFile(join(tmp.path, 'predictions.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    const r = await writePredictionsCsv(tmp.path);
     expect(r).toMatchObject({ predictions: 2, anomalies: 1 });
-    const rows = (await readFile(join(dir, 'predictions.csv'), 'utf8')).split('\r\n');
+    const rows = (await readFile(join(tmp.path, 'predictions.csv'), 'utf8')).split('\r\n');
     expect(rows[0]).toBe(CSV_COLUMNS.join(','));
     expect(rows[1]).toBe("'=evil.png,BGA,-0.5,0,normal,1.5,lpd,BGA,0.97,confident,lpd/BGA/v0002,maps/a.npy,masks/a_mask.png,");
     expect(rows[2]).toBe('"b,c.png",QFN,4,1,anomalous,1.5,srad,,,,,,,');

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PREDICTIONS_FILE, formatPrediction, parsePrediction, resolveMapPath, type Prediction } from '../../../src/pipeline/predictions/prediction.js';
 import { readPredictions, type TornLine } from '../../../src/pipeline/predictions/read-predictions.js';
 import { openPredictionLog, type InferPrediction } from '../../../src/pipeline/infer/prediction-log.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const base: Prediction = {
   path: 'images/a.png',
@@ -23,11 +23,7 @@ async function collect(dir: string, torn: TornLine[] = []): Promise<Prediction[]
 }
 
 describe('predictions format', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-predictions-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-predictions-', 'test');
 
   it('serialises the documented fields in order, one line each, and parses them back', () => {
     const line = formatPrediction({ ...base, extra: 1 } as Prediction);
@@ -57,20 +53,20 @@ describe('predictions format', () => {
 
   it('streams lines, skips blank ones, and reports then skips a torn last line', async () => {
     const lines = [formatPrediction(base), '\n', formatPrediction({ ...base, path: 'b.png', label: 0, score: 0.1 })];
-    await writeFile(join(dir, PREDICTIONS_FILE), `${lines.join('')}{"path": "c.png", "categ`);
+    await writeFile(join(tmp.path, PREDICTIONS_FILE), `${lines.join('')}{"path": "c.png", "categ`);
     const torn: TornLine[] = [];
-    const got = await collect(dir, torn);
+    const got = await collect(tmp.path, torn);
     expect(got.map((p) => p.path)).toEqual(['images/a.png', 'b.png']);
     expect(torn).toHaveLength(1);
     expect(torn[0]).toMatchObject({ line: 4, text: '{"path": "c.png", "categ' });
   });
 
   it('accepts a complete last line without its newline, but fails on a bad line in the middle', async () => {
-    await writeFile(join(dir, PREDICTIONS_FILE), formatPrediction(base) + JSON.stringify({ ...base, path: 'z.png' }));
-    expect((await collect(dir)).map((p) => p.path)).toEqual(['images/a.png', 'z.png']);
-    await writeFile(join(dir, PREDICTIONS_FILE), `${formatPrediction(base)}{oops\n${formatPrediction(base)}`);
-    await expect(collect(dir)).rejects.toMatchObject({ code: 'E_PREDICTIONS', message: expect.stringMatching(/line 2/) });
-    await expect(collect(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await writeFile(join(tmp.path, PREDICTIONS_FILE), formatPrediction(base) + JSON.stringify({ ...base, path: 'z.png' }));
+    expect((await collect(tmp.path)).map((p) => p.path)).toEqual(['images/a.png', 'z.png']);
+    await writeFile(join(tmp.path, PREDICTIONS_FILE), `${formatPrediction(base)}{oops\n${formatPrediction(base)}`);
+    await expect(collect(tmp.path)).rejects.toMatchObject({ code: 'E_PREDICTIONS', message: expect.stringMatching(/line 2/) });
+    await expect(collect(join(tmp.path, 'nowhere'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
   it('infer writes whole lines under concurrent appends and cuts a torn tail when resuming', async () => {
@@ -84,24 +80,24 @@ describe('predictions format', () => {
       overlay: null,
       mask: null,
     });
-    const w = await openPredictionLog(dir, false);
+    const w = await openPredictionLog(tmp.path, false);
     await Promise.all(Array.from({ length: 200 }, (_, i) => w.append(line(`img-${i}.png`, i))));
     await w.close();
-    let got = await collect(dir);
+    let got = await collect(tmp.path);
     expect(got.map((p) => p.path)).toEqual(Array.from({ length: 200 }, (_, i) => `img-${i}.png`));
     // A crash mid-line leaves a torn tail; resuming cuts it, knows what was done and continues on a clean line.
-    await writeFile(join(dir, PREDICTIONS_FILE), `${await readFile(join(dir, PREDICTIONS_FILE), 'utf8')}{"path":"half`);
-    const again = await openPredictionLog(dir, true);
+    await writeFile(join(tmp.path, PREDICTIONS_FILE), `${await readFile(join(tmp.path, PREDICTIONS_FILE), 'utf8')}{"path":"half`);
+    const again = await openPredictionLog(tmp.path, true);
     expect(again.cutTornBytes).toBe('{"path":"half'.length);
     expect(again.done.size).toBe(200);
     await again.append(line('after.png', 0.5));
     // An invalid prediction is refused before anything is written.
     await expect(again.append(line('nan.png', Number.NaN))).rejects.toMatchObject({ code: 'E_PREDICTIONS' });
     await again.close();
-    got = await collect(dir);
+    got = await collect(tmp.path);
     expect(got).toHaveLength(201);
     expect(got[200]?.path).toBe('after.png');
     // Without --resume a file that holds predictions is not overwritten.
-    await expect(openPredictionLog(dir, false)).rejects.toMatchObject({ code: 'E_EXISTS' });
+    await expect(openPredictionLog(tmp.path, false)).rejects.toMatchObject({ code: 'E_EXISTS' });
   });
 });

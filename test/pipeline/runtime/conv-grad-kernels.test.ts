@@ -32,47 +32,37 @@ function outShape(c: ConvCase, depthwise = false): number[] {
   return tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad, undefined, depthwise).outShape;
 }
 
+/** x and dy of case `c` drawn from Rng(seed), and the Conv2DBackpropFilter kernel on them (the op under test). */
+function filterGradient(c: ConvCase, seed: number): { dyShape: number[]; run: () => tf.Tensor } {
+  const rng = new Rng(seed);
+  const xv = randomArray(rng, size(c.x));
+  const dyShape = outShape(c);
+  const dyv = randomArray(rng, size(dyShape));
+  const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f } as unknown as tf.NamedAttrMap;
+  return { dyShape, run: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor4d(xv, c.x), dy: tf.tensor(dyv, dyShape) }, attrs) as tf.Tensor };
+}
+
 describe('wasm convolution gradient kernels match the cpu backend (1e-4 relative)', () => {
   beforeAll(async () => {
     await initRuntime({ backend: 'wasm', threads: 1 });
   });
 
   it.each(CONV_CASES.map((c) => [label(c), c] as const))('Conv2DBackpropFilter %s', async (_, c) => {
-    const rng = new Rng(11);
-    const xv = randomArray(rng, size(c.x));
-    const dyShape = outShape(c);
-    const dyv = randomArray(rng, size(dyShape));
+    const { run } = filterGradient(c, 11);
     const tensorsBefore = tf.memory().numTensors;
     const idsBefore = wasmDataIds();
-    await expectWasmMatchesCpu(() =>
-      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor4d(xv, c.x), dy: tf.tensor(dyv, dyShape) }, {
-        strides: c.s,
-        pad: c.pad,
-        dataFormat: 'NHWC',
-        filterShape: c.f,
-      } as unknown as tf.NamedAttrMap) as tf.Tensor,
-    );
+    await expectWasmMatchesCpu(run);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     await initRuntime({ backend: 'wasm', threads: 1 });
     expect(wasmDataIds()).toBe(idsBefore);
   });
 
   it.each(CONV_CASES.map((c) => [label(c), c] as const))('Conv2DBackpropFilter in chunks of a few output rows %s', async (_, c) => {
-    const rng = new Rng(15);
-    const xv = randomArray(rng, size(c.x));
-    const dyShape = outShape(c);
-    const dyv = randomArray(rng, size(dyShape));
+    const { dyShape, run } = filterGradient(c, 15);
     // About 2.5 output rows per chunk: chunk edges fall inside images and between them.
     setIm2colBudget(c.f[0] * c.f[1] * c.f[2] * dyShape[2] * 2.5);
     try {
-      await expectWasmMatchesCpu(() =>
-        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor4d(xv, c.x), dy: tf.tensor(dyv, dyShape) }, {
-          strides: c.s,
-          pad: c.pad,
-          dataFormat: 'NHWC',
-          filterShape: c.f,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      );
+      await expectWasmMatchesCpu(run);
     } finally {
       setIm2colBudget();
     }

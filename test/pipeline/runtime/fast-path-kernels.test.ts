@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../../src/pipeline/core/random.js';
 import { fusedBatchNormGrad } from '../../../src/pipeline/runtime/batch-norm-grad.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
-import { expectWasmMatchesCpu, onBackend, randomArray, relError, size, wasmDataIds } from './kernel-check.js';
+import { expectWasmMatchesCpu, onBackend, randomArray, relError, size, expectWasmMatchesCpuAndFrees } from './kernel-check.js';
 
 describe('wasm fast paths for reductions, copies and per-channel ops match the cpu backend', () => {
   beforeAll(async () => {
@@ -22,10 +22,7 @@ describe('wasm fast paths for reductions, copies and per-channel ops match the c
     ['sum over a leading axis of size 1', () => tf.sum(x().slice([0, 0, 0, 0], [1, 5, 7, 6]), 0)],
     ['int32 sum (stock path)', () => tf.sum(tf.cast(x().mul(10), 'int32'), [0, 1])],
   ])('%s', async (_, fn) => {
-    const ids = wasmDataIds();
-    await expectWasmMatchesCpu(fn);
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    expect(wasmDataIds()).toBe(ids);
+    await expectWasmMatchesCpuAndFrees(fn);
   });
 
   it.each([
@@ -47,10 +44,7 @@ describe('wasm fast paths for reductions, copies and per-channel ops match the c
     ]],
     ['strided slice (stock kernel, simple cases come here)', () => [tf.stridedSlice(x(), [0, 1, 0, 0], [3, 5, 7, 6], [1, 2, 3, 1]), tf.stridedSlice(x(), [1, 0, 0, 0], [2, 5, 7, 6], [1, 1, 1, 1])]],
   ])('%s', async (_, fn) => {
-    const ids = wasmDataIds();
-    await expectWasmMatchesCpu(fn as () => tf.Tensor | tf.Tensor[]);
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    expect(wasmDataIds()).toBe(ids);
+    await expectWasmMatchesCpuAndFrees(fn as () => tf.Tensor | tf.Tensor[]);
   });
 
   it('tile and concat are bit-exact for int32 values that are float NaN patterns', async () => {
@@ -77,10 +71,7 @@ describe('wasm fast paths for reductions, copies and per-channel ops match the c
     ['batchNorm with full-shape statistics (stock path)', () => tf.batchNorm(x(), x().mul(0.5), x().abs().add(0.1))],
     ['same-shape and scalar broadcasts (stock paths)', () => [tf.mul(x(), x()), tf.add(x(), 3), tf.sub(x(), tf.ones([7, 6]))]],
   ])('%s', async (_, fn) => {
-    const ids = wasmDataIds();
-    await expectWasmMatchesCpu(fn as () => tf.Tensor | tf.Tensor[]);
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    expect(wasmDataIds()).toBe(ids);
+    await expectWasmMatchesCpuAndFrees(fn as () => tf.Tensor | tf.Tensor[]);
   });
 
   it('batchNorm keeps precision when the mean dwarfs the spread', async () => {

@@ -54,3 +54,24 @@ export async function expectWasmMatchesCpu(fn: () => tf.Tensor | tf.Tensor[], to
 export function wasmDataIds(): number {
   return (tf.findBackend('wasm') as unknown as { numDataIds(): number }).numDataIds();
 }
+
+/** expectWasmMatchesCpu, then, back on wasm, expects as many wasm data ids as before: the kernels freed what they made. */
+export async function expectWasmMatchesCpuAndFrees(fn: () => tf.Tensor | tf.Tensor[]): Promise<void> {
+  const ids = wasmDataIds();
+  await expectWasmMatchesCpu(fn);
+  await initRuntime({ backend: 'wasm', threads: 1 });
+  expect(wasmDataIds()).toBe(ids);
+}
+
+/**
+ * The seeded values the training-op checks run on (Rng(3), drawn in this order): x [2,8,10,4], a 3x3 conv filter
+ * 4->4, a 3x3 depthwise filter of 4 channels, 4 batch-norm gains; `x()` is a fresh tensor of x.
+ */
+export function trainingOpInputs(): { xv: Float32Array; wv: Float32Array; dv: Float32Array; gv: Float32Array; x: () => tf.Tensor4D } {
+  const rng = new Rng(3);
+  const xv = randomArray(rng, 2 * 8 * 10 * 4);
+  const wv = randomArray(rng, 3 * 3 * 4 * 4);
+  const dv = randomArray(rng, 3 * 3 * 4 * 1);
+  const gv = randomArray(rng, 4);
+  return { xv, wv, dv, gv, x: () => tf.tensor4d(xv, [2, 8, 10, 4]) };
+}

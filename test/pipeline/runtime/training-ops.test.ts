@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../../src/pipeline/core/random.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
-import { expectWasmMatchesCpu, randomArray } from './kernel-check.js';
+import { expectWasmMatchesCpu, randomArray, trainingOpInputs } from './kernel-check.js';
 
 // Every kernel that a training step of the project's nets touches must exist on wasm and agree with cpu:
 // a missing wasm kernel throws "not registered", a wrong one shows up as a gradient mismatch.
@@ -10,12 +10,7 @@ describe('gradients of the ops the models train with agree on wasm and cpu', () 
     await initRuntime({ backend: 'wasm', threads: 1 });
   });
 
-  const rng = new Rng(3);
-  const xv = randomArray(rng, 2 * 8 * 10 * 4);
-  const wv = randomArray(rng, 3 * 3 * 4 * 4);
-  const dv = randomArray(rng, 3 * 3 * 4 * 1);
-  const gv = randomArray(rng, 4);
-  const x = (): tf.Tensor4D => tf.tensor4d(xv, [2, 8, 10, 4]);
+  const { xv, wv, dv, gv, x } = trainingOpInputs();
 
   const heads: [string, (h: tf.Tensor4D) => tf.Tensor][] = [
     ['batch norm (moments, FusedBatchNorm) + relu', (h) => {

@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import Finetune from '../../../src/commands/finetune.js';
@@ -8,12 +7,13 @@ import { loadClassifier } from '../../../src/pipeline/detectors/classifier.js';
 import { writePng } from '../../../src/pipeline/io/decode.js';
 import { createImage, createMask, type RgbImage } from '../../../src/pipeline/io/image.js';
 import { Rng } from '../../../src/pipeline/core/random.js';
-import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { finetuneModel, isClassifierFinetune } from '../../../src/pipeline/services/finetune.js';
 import { finetuneClassifier, type ClassifierFinetuneOptions, type ClassifierFinetuneResult } from '../../../src/pipeline/services/finetune-classifier.js';
 import { trainClassifier } from '../../../src/pipeline/services/train-classifier.js';
-import { runCommand } from '../../helpers/run-command.js';
+import { runCommand, runJson } from '../../helpers/run-command.js';
 import { failure, interruptAndResume } from '../../helpers/training-run.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { useBackend } from '../../helpers/backends.js';
 
 const SIZE = 32;
 /** Background colour of each category's normal images: the cue a classifier trained on normals learns. */
@@ -56,7 +56,7 @@ async function writeData(root: string, defects: number, seed: number): Promise<v
 }
 
 describe('finetune of the pre-classifier (tiny preset, 32 px, wasm)', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-finetune-classifier-');
   let normalsOnly: string;
   let data: string;
   let parent: string;
@@ -64,15 +64,14 @@ describe('finetune of the pre-classifier (tiny preset, 32 px, wasm)', () => {
   let leaked: number;
   const base = (): ClassifierFinetuneOptions => ({ model: parent, data, backend: 'wasm', threads: 1, checkpointEvery: 0 });
 
+  useBackend('wasm');
   beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-finetune-classifier-'));
-    normalsOnly = join(dir, 'normals');
-    data = join(dir, 'data');
+    normalsOnly = join(tmp.path, 'normals');
+    data = join(tmp.path, 'data');
     // The same normals in both; only `data` has defective train images.
     await writeData(normalsOnly, 0, 1);
     await writeData(data, 8, 1);
-    const trained = await trainClassifier({ data: normalsOnly, out: join(dir, 'art'), preset: 'tiny', epochs: 12, batchSize: 4, lr: 5e-3, seed: 7, backend: 'wasm', threads: 1, checkpointEvery: 0 });
+    const trained = await trainClassifier({ data: normalsOnly, out: join(tmp.path, 'art'), preset: 'tiny', epochs: 12, batchSize: 4, lr: 5e-3, seed: 7, backend: 'wasm', threads: 1, checkpointEvery: 0 });
     parent = trained.artifact.dir;
     const tensors = tf.memory().numTensors;
     const r = await finetuneModel({ ...base(), epochs: 5, batchSize: 4, lr: 5e-3 });
@@ -80,12 +79,11 @@ describe('finetune of the pre-classifier (tiny preset, 32 px, wasm)', () => {
     if (!isClassifierFinetune(r)) throw new Error(`expected a classifier result, got ${r.kind}`);
     result = r;
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('continues from the parent: a new version beside it, the parent in the manifest, before/after metrics', async () => {
     expect(leaked).toBe(0);
     expect(result.kind).toBe('classifier');
-    expect(result.artifact.dir).toBe(join(dir, 'art', 'classifier', 'all', 'v0002'));
+    expect(result.artifact.dir).toBe(join(tmp.path, 'art', 'classifier', 'all', 'v0002'));
     expect(result.parent).toEqual({ kind: 'classifier', category: 'all', version: 1, dir: parent });
     expect(result.categories).toEqual(['alpha', 'beta']);
     // 18 train images per category, 4 held out of each (val fraction 0.2, the parent's).
@@ -121,7 +119,7 @@ describe('finetune of the pre-classifier (tiny preset, 32 px, wasm)', () => {
     expect(Buffer.compare(await artifact.readFile('weights.bin'), await parentArtifact.readFile('weights.bin'))).not.toBe(0);
 
     // infer's loader runs it.
-    const c = await loadClassifier(join(dir, 'art', 'classifier', 'all'));
+    const c = await loadClassifier(join(tmp.path, 'art', 'classifier', 'all'));
     expect(c.categories).toEqual(['alpha', 'beta']);
     const probs = tf.tidy(() => c.predict(tf.fill([1, SIZE, SIZE, 3], 0.5) as tf.Tensor4D));
     expect(probs.shape).toEqual([1, 2]);
@@ -144,21 +142,21 @@ describe('finetune of the pre-classifier (tiny preset, 32 px, wasm)', () => {
   });
 
   it('resumes from a checkpoint and ends exactly where an uninterrupted run ends', async () => {
-    const { straight, resumed } = await interruptAndResume(finetuneClassifier, { ...base(), epochs: 2, batchSize: 4, checkpointEvery: 1 }, dir, 3);
+    const { straight, resumed } = await interruptAndResume(finetuneClassifier, { ...base(), epochs: 2, batchSize: 4, checkpointEvery: 1 }, tmp.path, 3);
     expect(resumed.resumedFrom?.step).toBe(3);
     expect(resumed.metrics.after).toEqual(straight.metrics.after);
     const a = await loadArtifact(straight.artifact.dir);
     const b = await loadArtifact(resumed.artifact.dir);
     expect(Buffer.compare(await a.readFile('weights.bin'), await b.readFile('weights.bin'))).toBe(0);
-    expect(straight.checkpoints).toBe(join(dir, 'straight', 'checkpoints', 'finetune-classifier', 'all'));
-    expect(await loadLatestCheckpoint(join(dir, 'straight'), 'finetune-classifier', 'all')).not.toBeNull();
+    expect(straight.checkpoints).toBe(join(tmp.path, 'straight', 'checkpoints', 'finetune-classifier', 'all'));
+    expect(await loadLatestCheckpoint(join(tmp.path, 'straight'), 'finetune-classifier', 'all')).not.toBeNull();
   });
 
   it('refuses data without defective train images with E_NO_DEFECTS, before any training', async () => {
-    const err = await failure(finetuneModel({ ...base(), data: normalsOnly, out: join(dir, 'none') }));
+    const err = await failure(finetuneModel({ ...base(), data: normalsOnly, out: join(tmp.path, 'none') }));
     expect(err.code).toBe('E_NO_DEFECTS');
     expect(err.message).toContain('alpha, beta');
-    await expect(readdir(join(dir, 'none'))).rejects.toThrow();
+    await expect(readdir(join(tmp.path, 'none'))).rejects.toThrow();
   });
 
   it('refuses the submodels\' options for a classifier, and the classifier\'s for a submodel', async () => {
@@ -167,17 +165,15 @@ describe('finetune of the pre-classifier (tiny preset, 32 px, wasm)', () => {
     expect(r.message).toContain('--real-ratio, --textures');
     expect((await failure(finetuneModel({ ...base(), lr: -1 }))).code).toBe('E_USAGE');
     expect((await failure(finetuneModel({ ...base(), defectShare: 2 }))).code).toBe('E_USAGE');
-    const srad = await writeArtifact({ root: join(dir, 'fake'), kind: 'srad', category: 'alpha', config: {}, seed: 0 });
+    const srad = await writeArtifact({ root: join(tmp.path, 'fake'), kind: 'srad', category: 'alpha', config: {}, seed: 0 });
     const s = await failure(finetuneModel({ model: srad.dir, data, defectShare: 0.5 }));
     expect(s.code).toBe('E_USAGE');
     expect(s.message).toContain('defectShare');
   });
 
   it('madenet finetune prints the classifier\'s result as JSON with its kind, and refuses an explicit --real-ratio', async () => {
-    const common = ['--model', parent, '--data', data, '--backend', 'wasm', '--threads', '1', '--checkpoint-every', '0', '--epochs', '1', '--out', join(dir, 'cmd')];
-    const r = await runCommand(Finetune, [...common, '--json']);
-    expect(r.exitCode ?? 0).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const common = ['--model', parent, '--data', data, '--backend', 'wasm', '--threads', '1', '--checkpoint-every', '0', '--epochs', '1', '--out', join(tmp.path, 'cmd')];
+    const json = await runJson(Finetune, common);
     expect(json).toMatchObject({ kind: 'classifier', category: 'all', categories: ['alpha', 'beta'], parent: { kind: 'classifier', version: 1 }, artifact: { version: 1 } });
     // Defaults: a tenth of the parent's rate, its batch size, split and seed.
     expect((json.settings as { lr: number }).lr).toBeCloseTo(5e-4, 12);

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { Rng } from '../../../src/pipeline/core/random.js';
 import { TextureBank } from '../../../src/pipeline/synth/texture-bank.js';
 import { sameBytes } from './fixtures.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 async function png(path: string, w: number, h: number, channels: 1 | 3, fill: (x: number, y: number, c: number) => number): Promise<void> {
   const buf = Buffer.alloc(w * h * channels);
@@ -13,22 +14,18 @@ async function png(path: string, w: number, h: number, channels: 1 | 3, fill: (x
 }
 
 describe('TextureBank', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-textures-');
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-textures-'));
-    await mkdir(join(dir, 'sub'));
-    await png(join(dir, 'b-red.png'), 40, 20, 3, (_x, _y, c) => (c === 0 ? 200 : 10));
-    await png(join(dir, 'a-grey.png'), 16, 16, 1, (x) => x * 16);
-    await png(join(dir, 'sub', 'c-checks.png'), 64, 64, 3, (x, y) => (((x >> 3) + (y >> 3)) & 1 ? 255 : 0));
-    await writeFile(join(dir, 'notes.txt'), 'not an image');
-    await writeFile(join(dir, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nnot really'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await mkdir(join(tmp.path, 'sub'));
+    await png(join(tmp.path, 'b-red.png'), 40, 20, 3, (_x, _y, c) => (c === 0 ? 200 : 10));
+    await png(join(tmp.path, 'a-grey.png'), 16, 16, 1, (x) => x * 16);
+    await png(join(tmp.path, 'sub', 'c-checks.png'), 64, 64, 3, (x, y) => (((x >> 3) + (y >> 3)) & 1 ? 255 : 0));
+    await writeFile(join(tmp.path, 'notes.txt'), 'not an image');
+    await writeFile(join(tmp.path, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nnot really'));
   });
 
   it('decodes every image under the folder at the working size, sorted, skipping broken files', async () => {
-    const bank = await TextureBank.fromDir(dir, 24);
+    const bank = await TextureBank.fromDir(tmp.path, 24);
     expect(bank.names()).toEqual(['a-grey.png', 'b-red.png', 'sub/c-checks.png']);
     expect(bank.skipped).toEqual(['broken.png']);
     expect(bank.size).toBe(24);
@@ -43,14 +40,14 @@ describe('TextureBank', () => {
   });
 
   it('thins a large folder evenly to maxTextures', async () => {
-    const bank = await TextureBank.fromDir(dir, 8, { maxTextures: 2 });
+    const bank = await TextureBank.fromDir(tmp.path, 8, { maxTextures: 2 });
     // Files 0 and 2 of a-grey, b-red, broken, sub/c-checks: the broken one is then skipped.
     expect(bank.names()).toEqual(['a-grey.png']);
     expect(bank.skipped).toEqual(['broken.png']);
   });
 
   it('picks reproducibly from a seed, and returns copies', async () => {
-    const bank = await TextureBank.fromDir(dir, 16);
+    const bank = await TextureBank.fromDir(tmp.path, 16);
     const a = Array.from({ length: 10 }, () => 0).map((_, i) => bank.pickDetailed(new Rng(i)).index);
     const b = Array.from({ length: 10 }, () => 0).map((_, i) => bank.pickDetailed(new Rng(i)).index);
     expect(a).toEqual(b);
@@ -61,7 +58,7 @@ describe('TextureBank', () => {
   });
 
   it('reports a missing or image-free folder with stable codes', async () => {
-    await expect(TextureBank.fromDir(join(dir, 'nope'), 16)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    await expect(TextureBank.fromDir(join(tmp.path, 'nope'), 16)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     const empty = await mkdtemp(join(tmpdir(), 'madenet-textures-empty-'));
     await expect(TextureBank.fromDir(empty, 16)).rejects.toMatchObject({ code: 'E_NO_IMAGES' });
     await rm(empty, { recursive: true, force: true });

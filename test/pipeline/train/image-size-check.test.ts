@@ -1,19 +1,16 @@
 // A preset's size that differs from the data's is warned about; an explicit --image-size is only recorded.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { checkImageSize } from '../../../src/pipeline/train/image-size-check.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('checkImageSize', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-size-');
   let paths: string[];
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-size-'));
-    paths = [join(dir, 'a.png'), join(dir, 'b.png')];
+    paths = [join(tmp.path, 'a.png'), join(tmp.path, 'b.png')];
     for (const p of paths) await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toFile(p);
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('warns when the preset trains tiny SRAD at 32 px on 64 px data, naming the fix', async () => {
     const { record, warning } = await checkImageSize(paths, 32, false);

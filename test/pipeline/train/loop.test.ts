@@ -1,4 +1,4 @@
-import { runTrainLoop, type LoopState } from '../../../src/pipeline/train/loop.js';
+import { runTrainLoop, type LoopState, type TrainLoopOptions } from '../../../src/pipeline/train/loop.js';
 import { defaultStepSchedule, stepDecayLr } from '../../../src/pipeline/train/schedule.js';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
 
@@ -6,26 +6,28 @@ async function* numbers(epoch: number, n: number): AsyncGenerator<number> {
   for (let i = 0; i < n; i++) yield epoch * 100 + i;
 }
 
+/** A loop over numbered batches (epoch * 100 + i, `stepsPerEpoch` of them) at lr 1e-3, with `step` and `more`. */
+function numberLoop(epochs: number, stepsPerEpoch: number, batchSize: number, step: TrainLoopOptions<number>['step'], more: Partial<TrainLoopOptions<number>> = {}): TrainLoopOptions<number> {
+  return { epochs, stepsPerEpoch, batches: (e) => numbers(e, stepsPerEpoch), batchSize: () => batchSize, step, lr: () => 1e-3, ...more };
+}
+
 describe('runTrainLoop', () => {
   it('runs every step once, validates each epoch and keeps the best epoch', async () => {
     const seen: number[] = [];
     const scores = [0.5, 0.9, 0.7];
     let bestCalls = 0;
-    const state = await runTrainLoop({
-      epochs: 3,
-      stepsPerEpoch: 4,
-      batches: (e) => numbers(e, 4),
-      batchSize: () => 2,
-      step: async (b) => {
-        seen.push(b);
-        return { loss: 1 / (seen.length + 1) };
-      },
-      lr: () => 1e-3,
-      validate: async (e) => ({ score: scores[e] ?? null, metrics: { auroc: scores[e] ?? null } }),
-      onBest: async () => {
-        bestCalls++;
-      },
-    });
+    const step = async (b: number) => {
+      seen.push(b);
+      return { loss: 1 / (seen.length + 1) };
+    };
+    const state = await runTrainLoop(
+      numberLoop(3, 4, 2, step, {
+        validate: async (e) => ({ score: scores[e] ?? null, metrics: { auroc: scores[e] ?? null } }),
+        onBest: async () => {
+          bestCalls++;
+        },
+      }),
+    );
     expect(seen).toEqual([0, 1, 2, 3, 100, 101, 102, 103, 200, 201, 202, 203]);
     expect(state.step).toBe(12);
     expect(state.bestEpoch).toBe(2);
@@ -38,41 +40,25 @@ describe('runTrainLoop', () => {
     const checkpoints: LoopState[] = [];
     const first: number[] = [];
     const crash = new Error('killed');
-    await expect(
-      runTrainLoop({
-        epochs: 2,
-        stepsPerEpoch: 5,
-        batches: (e) => numbers(e, 5),
-        batchSize: () => 1,
-        step: async (b) => {
-          if (first.length === 9) throw crash;
-          first.push(b);
-          return { loss: b };
-        },
-        lr: () => 1e-3,
-        checkpointEvery: 3,
-        saveCheckpoint: async (s) => {
-          checkpoints.push(structuredClone(s));
-        },
-      }),
-    ).rejects.toBe(crash);
+    const crashing = async (b: number) => {
+      if (first.length === 9) throw crash;
+      first.push(b);
+      return { loss: b };
+    };
+    const save = async (s: LoopState) => {
+      checkpoints.push(structuredClone(s));
+    };
+    await expect(runTrainLoop(numberLoop(2, 5, 1, crashing, { checkpointEvery: 3, saveCheckpoint: save }))).rejects.toBe(crash);
     const last = checkpoints.at(-1) as LoopState;
     expect(checkpoints.map((c) => c.step)).toEqual([3, 5, 8]);
     expect(last.step).toBe(8);
     expect(first).toEqual([0, 1, 2, 3, 4, 100, 101, 102, 103]);
     const second: number[] = [];
-    const state = await runTrainLoop({
-      epochs: 2,
-      stepsPerEpoch: 5,
-      batches: (e) => numbers(e, 5),
-      batchSize: () => 1,
-      step: async (b) => {
-        second.push(b);
-        return { loss: b };
-      },
-      lr: () => 1e-3,
-      resume: last,
-    });
+    const step = async (b: number) => {
+      second.push(b);
+      return { loss: b };
+    };
+    const state = await runTrainLoop(numberLoop(2, 5, 1, step, { resume: last }));
     expect(second).toEqual([103, 104]);
     expect(state.step).toBe(10);
     // The resumed epoch's mean covers all five of its steps, not only the two run after the resume.
@@ -81,14 +67,7 @@ describe('runTrainLoop', () => {
   });
 
   it('stops with E_DIVERGED on a NaN loss', async () => {
-    const run = runTrainLoop({
-      epochs: 1,
-      stepsPerEpoch: 3,
-      batches: (e) => numbers(e, 3),
-      batchSize: () => 1,
-      step: async (b) => ({ loss: b === 1 ? Number.NaN : 1 }),
-      lr: () => 1e-3,
-    });
+    const run = runTrainLoop(numberLoop(1, 3, 1, async (b) => ({ loss: b === 1 ? Number.NaN : 1 })));
     await expect(run).rejects.toBeInstanceOf(MadenetError);
     await expect(run).rejects.toMatchObject({ code: 'E_DIVERGED' });
   });

@@ -1,7 +1,5 @@
 // TrainingRun and BestEpoch on a tiny dense model: resume-or-fresh start, checkpoints carrying the best epoch,
 // the stop and divergence errors, and the result fields every training service reports.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initRuntime, type RuntimeInfo } from '../../../src/pipeline/runtime/backend.js';
@@ -9,6 +7,7 @@ import { BestEpoch, type BestEpochExtra } from '../../../src/pipeline/train/trai
 import type { StepContext } from '../../../src/pipeline/train/loop.js';
 import { setAdamRate, TrainingRun, type RunLoopOptions, type TrainingRunSetup } from '../../../src/pipeline/train/train-run.js';
 import { failure } from '../../helpers/training-run.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 function denseModel(seed: number): tf.LayersModel {
   const x = tf.input({ shape: [2] });
@@ -51,13 +50,11 @@ function toyLoop(epochs: number, step: (ctx: StepContext) => Promise<Record<stri
 }
 
 describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-train-run-');
   let runtime: RuntimeInfo;
   beforeAll(async () => {
     runtime = await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-train-run-'));
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   const target = (root: string) => ({ root, kind: 'toy', category: 'c', config: { lr: 0.1 }, seed: 1, runtime });
   const setup = (model: tf.LayersModel, optimizer: tf.Optimizer, more: Partial<TrainingRunSetup> = {}): TrainingRunSetup => ({
@@ -74,11 +71,11 @@ describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
     const model = denseModel(1);
     const opt = tf.train.adam(0.1);
     const s = setup(model, opt, { freshStart: 'fine-tuning started from the parent' });
-    const run = new TrainingRun<Extra>(target(join(dir, 'empty')), s);
+    const run = new TrainingRun<Extra>(target(join(tmp.path, 'empty')), s);
     expect(await run.restore(false)).toBeNull();
     expect(s.warnings).toEqual([]);
     expect(await run.restore(true)).toBeNull();
-    expect(s.warnings).toEqual([`--resume found no checkpoint in ${join(dir, 'empty', 'checkpoints', 'toy', 'c')}; fine-tuning started from the parent.`]);
+    expect(s.warnings).toEqual([`--resume found no checkpoint in ${join(tmp.path, 'empty', 'checkpoints', 'toy', 'c')}; fine-tuning started from the parent.`]);
     opt.dispose();
     model.dispose();
   });
@@ -87,7 +84,7 @@ describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
     const before = tf.memory().numTensors;
     const model = denseModel(2);
     const opt = tf.train.adam(0.1);
-    const run = new TrainingRun<Extra>(target(join(dir, 'a')), setup(model, opt));
+    const run = new TrainingRun<Extra>(target(join(tmp.path, 'a')), setup(model, opt));
     const best = new BestEpoch<{ epoch: number }>();
     const scores = [0.9, 0.1];
     const train = async (ctx: StepContext) => {
@@ -105,7 +102,7 @@ describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
       }),
     );
     const fields = run.resultFields(state);
-    expect(fields).toMatchObject({ steps: 4, resumedFrom: null, checkpoints: join(dir, 'a', 'checkpoints', 'toy', 'c'), warnings: [] });
+    expect(fields).toMatchObject({ steps: 4, resumedFrom: null, checkpoints: join(tmp.path, 'a', 'checkpoints', 'toy', 'c'), warnings: [] });
     expect(fields.epochs).toHaveLength(2);
     expect(fields.imagesPerSecond).toBeGreaterThan(0);
     const kept = best.chosen('Training');
@@ -113,7 +110,7 @@ describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
 
     const again = denseModel(3);
     const opt2 = tf.train.adam(0.1);
-    const resumed = new TrainingRun<Extra>(target(join(dir, 'a')), setup(again, opt2));
+    const resumed = new TrainingRun<Extra>(target(join(tmp.path, 'a')), setup(again, opt2));
     const restored = new BestEpoch<{ epoch: number }>();
     const ckpt = await resumed.restore(true);
     expect(ckpt?.loop.step).toBe(4);
@@ -132,7 +129,7 @@ describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
     const model = denseModel(4);
     const opt = tf.train.adam(0.1);
     const stop = new AbortController();
-    const run = new TrainingRun<Extra>(target(join(dir, 'b')), setup(model, opt, { options: { signal: stop.signal } }));
+    const run = new TrainingRun<Extra>(target(join(tmp.path, 'b')), setup(model, opt, { options: { signal: stop.signal } }));
     const stopped = await failure(
       run.loop(
         toyLoop(2, async (ctx) => {
@@ -142,9 +139,9 @@ describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
       ),
     );
     expect(stopped.code).toBe('E_INTERRUPTED');
-    expect(stopped.suggestions?.join(' ')).toContain(`The last checkpoint (step 3) is in ${join(dir, 'b', 'checkpoints', 'toy', 'c')}`);
+    expect(stopped.suggestions?.join(' ')).toContain(`The last checkpoint (step 3) is in ${join(tmp.path, 'b', 'checkpoints', 'toy', 'c')}`);
     const diverged = await failure(
-      new TrainingRun<Extra>(target(join(dir, 'c')), setup(model, opt)).loop(
+      new TrainingRun<Extra>(target(join(tmp.path, 'c')), setup(model, opt)).loop(
         toyLoop(1, async (ctx) => {
           const loss = fit(model, opt);
           if (ctx.step === 1) poison(model);
@@ -154,7 +151,7 @@ describe('TrainingRun and BestEpoch (dense model, wasm)', () => {
     );
     expect(diverged.code).toBe('E_DIVERGED');
     expect(diverged.message).toContain('the weights are no longer finite');
-    expect(diverged.suggestions?.join(' ')).toContain(join(dir, 'c', 'checkpoints', 'toy', 'c'));
+    expect(diverged.suggestions?.join(' ')).toContain(join(tmp.path, 'c', 'checkpoints', 'toy', 'c'));
     expect(() => new BestEpoch().chosen('Fine-tuning')).toThrow('Fine-tuning ended without a validated epoch to save.');
     opt.dispose();
     model.dispose();

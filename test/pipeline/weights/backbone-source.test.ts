@@ -1,7 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aggregateFeatures } from '../../../src/models/components/feature-extractor-aggregation.js';
 import { buildFeatureExtractor, extractFeatures } from '../../../src/models/components/feature-extractor.js';
@@ -14,17 +12,14 @@ import { modelArtifactsOf, writeArtifact } from '../../../src/pipeline/artifacts
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { initRuntime } from '../../../src/pipeline/runtime/backend.js';
 import { loadBackbone } from '../../../src/pipeline/weights/backbone-source.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('loadBackbone (--backbone)', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-backbone-', 'test');
   beforeAll(async () => {
     // wasm: the cpu backend's conv filter gradient makes the LPD training steps below take a minute
     await initRuntime({ backend: 'wasm', threads: 1 });
   });
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-backbone-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('builds a seeded random backbone for "random"', async () => {
     const { backbone, arch, origin } = await loadBackbone('random', { arch: 'resnet_tiny', seed: 3 });
@@ -45,7 +40,7 @@ describe('loadBackbone (--backbone)', () => {
     const labels = tf.tensor1d([0, 1, 0, 1]);
     const opt = tf.train.momentum(0.05, 0.9);
     for (let i = 0; i < 2; i++) tf.tidy(() => void opt.minimize(() => lpdTrainingLoss(lpd, images, labels).total, false, lpdTrainableVariables(lpd)));
-    const ref = await writeArtifact({ root: dir, kind: 'lpd', category: 'cap', config: lpdCfg, seed: 5, models: { model: await modelArtifactsOf(lpd.model) } });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'lpd', category: 'cap', config: lpdCfg, seed: 5, models: { model: await modelArtifactsOf(lpd.model) } });
     // When: SFAD takes it as --backbone
     const sfadCfg = sfadPreset('tiny');
     const source = await loadBackbone(ref.dir, { arch: 'resnet18', seed: 0 });
@@ -74,10 +69,10 @@ describe('loadBackbone (--backbone)', () => {
   });
 
   it('refuses artifacts of other kinds and paths that are not artifacts', async () => {
-    const ref = await writeArtifact({ root: dir, kind: 'srad', category: 'cap', config: {}, seed: 1 });
+    const ref = await writeArtifact({ root: tmp.path, kind: 'srad', category: 'cap', config: {}, seed: 1 });
     await expect(loadBackbone(ref.dir, { arch: 'resnet18', seed: 0 })).rejects.toThrow(/srad artifact; expected a backbone artifact/);
-    await expect(loadBackbone(join(dir, 'nothing-here'), { arch: 'resnet18', seed: 0 })).rejects.toBeInstanceOf(MadenetError);
-    const noArch = await writeArtifact({ root: dir, kind: 'backbone', category: 'x', config: {}, seed: 1 });
+    await expect(loadBackbone(join(tmp.path, 'nothing-here'), { arch: 'resnet18', seed: 0 })).rejects.toBeInstanceOf(MadenetError);
+    const noArch = await writeArtifact({ root: tmp.path, kind: 'backbone', category: 'x', config: {}, seed: 1 });
     await expect(loadBackbone(noArch.dir, { arch: 'resnet18', seed: 0 })).rejects.toThrow(/does not name its backbone architecture/);
   });
 });

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listBackbones } from '../../../src/pipeline/weights/backbone-registry.js';
 import { findPackage, loadNpmFeatureExtractor, loadNpmFeatureExtractorFrom, type NpmNetInfo } from '../../../src/pipeline/weights/npm-backbone.js';
 import { describeEachBackend } from '../../helpers/backends.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { saveToMemory } from '../../helpers/model-round-trip.js';
 
 /** A Keras-style layers model with a Flatten + Dense head that fits its native 16 px input only (as nsfwjs's do). */
 function tinyNet(): tf.LayersModel {
@@ -19,12 +20,7 @@ function tinyNet(): tf.LayersModel {
 
 /** Writes the net as nsfwjs bundles it: model.min.js exporting the Keras JSON, a shard exporting base64. */
 async function writeFakePackage(root: string, net: tf.LayersModel): Promise<NpmNetInfo> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await net.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  if (!saved) throw new Error('not saved');
+  const saved = await saveToMemory(net);
   const folder = join(root, 'dist', 'models', 'tiny');
   await mkdir(folder, { recursive: true });
   await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'fake-net-pkg', version: '1.2.3', license: 'MIT' }));
@@ -52,15 +48,11 @@ async function writeFakePackage(root: string, net: tf.LayersModel): Promise<NpmN
 }
 
 describeEachBackend('packaged npm networks', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-npm-net-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-npm-net-');
 
   it('Given a package folder, loads the net offline as a frozen multi-layer extractor at another input size, same weights', async () => {
     const net = tinyNet();
-    const info = await writeFakePackage(join(dir, `pkg-${tf.getBackend()}`), net);
+    const info = await writeFakePackage(join(tmp.path, `pkg-${tf.getBackend()}`), net);
     const before = tf.memory().numTensors;
     const { model } = await loadNpmFeatureExtractorFrom(info, ['block_a', 'block_b'], 32);
     const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;

@@ -13,24 +13,21 @@ export class PickleBuilder {
   private parts: number[] = [];
   private memo = 0;
 
+  // The opcodes without an argument (pickletools names in capitals).
+  readonly mark = (): this => this.raw(0x28); // MARK
+  readonly tuple = (): this => this.raw(0x74); // TUPLE
+  readonly emptyTuple = (): this => this.raw(0x29); // EMPTY_TUPLE
+  readonly emptyDict = (): this => this.raw(0x7d); // EMPTY_DICT
+  readonly reduce = (): this => this.raw(0x52); // REDUCE
+  readonly setitems = (): this => this.raw(0x75); // SETITEMS
+  readonly stop = (): this => this.raw(0x2e); // STOP
+
   raw(...bytes: number[]): this {
     this.parts.push(...bytes);
     return this;
   }
   proto(v = 2): this {
     return this.raw(0x80, v);
-  }
-  mark(): this {
-    return this.raw(0x28);
-  }
-  tuple(): this {
-    return this.raw(0x74);
-  }
-  emptyTuple(): this {
-    return this.raw(0x29);
-  }
-  emptyDict(): this {
-    return this.raw(0x7d);
   }
   global(module: string, name: string): this {
     return this.raw(0x63, ...Buffer.from(`${module}\n${name}\n`, 'latin1'));
@@ -58,15 +55,6 @@ export class PickleBuilder {
   }
   put(): this {
     return this.raw(0x71, this.memo++ & 0xff);
-  }
-  reduce(): this {
-    return this.raw(0x52);
-  }
-  setitems(): this {
-    return this.raw(0x75);
-  }
-  stop(): this {
-    return this.raw(0x2e);
   }
   bytes(): Uint8Array {
     return Uint8Array.from(this.parts);
@@ -172,6 +160,19 @@ export interface ZipOptions {
   zip64?: boolean;
 }
 
+/**
+ * The fields a local and a central zip header share, from "version needed" on (the local header has them at 4,
+ * the central one at 6): version 2.0, no flags, `method`, no time or date, crc, both sizes, name length.
+ */
+function writeSharedHeader(b: Buffer, at: number, method: number, data: Uint8Array, packed: Buffer, nameLength: number): void {
+  b.writeUInt16LE(20, at);
+  b.writeUInt16LE(method, at + 4);
+  b.writeUInt32LE(crc32(data), at + 10);
+  b.writeUInt32LE(packed.length, at + 14);
+  b.writeUInt32LE(data.byteLength, at + 18);
+  b.writeUInt16LE(nameLength, at + 22);
+}
+
 /** A zip of the given entries: 64-byte aligned data (as PyTorch's writer pads), central directory, end records. */
 export function writeZip(entries: readonly [string, Uint8Array][], opts: ZipOptions = {}): Buffer {
   const chunks: Buffer[] = [];
@@ -185,23 +186,14 @@ export function writeZip(entries: readonly [string, Uint8Array][], opts: ZipOpti
     extra.writeUInt16LE(0x4246, 0); // "FB": PyTorch's alignment padding field
     extra.writeUInt16LE(pad, 2);
     const local = Buffer.alloc(30);
+    const method = opts.deflate ? 8 : 0;
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(opts.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc32(data), 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(data.byteLength, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
+    writeSharedHeader(local, 4, method, data, packed, nameBytes.length);
     local.writeUInt16LE(extra.length, 28);
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(opts.deflate ? 8 : 0, 10);
-    c.writeUInt32LE(crc32(data), 16);
-    c.writeUInt32LE(packed.length, 20);
-    c.writeUInt32LE(data.byteLength, 24);
-    c.writeUInt16LE(nameBytes.length, 28);
+    c.writeUInt16LE(20, 4); // version made by
+    writeSharedHeader(c, 6, method, data, packed, nameBytes.length);
     c.writeUInt32LE(offset, 42);
     central.push(c, nameBytes);
     chunks.push(local, nameBytes, extra, packed);

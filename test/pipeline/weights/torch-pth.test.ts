@@ -1,12 +1,12 @@
 // PyTorch .pth state dicts read without PyTorch and without running their pickle: round trips of every
 // supported dtype, views, zip64 and deflate, and hostile files (foreign globals, code opcodes, broken zips).
 import { describe, expect, it, beforeEach, afterEach } from '@jest/globals';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
 import { readTorchStateDict, DEFAULT_PTH_LIMITS } from '../../../src/pipeline/weights/torch-pth.js';
 import { PickleBuilder, stateDictPickle, writePth, writeZip, type PthTensor } from './torch-pth-writer.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 async function expectError(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
   const err = await p.then(
@@ -20,14 +20,10 @@ async function expectError(p: Promise<unknown>, code: string, message: RegExp): 
 const f32 = (...v: number[]): Float32Array => Float32Array.from(v);
 
 describe('readTorchStateDict', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-pth-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-pth-', 'test');
 
   const save = async (buf: Uint8Array, name = 'w.pth'): Promise<string> => {
-    const file = join(dir, name);
+    const file = join(tmp.path, name);
     await writeFile(file, buf);
     return file;
   };

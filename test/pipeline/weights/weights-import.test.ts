@@ -1,7 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WeightsImport from '../../../src/commands/weights/import.js';
@@ -15,6 +14,7 @@ import { writeSafetensors } from '../../../src/pipeline/weights/safetensors.js';
 import { planTorchWeights } from '../../../src/pipeline/weights/torch-mapping.js';
 import { torchvisionResNetShapes, type StateDict } from './torch-reference.js';
 import { PickleBuilder, writePth, writeZip } from './torch-pth-writer.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -43,25 +43,21 @@ async function expectError(p: Promise<unknown>, code: string): Promise<MadenetEr
 }
 
 describe('weights import', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-weights-', 'test');
   beforeAll(async () => {
     await initRuntime({ backend: 'cpu' });
   });
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-weights-'));
-  });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('saves backbone/resnet18/v0001 whose conv weights are the file transposed to HWIO', async () => {
     // Given: a torchvision-named file saved from a DataParallel model ("module." prefix)
     const dict = resnet18Dict();
-    const file = join(dir, 'r18.safetensors');
+    const file = join(tmp.path, 'r18.safetensors');
     await writeFile(file, writeSafetensors(new Map([...dict].map(([k, v]) => [`module.${k}`, v]))));
     // When
-    const result = await weightsImport({ file, arch: 'resnet18', out: join(dir, 'art'), seed: 1 });
+    const result = await weightsImport({ file, arch: 'resnet18', out: join(tmp.path, 'art'), seed: 1 });
     // Then
     expect(result.artifact).toMatchObject({ kind: 'backbone', category: 'resnet18', version: 1 });
-    expect(result.artifact.dir).toBe(join(dir, 'art', 'backbone', 'resnet18', 'v0001'));
+    expect(result.artifact.dir).toBe(join(tmp.path, 'art', 'backbone', 'resnet18', 'v0001'));
     expect(result.strippedPrefix).toBe('module.');
     expect(result.ignored.sort()).toEqual([...dict.keys()].filter((k) => k.startsWith('fc.') || k.endsWith('num_batches_tracked')).sort());
     expect(result.tensors).toBe(dict.size - result.ignored.length);
@@ -81,14 +77,14 @@ describe('weights import', () => {
   it('imports a PyTorch .pth state dict (torch.save zip, read by the restricted unpickler) exactly as the safetensors file', async () => {
     // Given the same ResNet-18 state dict as a .pth (num_batches_tracked as int64, as PyTorch saves it) and as safetensors,
     const dict = resnet18Dict();
-    const pth = join(dir, 'resnet18-f37072fd.pth');
+    const pth = join(tmp.path, 'resnet18-f37072fd.pth');
     const tensors = new Map([...dict].map(([k, v]) => [k, { ...v, shape: [...v.shape], ...(k.endsWith('num_batches_tracked') ? { dtype: 'I64' as const } : {}) }]));
     await writeFile(pth, writePth(tensors, { archive: 'resnet18-f37072fd' }));
-    const st = join(dir, 'r18.safetensors');
+    const st = join(tmp.path, 'r18.safetensors');
     await writeFile(st, writeSafetensors(dict));
     // When both are imported,
-    const a = await weightsImport({ file: pth, arch: 'resnet18', out: join(dir, 'pth'), seed: 1 });
-    const b = await weightsImport({ file: st, arch: 'resnet18', out: join(dir, 'st'), seed: 1 });
+    const a = await weightsImport({ file: pth, arch: 'resnet18', out: join(tmp.path, 'pth'), seed: 1 });
+    const b = await weightsImport({ file: st, arch: 'resnet18', out: join(tmp.path, 'st'), seed: 1 });
     // Then the artifacts hold the same weights, and the .pth one records its format.
     expect(a.format).toBe('pytorch');
     expect(b.format).toBe('safetensors');
@@ -109,25 +105,25 @@ describe('weights import', () => {
 
   it('refuses a .pth whose pickle imports os.system with E_UNSAFE_PICKLE, and writes nothing', async () => {
     const pickle = new PickleBuilder().proto(2).global('os', 'system').mark().str('id').tuple().reduce().stop().bytes();
-    const file = join(dir, 'evil.pth');
+    const file = join(tmp.path, 'evil.pth');
     await writeFile(file, writeZip([['archive/data.pkl', pickle]]));
-    const err = await expectError(weightsImport({ file, arch: 'resnet18', out: join(dir, 'art'), seed: 1 }), 'E_UNSAFE_PICKLE');
+    const err = await expectError(weightsImport({ file, arch: 'resnet18', out: join(tmp.path, 'art'), seed: 1 }), 'E_UNSAFE_PICKLE');
     expect(err.message).toContain('os.system');
-    await expect(readdir(join(dir, 'art'))).rejects.toThrow();
+    await expect(readdir(join(tmp.path, 'art'))).rejects.toThrow();
   });
 
   it('refuses a file of another architecture, listing the differences, and writes nothing', async () => {
-    const file = join(dir, 'r18.safetensors');
+    const file = join(tmp.path, 'r18.safetensors');
     await writeFile(file, writeSafetensors(resnet18Dict()));
-    const err = await expectError(weightsImport({ file, arch: 'resnet50', out: join(dir, 'art'), seed: 1 }), 'E_WEIGHTS');
+    const err = await expectError(weightsImport({ file, arch: 'resnet50', out: join(tmp.path, 'art'), seed: 1 }), 'E_WEIGHTS');
     expect(err.message).toMatch(/do not match resnet50: \d+ missing, \d+ mis-shaped, 0 unexpected/);
     expect(err.message).toMatch(/Missing \(\d+\): layer1\.0\.conv3\.weight/);
-    await expect(readdir(join(dir, 'art'))).rejects.toThrow();
+    await expect(readdir(join(tmp.path, 'art'))).rejects.toThrow();
   });
 
   it('names a missing file (E_NOT_FOUND) and an unknown arch (E_USAGE)', async () => {
-    expect((await expectError(weightsImport({ file: join(dir, 'nope.safetensors'), arch: 'resnet18', out: dir, seed: 1 }), 'E_NOT_FOUND')).message).toContain('nope.safetensors');
-    expect((await expectError(weightsImport({ file: 'x', arch: 'vgg16', out: dir, seed: 1 }), 'E_USAGE')).message).toMatch(/expected one of resnet18, resnet50, wide_resnet50_2, efficientnet_b0/);
+    expect((await expectError(weightsImport({ file: join(tmp.path, 'nope.safetensors'), arch: 'resnet18', out: tmp.path, seed: 1 }), 'E_NOT_FOUND')).message).toContain('nope.safetensors');
+    expect((await expectError(weightsImport({ file: 'x', arch: 'vgg16', out: tmp.path, seed: 1 }), 'E_USAGE')).message).toMatch(/expected one of resnet18, resnet50, wide_resnet50_2, efficientnet_b0/);
   });
 
   it('imports timm EfficientNet-B0 names, depthwise kernels included, leaving the classifier out', async () => {
@@ -145,10 +141,10 @@ describe('weights import', () => {
     probe.dispose();
     dict.set('classifier.weight', { shape: [1000, 1280], data: new Float32Array(1280 * 1000) });
     dict.set('classifier.bias', { shape: [1000], data: new Float32Array(1000) });
-    const file = join(dir, 'b0.safetensors');
+    const file = join(tmp.path, 'b0.safetensors');
     await writeFile(file, writeSafetensors(dict));
     // When
-    const result = await weightsImport({ file, arch: 'efficientnet_b0', out: join(dir, 'art'), seed: 1 });
+    const result = await weightsImport({ file, arch: 'efficientnet_b0', out: join(tmp.path, 'art'), seed: 1 });
     // Then: torch channel c of blocks.2.0.conv_dw [144,1,5,5] sits at ours [ky,kx,c,0]
     expect(result.source).toBe('timm');
     expect(result.ignored).toContain('classifier.weight');
@@ -161,7 +157,7 @@ describe('weights import', () => {
   });
 
   it('runs as `madenet weights import FILE --arch resnet18 --out ROOT --json`', async () => {
-    const file = join(dir, 'r18.safetensors');
+    const file = join(tmp.path, 'r18.safetensors');
     await writeFile(file, writeSafetensors(resnet18Dict()));
     let stdout = '';
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -169,7 +165,7 @@ describe('weights import', () => {
       return true;
     });
     try {
-      await WeightsImport.run([file, '--arch', 'resnet18', '--out', join(dir, 'art'), '--backend', 'cpu', '--json'], root);
+      await WeightsImport.run([file, '--arch', 'resnet18', '--out', join(tmp.path, 'art'), '--backend', 'cpu', '--json'], root);
     } finally {
       spy.mockRestore();
     }

@@ -1,29 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../../src/models/components/backbone.js';
 import { classifierPreset } from '../../../../src/models/classifier/config.js';
 import { buildClassifier } from '../../../../src/models/classifier/model.js';
-import { modelArtifactsOf, writeArtifact } from '../../../../src/pipeline/artifacts/index.js';
-import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { applyClassifierBackbone, planClassifierBackbone } from '../../../../src/pipeline/train/classifier/classifier-backbone.js';
-
-async function backboneArtifact(root: string, arch: string, model: tf.LayersModel) {
-  return writeArtifact({ root, kind: 'backbone', category: arch, config: { arch }, seed: 0, models: { backbone: await modelArtifactsOf(model) } });
-}
+import { useTempDir } from '../../../helpers/temp-dir.js';
+import { useBackend } from '../../../helpers/backends.js';
+import { writeBackboneArtifact, writeResnetTinyArtifact } from '../../../helpers/backbone-artifact.js';
+import { kernelOf } from '../../../helpers/layer-weights.js';
 
 describe('classifier --backbone', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-classifier-backbone-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  useBackend('wasm');
+  const tmp = useTempDir('madenet-classifier-backbone-');
 
   it('an efficientnet_b0 artifact fixes the variant and fills every layer but the head', async () => {
     const b0 = buildBackbone('efficientnet_b0', { seed: 3, inputSize: 32 });
-    const ref = await backboneArtifact(dir, 'efficientnet_b0', b0);
+    const ref = await writeBackboneArtifact(tmp.path, 'efficientnet_b0', b0);
     const plan = await planClassifierBackbone(ref.dir);
     expect(plan.variant).toBe('b0');
     const cfg = classifierPreset('tiny', { variant: 'b0', imageSize: 32 });
@@ -31,16 +22,13 @@ describe('classifier --backbone', () => {
     const { parent, report } = await applyClassifierBackbone(plan, model, 32);
     expect(parent).toMatchObject({ kind: 'backbone', category: 'efficientnet_b0' });
     expect(report?.missing).toEqual(['classifier']);
-    const w = (m: tf.LayersModel, name: string) => Array.from(m.getLayer(name).getWeights()[0]!.dataSync());
-    expect(w(model, 'blocks.3.1.conv_dw')).toEqual(w(b0, 'blocks.3.1.conv_dw'));
+    expect(kernelOf(model, 'blocks.3.1.conv_dw')).toEqual(kernelOf(b0, 'blocks.3.1.conv_dw'));
     model.dispose();
     b0.dispose();
   });
 
   it('refuses a ResNet backbone with E_WEIGHTS', async () => {
-    const resnet = buildBackbone('resnet_tiny', { seed: 1 });
-    const ref = await backboneArtifact(dir, 'resnet_tiny', resnet);
+    const ref = await writeResnetTinyArtifact(tmp.path);
     await expect(planClassifierBackbone(ref.dir)).rejects.toMatchObject({ code: 'E_WEIGHTS', message: expect.stringContaining('efficientnet_b0') });
-    resnet.dispose();
   });
 });

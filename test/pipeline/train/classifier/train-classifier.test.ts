@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { classifierPreset } from '../../../../src/models/classifier/config.js';
@@ -14,6 +12,9 @@ import { restoreDropCounters } from '../../../../src/pipeline/train/classifier/c
 import { confusionMetrics } from '../../../../src/pipeline/train/classifier/classifier-validation.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
 import { expectSameCheckpointFiles, interruptAndResume } from '../../../helpers/training-run.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
+import { useBackend } from '../../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../../helpers/tensor-leaks.js';
 
 const labeled = (label: number, n: number): LabeledSample[] =>
   Array.from({ length: n }, (_, i) => ({ label, sample: { path: `/c${label}/${i}.png` } as Sample }));
@@ -48,18 +49,16 @@ describe('classifier data and metrics', () => {
 });
 
 describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-train-classifier-');
   let base: Omit<TrainClassifierOptions, 'out'>;
+  useBackend('wasm');
   beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-train-classifier-'));
-    await makeTinyDataset(join(dir, 'data'), { categories: ['alpha', 'beta'], size: 32, normals: 5, testNormals: 1, defects: 1, trainDefects: 2 });
-    base = { data: join(dir, 'data'), preset: 'tiny', epochs: 2, batchSize: 4, lr: 1e-2, seed: 5, backend: 'wasm', threads: 1 };
+    await makeTinyDataset(join(tmp.path, 'data'), { categories: ['alpha', 'beta'], size: 32, normals: 5, testNormals: 1, defects: 1, trainDefects: 2 });
+    base = { data: join(tmp.path, 'data'), preset: 'tiny', epochs: 2, batchSize: 4, lr: 1e-2, seed: 5, backend: 'wasm', threads: 1 };
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('holds out a seeded part of every category, normals and defects alike, disjoint from training', async () => {
-    const ds = await loadDataset(join(dir, 'data'));
+    const ds = await loadDataset(join(tmp.path, 'data'));
     const split = splitClassifierData(ds, { valFraction: 0.3, seed: 1 });
     expect(split.categories).toEqual(['alpha', 'beta']);
     expect(split.counts.train.map((n, i) => n + split.counts.validation[i]!)).toEqual([7, 7]);
@@ -73,9 +72,7 @@ describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
   });
 
   it('trains, records accuracy and the confusion matrix, and saves a classifier loadClassifier can run', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainClassifier({ ...base, out: join(dir, 'a'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainClassifier({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 }));
     expect(r.categories).toEqual(['alpha', 'beta']);
     expect(r.counts.train).toEqual({ alpha: 6, beta: 6 });
     expect(r.steps).toBe(6);
@@ -84,7 +81,7 @@ describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
     expect(r.artifact.dir).toMatch(/classifier[/\\]all[/\\]v0001$/);
 
     for (const load of [loadClassifier, loadClassifierArtifact]) {
-      const c = await load(join(dir, 'a', 'classifier', 'all'));
+      const c = await load(join(tmp.path, 'a', 'classifier', 'all'));
       expect(c.categories).toEqual(['alpha', 'beta']);
       expect(c.imageSize).toBe(32);
       const start = tf.memory().numTensors;
@@ -99,9 +96,9 @@ describe('trainClassifier (tiny preset, 32 px, wasm)', () => {
   });
 
   it('resumes exactly from a checkpoint', async () => {
-    const { resumed } = await interruptAndResume(trainClassifier, { ...base, checkpointEvery: 1 }, dir, 4);
+    const { resumed } = await interruptAndResume(trainClassifier, { ...base, checkpointEvery: 1 }, tmp.path, 4);
     expect(resumed.resumedFrom?.step).toBe(4);
-    await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), 'classifier', 'all', ['weights.bin', 'optimizer.bin']);
+    await expectSameCheckpointFiles(join(tmp.path, 'straight'), join(tmp.path, 'cut'), 'classifier', 'all', ['weights.bin', 'optimizer.bin']);
   });
 });
 

@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, samplesOf, type Sample } from '../../../../src/pipeline/io/dataset.js';
 import { Rng } from '../../../../src/pipeline/core/random.js';
-import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { applyImageJitter, drawImageJitter } from '../../../../src/pipeline/submodels/lpd/train/lpd-augment.js';
 import {
   emptyCutPasteStats,
@@ -16,6 +13,8 @@ import {
 } from '../../../../src/pipeline/submodels/lpd/train/lpd-batches.js';
 import { cosineLr } from '../../../../src/pipeline/train/train-cosine.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
+import { useBackend } from '../../../helpers/backends.js';
 
 async function collect(samples: Sample[], epoch: number): Promise<LpdRawBatch[]> {
   const out: LpdRawBatch[] = [];
@@ -34,15 +33,13 @@ function changedShare(data: Float32Array, a: number, b: number, plane: number): 
 }
 
 describe('LPD batches', () => {
-  let dir: string;
+  const tmp = useTempDir('madenet-lpd-batches-');
   let samples: Sample[];
+  useBackend('wasm');
   beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-lpd-batches-'));
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 6, testNormals: 1, defects: 1 });
-    samples = samplesOf(await loadDataset(join(dir, 'data')), { split: 'train', label: 0 });
+    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 6, testNormals: 1, defects: 1 });
+    samples = samplesOf(await loadDataset(join(tmp.path, 'data')), { split: 'train', label: 0 });
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('counts steps as B/2 normals each', () => {
     expect(lpdStepsPerEpoch(6, 4)).toBe(3);

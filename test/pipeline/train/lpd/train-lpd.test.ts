@@ -1,35 +1,25 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { extractFeatures, buildFeatureExtractor } from '../../../../src/models/components/feature-extractor.js';
 import { layersModelFrom, loadArtifact } from '../../../../src/pipeline/artifacts/index.js';
 import { loadDetector } from '../../../../src/pipeline/detectors/registry.js';
-import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainLpd, type TrainLpdOptions } from '../../../../src/pipeline/services/train-lpd.js';
 import { trainSfad } from '../../../../src/pipeline/services/train-sfad.js';
 import { readSafetensors } from '../../../../src/pipeline/weights/safetensors.js';
-import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
-import { corruptCheckpointWeights } from '../sfad/corrupt-checkpoint.js';
-import { expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
+import { expectSameCheckpointFiles, failure, interruptAndResume, useTrainingData, resumeFromNanCheckpoint } from '../../../helpers/training-run.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
+import { useBackend } from '../../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../../helpers/tensor-leaks.js';
 
 describe('trainLpd (tiny preset, 32 px, wasm)', () => {
-  let dir: string;
-  let base: Omit<TrainLpdOptions, 'out'>;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-train-lpd-'));
-    // 7 normals: 1 held out, 6 to train on (3 steps of 2 normals + 2 CutPaste copies per epoch).
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 7, testNormals: 2, defects: 2 });
-    await spoilTestSplit(join(dir, 'data'));
-    base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 4, lr: 0.05, seed: 5, backend: 'wasm', threads: 1 };
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-train-lpd-');
+  useBackend('wasm');
+  // 7 normals: 1 held out, 6 to train on (3 steps of 2 normals + 2 CutPaste copies per epoch).
+  const base = useTrainingData<Omit<TrainLpdOptions, 'out'>>(tmp, { size: 32, normals: 7, testNormals: 2, defects: 2 }, (data) => ({ data, category: 'widget', preset: 'tiny', imageSize: 32, epochs: 3, batchSize: 4, lr: 0.05, seed: 5, backend: 'wasm', threads: 1 }));
 
   it('lowers the loss, fits the GDE on the train normals and saves a loadable artifact with image-size maps', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainLpd({ ...base, out: join(dir, 'a'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainLpd({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 }));
     expect(r.steps).toBe(9);
     expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
     expect(r.trainImages).toBe(6);
@@ -40,7 +30,7 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
     expect(r.gde).toEqual({ images: 6, height: 8, width: 8, dim: 32 });
     expect(r.scoring).toBe('gde');
 
-    const artifact = await loadArtifact(join(dir, 'a', 'lpd', 'widget'));
+    const artifact = await loadArtifact(join(tmp.path, 'a', 'lpd', 'widget'));
     const cfg = artifact.manifest.config as { backbone: string; model: { backbone: string; imageSize: number }; scoring: string };
     expect(cfg.backbone).toBe('resnet_tiny');
     expect(cfg.model).toMatchObject({ backbone: 'resnet_tiny', imageSize: 32 });
@@ -69,13 +59,13 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
   });
 
   it('exports a backbone that train-sfad loads (recording the parent) with identical features', async () => {
-    const lpd = await trainLpd({ ...base, epochs: 1, out: join(dir, 't'), checkpointEvery: 0 });
-    const sfad = await trainSfad({ data: base.data, category: 'widget', preset: 'tiny', imageSize: 32, epochs: 1, batchSize: 2, seed: 1, backend: 'wasm', threads: 1, out: join(dir, 't'), backbone: join(dir, 't', 'lpd', 'widget'), checkpointEvery: 0 });
+    const lpd = await trainLpd({ ...base, epochs: 1, out: join(tmp.path, 't'), checkpointEvery: 0 });
+    const sfad = await trainSfad({ data: base.data, category: 'widget', preset: 'tiny', imageSize: 32, epochs: 1, batchSize: 2, seed: 1, backend: 'wasm', threads: 1, out: join(tmp.path, 't'), backbone: join(tmp.path, 't', 'lpd', 'widget'), checkpointEvery: 0 });
     expect(sfad.backboneArch).toBe('resnet_tiny');
     expect(sfad.backboneParent).toMatchObject({ kind: 'lpd', category: 'widget', version: 1 });
     const sfadArtifact = await loadArtifact(sfad.artifact.dir);
     expect(sfadArtifact.manifest.parents).toEqual([{ kind: 'lpd', category: 'widget', version: 1 }]);
-    expect((sfadArtifact.manifest.config as { training: { backbone: string } }).training.backbone).toBe(join(dir, 't', 'lpd', 'widget'));
+    expect((sfadArtifact.manifest.config as { training: { backbone: string } }).training.backbone).toBe(join(tmp.path, 't', 'lpd', 'widget'));
 
     const lpdModel = await layersModelFrom(await (await loadArtifact(lpd.artifact.dir)).modelArtifacts('model'));
     const sfadExtractor = await layersModelFrom(await sfadArtifact.modelArtifacts('extractor'));
@@ -92,30 +82,27 @@ describe('trainLpd (tiny preset, 32 px, wasm)', () => {
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
-    const { straight, resumed } = await interruptAndResume(trainLpd, opts, dir, 4);
+    const { straight, resumed } = await interruptAndResume(trainLpd, opts, tmp.path, 4);
     expect(resumed.resumedFrom?.step).toBe(4);
     expect(resumed.steps).toBe(6);
     expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
-    await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), 'lpd', 'widget', ['weights.bin', 'optimizer.bin']);
+    await expectSameCheckpointFiles(join(tmp.path, 'straight'), join(tmp.path, 'cut'), 'lpd', 'widget', ['weights.bin', 'optimizer.bin']);
     for (const f of ['weights.bin', 'gde.safetensors']) {
       expect(Buffer.compare(await readFile(join(straight.artifact.dir, f)), await readFile(join(resumed.artifact.dir, f)))).toBe(0);
     }
   });
 
   it('stops with E_DIVERGED when a step makes the loss non-finite, naming the checkpoints', async () => {
-    const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(dir, 'nan') };
-    expect((await failure(trainLpd({ ...opts, ...stopAfterStep(2) }))).code).toBe('E_INTERRUPTED');
-    await corruptCheckpointWeights(join(dir, 'nan'), 'lpd', 'widget', 'weights.bin');
-    const before = tf.memory().numTensors;
-    const err = await failure(trainLpd({ ...opts, resume: true }));
-    expect(tf.memory().numTensors).toBe(before);
+    const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(tmp.path, 'nan') };
+    const { err, leaked } = await resumeFromNanCheckpoint(trainLpd, opts, { kind: 'lpd', category: 'widget', file: 'weights.bin' }, 2);
+    expect(leaked).toBe(0);
     expect(err.code).toBe('E_DIVERGED');
-    expect(err.suggestions?.join(' ')).toContain(join(dir, 'nan', 'checkpoints', 'lpd', 'widget'));
+    expect(err.suggestions?.join(' ')).toContain(join(tmp.path, 'nan', 'checkpoints', 'lpd', 'widget'));
   });
 
   it('refuses an odd batch, an unknown variant and a bad score before any work', async () => {
-    expect((await failure(trainLpd({ ...base, batchSize: 3, out: join(dir, 'x') }))).code).toBe('E_USAGE');
-    expect((await failure(trainLpd({ ...base, variant: 'stripe' as never, out: join(dir, 'x') }))).code).toBe('E_USAGE');
-    expect((await failure(trainLpd({ ...base, scoring: 'max' as never, out: join(dir, 'x') }))).code).toBe('E_USAGE');
+    expect((await failure(trainLpd({ ...base, batchSize: 3, out: join(tmp.path, 'x') }))).code).toBe('E_USAGE');
+    expect((await failure(trainLpd({ ...base, variant: 'stripe' as never, out: join(tmp.path, 'x') }))).code).toBe('E_USAGE');
+    expect((await failure(trainLpd({ ...base, scoring: 'max' as never, out: join(tmp.path, 'x') }))).code).toBe('E_USAGE');
   });
 });

@@ -1,12 +1,9 @@
 // Tests of the generic helpers under src/pipeline/train/train-*.ts (checkpoint, optimizer state, finiteness)
 // and of SRAD's batch plumbing; they sit here because this folder belongs to the helper who wrote them.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { modelArtifactsOf } from '../../../../src/pipeline/artifacts/index.js';
 import { loadDataset, samplesOf } from '../../../../src/pipeline/io/dataset.js';
-import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { TextureBank } from '../../../../src/pipeline/synth/texture-bank.js';
 import { initialLoopState } from '../../../../src/pipeline/train/loop.js';
 import { differingPaths, restoreTrainCheckpoint, saveTrainCheckpoint, setWeightsFromArtifacts } from '../../../../src/pipeline/train/train-checkpoint.js';
@@ -15,6 +12,8 @@ import { optimizerStateFiles, restoreOptimizerState } from '../../../../src/pipe
 import { MIN_SELECTION_DEFECTS, planSradValidation } from '../../../../src/pipeline/submodels/srad/train/srad-validation.js';
 import { ForegroundCache, sradEpochBatches, sradStepsPerEpoch, synthesizeSradBatch } from '../../../../src/pipeline/submodels/srad/train/srad-batches.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
+import { useBackend } from '../../../helpers/backends.js';
 
 function denseModel(seed: number): tf.LayersModel {
   const x = tf.input({ shape: [3] });
@@ -44,12 +43,8 @@ function step(model: tf.LayersModel, opt: tf.Optimizer, k: number): number {
 const flat = (m: tf.LayersModel): number[] => m.getWeights().flatMap((w) => Array.from(w.dataSync()));
 
 describe('training helpers [wasm]', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-train-helpers-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  useBackend('wasm');
+  const tmp = useTempDir('madenet-train-helpers-');
 
   it('restores Adam exactly: the next steps equal those of the uninterrupted optimizer', async () => {
     const a = denseModel(1);
@@ -82,7 +77,7 @@ describe('training helpers [wasm]', () => {
     const loop = { ...initialLoopState(), step: 1, epoch: 1, bestScore: 0.5, bestEpoch: 1 };
     const snapshot = await modelArtifactsOf(m);
     step(m, opt, 2);
-    const target = { root: dir, kind: 'test', category: 'c', config: { lr: 0.01, nested: { a: [1, 2] } }, seed: 5 };
+    const target = { root: tmp.path, kind: 'test', category: 'c', config: { lr: 0.01, nested: { a: [1, 2] } }, seed: 5 };
     await saveTrainCheckpoint(target, { models: { net: m }, optimizer: opt, loop, snapshots: { net: snapshot }, extra: { note: 'x' } });
 
     const fresh = denseModel(9);
@@ -136,8 +131,8 @@ describe('training helpers [wasm]', () => {
   });
 
   it('SRAD batches depend only on (seed, epoch) and synthesise into [N,S,S,*] tensors', async () => {
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 5 });
-    const samples = samplesOf(await loadDataset(join(dir, 'data')), { split: 'train', label: 0 });
+    await makeTinyDataset(join(tmp.path, 'data'), { size: 32, normals: 5 });
+    const samples = samplesOf(await loadDataset(join(tmp.path, 'data')), { split: 'train', label: 0 });
     const steps = sradStepsPerEpoch(samples.length, 2);
     expect(steps).toBe(2);
     expect(sradStepsPerEpoch(1, 4)).toBe(1);
@@ -171,28 +166,24 @@ describe('training helpers [wasm]', () => {
 });
 
 describe('planSradValidation', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'madenet-srad-plan-'));
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-srad-plan-');
 
   it('adds synthetic defects on the same held-out normals when few real defects are held out', async () => {
-    await makeTinyDataset(join(dir, 'few'), { size: 16, normals: 6, trainDefects: 5, defects: 1 });
-    const few = planSradValidation(await loadDataset(join(dir, 'few')), 'widget', { valFraction: 0.2, seed: 1 });
+    await makeTinyDataset(join(tmp.path, 'few'), { size: 16, normals: 6, trainDefects: 5, defects: 1 });
+    const few = planSradValidation(await loadDataset(join(tmp.path, 'few')), 'widget', { valFraction: 0.2, seed: 1 });
     expect(few.plan.source).toBe('train-defects');
     expect(few.plan.defects).toHaveLength(1);
     expect(few.supplement?.source).toBe('synthetic');
     expect(few.supplement?.normals).toEqual(few.plan.normals);
     expect(few.supplement?.synthetic.length).toBeGreaterThan(0);
 
-    await makeTinyDataset(join(dir, 'many'), { size: 16, normals: 6, trainDefects: 45, defects: 1 });
-    const many = planSradValidation(await loadDataset(join(dir, 'many')), 'widget', { valFraction: 0.2, seed: 1 });
+    await makeTinyDataset(join(tmp.path, 'many'), { size: 16, normals: 6, trainDefects: 45, defects: 1 });
+    const many = planSradValidation(await loadDataset(join(tmp.path, 'many')), 'widget', { valFraction: 0.2, seed: 1 });
     expect(many.plan.defects.length).toBeGreaterThanOrEqual(MIN_SELECTION_DEFECTS);
     expect(many.supplement).toBeNull();
 
-    await makeTinyDataset(join(dir, 'none'), { size: 16, normals: 6, defects: 1 });
-    const none = planSradValidation(await loadDataset(join(dir, 'none')), 'widget', { valFraction: 0.2, seed: 1 });
+    await makeTinyDataset(join(tmp.path, 'none'), { size: 16, normals: 6, defects: 1 });
+    const none = planSradValidation(await loadDataset(join(tmp.path, 'none')), 'widget', { valFraction: 0.2, seed: 1 });
     expect(none.plan.source).toBe('synthetic');
     expect(none.supplement).toBeNull();
   });

@@ -1,33 +1,22 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifact, loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
 import { isMadenetError } from '../../../../src/pipeline/core/errors.js';
-import { initRuntime } from '../../../../src/pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradOptions } from '../../../../src/pipeline/services/train-srad.js';
 import { makeTinyDataset } from '../../../helpers/tiny-dataset.js';
-import { expectDetectorPredicts, expectSameCheckpointFiles, failure, interruptAndResume, spoilTestSplit, stopAfterStep } from '../../../helpers/training-run.js';
-import { corruptCheckpointWeights } from '../sfad/corrupt-checkpoint.js';
+import { expectDetectorPredicts, failure, useTrainingData, expectExactResume, resumeFromNanCheckpoint } from '../../../helpers/training-run.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
+import { useBackend } from '../../../helpers/backends.js';
+import { expectNoLeakAsync } from '../../../helpers/tensor-leaks.js';
 
 describe('trainSrad (tiny preset, 32 px, wasm)', () => {
-  let dir: string;
-  let base: Omit<TrainSradOptions, 'out'>;
-  beforeAll(async () => {
-    await initRuntime({ backend: 'wasm', threads: 1 });
-    dir = await mkdtemp(join(tmpdir(), 'madenet-train-srad-'));
-    // 6 normals: 1 held out (validation with 2 synthetic defects each), 5 to train on (2 steps of 2 per epoch).
-    await makeTinyDataset(join(dir, 'data'), { size: 32, normals: 6, testNormals: 2, defects: 2 });
-    // Training must never read the test split: make every test image unreadable.
-    await spoilTestSplit(join(dir, 'data'));
-    base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny', epochs: 3, batchSize: 2, lr: 1e-2, seed: 3, backend: 'wasm', threads: 1 };
-  });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  const tmp = useTempDir('madenet-train-srad-');
+  useBackend('wasm');
+  // 6 normals: 1 held out (validation with 2 synthetic defects each), 5 to train on (2 steps of 2 per epoch).
+  const base = useTrainingData<Omit<TrainSradOptions, 'out'>>(tmp, { size: 32, normals: 6, testNormals: 2, defects: 2 }, (data) => ({ data, category: 'widget', preset: 'tiny', epochs: 3, batchSize: 2, lr: 1e-2, seed: 3, backend: 'wasm', threads: 1 }));
 
   it('lowers the loss, validates on held-out train normals only and saves a loadable artifact', async () => {
-    const before = tf.memory().numTensors;
-    const r = await trainSrad({ ...base, out: join(dir, 'a'), checkpointEvery: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    const r = await expectNoLeakAsync(() => trainSrad({ ...base, out: join(tmp.path, 'a'), checkpointEvery: 0 }));
     expect(r.steps).toBe(6);
     expect(r.epochs).toHaveLength(3);
     expect(r.epochs[2]!.meanLoss).toBeLessThan(r.epochs[0]!.meanLoss);
@@ -38,7 +27,7 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
     expect(r.runtime.backend).toBe('wasm');
     expect(r.checkpoints).toBeNull();
 
-    const artifact = await loadArtifact(join(dir, 'a', 'srad', 'widget'));
+    const artifact = await loadArtifact(join(tmp.path, 'a', 'srad', 'widget'));
     expect(artifact.dir).toBe(r.artifact.dir);
     const cfg = artifact.manifest.config as { model: { imageSize: number; preset: string }; validation: { valFraction: number } };
     expect(cfg.model).toMatchObject({ imageSize: 32, preset: 'tiny' });
@@ -55,18 +44,11 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
 
   it('resumes from the checkpoint step and ends exactly where an uninterrupted run ends', async () => {
     const opts = { ...base, epochs: 2, checkpointEvery: 1 };
-    const { straight, cut, resumed } = await interruptAndResume(trainSrad, opts, dir, 3);
-    expect(cut.suggestions?.join(' ')).toContain('step 3');
-    expect(resumed.resumedFrom?.step).toBe(3);
-    expect(resumed.steps).toBe(4);
-    expect(resumed.epochs.map((e) => e.validation)).toEqual(straight.epochs.map((e) => e.validation));
     // The last checkpoints (step 4) hold the same weights and optimizer slots bit for bit.
-    expect((await loadLatestCheckpoint(join(dir, 'cut'), 'srad', 'widget'))?.manifest.checkpoint?.step).toBe(4);
-    await expectSameCheckpointFiles(join(dir, 'straight'), join(dir, 'cut'), 'srad', 'widget', ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin']);
-    const saved = async (d: string) => readFile(join(d, 'reconstructive', 'weights.bin'));
-    expect(Buffer.compare(await saved(straight.artifact.dir), await saved(resumed.artifact.dir))).toBe(0);
+    const files = ['reconstructive/weights.bin', 'discriminative/weights.bin', 'optimizer.bin'];
+    await expectExactResume(trainSrad, opts, tmp.path, { kind: 'srad', category: 'widget', stopAt: 3, steps: 4, checkpointFiles: files, artifactFile: 'reconstructive/weights.bin' });
 
-    const other = await failure(trainSrad({ ...opts, lr: 5e-3, out: join(dir, 'cut'), resume: true }));
+    const other = await failure(trainSrad({ ...opts, lr: 5e-3, out: join(tmp.path, 'cut'), resume: true }));
     expect(other.code).toBe('E_RESUME');
     expect(other.message).toContain('training.schedule.baseLr');
   });
@@ -74,20 +56,18 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   it('stops with E_DIVERGED when the weights overflow and writes no checkpoint of them', async () => {
     // --lr is capped at 1 (no trainer accepts the 1e30 that used to force this), so overflow is forced instead: the
     // checkpoint a resume starts from gets NaN weights (with its checksum updated to match), as in the LPD test.
-    const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(dir, 'nan') };
-    expect((await failure(trainSrad({ ...opts, ...stopAfterStep(2) }))).code).toBe('E_INTERRUPTED');
-    const step = await corruptCheckpointWeights(join(dir, 'nan'), 'srad', 'widget', 'reconstructive/weights.bin');
-    const err = await failure(trainSrad({ ...opts, resume: true }));
+    const opts = { ...base, epochs: 2, checkpointEvery: 1, out: join(tmp.path, 'nan') };
+    const { err, step } = await resumeFromNanCheckpoint(trainSrad, opts, { kind: 'srad', category: 'widget', file: 'reconstructive/weights.bin' }, 2);
     expect(err.code).toBe('E_DIVERGED');
-    expect(err.suggestions?.join(' ')).toContain(join(dir, 'nan', 'checkpoints', 'srad', 'widget'));
+    expect(err.suggestions?.join(' ')).toContain(join(tmp.path, 'nan', 'checkpoints', 'srad', 'widget'));
     expect(err.suggestions?.join(' ')).toContain('without --resume');
-    const ckpt = await loadLatestCheckpoint(join(dir, 'nan'), 'srad', 'widget');
+    const ckpt = await loadLatestCheckpoint(join(tmp.path, 'nan'), 'srad', 'widget');
     expect(ckpt?.manifest.checkpoint?.step).toBe(step);
   });
 
   it('with few held-out real defects chooses the epoch on them plus synthetic ones, reporting both', async () => {
-    await makeTinyDataset(join(dir, 'real'), { size: 32, normals: 6, trainDefects: 5, testNormals: 1, defects: 1 });
-    const r = await trainSrad({ ...base, data: join(dir, 'real'), epochs: 1, out: join(dir, 'real-out'), checkpointEvery: 0 });
+    await makeTinyDataset(join(tmp.path, 'real'), { size: 32, normals: 6, trainDefects: 5, testNormals: 1, defects: 1 });
+    const r = await trainSrad({ ...base, data: join(tmp.path, 'real'), epochs: 1, out: join(tmp.path, 'real-out'), checkpointEvery: 0 });
     expect(r.validation).toEqual({ source: 'train-defects', normals: 1, defects: 1, selection: 'validation+synthetic' });
     expect(r.metrics.synthetic?.defects).toBe(2);
     const v = r.epochs[0]!.validation!;
@@ -95,12 +75,12 @@ describe('trainSrad (tiny preset, 32 px, wasm)', () => {
   });
 
   it('names a missing category and refuses bad numbers before any work', async () => {
-    const missing = await failure(trainSrad({ ...base, category: 'gizmo', out: join(dir, 'x') }));
+    const missing = await failure(trainSrad({ ...base, category: 'gizmo', out: join(tmp.path, 'x') }));
     expect(missing.code).toBe('E_DATASET');
     expect(missing.message).toContain('widget');
-    const lr = await failure(trainSrad({ ...base, lr: 0, out: join(dir, 'x') }));
+    const lr = await failure(trainSrad({ ...base, lr: 0, out: join(tmp.path, 'x') }));
     expect(isMadenetError(lr) && lr.code).toBe('E_USAGE');
-    const size = await failure(trainSrad({ ...base, imageSize: 40, out: join(dir, 'x') }));
+    const size = await failure(trainSrad({ ...base, imageSize: 40, out: join(tmp.path, 'x') }));
     expect(size.code).toBe('E_CONFIG');
   });
 });

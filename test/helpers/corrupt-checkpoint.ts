@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadLatestCheckpoint } from '../../../../src/pipeline/artifacts/index.js';
+import { loadLatestCheckpoint } from '../../src/pipeline/artifacts/index.js';
 
 export async function corruptCheckpointWeights(root: string, kind: string, category: string, file: string): Promise<number> {
   const ckpt = await loadLatestCheckpoint(root, kind, category);
