@@ -4,13 +4,15 @@ import { BaseCommand } from '../pipeline/cli/base-command.js';
 import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
-import { trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
+import { SFAD_FEATURE_CACHE_MB, trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
+import { DEFAULT_FEATURE_BUDGET } from '../pipeline/train/sfad/sfad-batches.js';
 
 export default class TrainSfad extends BaseCommand {
   static override summary = 'Train the SFAD SimpleNet-style feature submodel on one category.';
   static override description =
-    'Extracts layer2 + layer3 features of the normal training images with a frozen backbone (random, imported, or the ' +
-    'self-supervised backbone of an LPD artifact), and trains a feature adaptor and a discriminator that tells adapted ' +
+    'Extracts layer2 + layer3 features of the normal training images with a frozen backbone (random, imported, the ' +
+    'self-supervised backbone of an LPD artifact, or a pretrained network an npm package ships, see `madenet weights list`), once ' +
+    'per image (kept in memory, optionally in an on-disk --feature-cache), and trains a feature adaptor and a discriminator that tells adapted ' +
     'features from copies with Gaussian noise (SimpleNet: truncated L1 loss, Adam; small and tiny standardise each channel ' +
     'first, see --standardize). Each epoch is validated ' +
     'on held-out train normals plus train-split (or synthetic) defects, never the test split, exactly as build-perfmap ' +
@@ -23,6 +25,8 @@ export default class TrainSfad extends BaseCommand {
     // The best SFAD measured without ImageNet weights: an LPD small backbone's layer1 + layer2 (src/pipeline/train/sfad/README.md).
     '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --backbone ./artifacts/lpd/BGA --layers layer1,layer2',
     '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/wide_resnet50_2',
+    // No download: the MobileNetV2 inside the nsfwjs package, its default layers block_5_add + block_12_add.
+    '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --backbone npm:nsfwjs/mobilenet_v2 --image-size 256 --feature-cache ./cache',
   ];
   static override flags = {
     ...runtimeFlags,
@@ -33,8 +37,11 @@ export default class TrainSfad extends BaseCommand {
     epochs: Flags.integer({ description: 'Passes over the training images.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', defaultHelp: shown('the preset\'s'), min: 1 }),
     lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half.', defaultHelp: shown('1e-3 for small and tiny; 2e-4 for paper, SimpleNet\'s') }),
-    backbone: Flags.string({ description: 'random, a backbone artifact (`weights import`), or an LPD artifact (its trained backbone).', default: 'random' }),
-    layers: Flags.string({ description: 'Backbone stages whose features are used, comma-separated.', defaultHelp: shown('layer2,layer3') }),
+    backbone: Flags.string({
+      description: 'random, a backbone artifact (`weights import`), an LPD artifact (its trained backbone), or a packaged network such as npm:nsfwjs/mobilenet_v2 (`madenet weights list`).',
+      default: 'random',
+    }),
+    layers: Flags.string({ description: 'Backbone stages (ResNets) or layer names (packaged networks) whose features are used, comma-separated.', defaultHelp: shown('layer2,layer3; a packaged network\'s own pair') }),
     'feature-dim': Flags.integer({ description: 'Feature channels D after the fixed projection (= adaptor width).', defaultHelp: shown('the preset\'s'), min: 1 }),
     'noise-std': Flags.string({
       description: 'Std of the Gaussian noise that makes anomalous features.', defaultHelp: shown('0.2 of each standardised channel for small and tiny; 0.015 on raw features for paper, SimpleNet\'s'),
@@ -45,6 +52,13 @@ export default class TrainSfad extends BaseCommand {
     }),
     hidden: Flags.integer({ description: 'Hidden units of the discriminator.', defaultHelp: shown('the preset\'s'), min: 1 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects.', defaultHelp: shown('the built-in procedural set') }),
+    'feature-memory-mb': Flags.integer({
+      description: 'Memory for frozen features kept across epochs: the training images\' features, then the validation images\'; 0 recomputes them every epoch.',
+      min: 0,
+      default: DEFAULT_FEATURE_BUDGET / 2 ** 20,
+    }),
+    'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).', defaultHelp: shown('none: features are computed afresh') }),
+    'feature-cache-mb': Flags.integer({ description: 'Size limit of the feature cache; least recently used entries go first.', min: 1, default: SFAD_FEATURE_CACHE_MB }),
   };
 
   async run(): Promise<TrainSfadResult> {
@@ -69,6 +83,9 @@ export default class TrainSfad extends BaseCommand {
       standardize: flags.standardize,
       hidden: flags.hidden,
       textures: flags.textures,
+      featureBudgetBytes: flags['feature-memory-mb'] * 2 ** 20,
+      featureCache: flags['feature-cache'] ?? null,
+      featureCacheMb: flags['feature-cache-mb'],
       valFraction: numberFlag('--val-fraction', flags['val-fraction']),
       checkpointEvery: flags['checkpoint-every'],
       resume: flags.resume,
@@ -83,7 +100,9 @@ export default class TrainSfad extends BaseCommand {
     if (result.resumedFrom) this.say(`Resumed from step ${result.resumedFrom.step} (${result.resumedFrom.dir}).`);
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const m = result.metrics;
-    const from = result.backboneParent ? ` from ${result.backboneParent.kind} ${result.backboneParent.category} v${result.backboneParent.version}` : ' (random)';
+    const p = result.provenance;
+    const from =
+      p.kind === 'npm' ? ` from ${p.package}@${p.version} (${p.license})` : result.backboneParent ? ` from ${result.backboneParent.kind} ${result.backboneParent.category} v${result.backboneParent.version}` : ' (random)';
     this.say(`Trained SFAD (${result.preset}, ${result.imageSize} px, ${result.backboneArch}${from}) on ${result.trainImages} images of ${result.category}: ${result.steps} steps in ${result.seconds.toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} img/s.`);
     this.say(`Best epoch ${m.bestEpoch}: validation image AUROC ${formatMetric(m.imageAuroc)}, Pixel-AP ${formatMetric(m.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); raw-score threshold ${m.threshold.threshold.toPrecision(4)} (build-perfmap and infer report it in standard deviations above the validation normals).`);
     this.say(`Saved ${result.artifact.dir}`);

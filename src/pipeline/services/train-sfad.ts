@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { sfadPreset, type SfadConfig, type SfadPresetName } from '../../models/sfad/config.js';
-import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
+import { buildSfad, buildSfadAdaptor, disposeSfad, sfadFeatures, sfadTrainableVariables, type SfadModel } from '../../models/sfad/model.js';
 import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../../models/sfad/standardize.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
@@ -21,9 +21,12 @@ import { GroupedAdam } from '../train/train-grouped-adam.js';
 import { checkTrainNumbers, DEFAULT_CHECKPOINT_EVERY, DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { setAdamRate, startRuntime, TrainingRun } from '../train/train-run.js';
 import type { TrainingRunOptions, TrainingRunResult } from '../train/train-run-types.js';
-import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
+import { DEFAULT_FEATURE_BUDGET, featureBank, featureBytes, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch } from '../train/sfad/sfad-batches.js';
 import { sfadTrainStep } from '../train/sfad/sfad-step.js';
-import { loadBackbone, RANDOM_BACKBONE } from '../weights/backbone-source.js';
+import { RANDOM_BACKBONE } from '../weights/backbone-source.js';
+import { defaultLayersOf, isNpmBackbone, loadFrozenBackbone, type BackboneProvenance } from '../weights/backbone-registry.js';
+import { extractorKey, FeatureCache } from '../features/feature-cache.js';
+import { memoizeFrozen } from '../features/frozen-memo.js';
 import { resolveFeatureLayer } from '../../models/components/feature-extractor.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import { checkImageSize } from '../train/image-size-check.js';
@@ -42,7 +45,10 @@ export interface TrainSfadOptions extends TrainingRunOptions {
   /** The discriminator's Adam rate (default the preset's 2e-4); the adaptor's keeps the preset's ratio (1/2). */
   lr?: number;
   seed: number;
-  /** 'random', a backbone artifact (`weights import`) or an LPD artifact (its self-supervised backbone). */
+  /**
+   * 'random', a backbone artifact (`weights import`), an LPD artifact (its self-supervised backbone) or a packaged
+   * network (`npm:nsfwjs/mobilenet_v2`, see `madenet weights list`; its default layers unless `layers` is given).
+   */
   backbone?: string;
   layers?: string[];
   featureDim?: number;
@@ -54,9 +60,19 @@ export interface TrainSfadOptions extends TrainingRunOptions {
   textures?: string;
   /** Share of train normals held out for validation (default 0.2, at most 64 images, as build-perfmap). */
   valFraction?: number;
-  /** Memory for banked backbone features (default 768 MiB); beyond it features are recomputed per batch. */
+  /**
+   * Memory for frozen features kept across epochs (default 768 MiB): first the training images' bank (beyond it
+   * their features are recomputed per batch), then, in what is left, the validation images' features. 0 keeps
+   * none: every epoch runs the backbone on every image (how SFAD trained before the bank).
+   */
   featureBudgetBytes?: number;
+  /** Folder of the content-addressed on-disk feature cache for the training images (null/undefined: none). */
+  featureCache?: string | null;
+  featureCacheMb?: number;
 }
+
+/** Default size limit of the on-disk feature cache (as train-patchcore's). */
+export const SFAD_FEATURE_CACHE_MB = 2048;
 
 export type SfadMetrics = DetectorTrainingMetrics;
 
@@ -75,6 +91,12 @@ export interface TrainSfadResult extends TrainingRunResult {
   featuresBanked: boolean;
   /** Mean per-channel std of the training features (null when not banked): the scale --noise-std competes with. */
   featureSpread: number | null;
+  /** Where the frozen weights came from (package, version and licence for packaged networks); also in the manifest. */
+  provenance: BackboneProvenance;
+  /** On-disk cache use for the training features (null without --feature-cache). */
+  featureCache: { dir: string; hits: number; misses: number; evicted: number } | null;
+  /** Validation images whose features were read from memory instead of the backbone (over all epochs), and recomputed. */
+  validationFeatures: { hits: number; misses: number; bytes: number };
 }
 
 type SfadCheckpointExtra = BestEpochExtra<CandidateEvaluation>;
@@ -84,6 +106,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
   const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
   const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   const backboneSpec = opts.backbone ?? RANDOM_BACKBONE;
+  const packaged = isNpmBackbone(backboneSpec);
   const base = sfadPreset(opts.preset);
   const epochs = opts.epochs ?? base.epochs;
   const batchSize = opts.batchSize ?? base.batchSize;
@@ -92,7 +115,9 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
   // Checked before the (possibly long) backbone load and dataset scan.
   const overrides = {
     imageSize: opts.imageSize,
-    layers: opts.layers,
+    // A packaged network has its own layer names; its recorded defaults unless --layers names others.
+    layers: opts.layers ?? (packaged ? defaultLayersOf(backboneSpec)?.layers : undefined),
+    ...(packaged ? { backbone: backboneSpec as SfadConfig['backbone'] } : {}),
     featureDim: opts.featureDim,
     noiseStd: opts.noiseStd,
     standardize: opts.standardize,
@@ -110,7 +135,12 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
   const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
 
-  const source = await loadBackbone(backboneSpec, { arch: base.backbone, seed: opts.seed, inputSize: overrides.imageSize ?? base.imageSize });
+  const source = await loadFrozenBackbone(backboneSpec, {
+    arch: base.backbone,
+    seed: opts.seed,
+    inputSize: overrides.imageSize ?? base.imageSize,
+    layers: overrides.layers ?? base.layers,
+  });
   let model: SfadModel | null = null;
   let optimizer: tf.Optimizer | null = null;
   let folded: tf.LayersModel | null = null;
@@ -118,7 +148,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
   let runLock: { dispose(): Promise<void> } | null = null;
   try {
     const asked: SfadConfig = sfadPreset(opts.preset, { ...overrides, backbone: source.arch as SfadConfig['backbone'] });
-    const channels = featureChannels(source.backbone, asked.layers);
+    const channels = featureChannels(source.extractor ?? source.backbone, asked.layers);
     // A fixed projection to more channels than the layers have only repeats channels: q = adaptor(f) then spans a
     // subspace of rank `channels`, and the discriminator learns to spot noise leaving that subspace instead of
     // learning what normal features look like (measured: an LPD tiny backbone, 96 channels, at D = 384).
@@ -128,9 +158,9 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
         `Feature dim ${asked.featureDim} exceeds the ${channels} channels of ${asked.layers.join(' + ')} in ${asked.backbone}; using ${channels} (a larger projection only repeats channels).`,
       );
     }
-    model = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
+    model = buildSfad(cfg, { seed: opts.seed, ...(source.extractor ? { extractor: source.extractor } : { backbone: source.backbone }) });
     const live = model;
-    const parent = source.origin.kind === 'random' ? null : source.origin.ref;
+    const parent = source.parent;
     const sizeCheck = await checkImageSize(train.map((s) => s.path), cfg.imageSize, opts.imageSize !== undefined);
     if (sizeCheck.warning) warnings.push(sizeCheck.warning);
     const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
@@ -153,6 +183,8 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
         backbone: backboneSpec,
         backboneArch: source.arch,
       },
+      // Package, version and licence of a packaged network (as train-patchcore records it), or the artifact / seed.
+      backboneSource: source.provenance,
       validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
       data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
     };
@@ -172,7 +204,11 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     const best = new BestEpoch<CandidateEvaluation>();
     await run.restore(opts.resume, best);
 
-    const bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(batchSize, 8), budgetBytes: opts.featureBudgetBytes });
+    const budget = opts.featureBudgetBytes ?? DEFAULT_FEATURE_BUDGET;
+    const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? SFAD_FEATURE_CACHE_MB) * 2 ** 20) : null;
+    // Everything that changes the bank's raw features (standardisation happens after, in memory).
+    const cacheKey = extractorKey({ kind: SFAD_KIND, provenance: source.provenance, layers: cfg.layers, size: cfg.imageSize, patchSize: cfg.patchSize, featureDim: cfg.featureDim });
+    const bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(batchSize, 8), budgetBytes: budget, cache: cache ? { store: cache, extractorKey: cacheKey } : null });
     if (!bank) warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
     // One pass over the bank gives both the reported spread and the standardisation statistics.
     const moments = bank ? channelMoments(bank, cfg.featureDim) : null;
@@ -190,7 +226,10 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     const refold = (): void => {
       if (folded && stats) foldStandardization(live.adaptor, folded, stats);
     };
-    const detector = sfadDetector({ ...live, adaptor: folded ?? live.adaptor }, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
+    // The validation images are the same every epoch (held-out normals, seeded synthetic defects) and the backbone is
+    // frozen: their features are computed in the first epoch and read back after, in what the bank left of the budget.
+    const validationMemo = memoizeFrozen((x) => sfadFeatures(live.extractor, x, cfg), Math.max(0, budget - (bank ? train.length * featureBytes(cfg) : 0)));
+    const detector = sfadDetector({ ...live, adaptor: folded ?? live.adaptor }, cfg, { category: opts.category, artifactDir: null, ownsModels: false, features: validationMemo });
     const state = await run.loop({
       epochs,
       stepsPerEpoch,
@@ -266,6 +305,9 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
       imagesPerSecond,
       featuresBanked: bank !== null,
       featureSpread: spread,
+      provenance: source.provenance,
+      featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
+      validationFeatures: { ...validationMemo.stats },
       ...provenance,
     };
   } finally {
