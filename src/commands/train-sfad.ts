@@ -59,6 +59,11 @@ export default class TrainSfad extends BaseCommand {
     }),
     'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).', defaultHelp: shown('none: features are computed afresh') }),
     'feature-cache-mb': Flags.integer({ description: 'Size limit of the feature cache; least recently used entries go first.', min: 1, default: SFAD_FEATURE_CACHE_MB }),
+    'feature-engine': Flags.string({
+      description: 'What computes the training images\' frozen features: onnxruntime-node on the CPU, tfjs, or auto (onnx on the wasm/cpu backends when onnxruntime-node is installed, else tfjs).',
+      options: ['auto', 'onnx', 'tfjs'],
+      default: 'auto',
+    }),
   };
 
   async run(): Promise<TrainSfadResult> {
@@ -86,6 +91,7 @@ export default class TrainSfad extends BaseCommand {
       featureBudgetBytes: flags['feature-memory-mb'] * 2 ** 20,
       featureCache: flags['feature-cache'] ?? null,
       featureCacheMb: flags['feature-cache-mb'],
+      featureEngine: flags['feature-engine'] as 'auto' | 'onnx' | 'tfjs',
       valFraction: numberFlag('--val-fraction', flags['val-fraction']),
       checkpointEvery: flags['checkpoint-every'],
       resume: flags.resume,

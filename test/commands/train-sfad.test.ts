@@ -43,7 +43,7 @@ describe('madenet train-sfad', () => {
       featureCache: null,
     });
     expect(Object.keys(json).sort()).toEqual(
-      ['artifact', 'backbone', 'backboneArch', 'backboneParent', 'category', 'checkpoints', 'epochs', 'featureCache', 'featureSpread', 'featuresBanked', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'provenance', 'resumedFrom', 'runtime', 'seconds', 'steps', 'trainImages', 'validation', 'validationFeatures', 'warnings'],
+      ['artifact', 'backbone', 'backboneArch', 'backboneParent', 'category', 'checkpoints', 'epochs', 'featureCache', 'featureEngine', 'featureSpread', 'featuresBanked', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'provenance', 'resumedFrom', 'runtime', 'seconds', 'steps', 'trainImages', 'validation', 'validationFeatures', 'warnings'],
     );
     expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
     expect(json.epochs as unknown[]).toHaveLength(1);

@@ -2,7 +2,9 @@
 // image content, backbone and layers), the in-memory memo of validation features, identical weights with and
 // without the cache, and SFAD on a packaged npm network (manifest provenance with package, version, licence).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +19,8 @@ import { trainSfad } from '../../../src/pipeline/services/train-sfad.js';
 import { featureBank } from '../../../src/pipeline/train/sfad/sfad-batches.js';
 import { findPackage } from '../../../src/pipeline/weights/npm-backbone.js';
 import { makeTinyDataset } from '../../helpers/tiny-dataset.js';
+
+const execFileAsync = promisify(execFile);
 
 describe('SFAD frozen features', () => {
   let dir: string;
@@ -111,6 +115,22 @@ describe('SFAD frozen features', () => {
       for (const name of Object.keys(want).filter((n) => /adaptor|discriminator/.test(n))) expect(got[name]).toEqual(want[name]);
     }
     expect(Object.keys(want).some((n) => /discriminator/.test(n))).toBe(true);
+  });
+
+  it('Given onnxruntime, the bank computed through it matches the tfjs bank to float rounding; train-sfad reports the engine it used', async () => {
+    const { tryLoadOrt } = await import('../../../src/pipeline/engines/onnxruntime.js');
+    const ort = await tryLoadOrt();
+    const base = { data: join(dir, 'data'), category: 'widget', preset: 'tiny' as const, imageSize: 32, epochs: 1, batchSize: 2, seed: 1, backend: 'wasm' as const, threads: 1, checkpointEvery: 0 };
+    // In jest's VM realm onnxruntime rejects its own outputs, so auto falls back to tfjs here and says why.
+    const auto = await trainSfad({ ...base, out: join(dir, 'eng-auto') });
+    expect(auto.featureEngine.used === 'onnx' || auto.featureEngine.reason !== null).toBe(true);
+    expect((await trainSfad({ ...base, out: join(dir, 'eng-tfjs'), featureEngine: 'tfjs' })).featureEngine).toEqual({ used: 'tfjs', reason: null });
+    if (!('ort' in ort)) return; // optional dependency not installed: nothing more to compare
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join('test', 'helpers', 'onnx-bank-parity.ts'), join(dir, 'data')], { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: '' } });
+    const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { diff: number; scale: number; tfjs: number[]; onnx: number[] };
+    expect(r.onnx).toEqual(r.tfjs);
+    expect(r.scale).toBeGreaterThan(0);
+    expect(r.diff).toBeLessThan(1e-4 * r.scale);
   });
 
   const npmIt = findPackage('nsfwjs') ? it : it.skip;

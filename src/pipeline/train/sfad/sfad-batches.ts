@@ -11,6 +11,7 @@ import { Rng } from '../../core/random.js';
 import { epochStream, fullBatches } from '../data.js';
 import { extractOnce } from '../../features/extract.js';
 import type { FeatureCache } from '../../features/feature-cache.js';
+import type { OnnxFeatures } from '../../features/onnx-features.js';
 import { layerStride } from '../../weights/backbone-registry.js';
 import { imagesToTensor } from '../tensors.js';
 
@@ -48,7 +49,13 @@ export async function featureBank(
   extractor: tf.LayersModel,
   samples: readonly Sample[],
   cfg: SfadConfig,
-  opts: { batchSize: number; budgetBytes?: number; cache?: { store: FeatureCache; extractorKey: string } | null },
+  opts: {
+    batchSize: number;
+    budgetBytes?: number;
+    cache?: { store: FeatureCache; extractorKey: string } | null;
+    /** Runs the extractor and aggregation through onnxruntime instead of tfjs (features/onnx-features.ts). */
+    onnx?: OnnxFeatures | null;
+  },
 ): Promise<Float32Array[] | null> {
   if (samples.length * featureBytes(cfg) > (opts.budgetBytes ?? DEFAULT_FEATURE_BUDGET)) return null;
   const rows = await extractOnce(samples, {
@@ -56,6 +63,11 @@ export async function featureBank(
     batchSize: opts.batchSize,
     cache: opts.cache ?? null,
     compute: async (images: RgbImage[]) => {
+      if (opts.onnx) {
+        const { data } = await opts.onnx.run(images);
+        const per = data.length / images.length;
+        return images.map((_, i) => [data.slice(i * per, (i + 1) * per)]);
+      }
       const f = tf.tidy(() => sfadFeatures(extractor, imagesToTensor(images), cfg));
       try {
         const data = (await f.data()) as Float32Array;
