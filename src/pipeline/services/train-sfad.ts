@@ -163,7 +163,9 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     // subspace of rank `channels`, and the discriminator learns to spot noise leaving that subspace instead of
     // learning what normal features look like (measured: an LPD tiny backbone, 96 channels, at D = 384).
     const cfg: SfadConfig = asked.featureDim > channels ? sfadPreset(opts.preset, { ...overrides, backbone: asked.backbone, featureDim: channels }) : asked;
-    if (cfg !== asked) {
+    // A packaged network's default layers have fewer channels than the presets' D by design (MobileNetV2: 128):
+    // capping is then the plan, not a surprise, unless --feature-dim asked for more.
+    if (cfg !== asked && !(packaged && opts.featureDim === undefined)) {
       warnings.push(
         `Feature dim ${asked.featureDim} exceeds the ${channels} channels of ${asked.layers.join(' + ')} in ${asked.backbone}; using ${channels} (a larger projection only repeats channels).`,
       );
