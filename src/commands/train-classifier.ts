@@ -30,7 +30,7 @@ export default class TrainClassifier extends TrainingCommand {
     epochs: Flags.integer({ description: 'Passes over the training images.', default: 10, min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 16, min: 1 }),
     lr: Flags.string({ description: 'Adam learning rate (decays x0.2 at 80% and 90% of the steps).', default: '1e-3' }),
-    backbone: Flags.string({ description: 'random, or an EfficientNet backbone artifact from `weights import`.', default: 'random' }),
+    backbone: Flags.string({ description: 'random, an EfficientNet backbone artifact from `weights import`, or a packaged pretrained network as the body (npm:nsfwjs/mobilenet_v2; `madenet weights list`).', default: 'random' }),
     'val-fraction': Flags.string({ description: 'Share of each category held out for validation.', default: '0.2' }),
     'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
     resume: Flags.boolean({ description: 'Continue from the newest classifier checkpoint in --out.', default: false }),

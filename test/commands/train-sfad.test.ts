@@ -28,9 +28,11 @@ describe('madenet train-sfad', () => {
       checkpoints: null,
       resumedFrom: null,
       featuresBanked: true,
+      provenance: { kind: 'random', arch: 'resnet_tiny', seed: 42 },
+      featureCache: null,
     });
     expect(Object.keys(json).sort()).toEqual(
-      ['artifact', 'backbone', 'backboneArch', 'backboneParent', 'category', 'checkpoints', 'epochs', 'featureSpread', 'featuresBanked', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'resumedFrom', 'runtime', 'seconds', 'steps', 'trainImages', 'validation', 'warnings'],
+      ['artifact', 'backbone', 'backboneArch', 'backboneParent', 'category', 'checkpoints', 'epochs', 'featureCache', 'featureEngine', 'featureSpread', 'featuresBanked', 'imageSize', 'imagesPerSecond', 'metrics', 'preset', 'provenance', 'resumedFrom', 'runtime', 'seconds', 'steps', 'trainImages', 'validation', 'validationFeatures', 'warnings'],
     );
     expect(Object.keys(json.metrics as object).sort()).toEqual(['bestEpoch', 'imageAuroc', 'mapRange', 'objective', 'pixelAp', 'threshold']);
     expect(json.epochs as unknown[]).toHaveLength(1);

@@ -24,6 +24,12 @@ export interface ClassifierConfig {
   labelSmoothing: number;
   /** Seed of the weight initialisers and dropout masks. */
   seed: number;
+  /**
+   * A packaged pretrained network (`npm:<package>/<net>`) as the body instead of the EfficientNet, cut at
+   * `networkLayer`; variant and backbone then describe nothing built. Absent in EfficientNet classifiers.
+   */
+  network?: `npm:${string}`;
+  networkLayer?: string;
 }
 
 export type ClassifierOverrides = Partial<Omit<ClassifierConfig, 'backbone'>> & { backbone?: Partial<EfficientNetSpec> };

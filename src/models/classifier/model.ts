@@ -17,15 +17,43 @@ export { buildEfficientNetBackbone } from '../components/efficientnet.js';
  * `classifier`). Call with `{training: true}` (model.apply) to use batch statistics, dropout and drop-path.
  */
 export function buildClassifier(cfg: ClassifierConfig, numClasses: number): tf.LayersModel {
+  checkClasses(numClasses);
+  if (cfg.network !== undefined) {
+    throw new MadenetError('E_CONFIG', `Classifier body ${cfg.network} is a packaged network; expected it loaded and passed to buildClassifierOn.`);
+  }
+  const x = tf.input({ shape: [cfg.imageSize, cfg.imageSize, 3], name: 'image' });
+  let y = new ImagenetNormalization({ name: 'normalize' }).apply(x) as Sym;
+  y = efficientNetFeatures(y, cfg.backbone, cfg.seed);
+  return tf.model({ inputs: x, outputs: classifierHead(y, cfg, numClasses), name: 'classifier' });
+}
+
+function checkClasses(numClasses: number): void {
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new MadenetError('E_CONFIG', `Invalid classifier numClasses: ${numClasses}; expected an integer >= 2.`, {
       suggestions: ['The pre-classifier needs at least two component categories in the training data.'],
     });
   }
-  const x = tf.input({ shape: [cfg.imageSize, cfg.imageSize, 3], name: 'image' });
-  let y = new ImagenetNormalization({ name: 'normalize' }).apply(x) as Sym;
-  y = efficientNetFeatures(y, cfg.backbone, cfg.seed);
-  y = tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(y) as Sym;
+}
+
+/**
+ * The classifier on a pretrained body (a packaged network with one output, [N,S,S,3] in [0,1] -> [N,h,w,C], see
+ * pipeline/weights/npm-backbone.ts): the body's layers become the classifier's first layers (one flat model, so it
+ * saves and loads like any other) and are fine-tuned with the head; the body takes [0,1] inputs, so no normalisation.
+ */
+export function buildClassifierOn(body: tf.LayersModel, cfg: ClassifierConfig, numClasses: number): tf.LayersModel {
+  checkClasses(numClasses);
+  if (body.outputs.length !== 1 || body.inputs.length !== 1) {
+    throw new MadenetError('E_CONFIG', `Classifier body ${body.name} has ${body.inputs.length} inputs and ${body.outputs.length} outputs; expected one of each.`);
+  }
+  body.layers.forEach((l) => {
+    l.trainable = true;
+  });
+  return tf.model({ inputs: body.inputs, outputs: classifierHead(body.outputs[0] as Sym, cfg, numClasses), name: 'classifier' });
+}
+
+/** global average pool -> dropout -> linear -> softmax, on a body's last feature map. */
+function classifierHead(features: Sym, cfg: ClassifierConfig, numClasses: number): Sym {
+  let y = tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(features) as Sym;
   if (cfg.dropRate > 0) {
     y = seededDrop(y, { name: 'head_drop', rate: cfg.dropRate, seed: layerSeed(cfg.seed, 'head_drop') });
   }
@@ -42,8 +70,7 @@ export function buildClassifier(cfg: ClassifierConfig, numClasses: number): tf.L
       }),
     })
     .apply(y) as Sym;
-  y = tf.layers.activation({ activation: 'softmax', name: 'probs' }).apply(y) as Sym;
-  return tf.model({ inputs: x, outputs: y, name: 'classifier' });
+  return tf.layers.activation({ activation: 'softmax', name: 'probs' }).apply(y) as Sym;
 }
 
 export interface WeightCopyReport {

@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { dirname } from 'node:path';
 import { validateClassifierConfig, type ClassifierConfig } from '../../models/classifier/config.js';
 import { buildClassifier } from '../../models/classifier/model.js';
-import { loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
+import { layersModelFrom, loadArtifact, type LoadedArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
 import { setWeightsFromArtifacts } from '../train/train-checkpoint.js';
@@ -76,6 +76,14 @@ export function classifierParentOf(artifact: LoadedArtifact): ClassifierFinetune
 
 /** A trainable network built as train-classifier builds it, holding the parent's weights (BN statistics included). */
 export async function buildParentClassifier(parent: ClassifierFinetuneParent): Promise<tf.LayersModel> {
+  if (parent.model.network) {
+    // A packaged body is not rebuilt from a recipe: the saved network is the whole classifier, loaded as it is.
+    const loaded = await layersModelFrom(await parent.artifact.modelArtifacts('model'));
+    loaded.layers.forEach((l) => {
+      l.trainable = true;
+    });
+    return loaded;
+  }
   const model = buildClassifier(parent.model, parent.categories.length);
   try {
     setWeightsFromArtifacts(model, await parent.artifact.modelArtifacts('model'), `${parent.artifact.dir} model`);

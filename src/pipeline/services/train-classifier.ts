@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { classifierPreset, type ClassifierConfig, type ClassifierPresetName } from '../../models/classifier/config.js';
-import { buildClassifier } from '../../models/classifier/model.js';
+import { buildClassifier, buildClassifierOn } from '../../models/classifier/model.js';
+import { defaultLayersOf, isNpmBackbone, loadFeatureExtractor, type BackboneProvenance } from '../weights/backbone-registry.js';
 import { writeArtifact } from '../artifacts/index.js';
 import type { ClassifierArtifactConfig } from '../detectors/classifier.js';
 import { CLASSIFIER_KIND } from '../infer/classifier-contract.js';
@@ -36,7 +37,7 @@ export interface TrainClassifierOptions extends TrainingRunOptions {
   seed: number;
   /** Share of each category's train images held out for validation (default 0.2). */
   valFraction?: number;
-  /** 'random' or an EfficientNet backbone artifact from `weights import`. */
+  /** 'random', an EfficientNet backbone artifact from `weights import`, or a packaged network (`npm:nsfwjs/mobilenet_v2`) as the body. */
   backbone?: string;
 }
 
@@ -62,24 +63,39 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
   const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
-  const backbone = await planClassifierBackbone(backboneSpec);
+  // A packaged network is the body itself (cut at its global layer), not weights copied into an EfficientNet.
+  const packaged = isNpmBackbone(backboneSpec);
+  const backbone = packaged ? null : await planClassifierBackbone(backboneSpec);
   const base = classifierPreset(opts.preset);
   const cfg: ClassifierConfig = classifierPreset(opts.preset, {
     seed: opts.seed,
     imageSize: opts.imageSize ?? base.imageSize,
-    ...(backbone.variant && backbone.variant !== base.variant ? { variant: backbone.variant } : {}),
+    ...(backbone?.variant && backbone.variant !== base.variant ? { variant: backbone.variant } : {}),
+    ...(packaged ? { network: backboneSpec as `npm:${string}`, networkLayer: defaultLayersOf(backboneSpec)?.globalLayer ?? undefined } : {}),
   });
   const plan = await planTraining(opts, cfg, { valFraction, backboneSpec }, warnings);
   const out = resolve(opts.out);
 
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
+  let body: tf.LayersModel | null = null;
   // The run holds its checkpoint series' lock from restore() on; released whatever happens.
   let runLock: { dispose(): Promise<void> } | null = null;
   try {
-    model = buildClassifier(cfg, plan.numClasses);
+    let provenance: BackboneProvenance | null = null;
+    if (cfg.network) {
+      const loaded = await loadFeatureExtractor(cfg.network, { layers: [cfg.networkLayer ?? ''], inputSize: cfg.imageSize, seed: opts.seed });
+      body = loaded.extractor;
+      provenance = loaded.provenance;
+      model = buildClassifierOn(body, cfg, plan.numClasses);
+      body = null; // now owned by the model
+    } else {
+      model = buildClassifier(cfg, plan.numClasses);
+    }
     const live = model;
-    const { parent, report } = await applyClassifierBackbone(backbone, live, cfg.imageSize);
+    const { parent, report } = backbone ? await applyClassifierBackbone(backbone, live, cfg.imageSize) : { parent: null, report: null };
+    // Package, version and licence of a packaged body, as train-patchcore and train-sfad record them.
+    if (provenance) (plan.runConfig as Record<string, unknown>).backboneSource = provenance;
     const opt = tf.train.adam(opts.lr);
     optimizer = opt;
     const models = { model: live };
@@ -127,6 +143,7 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     await runLock?.dispose();
     optimizer?.dispose();
     model?.dispose();
+    body?.dispose();
   }
 }
 

@@ -13,15 +13,19 @@ export interface BackboneRunSettings {
   overrides: { imageSize?: number };
 }
 
+/** What loads the backbone: loadBackbone (a ResNet) unless the submodel takes others (SFAD: packaged networks too). */
+export type BackboneLoader<S extends { backbone: { dispose(): void } }> = (spec: string, req: { arch: string; seed: number; inputSize: number }) => Promise<S>;
+
 /** `owner()`: the network built on the backbone, once there is one (it disposes the backbone with itself). */
-export async function splitWithBackbone(
+export async function splitWithBackbone<S extends { backbone: { dispose(): void } } = BackboneSource>(
   opts: { data: string; category: string; seed: number },
   s: BackboneRunSettings,
   ctx: OpenContext,
   owner: () => { dispose(): void } | null,
-): Promise<Awaited<ReturnType<typeof trainSplit>> & { source: BackboneSource }> {
+  load: BackboneLoader<S> = loadBackbone as unknown as BackboneLoader<S>,
+): Promise<Awaited<ReturnType<typeof trainSplit>> & { source: S }> {
   const split = await trainSplit(opts, s.valFraction);
-  const source = await loadBackbone(s.backboneSpec, { arch: s.base.backbone, seed: opts.seed, inputSize: s.overrides.imageSize ?? s.base.imageSize });
+  const source = await load(s.backboneSpec, { arch: s.base.backbone, seed: opts.seed, inputSize: s.overrides.imageSize ?? s.base.imageSize });
   ctx.defer(() => (owner() ?? source.backbone).dispose());
   return { ...split, source };
 }

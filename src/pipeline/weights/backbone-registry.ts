@@ -3,6 +3,8 @@
 // LPD artifact (via backbone-source.ts), and `npm:<package>/<net>` networks shipped inside npm packages.
 import * as tf from '@tensorflow/tfjs';
 import { BACKBONE_ARCHS } from '../../models/components/backbone.js';
+import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../models/components/resnet.js';
+import { MadenetError } from '../core/errors.js';
 import { buildFeatureExtractor } from '../../models/components/feature-extractor.js';
 import type { ArtifactRef } from '../artifacts/index.js';
 import { loadBackbone, RANDOM_BACKBONE } from './backbone-source.js';
@@ -43,13 +45,34 @@ export function defaultLayersOf(spec: string): { layers: string[]; globalLayer: 
   return { layers: [...net.defaultLayers], globalLayer: net.globalLayer };
 }
 
+/**
+ * Stride (input pixels per feature cell) of a layer: a ResNet stage for ResNet backbones, a listed layer of a
+ * packaged network for `npm:` ids. Feature-map sides follow from it before anything is built.
+ */
+export function layerStride(spec: string, layer: string): number {
+  if (isNpmBackbone(spec)) {
+    const net = npmNetSpec(spec);
+    const found = net.layers.find((l) => l.name === layer);
+    if (!found) throw new MadenetError('E_CONFIG', `Layer ${layer} is not offered by ${spec}; expected one of ${net.layers.map((l) => l.name).join(', ')}.`);
+    return found.stride;
+  }
+  const stride = RESNET_STAGE_STRIDES[layer as ResNetStage] as number | undefined;
+  if (stride === undefined) throw new MadenetError('E_CONFIG', `Layer ${layer} is not a ResNet stage; expected one of ${Object.keys(RESNET_STAGE_STRIDES).join(', ')}.`);
+  return stride;
+}
+
+/** The manifest-ready provenance of a packaged network (package, version, licence from its installed package.json). */
+function npmProvenance(spec: string, info: { pkg: { name: string; version: string; license: string }; spec: { net: string } }): BackboneProvenance {
+  return { kind: 'npm', id: spec, package: info.pkg.name, version: info.pkg.version, license: info.pkg.license, net: info.spec.net };
+}
+
 export async function loadFeatureExtractor(spec: string, req: ExtractorRequest): Promise<FeatureExtractorSource> {
   if (isNpmBackbone(spec)) {
     const { model, info } = await loadNpmFeatureExtractor(spec, req.layers, req.inputSize);
     return {
       extractor: model,
       layers: [...req.layers],
-      provenance: { kind: 'npm', id: spec, package: info.pkg.name, version: info.pkg.version, license: info.pkg.license, net: info.spec.net },
+      provenance: npmProvenance(spec, info),
     };
   }
   const source = await loadBackbone(spec, { arch: req.arch ?? 'resnet18', seed: req.seed, inputSize: req.inputSize });
@@ -62,6 +85,36 @@ export async function loadFeatureExtractor(spec: string, req: ExtractorRequest):
     source.backbone.dispose();
     throw err;
   }
+}
+
+/**
+ * A frozen backbone for a submodel that builds its own extractor from ResNet stages (SFAD) or takes a packaged
+ * network whole: `extractor` is set for `npm:` ids (already cut at `layers`), null otherwise (then `backbone`
+ * is the full ResNet with the artifact's or seeded weights). `parent` is the artifact for the manifest's parents.
+ */
+export interface FrozenBackbone {
+  backbone: tf.LayersModel;
+  extractor: tf.LayersModel | null;
+  /** The ResNet architecture, or the packaged id. */
+  arch: string;
+  parent: ArtifactRef | null;
+  provenance: BackboneProvenance;
+}
+
+export async function loadFrozenBackbone(spec: string, req: ExtractorRequest): Promise<FrozenBackbone> {
+  if (isNpmBackbone(spec)) {
+    const { model, info } = await loadNpmFeatureExtractor(spec, req.layers, req.inputSize);
+    return { backbone: model, extractor: model, arch: spec, parent: null, provenance: npmProvenance(spec, info) };
+  }
+  const source = await loadBackbone(spec, { arch: req.arch ?? 'resnet18', seed: req.seed, inputSize: req.inputSize });
+  const origin = source.origin;
+  return {
+    backbone: source.backbone,
+    extractor: null,
+    arch: source.arch,
+    parent: origin.kind === 'random' ? null : origin.ref,
+    provenance: origin.kind === 'random' ? { kind: 'random', arch: source.arch, seed: origin.seed } : { kind: origin.kind, arch: source.arch, ref: origin.ref },
+  };
 }
 
 export interface BackboneListing {

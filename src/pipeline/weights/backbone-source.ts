@@ -42,6 +42,13 @@ export async function loadBackbone(spec: string, opts: BackboneSourceOptions): P
     }
     return { backbone: buildBackbone(opts.arch, { seed: opts.seed, inputSize: opts.inputSize }), arch: opts.arch, origin: { kind: 'random', seed: opts.seed } };
   }
+  if (spec.startsWith('npm:')) {
+    // Packaged networks are MobileNetV2 / InceptionV3, not the ResNet or EfficientNet this consumer builds and
+    // trains (LPD fine-tunes its ResNet; weights cannot move between architectures), so they are refused by name.
+    throw new MadenetError('E_CONFIG', `Backbone ${spec} is a packaged network; this command needs a ${opts.arch}-shaped backbone (random, a weights-import artifact or an LPD artifact).`, {
+      suggestions: ['Packaged networks serve train-sfad, train-patchcore and train-classifier (--backbone npm:...).'],
+    });
+  }
   const artifact = await loadArtifact(spec).catch((err: unknown) => {
     if (err instanceof MadenetError) throw err;
     throw new MadenetError('E_NOT_FOUND', `Backbone ${spec} is neither "random" nor a readable artifact (${(err as Error).message}).`, {

@@ -75,4 +75,8 @@ describe('loadBackbone (--backbone)', () => {
     const noArch = await writeArtifact({ root: tmp.path, kind: 'backbone', category: 'x', config: {}, seed: 1 });
     await expect(loadBackbone(noArch.dir, { arch: 'resnet18', seed: 0 })).rejects.toThrow(/does not name its backbone architecture/);
   });
+
+  it('refuses a packaged network by name (LPD trains a ResNet; a MobileNetV2 cannot seed it) with E_CONFIG', async () => {
+    await expect(loadBackbone('npm:nsfwjs/mobilenet_v2', { arch: 'resnet18', seed: 0 })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('npm:nsfwjs/mobilenet_v2 is a packaged network') });
+  });
 });

@@ -25,7 +25,17 @@ export interface SfadArtifactConfig {
  * Wraps SFAD networks as a Detector: maps are -D(adaptor(f)) upsampled and smoothed to [N,S,S] (unbounded,
  * higher = more anomalous), scores the max of each map. `ownsModels: false` leaves the networks alive on dispose().
  */
-export function sfadDetector(nets: SfadNetworks, cfg: SfadConfig, opts: { category: string; artifactDir: string | null; ownsModels: boolean }): Detector {
+export function sfadDetector(
+  nets: SfadNetworks,
+  cfg: SfadConfig,
+  opts: {
+    category: string;
+    artifactDir: string | null;
+    ownsModels: boolean;
+    /** The frozen features [N,h,w,D] of images (default sfadFeatures on nets.extractor); training passes a memo of it. */
+    features?: (images: tf.Tensor4D) => tf.Tensor;
+  },
+): Detector {
   return {
     kind: 'sfad',
     category: opts.category,
@@ -33,7 +43,7 @@ export function sfadDetector(nets: SfadNetworks, cfg: SfadConfig, opts: { catego
     artifactDir: opts.artifactDir,
     predict(images: tf.Tensor4D) {
       return tf.tidy(() => {
-        const features = sfadFeatures(nets.extractor, images, cfg);
+        const features = (opts.features ? opts.features(images) : sfadFeatures(nets.extractor, images, cfg)) as tf.Tensor4D;
         const maps = sfadAnomalyMap(sfadPatchScores(nets, features), cfg.imageSize, cfg.smoothingSigma);
         return { scores: sfadImageScore(maps), maps };
       });

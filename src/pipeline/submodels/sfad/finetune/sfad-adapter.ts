@@ -3,9 +3,9 @@
 // frozen and nothing is augmented, so each image's features are computed once and kept while they fit a budget.
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../../../models/components/backbone.js';
-import { validateSfadConfig, type SfadConfig } from '../model/config.js';
+import { isPackagedBackbone, validateSfadConfig, type SfadConfig } from '../model/config.js';
 import { buildSfad, disposeSfad, sfadFeatures } from '../model/model.js';
-import { modelArtifactsOf } from '../../../artifacts/index.js';
+import { layersModelFrom, modelArtifactsOf } from '../../../artifacts/index.js';
 import { sfadDetector } from '../detector.js';
 import type { RgbImage } from '../../../io/image.js';
 import { hashSeed } from '../../../core/random.js';
@@ -23,9 +23,13 @@ export async function sfadFinetuneAdapter(opts: AdapterOptions & { featureBudget
   const cfg = parent.config.model as SfadConfig;
   validateSfadConfig(cfg);
   const seed = parent.artifact.manifest.seed;
-  // Built as train-sfad builds it (fixed input size), so the saved weights fit in the same order.
-  const model = buildSfad(cfg, { seed, backbone: buildBackbone(cfg.backbone, { seed, inputSize: cfg.imageSize }) });
-  await loadParentWeights(parent, { extractor: model.extractor, adaptor: model.adaptor, discriminator: model.discriminator }, () => disposeSfad(model));
+  // Built as train-sfad builds it (fixed input size), so the saved weights fit in the same order; a packaged
+  // network's extractor is not rebuilt from an architecture but read back whole from the parent.
+  const packaged = isPackagedBackbone(cfg.backbone);
+  const model = packaged
+    ? buildSfad(cfg, { seed, extractor: await layersModelFrom(await parent.artifact.modelArtifacts('extractor')) })
+    : buildSfad(cfg, { seed, backbone: buildBackbone(cfg.backbone, { seed, inputSize: cfg.imageSize }) });
+  await loadParentWeights(parent, { ...(packaged ? {} : { extractor: model.extractor }), adaptor: model.adaptor, discriminator: model.discriminator }, () => disposeSfad(model));
   const { optimizer, varList } = sfadOptimizer(model, cfg, opts.lr);
   const side = featureSide(cfg);
   const per = featureBytes(cfg) / 4;

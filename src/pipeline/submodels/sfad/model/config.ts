@@ -6,11 +6,21 @@ import { configError, requireBackbone, requireInt, requireNumber } from '../../.
 export const SFAD_PRESETS = ['paper', 'small', 'tiny'] as const;
 export type SfadPresetName = (typeof SFAD_PRESETS)[number];
 
+/** A network an npm package ships (`npm:<package>/<net>`, see pipeline/weights/npm-backbone.ts). */
+export type PackagedBackboneId = `npm:${string}`;
+
+export function isPackagedBackbone(backbone: string): backbone is PackagedBackboneId {
+  return backbone.startsWith('npm:');
+}
+
 export interface SfadConfig {
   preset: SfadPresetName;
-  /** Backbone architecture (frozen); its weights come from `--backbone` (artifact, LPD artifact or random). */
-  backbone: ResNetArch;
-  /** Backbone stages whose maps are aggregated (SimpleNet: layer2 + layer3). */
+  /**
+   * Backbone architecture (frozen): a ResNet whose weights come from `--backbone` (artifact, LPD artifact or
+   * random), or a packaged network id, whose weights are the package's own.
+   */
+  backbone: ResNetArch | PackagedBackboneId;
+  /** Layers whose maps are aggregated: ResNet stages (SimpleNet: layer2 + layer3) or a packaged network's layer names. */
   layers: string[];
   /** Square input size in pixels (multiple of 32). */
   imageSize: number;
@@ -103,7 +113,15 @@ export function sfadPreset(name: string, overrides: Partial<Omit<SfadConfig, 'pr
 }
 
 export function validateSfadConfig(cfg: SfadConfig): void {
-  requireBackbone('SFAD', cfg.backbone, cfg.layers, cfg.imageSize);
+  if (isPackagedBackbone(cfg.backbone)) {
+    // The layer names are checked against the network when it is loaded (npm-backbone.ts), which knows them.
+    if (cfg.layers.length === 0 || new Set(cfg.layers).size !== cfg.layers.length) throw configError('SFAD', 'layers', 'distinct layer names of the packaged network', cfg.layers);
+    if (!Number.isInteger(cfg.imageSize) || cfg.imageSize < 32 || cfg.imageSize % 32 !== 0) {
+      throw configError('SFAD', 'imageSize', 'a multiple of 32 (the network downsamples 32x), at least 32', cfg.imageSize);
+    }
+  } else {
+    requireBackbone('SFAD', cfg.backbone, cfg.layers, cfg.imageSize);
+  }
   requireInt('SFAD', 'patchSize', cfg.patchSize, 1, 15);
   if (cfg.patchSize % 2 === 0) throw configError('SFAD', 'patchSize', 'an odd integer (the window is centred)', cfg.patchSize);
   requireInt('SFAD', 'featureDim', cfg.featureDim, 1, 8192);

@@ -6,7 +6,8 @@ import { buildBackbone } from '../../../../models/components/backbone.js';
 import { tfSeed, xavierInit, type InitSeed } from '../../../../models/components/backbone-init.js';
 import { aggregateFeatures } from '../../../../models/components/feature-extractor-aggregation.js';
 import { buildFeatureExtractor, extractFeatures } from '../../../../models/components/feature-extractor.js';
-import type { SfadConfig } from './config.js';
+import { MadenetError } from '../../../core/errors.js';
+import { isPackagedBackbone, type SfadConfig } from './config.js';
 import { sfadLoss, type SfadLossTerms } from './loss.js';
 
 export interface SfadModel {
@@ -25,6 +26,11 @@ export interface SfadBuildOptions {
   seed?: number | null;
   /** A backbone with imported or transferred weights; default: a seeded random backbone of cfg.backbone. */
   backbone?: tf.LayersModel;
+  /**
+   * A ready frozen extractor with one output per cfg.layers entry (a packaged network cut at its layers): it is
+   * then the model's backbone too, so disposeSfad frees it once.
+   */
+  extractor?: tf.LayersModel;
 }
 
 export function buildSfadAdaptor(featureDim: number, seed: InitSeed): tf.LayersModel {
@@ -45,6 +51,17 @@ export function buildSfadDiscriminator(featureDim: number, hidden: number, seed:
 
 export function buildSfad(cfg: SfadConfig, opts: SfadBuildOptions = {}): SfadModel {
   const seed = opts.seed === undefined ? 0 : opts.seed;
+  if (opts.extractor) {
+    return {
+      backbone: opts.extractor,
+      extractor: opts.extractor,
+      adaptor: buildSfadAdaptor(cfg.featureDim, seed),
+      discriminator: buildSfadDiscriminator(cfg.featureDim, cfg.discriminatorHidden, seed),
+    };
+  }
+  if (isPackagedBackbone(cfg.backbone)) {
+    throw new MadenetError('E_CONFIG', `SFAD backbone ${cfg.backbone} is a packaged network; expected its loaded extractor (opts.extractor) or a ResNet architecture.`);
+  }
   const backbone = opts.backbone ?? buildBackbone(cfg.backbone, { seed });
   const extractor = buildFeatureExtractor(backbone, cfg.layers);
   return {

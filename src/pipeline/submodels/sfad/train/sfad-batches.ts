@@ -2,15 +2,17 @@
 // augment, so each image's features are computed once into a bank when they fit a byte budget (in sorted
 // path order, so the bank is the same for a resumed run); beyond it they are recomputed per batch.
 import * as tf from '@tensorflow/tfjs';
-import { RESNET_STAGE_STRIDES, type ResNetStage } from '../../../../models/components/resnet.js';
 import type { SfadConfig } from '../model/config.js';
 import { sfadFeatures } from '../model/model.js';
 import { featureStats, standardizeTensor, type FeatureStats } from '../model/standardize.js';
 import type { Sample } from '../../../io/dataset.js';
 import type { RgbImage } from '../../../io/image.js';
-import { streamSamples } from '../../../io/sample-stream.js';
 import { Rng } from '../../../core/random.js';
 import { epochStream, fullBatches } from '../../../train/data.js';
+import { extractOnce } from '../../../features/extract.js';
+import type { FeatureCache } from '../../../features/feature-cache.js';
+import type { OnnxFeatures } from '../../../features/onnx-features.js';
+import { layerStride } from '../../../weights/backbone-registry.js';
 import { imagesToTensor } from '../../../train/tensors.js';
 
 /** Default memory for banked features (about 1,900 images at the small preset, 90 at paper). */
@@ -27,44 +29,56 @@ export function sfadStepsPerEpoch(trainImages: number, batchSize: number): numbe
   return Math.max(1, Math.floor(trainImages / batchSize));
 }
 
-/** Side of the feature map: the image size over the finest chosen stage's stride (S/8 for layer2). */
-export function featureSide(cfg: Pick<SfadConfig, 'imageSize' | 'layers'>): number {
-  return cfg.imageSize / Math.min(...cfg.layers.map((l) => RESNET_STAGE_STRIDES[l as ResNetStage]));
+/** Side of the feature map: the image size over the finest chosen layer's stride (S/8 for layer2; ResNet when no backbone is named). */
+export function featureSide(cfg: Pick<SfadConfig, 'imageSize' | 'layers'> & { backbone?: string }): number {
+  return cfg.imageSize / Math.min(...cfg.layers.map((l) => layerStride(cfg.backbone ?? 'resnet18', l)));
 }
 
 /** Bytes of one image's features: side^2 locations x D float32. */
-export function featureBytes(cfg: Pick<SfadConfig, 'imageSize' | 'featureDim' | 'layers'>): number {
+export function featureBytes(cfg: Pick<SfadConfig, 'imageSize' | 'featureDim' | 'layers'> & { backbone?: string }): number {
   const side = featureSide(cfg);
   return side * side * cfg.featureDim * 4;
 }
 
-/** Features of every sample in order, computed in chunks of `batchSize`; null when they exceed the budget. */
+/**
+ * Features of every sample in order, computed in chunks of `batchSize`; null when they exceed the budget.
+ * With a cache, each image's features are read from / written to it (keyed by file content and `cache.extractorKey`,
+ * which must name everything that changes them), so a second run on the same images skips the backbone.
+ */
 export async function featureBank(
   extractor: tf.LayersModel,
   samples: readonly Sample[],
   cfg: SfadConfig,
-  opts: { batchSize: number; budgetBytes?: number },
+  opts: {
+    batchSize: number;
+    budgetBytes?: number;
+    cache?: { store: FeatureCache; extractorKey: string } | null;
+    /** Runs the extractor and aggregation through onnxruntime instead of tfjs (features/onnx-features.ts). */
+    onnx?: OnnxFeatures | null;
+  },
 ): Promise<Float32Array[] | null> {
   if (samples.length * featureBytes(cfg) > (opts.budgetBytes ?? DEFAULT_FEATURE_BUDGET)) return null;
-  const bank: Float32Array[] = [];
-  let chunk: RgbImage[] = [];
-  const flush = async (images: RgbImage[]): Promise<void> => {
-    if (images.length === 0) return;
-    const f = tf.tidy(() => sfadFeatures(extractor, imagesToTensor(images), cfg));
-    const data = (await f.data()) as Float32Array;
-    const per = data.length / f.shape[0];
-    for (let i = 0; i < f.shape[0]; i++) bank.push(data.slice(i * per, (i + 1) * per));
-    f.dispose();
-  };
-  for await (const d of streamSamples(samples, { size: cfg.imageSize })) {
-    chunk.push(d.image);
-    if (chunk.length === opts.batchSize) {
-      await flush(chunk);
-      chunk = [];
-    }
-  }
-  await flush(chunk);
-  return bank;
+  const rows = await extractOnce(samples, {
+    size: cfg.imageSize,
+    batchSize: opts.batchSize,
+    cache: opts.cache ?? null,
+    compute: async (images: RgbImage[]) => {
+      if (opts.onnx) {
+        const { data } = await opts.onnx.run(images);
+        const per = data.length / images.length;
+        return images.map((_, i) => [data.slice(i * per, (i + 1) * per)]);
+      }
+      const f = tf.tidy(() => sfadFeatures(extractor, imagesToTensor(images), cfg));
+      try {
+        const data = (await f.data()) as Float32Array;
+        const per = data.length / f.shape[0];
+        return images.map((_, i) => [data.slice(i * per, (i + 1) * per)]);
+      } finally {
+        f.dispose();
+      }
+    },
+  });
+  return rows.map((r) => r[0] as Float32Array);
 }
 
 /** Images whose features give the standardisation statistics when the features are not banked. */

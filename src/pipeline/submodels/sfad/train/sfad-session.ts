@@ -2,8 +2,9 @@
 // frozen features banked (and standardised) once, Gaussian feature noise as the anomalies, grouped Adam with
 // cosine decay, and an artifact whose adaptor takes raw features (the standardisation folded in).
 import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
 import { sfadPreset, type SfadConfig, type SfadPresetName } from '../model/config.js';
-import { buildSfad, buildSfadAdaptor, disposeSfad, type SfadModel } from '../model/model.js';
+import { buildSfad, buildSfadAdaptor, disposeSfad, sfadFeatures as sfadFeatureMaps, type SfadModel } from '../model/model.js';
 import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../model/standardize.js';
 import { modelArtifactsOf } from '../../../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detector.js';
@@ -19,9 +20,14 @@ import { setAdamRate } from '../../../train/train-run.js';
 import type { TrainingRunFields, TrainingRunOptions, TrainingRunResult } from '../../../train/train-run-types.js';
 import { splitWithBackbone } from '../../../train/backbone-run.js';
 import { trainNumbers, type OpenContext, type TrainOutput, type TrainSession, type TrainWorkflow } from '../../../train/workflow.js';
-import { featureBank, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch, type SfadBatch } from './sfad-batches.js';
+import { DEFAULT_FEATURE_BUDGET, featureBank, featureBytes, sampledFeatureStats, sfadEpochBatches, sfadStepsPerEpoch, type SfadBatch } from './sfad-batches.js';
 import { sfadOptimizer, sfadTrainStep } from './sfad-step.js';
-import { RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
+import { RANDOM_BACKBONE } from '../../../weights/backbone-source.js';
+import { defaultLayersOf, isNpmBackbone, loadFrozenBackbone, type BackboneProvenance, type FrozenBackbone } from '../../../weights/backbone-registry.js';
+import { extractorKey, FeatureCache } from '../../../features/feature-cache.js';
+import { memoizeFrozen } from '../../../features/frozen-memo.js';
+import { onnxSfadFeatures, type OnnxFeatures } from '../../../features/onnx-features.js';
+import { MadenetError } from '../../../core/errors.js';
 import { resolveFeatureLayer } from '../../../../models/components/feature-extractor.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
 
@@ -39,7 +45,10 @@ export interface TrainSfadOptions extends TrainingRunOptions {
   /** The discriminator's Adam rate (default the preset's 2e-4); the adaptor's keeps the preset's ratio (1/2). */
   lr?: number;
   seed: number;
-  /** 'random', a backbone artifact (`weights import`) or an LPD artifact (its self-supervised backbone). */
+  /**
+   * 'random', a backbone artifact (`weights import`), an LPD artifact (its self-supervised backbone) or a packaged
+   * network (`npm:nsfwjs/mobilenet_v2`, see `madenet weights list`; its default layers unless `layers` is given).
+   */
   backbone?: string;
   layers?: string[];
   featureDim?: number;
@@ -51,9 +60,25 @@ export interface TrainSfadOptions extends TrainingRunOptions {
   textures?: string;
   /** Share of train normals held out for validation (default 0.2, at most 64 images, as build-perfmap). */
   valFraction?: number;
-  /** Memory for banked backbone features (default 768 MiB); beyond it features are recomputed per batch. */
+  /**
+   * Memory for frozen features kept across epochs (default 768 MiB): first the training images' bank (beyond it
+   * their features are recomputed per batch), then, in what is left, the validation images' features. 0 keeps
+   * none: every epoch runs the backbone on every image (how SFAD trained before the bank).
+   */
   featureBudgetBytes?: number;
+  /** Folder of the content-addressed on-disk feature cache for the training images (null/undefined: none). */
+  featureCache?: string | null;
+  featureCacheMb?: number;
+  /**
+   * What computes the training images' bank: `onnx` (onnxruntime-node, CPU: 3.8-4.7x the images per CPU second of
+   * tfjs wasm measured here), `tfjs`, or `auto` (default: onnx when the tfjs backend is wasm or cpu and
+   * onnxruntime-node loads and converts the extractor, tfjs otherwise).
+   */
+  featureEngine?: 'auto' | 'onnx' | 'tfjs';
 }
+
+/** Default size limit of the on-disk feature cache (as train-patchcore's). */
+export const SFAD_FEATURE_CACHE_MB = 2048;
 
 export type SfadMetrics = DetectorTrainingMetrics;
 
@@ -72,16 +97,27 @@ export interface TrainSfadResult extends TrainingRunResult {
   featuresBanked: boolean;
   /** Mean per-channel std of the training features (null when not banked): the scale --noise-std competes with. */
   featureSpread: number | null;
+  /** Where the frozen weights came from (package, version and licence for packaged networks); also in the manifest. */
+  provenance: BackboneProvenance;
+  /** On-disk cache use for the training features (null without --feature-cache). */
+  featureCache: { dir: string; hits: number; misses: number; evicted: number } | null;
+  /** Validation images whose features were read from memory instead of the backbone (over all epochs), and recomputed. */
+  validationFeatures: { hits: number; misses: number; bytes: number };
+  /** The engine that computed the bank (tfjs or onnx), and why auto did not take onnx (null when it did or was not asked). */
+  featureEngine: { used: 'tfjs' | 'onnx'; reason: string | null };
 }
 
 /** Checks the options (before the possibly long backbone load and dataset scan) and returns the run for runTraining. */
 export function sfadWorkflow(opts: TrainSfadOptions): TrainWorkflow<SfadBatch, TrainSfadResult> {
   const backboneSpec = opts.backbone ?? RANDOM_BACKBONE;
+  const packaged = isNpmBackbone(backboneSpec);
   const base = sfadPreset(opts.preset);
   const n = trainNumbers(opts, { epochs: opts.epochs ?? base.epochs, batchSize: opts.batchSize ?? base.batchSize, lr: opts.lr ?? base.lrDiscriminator });
   const overrides = {
     imageSize: opts.imageSize,
-    layers: opts.layers,
+    // A packaged network has its own layer names; its recorded defaults unless --layers names others.
+    layers: opts.layers ?? (packaged ? defaultLayersOf(backboneSpec)?.layers : undefined),
+    ...(packaged ? { backbone: backboneSpec as SfadConfig['backbone'] } : {}),
     featureDim: opts.featureDim,
     noiseStd: opts.noiseStd,
     standardize: opts.standardize,
@@ -92,21 +128,28 @@ export function sfadWorkflow(opts: TrainSfadOptions): TrainWorkflow<SfadBatch, T
     lrAdaptor: (n.lr * base.lrAdaptor) / base.lrDiscriminator,
   };
   sfadPreset(opts.preset, overrides);
-  const settings = { ...n, backboneSpec, base, overrides };
+  const settings = { ...n, backboneSpec, packaged, base, overrides };
   return { kind: SFAD_KIND, category: opts.category, out: opts.out, seed: opts.seed, checkpointEvery: n.checkpointEvery, options: opts, open: (ctx) => openSfad(opts, settings, ctx) };
 }
 
 interface SfadSettings extends ReturnType<typeof trainNumbers> {
   backboneSpec: string;
+  packaged: boolean;
   base: SfadConfig;
   overrides: Partial<SfadConfig>;
 }
 
 async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContext): Promise<TrainSession<SfadBatch, TrainSfadResult>> {
   let built: SfadModel | null = null;
-  const { dataset, plan, train, source } = await splitWithBackbone(opts, s, ctx, () => built && { dispose: () => disposeSfad(built as SfadModel) });
-  const cfg = projectionConfig(opts.preset, s, source, ctx.warnings);
-  const live = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
+  const { dataset, plan, train, source } = await splitWithBackbone(
+    opts,
+    s,
+    ctx,
+    () => built && { dispose: () => disposeSfad(built as SfadModel) },
+    (spec, req) => loadFrozenBackbone(spec, { ...req, layers: s.overrides.layers ?? s.base.layers }),
+  );
+  const cfg = projectionConfig(opts, s, source, ctx.warnings);
+  const live = buildSfad(cfg, { seed: opts.seed, ...(source.extractor ? { extractor: source.extractor } : { backbone: source.backbone }) });
   built = live;
   const sizeCheck = await checkImageSize(train.map((x) => x.path), cfg.imageSize, opts.imageSize !== undefined);
   if (sizeCheck.warning) ctx.warnings.push(sizeCheck.warning);
@@ -128,6 +171,8 @@ async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContex
       backbone: s.backboneSpec,
       backboneArch: source.arch,
     },
+    // Package, version and licence of a packaged network (as train-patchcore records it), or the artifact / seed.
+    backboneSource: source.provenance,
     validation: { valFraction: s.valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
     data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
   };
@@ -169,14 +214,18 @@ async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContex
  * leaving that subspace instead of learning what normal features look like (measured: an LPD tiny backbone, 96
  * channels, at D = 384).
  */
-function projectionConfig(preset: SfadPresetName, s: SfadSettings, source: BackboneSource, warnings: string[]): SfadConfig {
-  const asked: SfadConfig = sfadPreset(preset, { ...s.overrides, backbone: source.arch as SfadConfig['backbone'] });
-  const channels = featureChannels(source.backbone, asked.layers);
+function projectionConfig(opts: TrainSfadOptions, s: SfadSettings, source: FrozenBackbone, warnings: string[]): SfadConfig {
+  const asked: SfadConfig = sfadPreset(opts.preset, { ...s.overrides, backbone: source.arch as SfadConfig['backbone'] });
+  const channels = featureChannels(source.extractor ?? source.backbone, asked.layers);
   if (asked.featureDim <= channels) return asked;
-  warnings.push(
-    `Feature dim ${asked.featureDim} exceeds the ${channels} channels of ${asked.layers.join(' + ')} in ${asked.backbone}; using ${channels} (a larger projection only repeats channels).`,
-  );
-  return sfadPreset(preset, { ...s.overrides, backbone: asked.backbone, featureDim: channels });
+  // A packaged network's default layers have fewer channels than the presets' D by design (MobileNetV2: 128):
+  // capping is then the plan, not a surprise, unless --feature-dim asked for more.
+  if (!(s.packaged && opts.featureDim === undefined)) {
+    warnings.push(
+      `Feature dim ${asked.featureDim} exceeds the ${channels} channels of ${asked.layers.join(' + ')} in ${asked.backbone}; using ${channels} (a larger projection only repeats channels).`,
+    );
+  }
+  return sfadPreset(opts.preset, { ...s.overrides, backbone: asked.backbone, featureDim: channels });
 }
 
 interface SfadRun {
@@ -185,7 +234,7 @@ interface SfadRun {
   train: Sample[];
   plan: ValidationPlan;
   textures: TextureBank;
-  source: BackboneSource;
+  source: FrozenBackbone;
 }
 
 /** The banked features and their standardisation, the detector validated each epoch, and the artifact. */
@@ -200,11 +249,21 @@ function sfadFeatures(opts: TrainSfadOptions, s: SfadSettings, r: SfadRun, ctx: 
     if (folded && stats) foldStandardization(live.adaptor, folded, stats);
   };
   let detector: ReturnType<typeof sfadDetector> | null = null;
+  let cache: FeatureCache | null = null;
+  let engine: { used: 'tfjs' | 'onnx'; reason: string | null } = { used: 'tfjs', reason: null };
+  let validationMemo: ReturnType<typeof memoizeFrozen> | null = null;
   return {
     bank: () => bank,
     stats: () => stats,
     prepare: async () => {
-      bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(s.batchSize, 8), budgetBytes: opts.featureBudgetBytes });
+      const budget = opts.featureBudgetBytes ?? DEFAULT_FEATURE_BUDGET;
+      cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? SFAD_FEATURE_CACHE_MB) * 2 ** 20) : null;
+      const eng = train.length * featureBytes(cfg) <= budget ? await bankEngine(opts.featureEngine ?? 'auto', live.extractor, cfg, ctx.runtime) : { onnx: null, used: 'tfjs' as const, reason: 'features not banked' };
+      engine = { used: eng.used, reason: eng.reason };
+      // Everything that changes the bank's raw features (standardisation happens after, in memory); the engine too,
+      // since onnxruntime's kernels round differently from tfjs's (|difference| ~1e-5 of the features' range).
+      const cacheKey = extractorKey({ kind: SFAD_KIND, provenance: source.provenance, layers: cfg.layers, size: cfg.imageSize, patchSize: cfg.patchSize, featureDim: cfg.featureDim, ...(eng.used === 'onnx' ? { engine: 'onnx' } : {}) });
+      bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(s.batchSize, 8), budgetBytes: budget, cache: cache ? { store: cache, extractorKey: cacheKey } : null, onnx: eng.onnx }).finally(() => eng.onnx?.dispose());
       if (!bank) ctx.warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
       // One pass over the bank gives both the reported spread and the standardisation statistics.
       const moments = bank ? channelMoments(bank, cfg.featureDim) : null;
@@ -219,7 +278,10 @@ function sfadFeatures(opts: TrainSfadOptions, s: SfadSettings, r: SfadRun, ctx: 
       // With standardisation the live adaptor expects standardised features; validation and the artifact use this
       // copy with the statistics folded in, so the detector sees raw features like every other SFAD.
       if (stats) folded = buildSfadAdaptor(cfg.featureDim, null);
-      detector = sfadDetector({ ...live, adaptor: folded ?? live.adaptor }, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
+      // The validation images are the same every epoch (held-out normals, seeded synthetic defects) and the backbone is
+      // frozen: their features are computed in the first epoch and read back after, in what the bank left of the budget.
+      validationMemo = memoizeFrozen((x) => sfadFeatureMaps(live.extractor, x, cfg), Math.max(0, budget - (bank ? train.length * featureBytes(cfg) : 0)));
+      detector = sfadDetector({ ...live, adaptor: folded ?? live.adaptor }, cfg, { category: opts.category, artifactDir: null, ownsModels: false, features: validationMemo });
     },
     validate: async () => {
       refold();
@@ -229,7 +291,7 @@ function sfadFeatures(opts: TrainSfadOptions, s: SfadSettings, r: SfadRun, ctx: 
       // The artifact's adaptor takes raw features: fold the best epoch's weights.
       refold();
       const metrics: SfadMetrics = bestEpochMetrics(best.evaluation, state);
-      const parent = source.origin.kind === 'random' ? null : source.origin.ref;
+      const parent = source.parent;
       const models = {
         extractor: await modelArtifactsOf(live.extractor),
         adaptor: folded ? await modelArtifactsOf(folded) : (best.weights.adaptor as tf.io.ModelArtifacts),
@@ -242,7 +304,23 @@ function sfadFeatures(opts: TrainSfadOptions, s: SfadSettings, r: SfadRun, ctx: 
         models,
         files: { 'thresholds.json': thresholdsFile(best.evaluation) },
         parents: parent ? [parent] : [],
-        result: (artifact, fields) => sfadResult(opts, { artifact, fields, cfg, source, parent, metrics, plan, evaluation: best.evaluation, train, banked, spread }),
+        result: (artifact, fields) =>
+          sfadResult(opts, {
+            artifact,
+            fields,
+            cfg,
+            source,
+            parent,
+            metrics,
+            plan,
+            evaluation: best.evaluation,
+            train,
+            banked,
+            spread,
+            featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
+            validationFeatures: validationMemo ? { ...validationMemo.stats } : { hits: 0, misses: 0, bytes: 0 },
+            featureEngine: engine,
+          }),
       };
     },
   };
@@ -254,7 +332,7 @@ function sfadResult(
     artifact: { dir: string; version: number };
     fields: TrainingRunFields;
     cfg: SfadConfig;
-    source: BackboneSource;
+    source: FrozenBackbone;
     parent: TrainSfadResult['backboneParent'];
     metrics: SfadMetrics;
     plan: ValidationPlan;
@@ -262,6 +340,9 @@ function sfadResult(
     train: Sample[];
     banked: boolean;
     spread: number | null;
+    featureCache: TrainSfadResult['featureCache'];
+    validationFeatures: TrainSfadResult['validationFeatures'];
+    featureEngine: TrainSfadResult['featureEngine'];
   },
 ): TrainSfadResult {
   // Split so that --json keeps featuresBanked/featureSpread between the timing and the checkpoint fields.
@@ -283,8 +364,33 @@ function sfadResult(
     imagesPerSecond,
     featuresBanked: r.banked,
     featureSpread: r.spread,
+    provenance: r.source.provenance,
+    featureCache: r.featureCache,
+    validationFeatures: r.validationFeatures,
+    featureEngine: r.featureEngine,
     ...provenance,
   };
+}
+
+/** The onnxruntime feature pass when asked for (onnx) or when auto finds it usable on a CPU tfjs backend; else tfjs with the reason. */
+async function bankEngine(
+  choice: 'auto' | 'onnx' | 'tfjs',
+  extractor: tf.LayersModel,
+  cfg: SfadConfig,
+  runtime: { backend: string; threads: number },
+): Promise<{ onnx: OnnxFeatures | null; used: 'tfjs' | 'onnx'; reason: string | null }> {
+  if (choice === 'tfjs') return { onnx: null, used: 'tfjs', reason: null };
+  // On a GPU backend tfjs runs the backbone on the GPU; onnxruntime here would run it on the CPU.
+  if (choice === 'auto' && runtime.backend !== 'wasm' && runtime.backend !== 'cpu') return { onnx: null, used: 'tfjs', reason: `tfjs backend ${runtime.backend} (a GPU) is used as it is` };
+  try {
+    return { onnx: await onnxSfadFeatures(extractor, cfg, runtime.threads), used: 'onnx', reason: null };
+  } catch (err) {
+    const message = (err as Error).message;
+    if (choice === 'onnx') {
+      throw new MadenetError('E_ENGINE', `--feature-engine onnx: onnxruntime could not run the frozen feature pass: ${message}`, { suggestions: ['Use --feature-engine tfjs (or auto).'] });
+    }
+    return { onnx: null, used: 'tfjs', reason: message };
+  }
 }
 
 /** Channels of the chosen backbone maps together (what the fixed projection to D starts from). */
