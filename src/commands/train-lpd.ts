@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LPD_PRESETS, type LpdPresetName } from '../models/lpd/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags, tileSpecOf, trainingTileFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import { DEFAULT_LPD_SCORING, type LpdScoring } from '../pipeline/detectors/lpd.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
@@ -28,6 +28,7 @@ export default class TrainLpd extends BaseCommand {
     ...seedFlag,
     ...submodelTrainingFlags('lpd'),
     ...imageSizeFlag,
+    ...trainingTileFlags(),
     preset: Flags.string({ description: 'Model size.', options: [...LPD_PRESETS], default: 'small' }),
     epochs: Flags.integer({ description: 'Passes over the training normals.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per step, half normal and half CutPaste; even.', defaultHelp: shown('the preset\'s'), min: 2 }),
@@ -45,6 +46,7 @@ export default class TrainLpd extends BaseCommand {
     const session = startTrainingSession(`lpd ${flags.category}`, this.jsonEnabled());
     const result = await trainLpd({
       data: flags.data,
+      tile: tileSpecOf(flags),
       category: flags.category,
       out: flags.out,
       preset: flags.preset as LpdPresetName,

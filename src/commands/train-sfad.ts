@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SFAD_PRESETS, type SfadPresetName } from '../models/sfad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags, tileSpecOf, trainingTileFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, listFlag, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
@@ -29,6 +29,7 @@ export default class TrainSfad extends BaseCommand {
     ...seedFlag,
     ...submodelTrainingFlags('sfad'),
     ...imageSizeFlag,
+    ...trainingTileFlags(),
     preset: Flags.string({ description: 'Model size.', options: [...SFAD_PRESETS], default: 'small' }),
     epochs: Flags.integer({ description: 'Passes over the training images.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', defaultHelp: shown('the preset\'s'), min: 1 }),
@@ -52,6 +53,7 @@ export default class TrainSfad extends BaseCommand {
     const session = startTrainingSession(`sfad ${flags.category}`, this.jsonEnabled());
     const result = await trainSfad({
       data: flags.data,
+      tile: tileSpecOf(flags),
       category: flags.category,
       out: flags.out,
       preset: flags.preset as SfadPresetName,

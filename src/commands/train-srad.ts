@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SRAD_PRESETS, type SradPresetName } from '../models/srad/config.js';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags } from '../pipeline/cli/flags.js';
+import { imageSizeFlag, runtimeFlags, seedFlag, shown, submodelTrainingFlags, tileSpecOf, trainingTileFlags } from '../pipeline/cli/flags.js';
 import { formatMetric, numberFlag, startTrainingSession } from '../pipeline/cli/training-session.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
 import { trainSrad, type TrainSradResult } from '../pipeline/services/train-srad.js';
@@ -26,6 +26,7 @@ export default class TrainSrad extends BaseCommand {
     ...seedFlag,
     ...submodelTrainingFlags('srad'),
     ...imageSizeFlag,
+    ...trainingTileFlags(),
     preset: Flags.string({ description: 'Model size.', options: [...SRAD_PRESETS], default: 'small' }),
     epochs: Flags.integer({ description: 'Passes over the training images.', default: 20, min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', default: 4, min: 1 }),
@@ -44,6 +45,7 @@ export default class TrainSrad extends BaseCommand {
     const session = startTrainingSession(`srad ${flags.category}`, this.jsonEnabled());
     const result = await trainSrad({
       data: flags.data,
+      tile: tileSpecOf(flags),
       category: flags.category,
       out: flags.out,
       preset: flags.preset as SradPresetName,

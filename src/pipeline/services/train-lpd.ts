@@ -10,6 +10,7 @@ import { buildLpd, disposeLpd, lpdTrainableVariables, type LpdModel } from '../.
 import { writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
 import { DEFAULT_LPD_SCORING, LPD_GDE_FILE, LPD_KIND, LPD_SCORINGS, lpdDetector, type LpdArtifactConfig, type LpdScoring } from '../detectors/lpd.js';
+import { tileDataset, tilingRecord } from '../io/tiles.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
@@ -108,7 +109,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
   const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, opts.seed);
   const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
 
@@ -148,7 +149,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
         backbone: backboneSpec,
       },
       validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling), imageSize: sizeCheck.record },
     };
     const target = { root: out, kind: LPD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 

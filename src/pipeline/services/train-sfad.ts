@@ -8,6 +8,7 @@ import { buildSfad, buildSfadAdaptor, disposeSfad, sfadTrainableVariables, type 
 import { channelMoments, foldStandardization, meanSpread, standardizeRows, statsFromMoments } from '../../models/sfad/standardize.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { SFAD_KIND, sfadDetector, type SfadArtifactConfig } from '../detectors/sfad.js';
+import { tileDataset, tilingRecord } from '../io/tiles.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
@@ -106,7 +107,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
   const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, opts.seed);
   const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
 
@@ -154,7 +155,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
         backboneArch: source.arch,
       },
       validation: { valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling), imageSize: sizeCheck.record },
     };
     const target = { root: out, kind: SFAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 

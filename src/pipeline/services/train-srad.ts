@@ -10,6 +10,7 @@ import { writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
 import { SRAD_KIND, type SradArtifactConfig } from '../detectors/srad.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
+import { tileDataset, tilingRecord } from '../io/tiles.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
 import { encodePng } from '../io/decode.js';
 import { TextureBank } from '../synth/texture-bank.js';
@@ -102,7 +103,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
     loss: definedOnly({ focalAlpha: opts.focalAlpha, focalGamma: opts.focalGamma, lambdaRec: opts.lambdaRec, lambdaSeg: opts.lambdaSeg }),
   });
 
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, opts.seed);
   const plans = planSradValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const plan = plans.plan;
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
@@ -137,7 +138,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
       selection: plans.supplement ? 'validation+synthetic' : 'validation',
       minSelectionDefects: MIN_SELECTION_DEFECTS,
     },
-    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
+    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling), imageSize: sizeCheck.record },
   };
   const target = { root: out, kind: SRAD_KIND, category: opts.category, config: runConfig, seed: opts.seed, runtime };
 
