@@ -62,7 +62,7 @@ export default class Infer extends BaseCommand {
     'batch-size': Flags.integer({ description: 'Images per forward pass (per routed submodel).', default: 8, min: 1 }),
     tile: Flags.integer({
       description: `${TILE_DESCRIPTION_PREFIX}: score by them, any submodel; the map is stitched, the score is the highest tile score. 0 = whole image.`,
-      default: 0,
+      defaultHelp: shown('the model\'s: its train --tile and --tile-overlap, else 0'),
       min: 0,
     }),
     'tile-overlap': Flags.string({ description: TILE_OVERLAP_DESCRIPTION, default: '0.25' }),
@@ -93,7 +93,7 @@ export default class Infer extends BaseCommand {
         shard: flags.shard ? parseShard(flags.shard) : null,
         skipBadImages: flags['skip-bad-images'],
         batchSize: flags['batch-size'],
-        ...(flags.tile > 0 ? { tile: flags.tile, tileOverlap: Number(flags['tile-overlap']) } : {}),
+        ...(flags.tile !== undefined ? { tile: flags.tile, tileOverlap: Number(flags['tile-overlap']) } : {}),
         ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
         maxModels: flags['max-models'],
         backend: flags.backend as BackendRequest,

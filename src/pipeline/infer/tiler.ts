@@ -4,7 +4,9 @@
 import type { Detector } from '../detectors/detector.js';
 import type { AsyncDetector } from '../engines/async-detector.js';
 import { decodeRegion, imageSizeOf } from '../io/decode.js';
-import { tileGrid } from '../io/tiles.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tileGrid, type TilingRecord } from '../io/tiles.js';
 import { scoreBatch } from './detector-batch.js';
 
 export interface TileOptions {
@@ -64,4 +66,22 @@ export async function scoreTiled(detector: Detector | AsyncDetector, path: strin
   }
   for (let i = 0; i < sum.length; i++) sum[i] = (count[i] as number) > 0 ? (sum[i] as number) / (count[i] as number) : 0;
   return { score, map: sum, width, height, tiles: tiles.length };
+}
+
+const recorded = new Map<string, Promise<Omit<TileOptions, 'batchSize'> | null>>();
+
+/**
+ * The tiling a submodel artifact was trained with (config.data.tiling, written by train-* --tile), or null for a
+ * model of whole images: what infer and evaluate use when --tile is not given. Read once per artifact.
+ */
+export function modelTiling(artifactDir: string): Promise<Omit<TileOptions, 'batchSize'> | null> {
+  let hit = recorded.get(artifactDir);
+  if (!hit) {
+    hit = readFile(join(artifactDir, 'manifest.json'), 'utf8').then((text) => {
+      const t = (JSON.parse(text) as { config?: { data?: { tiling?: TilingRecord | null } } }).config?.data?.tiling;
+      return t && t.tile > 0 ? { tile: t.tile, overlap: t.overlap } : null;
+    });
+    recorded.set(artifactDir, hit);
+  }
+  return hit;
 }
