@@ -5,7 +5,7 @@
 // `evaluate --model` (tiled models are scored by their tiles: stitched full-size map, image score over the whole).
 // Every train and infer runs as its own `bin/run.js` process under /usr/bin/time, whose peak RSS shows whether
 // memory stays flat as the image grows. Writes bench/results/tiling.{md,json}.
-//   npm run bench:tiling -- [--sizes 512,1024] [--category DPAK] [--train 12] [--test 6] [--tile 128] [--out DIR]
+//   npm run bench:tiling -- [--sizes 512,1024] [--category DPAK] [--train 12] [--test 6] [--tile 128] [--patchcore-args '...'] [--out DIR]
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     'image-size': { type: 'string', default: '128' },
     // Infer's peak RSS is measured on this many test images (a stream: the peak does not depend on how many).
     'rss-images': { type: 'string', default: '2' },
+    // More train-patchcore flags for both models, e.g. "--coreset-ratio 0.1".
+    'patchcore-args': { type: 'string', default: '' },
     threads: { type: 'string', default: '2' },
     seed: { type: 'string', default: '42' },
     results: { type: 'string', default: join(root, 'bench', 'results') },
@@ -45,6 +47,7 @@ const sizes = values.sizes.split(',').map(Number);
 const cell = Number(values.cell);
 const category = values.category;
 const common = ['--threads', values.threads, '--backend', 'wasm'];
+const patchcoreArgs = values['patchcore-args'].split(' ').filter((a) => a.length > 0);
 
 interface Measured<T> {
   value: T;
@@ -113,7 +116,7 @@ for (const size of sizes) {
     const tag = `${mode}-${size}`;
     const tileArgs = mode === 'tiled' ? ['--tile', values.tile, '--tile-overlap', values['tile-overlap'], '--max-tiles-per-image', values['max-tiles-per-image']] : [];
     console.error(`[tiling] ${tag}: train-patchcore ${tileArgs.join(' ')}`);
-    const train = await madenet<TrainJson>(['train-patchcore', '--data', data, '--category', category, '--out', join(values.out, tag, 'art'), '--image-size', values['image-size'], '--seed', values.seed, ...tileArgs, ...common]);
+    const train = await madenet<TrainJson>(['train-patchcore', '--data', data, '--category', category, '--out', join(values.out, tag, 'art'), '--image-size', values['image-size'], '--seed', values.seed, ...patchcoreArgs, ...tileArgs, ...common]);
     console.error(`[tiling] ${tag}: trained in ${train.seconds} s, peak RSS ${train.peakRssMb.toFixed(0)} MB; evaluate --model`);
     const evalOut = join(values.out, tag, 'eval');
     const ev = await madenet<EvalJson>(['evaluate', '--model', train.value.artifact.dir, '--data', data, '--out', evalOut, ...common]);
@@ -165,7 +168,7 @@ const md = [
   `Run ${started.toISOString()}, commit ${git.commit}${git.dirty ? ' (dirty)' : ''}, ${JSON.stringify(machine)}; wasm, ${values.threads} thread(s), seed ${values.seed}.`,
   `Data: \`dataset make-demo --category ${category} --size ${cell} --panel N --defect-types ${values['defect-types']}\`, ${values.train} train normals, ${values.test} good + ${values.test} defective test images per size;`,
   `each image is a panel of N x N parts of ${cell} px, the defect in one part. Model: train-patchcore (default backbone npm:nsfwjs/mobilenet_v2) at`,
-  `--image-size ${values['image-size']}; "whole" = the image resized down to it, "tiled" = --tile ${values.tile} --tile-overlap ${values['tile-overlap']} --max-tiles-per-image ${values['max-tiles-per-image']} (native resolution).`,
+  `--image-size ${values['image-size']}${patchcoreArgs.length ? ` ${patchcoreArgs.join(' ')}` : ''}; "whole" = the image resized down to it, "tiled" = --tile ${values.tile} --tile-overlap ${values['tile-overlap']} --max-tiles-per-image ${values['max-tiles-per-image']} (native resolution).`,
   'Metrics: `evaluate --model` on the test split (a tiled model is scored by its tiles without --tile: stitched full-size map, image score over the whole).',
   `Peak RSS: /usr/bin/time of each \`bin/run.js\` process (train-patchcore; infer alone on ${values['rss-images']} test image(s), streamed).`,
   '',
