@@ -123,7 +123,7 @@ export async function trainLpd(opts: TrainLpdOptions): Promise<TrainLpdResult> {
     lpd = buildLpd(cfg, { seed: opts.seed, backbone: source.backbone });
     const live = lpd;
     const parent = source.origin.kind === 'random' ? null : source.origin.ref;
-    const sizeCheck = await checkImageSize(train.map((s) => s.path), cfg.imageSize, opts.imageSize !== undefined);
+    const sizeCheck = await checkImageSize(train, cfg.imageSize, opts.imageSize !== undefined);
     if (sizeCheck.warning) warnings.push(sizeCheck.warning);
     const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
     const gate: GateOptions | false = opts.noGate ? false : { ...DEFAULT_GATE };

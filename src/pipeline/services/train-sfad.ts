@@ -132,7 +132,7 @@ export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult
     model = buildSfad(cfg, { seed: opts.seed, backbone: source.backbone });
     const live = model;
     const parent = source.origin.kind === 'random' ? null : source.origin.ref;
-    const sizeCheck = await checkImageSize(train.map((s) => s.path), cfg.imageSize, opts.imageSize !== undefined);
+    const sizeCheck = await checkImageSize(train, cfg.imageSize, opts.imageSize !== undefined);
     if (sizeCheck.warning) warnings.push(sizeCheck.warning);
     const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
     const stepsPerEpoch = sfadStepsPerEpoch(train.length, batchSize);

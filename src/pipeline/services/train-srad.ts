@@ -107,7 +107,7 @@ export async function trainSrad(opts: TrainSradOptions): Promise<TrainSradResult
   const plans = planSradValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const plan = plans.plan;
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
-  const sizeCheck = await checkImageSize(train.map((s) => s.path), cfg.imageSize, opts.imageSize !== undefined);
+  const sizeCheck = await checkImageSize(train, cfg.imageSize, opts.imageSize !== undefined);
   if (sizeCheck.warning) warnings.push(sizeCheck.warning);
   const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
   const synth: SradSynthOptions = { textures, foreground, normalProbability };
