@@ -2,7 +2,7 @@
 // result). SIGINT/SIGTERM stop reading input; work in hand is written, and --resume continues later.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { runtimeFlags, shown } from '../pipeline/cli/flags.js';
+import { runtimeFlags, shown, TILE_DESCRIPTION_PREFIX, TILE_OVERLAP_DESCRIPTION } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { SubmodelKind } from '../pipeline/detectors/detector.js';
 import { DEFAULT_FALLBACK } from '../pipeline/infer/route.js';
@@ -63,11 +63,11 @@ export default class Infer extends BaseCommand {
     'skip-bad-images': Flags.boolean({ description: 'Skip images that cannot be read or routed (listed in the result) instead of failing.' }),
     'batch-size': Flags.integer({ description: 'Images per forward pass (per routed submodel).', default: 8, min: 1 }),
     tile: Flags.integer({
-      description: 'Score by overlapping tiles of this many source pixels (small defects on large images), any submodel; the map is stitched, the score is the highest tile score. 0 = whole image.',
-      default: 0,
+      description: `${TILE_DESCRIPTION_PREFIX}: score by them, any submodel; the map is stitched, the score is the highest tile score. 0 = whole image.`,
+      defaultHelp: shown('the model\'s: its train --tile and --tile-overlap, else 0'),
       min: 0,
     }),
-    'tile-overlap': Flags.string({ description: 'Fraction of a tile shared with its neighbour, in [0, 1).', default: '0.25' }),
+    'tile-overlap': Flags.string({ description: TILE_OVERLAP_DESCRIPTION, default: '0.25' }),
     concurrency: Flags.integer({ description: 'Images decoded at once.', defaultHelp: shown('min(4, cores)'), min: 1 }),
     'max-models': Flags.integer({ description: 'Submodels kept loaded at once.', default: 8, min: 1 }),
   };
@@ -95,7 +95,7 @@ export default class Infer extends BaseCommand {
         shard: flags.shard ? parseShard(flags.shard) : null,
         skipBadImages: flags['skip-bad-images'],
         batchSize: flags['batch-size'],
-        ...(flags.tile > 0 ? { tile: flags.tile, tileOverlap: Number(flags['tile-overlap']) } : {}),
+        ...(flags.tile !== undefined ? { tile: flags.tile, tileOverlap: Number(flags['tile-overlap']) } : {}),
         ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
         maxModels: flags['max-models'],
         backend: flags.backend as BackendRequest,

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { categoryFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag, shown } from '../pipeline/cli/flags.js';
+import { categoryFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag, shown, trainingTileFlags } from '../pipeline/cli/flags.js';
 import { trainRunOptions } from '../pipeline/cli/training-command.js';
 import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
 import { DEFAULT_FEATURE_CACHE_MB, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
@@ -29,6 +29,7 @@ export default class TrainPatchcore extends BaseCommand {
     out: Flags.string({ char: 'o', description: 'Artifact root; the model is saved to <out>/patchcore/<category>/vNNNN.', required: true }),
     'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
     ...imageSizeFlag,
+    ...trainingTileFlags(),
     backbone: Flags.string({ description: 'Backbone id: npm:<package>/<net> (see `madenet weights list`), random, or a backbone/LPD artifact.', default: 'npm:nsfwjs/mobilenet_v2' }),
     layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated.', defaultHelp: shown('the backbone\'s') }),
     'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none".', defaultHelp: shown('the backbone\'s') }),

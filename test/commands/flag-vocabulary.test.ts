@@ -10,6 +10,8 @@ import {
   DATA_DESCRIPTION_PREFIX,
   IMAGE_SIZE_DESCRIPTION,
   TARGET_FPR_DESCRIPTION_PREFIX,
+  TILE_DESCRIPTION_PREFIX,
+  TILE_OVERLAP_DESCRIPTION,
 } from '../../src/pipeline/cli/flags.js';
 
 const commandsDir = fileURLToPath(new URL('../../src/commands', import.meta.url));
@@ -50,6 +52,8 @@ const VOCABULARY: Record<string, (f: FlagDef) => string | null> = {
   model: (f) => (f.description?.includes(ARTIFACT_REFERENCE) ? null : '--model must name an artifact as ARTIFACT_REFERENCE says'),
   'target-fpr': (f) => (f.description?.startsWith(TARGET_FPR_DESCRIPTION_PREFIX) ? null : '--target-fpr must be described as a target false-positive rate'),
   'image-size': (f) => (f.description === IMAGE_SIZE_DESCRIPTION ? null : '--image-size must use IMAGE_SIZE_DESCRIPTION'),
+  tile: (f) => (f.description?.startsWith(TILE_DESCRIPTION_PREFIX) ? null : '--tile must be tiles of N source pixels (TILE_DESCRIPTION_PREFIX)'),
+  'tile-overlap': (f) => (f.description === TILE_OVERLAP_DESCRIPTION ? null : '--tile-overlap must use TILE_OVERLAP_DESCRIPTION'),
 };
 
 /** Old spellings: never a flag's own name any more, only an alias. */

@@ -2,6 +2,7 @@
 // flag-vocabulary.test.ts checks every command against this vocabulary). Old spellings stay as flag
 // aliases, and BaseCommand warns on stderr that they are deprecated when one is used.
 import { Flags } from '@oclif/core';
+import type { TileSpec } from '../io/tiles.js';
 
 export const runtimeFlags = {
   backend: Flags.string({
@@ -70,6 +71,7 @@ export function submodelTrainFlags(kind: string, presets: readonly string[]) {
     ...seedFlag,
     ...submodelTrainingFlags(kind),
     ...imageSizeFlag,
+    ...trainingTileFlags(),
     preset: Flags.string({ description: 'Model size.', options: [...presets], default: 'small' }),
   };
 }
@@ -83,6 +85,30 @@ function submodelTrainingFlags(kind: string) {
     'checkpoint-every': Flags.integer({ description: 'Save a checkpoint every N steps and at each epoch end (0 = never).', default: 100, min: 0 }),
     resume: Flags.boolean({ description: 'Continue from the newest checkpoint of this category in --out.', default: false }),
   };
+}
+
+// --tile has one meaning everywhere: overlapping squares of N source pixels, each resized to the model's
+// --image-size (tile = image size: native resolution); --tile-overlap the share a neighbour repeats.
+export const TILE_DESCRIPTION_PREFIX = 'Overlapping square tiles of this many source pixels (small defects on large images)';
+export const TILE_OVERLAP_DESCRIPTION = 'Fraction of a tile shared with its neighbour, in [0, 1).';
+
+/** --tile, --tile-overlap and --max-tiles-per-image of the trainers (every submodel alike). */
+export function trainingTileFlags() {
+  return {
+    tile: Flags.integer({
+      description: `${TILE_DESCRIPTION_PREFIX}: train on them, each resized to --image-size, instead of on the whole image resized down. Recorded in the artifact, so that infer and evaluate tile its inputs alike. 0 = whole images.`,
+      default: 0,
+      min: 0,
+      defaultHelp: shown('0'),
+    }),
+    'tile-overlap': Flags.string({ description: TILE_OVERLAP_DESCRIPTION, default: '0.25' }),
+    'max-tiles-per-image': Flags.integer({ description: 'With --tile: most tiles taken from one training image (a seeded subset beyond it), so memory stays flat in image size.', default: 64, min: 1 }),
+  };
+}
+
+/** The TileSpec of trainingTileFlags' values, or null without --tile. */
+export function tileSpecOf(flags: { tile: number; 'tile-overlap': string; 'max-tiles-per-image': number }): TileSpec | null {
+  return flags.tile > 0 ? { tile: flags.tile, overlap: Number(flags['tile-overlap']), maxTilesPerImage: flags['max-tiles-per-image'] } : null;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { BackendRequest } from '../runtime/backend.js';
 import type { EpochRecord } from '../train/loop.js';
 import type { TrainingRunResult } from '../train/train-run-types.js';
 import { BaseCommand } from './base-command.js';
+import { tileSpecOf } from './flags.js';
 import { formatMetric, numberFlag, startTrainingSession, type TrainingSession } from './training-session.js';
 
 /** The flags submodelTrainFlags gives train-srad, train-sfad and train-lpd, as oclif parses them. */
@@ -69,6 +70,9 @@ export interface TrainRunFlags {
   backend: string;
   threads: number;
   'val-fraction': string;
+  tile: number;
+  'tile-overlap': string;
+  'max-tiles-per-image': number;
 }
 
 /** The trainer options those flags give. */
@@ -82,6 +86,7 @@ export function trainRunOptions(flags: TrainRunFlags) {
     backend: flags.backend as BackendRequest,
     threads: flags.threads,
     valFraction: numberFlag('--val-fraction', flags['val-fraction']),
+    tile: tileSpecOf(flags),
   };
 }
 

@@ -7,8 +7,9 @@ import sharp from 'sharp';
 import { MadenetError } from '../core/errors.js';
 import { usageError } from './usage-error.js';
 import { CATEGORY_MODELS } from './categories/index.js';
-import { checkCounts, DEFAULT_DEMO_COUNTS, defectTypesOf, demoPlan, resolveCategories, type DemoCounts } from './plan.js';
-import { checkSize, DEMO_MASK_THRESHOLD, renderDemoBytes } from './render-sample.js';
+import { checkCounts, DEFAULT_DEMO_COUNTS, defectTypesFor, defectTypesOf, demoPlan, resolveCategories, type DemoCounts } from './plan.js';
+import { checkPanel, renderDemoPanel } from './panel.js';
+import { checkSize, DEMO_MASK_THRESHOLD } from './render-sample.js';
 import type { DemoCategory, DemoDefectType } from './types.js';
 
 export const DEMO_GENERATOR = 'madenet-demo';
@@ -18,6 +19,10 @@ export interface DemoDatasetOptions {
   out: string;
   seed?: number;
   size?: number;
+  /** Cells per side of a panel of parts (see panel.ts): images of (size x panel) px, the defect in one cell; default 1. */
+  panel?: number;
+  /** Only these defect types (of each category's own); default all of them. */
+  defectTypes?: readonly DemoDefectType[];
   /** Normal training images per category (default 60). */
   perCategory?: number;
   /** Normal test images per category (default 16). */
@@ -49,7 +54,9 @@ export interface DemoDatasetDescription {
   complete: boolean;
   layout: string;
   seed: number;
+  /** Side of one part in pixels; images are size x panel px square. */
   size: number;
+  panel: number;
   perCategory: DemoCounts;
   /** A mask pixel is set where some channel of the defective image differs from its good twin by more than this. */
   maskThreshold: number;
@@ -69,6 +76,9 @@ export async function generateDemoDataset(options: DemoDatasetOptions): Promise<
   const size = options.size ?? 128;
   if (!Number.isInteger(seed)) throw usageError(`Expected the seed to be an integer, but got ${seed}.`);
   checkSize(size);
+  const panel = options.panel ?? 1;
+  checkPanel(panel);
+  const side = size * panel;
   const counts: DemoCounts = {
     trainGood: options.perCategory ?? DEFAULT_DEMO_COUNTS.trainGood,
     trainDefect: options.defectsPerCategory ?? DEFAULT_DEMO_COUNTS.trainDefect,
@@ -87,10 +97,11 @@ export async function generateDemoDataset(options: DemoDatasetOptions): Promise<
     layout: 'ManuDefect-21: <CAT>/{train,test}/{good,<defect>}/*.png, <CAT>/ground_truth/<defect>/<stem>_mask.png',
     seed,
     size,
+    panel,
     perCategory: counts,
     maskThreshold: DEMO_MASK_THRESHOLD,
     categories,
-    defectTypes: defectTypesOf(categories),
+    defectTypes: defectTypesOf(categories).filter((d) => categories.some((c) => defectTypesFor(c, options.defectTypes).includes(d))),
     counts: {},
     images: 0,
     masks: 0,
@@ -104,13 +115,13 @@ export async function generateDemoDataset(options: DemoDatasetOptions): Promise<
   const madeDirs = new Set<string>();
   let done = 0;
   try {
-    for (const item of demoPlan(seed, categories, counts)) {
-      const sample = renderDemoBytes(item.category, item.seed, size, item.defect);
-      const c = (description.counts[item.category] ??= { defectTypes: [...CATEGORY_MODELS[item.category].defects], train: {}, test: {} });
+    for (const item of demoPlan(seed, categories, counts, options.defectTypes)) {
+      const sample = renderDemoPanel(item.category, item.seed, size, panel, item.defect);
+      const c = (description.counts[item.category] ??= { defectTypes: [...defectTypesFor(item.category, options.defectTypes)], train: {}, test: {} });
       const key = item.defect ?? 'good';
       c[item.split][key] = (c[item.split][key] ?? 0) + 1;
-      const files: [string, Promise<Buffer>][] = [[item.image, encodeRgb(sample.rgb8, size)]];
-      if (item.mask) files.push([item.mask, encodeGrey(sample.mask8, size)]);
+      const files: [string, Promise<Buffer>][] = [[item.image, encodeRgb(sample.rgb8, side)]];
+      if (item.mask) files.push([item.mask, encodeGrey(sample.mask8, side)]);
       for (const [rel] of files) {
         const dir = path.dirname(path.join(out, rel));
         if (!madeDirs.has(dir)) {

@@ -61,11 +61,11 @@ export function checkCounts(counts: DemoCounts): void {
 }
 
 /** Every image of the dataset, category by category, in a fixed order. */
-export function* demoPlan(seed: number, categories: readonly DemoCategory[], counts: DemoCounts): Generator<DemoItem> {
+export function* demoPlan(seed: number, categories: readonly DemoCategory[], counts: DemoCounts, only?: readonly DemoDefectType[]): Generator<DemoItem> {
   const width = String(Math.max(counts.trainGood, counts.trainDefect, counts.testGood, counts.testDefect)).length;
   const stem = (split: DemoSplit, i: number): string => `${split}_${String(i).padStart(Math.max(3, width), '0')}`;
   for (const category of categories) {
-    const types = CATEGORY_MODELS[category].defects;
+    const types = defectTypesFor(category, only);
     for (const split of ['train', 'test'] as const) {
       const good = split === 'train' ? counts.trainGood : counts.testGood;
       for (let i = 0; i < good; i++) {
@@ -95,4 +95,16 @@ export function* demoPlan(seed: number, categories: readonly DemoCategory[], cou
 export function defectTypesOf(categories: readonly DemoCategory[]): DemoDefectType[] {
   const used = new Set(categories.flatMap((c) => CATEGORY_MODELS[c].defects));
   return DEMO_DEFECT_TYPES.filter((d) => used.has(d));
+}
+
+/** A category's defect types, or those of them in `only` (e.g. the small ones); refused when none is left. */
+export function defectTypesFor(category: DemoCategory, only?: readonly DemoDefectType[]): readonly DemoDefectType[] {
+  const all = CATEGORY_MODELS[category].defects;
+  if (!only || only.length === 0) return all;
+  for (const d of only) {
+    if (!(DEMO_DEFECT_TYPES as readonly string[]).includes(d)) throw usageError(`Unknown demo defect type: ${d}; expected some of ${DEMO_DEFECT_TYPES.join(', ')}.`);
+  }
+  const kept = all.filter((d) => only.includes(d));
+  if (kept.length === 0) throw usageError(`Demo category ${category} has none of the defect types ${only.join(', ')}; expected some of ${all.join(', ')}.`);
+  return kept;
 }

@@ -3,6 +3,7 @@
 // one Float32Array per output per image. The caller owns what the features mean.
 import type { RgbImage } from '../io/image.js';
 import { streamSamples, type Sample } from '../io/dataset.js';
+import { sampleKey } from '../io/tiles.js';
 import { fileSha256, type FeatureCache } from './feature-cache.js';
 
 export interface ExtractOptions {
@@ -21,7 +22,9 @@ export async function extractOnce(samples: readonly Sample[], opts: ExtractOptio
   const todo: number[] = [];
   for (const [i, s] of samples.entries()) {
     if (opts.cache) {
-      const key = opts.cache.store.key(await fileSha256(s.path), opts.cache.extractorKey);
+      // A tile's features are those of its region: the region joins the file's content in the key.
+      const content = await fileSha256(s.path);
+      const key = opts.cache.store.key(s.region ? `${content}#${sampleKey({ path: '', region: s.region })}` : content, opts.cache.extractorKey);
       keys[i] = key;
       const hit = await opts.cache.store.get(key);
       if (hit) {

@@ -18,7 +18,7 @@ import type { InputItem } from './input-source.js';
 import { mirrorPath, writeMap, writeMask, writeOverlay } from './map-files.js';
 import type { InferPrediction, PredictionLog } from './prediction-log.js';
 import { routeImage, type Route, type RoutePolicy, type RouteReason } from './route.js';
-import { scoreTiled, type TileOptions } from './tiler.js';
+import { modelTiling, scoreTiled, type TileOptions } from './tiler.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Per-image failures that --skip-bad-images turns into skips; anything else stops the run. */
@@ -43,7 +43,7 @@ export interface PipelineOptions {
   saveOverlays: boolean;
   skipBadImages: boolean;
   /** Score each image by overlapping tiles of its source pixels (infer --tile); null: the whole image resized. */
-  tiling?: Omit<TileOptions, 'batchSize'> | null;
+  tiling?: Omit<TileOptions, 'batchSize'> | null | 'model';
   signal?: AbortSignal;
   onSkip?: (path: string, error: MadenetError) => void;
   /** After every image written or skipped; `passed` counts those already done (resume) or repeated. */
@@ -246,7 +246,10 @@ class PipelineRun {
     const detector = await o.cache.get(first.route.candidate);
     const loadedDir = o.cache.loadedDir(first.route.candidate);
     const t0 = performance.now();
-    const tiling = o.tiling ?? null;
+    const tiling = o.tiling === 'model' ? await modelTiling(first.route.candidate.artifact.dir) : (o.tiling ?? null);
+    if (tiling && o.tiling === 'model' && o.saveOverlays) {
+      throw new MadenetError('E_USAGE', `--save-overlays cannot be combined with the tiled model ${first.route.candidate.artifact.dir} yet; expected --tile 0 (whole images) or no overlays (the tiled map is saved with --save-maps).`);
+    }
     // Tiled: each image is read again tile by tile from its file (the routed, resized copy only chose the model).
     const tiled = tiling ? await Promise.all(group.map((p) => scoreTiled(detector, p.item.file, { ...tiling, batchSize: o.batchSize }))) : null;
     const out = tiled ? null : await scoreBatch(detector, group.map((p) => p.image), detector.imageSize, o.saveMaps || o.saveOverlays);

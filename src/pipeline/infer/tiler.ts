@@ -3,8 +3,10 @@
 // stitched (overlaps averaged) into one map and the image score is the highest tile score.
 import type { Detector } from '../detectors/detector.js';
 import type { AsyncDetector } from '../engines/async-detector.js';
-import { MadenetError } from '../core/errors.js';
 import { decodeRegion, imageSizeOf } from '../io/decode.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tileGrid, type TilingRecord } from '../io/tiles.js';
 import { scoreBatch } from './detector-batch.js';
 
 export interface TileOptions {
@@ -25,20 +27,7 @@ export interface TiledScore {
   tiles: number;
 }
 
-export function checkTileOptions(tile: number, overlap: number): void {
-  if (!Number.isInteger(tile) || tile < 8) throw new MadenetError('E_USAGE', `--tile is ${tile}; expected an integer >= 8 (tile side in source pixels), or 0 for no tiling.`);
-  if (!(overlap >= 0 && overlap < 1)) throw new MadenetError('E_USAGE', `--tile-overlap is ${overlap}; expected a number in [0, 1).`);
-}
-
-/** Tile starts along one side: step tile x (1 - overlap), the last tile flush with the far edge. */
-export function tileStarts(length: number, tile: number, overlap: number): number[] {
-  if (length <= tile) return [0];
-  const step = Math.max(1, Math.floor(tile * (1 - overlap)));
-  const starts: number[] = [];
-  for (let s = 0; s + tile < length; s += step) starts.push(s);
-  starts.push(length - tile);
-  return starts;
-}
+export { checkTileOptions, tileStarts } from '../io/tiles.js';
 
 /**
  * Scores one image file by tiles. Memory holds one batch of tiles and the stitched map (source area x
@@ -56,7 +45,7 @@ export async function scoreTiled(detector: Detector | AsyncDetector, path: strin
   const height = Math.max(1, Math.round(H * sy));
   const sum = new Float32Array(width * height);
   const count = new Uint16Array(width * height);
-  const tiles = tileStarts(H, th, opts.overlap).flatMap((top) => tileStarts(W, tw, opts.overlap).map((left) => ({ left, top })));
+  const tiles = tileGrid(W, H, opts.tile, opts.overlap);
   let score = -Infinity;
   for (let b = 0; b < tiles.length; b += opts.batchSize) {
     const group = tiles.slice(b, b + opts.batchSize);
@@ -77,4 +66,22 @@ export async function scoreTiled(detector: Detector | AsyncDetector, path: strin
   }
   for (let i = 0; i < sum.length; i++) sum[i] = (count[i] as number) > 0 ? (sum[i] as number) / (count[i] as number) : 0;
   return { score, map: sum, width, height, tiles: tiles.length };
+}
+
+const recorded = new Map<string, Promise<Omit<TileOptions, 'batchSize'> | null>>();
+
+/**
+ * The tiling a submodel artifact was trained with (config.data.tiling, written by train-* --tile), or null for a
+ * model of whole images: what infer and evaluate use when --tile is not given. Read once per artifact.
+ */
+export function modelTiling(artifactDir: string): Promise<Omit<TileOptions, 'batchSize'> | null> {
+  let hit = recorded.get(artifactDir);
+  if (!hit) {
+    hit = readFile(join(artifactDir, 'manifest.json'), 'utf8').then((text) => {
+      const t = (JSON.parse(text) as { config?: { data?: { tiling?: TilingRecord | null } } }).config?.data?.tiling;
+      return t && t.tile > 0 ? { tile: t.tile, overlap: t.overlap } : null;
+    });
+    recorded.set(artifactDir, hit);
+  }
+  return hit;
 }

@@ -15,6 +15,11 @@ export interface Sample {
   defectType: string;
   /** Absolute path of the ground-truth mask, or null (always null for normal samples). */
   maskPath: string | null;
+  /**
+   * A tile of the image (training on tiles, see tiles.ts): only this rectangle of `path` (and of `maskPath`) is
+   * decoded. Absent: the whole image.
+   */
+  region?: { left: number; top: number; width: number; height: number };
 }
 
 export type ProblemSeverity = 'error' | 'warning';

@@ -10,6 +10,16 @@ import type { Mask, RgbImage } from './image.js';
 export interface DecodeOptions {
   /** Resize to size x size (aspect ratio is not kept, as in the MVTec AD protocol). */
   size?: number;
+  /** Decode only this rectangle of the (EXIF-oriented) image: a tile, so a large image is never held whole. */
+  region?: PixelRegion;
+}
+
+/** A rectangle of an image in source pixels (a tile). */
+export interface PixelRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 export interface DecodedImage {
@@ -25,6 +35,8 @@ export interface MaskOptions {
   height?: number;
   /** The mask must have exactly this source size (its image's), else E_MASK_SIZE. */
   expect?: { width: number; height: number; imagePath?: string };
+  /** Decode only this rectangle (the tile of its image); width/height then default to the region's. */
+  region?: PixelRegion;
 }
 
 const EXPECTED = 'expected a complete PNG, JPEG, TIFF or WebP image';
@@ -71,6 +83,10 @@ export async function decodeImageWithSize(path: string, opts: DecodeOptions = {}
   const s = await open(path);
   const h = await header(s, path);
   let p = s.flatten({ background: '#000000' });
+  if (opts.region) {
+    checkRegion(opts.region, h, path);
+    p = p.extract(opts.region);
+  }
   if (opts.size !== undefined) p = p.resize(opts.size, opts.size, { fit: 'fill' });
   const out = h.wide
     ? p.toColourspace('rgb16').raw({ depth: 'ushort' })
@@ -100,18 +116,14 @@ export async function imageSizeOf(path: string): Promise<{ width: number; height
  * One rectangle of the (EXIF-oriented) image decoded to RGB float32 in [0,1], optionally resized to size x size:
  * what a tiler reads, so that only one tile of a large image is in memory at a time.
  */
-export async function decodeRegion(path: string, region: { left: number; top: number; width: number; height: number }, opts: DecodeOptions = {}): Promise<RgbImage> {
-  const s = await open(path);
-  const h = await header(s, path);
-  if (region.left < 0 || region.top < 0 || region.left + region.width > h.width || region.top + region.height > h.height) {
+export async function decodeRegion(path: string, region: PixelRegion, opts: DecodeOptions = {}): Promise<RgbImage> {
+  return (await decodeImageWithSize(path, { ...opts, region })).image;
+}
+
+function checkRegion(region: PixelRegion, h: Header, path: string): void {
+  if (region.left < 0 || region.top < 0 || region.width < 1 || region.height < 1 || region.left + region.width > h.width || region.top + region.height > h.height) {
     throw new MadenetError('E_INTERNAL', `Region ${JSON.stringify(region)} lies outside ${path} (${h.width}x${h.height}).`);
   }
-  let p = s.flatten({ background: '#000000' }).extract(region);
-  if (opts.size !== undefined) p = p.resize(opts.size, opts.size, { fit: 'fill' });
-  const out = h.wide ? p.toColourspace('rgb16').raw({ depth: 'ushort' }) : p.toColourspace('srgb').raw();
-  const { data, info } = await out.toBuffer({ resolveWithObject: true }).catch((err: unknown) => rethrow(err, path));
-  if (info.channels !== 3) throw new MadenetError('E_DECODE', `Decoded ${path} to ${info.channels} channels; ${EXPECTED} convertible to RGB.`);
-  return { width: info.width, height: info.height, data: toUnitFloat(data, h.wide) };
 }
 
 /** Decodes a ground-truth mask: grey (alpha on black), nearest-neighbour resize, binarised at > 0.5. */
@@ -126,7 +138,11 @@ export async function decodeMask(path: string, opts: MaskOptions = {}): Promise<
       { suggestions: ['Regenerate the mask at its image size; masks are never stretched to fit silently.'] },
     );
   }
-  const p = s.flatten({ background: '#000000' });
+  let p = s.flatten({ background: '#000000' });
+  if (opts.region) {
+    checkRegion(opts.region, h, path);
+    p = p.extract(opts.region);
+  }
   const out = h.wide ? p.toColourspace('grey16').raw({ depth: 'ushort' }) : p.toColourspace('b-w').raw();
   const { data, info } = await out.toBuffer({ resolveWithObject: true }).catch((err: unknown) => rethrow(err, path));
   const values = h.wide ? asUint16(data) : data;

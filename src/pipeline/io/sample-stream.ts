@@ -1,5 +1,5 @@
 // Decodes a list of Samples in order with bounded concurrency: image (and mask) per sample, resized to
-// size x size. Only concurrency + prefetch samples are ever decoded ahead of the consumer.
+// size x size (a tile sample: only its region). Only concurrency + prefetch samples are ever decoded ahead of the consumer.
 import { availableParallelism } from 'node:os';
 import { MadenetError } from '../core/errors.js';
 import { boundedMap } from './bounded-map.js';
@@ -48,13 +48,14 @@ export async function* streamSamples(
   const concurrency = opts.concurrency ?? defaultConcurrency();
   const decodeOne = async (sample: Sample): Promise<DecodedSample | Skipped> => {
     try {
-      const decoded = await decodeImageWithSize(sample.path, opts.size === undefined ? {} : { size: opts.size });
+      const decoded = await decodeImageWithSize(sample.path, { ...(opts.size === undefined ? {} : { size: opts.size }), ...(sample.region ? { region: sample.region } : {}) });
       let mask: Mask | null = null;
       if (opts.withMasks && sample.maskPath !== null) {
         mask = await decodeMask(sample.maskPath, {
           width: decoded.image.width,
           height: decoded.image.height,
           expect: { width: decoded.sourceWidth, height: decoded.sourceHeight, imagePath: sample.path },
+          ...(sample.region ? { region: sample.region } : {}),
         });
       }
       return { sample, image: decoded.image, mask };

@@ -4,6 +4,7 @@
 import { MadenetError } from '../core/errors.js';
 import { samplesOf, type Dataset, type Sample } from '../io/dataset.js';
 import { streamSamples } from '../io/sample-stream.js';
+import { sampleKey } from '../io/tiles.js';
 import type { Mask, RgbImage } from '../io/image.js';
 import { Rng, hashSeed } from '../core/random.js';
 import { foregroundMask } from '../synth/foreground.js';
@@ -95,20 +96,21 @@ export interface StreamValidationOptions {
 export async function* streamValidation(plan: ValidationPlan, part: 'defects' | 'all', opts: StreamValidationOptions): AsyncGenerator<ValidationItem> {
   const decodeOpts = { size: opts.size, withMasks: true, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) };
   if (plan.source !== 'synthetic') {
-    for await (const d of streamSamples(plan.defects, decodeOpts)) yield { path: d.sample.path, label: 1, image: d.image, mask: d.mask };
+    for await (const d of streamSamples(plan.defects, decodeOpts)) yield { path: sampleKey(d.sample), label: 1, image: d.image, mask: d.mask };
   } else {
     // Each normal is decoded once and gives its SYNTHETIC_PER_NORMAL defects in a row.
     const seeds = new Map<string, number[]>();
-    for (const s of plan.synthetic) seeds.set(s.sample.path, [...(seeds.get(s.sample.path) ?? []), s.seed]);
-    const sources = plan.normals.filter((s) => seeds.has(s.path));
+    // Keyed by sampleKey: the tiles of one image are separate sources.
+    for (const s of plan.synthetic) seeds.set(sampleKey(s.sample), [...(seeds.get(sampleKey(s.sample)) ?? []), s.seed]);
+    const sources = plan.normals.filter((s) => seeds.has(sampleKey(s)));
     for await (const d of streamSamples(sources, decodeOpts)) {
       const foreground = foregroundMask(d.image);
-      for (const seed of seeds.get(d.sample.path) ?? []) {
+      for (const seed of seeds.get(sampleKey(d.sample)) ?? []) {
         const synth = synthesizeAnomalyFromSeed(d.image, seed, { kind: 'mixed', textures: opts.textures, foreground });
-        yield { path: `${d.sample.path}#synthetic-${seed}`, label: 1, image: synth.image, mask: synth.mask };
+        yield { path: `${sampleKey(d.sample)}#synthetic-${seed}`, label: 1, image: synth.image, mask: synth.mask };
       }
     }
   }
   if (part === 'defects') return;
-  for await (const d of streamSamples(plan.normals, decodeOpts)) yield { path: d.sample.path, label: 0, image: d.image, mask: null };
+  for await (const d of streamSamples(plan.normals, decodeOpts)) yield { path: sampleKey(d.sample), label: 0, image: d.image, mask: null };
 }

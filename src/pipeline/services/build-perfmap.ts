@@ -3,7 +3,7 @@
 // metrics, choice, margin, thresholds and exact artifact versions as <out>/perfmap/all/vNNNN.
 import { join, resolve } from 'node:path';
 import { loadArtifact, versionName, writeArtifact, type LoadedArtifact } from '../artifacts/index.js';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { artifactDir } from '../artifacts/store.js';
 import { acquireLock, RUN_LOCK_FILE } from '../artifacts/lock.js';
 import { MadenetError } from '../core/errors.js';
@@ -12,6 +12,7 @@ import { loadClassifierArtifact, loadDetector as registryLoadDetector } from '..
 import { isSubmodelKind, submodelKinds } from '../submodels/registry.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
+import { tileDataset, type TileSpec, type TilingRecord } from '../io/tiles.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
 import { CLASSIFIER_KIND, type ClassifierLoader } from '../infer/classifier-contract.js';
@@ -101,7 +102,9 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
   const entries: Record<string, CategoryEntry> = {};
   for (const category of categories) {
     const planOpts = { valFraction: s.valFraction, seed: opts.seed };
-    const plan = (validationData && planFromValidationData(validationData, dataset, category, planOpts)) || planValidation(dataset, category, planOpts);
+    // Models trained on tiles are validated on tiles of the held-out images, as their trainer validated them.
+    const tiled = await tileDataset(dataset, category, await candidatesTiling(category, (byCategory.get(category) ?? []).map((g) => g.artifact.dir)), opts.seed);
+    const plan = (validationData && planFromValidationData(validationData, tiled, category, planOpts)) || planValidation(tiled, category, planOpts);
     if (plan.source === 'validation-data') usedValidationData.push(category);
     else if (validationData) warnings.push(`${category}: --validation-data has no defect of it; validated on ${plan.source === 'synthetic' ? 'synthetic' : 'train-split'} defects instead.`);
     entries[category] = await measureCategory(measure, category, plan, byCategory.get(category) ?? []);
@@ -317,4 +320,23 @@ async function classifierPointer(path: string, perfmapDir: string, load: Classif
   } finally {
     model.dispose();
   }
+}
+
+/** The tiling the candidates of a category were trained with (config.data.tiling), the same for all, or null. */
+async function candidatesTiling(category: string, dirs: readonly string[]): Promise<TileSpec | null> {
+  const specs = await Promise.all(
+    dirs.map(async (dir) => {
+      const t = (JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { config?: { data?: { tiling?: TilingRecord | null } } }).config?.data?.tiling;
+      return t && t.tile > 0 ? { tile: t.tile, overlap: t.overlap, maxTilesPerImage: t.maxTilesPerImage } : null;
+    }),
+  );
+  const key = (t: TileSpec | null): string => (t ? `--tile ${t.tile} --tile-overlap ${t.overlap}` : 'whole images');
+  const first = specs[0] ?? null;
+  const other = specs.findIndex((t) => key(t) !== key(first));
+  if (other >= 0) {
+    throw new MadenetError('E_PERFMAP', `The models for category ${category} were trained on different inputs: ${dirs[0]} on ${key(first)}, ${dirs[other]} on ${key(specs[other] ?? null)}; expected one tiling per category, so that their validation scores compare.`, {
+      suggestions: ['Train every submodel of the category with the same --tile and --tile-overlap (or none).'],
+    });
+  }
+  return first;
 }

@@ -60,7 +60,7 @@ export interface InferOptions {
   cwd?: string;
   /** Aborting stops reading input; what was started is finished and written, then E_INTERRUPTED is thrown. */
   signal?: AbortSignal;
-  /** Tile side in source pixels for small defects on large images (0 or absent: no tiling). */
+  /** Tile side in source pixels for small defects on large images; 0: no tiling; absent: each model's own (train --tile). */
   tile?: number;
   /** Fraction of a tile shared with its neighbour; default 0.25. */
   tileOverlap?: number;
@@ -182,7 +182,7 @@ interface InferSettings {
   fallback: SubmodelKind;
   batchSize: number;
   concurrency: number;
-  tiling: { tile: number; overlap: number } | null;
+  tiling: { tile: number; overlap: number } | 'model' | null;
   engine: EngineRequest;
   provider: ExecutionProvider;
 }
@@ -195,8 +195,9 @@ async function checkedSettings(opts: InferOptions): Promise<InferSettings> {
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected an integer >= 1.`);
   const concurrency = opts.concurrency ?? defaultConcurrency();
-  const tiling = opts.tile ? { tile: opts.tile, overlap: opts.tileOverlap ?? 0.25 } : null;
-  if (tiling) {
+  // Absent: each model as it was trained (its recorded --tile, else whole images).
+  const tiling = opts.tile === undefined ? ('model' as const) : opts.tile > 0 ? { tile: opts.tile, overlap: opts.tileOverlap ?? 0.25 } : null;
+  if (tiling && tiling !== 'model') {
     checkTileOptions(tiling.tile, tiling.overlap);
     // Overlays blend a square map over the resized image; a tiled map has the source's aspect ratio.
     if (opts.saveOverlays) throw new MadenetError('E_USAGE', '--save-overlays cannot be combined with --tile yet; expected one of them (the tiled map is saved with --save-maps).');

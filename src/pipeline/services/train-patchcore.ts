@@ -13,6 +13,7 @@ import { MadenetError } from '../core/errors.js';
 import { PATCHCORE_BANK_FILE, PATCHCORE_GLOBAL_BANK_FILE, PATCHCORE_KIND, patchcoreDetector, type PatchcoreArtifactConfig } from '../submodels/patchcore/detector.js';
 import { extractOnce } from '../features/extract.js';
 import { extractorKey, FeatureCache } from '../features/feature-cache.js';
+import { tileDataset, tilingRecord, type TileSpec } from '../io/tiles.js';
 import { datasetFingerprint, loadDataset, type Sample } from '../io/dataset.js';
 import { encodeNpy } from '../io/npy.js';
 import { planValidation } from '../perfmap/validation-set.js';
@@ -54,6 +55,8 @@ export interface TrainPatchcoreOptions {
   /** Folder of the content-addressed feature cache (null/undefined: no cache). */
   featureCache?: string | null;
   featureCacheMb?: number;
+  /** Build the bank from overlapping tiles of the train images (validation too) instead of whole images; null: whole images. */
+  tile?: TileSpec | null;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
@@ -107,7 +110,7 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
   const runtime = await startRuntime(opts);
   const warnings: string[] = [];
 
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, seed);
   const plan = planValidation(dataset, opts.category, { valFraction, seed });
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, seed);
   const outputs = cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers;
@@ -184,7 +187,7 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
       backboneSource: source.provenance,
       bank: { patchRows, bankRows: size, featureDim: dim, grid: grid.slice(0, 2), coresetSeed: seed },
       validation: { valFraction, seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint },
+      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling) },
     };
     const bankData = (await patches.data()) as Float32Array;
     const files: Record<string, Buffer | string> = {

@@ -4,6 +4,7 @@
 import type { OpenContext } from './workflow.js';
 import { trainSplit } from './workflow.js';
 import { loadBackbone, type BackboneSource } from '../weights/backbone-source.js';
+import type { TileSpec } from '../io/tiles.js';
 
 export interface BackboneRunSettings {
   valFraction: number;
@@ -18,7 +19,7 @@ export type BackboneLoader<S extends { backbone: { dispose(): void } }> = (spec:
 
 /** `owner()`: the network built on the backbone, once there is one (it disposes the backbone with itself). */
 export async function splitWithBackbone<S extends { backbone: { dispose(): void } } = BackboneSource>(
-  opts: { data: string; category: string; seed: number },
+  opts: { data: string; category: string; seed: number; tile?: TileSpec | null },
   s: BackboneRunSettings,
   ctx: OpenContext,
   owner: () => { dispose(): void } | null,

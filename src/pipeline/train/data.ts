@@ -8,19 +8,26 @@ import { boundedMap } from '../io/bounded-map.js';
 import { batches } from '../io/batch.js';
 import { Rng } from '../core/random.js';
 import { MadenetError } from '../core/errors.js';
+import { compareSamples } from '../io/tiles.js';
 
 export interface HoldOut {
   train: Sample[];
   validation: Sample[];
 }
 
-/** Sets aside a seeded fraction (at least one image when there are >= 2) of the given samples for validation. */
+/**
+ * Sets aside a seeded fraction (at least one image when there are >= 2) of the given samples for validation.
+ * Counted in images: the tiles of one image (samples sharing a path) go to the same side, all of them.
+ */
 export function holdOut(samples: readonly Sample[], fraction: number, seed: number, maxValidation = 64): HoldOut {
   if (samples.length === 0) throw new MadenetError('E_NO_IMAGES', 'No training images to split into train and validation.');
-  const order = new Rng(seed ^ 0x5a17).shuffle([...samples].sort((a, b) => (a.path < b.path ? -1 : 1)));
-  const nVal = samples.length < 2 ? 0 : Math.min(maxValidation, Math.max(1, Math.round(order.length * fraction)));
-  const validation = order.slice(0, nVal).sort((a, b) => (a.path < b.path ? -1 : 1));
-  const train = order.slice(nVal).sort((a, b) => (a.path < b.path ? -1 : 1));
+  // For whole images (one sample per path) this is the plain shuffle of the samples it always was.
+  const paths = [...new Set(samples.map((s) => s.path))].sort((a, b) => (a < b ? -1 : 1));
+  const order = new Rng(seed ^ 0x5a17).shuffle(paths);
+  const nVal = paths.length < 2 ? 0 : Math.min(maxValidation, Math.max(1, Math.round(order.length * fraction)));
+  const held = new Set(order.slice(0, nVal));
+  const validation = samples.filter((s) => held.has(s.path)).sort(compareSamples);
+  const train = samples.filter((s) => !held.has(s.path)).sort(compareSamples);
   return { train, validation };
 }
 
@@ -39,7 +46,7 @@ export function epochStream(
   const want = Math.max(opts.repeatTo ?? samples.length, samples.length);
   while (order.length < want) order.push(...rng.shuffle([...samples]));
   order.length = want;
-  return boundedMap(order, async (sample) => ({ sample, image: await decodeImage(sample.path, { size: opts.size }) }), {
+  return boundedMap(order, async (sample) => ({ sample, image: await decodeImage(sample.path, { size: opts.size, ...(sample.region ? { region: sample.region } : {}) }) }), {
     concurrency: opts.concurrency ?? 4,
     prefetch: opts.prefetch ?? 4,
   });

@@ -14,12 +14,14 @@ export interface ImageSizeRecord {
 
 const LOOKED_AT = 16;
 
-export async function checkImageSize(paths: readonly string[], trainedAt: number, given: boolean): Promise<{ record: ImageSizeRecord; warning: string | null }> {
+/** Image paths, or samples: a tile sample (with a region) counts as its region's size, which is what training sees. */
+export async function checkImageSize(paths: readonly (string | { path: string; region?: { width: number; height: number } })[], trainedAt: number, given: boolean): Promise<{ record: ImageSizeRecord; warning: string | null }> {
   const sizes = new Set<string>();
   let largest = 0;
-  for (const path of paths.slice(0, LOOKED_AT)) {
+  for (const item of paths.slice(0, LOOKED_AT)) {
+    const region = typeof item === 'string' ? undefined : item.region;
     // An unreadable header is the decoder's error to report, with its own code, when training reads the image.
-    const meta = await sharp(path).metadata().catch(() => null);
+    const meta = region ?? (await sharp(typeof item === 'string' ? item : item.path).metadata().catch(() => null));
     if (!meta?.width || !meta.height) continue;
     sizes.add(`${meta.width}x${meta.height}`);
     largest = Math.max(largest, meta.width, meta.height);

@@ -1,6 +1,7 @@
 // The option and result fields every training service shares (train-srad/-sfad/-lpd/-classifier, finetune and the
 // classifier fine-tune), with one meaning everywhere; each service extends them with its model's own fields.
 import type { BackendRequest, RuntimeInfo } from '../runtime/backend.js';
+import type { TileSpec } from '../io/tiles.js';
 import type { EpochRecord, TrainProgress } from './loop.js';
 
 export interface TrainingRunOptions {
@@ -21,6 +22,8 @@ export interface TrainingRunOptions {
   resume?: boolean;
   /** Stops after the current step with E_INTERRUPTED (the last checkpoint stays). */
   signal?: AbortSignal;
+  /** Train on overlapping tiles of the train images (validation too) instead of whole images; null: whole images. */
+  tile?: TileSpec | null;
   onProgress?: (p: TrainProgress) => void;
   onEpoch?: (record: EpochRecord) => void;
 }

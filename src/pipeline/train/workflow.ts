@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { writeArtifact, type ArtifactRef } from '../artifacts/index.js';
 import { loadDataset } from '../io/dataset.js';
+import { tileDataset } from '../io/tiles.js';
 import type { CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
 import { planValidation } from '../perfmap/validation-set.js';
 import type { RuntimeInfo } from '../runtime/backend.js';
@@ -84,8 +85,9 @@ export function trainNumbers(opts: TrainingRunOptions, resolved: { epochs: numbe
 }
 
 /** The category's dataset, build-perfmap's validation plan for it, and the train normals outside that plan. */
-export async function trainSplit(opts: Pick<TrainingRunOptions, 'data'> & { category: string; seed: number }, valFraction: number) {
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+export async function trainSplit(opts: Pick<TrainingRunOptions, 'data' | 'tile'> & { category: string; seed: number }, valFraction: number) {
+  // With --tile the category's images are replaced by their overlapping tiles (validation too).
+  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, opts.seed);
   const plan = planValidation(dataset, opts.category, { valFraction, seed: opts.seed });
   const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, opts.seed);
   return { dataset, plan, train };

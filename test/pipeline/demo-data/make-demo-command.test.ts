@@ -43,7 +43,7 @@ describe('madenet dataset make-demo', () => {
     expect(error).toBeNull();
     const result = JSON.parse(stdout);
     expect(Object.keys(result).sort()).toEqual(
-      ['categories', 'complete', 'counts', 'defectTypes', 'elapsedMs', 'formatVersion', 'generator', 'images', 'layout', 'maskThreshold', 'masks', 'out', 'perCategory', 'seed', 'size'].sort(),
+      ['categories', 'complete', 'counts', 'defectTypes', 'elapsedMs', 'formatVersion', 'generator', 'images', 'layout', 'maskThreshold', 'masks', 'out', 'panel', 'perCategory', 'seed', 'size'].sort(),
     );
     expect(result).toMatchObject({
       generator: 'madenet-demo',

@@ -35,6 +35,7 @@ import { LpdSgd } from './lpd-sgd.js';
 import { lpdTrainStep } from './lpd-step.js';
 import { RANDOM_BACKBONE, type BackboneSource } from '../../../weights/backbone-source.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
+import { tilingRecord } from '../../../io/tiles.js';
 
 /** CutPaste's colour jitter on every training image. */
 export const LPD_JITTER = 0.1;
@@ -111,7 +112,7 @@ async function openLpd(opts: TrainLpdOptions, s: LpdSettings, ctx: OpenContext):
   const cfg: LpdConfig = lpdPreset(opts.preset, { ...s.overrides, backbone: source.arch as LpdConfig['backbone'] });
   const live = buildLpd(cfg, { seed: opts.seed, backbone: source.backbone });
   built = live;
-  const sizeCheck = await checkImageSize(train.map((x) => x.path), cfg.imageSize, opts.imageSize !== undefined);
+  const sizeCheck = await checkImageSize(train, cfg.imageSize, opts.imageSize !== undefined);
   if (sizeCheck.warning) ctx.warnings.push(sizeCheck.warning);
   const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
   const gate: GateOptions | false = opts.noGate ? false : { ...DEFAULT_GATE };
@@ -135,7 +136,7 @@ async function openLpd(opts: TrainLpdOptions, s: LpdSettings, ctx: OpenContext):
       backbone: s.backboneSpec,
     },
     validation: { valFraction: s.valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
+    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling), imageSize: sizeCheck.record },
   };
   const artifactConfig: LpdArtifactConfig & typeof config = config;
   const vars = lpdTrainableVariables(live);

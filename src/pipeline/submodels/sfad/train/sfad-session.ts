@@ -30,6 +30,7 @@ import { onnxSfadFeatures, type OnnxFeatures } from '../../../features/onnx-feat
 import { MadenetError } from '../../../core/errors.js';
 import { resolveFeatureLayer } from '../../../../models/components/feature-extractor.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
+import { tilingRecord } from '../../../io/tiles.js';
 
 /** SimpleNet anneals the discriminator's rate to 0.4 x its start (CosineAnnealingLR eta_min). */
 const SFAD_MIN_LR_FRACTION = 0.4;
@@ -151,7 +152,7 @@ async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContex
   const cfg = projectionConfig(opts, s, source, ctx.warnings);
   const live = buildSfad(cfg, { seed: opts.seed, ...(source.extractor ? { extractor: source.extractor } : { backbone: source.backbone }) });
   built = live;
-  const sizeCheck = await checkImageSize(train.map((x) => x.path), cfg.imageSize, opts.imageSize !== undefined);
+  const sizeCheck = await checkImageSize(train, cfg.imageSize, opts.imageSize !== undefined);
   if (sizeCheck.warning) ctx.warnings.push(sizeCheck.warning);
   const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
   const stepsPerEpoch = sfadStepsPerEpoch(train.length, s.batchSize);
@@ -174,7 +175,7 @@ async function openSfad(opts: TrainSfadOptions, s: SfadSettings, ctx: OpenContex
     // Package, version and licence of a packaged network (as train-patchcore records it), or the artifact / seed.
     backboneSource: source.provenance,
     validation: { valFraction: s.valFraction, seed: opts.seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
+    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling), imageSize: sizeCheck.record },
   };
   const artifactConfig: SfadArtifactConfig & typeof config = config;
   const { optimizer: opt, varList } = sfadOptimizer(live, cfg, cfg.lrDiscriminator);

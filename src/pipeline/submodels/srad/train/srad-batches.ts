@@ -11,6 +11,7 @@ import { synthesizeAnomalyFromSeed } from '../../../synth/anomaly.js';
 import type { TextureBank } from '../../../synth/texture-bank.js';
 import { epochStream, fullBatches, type DecodedSample } from '../../../train/data.js';
 import { imagesToTensor, masksToTensor } from '../../../train/tensors.js';
+import { sampleKey } from '../../../io/tiles.js';
 
 export type ForegroundMode = 'auto' | 'none';
 
@@ -81,7 +82,7 @@ export function synthesizeSradBatch(raw: SradRawBatch, opts: SradSynthOptions, c
   const images: RgbImage[] = [];
   const masks: Mask[] = [];
   raw.items.forEach((d, i) => {
-    const foreground = opts.foreground === 'auto' ? cache.get(d.sample.path, d.image) : null;
+    const foreground = opts.foreground === 'auto' ? cache.get(sampleKey(d.sample), d.image) : null;
     const s = synthesizeAnomalyFromSeed(d.image, raw.seeds[i] as number, {
       kind: 'mixed',
       textures: opts.textures,

@@ -21,6 +21,7 @@ import { planSradValidation, validateSrad, MIN_SELECTION_DEFECTS, SRAD_VALIDATIO
 import { trainNormalsOutside } from '../../../train/train-split.js';
 import { bestEpochMetrics, thresholdsFile, type DetectorTrainingMetrics } from '../../../train/train-detector-validation.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
+import { tileDataset, tilingRecord } from '../../../io/tiles.js';
 
 export interface TrainSradOptions extends TrainingRunOptions {
   category: string;
@@ -99,11 +100,11 @@ async function openSrad(opts: TrainSradOptions, s: SradSettings, ctx: OpenContex
     ...(backbone.encoder ? { encoder: backbone.encoder } : {}),
     loss: definedOnly({ focalAlpha: opts.focalAlpha, focalGamma: opts.focalGamma, lambdaRec: opts.lambdaRec, lambdaSeg: opts.lambdaSeg }),
   });
-  const dataset = await loadDataset(opts.data, { categories: [opts.category] });
+  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, opts.seed);
   const plans = planSradValidation(dataset, opts.category, { valFraction: s.valFraction, seed: opts.seed });
   const plan = plans.plan;
   const train = trainNormalsOutside(dataset, opts.category, plan, s.valFraction, opts.seed);
-  const sizeCheck = await checkImageSize(train.map((x) => x.path), cfg.imageSize, opts.imageSize !== undefined);
+  const sizeCheck = await checkImageSize(train, cfg.imageSize, opts.imageSize !== undefined);
   if (sizeCheck.warning) ctx.warnings.push(sizeCheck.warning);
   const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, opts.seed);
   const synth: SradSynthOptions = { textures, foreground: s.foreground, normalProbability: s.normalProbability };
@@ -115,7 +116,7 @@ async function openSrad(opts: TrainSradOptions, s: SradSettings, ctx: OpenContex
     model: cfg,
     training: { epochs: s.epochs, batchSize: s.batchSize, stepsPerEpoch, optimizer: 'adam', schedule, normalProbability: s.normalProbability, foreground: s.foreground, textures: textures.source, backbone: s.backboneSpec },
     validation: { valFraction: s.valFraction, seed: opts.seed, source: plan.source, lambda: SRAD_VALIDATION_LAMBDA, selection, minSelectionDefects: MIN_SELECTION_DEFECTS },
-    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, imageSize: sizeCheck.record },
+    data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling), imageSize: sizeCheck.record },
   };
   const artifactConfig: SradArtifactConfig & typeof config = config;
 
