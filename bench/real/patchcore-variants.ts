@@ -44,6 +44,8 @@ const { values } = parseArgs({
     reweight: { type: 'string', default: '0,9' },
     test: { type: 'string' },
     ensembles: { type: 'string' },
+    // Test AUROC of every variant: only for categories that are NOT the one being tuned (cross-category selection).
+    'test-all': { type: 'boolean', default: false },
     cache: { type: 'string', default: '/tmp/madenet-patchcore-variants/cache' },
     out: { type: 'string', default: '/tmp/madenet-patchcore-variants/variants.json' },
     seed: { type: 'string', default: '42' },
@@ -159,7 +161,7 @@ interface Scored {
 }
 
 async function bankOf(d: SpecData, name: string, patchSize: number, pos: number): Promise<{ patches: tf.Tensor2D; global: tf.Tensor2D }> {
-  const file = join(resolve(values.cache), '..', `coreset-${name}-p${patchSize}-w${pos}-s${seed}.json`);
+  const file = join(resolve(values.cache), '..', `coreset-${values.category}-${name}-p${patchSize}-w${pos}-s${seed}.json`);
   const all = tf.tidy(() => {
     const chunks: tf.Tensor2D[] = [];
     for (let i = 0; i < d.train.length; i += 16) {
@@ -233,7 +235,7 @@ const valLabels = (d: SpecData): number[] => [...d.held.map(() => 0), ...d.synth
 let labelsVal: number[] = [];
 let labelsTest: number[] = [];
 for (const name of specNames) {
-  const needTest = testWanted.some((v) => v.split('+').some((p) => p.startsWith(`${name}:`)));
+  const needTest = values['test-all'] || testWanted.some((v) => v.split('+').some((p) => p.startsWith(`${name}:`)));
   const d = await rawOf(name, needTest);
   labelsVal = valLabels(d);
   labelsTest = testSamples.map((s) => s.label);
@@ -253,10 +255,10 @@ for (const name of specNames) {
             const h = variantScores(held, held, t, g, b);
             const s = variantScores(held, synth, t, g, b);
             // Test scores only for what --test names (alone or as an ensemble member); printed only where named alone.
-            const te = test && testWanted.some((x) => x.split('+').includes(v)) ? variantScores(held, test, t, g, b) : null;
+            const te = test && (values['test-all'] || testWanted.some((x) => x.split('+').includes(v))) ? variantScores(held, test, t, g, b) : null;
             perVariant.set(v, { held: h, val: [...h, ...s], test: te });
             const val = imageAuroc([...h, ...s], labelsVal);
-            const shown = te && testWanted.includes(v);
+            const shown = te && (values['test-all'] || testWanted.includes(v));
             rows.push({ variant: v, val, ...(shown ? { test: imageAuroc(te, labelsTest) } : {}) });
             log(`${v} val ${val?.toFixed(4)}${shown ? ` test ${rows[rows.length - 1]?.test?.toFixed(4)}` : ''}`);
           }
@@ -284,7 +286,7 @@ for (const e of ensembles) {
     return (arrs[0] as number[]).map((_, i) => arrs.reduce((s, a) => s + ((a as number[])[i] as number), 0));
   };
   const val = imageAuroc(sum('val') ?? [], labelsVal);
-  const t = testWanted.includes(e) ? sum('test') : null;
+  const t = values['test-all'] || testWanted.includes(e) ? sum('test') : null;
   rows.push({ variant: e, val, ...(t ? { test: imageAuroc(t, labelsTest) } : {}) });
   log(`${e} val ${val?.toFixed(4)}${t ? ` test ${rows[rows.length - 1]?.test?.toFixed(4)}` : ''}`);
 }
