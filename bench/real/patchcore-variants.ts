@@ -20,6 +20,7 @@ import { nearestDistances } from '../../src/models/patchcore/knn.js';
 import { withPositions } from '../../src/models/patchcore/patch-features.js';
 import { maxPatchOf, reweightFactors } from '../../src/models/patchcore/reweight.js';
 import { imageAuroc } from '../../src/pipeline/eval/image-metrics.js';
+import { ensembleScores, variantScores, type Scored } from './patchcore-variant-scores.js';
 import { extractOnce } from '../../src/pipeline/features/extract.js';
 import { extractorKey, FeatureCache } from '../../src/pipeline/features/feature-cache.js';
 import { loadDataset, samplesOf } from '../../src/pipeline/io/dataset.js';
@@ -153,13 +154,6 @@ function concat(a: Float32Array[]): Float32Array {
   return out;
 }
 
-interface Scored {
-  /** Per image: the top-fraction terms (by fraction), global distance, reweighting factor (by b). */
-  terms: Map<number, number[]>;
-  global: number[];
-  weights: Map<number, number[]>;
-}
-
 async function bankOf(d: SpecData, name: string, patchSize: number, pos: number): Promise<{ patches: tf.Tensor2D; global: tf.Tensor2D }> {
   const file = join(resolve(values.cache), '..', `coreset-${values.category}-${name}-p${patchSize}-w${pos}-s${seed}.json`);
   const all = tf.tidy(() => {
@@ -211,21 +205,6 @@ async function score(d: SpecData, raws: Raw[], bank: { patches: tf.Tensor2D; glo
   return out;
 }
 
-const stats = (a: number[]): [number, number] => {
-  const m = a.reduce((s, v) => s + v, 0) / a.length;
-  return [m, Math.max(1e-6, Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length))];
-};
-
-/** Image scores of `set` for one variant, standardised (patch and global terms) on the held-out normals as train-patchcore does. */
-function variantScores(held: Scored, set: Scored, top: number, gw: number, rw: number): number[] {
-  const p = (s: Scored): number[] => (s.terms.get(top) as number[]).map((v, i) => v * ((s.weights.get(rw) as number[])[i] as number));
-  if (gw === 0) return p(set);
-  const [pm, ps] = stats(p(held));
-  const [gm, gs] = stats(held.global);
-  const ps2 = p(set);
-  return set.global.map((g, i) => ((ps2[i] as number) - pm) / ps + (gw * (g - gm)) / gs);
-}
-
 const testWanted = values.test ? values.test.split(',') : [];
 const specNames = values.specs.split(',');
 const rows: { variant: string; val: number | null; test?: number | null }[] = [];
@@ -269,10 +248,6 @@ for (const name of specNames) {
 }
 
 // Ensembles: the sum of the members' scores, each standardised on the held-out normals (the same held-out split for every spec).
-const zOn = (held: number[], x: number[]): number[] => {
-  const [m, s] = stats(held);
-  return x.map((v) => (v - m) / s);
-};
 const ensembles = [...new Set([...(values.ensembles ? values.ensembles.split(',') : []), ...testWanted.filter((v) => v.includes('+'))])];
 for (const e of ensembles) {
   const members = e.split('+').map((v) => perVariant.get(v));
@@ -280,11 +255,8 @@ for (const e of ensembles) {
     log(`ensemble ${e}: a member was not scored`);
     continue;
   }
-  const sum = (k: 'val' | 'test'): number[] | null => {
-    const arrs = members.map((m) => (m?.[k] ? zOn(m.held, m[k] as number[]) : null));
-    if (arrs.some((a) => !a)) return null;
-    return (arrs[0] as number[]).map((_, i) => arrs.reduce((s, a) => s + ((a as number[])[i] as number), 0));
-  };
+  const sum = (k: 'val' | 'test'): number[] | null =>
+    members.every((m) => m?.[k]) ? ensembleScores(members.map((m) => ({ held: m?.held ?? [], x: m?.[k] ?? [] }))) : null;
   const val = imageAuroc(sum('val') ?? [], labelsVal);
   const t = values['test-all'] || testWanted.includes(e) ? sum('test') : null;
   rows.push({ variant: e, val, ...(t ? { test: imageAuroc(t, labelsTest) } : {}) });
