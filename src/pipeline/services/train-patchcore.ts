@@ -4,7 +4,7 @@
 // as <out>/patchcore/<category>/vNNNN. There is no gradient training, hence no epochs and no checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { coresetSize, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
+import { coresetSize, PATCHCORE_DEFAULTS, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
 import { greedyCoreset } from '../submodels/patchcore/model/coreset.js';
 import { patchcoreDistances, patchcoreFeatures, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
 import { patchcoreAnomalyMap, type ScoreNormalization } from '../submodels/patchcore/model/anomaly-map.js';
@@ -92,7 +92,7 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
   const started = performance.now();
   const seed = opts.seed ?? 0;
   const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
-  const backbone = opts.backbone ?? 'npm:nsfwjs/mobilenet_v2';
+  const backbone = opts.backbone ?? PATCHCORE_DEFAULTS.backbone;
   const defaults = defaultLayersOf(backbone);
   const cfg: PatchcoreConfig = patchcoreConfig({
     backbone,

@@ -73,8 +73,8 @@ describe('PatchCore image score patch term (scoreTopFraction)', () => {
     tf.dispose([patchMax, maps, raw, top]);
   });
 
-  it('defaults to 0.01 and rejects fractions outside [0, 1] with E_CONFIG', () => {
-    expect(patchcoreConfig().scoreTopFraction).toBe(0.01);
+  it('defaults to 0.1 and rejects fractions outside [0, 1] with E_CONFIG', () => {
+    expect(patchcoreConfig().scoreTopFraction).toBe(0.1);
     expect(() => patchcoreConfig({ scoreTopFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
   });
 });

@@ -55,6 +55,10 @@ export async function loadPatchcoreDetector(artifact: LoadedArtifact): Promise<D
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} is of kind '${artifact.manifest.kind}'; expected '${PATCHCORE_KIND}'.`);
   }
   const config = artifact.manifest.config as Partial<PatchcoreArtifactConfig> | null;
+  // An ensemble artifact (train-patchcore-ensemble) names member artifacts instead of holding a bank.
+  if ((config as { ensemble?: unknown } | null)?.ensemble !== undefined) {
+    return (await import('./ensemble-detector.js')).loadPatchcoreEnsemble(artifact, loadPatchcoreDetector);
+  }
   const recorded = config?.model;
   if (!recorded || typeof recorded !== 'object') {
     throw new MadenetError('E_ARTIFACT', `Artifact ${artifact.dir} has no config.model; expected the PatchcoreConfig train-patchcore records.`);
