@@ -29,6 +29,10 @@ export interface BenchOptions {
   textures: string | null;
   /** Test defects and normals per category set aside as --validation-data for a second perfmap (0 = none). */
   realValidation: number;
+  /** Leave PatchCore out (the runs before it joined: SRAD, LPD, SFAD only). */
+  skipPatchcore: boolean;
+  /** The CPU training limit per category that the results are checked against (issue #20: 30 min). */
+  limitMinutes: number;
   /** Print each category's epochs and planned seconds, then stop. */
   planOnly: boolean;
   help: boolean;
@@ -36,14 +40,17 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench:real -- [flags]
 
-Runs MADE-Net (train-srad, train-lpd, train-sfad, finetune where there are real train defects, train-classifier,
+Runs MADE-Net (train-srad, train-lpd, train-sfad, train-patchcore, finetune where there are real train defects, train-classifier,
 build-perfmap, infer, evaluate, and evaluate per submodel) with the small presets at 128 px on every MVTec-layout
 category (<dir>/train/good + <dir>/test) found under the data root, and writes real.md and real.json.
 
   --data DIR               data root (env MADENET_BENCH_DATA; default ../shared/data from the project root)
   --out DIR                work folder for artifacts and predictions (default <tmp>/madenet-bench-real)
   --results DIR            where real.md / real.json go (default bench/results; with --smoke: the run folder)
-  --budget-minutes N       training budget per category, split between the submodels (default 10)
+  --budget-minutes N       training budget per category for SRAD, LPD and SFAD, split into epochs (default 10);
+                           PatchCore (no epochs) is planned on top of it
+  --skip-patchcore         no PatchCore memory bank (SRAD, LPD, SFAD only, as before it joined)
+  --limit-minutes N        training time per category (PatchCore included) the report checks against (default 30)
   --sfad-random            also train SFAD on a random backbone (from the same budget)
   --categories A,B         only these categories (names as listed at the start)
   --epochs srad=N,lpd=N,sfad=N   fixed epochs instead of the budget's
@@ -78,6 +85,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       threads: { type: 'string', default: env.MADENET_THREADS ?? '1' },
       textures: { type: 'string' },
       'plan-only': { type: 'boolean', default: false },
+      'skip-patchcore': { type: 'boolean', default: false },
+      'limit-minutes': { type: 'string', default: '30' },
       'real-validation': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -103,6 +112,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     threads: integer('--threads', values.threads ?? '1', 0),
     textures: values.textures ? resolve(values.textures) : null,
     realValidation: integer('--real-validation', values['real-validation'] ?? '0', 0),
+    skipPatchcore: values['skip-patchcore'] ?? false,
+    limitMinutes: positive('--limit-minutes', values['limit-minutes'] ?? '30'),
     planOnly: values['plan-only'] ?? false,
     help: values.help ?? false,
   };

@@ -15,10 +15,10 @@ import { evaluateSubmodel, metricsOf, readAllPredictions } from './evaluate-runs
 import { gitState, machineInfo } from './machine.js';
 import type { CategoryCounts } from './manifest.js';
 import { PROJECT_ROOT, type BenchOptions } from './options.js';
-import { planCategory, SMALL_COSTS, SMALL_SETTINGS, SMOKE_SETTINGS, trainImagesAfterHoldOut, type RunCost, type RunPlan } from './plan.js';
+import { PATCHCORE_COST, patchcorePlannedSeconds, planCategory, SMALL_COSTS, SMALL_SETTINGS, SMOKE_SETTINGS, trainImagesAfterHoldOut, type RunCost, type RunPlan } from './plan.js';
 import { routingByCategory } from './routing.js';
 import { BENCH_REAL_SCHEMA, type BenchResults, type CategoryResult, type Metrics, type SubmodelRow, type SubmodelRunId } from './results.js';
-import { trainCategory, type TrainedRun } from './train-category.js';
+import { trainCategory, trainPatchcoreRun, type TrainedRun } from './train-category.js';
 import { rankCategories } from './ranking.js';
 
 const LAMBDA = 0.5;
@@ -53,12 +53,16 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   const names = categories.map((c) => c.name);
   const warnings: string[] = [];
 
-  const perCategory: { found: FoundCategory; trained: TrainedRun[]; finetune: string; budgetSeconds: number; rows: SubmodelRow[] }[] = [];
+  const perCategory: { found: FoundCategory; trained: TrainedRun[]; finetune: string; budgetSeconds: number; patchcorePlanned: number | null; rows: SubmodelRow[] }[] = [];
   for (const found of categories) {
     const c = counts[found.name] as CategoryCounts;
     const budgetSeconds = opts.budgetMinutes * 60;
     const plans = categoryPlan(opts, c);
-    log(`${found.name}: plan ${plans.map((p) => `${p.id} ${p.epochs} epochs ~${Math.round(p.plannedSeconds)} s`).join(', ')} (budget ${budgetSeconds} s)`);
+    const patchcorePlanned = opts.skipPatchcore ? null : opts.smoke ? 0 : patchcorePlannedSeconds(c.trainNormals);
+    log(
+      `${found.name}: plan ${plans.map((p) => `${p.id} ${p.epochs} epochs ~${Math.round(p.plannedSeconds)} s`).join(', ')} (budget ${budgetSeconds} s)` +
+        (patchcorePlanned === null ? '' : `, then patchcore ~${Math.round(patchcorePlanned)} s on top`),
+    );
     const trained = await trainCategory({
       data: manifest,
       category: found.name,
@@ -89,6 +93,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
         epochSeconds: t.epochSeconds,
         trainImages: t.trainImages,
         validationObjective: t.validationObjective,
+        trainImagesPerSecond: t.seconds > 0 ? (t.trainImages * t.epochs) / t.seconds : 0,
         inferImagesPerSecond: ev.imagesPerSecond,
         imageAuroc: ev.imageAuroc,
         pixelAuroc: ev.pixelAuroc,
@@ -101,7 +106,38 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
     if (!opts.smoke && overrun > 0.15 * budgetSeconds) {
       warnings.push(`${found.name}: training took ${Math.round(overrun)} s more than its ${Math.round(budgetSeconds)} s budget (the machine was slower than the calibration).`);
     }
-    perCategory.push({ found, trained: trained.runs, finetune: trained.finetune, budgetSeconds, rows });
+    if (patchcorePlanned !== null) {
+      const pc = await trainPatchcoreRun({ data: manifest, category: found.name, out: artifacts, seed: opts.seed, textures: opts.textures, onStep: log, ...(opts.smoke ? { imageSize: 64 } : {}), ...rt });
+      log(`evaluate patchcore ${found.name} on its test split`);
+      const ev = await evaluateSubmodel({ model: pc.artifact, data: manifest, category: found.name, out: join(run, 'evaluate', found.name, 'patchcore'), ...rt });
+      rows.push({
+        id: 'patchcore',
+        kind: 'patchcore',
+        preset: 'defaults',
+        imageSize: pc.imageSize,
+        backbone: pc.backbone,
+        backboneSource: `${pc.backboneSource}; ${pc.layers.join('+')}; bank ${pc.bankRows} of ${pc.patchRows} patches`,
+        epochs: 0,
+        bestEpoch: null,
+        plannedSeconds: patchcorePlanned,
+        trainSeconds: pc.seconds,
+        epochSeconds: [],
+        trainImages: pc.trainImages,
+        validationObjective: pc.validationObjective,
+        trainImagesPerSecond: pc.imagesPerSecond,
+        inferImagesPerSecond: ev.imagesPerSecond,
+        imageAuroc: ev.imageAuroc,
+        pixelAuroc: ev.pixelAuroc,
+        pixelAp: ev.pixelAp,
+        aupro: ev.aupro,
+        artifact: pc.artifact,
+      });
+    }
+    const total = rows.reduce((a, r) => a + r.trainSeconds, 0);
+    if (!opts.smoke && total > opts.limitMinutes * 60) {
+      warnings.push(`${found.name}: training took ${Math.round(total)} s in all, ${Math.round(total - opts.limitMinutes * 60)} s over the ${opts.limitMinutes} min limit.`);
+    }
+    perCategory.push({ found, trained: trained.runs, finetune: trained.finetune, budgetSeconds, patchcorePlanned, rows });
   }
 
   let classifier: BenchResults['classifier'] = { preset: 'none', imageSize: 0, epochs: 0, seconds: 0, validationAccuracy: null, artifact: '' };
@@ -128,7 +164,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   log('build-perfmap (validation: held-out train normals + their synthetic defects where there are no train defects)');
   const perfmapStart = performance.now();
   // One SFAD per category in the map (build-perfmap takes one artifact per kind): the LPD-seeded one, as the demo.
-  const mapModels = perCategory.flatMap((p) => p.trained.filter((t) => t.plan.id !== 'sfad-random').map((t) => t.artifact));
+  const mapModels = perCategory.flatMap((p) => p.rows.filter((r) => r.id !== 'sfad-random').map((r) => r.artifact));
   // The same map settings for the synthetic-validation map and the --real-validation one; only the validation differs.
   const mapOn = (validationData?: string) =>
     buildPerfmap({
@@ -168,7 +204,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   warnings.push(...evaluation.metrics.warnings);
   const routing = routingByCategory(await readAllPredictions(predictions), tests);
 
-  const categoryResults: CategoryResult[] = perCategory.map(({ found, trained, finetune, budgetSeconds, rows }) => {
+  const categoryResults: CategoryResult[] = perCategory.map(({ found, trained, finetune, budgetSeconds, patchcorePlanned, rows }) => {
     const c = counts[found.name] as CategoryCounts;
     const entry = routingMap.perfmap.categories[found.name];
     const route = routing[found.name] ?? { scoredBy: {}, misrouted: 0 };
@@ -183,6 +219,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       validation: entry ? { ...entry.validation } : (trained[0]?.validation ?? { source: 'unknown', normals: 0, defects: 0 }),
       finetune,
       budgetSeconds,
+      ...(patchcorePlanned !== null ? { patchcorePlannedSeconds: patchcorePlanned } : {}),
       trainSeconds: rows.reduce((a, r) => a + r.trainSeconds, 0),
       submodels: rows,
       routed: { chosen: entry?.chosen ?? 'n/a', margin: entry?.margin ?? null, ...metricsOf(evaluation, found.name), ...route },
@@ -201,6 +238,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
     seed: opts.seed,
     imageSize,
     budgetMinutesPerCategory: opts.budgetMinutes,
+    trainingLimitMinutes: opts.limitMinutes,
     presets: {
       srad: opts.smoke ? 'tiny' : 'small',
       lpd: opts.smoke ? 'tiny' : 'small',
@@ -214,6 +252,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       epochsOverride: opts.epochs,
       runs: opts.smoke ? SMOKE_SETTINGS : SMALL_SETTINGS,
       costs: opts.smoke ? null : SMALL_COSTS,
+      patchcore: opts.skipPatchcore ? 'skipped (--skip-patchcore)' : { defaults: 'train-patchcore', imageSize: opts.smoke ? 64 : 'default', cost: PATCHCORE_COST, featureCache: 'none' },
       textures: opts.textures ?? 'procedural',
       engine: 'tfjs (no ONNX export)',
     },

@@ -4,6 +4,7 @@
 import type { BackendRequest } from '../../src/pipeline/runtime/backend.js';
 import { finetune } from '../../src/pipeline/services/finetune.js';
 import { trainLpd } from '../../src/pipeline/services/train-lpd.js';
+import { trainPatchcore } from '../../src/pipeline/services/train-patchcore.js';
 import { trainSfad } from '../../src/pipeline/services/train-sfad.js';
 import { trainSrad } from '../../src/pipeline/services/train-srad.js';
 import type { RunPlan } from './plan.js';
@@ -127,4 +128,55 @@ function trained(plan: RunPlan, r: TrainerResult, metrics: TrainedMetrics): Trai
 
 function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toFixed(3);
+}
+
+export interface PatchcoreRun {
+  artifact: string;
+  imageSize: number;
+  backbone: string;
+  /** "package version, licence" of an npm backbone, or the provenance kind. */
+  backboneSource: string;
+  layers: string[];
+  seconds: number;
+  trainImages: number;
+  imagesPerSecond: number;
+  bankRows: number;
+  patchRows: number;
+  validationObjective: number | null;
+  validation: { source: string; normals: number; defects: number };
+}
+
+/**
+ * train-patchcore with its defaults (the bench measures the submodel as a user gets it), on the same validation
+ * hold-out as the others. No feature cache: the training seconds are those of a first run. Smoke runs use 64 px,
+ * the smallest size whose deepest default layer still has a patch grid.
+ */
+export async function trainPatchcoreRun(opts: Pick<TrainCategoryOptions, 'data' | 'category' | 'out' | 'seed' | 'textures' | 'backend' | 'threads' | 'onStep'> & { imageSize?: number }): Promise<PatchcoreRun> {
+  opts.onStep?.(`patchcore ${opts.category}: memory bank with the train-patchcore defaults${opts.imageSize ? ` at ${opts.imageSize} px` : ''}`);
+  const r = await trainPatchcore({
+    data: opts.data,
+    category: opts.category,
+    out: opts.out,
+    seed: opts.seed,
+    backend: opts.backend,
+    threads: opts.threads,
+    featureCache: null,
+    ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
+    ...(opts.textures ? { textures: opts.textures } : {}),
+  });
+  const p = r.provenance;
+  return {
+    artifact: r.artifact.dir,
+    imageSize: r.imageSize,
+    backbone: r.backbone,
+    backboneSource: p.kind === 'npm' ? `${p.package} ${p.version}, ${p.license}` : `${p.kind} ${p.arch}`,
+    layers: r.globalLayer ? [...r.layers, `global ${r.globalLayer}`] : r.layers,
+    seconds: r.seconds,
+    trainImages: r.trainImages,
+    imagesPerSecond: r.imagesPerSecond,
+    bankRows: r.bankRows,
+    patchRows: r.patchRows,
+    validationObjective: r.metrics.objective,
+    validation: { source: r.validation.source, normals: r.validation.normals, defects: r.validation.defects },
+  };
 }
