@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MadenetError } from '../../src/pipeline/core/errors.js';
 import type { BackendRequest } from '../../src/pipeline/runtime/backend.js';
+import { SUBMODEL_KINDS, type SubmodelKind } from '../../src/pipeline/core/submodel-kinds.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -33,6 +34,10 @@ export interface BenchOptions {
   skipPatchcore: boolean;
   /** The CPU training limit per category that the results are checked against (issue #20: 30 min). */
   limitMinutes: number;
+  /** Low-confidence fallback of routed infer: 'validation' (the perfmap's suggestion) or a fixed kind. */
+  fallback: 'validation' | SubmodelKind;
+  /** An earlier run's real.json: reuse its artifacts and rows, rebuild only the map and the routed results. */
+  reroute: string | null;
   /** Print each category's epochs and planned seconds, then stop. */
   planOnly: boolean;
   help: boolean;
@@ -49,6 +54,10 @@ category (<dir>/train/good + <dir>/test) found under the data root, and writes r
   --results DIR            where real.md / real.json go (default bench/results; with --smoke: the run folder)
   --budget-minutes N       training budget per category for SRAD, LPD and SFAD, split into epochs (default 10);
                            PatchCore (no epochs) is planned on top of it
+  --fallback K             kind that images the classifier is unsure about go to: validation (default: the kind
+                           with the best mean validation objective over the categories) or srad|sfad|lpd|patchcore
+  --reroute FILE           reuse the artifacts and per-submodel rows of an earlier run (its real.json): rebuild only
+                           the performance map, routed inference and evaluation (minutes instead of hours)
   --skip-patchcore         no PatchCore memory bank (SRAD, LPD, SFAD only, as before it joined)
   --limit-minutes N        training time per category (PatchCore included) the report checks against (default 30)
   --sfad-random            also train SFAD on a random backbone (from the same budget)
@@ -86,6 +95,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       textures: { type: 'string' },
       'plan-only': { type: 'boolean', default: false },
       'skip-patchcore': { type: 'boolean', default: false },
+      fallback: { type: 'string', default: 'validation' },
+      reroute: { type: 'string' },
       'limit-minutes': { type: 'string', default: '30' },
       'real-validation': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -113,6 +124,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     textures: values.textures ? resolve(values.textures) : null,
     realValidation: integer('--real-validation', values['real-validation'] ?? '0', 0),
     skipPatchcore: values['skip-patchcore'] ?? false,
+    fallback: fallbackOf(values.fallback ?? 'validation'),
+    reroute: values.reroute ? resolve(values.reroute) : null,
     limitMinutes: positive('--limit-minutes', values['limit-minutes'] ?? '30'),
     planOnly: values['plan-only'] ?? false,
     help: values.help ?? false,
@@ -129,6 +142,11 @@ export function parseEpochs(text: string | undefined): BenchOptions['epochs'] {
     out[key] = integer(`--epochs ${key}`, value ?? '');
   }
   return out;
+}
+
+function fallbackOf(text: string): BenchOptions['fallback'] {
+  if (text === 'validation' || (SUBMODEL_KINDS as readonly string[]).includes(text)) return text as BenchOptions['fallback'];
+  throw usage(`--fallback is ${JSON.stringify(text)}; expected validation or one of ${SUBMODEL_KINDS.join(', ')}.`);
 }
 
 function positive(flag: string, text: string): number {

@@ -9,6 +9,7 @@ import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { buildPerfmap } from '../../src/pipeline/services/build-perfmap.js';
 import { evaluate } from '../../src/pipeline/services/evaluate.js';
 import { infer } from '../../src/pipeline/services/infer.js';
+import { DEFAULT_FALLBACK } from '../../src/pipeline/infer/route.js';
 import { trainClassifier } from '../../src/pipeline/services/train-classifier.js';
 import type { FoundCategory } from './discover.js';
 import { evaluateSubmodel, metricsOf, readAllPredictions } from './evaluate-runs.js';
@@ -41,6 +42,11 @@ export interface PipelineInput {
   log: (line: string) => void;
   /** A manifest of held-out real test images (--real-validation): a second perfmap is built on it and routes. */
   validationData?: string;
+  /**
+   * --reroute: the results of an earlier run whose artifacts (submodels, their test rows, the classifier) are
+   * reused as they are; only the performance map, routed inference and evaluation run again.
+   */
+  reuse?: BenchResults;
 }
 
 export async function runBenchPipeline(input: PipelineInput): Promise<BenchResults> {
@@ -54,7 +60,14 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   const warnings: string[] = [];
 
   const perCategory: { found: FoundCategory; trained: TrainedRun[]; finetune: string; budgetSeconds: number; patchcorePlanned: number | null; rows: SubmodelRow[] }[] = [];
-  for (const found of categories) {
+  if (input.reuse) {
+    for (const found of categories) {
+      const c = input.reuse.categories.find((x) => x.name === found.name) as CategoryResult;
+      perCategory.push({ found, trained: [], finetune: c.finetune, budgetSeconds: c.budgetSeconds, patchcorePlanned: c.patchcorePlannedSeconds ?? null, rows: c.submodels });
+    }
+    warnings.push(`Routing re-run (--reroute) on the trained artifacts and per-submodel test rows of ${input.reuse.out} (${input.reuse.date}, commit ${input.reuse.commit}); nothing was retrained.`);
+  }
+  for (const found of input.reuse ? [] : categories) {
     const c = counts[found.name] as CategoryCounts;
     const budgetSeconds = opts.budgetMinutes * 60;
     const plans = categoryPlan(opts, c);
@@ -140,8 +153,10 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
     perCategory.push({ found, trained: trained.runs, finetune: trained.finetune, budgetSeconds, patchcorePlanned, rows });
   }
 
-  let classifier: BenchResults['classifier'] = { preset: 'none', imageSize: 0, epochs: 0, seconds: 0, validationAccuracy: null, artifact: '' };
-  if (names.length >= 2) {
+  let classifier: BenchResults['classifier'] = input.reuse?.classifier ?? { preset: 'none', imageSize: 0, epochs: 0, seconds: 0, validationAccuracy: null, artifact: '' };
+  if (input.reuse) {
+    // Trained in the reused run (or not, with one category).
+  } else if (names.length >= 2) {
     log(`train-classifier ${opts.classifierPreset} at ${opts.classifierImageSize} px, ${opts.classifierEpochs} epochs over ${names.join(', ')}`);
     const cls = await trainClassifier({
       data: manifest,
@@ -198,7 +213,11 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   const tests = samplesOf(dataset, { split: 'test' });
   const lines = tests.map((s) => (classifier.artifact ? `${s.path}\n` : `${s.path}\t${s.category}\n`));
   const predictions = join(run, 'routed', 'predictions');
-  const routed = await infer({ perfmap: routingMap.artifact.dir, input: '-', stdin: Readable.from(lines), out: predictions, saveMaps: true, ...rt });
+  // The low-confidence fallback: the kind validation ranks best over all categories (--fallback validation, the
+  // default), or a fixed kind; only images the classifier is unsure about go to it.
+  const fallback = opts.fallback === 'validation' ? (routingMap.perfmap.fallback?.kind ?? DEFAULT_FALLBACK) : opts.fallback;
+  if (classifier.artifact) log(`fallback for low-confidence images: ${fallback}${opts.fallback === 'validation' ? ' (best mean validation objective)' : ''}`);
+  const routed = await infer({ perfmap: routingMap.artifact.dir, input: '-', stdin: Readable.from(lines), out: predictions, saveMaps: true, fallback, ...rt });
   log('evaluate (routed)');
   const evaluation = await evaluate({ predictions, data: manifest, out: join(run, 'routed', 'report') });
   warnings.push(...evaluation.metrics.warnings);
@@ -257,7 +276,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       engine: 'tfjs (no ONNX export)',
     },
     classifier,
-    perfmap: { artifact: routingMap.artifact.dir, lambda: LAMBDA, seconds: perfmapSeconds },
+    perfmap: { artifact: routingMap.artifact.dir, lambda: LAMBDA, seconds: perfmapSeconds, fallback: classifier.artifact ? fallback : null, fallbackRule: opts.fallback, fallbackRanking: routingMap.perfmap.fallback?.ranking ?? [] },
     rankings,
     routedInfer: { images: routed.images.predicted, imagesPerSecond: routed.timing.imagesPerSecond, seconds: routed.timing.wallSeconds, routes: { ...routed.routes } },
     categories: categoryResults,

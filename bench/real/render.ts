@@ -113,6 +113,14 @@ function categorySection(c: CategoryResult, r: BenchResults): string[] {
   ];
 }
 
+function fallbackText(r: BenchResults): string {
+  const f = r.perfmap.fallback;
+  if (f === undefined) return 'SFAD fallback';
+  if (f === null) return 'fallback; none here: no classifier';
+  const why = r.perfmap.fallbackRule === 'validation' ? `, the kind with the best mean validation objective over the categories: ${(r.perfmap.fallbackRanking ?? []).map((k) => `${k.kind} ${fmt(k.meanObjective)}`).join(', ')}` : ', fixed by --fallback';
+  return `${f} fallback${why}`;
+}
+
 function patchcoreIn(r: BenchResults): boolean {
   return r.categories.some((c) => c.submodels.some((s) => s.kind === 'patchcore'));
 }
@@ -139,7 +147,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     'Each submodel alone is the `evaluate --model` path: a one-model performance map on validation data (for its threshold), ' +
       'infer on the category\'s test images, evaluate. "routed" is the whole MADE-Net: pre-classifier -> performance map -> chosen submodel ' +
-      '(images under the classifier\'s 0.85 confidence go to the SFAD fallback). Inference images/s is the infer service\'s wall-clock rate ' +
+      `(images under the classifier's 0.85 confidence go to the ${fallbackText(r)}). Inference images/s is the infer service's wall-clock rate ` +
       '(decode at native resolution, model load, scoring, map writes) on that test split. Training time includes fine-tuning where it ran.',
     '',
     ...r.categories.flatMap((c) => categorySection(c, r)),

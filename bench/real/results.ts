@@ -96,7 +96,15 @@ export interface BenchResults {
   presets: { srad: string; lpd: string; sfad: string; classifier: string };
   settings: Record<string, unknown>;
   classifier: { preset: string; imageSize: number; epochs: number; seconds: number; validationAccuracy: number | null; artifact: string };
-  perfmap: { artifact: string; lambda: number; seconds: number };
+  perfmap: {
+    artifact: string;
+    lambda: number;
+    seconds: number;
+    /** The kind low-confidence images went to (null: no classifier), how it was picked, and the validation ranking behind it. Absent in older runs. */
+    fallback?: string | null;
+    fallbackRule?: string;
+    fallbackRanking?: { kind: string; meanObjective: number }[];
+  };
   routedInfer: { images: number; imagesPerSecond: number; seconds: number; routes: Record<string, number> };
   categories: CategoryResult[];
   /** Validation ranking against test ranking, per perfmap built (synthetic; real with --real-validation). Absent in older runs. */

@@ -113,6 +113,17 @@ describe('renderMarkdown', () => {
     expect(md).toContain('- metal_plate: training 590 s (9.8 min) within the 30 min limit.');
   });
 
+  it('names the low-confidence fallback and why: SFAD in older runs, the validation choice with its ranking, none without a classifier', () => {
+    const r = results('full');
+    expect(renderMarkdown(r)).toContain("(images under the classifier's 0.85 confidence go to the SFAD fallback)");
+    r.perfmap = { ...r.perfmap, fallback: 'patchcore', fallbackRule: 'validation', fallbackRanking: [{ kind: 'patchcore', meanObjective: 0.7 }, { kind: 'sfad', meanObjective: 0.65 }] };
+    expect(renderMarkdown(r)).toContain('go to the patchcore fallback, the kind with the best mean validation objective over the categories: patchcore 0.700, sfad 0.650)');
+    r.perfmap = { ...r.perfmap, fallback: 'lpd', fallbackRule: 'lpd' };
+    expect(renderMarkdown(r)).toContain('go to the lpd fallback, fixed by --fallback)');
+    r.perfmap = { ...r.perfmap, fallback: null };
+    expect(renderMarkdown(r)).toContain('go to the fallback; none here: no classifier)');
+  });
+
   it('labels the published references as not comparable and states the setting', () => {
     const md = renderMarkdown(results('full'));
     expect(md).toContain('## Published reference points (not comparable like-for-like)');
