@@ -59,11 +59,48 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   const names = categories.map((c) => c.name);
   const warnings: string[] = [];
 
+  /** train-patchcore on one category and its test rows (evaluate --model path), as a SubmodelRow. */
+  const patchcoreRow = async (category: string, patchcorePlanned: number): Promise<SubmodelRow> => {
+    const pc = await trainPatchcoreRun({ data: manifest, category, out: artifacts, seed: opts.seed, textures: opts.textures, onStep: log, ...(opts.smoke ? { imageSize: 64 } : {}), ...rt });
+    log(`evaluate patchcore ${category} on its test split`);
+    const ev = await evaluateSubmodel({ model: pc.artifact, data: manifest, category, out: join(run, 'evaluate', category, 'patchcore'), ...rt });
+    return {
+      id: 'patchcore',
+      kind: 'patchcore',
+      preset: 'defaults',
+      imageSize: pc.imageSize,
+      backbone: pc.backbone,
+      backboneSource: `${pc.backboneSource}; ${pc.layers.join('+')}; bank ${pc.bankRows} of ${pc.patchRows} patches`,
+      epochs: 0,
+      bestEpoch: null,
+      plannedSeconds: patchcorePlanned,
+      trainSeconds: pc.seconds,
+      epochSeconds: [],
+      trainImages: pc.trainImages,
+      validationObjective: pc.validationObjective,
+      trainImagesPerSecond: pc.imagesPerSecond,
+      inferImagesPerSecond: ev.imagesPerSecond,
+      imageAuroc: ev.imageAuroc,
+      pixelAuroc: ev.pixelAuroc,
+      pixelAp: ev.pixelAp,
+      aupro: ev.aupro,
+      artifact: pc.artifact,
+    };
+  };
+
   const perCategory: { found: FoundCategory; trained: TrainedRun[]; finetune: string; budgetSeconds: number; patchcorePlanned: number | null; rows: SubmodelRow[] }[] = [];
   if (input.reuse) {
     for (const found of categories) {
       const c = input.reuse.categories.find((x) => x.name === found.name) as CategoryResult;
-      perCategory.push({ found, trained: [], finetune: c.finetune, budgetSeconds: c.budgetSeconds, patchcorePlanned: c.patchcorePlannedSeconds ?? null, rows: c.submodels });
+      const rows = [...c.submodels];
+      let patchcorePlanned = c.patchcorePlannedSeconds ?? null;
+      // A reused run from before PatchCore joined gets it trained now, on the same manifest and hold-out.
+      if (!opts.skipPatchcore && !rows.some((r) => r.kind === 'patchcore')) {
+        patchcorePlanned = opts.smoke ? 0 : patchcorePlannedSeconds(c.trainNormals);
+        rows.push(await patchcoreRow(found.name, patchcorePlanned));
+        warnings.push(`${found.name}: PatchCore was trained in this run (the reused run had none); its other rows are the reused run's.`);
+      }
+      perCategory.push({ found, trained: [], finetune: c.finetune, budgetSeconds: c.budgetSeconds, patchcorePlanned, rows });
     }
     warnings.push(`Routing re-run (--reroute) on the trained artifacts and per-submodel test rows of ${input.reuse.out} (${input.reuse.date}, commit ${input.reuse.commit}); nothing was retrained.`);
   }
@@ -119,33 +156,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
     if (!opts.smoke && overrun > 0.15 * budgetSeconds) {
       warnings.push(`${found.name}: training took ${Math.round(overrun)} s more than its ${Math.round(budgetSeconds)} s budget (the machine was slower than the calibration).`);
     }
-    if (patchcorePlanned !== null) {
-      const pc = await trainPatchcoreRun({ data: manifest, category: found.name, out: artifacts, seed: opts.seed, textures: opts.textures, onStep: log, ...(opts.smoke ? { imageSize: 64 } : {}), ...rt });
-      log(`evaluate patchcore ${found.name} on its test split`);
-      const ev = await evaluateSubmodel({ model: pc.artifact, data: manifest, category: found.name, out: join(run, 'evaluate', found.name, 'patchcore'), ...rt });
-      rows.push({
-        id: 'patchcore',
-        kind: 'patchcore',
-        preset: 'defaults',
-        imageSize: pc.imageSize,
-        backbone: pc.backbone,
-        backboneSource: `${pc.backboneSource}; ${pc.layers.join('+')}; bank ${pc.bankRows} of ${pc.patchRows} patches`,
-        epochs: 0,
-        bestEpoch: null,
-        plannedSeconds: patchcorePlanned,
-        trainSeconds: pc.seconds,
-        epochSeconds: [],
-        trainImages: pc.trainImages,
-        validationObjective: pc.validationObjective,
-        trainImagesPerSecond: pc.imagesPerSecond,
-        inferImagesPerSecond: ev.imagesPerSecond,
-        imageAuroc: ev.imageAuroc,
-        pixelAuroc: ev.pixelAuroc,
-        pixelAp: ev.pixelAp,
-        aupro: ev.aupro,
-        artifact: pc.artifact,
-      });
-    }
+    if (patchcorePlanned !== null) rows.push(await patchcoreRow(found.name, patchcorePlanned));
     const total = rows.reduce((a, r) => a + r.trainSeconds, 0);
     if (!opts.smoke && total > opts.limitMinutes * 60) {
       warnings.push(`${found.name}: training took ${Math.round(total)} s in all, ${Math.round(total - opts.limitMinutes * 60)} s over the ${opts.limitMinutes} min limit.`);
