@@ -102,7 +102,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       }
       perCategory.push({ found, trained: [], finetune: c.finetune, budgetSeconds: c.budgetSeconds, patchcorePlanned, rows });
     }
-    warnings.push(`Routing re-run (--reroute) on the trained artifacts and per-submodel test rows of ${input.reuse.out} (${input.reuse.date}, commit ${input.reuse.commit}); nothing was retrained.`);
+    warnings.push(`Routing re-run (--reroute) on the trained artifacts, per-submodel test rows and classifier of ${input.reuse.out} (${input.reuse.date}, commit ${input.reuse.commit}); those were not retrained.`);
   }
   for (const found of input.reuse ? [] : categories) {
     const c = counts[found.name] as CategoryCounts;

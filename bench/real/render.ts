@@ -102,7 +102,9 @@ function categorySection(c: CategoryResult, r: BenchResults): string[] {
     `- Fine-tuning: ${c.finetune}.`,
     r.mode === 'smoke'
       ? `- Training budget: none (smoke: one epoch each); training took ${seconds(c.trainSeconds)}.`
-      : `- Training budget ${seconds(c.budgetSeconds)}${c.patchcorePlannedSeconds !== undefined ? ` for SRAD, LPD and SFAD, PatchCore planned ~${seconds(c.patchcorePlannedSeconds)} on top` : ''}; training took ${seconds(c.trainSeconds)}.`,
+      : fixedEpochs(r)
+        ? `- Training: fixed epochs (\`--epochs ${fixedEpochs(r)}\`, not the budget)${c.patchcorePlannedSeconds !== undefined ? `, PatchCore planned ~${seconds(c.patchcorePlannedSeconds)}` : ''}; training took ${seconds(c.trainSeconds)}.`
+        : `- Training budget ${seconds(c.budgetSeconds)}${c.patchcorePlannedSeconds !== undefined ? ` for SRAD, LPD and SFAD, PatchCore planned ~${seconds(c.patchcorePlannedSeconds)} on top` : ''}; training took ${seconds(c.trainSeconds)}.`,
     ...c.submodels.filter((s) => s.backboneSource).map((s) => `- ${NAMES[s.id] ?? s.id} backbone: \`${s.backbone}\` (${s.backboneSource}).`),
     '',
     '| submodel | preset | epochs | image AUROC | pixel AUROC | Pixel-AP | AUPRO | training | training images/s | inference (images/s) |',
@@ -119,6 +121,12 @@ function fallbackText(r: BenchResults): string {
   if (f === null) return 'fallback; none here: no classifier';
   const why = r.perfmap.fallbackRule === 'validation' ? `, the kind with the best mean validation objective over the categories: ${(r.perfmap.fallbackRanking ?? []).map((k) => `${k.kind} ${fmt(k.meanObjective)}`).join(', ')}` : ', fixed by --fallback';
   return `${f} fallback${why}`;
+}
+
+/** "srad=1,lpd=1,sfad=3" when --epochs replaced the budget's epochs, else ''. */
+function fixedEpochs(r: BenchResults): string {
+  const e = (r.settings as { epochsOverride?: Record<string, number> }).epochsOverride ?? {};
+  return Object.entries(e).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 function patchcoreIn(r: BenchResults): boolean {

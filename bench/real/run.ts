@@ -100,7 +100,7 @@ async function reroute(opts: BenchOptions, argv: string[]): Promise<number> {
   const run = join(opts.out, new Date().toISOString().replace(/[:.]/g, '-'));
   log(`rerouting ${reuse.categories.map((c) => c.name).join(', ')} on the artifacts of ${reuse.out}; new run folder ${run}`);
   const command = `npm run bench:real -- ${argv.join(' ')}`;
-  const results = await runBenchPipeline({ opts: { ...opts, data: reuse.dataRoot, smoke: reuse.mode === 'smoke', budgetMinutes: reuse.budgetMinutesPerCategory }, run, manifest, categories, counts, command, log, reuse, ...(validationData ? { validationData } : {}) });
+  const results = await runBenchPipeline({ opts: { ...opts, data: reuse.dataRoot, smoke: reuse.mode === 'smoke', budgetMinutes: reuse.budgetMinutesPerCategory, epochs: (reuse.settings.epochsOverride as BenchOptions['epochs'] | undefined) ?? {} }, run, manifest, categories, counts, command, log, reuse, ...(validationData ? { validationData } : {}) });
   results.commands = [...reuse.commands, command];
   await writeResults(opts, run, results);
   return 0;

@@ -88,6 +88,9 @@ describe('renderMarkdown', () => {
     expect(md).toContain('test split 97 images (26 normal, 71 defective); native 512x512, scored at 128 px');
     expect(md).toContain('| mean | | 0.800 | 0.850 | 0.200 | n/a |');
     expect(md).toContain('- Training budget 600 s (10.0 min); training took 590 s (9.8 min).');
+    const fixed = results('full');
+    fixed.settings = { epochsOverride: { srad: 1, lpd: 2 } };
+    expect(renderMarkdown(fixed)).toContain('- Training: fixed epochs (`--epochs srad=1,lpd=2`, not the budget); training took 590 s (9.8 min).');
   });
 
   it('adds PatchCore with its backbone source, the best single submodel and the issue targets, met or short by how much', () => {
