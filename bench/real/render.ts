@@ -42,7 +42,12 @@ function trainRate(r: SubmodelRow): number | null {
 
 function submodelRow(r: SubmodelRow): string {
   const epochs = r.kind === 'patchcore' ? 'none (memory bank)' : r.bestEpoch === null ? `${r.epochs}` : `${r.epochs} (best ${r.bestEpoch})`;
-  return `| ${NAMES[r.id] ?? r.id} | ${r.preset}, ${r.imageSize} px | ${epochs} | ${metricCells(r)} | ${seconds(r.trainSeconds)} | ${fmt(trainRate(r), 1)} | ${fmt(r.inferImagesPerSecond, 1)} |`;
+  return `| ${NAMES[r.id] ?? r.id} | ${r.preset}, ${r.imageSize} px | ${epochs} | ${metricCells(r)} | ${seconds(r.trainSeconds)}${r.trainCpuSeconds !== undefined ? `, CPU ${seconds(r.trainCpuSeconds)}` : ''} | ${fmt(trainRate(r), 1)} | ${fmt(r.inferImagesPerSecond, 1)} |`;
+}
+
+/** CPU seconds of the category's training when every row measured it, else null (older runs: wall time only). */
+export function categoryCpuSeconds(c: CategoryResult): number | null {
+  return c.submodels.every((s) => s.trainCpuSeconds !== undefined) ? c.submodels.reduce((a, s) => a + (s.trainCpuSeconds as number), 0) : null;
 }
 
 /** The submodel alone with the highest test image AUROC (the sfad-random extra run included). */
@@ -75,8 +80,12 @@ export function renderTargets(r: BenchResults): string[] {
   const limit = r.trainingLimitMinutes;
   if (limit !== undefined) {
     for (const c of r.categories) {
-      const over = c.trainSeconds - limit * 60;
-      lines.push(`- ${c.name}: training ${seconds(c.trainSeconds)} ${over <= 0 ? `within the ${limit} min limit` : `**over the ${limit} min limit by ${seconds(over)}**`}.`);
+      // CPU seconds where measured: on a shared machine the wall time also counts other jobs' turns.
+      const cpu = categoryCpuSeconds(c);
+      const spent = cpu ?? c.trainSeconds;
+      const what = cpu === null ? `training ${seconds(c.trainSeconds)} (wall; CPU not measured)` : `training CPU ${seconds(cpu)} (wall ${seconds(c.trainSeconds)})`;
+      const over = spent - limit * 60;
+      lines.push(`- ${c.name}: ${what} ${over <= 0 ? `within the ${limit} min limit` : `**over the ${limit} min limit by ${seconds(over)}**`}.`);
     }
   }
   return lines.length === 0 ? [] : ['## Targets (issue #20)', '', ...lines, ''];

@@ -34,6 +34,8 @@ export interface SubmodelRow extends Metrics {
   /** The plan's estimate of the training seconds for these epochs, and what it really took. */
   plannedSeconds: number;
   trainSeconds: number;
+  /** CPU seconds of the bench process while this submodel trained (all threads); absent in older runs. */
+  trainCpuSeconds?: number;
   /** Wall seconds of each training epoch (validation included) and the images trained on. */
   epochSeconds: number[];
   trainImages: number;

@@ -35,6 +35,8 @@ export interface TrainedRun {
   epochs: number;
   bestEpoch: number | null;
   seconds: number;
+  /** CPU seconds of this process (all its threads) while it trained: what a loaded shared machine does not inflate. */
+  cpuSeconds: number;
   /** Wall seconds of each training epoch (its validation included). */
   epochSeconds: number[];
   trainImages: number;
@@ -62,6 +64,7 @@ export async function trainCategory(opts: TrainCategoryOptions): Promise<TrainCa
   const runs: TrainedRun[] = [];
   let lpdArtifact: string | null = null;
   for (const plan of opts.plans) {
+    const cpu0 = process.cpuUsage();
     opts.onStep?.(`${plan.id} ${opts.category}: ${plan.preset}, ${plan.epochs} epochs (planned ~${Math.round(plan.plannedSeconds)} s)`);
     const base = { ...common, preset: plan.preset, epochs: plan.epochs, batchSize: plan.batchSize, ...(plan.lr !== undefined ? { lr: plan.lr } : {}) };
     if (plan.id === 'srad') {
@@ -79,15 +82,18 @@ export async function trainCategory(opts: TrainCategoryOptions): Promise<TrainCa
       const r = await trainSfad({ ...base, out, backbone });
       runs.push(trained(plan, r, r.metrics));
     }
+    (runs[runs.length - 1] as TrainedRun).cpuSeconds = cpuSecondsSince(cpu0);
   }
   if (opts.trainDefects === 0) return { runs, finetune: 'n/a: no defective train images' };
 
   const notes: string[] = [];
   for (const run of runs) {
     opts.onStep?.(`finetune ${run.plan.id} ${opts.category}: ${opts.finetuneEpochs} epochs on ${opts.trainDefects} real train defects`);
+    const cpu0 = process.cpuUsage();
     const ft = await finetune({ model: run.artifact, data: opts.data, epochs: opts.finetuneEpochs, realRatio: 0.5, checkpointEvery: 0, ...rt });
     run.artifact = ft.artifact.dir;
     run.seconds += ft.seconds;
+    run.cpuSeconds += cpuSecondsSince(cpu0);
     run.validationObjective = ft.metrics.after.objective;
     notes.push(`${run.plan.id} ${fmt(ft.metrics.before.objective)} -> ${fmt(ft.metrics.after.objective)}`);
   }
@@ -119,11 +125,17 @@ function trained(plan: RunPlan, r: TrainerResult, metrics: TrainedMetrics): Trai
     epochs: plan.epochs,
     bestEpoch: metrics.bestEpoch ?? null,
     seconds: r.seconds,
+    cpuSeconds: 0,
     epochSeconds: r.epochs.map((e) => e.seconds),
     trainImages: r.trainImages,
     validationObjective: metrics.objective ?? null,
     validation: { source: r.validation.source, normals: r.validation.normals, defects: r.validation.defects },
   };
+}
+
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
 }
 
 function fmt(v: number | null): string {
@@ -138,6 +150,7 @@ export interface PatchcoreRun {
   backboneSource: string;
   layers: string[];
   seconds: number;
+  cpuSeconds: number;
   trainImages: number;
   imagesPerSecond: number;
   bankRows: number;
@@ -152,6 +165,7 @@ export interface PatchcoreRun {
  * the smallest size whose deepest default layer still has a patch grid.
  */
 export async function trainPatchcoreRun(opts: Pick<TrainCategoryOptions, 'data' | 'category' | 'out' | 'seed' | 'textures' | 'backend' | 'threads' | 'onStep'> & { imageSize?: number }): Promise<PatchcoreRun> {
+  const cpu0 = process.cpuUsage();
   opts.onStep?.(`patchcore ${opts.category}: memory bank with the train-patchcore defaults${opts.imageSize ? ` at ${opts.imageSize} px` : ''}`);
   const r = await trainPatchcore({
     data: opts.data,
@@ -172,6 +186,7 @@ export async function trainPatchcoreRun(opts: Pick<TrainCategoryOptions, 'data' 
     backboneSource: p.kind === 'npm' ? `${p.package} ${p.version}, ${p.license}` : `${p.kind} ${p.arch}`,
     layers: r.globalLayer ? [...r.layers, `global ${r.globalLayer}`] : r.layers,
     seconds: r.seconds,
+    cpuSeconds: cpuSecondsSince(cpu0),
     trainImages: r.trainImages,
     imagesPerSecond: r.imagesPerSecond,
     bankRows: r.bankRows,

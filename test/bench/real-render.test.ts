@@ -112,8 +112,13 @@ describe('renderMarkdown', () => {
     expect(md).toContain('- metal_plate (`mpdd/metal_plate`) routed image AUROC >= 0.95: met (0.970 >= 0.95).');
     expect(md).toContain('- metal_plate: routed 0.970 >= best single LPD 0.913: met.');
     expect(md).toContain('| transistor | lpd | 0.913 | 0.900 | 0.300 | 0.500 | PatchCore 0.930 |');
-    expect(md).toContain('- transistor: training 1900 s (31.7 min) **over the 30 min limit by 100 s**.');
-    expect(md).toContain('- metal_plate: training 590 s (9.8 min) within the 30 min limit.');
+    expect(md).toContain('- transistor: training 1900 s (31.7 min) (wall; CPU not measured) **over the 30 min limit by 100 s**.');
+    expect(md).toContain('- metal_plate: training 590 s (9.8 min) (wall; CPU not measured) within the 30 min limit.');
+    // With CPU seconds on every row the limit is checked on them (the wall time of a loaded machine is shown beside).
+    r.categories[0]?.submodels.forEach((s) => (s.trainCpuSeconds = 700));
+    const cpu = renderMarkdown(r);
+    expect(cpu).toContain('- transistor: training CPU 1400 s (23.3 min) (wall 1900 s (31.7 min)) within the 30 min limit.');
+    expect(cpu).toContain('| PatchCore | defaults, 256 px | none (memory bank) | 0.930 | 0.877 | 0.123 | 0.432 | 100 s, CPU 700 s (11.7 min) | 2.1 | 2.3 |');
   });
 
   it('names the low-confidence fallback and why: SFAD in older runs, the validation choice with its ranking, none without a classifier', () => {
