@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MadenetError } from '../../src/pipeline/core/errors.js';
 import type { BackendRequest } from '../../src/pipeline/runtime/backend.js';
+import type { SubmodelKind } from '../../src/pipeline/core/submodel-kinds.js';
+import { isSubmodelKind, submodelKinds } from '../../src/pipeline/submodels/registry.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -29,6 +31,14 @@ export interface BenchOptions {
   textures: string | null;
   /** Test defects and normals per category set aside as --validation-data for a second perfmap (0 = none). */
   realValidation: number;
+  /** Leave PatchCore out (the runs before it joined: SRAD, LPD, SFAD only). */
+  skipPatchcore: boolean;
+  /** The CPU training limit per category that the results are checked against (issue #20: 30 min). */
+  limitMinutes: number;
+  /** Low-confidence fallback of routed infer: 'validation' (the perfmap's suggestion) or a fixed kind. */
+  fallback: 'validation' | SubmodelKind;
+  /** An earlier run's real.json: reuse its artifacts and rows, rebuild only the map and the routed results. */
+  reroute: string | null;
   /** Print each category's epochs and planned seconds, then stop. */
   planOnly: boolean;
   help: boolean;
@@ -36,14 +46,21 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench:real -- [flags]
 
-Runs MADE-Net (train-srad, train-lpd, train-sfad, finetune where there are real train defects, train-classifier,
+Runs MADE-Net (train-srad, train-lpd, train-sfad, train-patchcore, finetune where there are real train defects, train-classifier,
 build-perfmap, infer, evaluate, and evaluate per submodel) with the small presets at 128 px on every MVTec-layout
 category (<dir>/train/good + <dir>/test) found under the data root, and writes real.md and real.json.
 
   --data DIR               data root (env MADENET_BENCH_DATA; default ../shared/data from the project root)
   --out DIR                work folder for artifacts and predictions (default <tmp>/madenet-bench-real)
   --results DIR            where real.md / real.json go (default bench/results; with --smoke: the run folder)
-  --budget-minutes N       training budget per category, split between the submodels (default 10)
+  --budget-minutes N       training budget per category for SRAD, LPD and SFAD, split into epochs (default 10);
+                           PatchCore (no epochs) is planned on top of it
+  --fallback K             kind that images the classifier is unsure about go to: validation (default: the kind
+                           with the best mean validation objective over the categories) or srad|sfad|lpd|patchcore
+  --reroute FILE           reuse the artifacts and per-submodel rows of an earlier run (its real.json): rebuild only
+                           the performance map, routed inference and evaluation (minutes instead of hours)
+  --skip-patchcore         no PatchCore memory bank (SRAD, LPD, SFAD only, as before it joined)
+  --limit-minutes N        training time per category (PatchCore included) the report checks against (default 30)
   --sfad-random            also train SFAD on a random backbone (from the same budget)
   --categories A,B         only these categories (names as listed at the start)
   --epochs srad=N,lpd=N,sfad=N   fixed epochs instead of the budget's
@@ -78,6 +95,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       threads: { type: 'string', default: env.MADENET_THREADS ?? '1' },
       textures: { type: 'string' },
       'plan-only': { type: 'boolean', default: false },
+      'skip-patchcore': { type: 'boolean', default: false },
+      fallback: { type: 'string', default: 'validation' },
+      reroute: { type: 'string' },
+      'limit-minutes': { type: 'string', default: '30' },
       'real-validation': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -103,6 +124,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     threads: integer('--threads', values.threads ?? '1', 0),
     textures: values.textures ? resolve(values.textures) : null,
     realValidation: integer('--real-validation', values['real-validation'] ?? '0', 0),
+    skipPatchcore: values['skip-patchcore'] ?? false,
+    fallback: fallbackOf(values.fallback ?? 'validation'),
+    reroute: values.reroute ? resolve(values.reroute) : null,
+    limitMinutes: positive('--limit-minutes', values['limit-minutes'] ?? '30'),
     planOnly: values['plan-only'] ?? false,
     help: values.help ?? false,
   };
@@ -118,6 +143,11 @@ export function parseEpochs(text: string | undefined): BenchOptions['epochs'] {
     out[key] = integer(`--epochs ${key}`, value ?? '');
   }
   return out;
+}
+
+function fallbackOf(text: string): BenchOptions['fallback'] {
+  if (text === 'validation' || isSubmodelKind(text)) return text as BenchOptions['fallback'];
+  throw usage(`--fallback is ${JSON.stringify(text)}; expected validation or one of ${submodelKinds().join(', ')}.`);
 }
 
 function positive(flag: string, text: string): number {

@@ -9,16 +9,17 @@ import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { buildPerfmap } from '../../src/pipeline/services/build-perfmap.js';
 import { evaluate } from '../../src/pipeline/services/evaluate.js';
 import { infer } from '../../src/pipeline/services/infer.js';
+import { DEFAULT_FALLBACK } from '../../src/pipeline/infer/route.js';
 import { trainClassifier } from '../../src/pipeline/services/train-classifier.js';
 import type { FoundCategory } from './discover.js';
 import { evaluateSubmodel, metricsOf, readAllPredictions } from './evaluate-runs.js';
 import { gitState, machineInfo } from './machine.js';
 import type { CategoryCounts } from './manifest.js';
 import { PROJECT_ROOT, type BenchOptions } from './options.js';
-import { planCategory, SMALL_COSTS, SMALL_SETTINGS, SMOKE_SETTINGS, trainImagesAfterHoldOut, type RunCost, type RunPlan } from './plan.js';
+import { PATCHCORE_COST, patchcorePlannedSeconds, planCategory, SMALL_COSTS, SMALL_SETTINGS, SMOKE_SETTINGS, trainImagesAfterHoldOut, type RunCost, type RunPlan } from './plan.js';
 import { routingByCategory } from './routing.js';
 import { BENCH_REAL_SCHEMA, type BenchResults, type CategoryResult, type Metrics, type SubmodelRow, type SubmodelRunId } from './results.js';
-import { trainCategory, type TrainedRun } from './train-category.js';
+import { trainCategory, trainPatchcoreRun, type TrainedRun } from './train-category.js';
 import { rankCategories } from './ranking.js';
 
 const LAMBDA = 0.5;
@@ -41,6 +42,11 @@ export interface PipelineInput {
   log: (line: string) => void;
   /** A manifest of held-out real test images (--real-validation): a second perfmap is built on it and routes. */
   validationData?: string;
+  /**
+   * --reroute: the results of an earlier run whose artifacts (submodels, their test rows, the classifier) are
+   * reused as they are; only the performance map, routed inference and evaluation run again.
+   */
+  reuse?: BenchResults;
 }
 
 export async function runBenchPipeline(input: PipelineInput): Promise<BenchResults> {
@@ -53,12 +59,61 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   const names = categories.map((c) => c.name);
   const warnings: string[] = [];
 
-  const perCategory: { found: FoundCategory; trained: TrainedRun[]; finetune: string; budgetSeconds: number; rows: SubmodelRow[] }[] = [];
-  for (const found of categories) {
+  /** train-patchcore on one category and its test rows (evaluate --model path), as a SubmodelRow. */
+  const patchcoreRow = async (category: string, patchcorePlanned: number): Promise<SubmodelRow> => {
+    const pc = await trainPatchcoreRun({ data: manifest, category, out: artifacts, seed: opts.seed, textures: opts.textures, onStep: log, ...(opts.smoke ? { imageSize: 64 } : {}), ...rt });
+    log(`evaluate patchcore ${category} on its test split`);
+    const ev = await evaluateSubmodel({ model: pc.artifact, data: manifest, category, out: join(run, 'evaluate', category, 'patchcore'), ...rt });
+    return {
+      id: 'patchcore',
+      kind: 'patchcore',
+      preset: 'defaults',
+      imageSize: pc.imageSize,
+      backbone: pc.backbone,
+      backboneSource: `${pc.backboneSource}; ${pc.layers.join('+')}; bank ${pc.bankRows} of ${pc.patchRows} patches`,
+      epochs: 0,
+      bestEpoch: null,
+      plannedSeconds: patchcorePlanned,
+      trainSeconds: pc.seconds,
+      trainCpuSeconds: pc.cpuSeconds,
+      epochSeconds: [],
+      trainImages: pc.trainImages,
+      validationObjective: pc.validationObjective,
+      trainImagesPerSecond: pc.imagesPerSecond,
+      inferImagesPerSecond: ev.imagesPerSecond,
+      imageAuroc: ev.imageAuroc,
+      pixelAuroc: ev.pixelAuroc,
+      pixelAp: ev.pixelAp,
+      aupro: ev.aupro,
+      artifact: pc.artifact,
+    };
+  };
+
+  const perCategory: { found: FoundCategory; trained: TrainedRun[]; finetune: string; budgetSeconds: number; patchcorePlanned: number | null; rows: SubmodelRow[] }[] = [];
+  if (input.reuse) {
+    for (const found of categories) {
+      const c = input.reuse.categories.find((x) => x.name === found.name) as CategoryResult;
+      const rows = [...c.submodels];
+      let patchcorePlanned = c.patchcorePlannedSeconds ?? null;
+      // A reused run from before PatchCore joined gets it trained now, on the same manifest and hold-out.
+      if (!opts.skipPatchcore && !rows.some((r) => r.kind === 'patchcore')) {
+        patchcorePlanned = opts.smoke ? 0 : patchcorePlannedSeconds(c.trainNormals);
+        rows.push(await patchcoreRow(found.name, patchcorePlanned));
+        warnings.push(`${found.name}: PatchCore was trained in this run (the reused run had none); its other rows are the reused run's.`);
+      }
+      perCategory.push({ found, trained: [], finetune: c.finetune, budgetSeconds: c.budgetSeconds, patchcorePlanned, rows });
+    }
+    warnings.push(`Routing re-run (--reroute) on the trained artifacts, per-submodel test rows and classifier of ${input.reuse.out} (${input.reuse.date}, commit ${input.reuse.commit}); those were not retrained.`);
+  }
+  for (const found of input.reuse ? [] : categories) {
     const c = counts[found.name] as CategoryCounts;
     const budgetSeconds = opts.budgetMinutes * 60;
     const plans = categoryPlan(opts, c);
-    log(`${found.name}: plan ${plans.map((p) => `${p.id} ${p.epochs} epochs ~${Math.round(p.plannedSeconds)} s`).join(', ')} (budget ${budgetSeconds} s)`);
+    const patchcorePlanned = opts.skipPatchcore ? null : opts.smoke ? 0 : patchcorePlannedSeconds(c.trainNormals);
+    log(
+      `${found.name}: plan ${plans.map((p) => `${p.id} ${p.epochs} epochs ~${Math.round(p.plannedSeconds)} s`).join(', ')} (budget ${budgetSeconds} s)` +
+        (patchcorePlanned === null ? '' : `, then patchcore ~${Math.round(patchcorePlanned)} s on top`),
+    );
     const trained = await trainCategory({
       data: manifest,
       category: found.name,
@@ -86,9 +141,11 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
         bestEpoch: t.bestEpoch,
         plannedSeconds: t.plan.plannedSeconds,
         trainSeconds: t.seconds,
+        trainCpuSeconds: t.cpuSeconds,
         epochSeconds: t.epochSeconds,
         trainImages: t.trainImages,
         validationObjective: t.validationObjective,
+        trainImagesPerSecond: t.seconds > 0 ? (t.trainImages * t.epochs) / t.seconds : 0,
         inferImagesPerSecond: ev.imagesPerSecond,
         imageAuroc: ev.imageAuroc,
         pixelAuroc: ev.pixelAuroc,
@@ -101,11 +158,18 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
     if (!opts.smoke && overrun > 0.15 * budgetSeconds) {
       warnings.push(`${found.name}: training took ${Math.round(overrun)} s more than its ${Math.round(budgetSeconds)} s budget (the machine was slower than the calibration).`);
     }
-    perCategory.push({ found, trained: trained.runs, finetune: trained.finetune, budgetSeconds, rows });
+    if (patchcorePlanned !== null) rows.push(await patchcoreRow(found.name, patchcorePlanned));
+    const total = rows.reduce((a, r) => a + r.trainSeconds, 0);
+    if (!opts.smoke && total > opts.limitMinutes * 60) {
+      warnings.push(`${found.name}: training took ${Math.round(total)} s in all, ${Math.round(total - opts.limitMinutes * 60)} s over the ${opts.limitMinutes} min limit.`);
+    }
+    perCategory.push({ found, trained: trained.runs, finetune: trained.finetune, budgetSeconds, patchcorePlanned, rows });
   }
 
-  let classifier: BenchResults['classifier'] = { preset: 'none', imageSize: 0, epochs: 0, seconds: 0, validationAccuracy: null, artifact: '' };
-  if (names.length >= 2) {
+  let classifier: BenchResults['classifier'] = input.reuse?.classifier ?? { preset: 'none', imageSize: 0, epochs: 0, seconds: 0, validationAccuracy: null, artifact: '' };
+  if (input.reuse) {
+    // Trained in the reused run (or not, with one category).
+  } else if (names.length >= 2) {
     log(`train-classifier ${opts.classifierPreset} at ${opts.classifierImageSize} px, ${opts.classifierEpochs} epochs over ${names.join(', ')}`);
     const cls = await trainClassifier({
       data: manifest,
@@ -128,7 +192,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   log('build-perfmap (validation: held-out train normals + their synthetic defects where there are no train defects)');
   const perfmapStart = performance.now();
   // One SFAD per category in the map (build-perfmap takes one artifact per kind): the LPD-seeded one, as the demo.
-  const mapModels = perCategory.flatMap((p) => p.trained.filter((t) => t.plan.id !== 'sfad-random').map((t) => t.artifact));
+  const mapModels = perCategory.flatMap((p) => p.rows.filter((r) => r.id !== 'sfad-random').map((r) => r.artifact));
   // The same map settings for the synthetic-validation map and the --real-validation one; only the validation differs.
   const mapOn = (validationData?: string) =>
     buildPerfmap({
@@ -162,13 +226,17 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   const tests = samplesOf(dataset, { split: 'test' });
   const lines = tests.map((s) => (classifier.artifact ? `${s.path}\n` : `${s.path}\t${s.category}\n`));
   const predictions = join(run, 'routed', 'predictions');
-  const routed = await infer({ perfmap: routingMap.artifact.dir, input: '-', stdin: Readable.from(lines), out: predictions, saveMaps: true, ...rt });
+  // The low-confidence fallback: the kind validation ranks best over all categories (--fallback validation, the
+  // default), or a fixed kind; only images the classifier is unsure about go to it.
+  const fallback = opts.fallback === 'validation' ? (routingMap.perfmap.fallback?.kind ?? DEFAULT_FALLBACK) : opts.fallback;
+  if (classifier.artifact) log(`fallback for low-confidence images: ${fallback}${opts.fallback === 'validation' ? ' (best mean validation objective)' : ''}`);
+  const routed = await infer({ perfmap: routingMap.artifact.dir, input: '-', stdin: Readable.from(lines), out: predictions, saveMaps: true, fallback, ...rt });
   log('evaluate (routed)');
   const evaluation = await evaluate({ predictions, data: manifest, out: join(run, 'routed', 'report') });
   warnings.push(...evaluation.metrics.warnings);
   const routing = routingByCategory(await readAllPredictions(predictions), tests);
 
-  const categoryResults: CategoryResult[] = perCategory.map(({ found, trained, finetune, budgetSeconds, rows }) => {
+  const categoryResults: CategoryResult[] = perCategory.map(({ found, trained, finetune, budgetSeconds, patchcorePlanned, rows }) => {
     const c = counts[found.name] as CategoryCounts;
     const entry = routingMap.perfmap.categories[found.name];
     const route = routing[found.name] ?? { scoredBy: {}, misrouted: 0 };
@@ -183,6 +251,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       validation: entry ? { ...entry.validation } : (trained[0]?.validation ?? { source: 'unknown', normals: 0, defects: 0 }),
       finetune,
       budgetSeconds,
+      ...(patchcorePlanned !== null ? { patchcorePlannedSeconds: patchcorePlanned } : {}),
       trainSeconds: rows.reduce((a, r) => a + r.trainSeconds, 0),
       submodels: rows,
       routed: { chosen: entry?.chosen ?? 'n/a', margin: entry?.margin ?? null, ...metricsOf(evaluation, found.name), ...route },
@@ -201,6 +270,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
     seed: opts.seed,
     imageSize,
     budgetMinutesPerCategory: opts.budgetMinutes,
+    trainingLimitMinutes: opts.limitMinutes,
     presets: {
       srad: opts.smoke ? 'tiny' : 'small',
       lpd: opts.smoke ? 'tiny' : 'small',
@@ -214,11 +284,12 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       epochsOverride: opts.epochs,
       runs: opts.smoke ? SMOKE_SETTINGS : SMALL_SETTINGS,
       costs: opts.smoke ? null : SMALL_COSTS,
+      patchcore: opts.skipPatchcore ? 'skipped (--skip-patchcore)' : { defaults: 'train-patchcore', imageSize: opts.smoke ? 64 : 'default', cost: PATCHCORE_COST, featureCache: 'none' },
       textures: opts.textures ?? 'procedural',
       engine: 'tfjs (no ONNX export)',
     },
     classifier,
-    perfmap: { artifact: routingMap.artifact.dir, lambda: LAMBDA, seconds: perfmapSeconds },
+    perfmap: { artifact: routingMap.artifact.dir, lambda: LAMBDA, seconds: perfmapSeconds, fallback: classifier.artifact ? fallback : null, fallbackRule: opts.fallback, fallbackRanking: routingMap.perfmap.fallback?.ranking ?? [] },
     rankings,
     routedInfer: { images: routed.images.predicted, imagesPerSecond: routed.timing.imagesPerSecond, seconds: routed.timing.wallSeconds, routes: { ...routed.routes } },
     categories: categoryResults,

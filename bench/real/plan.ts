@@ -109,3 +109,16 @@ export function planCategory(opts: PlanOptions): RunPlan[] {
   plans.set('srad', { ...opts.settings.srad, epochs: sradEpochs, plannedSeconds: estimateSeconds(opts.costs.srad, sradEpochs, opts.trainImages) });
   return (['srad', 'lpd', 'sfad-lpd', 'sfad-random'] as const).filter((id) => plans.has(id)).map((id) => plans.get(id) as RunPlan);
 }
+
+/**
+ * PatchCore (train-patchcore with its defaults: MobileNetV2 from nsfwjs at 256 px) costs one feature pass over
+ * every train normal (held-out ones included), a coreset and a validation pass: setup + seconds per train normal.
+ * Measured wall time (bench/results/patchcore.md, 2 threads, load average 6-12): 250 s for the 213 transistor
+ * normals, 39 s for the 54 metal_plate ones.
+ */
+export const PATCHCORE_COST: RunCost = { setupSeconds: 10, secondsPerImageEpoch: 1.1 };
+
+/** PatchCore's planned seconds: it has no epochs to fit, so it is planned on top of the --budget-minutes split. */
+export function patchcorePlannedSeconds(trainNormals: number, cost: RunCost = PATCHCORE_COST): number {
+  return estimateSeconds(cost, 1, trainNormals);
+}

@@ -76,7 +76,7 @@ export function renderRankings(sets: readonly { label: string; rankings: Categor
     '## Validation ranking against the test ranking',
     '',
     "Per category, each performance map's validation objective of the submodels in the map next to their image AUROC on",
-    'the test split. tau: Kendall tau-b between the two (1 = same order, -1 = reversed; 3 submodels allow -1, -1/3, 1/3, 1).',
+    'the test split. tau: Kendall tau-b between the two (1 = same order, -1 = reversed).',
     'regret: test image AUROC of the best submodel minus that of the one validation chose.',
     '',
     '| category | validation | submodel: validation objective / test AUROC | tau | chosen | best on test | regret |',

@@ -8,6 +8,9 @@ export const BENCH_REAL_SCHEMA = 'madenet.bench-real/v1';
 /** Submodel runs per category: SFAD twice when the random-backbone run is asked for. */
 export type SubmodelRunId = 'srad' | 'lpd' | 'sfad-lpd' | 'sfad-random';
 
+/** A row of the results: the budgeted runs above, and the PatchCore memory bank (no epochs; planned on top). */
+export type SubmodelRowId = SubmodelRunId | 'patchcore';
+
 export interface Metrics {
   imageAuroc: number | null;
   pixelAuroc: number | null;
@@ -16,21 +19,28 @@ export interface Metrics {
 }
 
 export interface SubmodelRow extends Metrics {
-  id: SubmodelRunId;
-  kind: 'srad' | 'sfad' | 'lpd';
+  id: SubmodelRowId;
+  kind: 'srad' | 'sfad' | 'lpd' | 'patchcore';
   preset: string;
   imageSize: number;
-  /** 'random', or the LPD artifact SFAD's backbone came from. */
+  /** 'random', the LPD artifact SFAD's backbone came from, or PatchCore's backbone id. */
   backbone: string;
+  /** Where a pretrained backbone came from (package, version, licence), for PatchCore; absent otherwise. */
+  backboneSource?: string;
+  /** 0 for PatchCore (a memory bank: features once, no gradient epochs). */
   epochs: number;
   /** Epoch of the saved weights (best validation objective), null when not reported. */
   bestEpoch: number | null;
   /** The plan's estimate of the training seconds for these epochs, and what it really took. */
   plannedSeconds: number;
   trainSeconds: number;
+  /** CPU seconds of the bench process while this submodel trained (all threads); absent in older runs. */
+  trainCpuSeconds?: number;
   /** Wall seconds of each training epoch (validation included) and the images trained on. */
   epochSeconds: number[];
   trainImages: number;
+  /** Train images processed per second of training (images x epochs / seconds; PatchCore: its feature pass). */
+  trainImagesPerSecond?: number;
   /** build-perfmap's objective of the saved epoch on validation data (held-out normals + synthetic defects). */
   validationObjective: number | null;
   /** The infer service on this category's test split alone (decode, model, map writes; model load included). */
@@ -64,6 +74,8 @@ export interface CategoryResult {
   /** Training budget of this category in seconds (the --budget-minutes share), and what training took. */
   budgetSeconds: number;
   trainSeconds: number;
+  /** PatchCore's planned seconds, on top of budgetSeconds (absent in older runs or with --skip-patchcore). */
+  patchcorePlannedSeconds?: number;
   submodels: SubmodelRow[];
   routed: RoutedRow;
 }
@@ -81,10 +93,20 @@ export interface BenchResults {
   seed: number;
   imageSize: number;
   budgetMinutesPerCategory: number;
+  /** The CPU training limit per category (all submodels, PatchCore included) the run is checked against. */
+  trainingLimitMinutes?: number;
   presets: { srad: string; lpd: string; sfad: string; classifier: string };
   settings: Record<string, unknown>;
   classifier: { preset: string; imageSize: number; epochs: number; seconds: number; validationAccuracy: number | null; artifact: string };
-  perfmap: { artifact: string; lambda: number; seconds: number };
+  perfmap: {
+    artifact: string;
+    lambda: number;
+    seconds: number;
+    /** The kind low-confidence images went to (null: no classifier), how it was picked, and the validation ranking behind it. Absent in older runs. */
+    fallback?: string | null;
+    fallbackRule?: string;
+    fallbackRanking?: { kind: string; meanObjective: number }[];
+  };
   routedInfer: { images: number; imagesPerSecond: number; seconds: number; routes: Record<string, number> };
   categories: CategoryResult[];
   /** Validation ranking against test ranking, per perfmap built (synthetic; real with --real-validation). Absent in older runs. */

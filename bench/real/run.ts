@@ -1,6 +1,6 @@
 // `npm run bench:real`: MADE-Net with the small presets on every MVTec-layout category under ../shared/data (or
 // --data); writes real.md and real.json. Exits 0 with a message when there is no data; --help lists the flags.
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { MadenetError } from '../../src/pipeline/core/errors.js';
 import { discoverCategories, type FoundCategory } from './discover.js';
@@ -8,6 +8,7 @@ import { readCategories, writeManifest, type CategoryCounts } from './manifest.j
 import { parseBenchArgs, PROJECT_ROOT, USAGE, type BenchOptions } from './options.js';
 import { categoryPlan, runBenchPipeline } from './pipeline.js';
 import { renderMarkdown } from './render.js';
+import { BENCH_REAL_SCHEMA, type BenchResults } from './results.js';
 import { holdOutRealValidation } from './validation-split.js';
 
 const started = performance.now();
@@ -22,6 +23,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (opts.reroute) return reroute(opts, argv);
   const root = await stat(opts.data).catch(() => null);
   if (!root?.isDirectory()) {
     process.stdout.write(`bench:real skipped: no data folder at ${opts.data} (pass --data DIR or set MADENET_BENCH_DATA).\n`);
@@ -71,6 +73,40 @@ async function main(): Promise<number> {
 
   const command = `npm run bench:real${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   const results = await runBenchPipeline({ opts, run, manifest, categories, counts, command, log, ...(validationData ? { validationData } : {}) });
+  await writeResults(opts, run, results);
+  return 0;
+}
+
+/**
+ * --reroute FILE: the categories, counts, manifest and (with --real-validation) validation folder of the run that
+ * wrote FILE; its artifacts stay where they are, the new map and routed predictions go to a new run folder.
+ */
+async function reroute(opts: BenchOptions, argv: string[]): Promise<number> {
+  const file = opts.reroute as string;
+  const reuse = JSON.parse(await readFile(file, 'utf8')) as BenchResults;
+  if (reuse.schema !== BENCH_REAL_SCHEMA || !Array.isArray(reuse.categories)) {
+    throw new MadenetError('E_SCHEMA', `--reroute ${file} is not a bench:real results file; expected the real.json of an earlier run (schema ${BENCH_REAL_SCHEMA}).`);
+  }
+  const manifest = join(reuse.out, 'manifest.jsonl');
+  if (!(await stat(manifest).catch(() => null))) {
+    throw new MadenetError('E_DATASET', `--reroute ${file}: its run folder has no manifest at ${manifest}; expected the folder of that run (artifacts are reused from it).`);
+  }
+  const held = join(reuse.out, 'validation.jsonl');
+  const validationData = (await stat(held).catch(() => null)) ? held : undefined;
+  const categories: FoundCategory[] = reuse.categories.map((c) => ({ name: c.name, rel: c.dir, dir: join(reuse.dataRoot, c.dir) }));
+  const counts: Record<string, CategoryCounts> = Object.fromEntries(
+    reuse.categories.map((c) => [c.name, { trainNormals: c.trainNormals, trainDefects: c.trainDefects, testNormals: c.testNormals, testDefects: c.testDefects, resolution: c.resolution, errors: [] }]),
+  );
+  const run = join(opts.out, new Date().toISOString().replace(/[:.]/g, '-'));
+  log(`rerouting ${reuse.categories.map((c) => c.name).join(', ')} on the artifacts of ${reuse.out}; new run folder ${run}`);
+  const command = `npm run bench:real -- ${argv.join(' ')}`;
+  const results = await runBenchPipeline({ opts: { ...opts, data: reuse.dataRoot, smoke: reuse.mode === 'smoke', budgetMinutes: reuse.budgetMinutesPerCategory, epochs: (reuse.settings.epochsOverride as BenchOptions['epochs'] | undefined) ?? {} }, run, manifest, categories, counts, command, log, reuse, ...(validationData ? { validationData } : {}) });
+  results.commands = [...reuse.commands, command];
+  await writeResults(opts, run, results);
+  return 0;
+}
+
+async function writeResults(opts: BenchOptions, run: string, results: BenchResults): Promise<void> {
   results.totalSeconds = (performance.now() - started) / 1000;
 
   const dir = opts.results || run;
@@ -82,7 +118,6 @@ async function main(): Promise<number> {
   for (const c of results.categories) {
     log(`${c.name}: routed -> ${c.routed.chosen}, image AUROC ${fmtN(c.routed.imageAuroc)}, pixel AUROC ${fmtN(c.routed.pixelAuroc)}`);
   }
-  return 0;
 }
 
 /** --categories, else everything; --smoke without --categories takes the two smallest (two: the classifier needs them). */

@@ -4,6 +4,7 @@
 import type { BackendRequest } from '../../src/pipeline/runtime/backend.js';
 import { finetune } from '../../src/pipeline/services/finetune.js';
 import { trainLpd } from '../../src/pipeline/services/train-lpd.js';
+import { trainPatchcore } from '../../src/pipeline/services/train-patchcore.js';
 import { trainSfad } from '../../src/pipeline/services/train-sfad.js';
 import { trainSrad } from '../../src/pipeline/services/train-srad.js';
 import type { RunPlan } from './plan.js';
@@ -34,6 +35,8 @@ export interface TrainedRun {
   epochs: number;
   bestEpoch: number | null;
   seconds: number;
+  /** CPU seconds of this process (all its threads) while it trained: what a loaded shared machine does not inflate. */
+  cpuSeconds: number;
   /** Wall seconds of each training epoch (its validation included). */
   epochSeconds: number[];
   trainImages: number;
@@ -61,6 +64,7 @@ export async function trainCategory(opts: TrainCategoryOptions): Promise<TrainCa
   const runs: TrainedRun[] = [];
   let lpdArtifact: string | null = null;
   for (const plan of opts.plans) {
+    const cpu0 = process.cpuUsage();
     opts.onStep?.(`${plan.id} ${opts.category}: ${plan.preset}, ${plan.epochs} epochs (planned ~${Math.round(plan.plannedSeconds)} s)`);
     const base = { ...common, preset: plan.preset, epochs: plan.epochs, batchSize: plan.batchSize, ...(plan.lr !== undefined ? { lr: plan.lr } : {}) };
     if (plan.id === 'srad') {
@@ -78,15 +82,18 @@ export async function trainCategory(opts: TrainCategoryOptions): Promise<TrainCa
       const r = await trainSfad({ ...base, out, backbone });
       runs.push(trained(plan, r, r.metrics));
     }
+    (runs[runs.length - 1] as TrainedRun).cpuSeconds = cpuSecondsSince(cpu0);
   }
   if (opts.trainDefects === 0) return { runs, finetune: 'n/a: no defective train images' };
 
   const notes: string[] = [];
   for (const run of runs) {
     opts.onStep?.(`finetune ${run.plan.id} ${opts.category}: ${opts.finetuneEpochs} epochs on ${opts.trainDefects} real train defects`);
+    const cpu0 = process.cpuUsage();
     const ft = await finetune({ model: run.artifact, data: opts.data, epochs: opts.finetuneEpochs, realRatio: 0.5, checkpointEvery: 0, ...rt });
     run.artifact = ft.artifact.dir;
     run.seconds += ft.seconds;
+    run.cpuSeconds += cpuSecondsSince(cpu0);
     run.validationObjective = ft.metrics.after.objective;
     notes.push(`${run.plan.id} ${fmt(ft.metrics.before.objective)} -> ${fmt(ft.metrics.after.objective)}`);
   }
@@ -118,6 +125,7 @@ function trained(plan: RunPlan, r: TrainerResult, metrics: TrainedMetrics): Trai
     epochs: plan.epochs,
     bestEpoch: metrics.bestEpoch ?? null,
     seconds: r.seconds,
+    cpuSeconds: 0,
     epochSeconds: r.epochs.map((e) => e.seconds),
     trainImages: r.trainImages,
     validationObjective: metrics.objective ?? null,
@@ -125,6 +133,65 @@ function trained(plan: RunPlan, r: TrainerResult, metrics: TrainedMetrics): Trai
   };
 }
 
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+}
+
 function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toFixed(3);
+}
+
+export interface PatchcoreRun {
+  artifact: string;
+  imageSize: number;
+  backbone: string;
+  /** "package version, licence" of an npm backbone, or the provenance kind. */
+  backboneSource: string;
+  layers: string[];
+  seconds: number;
+  cpuSeconds: number;
+  trainImages: number;
+  imagesPerSecond: number;
+  bankRows: number;
+  patchRows: number;
+  validationObjective: number | null;
+  validation: { source: string; normals: number; defects: number };
+}
+
+/**
+ * train-patchcore with its defaults (the bench measures the submodel as a user gets it), on the same validation
+ * hold-out as the others. No feature cache: the training seconds are those of a first run. Smoke runs use 64 px,
+ * the smallest size whose deepest default layer still has a patch grid.
+ */
+export async function trainPatchcoreRun(opts: Pick<TrainCategoryOptions, 'data' | 'category' | 'out' | 'seed' | 'textures' | 'backend' | 'threads' | 'onStep'> & { imageSize?: number }): Promise<PatchcoreRun> {
+  const cpu0 = process.cpuUsage();
+  opts.onStep?.(`patchcore ${opts.category}: memory bank with the train-patchcore defaults${opts.imageSize ? ` at ${opts.imageSize} px` : ''}`);
+  const r = await trainPatchcore({
+    data: opts.data,
+    category: opts.category,
+    out: opts.out,
+    seed: opts.seed,
+    backend: opts.backend,
+    threads: opts.threads,
+    featureCache: null,
+    ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}),
+    ...(opts.textures ? { textures: opts.textures } : {}),
+  });
+  const p = r.provenance;
+  return {
+    artifact: r.artifact.dir,
+    imageSize: r.imageSize,
+    backbone: r.backbone,
+    backboneSource: p.kind === 'npm' ? `${p.package} ${p.version}, ${p.license}` : `${p.kind} ${p.arch}`,
+    layers: r.globalLayer ? [...r.layers, `global ${r.globalLayer}`] : r.layers,
+    seconds: r.seconds,
+    cpuSeconds: cpuSecondsSince(cpu0),
+    trainImages: r.trainImages,
+    imagesPerSecond: r.imagesPerSecond,
+    bankRows: r.bankRows,
+    patchRows: r.patchRows,
+    validationObjective: r.metrics.objective,
+    validation: { source: r.validation.source, normals: r.validation.normals, defects: r.validation.defects },
+  };
 }

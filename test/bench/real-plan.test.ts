@@ -1,8 +1,8 @@
 // The budget -> epochs plan, the hold-out count it plans with, the --epochs parser and the routed summary per
 // true category: pure functions, checked against hand-computed numbers.
 import { routingByCategory } from '../../bench/real/routing.js';
-import { parseEpochs } from '../../bench/real/options.js';
-import { planCategory, SMALL_SETTINGS, trainImagesAfterHoldOut, type RunCost } from '../../bench/real/plan.js';
+import { parseBenchArgs, parseEpochs } from '../../bench/real/options.js';
+import { patchcorePlannedSeconds, planCategory, SMALL_SETTINGS, trainImagesAfterHoldOut, type RunCost } from '../../bench/real/plan.js';
 import type { SubmodelRunId } from '../../bench/real/results.js';
 
 const COSTS: Record<SubmodelRunId, RunCost> = {
@@ -56,6 +56,23 @@ describe('parseEpochs', () => {
     expect(parseEpochs(undefined)).toEqual({});
     expect(() => parseEpochs('srad=0')).toThrow(/--epochs srad/);
     expect(() => parseEpochs('patchcore=3')).toThrow(/expected srad=N/);
+  });
+});
+
+describe('patchcorePlannedSeconds', () => {
+  it('is setup + seconds per train normal, every train normal counted (held-out ones are extracted too)', () => {
+    expect(patchcorePlannedSeconds(213, { setupSeconds: 10, secondsPerImageEpoch: 1.1 })).toBeCloseTo(244.3, 9);
+    expect(patchcorePlannedSeconds(54, { setupSeconds: 5, secondsPerImageEpoch: 0.5 })).toBe(32);
+  });
+});
+
+describe('parseBenchArgs: PatchCore, fallback and reroute flags', () => {
+  it('defaults to PatchCore on, the validation fallback, a 30 min limit; refuses an unknown fallback', () => {
+    const d = parseBenchArgs([], {});
+    expect(d).toMatchObject({ skipPatchcore: false, fallback: 'validation', limitMinutes: 30, reroute: null });
+    const o = parseBenchArgs(['--skip-patchcore', '--fallback', 'lpd', '--limit-minutes', '20', '--reroute', '/tmp/x/real.json'], {});
+    expect(o).toMatchObject({ skipPatchcore: true, fallback: 'lpd', limitMinutes: 20, reroute: '/tmp/x/real.json' });
+    expect(() => parseBenchArgs(['--fallback', 'best'], {})).toThrow(/--fallback is "best"; expected validation or one of srad, sfad, lpd, patchcore/);
   });
 });
 

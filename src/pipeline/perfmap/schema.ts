@@ -99,6 +99,12 @@ export interface PerfMap {
   validationData?: { root: string; fingerprint: string; categories: string[] } | null;
   classifier: ClassifierPointer | null;
   categories: Record<string, CategoryEntry>;
+  /**
+   * The low-confidence fallback kind validation suggests (perfmap/fallback.ts): present in every category, best
+   * mean objective. Informational: infer uses it only when asked (its --fallback default stays sfad). Absent in
+   * older maps; null when no kind is in every category.
+   */
+  fallback?: { kind: SubmodelKind; meanObjective: number; ranking: { kind: SubmodelKind; meanObjective: number }[] } | null;
 }
 
 export interface LoadedPerfMap {

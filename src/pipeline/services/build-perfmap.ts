@@ -19,6 +19,7 @@ import { CLASSIFIER_KIND, type ClassifierLoader } from '../infer/classifier-cont
 import { pointerTo, type ArtifactPointer } from '../perfmap/artifact-pointer.js';
 import { checkLambda, choose } from '../perfmap/choose.js';
 import { evaluateCandidates, type CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
+import { chooseFallback } from '../perfmap/fallback.js';
 import {
   PERFMAP_CATEGORY,
   PERFMAP_FILE,
@@ -121,6 +122,7 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
     validationData: validationData ? { root: validationData.root, fingerprint: datasetFingerprint(validationData.samples), categories: usedValidationData } : null,
     classifier,
     categories: entries,
+    fallback: chooseFallback(entries),
   };
   const parents: ArtifactPointer[] = [...(classifier ? [classifier] : []), ...Object.values(entries).flatMap((e) => e.candidates.map((c) => c.artifact))];
   const ref = await writeArtifact({
