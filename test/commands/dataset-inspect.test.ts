@@ -114,7 +114,7 @@ describe('madenet dataset inspect', () => {
   it('requires DIR', async () => {
     const { error } = await inspect([]);
     expect(error?.message).toMatch(/Missing 1 required arg/);
-    expect(error?.message).toMatch(/tmp.path/);
+    expect(error?.message).toMatch(/dir/);
   });
 });
 
