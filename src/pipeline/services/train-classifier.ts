@@ -66,32 +66,18 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
   // A packaged network is the body itself (cut at its global layer), not weights copied into an EfficientNet.
   const packaged = isNpmBackbone(backboneSpec);
   const backbone = packaged ? null : await planClassifierBackbone(backboneSpec);
-  const base = classifierPreset(opts.preset);
-  const cfg: ClassifierConfig = classifierPreset(opts.preset, {
-    seed: opts.seed,
-    imageSize: opts.imageSize ?? base.imageSize,
-    ...(backbone?.variant && backbone.variant !== base.variant ? { variant: backbone.variant } : {}),
-    ...(packaged ? { network: backboneSpec as `npm:${string}`, networkLayer: defaultLayersOf(backboneSpec)?.globalLayer ?? undefined } : {}),
-  });
+  const cfg = classifierConfigFor(opts, backboneSpec, packaged, backbone?.variant);
   const plan = await planTraining(opts, cfg, { valFraction, backboneSpec }, warnings);
   const out = resolve(opts.out);
 
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
-  let body: tf.LayersModel | null = null;
   // The run holds its checkpoint series' lock from restore() on; released whatever happens.
   let runLock: { dispose(): Promise<void> } | null = null;
   try {
-    let provenance: BackboneProvenance | null = null;
-    if (cfg.network) {
-      const loaded = await loadFeatureExtractor(cfg.network, { layers: [cfg.networkLayer ?? ''], inputSize: cfg.imageSize, seed: opts.seed });
-      body = loaded.extractor;
-      provenance = loaded.provenance;
-      model = buildClassifierOn(body, cfg, plan.numClasses);
-      body = null; // now owned by the model
-    } else {
-      model = buildClassifier(cfg, plan.numClasses);
-    }
+    const built = await buildModel(cfg, plan.numClasses, opts.seed);
+    model = built.model;
+    const provenance = built.provenance;
     const live = model;
     const { parent, report } = backbone ? await applyClassifierBackbone(backbone, live, cfg.imageSize) : { parent: null, report: null };
     // Package, version and licence of a packaged body, as train-patchcore and train-sfad record them.
@@ -110,23 +96,8 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
 
     const chosen = best.chosen('Training');
     const metrics = { ...chosen.evaluation, bestEpoch: state.bestEpoch };
-    const artifactConfig: ClassifierArtifactConfig & ClassifierRunConfig = plan.runConfig;
     const byCategory = (counts: number[]): Record<string, number> => Object.fromEntries(plan.split.categories.map((c, i) => [c, counts[i] ?? 0]));
-    const ref = await writeArtifact({
-      // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
-      reuseIdentical: opts.resume === true,
-      root: out,
-      kind: CLASSIFIER_KIND,
-      category: CLASSIFIER_CATEGORY,
-      config: artifactConfig,
-      seed: opts.seed,
-      datasetFingerprint: plan.fingerprint,
-      runtime,
-      metrics: { validation: metrics, epochs: state.epoch, steps: state.step, history: state.history },
-      parents: parent ? [parent] : [],
-      models: chosen.weights,
-      files: classifierArtifactFiles(plan.split.categories, chosen.evaluation.confusion),
-    });
+    const ref = await writeClassifierArtifact(opts, plan, { out, runtime, parent, chosen, metrics, state });
     return {
       artifact: { dir: ref.dir, version: ref.version },
       preset: opts.preset,
@@ -143,8 +114,60 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
     await runLock?.dispose();
     optimizer?.dispose();
     model?.dispose();
-    body?.dispose();
   }
+}
+
+/** The preset's config with the run's seed and size, an imported backbone's variant, or a packaged network as the body. */
+function classifierConfigFor(opts: TrainClassifierOptions, backboneSpec: string, packaged: boolean, backboneVariant: ClassifierConfig['variant'] | null | undefined): ClassifierConfig {
+  const base = classifierPreset(opts.preset);
+  return classifierPreset(opts.preset, {
+    seed: opts.seed,
+    imageSize: opts.imageSize ?? base.imageSize,
+    ...(backboneVariant && backboneVariant !== base.variant ? { variant: backboneVariant } : {}),
+    ...(packaged ? { network: backboneSpec as `npm:${string}`, networkLayer: defaultLayersOf(backboneSpec)?.globalLayer ?? undefined } : {}),
+  });
+}
+
+/** The classifier on a packaged body (its provenance recorded), or a plain EfficientNet. */
+async function buildModel(cfg: ClassifierConfig, numClasses: number, seed: number): Promise<{ model: tf.LayersModel; provenance: BackboneProvenance | null }> {
+  if (!cfg.network) return { model: buildClassifier(cfg, numClasses), provenance: null };
+  const loaded = await loadFeatureExtractor(cfg.network, { layers: [cfg.networkLayer ?? ''], inputSize: cfg.imageSize, seed });
+  try {
+    // The body is owned by the model from here on.
+    return { model: buildClassifierOn(loaded.extractor, cfg, numClasses), provenance: loaded.provenance };
+  } catch (err) {
+    loaded.extractor.dispose();
+    throw err;
+  }
+}
+
+interface ClassifierOutcome {
+  out: string;
+  runtime: Awaited<ReturnType<typeof startRuntime>>;
+  parent: Awaited<ReturnType<typeof applyClassifierBackbone>>['parent'] | null;
+  chosen: ReturnType<BestEpoch<ClassifierValidation>['chosen']>;
+  metrics: ClassifierValidation & { bestEpoch: number | null };
+  state: { epoch: number; step: number; history: unknown };
+}
+
+/** Saves the best epoch as <out>/classifier/all/vNNNN. */
+function writeClassifierArtifact(opts: TrainClassifierOptions, plan: ClassifierPlan, o: ClassifierOutcome): ReturnType<typeof writeArtifact> {
+  const artifactConfig: ClassifierArtifactConfig & ClassifierRunConfig = plan.runConfig;
+  return writeArtifact({
+    // --resume of a finished run gives the same bytes again: keep the version it made, write no copy.
+    reuseIdentical: opts.resume === true,
+    root: o.out,
+    kind: CLASSIFIER_KIND,
+    category: CLASSIFIER_CATEGORY,
+    config: artifactConfig,
+    seed: opts.seed,
+    datasetFingerprint: plan.fingerprint,
+    runtime: o.runtime,
+    metrics: { validation: o.metrics, epochs: o.state.epoch, steps: o.state.step, history: o.state.history },
+    parents: o.parent ? [o.parent] : [],
+    models: o.chosen.weights,
+    files: classifierArtifactFiles(plan.split.categories, o.chosen.evaluation.confusion),
+  });
 }
 
 /** The run's data split, step counts and learning-rate schedule, and the config recorded with it. */

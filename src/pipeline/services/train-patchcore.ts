@@ -16,7 +16,7 @@ import { extractorKey, FeatureCache } from '../features/feature-cache.js';
 import { tileDataset, tilingRecord, type TileSpec } from '../io/tiles.js';
 import { datasetFingerprint, loadDataset, type Sample } from '../io/dataset.js';
 import { encodeNpy } from '../io/npy.js';
-import { planValidation } from '../perfmap/validation-set.js';
+import { planValidation, type ValidationPlan } from '../perfmap/validation-set.js';
 import type { RuntimeInfo, BackendRequest } from '../runtime/backend.js';
 import { TextureBank } from '../synth/texture-bank.js';
 import { imagesToTensor } from '../train/tensors.js';
@@ -24,7 +24,8 @@ import { thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrain
 import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { startRuntime } from '../train/train-run.js';
 import { trainNormalsOutside } from '../train/train-split.js';
-import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance } from '../weights/backbone-registry.js';
+import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance, type FeatureExtractorSource } from '../weights/backbone-registry.js';
+import { concatRows } from '../core/float-rows.js';
 
 export const DEFAULT_FEATURE_CACHE_MB = 2048;
 
@@ -90,8 +91,68 @@ const MIN_SPREAD = 1e-6;
 
 export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<TrainPatchcoreResult> {
   const started = performance.now();
-  const seed = opts.seed ?? 0;
-  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+  const settings = patchcoreSettings(opts);
+  const { seed, valFraction, cfg } = settings;
+  const runtime = await startRuntime(opts);
+  const warnings: string[] = [];
+
+  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, seed);
+  const plan = planValidation(dataset, opts.category, { valFraction, seed });
+  const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, seed);
+  const outputs = cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers;
+  const source = await loadFeatureExtractor(settings.backbone, { layers: outputs, inputSize: cfg.imageSize, seed });
+  const extractor = source.extractor;
+  const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? DEFAULT_FEATURE_CACHE_MB) * 2 ** 20) : null;
+  let banks: PatchcoreBanks | null = null;
+  try {
+    const grid = patchGrid(extractor, cfg);
+    const features = await extractFeatures(source, cache, { train, held: plan.normals }, settings, opts.onProgress);
+    const bank = buildBanks(features.train, grid, cfg, seed);
+    banks = bank.banks;
+    const validated = await validatePatchcore(extractor, bank.banks, features.held, grid, { opts, settings, plan });
+    const timings = { featuresSeconds: features.seconds, coresetSeconds: bank.coresetSeconds, validationSeconds: validated.seconds };
+    const ref = await writePatchcoreArtifact({ opts, settings, source, dataset, plan, train, grid, bank, validated, timings, runtime, started });
+    return {
+      artifact: { dir: ref.dir, version: ref.version },
+      category: opts.category,
+      imageSize: cfg.imageSize,
+      backbone: settings.backbone,
+      provenance: source.provenance,
+      layers: cfg.layers,
+      globalLayer: cfg.globalLayer,
+      trainImages: train.length,
+      patchRows: bank.patchRows,
+      bankRows: bank.bankRows,
+      featureDim: grid[2],
+      metrics: validated.metrics,
+      validation: { source: plan.source, normals: validated.evaluation.normals, defects: validated.evaluation.defects },
+      normalization: validated.normalization,
+      timings,
+      seconds: (performance.now() - started) / 1000,
+      imagesPerSecond: train.length / features.seconds,
+      featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
+      runtime,
+      warnings,
+    };
+  } finally {
+    if (banks) {
+      banks.patches.dispose();
+      banks.global?.dispose();
+    }
+    extractor.dispose();
+  }
+}
+
+/** The run's settings resolved from the options and the backbone's defaults. */
+interface PatchcoreSettings {
+  seed: number;
+  valFraction: number;
+  backbone: string;
+  cfg: PatchcoreConfig;
+  batchSize: number;
+}
+
+function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
   const backbone = opts.backbone ?? PATCHCORE_DEFAULTS.backbone;
   const defaults = defaultLayersOf(backbone);
   const cfg: PatchcoreConfig = patchcoreConfig({
@@ -107,147 +168,163 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
   });
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected a positive integer.`);
-  const runtime = await startRuntime(opts);
-  const warnings: string[] = [];
-
-  const dataset = await tileDataset(await loadDataset(opts.data, { categories: [opts.category] }), opts.category, opts.tile, seed);
-  const plan = planValidation(dataset, opts.category, { valFraction, seed });
-  const train = trainNormalsOutside(dataset, opts.category, plan, valFraction, seed);
-  const outputs = cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers;
-  const source = await loadFeatureExtractor(backbone, { layers: outputs, inputSize: cfg.imageSize, seed });
-  const extractor = source.extractor;
-  const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? DEFAULT_FEATURE_CACHE_MB) * 2 ** 20) : null;
-  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize, ...(cfg.positionWeight > 0 ? { positionWeight: cfg.positionWeight } : {}) });
-  let banks: PatchcoreBanks | null = null;
-  try {
-    // Features of train normals and held-out normals, once each; [h*w*D] patches (+ [G] global) per image.
-    const grid = patchGrid(extractor, cfg);
-    const compute = async (images: Parameters<typeof imagesToTensor>[0]): Promise<Float32Array[][]> => {
-      const x = imagesToTensor(images);
-      const f = patchcoreFeatures(extractor, x, cfg);
-      x.dispose();
-      try {
-        const p = (await f.patches.data()) as Float32Array;
-        const g = f.global ? ((await f.global.data()) as Float32Array) : null;
-        const pp = p.length / images.length;
-        const gp = g ? g.length / images.length : 0;
-        return images.map((_, i) => (g ? [p.slice(i * pp, (i + 1) * pp), g.slice(i * gp, (i + 1) * gp)] : [p.slice(i * pp, (i + 1) * pp)]));
-      } finally {
-        f.patches.dispose();
-        f.global?.dispose();
-      }
-    };
-    const t0 = performance.now();
-    const extract = (samples: Sample[], phase: string): Promise<Float32Array[][]> =>
-      extractOnce(samples, { size: cfg.imageSize, batchSize, compute, cache: cache ? { store: cache, extractorKey: key } : null, onImage: (done, total) => opts.onProgress?.({ phase, done, total }) });
-    const trainFeatures = await extract(train, 'train features');
-    const heldFeatures = await extract(plan.normals, 'held-out features');
-    const featuresSeconds = (performance.now() - t0) / 1000;
-
-    const perImage = trainFeatures[0]?.[0]?.length ?? 0;
-    const dim = grid[2];
-    if (perImage !== grid[0] * grid[1] * dim) throw new MadenetError('E_INTERNAL', `Features of ${perImage} values per image do not match the ${grid.join('x')} patch grid.`);
-    const patchRows = (trainFeatures.length * perImage) / dim;
-    const all = new Float32Array(trainFeatures.length * perImage);
-    trainFeatures.forEach((f, i) => all.set(f[0] as Float32Array, i * perImage));
-    const t1 = performance.now();
-    const size = coresetSize(cfg, patchRows);
-    const patches = tf.tidy(() => {
-      const x = tf.tensor2d(all, [patchRows, dim]);
-      if (size >= patchRows) return x;
-      const idx = greedyCoreset(x, { size, seed, projectionDim: cfg.projectionDim });
-      return tf.gather(x, tf.tensor1d(idx, 'int32'));
-    }) as tf.Tensor2D;
-    const coresetSeconds = (performance.now() - t1) / 1000;
-    const global = cfg.globalLayer ? tf.tensor2d(concatRows(trainFeatures.map((f) => f[1] as Float32Array)), [trainFeatures.length, (trainFeatures[0]?.[1] as Float32Array).length]) : null;
-    banks = { patches, global, norm: null };
-
-    // Standardise the two image-score terms on the held-out normals (not in the bank), when both are used.
-    const t2 = performance.now();
-    const normalization = cfg.globalLayer && cfg.globalWeight > 0 ? await scoreNormalization(heldFeatures, grid, banks, cfg) : null;
-    banks.norm = normalization;
-    const detector = patchcoreDetector(extractor, banks, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
-    const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, seed);
-    const { evaluation } = await validateDetector(detector, plan, { textures, batchSize });
-    const validationSeconds = (performance.now() - t2) / 1000;
-    const metrics: DetectorTrainingMetrics = {
-      imageAuroc: evaluation.imageAuroc,
-      pixelAp: evaluation.pixelAp,
-      objective: evaluation.imageAuroc === null ? null : VALIDATION_LAMBDA * evaluation.imageAuroc + (1 - VALIDATION_LAMBDA) * (evaluation.pixelAp ?? 0),
-      threshold: evaluation.threshold,
-      mapRange: evaluation.mapRange,
-      bestEpoch: null,
-    };
-
-    const fingerprint = datasetFingerprint(train);
-    const parents = source.provenance.kind === 'backbone' || source.provenance.kind === 'lpd' ? [source.provenance.ref] : [];
-    const artifactConfig: PatchcoreArtifactConfig & Record<string, unknown> = {
-      model: cfg,
-      normalization,
-      backboneSource: source.provenance,
-      bank: { patchRows, bankRows: size, featureDim: dim, grid: grid.slice(0, 2), coresetSeed: seed },
-      validation: { valFraction, seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: textures.source },
-      data: { root: dataset.root, category: opts.category, trainImages: train.length, fingerprint, tiling: tilingRecord(opts.tile, dataset.tiling) },
-    };
-    const bankData = (await patches.data()) as Float32Array;
-    const files: Record<string, Buffer | string> = {
-      [PATCHCORE_BANK_FILE]: encodeNpy(bankData, [size, dim]),
-      'thresholds.json': thresholdsFile(evaluation),
-    };
-    if (global) files[PATCHCORE_GLOBAL_BANK_FILE] = encodeNpy((await global.data()) as Float32Array, global.shape);
-    const seconds = (performance.now() - started) / 1000;
-    const ref = await writeArtifact({
-      root: resolve(opts.out),
-      kind: PATCHCORE_KIND,
-      category: opts.category,
-      config: artifactConfig,
-      seed,
-      datasetFingerprint: fingerprint,
-      runtime,
-      metrics: { validation: metrics, seconds, featuresSeconds, coresetSeconds },
-      parents,
-      models: { extractor: await modelArtifactsOf(extractor) },
-      files,
-    });
-    return {
-      artifact: { dir: ref.dir, version: ref.version },
-      category: opts.category,
-      imageSize: cfg.imageSize,
-      backbone,
-      provenance: source.provenance,
-      layers: cfg.layers,
-      globalLayer: cfg.globalLayer,
-      trainImages: train.length,
-      patchRows,
-      bankRows: size,
-      featureDim: dim,
-      metrics,
-      validation: { source: plan.source, normals: evaluation.normals, defects: evaluation.defects },
-      normalization,
-      timings: { featuresSeconds, coresetSeconds, validationSeconds },
-      seconds: (performance.now() - started) / 1000,
-      imagesPerSecond: train.length / featuresSeconds,
-      featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
-      runtime,
-      warnings,
-    };
-  } finally {
-    if (banks) {
-      banks.patches.dispose();
-      banks.global?.dispose();
-    }
-    extractor.dispose();
-  }
+  return { seed: opts.seed ?? 0, valFraction: opts.valFraction ?? DEFAULT_VAL_FRACTION, backbone, cfg, batchSize };
 }
 
-function concatRows(rows: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(rows.reduce((s, r) => s + r.length, 0));
-  let off = 0;
-  for (const r of rows) {
-    out.set(r, off);
-    off += r.length;
-  }
-  return out;
+/** Features of train normals and held-out normals, once each (through the cache when there is one); [h*w*D] patches (+ [G] global) per image. */
+async function extractFeatures(
+  source: FeatureExtractorSource,
+  cache: FeatureCache | null,
+  samples: { train: Sample[]; held: Sample[] },
+  { cfg, batchSize }: PatchcoreSettings,
+  onProgress: TrainPatchcoreOptions['onProgress'],
+): Promise<{ train: Float32Array[][]; held: Float32Array[][]; seconds: number }> {
+  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize, ...(cfg.positionWeight > 0 ? { positionWeight: cfg.positionWeight } : {}) });
+  const compute = featureComputer(source.extractor, cfg);
+  const t0 = performance.now();
+  const extract = (list: Sample[], phase: string): Promise<Float32Array[][]> =>
+    extractOnce(list, { size: cfg.imageSize, batchSize, compute, cache: cache ? { store: cache, extractorKey: key } : null, onImage: (done, total) => onProgress?.({ phase, done, total }) });
+  const train = await extract(samples.train, 'train features');
+  const held = await extract(samples.held, 'held-out features');
+  return { train, held, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** One batch of images to per-image [patches] or [patches, global] feature rows. */
+function featureComputer(extractor: tf.LayersModel, cfg: PatchcoreConfig) {
+  return async (images: Parameters<typeof imagesToTensor>[0]): Promise<Float32Array[][]> => {
+    const x = imagesToTensor(images);
+    const f = patchcoreFeatures(extractor, x, cfg);
+    x.dispose();
+    try {
+      const p = (await f.patches.data()) as Float32Array;
+      const g = f.global ? ((await f.global.data()) as Float32Array) : null;
+      const pp = p.length / images.length;
+      const gp = g ? g.length / images.length : 0;
+      return images.map((_, i) => (g ? [p.slice(i * pp, (i + 1) * pp), g.slice(i * gp, (i + 1) * gp)] : [p.slice(i * pp, (i + 1) * pp)]));
+    } finally {
+      f.patches.dispose();
+      f.global?.dispose();
+    }
+  };
+}
+
+interface BuiltBanks {
+  banks: PatchcoreBanks;
+  /** Train patches before and rows after the coreset. */
+  patchRows: number;
+  bankRows: number;
+  coresetSeconds: number;
+}
+
+/** The seeded greedy coreset of all train patches, and the global bank (every train image's global feature) when used. */
+function buildBanks(trainFeatures: Float32Array[][], grid: [number, number, number], cfg: PatchcoreConfig, seed: number): BuiltBanks {
+  const perImage = trainFeatures[0]?.[0]?.length ?? 0;
+  const dim = grid[2];
+  if (perImage !== grid[0] * grid[1] * dim) throw new MadenetError('E_INTERNAL', `Features of ${perImage} values per image do not match the ${grid.join('x')} patch grid.`);
+  const patchRows = (trainFeatures.length * perImage) / dim;
+  const all = concatRows(trainFeatures.map((f) => f[0] as Float32Array));
+  const t1 = performance.now();
+  const size = coresetSize(cfg, patchRows);
+  const patches = tf.tidy(() => {
+    const x = tf.tensor2d(all, [patchRows, dim]);
+    if (size >= patchRows) return x;
+    const idx = greedyCoreset(x, { size, seed, projectionDim: cfg.projectionDim });
+    return tf.gather(x, tf.tensor1d(idx, 'int32'));
+  }) as tf.Tensor2D;
+  const coresetSeconds = (performance.now() - t1) / 1000;
+  const global = cfg.globalLayer ? tf.tensor2d(concatRows(trainFeatures.map((f) => f[1] as Float32Array)), [trainFeatures.length, (trainFeatures[0]?.[1] as Float32Array).length]) : null;
+  return { banks: { patches, global, norm: null }, patchRows, bankRows: size, coresetSeconds };
+}
+
+interface PatchcoreValidation {
+  normalization: ScoreNormalization | null;
+  evaluation: Awaited<ReturnType<typeof validateDetector>>['evaluation'];
+  metrics: DetectorTrainingMetrics;
+  textures: TextureBank;
+  seconds: number;
+}
+
+/** Standardises the two image-score terms on the held-out normals (not in the bank) when both are used, then validates as build-perfmap does. */
+async function validatePatchcore(
+  extractor: tf.LayersModel,
+  banks: PatchcoreBanks,
+  heldFeatures: Float32Array[][],
+  grid: [number, number, number],
+  { opts, settings, plan }: { opts: TrainPatchcoreOptions; settings: PatchcoreSettings; plan: ValidationPlan },
+): Promise<PatchcoreValidation> {
+  const { cfg, seed, batchSize } = settings;
+  const t2 = performance.now();
+  const normalization = cfg.globalLayer && cfg.globalWeight > 0 ? await scoreNormalization(heldFeatures, grid, banks, cfg) : null;
+  banks.norm = normalization;
+  const detector = patchcoreDetector(extractor, banks, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
+  const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, seed);
+  const { evaluation } = await validateDetector(detector, plan, { textures, batchSize });
+  return { normalization, evaluation, metrics: detectorMetrics(evaluation), textures, seconds: (performance.now() - t2) / 1000 };
+}
+
+/** The validation metrics a detector artifact records (no epochs, hence no best epoch). */
+export function detectorMetrics(evaluation: Awaited<ReturnType<typeof validateDetector>>['evaluation']): DetectorTrainingMetrics {
+  return {
+    imageAuroc: evaluation.imageAuroc,
+    pixelAp: evaluation.pixelAp,
+    objective: evaluation.imageAuroc === null ? null : VALIDATION_LAMBDA * evaluation.imageAuroc + (1 - VALIDATION_LAMBDA) * (evaluation.pixelAp ?? 0),
+    threshold: evaluation.threshold,
+    mapRange: evaluation.mapRange,
+    bestEpoch: null,
+  };
+}
+
+interface PatchcoreOutcome {
+  opts: TrainPatchcoreOptions;
+  settings: PatchcoreSettings;
+  source: FeatureExtractorSource;
+  dataset: { root: string; tiling: Parameters<typeof tilingRecord>[1] };
+  plan: ValidationPlan;
+  train: Sample[];
+  grid: [number, number, number];
+  bank: BuiltBanks;
+  validated: PatchcoreValidation;
+  timings: TrainPatchcoreResult['timings'];
+  runtime: RuntimeInfo;
+  started: number;
+}
+
+/** Saves the bank(s), config and thresholds as <out>/patchcore/<category>/vNNNN. */
+async function writePatchcoreArtifact(o: PatchcoreOutcome): ReturnType<typeof writeArtifact> {
+  const { opts, settings, bank, validated } = o;
+  const { cfg, seed } = settings;
+  const dim = o.grid[2];
+  const fingerprint = datasetFingerprint(o.train);
+  const parents = o.source.provenance.kind === 'backbone' || o.source.provenance.kind === 'lpd' ? [o.source.provenance.ref] : [];
+  const artifactConfig: PatchcoreArtifactConfig & Record<string, unknown> = {
+    model: cfg,
+    normalization: validated.normalization,
+    backboneSource: o.source.provenance,
+    bank: { patchRows: bank.patchRows, bankRows: bank.bankRows, featureDim: dim, grid: o.grid.slice(0, 2), coresetSeed: seed },
+    validation: { valFraction: settings.valFraction, seed, source: o.plan.source, lambda: VALIDATION_LAMBDA, textures: validated.textures.source },
+    data: { root: o.dataset.root, category: opts.category, trainImages: o.train.length, fingerprint, tiling: tilingRecord(opts.tile, o.dataset.tiling) },
+  };
+  const bankData = (await bank.banks.patches.data()) as Float32Array;
+  const files: Record<string, Buffer | string> = {
+    [PATCHCORE_BANK_FILE]: encodeNpy(bankData, [bank.bankRows, dim]),
+    'thresholds.json': thresholdsFile(validated.evaluation),
+  };
+  const global = bank.banks.global;
+  if (global) files[PATCHCORE_GLOBAL_BANK_FILE] = encodeNpy((await global.data()) as Float32Array, global.shape);
+  const seconds = (performance.now() - o.started) / 1000;
+  return writeArtifact({
+    root: resolve(opts.out),
+    kind: PATCHCORE_KIND,
+    category: opts.category,
+    config: artifactConfig,
+    seed,
+    datasetFingerprint: fingerprint,
+    runtime: o.runtime,
+    metrics: { validation: validated.metrics, seconds, featuresSeconds: o.timings.featuresSeconds, coresetSeconds: o.timings.coresetSeconds },
+    parents,
+    models: { extractor: await modelArtifactsOf(o.source.extractor) },
+    files,
+  });
 }
 
 /** [h, w, D] of the patch features: the first layer's grid and the channels of all patch layers (from the extractor's shapes). */

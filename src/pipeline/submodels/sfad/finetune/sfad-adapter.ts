@@ -20,41 +20,11 @@ import { sfadFinetuneStep, sfadLocationWeights } from './sfad-finetune-step.js';
 
 export async function sfadFinetuneAdapter(opts: AdapterOptions & { featureBudgetBytes?: number }): Promise<FinetuneAdapter> {
   const { parent } = opts;
-  const cfg = parent.config.model as SfadConfig;
-  validateSfadConfig(cfg);
-  const seed = parent.artifact.manifest.seed;
-  // Built as train-sfad builds it (fixed input size), so the saved weights fit in the same order; a packaged
-  // network's extractor is not rebuilt from an architecture but read back whole from the parent.
-  const packaged = isPackagedBackbone(cfg.backbone);
-  const model = packaged
-    ? buildSfad(cfg, { seed, extractor: await layersModelFrom(await parent.artifact.modelArtifacts('extractor')) })
-    : buildSfad(cfg, { seed, backbone: buildBackbone(cfg.backbone, { seed, inputSize: cfg.imageSize }) });
-  await loadParentWeights(parent, { ...(packaged ? {} : { extractor: model.extractor }), adaptor: model.adaptor, discriminator: model.discriminator }, () => disposeSfad(model));
+  const { cfg, model } = await parentSfad(parent);
   const { optimizer, varList } = sfadOptimizer(model, cfg, opts.lr);
   const side = featureSide(cfg);
-  const per = featureBytes(cfg) / 4;
-  const cache = new Map<string, Float32Array>();
-  const maxCached = Math.floor((opts.featureBudgetBytes ?? DEFAULT_FEATURE_BUDGET) / featureBytes(cfg));
+  const features = frozenFeatures(model, cfg, opts.featureBudgetBytes ?? DEFAULT_FEATURE_BUDGET);
   const detector = sfadDetector(model, cfg, { category: parent.category, artifactDir: null, ownsModels: false });
-
-  /** Features [N,h,w,D] of the images in order, from the cache where possible (one extractor call for the rest). */
-  async function features(items: { path: string; image: RgbImage }[]): Promise<tf.Tensor4D> {
-    const missing = items.filter((it, i) => !cache.has(it.path) && items.findIndex((o) => o.path === it.path) === i);
-    const fresh = new Map<string, Float32Array>();
-    if (missing.length > 0) {
-      const f = tf.tidy(() => sfadFeatures(model.extractor, imagesToTensor(missing.map((m) => m.image)), cfg));
-      const data = (await f.data()) as Float32Array;
-      f.dispose();
-      missing.forEach((m, i) => {
-        const one = data.slice(i * per, (i + 1) * per);
-        fresh.set(m.path, one);
-        if (cache.size < maxCached) cache.set(m.path, one);
-      });
-    }
-    const buf = new Float32Array(items.length * per);
-    items.forEach((it, i) => buf.set((cache.get(it.path) ?? fresh.get(it.path)) as Float32Array, i * per));
-    return tf.tensor4d(buf, [items.length, side, side, cfg.featureDim]);
-  }
 
   return {
     kind: 'sfad',
@@ -99,5 +69,45 @@ export async function sfadFinetuneAdapter(opts: AdapterOptions & { featureBudget
       optimizer.dispose();
       disposeSfad(model);
     },
+  };
+}
+
+/** The parent's config and models (its weights loaded). */
+async function parentSfad(parent: AdapterOptions['parent']): Promise<{ cfg: SfadConfig; model: ReturnType<typeof buildSfad> }> {
+  const cfg = parent.config.model as SfadConfig;
+  validateSfadConfig(cfg);
+  const seed = parent.artifact.manifest.seed;
+  // Built as train-sfad builds it (fixed input size), so the saved weights fit in the same order; a packaged
+  // network's extractor is not rebuilt from an architecture but read back whole from the parent.
+  const packaged = isPackagedBackbone(cfg.backbone);
+  const model = packaged
+    ? buildSfad(cfg, { seed, extractor: await layersModelFrom(await parent.artifact.modelArtifacts('extractor')) })
+    : buildSfad(cfg, { seed, backbone: buildBackbone(cfg.backbone, { seed, inputSize: cfg.imageSize }) });
+  await loadParentWeights(parent, { ...(packaged ? {} : { extractor: model.extractor }), adaptor: model.adaptor, discriminator: model.discriminator }, () => disposeSfad(model));
+  return { cfg, model };
+}
+
+/** Features [N,h,w,D] of images in order, from a per-path cache (while within the budget) where possible, one extractor call for the rest. */
+function frozenFeatures(model: ReturnType<typeof buildSfad>, cfg: SfadConfig, budgetBytes: number) {
+  const side = featureSide(cfg);
+  const per = featureBytes(cfg) / 4;
+  const cache = new Map<string, Float32Array>();
+  const maxCached = Math.floor(budgetBytes / featureBytes(cfg));
+  return async (items: { path: string; image: RgbImage }[]): Promise<tf.Tensor4D> => {
+    const missing = items.filter((it, i) => !cache.has(it.path) && items.findIndex((o) => o.path === it.path) === i);
+    const fresh = new Map<string, Float32Array>();
+    if (missing.length > 0) {
+      const f = tf.tidy(() => sfadFeatures(model.extractor, imagesToTensor(missing.map((m) => m.image)), cfg));
+      const data = (await f.data()) as Float32Array;
+      f.dispose();
+      missing.forEach((m, i) => {
+        const one = data.slice(i * per, (i + 1) * per);
+        fresh.set(m.path, one);
+        if (cache.size < maxCached) cache.set(m.path, one);
+      });
+    }
+    const buf = new Float32Array(items.length * per);
+    items.forEach((it, i) => buf.set((cache.get(it.path) ?? fresh.get(it.path)) as Float32Array, i * per));
+    return tf.tensor4d(buf, [items.length, side, side, cfg.featureDim]);
   };
 }

@@ -238,92 +238,117 @@ interface SfadRun {
   source: FrozenBackbone;
 }
 
+/** What sfadFeatures' prepare() builds and validate()/finish() read. */
+interface SfadFeatureState {
+  bank: Awaited<ReturnType<typeof featureBank>>;
+  stats: ReturnType<typeof statsFromMoments> | null;
+  spread: number | null;
+  /** The adaptor with the standardisation folded in (null without standardisation). */
+  folded: tf.LayersModel | null;
+  detector: ReturnType<typeof sfadDetector> | null;
+  cache: FeatureCache | null;
+  engine: { used: 'tfjs' | 'onnx'; reason: string | null };
+  validationMemo: ReturnType<typeof memoizeFrozen> | null;
+}
+
 /** The banked features and their standardisation, the detector validated each epoch, and the artifact. */
 function sfadFeatures(opts: TrainSfadOptions, s: SfadSettings, r: SfadRun, ctx: OpenContext) {
-  const { live, cfg, train, plan, textures, source } = r;
-  let bank: Awaited<ReturnType<typeof featureBank>> = null;
-  let stats: ReturnType<typeof statsFromMoments> | null = null;
-  let spread: number | null = null;
-  let folded: tf.LayersModel | null = null;
-  ctx.defer(() => folded?.dispose());
+  const st: SfadFeatureState = { bank: null, stats: null, spread: null, folded: null, detector: null, cache: null, engine: { used: 'tfjs', reason: null }, validationMemo: null };
+  ctx.defer(() => st.folded?.dispose());
   const refold = (): void => {
-    if (folded && stats) foldStandardization(live.adaptor, folded, stats);
+    if (st.folded && st.stats) foldStandardization(r.live.adaptor, st.folded, st.stats);
   };
-  let detector: ReturnType<typeof sfadDetector> | null = null;
-  let cache: FeatureCache | null = null;
-  let engine: { used: 'tfjs' | 'onnx'; reason: string | null } = { used: 'tfjs', reason: null };
-  let validationMemo: ReturnType<typeof memoizeFrozen> | null = null;
   return {
-    bank: () => bank,
-    stats: () => stats,
-    prepare: async () => {
-      const budget = opts.featureBudgetBytes ?? DEFAULT_FEATURE_BUDGET;
-      cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? SFAD_FEATURE_CACHE_MB) * 2 ** 20) : null;
-      const eng = train.length * featureBytes(cfg) <= budget ? await bankEngine(opts.featureEngine ?? 'auto', live.extractor, cfg, ctx.runtime) : { onnx: null, used: 'tfjs' as const, reason: 'features not banked' };
-      engine = { used: eng.used, reason: eng.reason };
-      // Everything that changes the bank's raw features (standardisation happens after, in memory); the engine too,
-      // since onnxruntime's kernels round differently from tfjs's (|difference| ~1e-5 of the features' range).
-      const cacheKey = extractorKey({ kind: SFAD_KIND, provenance: source.provenance, layers: cfg.layers, size: cfg.imageSize, patchSize: cfg.patchSize, featureDim: cfg.featureDim, ...(eng.used === 'onnx' ? { engine: 'onnx' } : {}) });
-      bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(s.batchSize, 8), budgetBytes: budget, cache: cache ? { store: cache, extractorKey: cacheKey } : null, onnx: eng.onnx }).finally(() => eng.onnx?.dispose());
-      if (!bank) ctx.warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
-      // One pass over the bank gives both the reported spread and the standardisation statistics.
-      const moments = bank ? channelMoments(bank, cfg.featureDim) : null;
-      spread = moments ? meanSpread(moments) : null;
-      stats = !cfg.standardize ? null : moments ? statsFromMoments(moments) : await sampledFeatureStats(live.extractor, train, cfg, Math.max(s.batchSize, 8));
-      if (stats && bank) standardizeRows(bank, stats);
-      if (!stats && spread !== null && cfg.noiseStd < NOISE_WARN_RATIO * spread) {
-        ctx.warnings.push(
-          `--noise-std ${cfg.noiseStd} is ${((100 * cfg.noiseStd) / spread).toFixed(1)}% of the features' spread (${spread.toPrecision(3)}); the discriminator may not learn to tell noisy features apart. Try --noise-std ${(0.4 * spread).toPrecision(2)} or a larger --lr.`,
-        );
-      }
-      // With standardisation the live adaptor expects standardised features; validation and the artifact use this
-      // copy with the statistics folded in, so the detector sees raw features like every other SFAD.
-      if (stats) folded = buildSfadAdaptor(cfg.featureDim, null);
-      // The validation images are the same every epoch (held-out normals, seeded synthetic defects) and the backbone is
-      // frozen: their features are computed in the first epoch and read back after, in what the bank left of the budget.
-      validationMemo = memoizeFrozen((x) => sfadFeatureMaps(live.extractor, x, cfg), Math.max(0, budget - (bank ? train.length * featureBytes(cfg) : 0)));
-      detector = sfadDetector({ ...live, adaptor: folded ?? live.adaptor }, cfg, { category: opts.category, artifactDir: null, ownsModels: false, features: validationMemo });
-    },
+    bank: () => st.bank,
+    stats: () => st.stats,
+    prepare: () => prepareSfadFeatures(opts, s, r, ctx, st),
     validate: async () => {
       refold();
-      return validateDetector(detector as ReturnType<typeof sfadDetector>, plan, { textures, batchSize: Math.max(s.batchSize, 8) });
+      return validateDetector(st.detector as ReturnType<typeof sfadDetector>, r.plan, { textures: r.textures, batchSize: Math.max(s.batchSize, 8) });
     },
     finish: async (best: { weights: Record<string, tf.io.ModelArtifacts>; evaluation: CandidateEvaluation }, state: LoopState): Promise<TrainOutput<TrainSfadResult>> => {
       // The artifact's adaptor takes raw features: fold the best epoch's weights.
       refold();
-      const metrics: SfadMetrics = bestEpochMetrics(best.evaluation, state);
-      const parent = source.parent;
-      const models = {
-        extractor: await modelArtifactsOf(live.extractor),
-        adaptor: folded ? await modelArtifactsOf(folded) : (best.weights.adaptor as tf.io.ModelArtifacts),
-        discriminator: best.weights.discriminator as tf.io.ModelArtifacts,
-      };
-      const banked = bank !== null;
-      return {
-        validation: metrics,
-        metrics: { featureSpread: spread },
-        models,
-        files: { 'thresholds.json': thresholdsFile(best.evaluation) },
-        parents: parent ? [parent] : [],
-        result: (artifact, fields) =>
-          sfadResult(opts, {
-            artifact,
-            fields,
-            cfg,
-            source,
-            parent,
-            metrics,
-            plan,
-            evaluation: best.evaluation,
-            train,
-            banked,
-            spread,
-            featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
-            validationFeatures: validationMemo ? { ...validationMemo.stats } : { hits: 0, misses: 0, bytes: 0 },
-            featureEngine: engine,
-          }),
-      };
+      return sfadOutput(opts, r, st, best, state);
     },
+  };
+}
+
+/** Banks the train features (within the budget), their standardisation, and the detector validation uses. */
+async function prepareSfadFeatures(opts: TrainSfadOptions, s: SfadSettings, r: SfadRun, ctx: OpenContext, st: SfadFeatureState): Promise<void> {
+  const { live, cfg, train, source } = r;
+  const budget = opts.featureBudgetBytes ?? DEFAULT_FEATURE_BUDGET;
+  st.cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? SFAD_FEATURE_CACHE_MB) * 2 ** 20) : null;
+  const cache = st.cache;
+  const eng = train.length * featureBytes(cfg) <= budget ? await bankEngine(opts.featureEngine ?? 'auto', live.extractor, cfg, ctx.runtime) : { onnx: null, used: 'tfjs' as const, reason: 'features not banked' };
+  st.engine = { used: eng.used, reason: eng.reason };
+  // Everything that changes the bank's raw features (standardisation happens after, in memory); the engine too,
+  // since onnxruntime's kernels round differently from tfjs's (|difference| ~1e-5 of the features' range).
+  const cacheKey = extractorKey({ kind: SFAD_KIND, provenance: source.provenance, layers: cfg.layers, size: cfg.imageSize, patchSize: cfg.patchSize, featureDim: cfg.featureDim, ...(eng.used === 'onnx' ? { engine: 'onnx' } : {}) });
+  st.bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(s.batchSize, 8), budgetBytes: budget, cache: cache ? { store: cache, extractorKey: cacheKey } : null, onnx: eng.onnx }).finally(() => eng.onnx?.dispose());
+  const bank = st.bank;
+  if (!bank) ctx.warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
+  // One pass over the bank gives both the reported spread and the standardisation statistics.
+  const moments = bank ? channelMoments(bank, cfg.featureDim) : null;
+  st.spread = moments ? meanSpread(moments) : null;
+  st.stats = !cfg.standardize ? null : moments ? statsFromMoments(moments) : await sampledFeatureStats(live.extractor, train, cfg, Math.max(s.batchSize, 8));
+  if (st.stats && bank) standardizeRows(bank, st.stats);
+  if (!st.stats && st.spread !== null && cfg.noiseStd < NOISE_WARN_RATIO * st.spread) {
+    const spread = st.spread;
+    ctx.warnings.push(
+      `--noise-std ${cfg.noiseStd} is ${((100 * cfg.noiseStd) / spread).toFixed(1)}% of the features' spread (${spread.toPrecision(3)}); the discriminator may not learn to tell noisy features apart. Try --noise-std ${(0.4 * spread).toPrecision(2)} or a larger --lr.`,
+    );
+  }
+  // With standardisation the live adaptor expects standardised features; validation and the artifact use this
+  // copy with the statistics folded in, so the detector sees raw features like every other SFAD.
+  if (st.stats) st.folded = buildSfadAdaptor(cfg.featureDim, null);
+  // The validation images are the same every epoch (held-out normals, seeded synthetic defects) and the backbone is
+  // frozen: their features are computed in the first epoch and read back after, in what the bank left of the budget.
+  st.validationMemo = memoizeFrozen((x) => sfadFeatureMaps(live.extractor, x, cfg), Math.max(0, budget - (bank ? train.length * featureBytes(cfg) : 0)));
+  st.detector = sfadDetector({ ...live, adaptor: st.folded ?? live.adaptor }, cfg, { category: opts.category, artifactDir: null, ownsModels: false, features: st.validationMemo });
+}
+
+/** The best epoch's models (adaptor with the standardisation folded in), metrics and result. */
+async function sfadOutput(
+  opts: TrainSfadOptions,
+  r: SfadRun,
+  st: SfadFeatureState,
+  best: { weights: Record<string, tf.io.ModelArtifacts>; evaluation: CandidateEvaluation },
+  state: LoopState,
+): Promise<TrainOutput<TrainSfadResult>> {
+  const { live, cfg, train, plan, source } = r;
+  const { folded, cache, validationMemo, spread } = st;
+  const metrics: SfadMetrics = bestEpochMetrics(best.evaluation, state);
+  const parent = source.parent;
+  const models = {
+    extractor: await modelArtifactsOf(live.extractor),
+    adaptor: folded ? await modelArtifactsOf(folded) : (best.weights.adaptor as tf.io.ModelArtifacts),
+    discriminator: best.weights.discriminator as tf.io.ModelArtifacts,
+  };
+  const banked = st.bank !== null;
+  return {
+    validation: metrics,
+    metrics: { featureSpread: spread },
+    models,
+    files: { 'thresholds.json': thresholdsFile(best.evaluation) },
+    parents: parent ? [parent] : [],
+    result: (artifact, fields) =>
+      sfadResult(opts, {
+        artifact,
+        fields,
+        cfg,
+        source,
+        parent,
+        metrics,
+        plan,
+        evaluation: best.evaluation,
+        train,
+        banked,
+        spread,
+        featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
+        validationFeatures: validationMemo ? { ...validationMemo.stats } : { hits: 0, misses: 0, bytes: 0 },
+        featureEngine: st.engine,
+      }),
   };
 }
 
