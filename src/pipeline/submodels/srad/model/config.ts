@@ -1,7 +1,7 @@
 // SRAD hyper-parameters (HRNet encoder, decoder, U-Net detector, loss weights, score filter) and the
 // paper/small/tiny presets, validated with E_CONFIG naming the field. Plain data only: nothing builds tensors.
 import { configError, requireInt, requireNumber } from '../../../../models/components/backbone-config.js';
-import { HRNET_W32, hrnetInputDivisor, type HrnetConfig } from '../../../../models/components/hrnet.js';
+import { HRNET_TINY, HRNET_W32, hrnetInputDivisor, hrnetStages, type HrnetConfig } from '../../../../models/components/hrnet.js';
 import { unetInputDivisor, type UnetConfig } from '../../../../models/components/unet.js';
 
 export const SRAD_PRESETS = ['paper', 'small', 'tiny'] as const;
@@ -84,17 +84,7 @@ const PRESETS: Record<SradPresetName, SradConfig> = {
   small: {
     preset: 'small',
     imageSize: 128,
-    encoder: {
-      stemChannels: 32,
-      stage1Blocks: 1,
-      stage1Planes: 32,
-      width: 18,
-      stages: [
-        { modules: 1, blocks: 1 },
-        { modules: 1, blocks: 1 },
-        { modules: 1, blocks: 1 },
-      ],
-    },
+    encoder: { stemChannels: 32, stage1Blocks: 1, stage1Planes: 32, width: 18, stages: hrnetStages(3) },
     decoder: { residualBlocks: 2, channels: 64, upChannels: 32, output: 'sigmoid' },
     detector: { baseChannels: 16, depth: 3, maskChannels: 2 },
     loss: PAPER_LOSS,
@@ -105,16 +95,7 @@ const PRESETS: Record<SradPresetName, SradConfig> = {
   tiny: {
     preset: 'tiny',
     imageSize: 32,
-    encoder: {
-      stemChannels: 8,
-      stage1Blocks: 1,
-      stage1Planes: 4,
-      width: 4,
-      stages: [
-        { modules: 1, blocks: 1 },
-        { modules: 1, blocks: 1 },
-      ],
-    },
+    encoder: HRNET_TINY,
     decoder: { residualBlocks: 2, upChannels: 8, output: 'sigmoid' },
     detector: { baseChannels: 4, depth: 2, maskChannels: 2 },
     loss: { ...PAPER_LOSS, ssimWindow: 7 },
