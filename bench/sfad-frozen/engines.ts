@@ -2,6 +2,7 @@
 // (CPU), same images, same batch size: images/s (wall and process CPU) and the largest feature difference. Usage:
 //   node --import tsx bench/sfad-frozen/engines.ts --data ROOT --category C [--backbone B] [--image-size S] [--images N] [--threads T]
 import { parseArgs } from 'node:util';
+import { SFAD_BENCH_OPTIONS } from './options.js';
 import * as tf from '@tensorflow/tfjs';
 import { sfadPreset, type SfadConfig } from '../../src/pipeline/submodels/sfad/model/config.js';
 import { buildSfad, disposeSfad, sfadFeatures } from '../../src/pipeline/submodels/sfad/model/model.js';
@@ -14,10 +15,7 @@ import { defaultLayersOf, loadFrozenBackbone } from '../../src/pipeline/weights/
 
 const { values } = parseArgs({
   options: {
-    data: { type: 'string' },
-    category: { type: 'string' },
-    backbone: { type: 'string', default: 'random' },
-    'image-size': { type: 'string' },
+    ...SFAD_BENCH_OPTIONS,
     images: { type: 'string', default: '32' },
     threads: { type: 'string', default: '1' },
   },

@@ -8,14 +8,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SFAD_BENCH_OPTIONS } from './options.js';
 import { trainSfad, type TrainSfadResult } from '../../src/pipeline/services/train-sfad.js';
 
 const { values } = parseArgs({
   options: {
-    data: { type: 'string' },
-    category: { type: 'string' },
-    backbone: { type: 'string', default: 'random' },
-    'image-size': { type: 'string' },
+    ...SFAD_BENCH_OPTIONS,
     epochs: { type: 'string', default: '3' },
     out: { type: 'string' },
     /** Which of recompute, tfjs, auto to run (comma list). */

@@ -31,13 +31,17 @@ export const HRNET_W32: HrnetConfig = {
   stage1Blocks: 4,
   stage1Planes: 64,
   width: 32,
-  stages: [
-    { modules: 1, blocks: 4 },
-    { modules: 4, blocks: 4 },
-    { modules: 3, blocks: 4 },
-  ],
+  stages: [{ modules: 1, blocks: 4 }, { modules: 4, blocks: 4 }, { modules: 3, blocks: 4 }],
 };
 export const HRNET_W18: HrnetConfig = { ...HRNET_W32, width: 18 };
+
+/** `count` stages of `modules` modules of `blocks` blocks each (the small presets: one module of one block). */
+export function hrnetStages(count: number, modules = 1, blocks = 1): HrnetStage[] {
+  return Array.from({ length: count }, () => ({ modules, blocks }));
+}
+
+/** Three branches of width 4 (4, 8, 16 channels), one module of one block per stage: SRAD's tiny preset, the tests. */
+export const HRNET_TINY: HrnetConfig = { stemChannels: 8, stage1Blocks: 1, stage1Planes: 4, width: 4, stages: hrnetStages(2) };
 
 /** Channels per branch after the last stage. */
 export function hrnetBranchChannels(cfg: HrnetConfig): number[] {

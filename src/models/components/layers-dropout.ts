@@ -56,3 +56,19 @@ tf.serialization.registerClass(SeededDrop);
 export function seededDrop(x: tf.SymbolicTensor, args: SeededDropArgs): tf.SymbolicTensor {
   return new SeededDrop(args).apply(x) as tf.SymbolicTensor;
 }
+
+/**
+ * Exact resume of seeded masks: a seeded layer draws from (seed, training calls so far), and that count lives only
+ * in the layer object, so a resumed model is told how many calls came before. Sets the count of every layer
+ * `isSeeded` picks to `steps`; returns how many layers were set.
+ */
+export function setSeededCallCounts(model: tf.LayersModel, steps: number, isSeeded: (layer: tf.layers.Layer) => boolean): number {
+  let n = 0;
+  for (const layer of model.layers) {
+    if (!isSeeded(layer)) continue;
+    // The counter is private to the layer (no setter yet); the resume tests pin its name and meaning.
+    (layer as unknown as { calls: number }).calls = steps;
+    n++;
+  }
+  return n;
+}

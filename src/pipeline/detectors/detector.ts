@@ -27,3 +27,17 @@ export interface Detector {
   predict(images: tf.Tensor4D): DetectorOutput;
   dispose(): void;
 }
+
+/**
+ * A Detector from a kind's forward pass and release: the fields every submodel's wrapper would otherwise repeat.
+ * `predict` and `dispose` are kept as given (they close over the kind's networks and its ownership flag).
+ */
+export function detectorFrom(
+  kind: SubmodelKind,
+  imageSize: number,
+  opts: { category: string; artifactDir: string | null },
+  predict: (images: tf.Tensor4D) => DetectorOutput,
+  dispose: () => void,
+): Detector {
+  return { kind, category: opts.category, imageSize, artifactDir: opts.artifactDir, predict, dispose };
+}

@@ -77,3 +77,20 @@ export interface Submodel {
 export function isUnsupported<T extends object>(c: T | Unsupported): c is Unsupported {
   return 'unsupported' in c;
 }
+
+/**
+ * The trainer, detector loader and ONNX graph of a gradient-trained kind, each module imported on first use (so
+ * that index.ts stays light): every `load*` resolves to the function the kind's heavy module exports.
+ */
+export function lazySubmodelParts(load: {
+  // The kind's own option type; the workflow checks the options before any I/O.
+  workflow: () => Promise<(opts: any) => TrainWorkflow<any, TrainingRunResult, any>>;
+  detector: () => Promise<Submodel['loadDetector']>;
+  graph: () => Promise<SubmodelExport['graph']>;
+}): Required<Pick<Submodel, 'train' | 'loadDetector'>> & { onnx: SubmodelExport } {
+  return {
+    train: { workflow: async (o) => (await load.workflow())(o) },
+    loadDetector: async (artifact) => (await load.detector())(artifact),
+    onnx: { graph: async (artifact) => (await load.graph())(artifact) },
+  };
+}

@@ -2,24 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { countTrainableParams } from '../../../src/models/components/conv.js';
 import {
   buildHrnetEncoder,
+  HRNET_TINY as TINY,
   HRNET_W18,
   HRNET_W32,
-  type HrnetConfig,
   hrnetInputDivisor,
   hrnetOutputChannels,
 } from '../../../src/models/components/hrnet.js';
-
-// Three branches of width 4 (4, 8, 16 channels), one module of one block per stage.
-const TINY: HrnetConfig = {
-  stemChannels: 8,
-  stage1Blocks: 1,
-  stage1Planes: 4,
-  width: 4,
-  stages: [
-    { modules: 1, blocks: 1 },
-    { modules: 1, blocks: 1 },
-  ],
-};
 
 describe('components/hrnet', () => {
   it('builds the tiny encoder to 1/4 resolution with the hand-counted parameters and official layer names', () => {

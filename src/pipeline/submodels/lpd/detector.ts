@@ -13,7 +13,7 @@ import { layersModelFrom, type LoadedArtifact } from '../../artifacts/index.js';
 import { artifactModelConfig } from '../../detectors/artifact-networks.js';
 import { MadenetError } from '../../core/errors.js';
 import { readSafetensors } from '../../weights/safetensors.js';
-import type { Detector } from '../../detectors/detector.js';
+import { detectorFrom, type Detector } from '../../detectors/detector.js';
 
 export const LPD_KIND = 'lpd';
 /** The GDE state saved next to the model (gdeToTensors names). */
@@ -58,24 +58,17 @@ export function lpdDetector(
   opts: { category: string; artifactDir: string | null; ownsModel: boolean; scoring: LpdScoring },
 ): Detector {
   const view = lpdInferenceModel(model, cfg.gdeLayers);
-  return {
-    kind: 'lpd',
-    category: opts.category,
-    imageSize: cfg.imageSize,
-    artifactDir: opts.artifactDir,
-    predict(images: tf.Tensor4D) {
-      return tf.tidy(() => {
-        const [prob, ...layers] = view.apply(images, { training: false }) as tf.Tensor[];
-        const embeddings = aggregateFeatures(layers as tf.Tensor4D[], { featureDim: cfg.gdeDim, patchSize: cfg.patchSize });
-        const maps = lpdAnomalyMap(gde, embeddings, cfg.imageSize, cfg.smoothingSigma);
-        const scores = opts.scoring === 'head' ? (prob as tf.Tensor).reshape([-1]) : tf.max(maps, [1, 2]);
-        return { scores: scores as tf.Tensor1D, maps };
-      });
-    },
-    dispose() {
-      if (opts.ownsModel) model.dispose();
-    },
-  };
+  const predict = (images: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const [prob, ...layers] = view.apply(images, { training: false }) as tf.Tensor[];
+      const embeddings = aggregateFeatures(layers as tf.Tensor4D[], { featureDim: cfg.gdeDim, patchSize: cfg.patchSize });
+      const maps = lpdAnomalyMap(gde, embeddings, cfg.imageSize, cfg.smoothingSigma);
+      const scores = opts.scoring === 'head' ? (prob as tf.Tensor).reshape([-1]) : tf.max(maps, [1, 2]);
+      return { scores: scores as tf.Tensor1D, maps };
+    });
+  return detectorFrom('lpd', cfg.imageSize, opts, predict, () => {
+    if (opts.ownsModel) model.dispose();
+  });
 }
 
 export async function loadLpdDetector(artifact: LoadedArtifact): Promise<Detector> {

@@ -1,20 +1,16 @@
 // LPD as the generic machinery sees it (contract.ts). Heavy code is imported when first used.
 import { defectSlots, realAtStep } from '../../finetune/real-ratio.js';
-import type { Submodel } from '../contract.js';
+import { lazySubmodelParts, type Submodel } from '../contract.js';
 
 export const lpd: Submodel = {
   kind: 'lpd',
   title: 'LPD',
   fallback: true,
-  // train-lpd's options; the workflow checks them before any I/O.
-  train: {
-    workflow: async (o) => {
-      const { lpdWorkflow } = await import('./train/lpd-session.js');
-      return lpdWorkflow(o as unknown as Parameters<typeof lpdWorkflow>[0]);
-    },
-  },
-  loadDetector: async (artifact) => (await import('./detector.js')).loadLpdDetector(artifact),
-  onnx: { graph: async (artifact) => (await import('./onnx-graph.js')).lpdArtifactGraph(artifact) },
+  ...lazySubmodelParts({
+    workflow: async () => (await import('./train/lpd-session.js')).lpdWorkflow,
+    detector: async () => (await import('./detector.js')).loadLpdDetector,
+    graph: async () => (await import('./onnx-graph.js')).lpdArtifactGraph,
+  }),
   finetune: {
     // SGD over the whole backbone its GDE localises with: unstable at half the trained rate, steady at a tenth.
     lrFactor: 0.1,

@@ -7,7 +7,7 @@ import type { ScoreNormalization } from './model/anomaly-map.js';
 import { layersModelFrom, type LoadedArtifact } from '../../artifacts/index.js';
 import { MadenetError } from '../../core/errors.js';
 import { decodeNpy } from '../../io/npy.js';
-import type { Detector } from '../../detectors/detector.js';
+import { detectorFrom, type Detector } from '../../detectors/detector.js';
 
 export const PATCHCORE_KIND = 'patchcore';
 export const PATCHCORE_BANK_FILE = 'bank.npy';
@@ -27,21 +27,12 @@ export function patchcoreDetector(
   cfg: PatchcoreConfig,
   opts: { category: string; artifactDir: string | null; ownsModels: boolean },
 ): Detector {
-  return {
-    kind: 'patchcore',
-    category: opts.category,
-    imageSize: cfg.imageSize,
-    artifactDir: opts.artifactDir,
-    predict(images: tf.Tensor4D) {
-      return patchcorePredict(extractor, banks, cfg, images);
-    },
-    dispose() {
-      if (!opts.ownsModels) return;
-      extractor.dispose();
-      banks.patches.dispose();
-      banks.global?.dispose();
-    },
-  };
+  return detectorFrom('patchcore', cfg.imageSize, opts, (images) => patchcorePredict(extractor, banks, cfg, images), () => {
+    if (!opts.ownsModels) return;
+    extractor.dispose();
+    banks.patches.dispose();
+    banks.global?.dispose();
+  });
 }
 
 async function bankFrom(artifact: LoadedArtifact, name: string): Promise<tf.Tensor2D> {

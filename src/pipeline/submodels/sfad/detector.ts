@@ -8,7 +8,7 @@ import { sfadFeatures, sfadPatchScores, type SfadModel } from './model/model.js'
 import type { LoadedArtifact } from '../../artifacts/index.js';
 import { artifactModelConfig, loadNetworks } from '../../detectors/artifact-networks.js';
 import { MadenetError } from '../../core/errors.js';
-import type { Detector } from '../../detectors/detector.js';
+import { detectorFrom, type Detector } from '../../detectors/detector.js';
 
 export const SFAD_KIND = 'sfad';
 /** The tfjs models an SFAD artifact holds: the backbone up to the last feature layer, and the two trained parts. */
@@ -36,25 +36,18 @@ export function sfadDetector(
     features?: (images: tf.Tensor4D) => tf.Tensor;
   },
 ): Detector {
-  return {
-    kind: 'sfad',
-    category: opts.category,
-    imageSize: cfg.imageSize,
-    artifactDir: opts.artifactDir,
-    predict(images: tf.Tensor4D) {
-      return tf.tidy(() => {
-        const features = (opts.features ? opts.features(images) : sfadFeatures(nets.extractor, images, cfg)) as tf.Tensor4D;
-        const maps = sfadAnomalyMap(sfadPatchScores(nets, features), cfg.imageSize, cfg.smoothingSigma);
-        return { scores: sfadImageScore(maps), maps };
-      });
-    },
-    dispose() {
-      if (!opts.ownsModels) return;
-      nets.adaptor.dispose();
-      nets.discriminator.dispose();
-      nets.extractor.dispose();
-    },
-  };
+  const predict = (images: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const features = (opts.features ? opts.features(images) : sfadFeatures(nets.extractor, images, cfg)) as tf.Tensor4D;
+      const maps = sfadAnomalyMap(sfadPatchScores(nets, features), cfg.imageSize, cfg.smoothingSigma);
+      return { scores: sfadImageScore(maps), maps };
+    });
+  return detectorFrom('sfad', cfg.imageSize, opts, predict, () => {
+    if (!opts.ownsModels) return;
+    nets.adaptor.dispose();
+    nets.discriminator.dispose();
+    nets.extractor.dispose();
+  });
 }
 
 export async function loadSfadDetector(artifact: LoadedArtifact): Promise<Detector> {

@@ -1,20 +1,16 @@
 // SFAD as the generic machinery sees it (contract.ts). Heavy code is imported when first used.
 import { defectSlots, realAtStep } from '../../finetune/real-ratio.js';
-import type { Submodel } from '../contract.js';
+import { lazySubmodelParts, type Submodel } from '../contract.js';
 
 export const sfad: Submodel = {
   kind: 'sfad',
   title: 'SFAD',
   fallback: true,
-  // train-sfad's options; the workflow checks them before any I/O.
-  train: {
-    workflow: async (o) => {
-      const { sfadWorkflow } = await import('./train/sfad-session.js');
-      return sfadWorkflow(o as unknown as Parameters<typeof sfadWorkflow>[0]);
-    },
-  },
-  loadDetector: async (artifact) => (await import('./detector.js')).loadSfadDetector(artifact),
-  onnx: { graph: async (artifact) => (await import('./onnx-graph.js')).sfadArtifactGraph(artifact) },
+  ...lazySubmodelParts({
+    workflow: async () => (await import('./train/sfad-session.js')).sfadWorkflow,
+    detector: async () => (await import('./detector.js')).loadSfadDetector,
+    graph: async () => (await import('./onnx-graph.js')).sfadArtifactGraph,
+  }),
   finetune: {
     // Measured on two demo categories (5 epochs, tiny): half the trained rate gained 2-3x more Pixel-AP than a tenth.
     lrFactor: 0.5,

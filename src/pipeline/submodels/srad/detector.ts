@@ -7,7 +7,7 @@ import { MadenetError } from '../../core/errors.js';
 import { validateSradConfig, type SradConfig } from './model/config.js';
 import { disposeSrad, type SradModels } from './model/model.js';
 import { sradPredict } from './model/predict.js';
-import type { Detector } from '../../detectors/detector.js';
+import { detectorFrom, type Detector } from '../../detectors/detector.js';
 
 export const SRAD_KIND = 'srad';
 export const SRAD_MODEL_NAMES = ['reconstructive', 'discriminative'] as const;
@@ -26,22 +26,15 @@ export function sradDetector(
   cfg: SradConfig,
   opts: { category: string; artifactDir: string | null; ownsModels: boolean },
 ): Detector {
-  return {
-    kind: 'srad',
-    category: opts.category,
-    imageSize: cfg.imageSize,
-    artifactDir: opts.artifactDir,
-    predict(images: tf.Tensor4D) {
-      return tf.tidy(() => {
-        // The reconstruction is not part of the contract; tidy frees it.
-        const { map, score } = sradPredict(models, cfg, images);
-        return { scores: score, maps: map };
-      });
-    },
-    dispose() {
-      if (opts.ownsModels) disposeSrad(models);
-    },
-  };
+  const predict = (images: tf.Tensor4D) =>
+    tf.tidy(() => {
+      // The reconstruction is not part of the contract; tidy frees it.
+      const { map, score } = sradPredict(models, cfg, images);
+      return { scores: score, maps: map };
+    });
+  return detectorFrom('srad', cfg.imageSize, opts, predict, () => {
+    if (opts.ownsModels) disposeSrad(models);
+  });
 }
 
 export async function loadSradDetector(artifact: LoadedArtifact): Promise<Detector> {

@@ -1,20 +1,16 @@
 // SRAD as the generic machinery sees it (contract.ts). Heavy code is imported when first used.
 import { defectSlots, realAtStep } from '../../finetune/real-ratio.js';
-import type { Submodel } from '../contract.js';
+import { lazySubmodelParts, type Submodel } from '../contract.js';
 
 export const srad: Submodel = {
   kind: 'srad',
   title: 'SRAD',
   fallback: true,
-  // train-srad's options; the workflow checks them before any I/O.
-  train: {
-    workflow: async (o) => {
-      const { sradWorkflow } = await import('./train/srad-session.js');
-      return sradWorkflow(o as unknown as Parameters<typeof sradWorkflow>[0]);
-    },
-  },
-  loadDetector: async (artifact) => (await import('./detector.js')).loadSradDetector(artifact),
-  onnx: { graph: async (artifact) => (await import('./onnx-graph.js')).sradArtifactGraph(artifact) },
+  ...lazySubmodelParts({
+    workflow: async () => (await import('./train/srad-session.js')).sradWorkflow,
+    detector: async () => (await import('./detector.js')).loadSradDetector,
+    graph: async () => (await import('./onnx-graph.js')).sradArtifactGraph,
+  }),
   finetune: {
     // Measured on two demo categories (5 epochs, tiny): half the trained rate gained 2-3x more Pixel-AP than a tenth.
     lrFactor: 0.5,

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { minimizeReporting } from '../../../../models/components/optimizer-step.js';
 import type { SfadConfig } from '../model/config.js';
-import { sfadNoise, type SfadModel } from '../model/model.js';
+import { sfadTrainingScores, type SfadModel } from '../model/model.js';
 import type { Mask } from '../../../io/image.js';
 
 /** A cell counts as defective from this share of defect pixels (or the image's largest share, if smaller). */
@@ -85,12 +85,8 @@ export function sfadFinetuneLoss(
   cfg: Pick<SfadConfig, 'noiseStd' | 'margin'>,
   noiseSeed: number,
 ): SfadFinetuneTerms {
-  const [n, h, w, d] = features.shape;
-  const m = n * h * w;
-  const q = model.adaptor.apply(features.reshape([m, d]), { training: true }) as tf.Tensor2D;
-  const qFake = q.add(sfadNoise([m, d], cfg.noiseStd, noiseSeed));
   // One discriminator batch, so batch norm sees every kind of row together (as in SimpleNet).
-  const scores = model.discriminator.apply(tf.concat([q, qFake], 0), { training: true }) as tf.Tensor2D;
+  const { m, scores } = sfadTrainingScores(model, features, cfg, noiseSeed);
   const dTrue = scores.slice([0, 0], [m, 1]).reshape([m]);
   const dFake = scores.slice([m, 0], [m, 1]).reshape([m]);
   const mean = (values: tf.Tensor, wt: tf.Tensor1D): tf.Scalar => values.mul(wt).sum().div(wt.sum().maximum(1)) as tf.Scalar;

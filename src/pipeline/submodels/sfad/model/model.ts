@@ -113,12 +113,25 @@ export function sfadTrainingLoss(
   cfg: Pick<SfadConfig, 'noiseStd' | 'margin'>,
   noiseSeed: number,
 ): SfadLossTerms {
+  const { m, scores } = sfadTrainingScores(model, features, cfg, noiseSeed);
+  return sfadLoss(scores.slice([0, 0], [m, 1]), scores.slice([m, 0], [m, 1]), cfg.margin);
+}
+
+/**
+ * The training forward pass both losses share (training and fine-tuning): D on [q; q~] as one batch, so batch norm
+ * sees normal and noisy rows together. scores [2m,1]: rows 0..m-1 for q, m..2m-1 for q~ (m = N*h*w locations).
+ */
+export function sfadTrainingScores(
+  model: Pick<SfadModel, 'adaptor' | 'discriminator'>,
+  features: tf.Tensor4D,
+  cfg: Pick<SfadConfig, 'noiseStd'>,
+  noiseSeed: number,
+): { m: number; scores: tf.Tensor2D } {
   const [n, h, w, d] = features.shape;
   const m = n * h * w;
   const q = model.adaptor.apply(features.reshape([m, d]), { training: true }) as tf.Tensor2D;
   const qFake = q.add(sfadNoise([m, d], cfg.noiseStd, noiseSeed));
-  const scores = model.discriminator.apply(tf.concat([q, qFake], 0), { training: true }) as tf.Tensor2D;
-  return sfadLoss(scores.slice([0, 0], [m, 1]), scores.slice([m, 0], [m, 1]), cfg.margin);
+  return { m, scores: model.discriminator.apply(tf.concat([q, qFake], 0), { training: true }) as tf.Tensor2D };
 }
 
 /** The variables each optimiser updates (SimpleNet: AdamW on the adaptor, Adam on the discriminator). */

@@ -1,7 +1,7 @@
 // SRAD hyper-parameters (HRNet encoder, decoder, U-Net detector, loss weights, score filter) and the
 // paper/small/tiny presets, validated with E_CONFIG naming the field. Plain data only: nothing builds tensors.
 import { configError, requireInt, requireNumber } from '../../../../models/components/backbone-config.js';
-import { HRNET_W32, hrnetInputDivisor, type HrnetConfig } from '../../../../models/components/hrnet.js';
+import { HRNET_TINY, HRNET_W32, hrnetInputDivisor, hrnetStages, type HrnetConfig } from '../../../../models/components/hrnet.js';
 import { unetInputDivisor, type UnetConfig } from '../../../../models/components/unet.js';
 
 export const SRAD_PRESETS = ['paper', 'small', 'tiny'] as const;
@@ -67,59 +67,41 @@ export interface SradOverrides {
 
 const PAPER_LOSS: SradLossConfig = { lambdaRec: 1, lambdaSeg: 1, focalAlpha: -1, focalGamma: 2, ssimWindow: 11 };
 
+// HRNetV2-W32 at 256 px; U-Net of the classic 64-channel, 4-pooling shape.
+const PAPER: SradConfig = {
+  preset: 'paper',
+  imageSize: 256,
+  encoder: HRNET_W32,
+  decoder: { residualBlocks: 2, upChannels: 64, output: 'sigmoid' },
+  detector: { baseChannels: 64, depth: 4, maskChannels: 2 },
+  loss: PAPER_LOSS,
+  scoreFilterSize: 21,
+  seed: 0,
+};
+
+// The smaller presets keep the paper's loss (tiny: a smaller SSIM window), score filter and seed; the spread keeps
+// the paper's key order, so a recorded config reads the same.
 const PRESETS: Record<SradPresetName, SradConfig> = {
-  // HRNetV2-W32 at 256 px; U-Net of the classic 64-channel, 4-pooling shape.
-  paper: {
-    preset: 'paper',
-    imageSize: 256,
-    encoder: HRNET_W32,
-    decoder: { residualBlocks: 2, upChannels: 64, output: 'sigmoid' },
-    detector: { baseChannels: 64, depth: 4, maskChannels: 2 },
-    loss: PAPER_LOSS,
-    scoreFilterSize: 21,
-    seed: 0,
-  },
+  paper: PAPER,
   // HRNet-W18-Small-v1 (stem 32, one 32-plane bottleneck, one module of one block per stage) at 128 px; the decoder
   // projects the 270-channel concat to 64 first (2.3x faster steps on CPU).
   small: {
+    ...PAPER,
     preset: 'small',
     imageSize: 128,
-    encoder: {
-      stemChannels: 32,
-      stage1Blocks: 1,
-      stage1Planes: 32,
-      width: 18,
-      stages: [
-        { modules: 1, blocks: 1 },
-        { modules: 1, blocks: 1 },
-        { modules: 1, blocks: 1 },
-      ],
-    },
+    encoder: { stemChannels: 32, stage1Blocks: 1, stage1Planes: 32, width: 18, stages: hrnetStages(3) },
     decoder: { residualBlocks: 2, channels: 64, upChannels: 32, output: 'sigmoid' },
     detector: { baseChannels: 16, depth: 3, maskChannels: 2 },
-    loss: PAPER_LOSS,
-    scoreFilterSize: 21,
-    seed: 0,
   },
   // Three branches (1/4, 1/8, 1/16) of width 4; for tests at 32 px.
   tiny: {
+    ...PAPER,
     preset: 'tiny',
     imageSize: 32,
-    encoder: {
-      stemChannels: 8,
-      stage1Blocks: 1,
-      stage1Planes: 4,
-      width: 4,
-      stages: [
-        { modules: 1, blocks: 1 },
-        { modules: 1, blocks: 1 },
-      ],
-    },
+    encoder: HRNET_TINY,
     decoder: { residualBlocks: 2, upChannels: 8, output: 'sigmoid' },
     detector: { baseChannels: 4, depth: 2, maskChannels: 2 },
     loss: { ...PAPER_LOSS, ssimWindow: 7 },
-    scoreFilterSize: 21,
-    seed: 0,
   },
 };
 
