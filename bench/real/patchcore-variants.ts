@@ -32,6 +32,7 @@ import { imagesToTensor } from '../../src/pipeline/train/tensors.js';
 import { DEFAULT_VAL_FRACTION } from '../../src/pipeline/train/train-options.js';
 import { trainNormalsOutside } from '../../src/pipeline/train/train-split.js';
 import { loadFeatureExtractor } from '../../src/pipeline/weights/backbone-registry.js';
+import { concatRows } from '../../src/pipeline/core/float-rows.js';
 
 const { values } = parseArgs({
   options: {
@@ -135,7 +136,7 @@ function patchesOf(d: SpecData, raws: Raw[], patchSize: number, pos: number): tf
     const n = raws.length;
     const [h0, w0] = d.shapes[0] as [number, number, number];
     const parts = d.shapes.map(([h, w, c], li) => {
-      const t = tf.tensor4d(concat(raws.map((r) => r[li] as Float32Array)), [n, h, w, c]);
+      const t = tf.tensor4d(concatRows(raws.map((r) => r[li] as Float32Array)), [n, h, w, c]);
       const local = localAggregate(t, patchSize);
       return h === h0 && w === w0 ? local : tf.image.resizeBilinear(local, [h0, w0], false, true);
     });
@@ -144,15 +145,6 @@ function patchesOf(d: SpecData, raws: Raw[], patchSize: number, pos: number): tf
   });
 }
 
-function concat(a: Float32Array[]): Float32Array {
-  const out = new Float32Array(a.reduce((s, x) => s + x.length, 0));
-  let o = 0;
-  for (const x of a) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-}
 
 async function bankOf(d: SpecData, name: string, patchSize: number, pos: number): Promise<{ patches: tf.Tensor2D; global: tf.Tensor2D }> {
   const file = join(resolve(values.cache), '..', `coreset-${values.category}-${name}-p${patchSize}-w${pos}-s${seed}.json`);
@@ -176,7 +168,7 @@ async function bankOf(d: SpecData, name: string, patchSize: number, pos: number)
   }
   const patches = tf.tidy(() => tf.gather(all, tf.tensor1d(idx, 'int32'))) as tf.Tensor2D;
   all.dispose();
-  const global = tf.tensor2d(concat(d.train.map((r) => r[r.length - 1] as Float32Array)), [d.train.length, (d.train[0]?.[d.train[0].length - 1] as Float32Array).length]);
+  const global = tf.tensor2d(concatRows(d.train.map((r) => r[r.length - 1] as Float32Array)), [d.train.length, (d.train[0]?.[d.train[0].length - 1] as Float32Array).length]);
   return { patches, global };
 }
 
@@ -191,7 +183,7 @@ async function score(d: SpecData, raws: Raw[], bank: { patches: tf.Tensor2D; glo
       const maps = patchcoreAnomalyMap(dist.reshape([n, h, w, 1]) as tf.Tensor4D, d.spec.size, PATCHCORE_DEFAULTS.smoothingSigma);
       const s = d.spec.size;
       const terms = tops.map((t) => (t <= 0 ? tf.max(dist.reshape([n, h * w]), 1) : tf.mean(tf.topk(maps.reshape([n, s * s]) as tf.Tensor2D, Math.max(1, Math.ceil(t * s * s))).values, 1)));
-      const g = nearestDistances(tf.tensor2d(concat(batch.map((x) => x[x.length - 1] as Float32Array)), [n, bank.global.shape[1]]), bank.global).dist;
+      const g = nearestDistances(tf.tensor2d(concatRows(batch.map((x) => x[x.length - 1] as Float32Array)), [n, bank.global.shape[1]]), bank.global).dist;
       const mp = maxPatchOf(f.reshape([n, h * w, dim]) as tf.Tensor3D, dist.reshape([n, h * w]) as tf.Tensor2D, index.reshape([n, h * w]) as tf.Tensor2D);
       const ws = rws.map((b) => (b > 1 ? reweightFactors(mp.query, mp.nearest, bank.patches, b) : tf.ones([n])));
       return [...terms, g, ...ws];

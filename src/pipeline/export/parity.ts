@@ -7,6 +7,7 @@ import { listImages } from '../io/glob.js';
 import { hashSeed } from '../core/random.js';
 import type { AsyncClassifier, AsyncDetector } from '../engines/async-detector.js';
 import { parityBound, type ParityReport, type ParityTolerance } from './onnx-record.js';
+import { concatRows } from '../core/float-rows.js';
 
 const { abs, max, min, round } = Math;
 
@@ -99,15 +100,6 @@ async function inBatches(inputs: ParityInputs, run: Runner): Promise<{ a: Float3
   return { a, b };
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 export interface ParityRun {
   report: Omit<ParityReport, 'tfjsBackend' | 'onnxruntime'>;
@@ -128,8 +120,8 @@ export async function detectorParity(tfjs: AsyncDetector, onnx: AsyncDetector, i
   };
   const [ref, tRef] = await timed(() => inBatches(inputs, run(tfjs)));
   const [got, tGot] = await timed(() => inBatches(inputs, run(onnx)));
-  const scores = [concat(ref.a), concat(got.a)] as const;
-  const maps = [concat(ref.b), concat(got.b)] as const;
+  const scores = [concatRows(ref.a), concatRows(got.a)] as const;
+  const maps = [concatRows(ref.b), concatRows(got.b)] as const;
   const maxAbsScore = maxAbsDiff(scores[0], scores[1]);
   const maxAbsMap = maxAbsDiff(maps[0], maps[1]);
   const scoreScale = maxAbs(scores[0]);
@@ -145,7 +137,7 @@ export async function classifierParity(tfjs: AsyncClassifier, onnx: AsyncClassif
   const run = (c: AsyncClassifier): Runner => async (images, n) => ({ a: await c.predictAsync(images, n), b: null });
   const [ref, tRef] = await timed(() => inBatches(inputs, run(tfjs)));
   const [got, tGot] = await timed(() => inBatches(inputs, run(onnx)));
-  const probs = [concat(ref.a), concat(got.a)] as const;
+  const probs = [concatRows(ref.a), concatRows(got.a)] as const;
   const maxAbsScore = maxAbsDiff(probs[0], probs[1]);
   const scoreScale = maxAbs(probs[0]);
   return {
