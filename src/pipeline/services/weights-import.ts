@@ -7,7 +7,7 @@ import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { sha256File } from '../artifacts/files.js';
 import { MadenetError } from '../core/errors.js';
 import { openSafetensorsFile, type NamedTensor } from '../weights/safetensors.js';
-import { isZipFile, readTorchStateDict } from '../weights/torch-pth.js';
+import { readTorchStateDict, torchFileFormat } from '../weights/torch-pth.js';
 import { loadTorchWeights } from '../weights/torch-mapping.js';
 
 export interface WeightsImportOptions {
@@ -22,7 +22,7 @@ export interface WeightsImportOptions {
 
 export interface WeightsImportResult {
   arch: ImportableArch;
-  /** File format: safetensors, or a torch.save zip (.pth/.pt) read without running its pickle. */
+  /** File format: safetensors, or a torch.save file (.pth/.pt, zip or legacy) read without running its pickle. */
   format: 'safetensors' | 'pytorch';
   /** Naming convention the file was read with. */
   source: 'torchvision' | 'timm';
@@ -55,7 +55,8 @@ export async function weightsImport(opts: WeightsImportOptions): Promise<Weights
   }
   const arch = opts.arch;
   const file = resolve(opts.file);
-  const format = (await isZipFile(file)) ? 'pytorch' : 'safetensors';
+  // A zip, torch's legacy magic or any other pickle goes to the .pth reader (which refuses a plain pickle by name).
+  const format = (await torchFileFormat(file)) !== null ? 'pytorch' : 'safetensors';
   // Streamed either way: safetensors' header is checked first (depth, entries, offsets, no trailing bytes), then only
   // the tensors the backbone uses are read, each checked for NaN/Inf; a .pth is read entry by entry through the
   // restricted unpickler. A hostile file cannot make this hold more than the backbone.

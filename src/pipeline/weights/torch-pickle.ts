@@ -104,10 +104,30 @@ function bad(what: string, source: string): MadenetError {
 
 /** Runs the pickle in `buf` with the restricted machine; returns the top-level value (a PyDict for a state dict). */
 export function readTorchPickle(buf: Uint8Array, source: string, limits: PickleLimits = DEFAULT_PICKLE_LIMITS): PyValue {
-  const m = new PickleMachine(buf, source, limits);
+  return readTorchPickleAt(buf, 0, source, limits).value;
+}
+
+/**
+ * Thrown instead of E_WEIGHTS when a pickle runs past the end of a buffer that is only the start of the file
+ * (`partial`): the caller reads more and runs it again. The legacy format's pickles have no length field.
+ */
+export class PickleNeedsMore extends Error {}
+
+export interface PickleRun {
+  value: PyValue;
+  /** Byte after the STOP opcode. */
+  end: number;
+  /** Every storage the pickle references, by key (the legacy format lays them all after the pickles). */
+  storages: Map<string, StorageRef>;
+}
+
+/** Runs one pickle that starts at byte `start` of `buf` (the legacy format holds several back to back). */
+export function readTorchPickleAt(buf: Uint8Array, start: number, source: string, limits: PickleLimits = DEFAULT_PICKLE_LIMITS, partial = false): PickleRun {
+  const m = new PickleMachine(buf, source, limits, partial);
+  m.pos = start;
   for (;;) {
     const op = m.u8();
-    if (op === STOP) return m.stop();
+    if (op === STOP) return { value: m.stop(), end: m.pos, storages: m.storages };
     const run = OPCODES[op];
     if (run) {
       run(m, op);
@@ -130,12 +150,15 @@ class PickleMachine {
   private readonly stack: Slot[] = [];
   private readonly marks: number[] = [];
   readonly memo = new Map<number, PyValue>();
+  readonly storages = new Map<string, StorageRef>();
   private items = 0;
 
   constructor(
     readonly buf: Uint8Array,
     readonly source: string,
     readonly limits: PickleLimits,
+    /** True when `buf` is only the start of the file, so running past its end asks for more bytes. */
+    readonly partial = false,
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
@@ -145,7 +168,16 @@ class PickleMachine {
   }
 
   need(n: number, what: string): void {
+    if (n >= 0 && this.pos + n > this.buf.byteLength && this.partial) throw new PickleNeedsMore(what);
     if (n < 0 || this.pos + n > this.buf.byteLength) throw this.bad(`${what} at byte ${this.pos} runs past the end (${this.buf.byteLength} bytes)`);
+  }
+
+  /** Records a storage reference; one key must always name the same dtype and size. */
+  storage(ref: StorageRef): StorageRef {
+    const seen = this.storages.get(ref.key);
+    if (seen && (seen.dtype !== ref.dtype || seen.numel !== ref.numel)) throw this.bad(`storage ${ref.key} is referenced as ${seen.numel} x ${seen.dtype} and as ${ref.numel} x ${ref.dtype}`);
+    if (!seen) this.storages.set(ref.key, ref);
+    return seen ?? ref;
   }
 
   u8(): number {
@@ -192,6 +224,7 @@ class PickleMachine {
 
   line(what: string): string {
     const end = this.buf.indexOf(0x0a, this.pos);
+    if (end < 0 && this.partial && this.buf.byteLength - this.pos <= 256) throw new PickleNeedsMore(what);
     if (end < 0 || end - this.pos > 256) throw this.bad(`${what} is not a short newline-terminated name`);
     const s = this.latin1.decode(this.buf.subarray(this.pos, end));
     this.pos = end + 1;
@@ -394,7 +427,7 @@ const OPCODES: Record<number, Opcode> = {
     m.push(m.global(module, name));
   },
   0x93: stackGlobal, // STACK_GLOBAL
-  0x51: (m) => m.push(storageRef(m.pop('BINPERSID'), m.source)), // BINPERSID: torch's storage references
+  0x51: (m) => m.push(m.storage(storageRef(m.pop('BINPERSID'), m.source))), // BINPERSID: torch's storage references
   0x52: (m) => {
     // REDUCE: only the allow-listed callables, implemented as data construction here
     const args = m.pop('REDUCE');
@@ -442,9 +475,14 @@ function decodeText(text: { decode(b: Uint8Array): string }, b: Uint8Array, sour
   }
 }
 
+/** The zip format's ('storage', type, key, location, numel), or the legacy format's with a sixth item, view_metadata. */
 function storageRef(pid: PyValue, source: string): StorageRef {
-  if (!isTuple(pid) || pid.items.length !== 5 || pid.items[0] !== 'storage') throw bad('a persistent id that is not (\'storage\', type, key, location, numel)', source);
-  const [, type, key, location, numel] = pid.items;
+  if (!isTuple(pid) || !(pid.items.length === 5 || pid.items.length === 6) || pid.items[0] !== 'storage') {
+    throw bad('a persistent id that is not (\'storage\', type, key, location, numel[, view_metadata])', source);
+  }
+  const [, type, key, location, numel, view] = pid.items;
+  // Storage views (a legacy file from before PyTorch 1.0 slicing a storage) are not rebuilt; torch >= 1.0 writes None.
+  if (pid.items.length === 6 && view !== null) throw bad(`storage ${String(key)} is a view of another storage (view_metadata of PyTorch < 1.0); re-save it with a current PyTorch`, source);
   if (!(type instanceof PyGlobal) || type.module !== 'torch' || !(type.name in STORAGE_DTYPES)) throw bad('a storage whose type is not a torch.<dtype>Storage', source);
   if (typeof key !== 'string' || !/^[0-9A-Za-z_.-]{1,64}$/.test(key)) throw bad(`a storage key ${JSON.stringify(key)}; expected a short name`, source);
   if (typeof location !== 'string') throw bad('a storage location that is not a string', source);

@@ -1,9 +1,23 @@
-// Reads a PyTorch state dict saved by torch.save (>= 1.6: a zip of <name>/data.pkl + <name>/data/<key> storages)
-// into float32 tensors, through the restricted unpickler (no code runs) and the bounded zip reader.
-import { open } from 'node:fs/promises';
+// Reads a PyTorch state dict saved by torch.save into float32 tensors, through the restricted unpickler (no code
+// runs): the zip format (PyTorch >= 1.6: <name>/data.pkl + <name>/data/<key> storages) through the bounded zip
+// reader, and the legacy format (older files, or _use_new_zipfile_serialization=False: pickles back to back, then
+// the raw storages) through a file handle.
+import { open, type FileHandle } from 'node:fs/promises';
 import { MadenetError } from '../core/errors.js';
 import { decode, type NamedTensor, type SafetensorsDtype } from './safetensors.js';
-import { DEFAULT_PICKLE_LIMITS, PyDict, isTensor, readTorchPickle, type PickleLimits, type PyValue, type TensorRef } from './torch-pickle.js';
+import {
+  DEFAULT_PICKLE_LIMITS,
+  PickleNeedsMore,
+  PyDict,
+  isTensor,
+  readTorchPickle,
+  readTorchPickleAt,
+  type PickleLimits,
+  type PickleRun,
+  type PyValue,
+  type StorageRef,
+  type TensorRef,
+} from './torch-pickle.js';
 import { DEFAULT_ZIP_LIMITS, ZipReader, type ZipEntry, type ZipLimits } from './zip-reader.js';
 
 const ITEM_BYTES: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -13,18 +27,34 @@ export interface PthLimits extends ZipLimits, PickleLimits {
   maxPickleBytes: number;
   /** Most tensors in the state dict. */
   maxTensors: number;
+  /** The legacy format's first read of the file's head (grown 4x while its pickles need more, up to maxPickleBytes). */
+  legacyFirstRead: number;
 }
 
-export const DEFAULT_PTH_LIMITS: PthLimits = { ...DEFAULT_ZIP_LIMITS, ...DEFAULT_PICKLE_LIMITS, maxPickleBytes: 64 * 1024 * 1024, maxTensors: 100_000 };
+export const DEFAULT_PTH_LIMITS: PthLimits = { ...DEFAULT_ZIP_LIMITS, ...DEFAULT_PICKLE_LIMITS, maxPickleBytes: 64 * 1024 * 1024, maxTensors: 100_000, legacyFirstRead: 1 << 20 };
 
-/** True when the file starts like a zip archive (what torch.save writes since PyTorch 1.6). */
-export async function isZipFile(path: string): Promise<boolean> {
+/** torch.serialization's MAGIC_NUMBER, the first pickle of a legacy file (a LONG1 of 10 bytes). */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_MAGIC_LONG1 = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+/** torch.serialization's PROTOCOL_VERSION, the second pickle. */
+const LEGACY_PROTOCOL = 1001;
+
+/**
+ * What the first bytes say: 'zip' (torch.save >= 1.6), 'legacy' (a pickle of torch's magic number: PyTorch < 1.6
+ * or _use_new_zipfile_serialization=False), 'pickle' (some other pickle, which is no torch file), or null.
+ */
+export async function torchFileFormat(path: string): Promise<'zip' | 'legacy' | 'pickle' | null> {
   const fh = await open(path, 'r').catch(() => null);
-  if (!fh) return false;
+  if (!fh) return null;
   try {
-    const head = new Uint8Array(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return bytesRead === 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+    const head = new Uint8Array(32);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
+    if (bytesRead < 2 || head[0] !== 0x80 || (head[1] as number) > 5) return null;
+    // PROTO n, an optional FRAME (protocol 4+), then the magic number as LONG1.
+    const at = head.indexOf(0x8a, 2);
+    const isMagic = at >= 0 && at <= 11 && LEGACY_MAGIC_LONG1.every((b, i) => head[at + i] === b);
+    return isMagic ? 'legacy' : 'pickle';
   } finally {
     await fh.close();
   }
@@ -41,6 +71,9 @@ function bad(path: string, what: string): MadenetError {
  * state dict under "state_dict" or "model" (and other values beside it) is unwrapped.
  */
 export async function readTorchStateDict(path: string, limits: PthLimits = DEFAULT_PTH_LIMITS): Promise<Map<string, NamedTensor>> {
+  const format = await torchFileFormat(path);
+  if (format === 'legacy') return readLegacyStateDict(path, limits);
+  if (format === 'pickle') throw bad(path, "a plain pickle without torch.save's magic number (it was not read, let alone run)");
   const zip = await ZipReader.open(path, limits);
   try {
     const pickles = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
@@ -53,24 +86,108 @@ export async function readTorchStateDict(path: string, limits: PthLimits = DEFAU
     }
     const pkl = checkedSize(zip.entries.get(pickles[0] as string) as ZipEntry, limits.maxPickleBytes, path);
     const root = readTorchPickle(await zip.read(pkl), path, limits);
-    const tensors = stateDictTensors(root, path, limits);
-    // Read each storage once, in storage order, keeping one decoded storage in memory at a time.
-    const order = [...tensors.entries()].sort((a, b) => (a[1].storage.key < b[1].storage.key ? -1 : a[1].storage.key > b[1].storage.key ? 1 : 0));
-    const out = new Map<string, NamedTensor>();
-    let key = '';
-    let data: Float32Array = new Float32Array(0);
-    for (const [name, t] of order) {
-      // Storage keys are never empty (the unpickler checks them), so the first tensor always reads.
-      if (key !== t.storage.key) {
-        key = t.storage.key;
-        data = await readStorage(zip, prefix, t, path);
-      }
-      out.set(name, { dtype: t.storage.dtype, shape: t.shape, data: gather(data, t) });
-    }
-    return new Map([...tensors.keys()].map((k) => [k, out.get(k) as NamedTensor]));
+    return await gatherAll(stateDictTensors(root, path, limits), (t) => readStorage(zip, prefix, t, path));
   } finally {
     await zip.close();
   }
+}
+
+/** Reads each storage once, in storage order, keeping one decoded storage in memory at a time; pickle order out. */
+async function gatherAll(tensors: Map<string, TensorRef>, readStorage: (t: TensorRef) => Promise<Float32Array>): Promise<Map<string, NamedTensor>> {
+  const order = [...tensors.entries()].sort((a, b) => (a[1].storage.key < b[1].storage.key ? -1 : a[1].storage.key > b[1].storage.key ? 1 : 0));
+  const out = new Map<string, NamedTensor>();
+  let key = '';
+  let data: Float32Array = new Float32Array(0);
+  for (const [name, t] of order) {
+    // Storage keys are never empty (the unpickler checks them), so the first tensor always reads.
+    if (key !== t.storage.key) {
+      key = t.storage.key;
+      data = await readStorage(t);
+    }
+    out.set(name, { dtype: t.storage.dtype, shape: t.shape, data: gather(data, t) });
+  }
+  return new Map([...tensors.keys()].map((k) => [k, out.get(k) as NamedTensor]));
+}
+
+/**
+ * The legacy format: pickles of the magic number, the protocol version (1001) and sys_info, the main pickle
+ * (storages as ('storage', type, key, location, numel, None)), a pickle of the storage keys in file order, then
+ * per key an int64 element count and the raw bytes. The pickles carry no length, so the head of the file is read
+ * in growing pieces up to maxPickleBytes; the storages are read one at a time at their offsets.
+ */
+async function readLegacyStateDict(path: string, limits: PthLimits): Promise<Map<string, NamedTensor>> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    let head = await readAt(fh, 0, Math.min(size, limits.legacyFirstRead, limits.maxPickleBytes));
+    const next = async (start: number): Promise<PickleRun> => {
+      for (;;) {
+        try {
+          return readTorchPickleAt(head, start, path, limits, head.length < size);
+        } catch (e) {
+          if (!(e instanceof PickleNeedsMore)) throw e;
+          if (head.length >= limits.maxPickleBytes) throw bad(path, `its pickles run past the first ${limits.maxPickleBytes} bytes; at most that many are read`);
+          head = await readAt(fh, 0, Math.min(size, Math.max(head.length * 4, 64), limits.maxPickleBytes));
+        }
+      }
+    };
+    const magic = await next(0);
+    if (magic.value !== LEGACY_MAGIC) throw bad(path, "its first pickle is not torch.save's magic number");
+    const protocol = await next(magic.end);
+    if (protocol.value !== LEGACY_PROTOCOL) throw bad(path, `legacy protocol version ${String(protocol.value)}; expected ${LEGACY_PROTOCOL}`);
+    const sysInfo = await next(protocol.end);
+    if (!(sysInfo.value instanceof PyDict)) throw bad(path, 'its sys_info pickle is not a dict');
+    if (sysInfo.value.map.get('little_endian') !== true) throw bad(path, 'sys_info says big-endian; only little-endian files are read');
+    const main = await next(sysInfo.end);
+    const keysRun = await next(main.end);
+    const keys = keysRun.value;
+    if (!(typeof keys === 'object' && keys !== null && 'kind' in keys && keys.kind === 'list')) throw bad(path, 'the pickle after the state dict is not the list of storage keys');
+    // Every stored storage in file order: its element count must match the pickle's, and its bytes lie in the file.
+    const offsets = new Map<string, number>();
+    let pos = keysRun.end;
+    for (const key of keys.items) {
+      const ref = typeof key === 'string' ? main.storages.get(key) : undefined;
+      if (!ref) throw bad(path, `the storage list names ${JSON.stringify(key)}, which the pickle never references`);
+      if (offsets.has(ref.key)) throw bad(path, `the storage list names ${ref.key} twice`);
+      if (pos + 8 > size) throw bad(path, `storage ${ref.key} starts at byte ${pos}, past the end (${size} bytes)`);
+      const count = new DataView((await readAt(fh, pos, 8)).buffer).getBigInt64(0, true);
+      if (count !== BigInt(ref.numel)) throw bad(path, `storage ${ref.key} declares ${ref.numel} elements in the pickle but ${count} in the file`);
+      const bytes = ref.numel * (ITEM_BYTES[ref.dtype] as number);
+      if (pos + 8 + bytes > size) throw bad(path, `storage ${ref.key} (${bytes} bytes at byte ${pos + 8}) runs past the end (${size} bytes)`);
+      offsets.set(ref.key, pos + 8);
+      pos += 8 + bytes;
+    }
+    if (pos !== size) throw bad(path, `${size - pos} bytes follow the last storage`);
+    const tensors = stateDictTensors(main.value, path, limits);
+    return await gatherAll(tensors, async (t) => {
+      const at = offsets.get(t.storage.key);
+      if (at === undefined) throw bad(path, `storage ${t.storage.key} is not in the file's storage list`);
+      return readLegacyStorage(fh, at, t.storage);
+    });
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readAt(fh: FileHandle, position: number, length: number, into = new Uint8Array(length)): Promise<Uint8Array> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(into, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  if (done !== length) throw new MadenetError('E_WEIGHTS', `Short read: ${done} of ${length} bytes at byte ${position}; the file changed while it was read.`);
+  return into;
+}
+
+async function readLegacyStorage(fh: FileHandle, at: number, s: StorageRef): Promise<Float32Array> {
+  const bytes = s.numel * (ITEM_BYTES[s.dtype] as number);
+  if (s.dtype === 'F32' && LITTLE_ENDIAN_HOST) {
+    const out = new Float32Array(s.numel);
+    await readAt(fh, at, bytes, new Uint8Array(out.buffer));
+    return out;
+  }
+  return decode(await readAt(fh, at, bytes), 0, s.numel, s.dtype);
 }
 
 function checkedSize(entry: ZipEntry, max: number, path: string): ZipEntry {
