@@ -1,16 +1,17 @@
 import { Flags } from '@oclif/core';
 import { SFAD_PRESETS, type SfadPresetName } from '../pipeline/submodels/sfad/model/config.js';
-import { shown, submodelTrainFlags } from '../pipeline/cli/flags.js';
+import { imageSizeFlagWith, shown, submodelTrainFlags } from '../pipeline/cli/flags.js';
 import { submodelEpochLine, submodelTrainOptions, TrainingCommand } from '../pipeline/cli/training-command.js';
 import { listFlag, numberFlag } from '../pipeline/cli/training-session.js';
-import { SFAD_FEATURE_CACHE_MB, trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
+import { SFAD_DEFAULT_BACKBONE, SFAD_FEATURE_CACHE_MB, SFAD_PACKAGED_IMAGE_SIZE, trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
 import { DEFAULT_FEATURE_BUDGET } from '../pipeline/submodels/sfad/train/sfad-batches.js';
 
 export default class TrainSfad extends TrainingCommand {
   static override summary = 'Train the SFAD SimpleNet-style feature submodel on one category.';
   static override description =
-    'Extracts layer2 + layer3 features of the normal training images with a frozen backbone (random, imported, the ' +
-    'self-supervised backbone of an LPD artifact, or a pretrained network an npm package ships, see `madenet weights list`), once ' +
+    'Extracts features of the normal training images with a frozen backbone (by default the pretrained MobileNetV2 that the ' +
+    'nsfwjs npm package ships, block_5_add + block_12_add at 256 px, nothing downloaded; or random, imported, the ' +
+    'self-supervised backbone of an LPD artifact, see `madenet weights list`), once ' +
     'per image (kept in memory, optionally in an on-disk --feature-cache), and trains a feature adaptor and a discriminator that tells adapted ' +
     'features from copies with Gaussian noise (SimpleNet: truncated L1 loss, Adam; small and tiny standardise each channel ' +
     'first, see --standardize). Each epoch is validated ' +
@@ -18,25 +19,26 @@ export default class TrainSfad extends TrainingCommand {
     'measures it; the best epoch is saved to <out>/sfad/<category>/vNNNN with its config, metrics, threshold and lineage. ' +
     'Checkpoints go to <out>/checkpoints/sfad/<category>; --resume continues from the newest one exactly.';
   static override examples = [
-    '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --preset small',
-    '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --preset tiny --epochs 4 --json',
+    // The packaged MobileNetV2 at 256 px (the default), features cached on disk for later runs.
+    '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --feature-cache ./cache',
+    // A quick look: random ResNet weights, tiny preset.
+    '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --preset tiny --backbone random --epochs 4 --json',
     '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --backbone ./artifacts/lpd/BGA',
     // The best SFAD measured without ImageNet weights: an LPD small backbone's layer1 + layer2 (src/pipeline/submodels/sfad/train/README.md).
     '<%= config.bin %> train-sfad --data ./madenet-demo/data --category BGA --out ./artifacts --backbone ./artifacts/lpd/BGA --layers layer1,layer2',
     '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --preset paper --backbone ./artifacts/backbone/wide_resnet50_2',
-    // No download: the MobileNetV2 inside the nsfwjs package, its default layers block_5_add + block_12_add.
-    '<%= config.bin %> train-sfad --data ./mvtec --category transistor --out ./artifacts --backbone npm:nsfwjs/mobilenet_v2 --image-size 256 --feature-cache ./cache',
   ];
   static override flags = {
     ...submodelTrainFlags('sfad', SFAD_PRESETS),
+    ...imageSizeFlagWith(`the preset's (tiny 64, small 128, paper 288), raised to ${SFAD_PACKAGED_IMAGE_SIZE} for a packaged backbone (the default)`),
     epochs: Flags.integer({ description: 'Passes over the training images.', defaultHelp: shown('the preset\'s'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per optimiser step.', defaultHelp: shown('the preset\'s'), min: 1 }),
     lr: Flags.string({ description: 'Discriminator Adam rate; the adaptor gets half.', defaultHelp: shown('1e-3 for small and tiny; 2e-4 for paper, SimpleNet\'s') }),
     backbone: Flags.string({
       description:
-        'random, a backbone artifact (`weights import`), an LPD artifact (its trained backbone), or a packaged network such as npm:nsfwjs/mobilenet_v2 (`madenet weights list`). ' +
-        'For real photographs use npm:nsfwjs/mobilenet_v2 --image-size 256 (measured: MPDD metal_plate image AUROC 0.996 against 0.788 with random, MVTec transistor 0.809 against 0.801; bench/results/sfad-backbones.md).',
-      default: 'random',
+        'A packaged network (`madenet weights list`), random (seeded ResNet weights: fast, for quick runs and tests), a backbone artifact (`weights import`) or an LPD artifact (its trained backbone). ' +
+        'The default was chosen on real photographs: MPDD metal_plate image AUROC 0.996 against 0.788 with random, MVTec transistor 0.809 against 0.801 (bench/results/sfad-backbones.md).',
+      default: SFAD_DEFAULT_BACKBONE,
     }),
     layers: Flags.string({ description: 'Backbone stages (ResNets) or layer names (packaged networks) whose features are used, comma-separated.', defaultHelp: shown('layer2,layer3; a packaged network\'s own pair') }),
     'feature-dim': Flags.integer({ description: 'Feature channels D after the fixed projection (= adaptor width).', defaultHelp: shown('the preset\'s'), min: 1 }),

@@ -9,7 +9,8 @@ const run = (argv: string[]): Promise<CommandRun> => runCommand(TrainSfad, argv)
 
 describe('madenet train-sfad', () => {
   const tmp = useTempDir('madenet-cmd-train-sfad-');
-  const common = useTrainCommandFlags(tmp, { size: 32, normals: 5, testNormals: 1, defects: 1 }, ['--preset', 'tiny', '--image-size', '32']);
+  // Random weights keep these runs fast; the packaged default has its own test (train-sfad-default.test.ts).
+  const common = useTrainCommandFlags(tmp, { size: 32, normals: 5, testNormals: 1, defects: 1 }, ['--backbone', 'random', '--preset', 'tiny', '--image-size', '32']);
 
   it('prints one JSON result with the artifact, metrics, history, speed, lineage and runtime', async () => {
     const json = await runJson(TrainSfad, [...common, '--epochs', '1', '--batch-size', '2', '--lr', '1e-3', '--feature-dim', '48', '--noise-std', '0.02', '--hidden', '16', '--checkpoint-every', '0']);
@@ -50,7 +51,8 @@ describe('madenet train-sfad', () => {
     const lr = await run([...common, '--noise-std', 'loud', '--json']);
     expect(lr.exitCode).not.toBe(0);
     expect(JSON.parse(lr.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('--noise-std') } });
-    const bb = await run([...common, '--backbone', join(tmp.path, 'nowhere'), '--json']);
+    const others = common.filter((a, i) => a !== '--backbone' && common[i - 1] !== '--backbone');
+    const bb = await run([...others, '--backbone', join(tmp.path, 'nowhere'), '--json']);
     expect(bb.exitCode).not.toBe(0);
     expect(JSON.parse(bb.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
   });

@@ -34,7 +34,7 @@ describe('train-* --tile', () => {
 
   const trainers: [string, typeof Command, string[]][] = [
     ['srad', TrainSrad, ['--preset', 'tiny', '--epochs', '1', '--batch-size', '4', '--checkpoint-every', '0']],
-    ['sfad', TrainSfad, ['--preset', 'tiny', '--epochs', '1', '--batch-size', '4', '--feature-dim', '48', '--hidden', '16', '--checkpoint-every', '0']],
+    ['sfad', TrainSfad, ['--backbone', 'random', '--preset', 'tiny', '--epochs', '1', '--batch-size', '4', '--feature-dim', '48', '--hidden', '16', '--checkpoint-every', '0']],
     ['lpd', TrainLpd, ['--preset', 'tiny', '--epochs', '1', '--batch-size', '4', '--no-gate', '--score', 'head', '--checkpoint-every', '0']],
     ['patchcore', TrainPatchcore, ['--backbone', 'random', '--layers', 'layer1,layer2', '--global-layer', 'none']],
   ];

@@ -50,7 +50,7 @@ describeGpu('train-sfad -> build-perfmap -> infer on webgpu gives the scores was
     await makeTinyDataset(data, { size: 32, normals: 5, testNormals: 2, defects: 2 });
   });
 
-  const train = ['--category', 'widget', '--preset', 'tiny', '--image-size', '32', '--threads', '1', '--epochs', '1', '--batch-size', '2', '--feature-dim', '48', '--hidden', '16', '--checkpoint-every', '0'];
+  const train = ['--category', 'widget', '--backbone', 'random', '--preset', 'tiny', '--image-size', '32', '--threads', '1', '--epochs', '1', '--batch-size', '2', '--feature-dim', '48', '--hidden', '16', '--checkpoint-every', '0'];
 
   it.each(['wasm', 'webgpu'])('trains, maps and infers on %s', async (backend) => {
     const out = join(tmp.path, backend);

@@ -5,7 +5,7 @@ import { runTraining } from '../train/workflow.js';
 import { sfadWorkflow, type TrainSfadOptions, type TrainSfadResult } from '../submodels/sfad/train/sfad-session.js';
 
 export type { SfadMetrics, TrainSfadOptions, TrainSfadResult } from '../submodels/sfad/train/sfad-session.js';
-export { SFAD_FEATURE_CACHE_MB } from '../submodels/sfad/train/sfad-session.js';
+export { SFAD_DEFAULT_BACKBONE, SFAD_FEATURE_CACHE_MB, SFAD_PACKAGED_IMAGE_SIZE } from '../submodels/sfad/train/sfad-session.js';
 
 /** The generic training workflow filled with SFAD's session (submodels/sfad/train/sfad-session.ts). */
 export async function trainSfad(opts: TrainSfadOptions): Promise<TrainSfadResult> {
