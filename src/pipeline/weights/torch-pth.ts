@@ -54,7 +54,10 @@ export async function torchFileFormat(path: string): Promise<'zip' | 'legacy' | 
     // PROTO n, an optional FRAME (protocol 4+), then the magic number as LONG1.
     const at = head.indexOf(0x8a, 2);
     const isMagic = at >= 0 && at <= 11 && LEGACY_MAGIC_LONG1.every((b, i) => head[at + i] === b);
-    return isMagic ? 'legacy' : 'pickle';
+    if (isMagic) return 'legacy';
+    // A safetensors file starts with its header's u64 length, then "{": a length of 128, 384, ... 1408 (+ k * 64 Ki)
+    // also starts with 0x80 and a byte <= 5, so only a file without that "{" is taken for a pickle.
+    return bytesRead >= 9 && head[8] === 0x7b ? null : 'pickle';
   } finally {
     await fh.close();
   }

@@ -4,7 +4,8 @@ import { describe, expect, it, beforeEach, afterEach } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MadenetError } from '../../../src/pipeline/core/errors.js';
-import { readTorchStateDict, DEFAULT_PTH_LIMITS } from '../../../src/pipeline/weights/torch-pth.js';
+import { openSafetensorsFile } from '../../../src/pipeline/weights/safetensors.js';
+import { readTorchStateDict, DEFAULT_PTH_LIMITS, torchFileFormat } from '../../../src/pipeline/weights/torch-pth.js';
 import { PickleBuilder, stateDictPickle, writePth, writeZip, type PthTensor } from './torch-pth-writer.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 
@@ -154,5 +155,37 @@ describe('readTorchStateDict', () => {
       await expectError(readTorchStateDict(await save(zipOf(new PickleBuilder().proto(2).int(5).stop().bytes()))), 'E_WEIGHTS', /holds no dict/);
       await expectError(readTorchStateDict(await save(writeZip([['x/other', new Uint8Array(4)]]), 'empty.pth')), 'E_WEIGHTS', /0 <archive>\/data\.pkl entries/);
     });
+  });
+});
+
+describe('torchFileFormat', () => {
+  const tmp = useTempDir('madenet-pth-format-');
+
+  it('takes a safetensors file whose header length starts like a pickle (0x80, 0x01) for safetensors, not a pickle', async () => {
+    // Given a header of 384 = 0x180 bytes: the file starts 80 01 00 .., like PROTO 1.
+    const json = JSON.stringify({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }).padEnd(384, ' ');
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(384n);
+    const file = join(tmp.path, 'w.safetensors');
+    await writeFile(file, Buffer.concat([length, Buffer.from(json), Buffer.from(f32(1.5, -2).buffer)]));
+    // Then it is not a torch file, and the safetensors reader reads it.
+    expect(await torchFileFormat(file)).toBeNull();
+    const st = await openSafetensorsFile(file);
+    try {
+      expect(Array.from(st.tensors.get('w')?.data ?? [])).toEqual([1.5, -2]);
+    } finally {
+      await st.close();
+    }
+  });
+
+  it('tells a zip, a legacy torch file and another pickle apart by their first bytes', async () => {
+    const zip = join(tmp.path, 'a.pth');
+    await writeFile(zip, writePth(new Map([['w', { shape: [1], data: f32(1) }]])));
+    const pickle = join(tmp.path, 'b.pkl');
+    await writeFile(pickle, new PickleBuilder().proto(2).int(5).stop().bytes());
+    const legacy = join(tmp.path, 'c.pth');
+    // PROTO 2, then torch's magic number as LONG1 (what the legacy format's first pickle holds).
+    await writeFile(legacy, Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]));
+    expect([await torchFileFormat(zip), await torchFileFormat(pickle), await torchFileFormat(legacy), await torchFileFormat(join(tmp.path, 'none'))]).toEqual(['zip', 'pickle', 'legacy', null]);
   });
 });
