@@ -97,6 +97,6 @@ export default class Demo extends BaseCommand {
     if (ft) this.say(`Pre-classifier fine-tuned on real defects: held-out defects under the routing confidence ${pct(ft.before)} -> ${pct(ft.after)}.`);
     this.say(`Performance map: ${r.artifacts.perfmap}`);
     this.say(`Report: ${r.report}`);
-    this.say(`Finished in ${(r.seconds / 60).toFixed(1)} min (${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(0)}s`).join(', ')}).`);
+    this.say(`Finished in ${(r.seconds / 60).toFixed(1)} min, ${(r.cpuSeconds / 60).toFixed(1)} CPU min (${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(0)}s`).join(', ')}).`);
   }
 }
