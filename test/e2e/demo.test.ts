@@ -28,7 +28,9 @@ describe('madenet demo (bin/run.js)', () => {
       meanImageAuroc: number | null;
       report: string;
       artifacts: { submodels: string[]; classifier: string; perfmap: string };
-      steps: { step: string }[];
+      steps: { step: string; seconds: number; cpuSeconds: number }[];
+      seconds: number;
+      cpuSeconds: number;
     };
     expect(result.categories).toEqual(['BGA', 'QFN']);
     expect(result.table.map((r) => r.category)).toEqual(['BGA', 'QFN']);
@@ -55,6 +57,10 @@ describe('madenet demo (bin/run.js)', () => {
     expect(Object.keys(perfmap.categories).sort()).toEqual(['BGA', 'QFN']);
     // `[demo k/N]` counts the steps before they run: N must be what runDemo then does.
     expect(result.steps).toHaveLength(demoStepCount(DEMO_PLANS.smoke, result.categories.length));
+    // Wall and CPU seconds per step and in all: the steps' CPU is part of the run's.
+    for (const s of result.steps) expect(s.cpuSeconds).toBeGreaterThanOrEqual(0);
+    expect(result.cpuSeconds).toBeGreaterThan(0);
+    expect(result.steps.reduce((a, s) => a + s.cpuSeconds, 0)).toBeLessThanOrEqual(result.cpuSeconds + 1e-6);
     expect(result.steps.map((s) => s.step.split(' ')[0])).toEqual(
       expect.arrayContaining(['make-demo', 'dataset', 'synth', 'train-srad', 'train-sfad', 'train-lpd', 'finetune', 'train-classifier', 'build-perfmap', 'infer', 'evaluate']),
     );

@@ -31,19 +31,30 @@ export interface EvaluateCandidatesOptions {
   targetFpr: number;
   textures: TextureBank;
   concurrency?: number;
+  /** Most bytes of defect maps kept from pass 1 for pass 2 (default KEPT_DEFECT_MAP_BYTES; 0: score the defects twice). */
+  keepDefectMapBytes?: number;
   /** Called after every batch with images done so far in this category (both passes counted). */
   onBatch?: (done: number) => void;
 }
 
+/**
+ * Most bytes of defect maps pass 1 keeps for pass 2 (every candidate's, float32), so that pass 2 scores only the
+ * normals. Above it the defects are decoded, synthesised and scored again in pass 2 (memory stays flat).
+ */
+export const KEPT_DEFECT_MAP_BYTES = 128 * 1024 * 1024;
+
 export async function evaluateCandidates(plan: ValidationPlan, detectors: readonly Detector[], opts: EvaluateCandidatesOptions): Promise<CandidateEvaluation[]> {
   const acc = detectors.map(() => new PixelCurveAccumulator());
-  const stream = (part: 'defects' | 'all'): AsyncGenerator<ValidationItem[]> =>
+  const stream = (part: 'defects' | 'all' | 'normals'): AsyncGenerator<ValidationItem[]> =>
     batches(streamValidation(plan, part, { size: opts.size, textures: opts.textures, concurrency: opts.concurrency }), opts.batchSize);
   const ctx: PassContext = { detectors, acc, opts, progress: { done: 0 } };
+  const defectTotal = defectCount(plan);
+  const keep = defectTotal > 0 && defectTotal * detectors.length * opts.size * opts.size * 4 <= (opts.keepDefectMapBytes ?? KEPT_DEFECT_MAP_BYTES);
+  const kept: KeptBatch[] | undefined = keep ? [] : undefined;
   // Pass 1: every defect pixel of every candidate, so that the accumulators can seal.
-  const withMask = defectCount(plan) > 0 ? await defectPass(stream('defects'), ctx) : 0;
-  // Pass 2: normal pixels, image scores and map ranges over everything.
-  const all = await allPass(stream('all'), ctx);
+  const withMask = defectTotal > 0 ? await defectPass(stream('defects'), ctx, kept) : 0;
+  // Pass 2: normal pixels, image scores and map ranges over everything (the kept defects first, as they were streamed).
+  const all = await allPass(kept ? stream('normals') : stream('all'), ctx, kept ?? []);
   const { labels } = all;
   const normals = labels.filter((l) => l === 0).length;
   const defects = labels.length - normals;
@@ -86,20 +97,36 @@ type Visit = (batch: ValidationItem[], gts: (Uint8Array | null)[]) => void;
 /** One candidate's scores and maps ([N * size * size], row-major) for a batch. */
 type VisitScored = (d: number, batch: ValidationItem[], gts: (Uint8Array | null)[], out: { scores: Float32Array; maps: Float32Array }) => void;
 
+/** A pass-1 batch as pass 2 needs it: the items (label, mask), their ground truths and each candidate's output. */
+interface KeptBatch {
+  batch: ValidationItem[];
+  gts: (Uint8Array | null)[];
+  outs: { scores: Float32Array; maps: Float32Array }[];
+}
+
 /** Scores every batch with each candidate in turn, and counts the images done. */
-async function scoreEach(stream: AsyncIterable<ValidationItem[]>, ctx: PassContext, visit: Visit, visitScored: VisitScored): Promise<void> {
+async function scoreEach(stream: AsyncIterable<ValidationItem[]>, ctx: PassContext, visit: Visit, visitScored: VisitScored, kept?: KeptBatch[]): Promise<void> {
   const { detectors, opts, progress } = ctx;
   for await (const batch of stream) {
     const gts = batch.map((item) => gtOf(item));
     visit(batch, gts);
-    for (const [d, detector] of detectors.entries()) visitScored(d, batch, gts, await scoreBatch(detector, batch.map((b) => b.image), opts.size));
+    const outs: KeptBatch['outs'] = [];
+    for (const [d, detector] of detectors.entries()) {
+      const out = await scoreBatch(detector, batch.map((b) => b.image), opts.size);
+      visitScored(d, batch, gts, out);
+      outs.push(out);
+    }
+    // The images themselves are not needed again: only labels, masks and outputs.
+    kept?.push({ batch: batch.map((b) => ({ ...b, image: EMPTY_IMAGE })), gts, outs });
     progress.done += batch.length;
     opts.onBatch?.(progress.done);
   }
 }
 
+const EMPTY_IMAGE = { width: 0, height: 0, data: new Float32Array(0) };
+
 /** Adds the defect pixels of every masked validation defect to each candidate's accumulator; returns how many had a mask. */
-async function defectPass(stream: AsyncIterable<ValidationItem[]>, ctx: PassContext): Promise<number> {
+async function defectPass(stream: AsyncIterable<ValidationItem[]>, ctx: PassContext, kept?: KeptBatch[]): Promise<number> {
   const { acc, opts } = ctx;
   let withMask = 0;
   const area = opts.size * opts.size;
@@ -111,12 +138,13 @@ async function defectPass(stream: AsyncIterable<ValidationItem[]>, ctx: PassCont
       gts.forEach((gt, i) => {
         if (gt) acc[d]?.addDefectPixels(out.maps.subarray(i * area, (i + 1) * area), gt, opts.size);
       }),
+    kept,
   );
   return withMask;
 }
 
 /** Scores every validation image with each candidate: normal pixels, image scores, map ranges and each normal's hottest pixel. */
-async function allPass(stream: AsyncIterable<ValidationItem[]>, ctx: PassContext): Promise<{ scores: number[][]; labels: number[]; ranges: { lo: number; hi: number }[]; normalMapMax: number[][] }> {
+async function allPass(stream: AsyncIterable<ValidationItem[]>, ctx: PassContext, kept: readonly KeptBatch[]): Promise<{ scores: number[][]; labels: number[]; ranges: { lo: number; hi: number }[]; normalMapMax: number[][] }> {
   const { detectors, acc, opts } = ctx;
   const scores = detectors.map(() => [] as number[]);
   const labels: number[] = [];
@@ -139,7 +167,13 @@ async function allPass(stream: AsyncIterable<ValidationItem[]>, ctx: PassContext
     });
     scores[d]?.push(...out.scores);
   };
-  await scoreEach(stream, ctx, (batch) => labels.push(...batch.map((b) => b.label)), visitScored);
+  const visit: Visit = (batch) => labels.push(...batch.map((b) => b.label));
+  // Pass 1's defects, as if scored again (same order, same outputs), then whatever the stream holds.
+  for (const k of kept) {
+    visit(k.batch, k.gts);
+    k.outs.forEach((out, d) => visitScored(d, k.batch, k.gts, out));
+  }
+  await scoreEach(stream, ctx, visit, visitScored);
   return { scores, labels, ranges, normalMapMax };
 }
 

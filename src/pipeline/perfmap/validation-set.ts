@@ -92,10 +92,12 @@ export interface StreamValidationOptions {
   concurrency?: number;
 }
 
-/** Defects only (pass 1 of the exact pixel metrics) or everything, defects first (pass 2). */
-export async function* streamValidation(plan: ValidationPlan, part: 'defects' | 'all', opts: StreamValidationOptions): AsyncGenerator<ValidationItem> {
+/** Defects only (pass 1 of the exact pixel metrics), everything, defects first (pass 2), or the normals alone. */
+export async function* streamValidation(plan: ValidationPlan, part: 'defects' | 'all' | 'normals', opts: StreamValidationOptions): AsyncGenerator<ValidationItem> {
   const decodeOpts = { size: opts.size, withMasks: true, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) };
-  if (plan.source !== 'synthetic') {
+  if (part === 'normals') {
+    // Pass 2 after a pass 1 that kept its defects' maps: the defects are not decoded, synthesised or scored again.
+  } else if (plan.source !== 'synthetic') {
     for await (const d of streamSamples(plan.defects, decodeOpts)) yield { path: sampleKey(d.sample), label: 1, image: d.image, mask: d.mask };
   } else {
     // Each normal is decoded once and gives its SYNTHETIC_PER_NORMAL defects in a row.

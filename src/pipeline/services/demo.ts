@@ -44,7 +44,10 @@ export interface DemoOptions {
 
 export interface DemoStepTiming {
   step: string;
+  /** Wall seconds. */
   seconds: number;
+  /** CPU seconds (user + system) of this process over the step: on a shared machine, the cost that wall time hides. */
+  cpuSeconds: number;
 }
 
 export interface DemoCategoryRow {
@@ -80,7 +83,10 @@ export interface DemoResult {
   meanPixelAp: number | null;
   meanAupro: number | null;
   steps: DemoStepTiming[];
+  /** Wall seconds of the whole run. */
   seconds: number;
+  /** CPU seconds (user + system) of the whole run, every thread of the process. */
+  cpuSeconds: number;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -105,6 +111,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
 async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const planName = opts.plan ?? 'quick';
   const plan: DemoPlan = DEMO_PLANS[planName];
   const categories = opts.categories ?? plan.categories;
@@ -140,6 +147,7 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
     meanAupro: mean.aupro ?? null,
     steps: run.steps,
     seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpuSecondsSince(cpuStarted),
   };
 }
 
@@ -159,14 +167,20 @@ interface DemoRun {
   timed: <T>(step: string, fn: () => Promise<T>) => Promise<T>;
 }
 
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
 function demoRun(opts: DemoOptions, plan: DemoPlan, categories: string[]): DemoRun {
   const steps: DemoStepTiming[] = [];
   const totalSteps = demoStepCount(plan, categories.length);
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     opts.onStep?.(step, steps.length + 1, totalSteps);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const value = await fn();
-    steps.push({ step, seconds: (performance.now() - t0) / 1000 });
+    steps.push({ step, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSecondsSince(cpu0) });
     return value;
   };
   const rt = { backend: opts.backend, threads: opts.threads };

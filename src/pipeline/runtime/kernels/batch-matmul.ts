@@ -46,8 +46,69 @@ function swapLastTwo(backend: WasmBackend, t: tf.TensorInfo): tf.TensorInfo {
   return withShape(swapped, [...t.shape.slice(0, -2), cols, rows]);
 }
 
-/** One XNNPACK product per batch through tensors aliased onto slices of the heap (no copies in). */
+/**
+ * Below this many multiply-adds per matrix, a batched product runs as a plain loop on the heap. One XNNPACK call
+ * per matrix costs a kernel dispatch and a thread-pool round trip each: LPD's GDE ([L=1024] products of
+ * [16,32]x[32,32]) took ~0.65 s of CPU per call with 2 threads on the loaded 2-core machine, ~20 ms as a loop.
+ */
+export const SMALL_PRODUCT_MACS = 1 << 16;
+
+/** One product per batch: a loop for small matrices, else XNNPACK through tensors aliased onto heap slices. */
 function perBatch(
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
+): tf.TensorInfo {
+  return m * k * n < SMALL_PRODUCT_MACS ? perBatchLoop(backend, a, b, batchA, batchB, m, k, n) : perBatchXnn(backend, a, b, batchA, batchB, m, k, n);
+}
+
+/**
+ * Small products as a loop over the heap, rounded as XNNPACK's float32 GEMM rounds (each product, then each running
+ * sum, to float32, k in order from 0), so that the loop gives the same bits as the XNNPACK path it replaces.
+ */
+function perBatchLoop(
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
+): tf.TensorInfo {
+  const batch = Math.max(batchA, batchB);
+  const out = allocF32(backend, [batch, m, n]);
+  // Views taken after the allocation, which may grow (and move) the heap.
+  const heap = heapF32(backend);
+  const aBase = f32Offset(backend, a);
+  const bBase = f32Offset(backend, b);
+  const oBase = f32Offset(backend, out);
+  const fround = Math.fround;
+  for (let i = 0; i < batch; i++) {
+    const ai = aBase + (batchA === 1 ? 0 : i * m * k);
+    const bi = bBase + (batchB === 1 ? 0 : i * k * n);
+    const oi = oBase + i * m * n;
+    for (let r = 0; r < m; r++) {
+      const o = oi + r * n;
+      heap.fill(0, o, o + n);
+      for (let p = 0; p < k; p++) {
+        const x = heap[ai + r * k + p] as number;
+        const bRow = bi + p * n;
+        // heap is a Float32Array: the store rounds the sum.
+        for (let c = 0; c < n; c++) heap[o + c] = (heap[o + c] as number) + fround(x * (heap[bRow + c] as number));
+      }
+    }
+  }
+  return out;
+}
+
+/** One XNNPACK product per batch through tensors aliased onto slices of the heap (no copies in). */
+function perBatchXnn(
   backend: WasmBackend,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
