@@ -4,7 +4,7 @@
 // as <out>/patchcore/<category>/vNNNN. There is no gradient training, hence no epochs and no checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { coresetSize, PATCHCORE_DEFAULTS, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
+import { coresetSize, PATCHCORE_DEFAULTS, patchcoreConfig, TILED_SCORE_TOP_FRACTION, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
 import { greedyCoreset } from '../submodels/patchcore/model/coreset.js';
 import { patchcoreDistances, patchcoreFeatures, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
 import { patchcoreAnomalyMap, type ScoreNormalization } from '../submodels/patchcore/model/anomaly-map.js';
@@ -164,7 +164,7 @@ function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
     globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : (defaults?.globalLayer ?? null),
     globalWeight: opts.globalWeight,
     positionWeight: opts.positionWeight,
-    scoreTopFraction: opts.scoreTopFraction,
+    scoreTopFraction: opts.scoreTopFraction ?? (opts.tile ? TILED_SCORE_TOP_FRACTION : undefined),
     imageSize: opts.imageSize,
     coresetRatio: opts.coresetRatio,
     maxBankRows: opts.maxBankRows,

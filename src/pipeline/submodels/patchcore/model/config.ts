@@ -51,6 +51,13 @@ export const PATCHCORE_DEFAULTS: PatchcoreConfig = {
   smoothingSigma: 4,
 };
 
+/**
+ * scoreTopFraction when training on tiles (--tile): a 6-19 px defect covers about 1% of a 128 px tile, so the mean of
+ * the top 10% of a tile's map dilutes it ~10x; on held-out validation panels (demo DPAK, 512 px, 128 px tiles at
+ * 256 px) the top 1% ranked defects best (image AUROC 0.89 and 0.93 on two sets, top 10%: 0.74 and 0.75).
+ */
+export const TILED_SCORE_TOP_FRACTION = 0.01;
+
 export function patchcoreConfig(overrides: Partial<PatchcoreConfig> = {}): PatchcoreConfig {
   const cfg: PatchcoreConfig = { ...PATCHCORE_DEFAULTS, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   validatePatchcoreConfig(cfg);
