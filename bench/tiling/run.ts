@@ -1,7 +1,7 @@
 // `npm run bench:tiling`: small defects on large images, with and without tiling. For each image size (default 512
 // and 1024 px) it renders a demo category as panels of 128 px parts (`dataset make-demo --panel`, defects of
 // small types only: about 1% of the image side), trains PatchCore at the 128 px preset on whole images (resized
-// down) and on 128 px tiles at native resolution (`--tile 128`), and measures on the test split with
+// down) and on 128 px tiles (`--tile 128`, each at --tile-image-size, default 256: 2x), and measures on the test split with
 // `evaluate --model` (tiled models are scored by their tiles: stitched full-size map, image score over the whole).
 // Every train and infer runs as its own `bin/run.js` process under /usr/bin/time, whose peak RSS shows whether
 // memory stays flat as the image grows. Writes bench/results/tiling.{md,json}.
