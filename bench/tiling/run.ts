@@ -1,7 +1,7 @@
 // `npm run bench:tiling`: small defects on large images, with and without tiling. For each image size (default 512
 // and 1024 px) it renders a demo category as panels of 128 px parts (`dataset make-demo --panel`, defects of
 // small types only: about 1% of the image side), trains PatchCore at the 128 px preset on whole images (resized
-// down) and on 128 px tiles at native resolution (`--tile 128`), and measures on the test split with
+// down) and on 128 px tiles (`--tile 128`, each at --tile-image-size, default 256: 2x), and measures on the test split with
 // `evaluate --model` (tiled models are scored by their tiles: stitched full-size map, image score over the whole).
 // Every train and infer runs as its own `bin/run.js` process under /usr/bin/time, whose peak RSS shows whether
 // memory stays flat as the image grows. Writes bench/results/tiling.{md,json}.
@@ -29,6 +29,11 @@ const { values } = parseArgs({
     // Equal to the tiles of the smallest size (5 x 5 at 512 px): the same number of training tiles at every size.
     'max-tiles-per-image': { type: 'string', default: '25' },
     'image-size': { type: 'string', default: '128' },
+    // The tiled model's input size: 256 = each 128 px tile upsampled 2x, so that PatchCore's finest feature cell
+    // (stride 8) covers 4 source px and a 6-19 px defect spans several cells instead of part of one.
+    'tile-image-size': { type: 'string', default: '256' },
+    // Which models to run (whole, tiled or both).
+    modes: { type: 'string', default: 'whole,tiled' },
     // Infer's peak RSS is measured on this many test images (a stream: the peak does not depend on how many).
     'rss-images': { type: 'string', default: '2' },
     // More train-patchcore flags for both models, e.g. "--coreset-ratio 0.1".
@@ -112,11 +117,11 @@ for (const size of sizes) {
   const goods = (await readdir(join(data, category, 'test', 'good'))).sort().slice(0, Number(values['rss-images']));
   for (const g of goods) await copyFile(join(data, category, 'test', 'good', g), join(rssDir, g));
 
-  for (const mode of ['whole', 'tiled'] as const) {
+  for (const mode of values.modes.split(',') as ('whole' | 'tiled')[]) {
     const tag = `${mode}-${size}`;
     const tileArgs = mode === 'tiled' ? ['--tile', values.tile, '--tile-overlap', values['tile-overlap'], '--max-tiles-per-image', values['max-tiles-per-image']] : [];
     console.error(`[tiling] ${tag}: train-patchcore ${tileArgs.join(' ')}`);
-    const train = await madenet<TrainJson>(['train-patchcore', '--data', data, '--category', category, '--out', join(values.out, tag, 'art'), '--image-size', values['image-size'], '--seed', values.seed, ...patchcoreArgs, ...tileArgs, ...common]);
+    const train = await madenet<TrainJson>(['train-patchcore', '--data', data, '--category', category, '--out', join(values.out, tag, 'art'), '--image-size', mode === 'tiled' ? values['tile-image-size'] : values['image-size'], '--seed', values.seed, ...patchcoreArgs, ...tileArgs, ...common]);
     console.error(`[tiling] ${tag}: trained in ${train.seconds} s, peak RSS ${train.peakRssMb.toFixed(0)} MB; evaluate --model`);
     const evalOut = join(values.out, tag, 'eval');
     const ev = await madenet<EvalJson>(['evaluate', '--model', train.value.artifact.dir, '--data', data, '--out', evalOut, ...common]);
@@ -168,7 +173,7 @@ const md = [
   `Run ${started.toISOString()}, commit ${git.commit}${git.dirty ? ' (dirty)' : ''}, ${JSON.stringify(machine)}; wasm, ${values.threads} thread(s), seed ${values.seed}.`,
   `Data: \`dataset make-demo --category ${category} --size ${cell} --panel N --defect-types ${values['defect-types']}\`, ${values.train} train normals, ${values.test} good + ${values.test} defective test images per size;`,
   `each image is a panel of N x N parts of ${cell} px, the defect in one part. Model: train-patchcore (default backbone npm:nsfwjs/mobilenet_v2) at`,
-  `--image-size ${values['image-size']}${patchcoreArgs.length ? ` ${patchcoreArgs.join(' ')}` : ''}; "whole" = the image resized down to it, "tiled" = --tile ${values.tile} --tile-overlap ${values['tile-overlap']} --max-tiles-per-image ${values['max-tiles-per-image']} (native resolution).`,
+  `--image-size ${values['image-size']}${patchcoreArgs.length ? ` ${patchcoreArgs.join(' ')}` : ''}; "whole" = the image resized down to it, "tiled" = --tile ${values.tile} --tile-overlap ${values['tile-overlap']} --max-tiles-per-image ${values['max-tiles-per-image']} --image-size ${values['tile-image-size']} (each tile scaled ${(Number(values['tile-image-size']) / Number(values.tile)).toFixed(1)}x), tile scores standardised per tile place by the held-out normals (the model's tile calibration) before their max.`,
   'Metrics: `evaluate --model` on the test split (a tiled model is scored by its tiles without --tile: stitched full-size map, image score over the whole).',
   `Peak RSS: /usr/bin/time of each \`bin/run.js\` process (train-patchcore; infer alone on ${values['rss-images']} test image(s), streamed).`,
   '',

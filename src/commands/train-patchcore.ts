@@ -34,7 +34,7 @@ export default class TrainPatchcore extends BaseCommand {
     layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated.', defaultHelp: shown('the backbone\'s') }),
     'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none".', defaultHelp: shown('the backbone\'s') }),
     'global-weight': Flags.string({ description: 'Weight of the standardised whole-image kNN term in the image score.', defaultHelp: shown('0 (measured best on validation; 0.5 helps whole-object defects)') }),
-    'score-top-fraction': Flags.string({ description: 'Patch term of the image score: 0 = the max patch distance (PatchCore), > 0 = the mean of this top fraction of the smoothed anomaly map.', defaultHelp: shown('0.1') }),
+    'score-top-fraction': Flags.string({ description: 'Patch term of the image score: 0 = the max patch distance (PatchCore), > 0 = the mean of this top fraction of the smoothed anomaly map.', defaultHelp: shown('0.1; 0.01 with --tile (small defects in a tile)') }),
     'position-weight': Flags.string({ description: 'Weight of each patch\'s position (row, column as fractions of the image) appended to its features, making the kNN location-aware for aligned parts; 0 = none.', defaultHelp: shown('128') }),
     'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps.', defaultHelp: shown('0.01') }),
     'max-bank-rows': Flags.integer({ description: 'Upper bound on the memory bank rows.', defaultHelp: shown('16384'), min: 1 }),

@@ -47,7 +47,15 @@ describe('train-* --tile', () => {
     expect(json.trainImages).toBe(4 * PER_IMAGE);
     expect(json.validation.normals).toBe(PER_IMAGE);
     const artifact = await loadArtifact(join(dir, 'out', kind, 'widget'));
-    expect((artifact.manifest.config as { data: { tiling: unknown } }).data.tiling).toEqual({
+    const { calibration, ...tiling } = (artifact.manifest.config as { data: { tiling: { calibration?: { regions: { n: number }[] } } } }).data.tiling;
+    // PatchCore records the normal score level of each tile place (the held-out image's PER_IMAGE tiles, once each).
+    if (kind === 'patchcore') {
+      expect(calibration?.regions.map((r) => r.n)).toEqual(new Array(PER_IMAGE).fill(1));
+      // A small defect covers ~1% of a tile: tiled PatchCore scores a tile by the top 1% of its map, not 10%.
+      expect((artifact.manifest.config as { model: { scoreTopFraction: number } }).model.scoreTopFraction).toBe(0.01);
+    }
+    else expect(calibration).toBeUndefined();
+    expect(tiling).toEqual({
       tile: TILE,
       overlap: 0.25,
       maxTilesPerImage: 4,

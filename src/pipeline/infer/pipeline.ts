@@ -246,7 +246,7 @@ class PipelineRun {
     const detector = await o.cache.get(first.route.candidate);
     const loadedDir = o.cache.loadedDir(first.route.candidate);
     const t0 = performance.now();
-    const tiling = o.tiling === 'model' ? await modelTiling(first.route.candidate.artifact.dir) : (o.tiling ?? null);
+    const tiling = o.tiling === 'model' ? await modelTiling(first.route.candidate.artifact.dir) : await withModelCalibration(o.tiling ?? null, first.route.candidate.artifact.dir);
     if (tiling && o.tiling === 'model' && o.saveOverlays) {
       throw new MadenetError('E_USAGE', `--save-overlays cannot be combined with the tiled model ${first.route.candidate.artifact.dir} yet; expected --tile 0 (whole images) or no overlays (the tiled map is saved with --save-maps).`);
     }
@@ -335,4 +335,11 @@ async function routeAll(o: PipelineOptions, ok: { item: InputItem; image: RgbIma
       throw err;
     }
   });
+}
+
+/** An explicit --tile equal to the model's own tiling keeps the model's tile calibration (it was measured on those places). */
+async function withModelCalibration(tiling: Omit<TileOptions, 'batchSize'> | null, artifactDir: string): Promise<Omit<TileOptions, 'batchSize'> | null> {
+  if (!tiling) return null;
+  const own = await modelTiling(artifactDir).catch(() => null);
+  return own && own.tile === tiling.tile && own.overlap === tiling.overlap ? { ...tiling, calibration: own.calibration ?? null } : tiling;
 }

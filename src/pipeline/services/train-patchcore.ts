@@ -4,7 +4,7 @@
 // as <out>/patchcore/<category>/vNNNN. There is no gradient training, hence no epochs and no checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { coresetSize, PATCHCORE_DEFAULTS, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
+import { coresetSize, PATCHCORE_DEFAULTS, patchcoreConfig, TILED_SCORE_TOP_FRACTION, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
 import { greedyCoreset } from '../submodels/patchcore/model/coreset.js';
 import { patchcoreDistances, patchcoreFeatures, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
 import { patchcoreAnomalyMap, type ScoreNormalization } from '../submodels/patchcore/model/anomaly-map.js';
@@ -26,6 +26,7 @@ import { startRuntime } from '../train/train-run.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance, type FeatureExtractorSource } from '../weights/backbone-registry.js';
 import { concatRows } from '../core/float-rows.js';
+import { patchcoreTileCalibration } from './patchcore-tile-calibration.js';
 
 export const DEFAULT_FEATURE_CACHE_MB = 2048;
 
@@ -110,8 +111,10 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
     const bank = buildBanks(features.train, grid, cfg, seed);
     banks = bank.banks;
     const validated = await validatePatchcore(extractor, bank.banks, features.held, grid, { opts, settings, plan });
+    // Tiled: the normal score level of each tile place, from the held-out normal tiles (infer standardises by it).
+    const tileCalibration = opts.tile ? patchcoreTileCalibration(plan.normals, features.held, grid, bank.banks, settings.cfg) : null;
     const timings = { featuresSeconds: features.seconds, coresetSeconds: bank.coresetSeconds, validationSeconds: validated.seconds };
-    const ref = await writePatchcoreArtifact({ opts, settings, source, dataset, plan, train, grid, bank, validated, timings, runtime, started });
+    const ref = await writePatchcoreArtifact({ opts, settings, source, dataset, plan, train, grid, bank, validated, timings, runtime, started, tileCalibration });
     return {
       artifact: { dir: ref.dir, version: ref.version },
       category: opts.category,
@@ -161,7 +164,7 @@ function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
     globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : (defaults?.globalLayer ?? null),
     globalWeight: opts.globalWeight,
     positionWeight: opts.positionWeight,
-    scoreTopFraction: opts.scoreTopFraction,
+    scoreTopFraction: opts.scoreTopFraction ?? (opts.tile ? TILED_SCORE_TOP_FRACTION : undefined),
     imageSize: opts.imageSize,
     coresetRatio: opts.coresetRatio,
     maxBankRows: opts.maxBankRows,
@@ -287,6 +290,7 @@ interface PatchcoreOutcome {
   timings: TrainPatchcoreResult['timings'];
   runtime: RuntimeInfo;
   started: number;
+  tileCalibration: ReturnType<typeof patchcoreTileCalibration>;
 }
 
 /** Saves the bank(s), config and thresholds as <out>/patchcore/<category>/vNNNN. */
@@ -302,7 +306,7 @@ async function writePatchcoreArtifact(o: PatchcoreOutcome): ReturnType<typeof wr
     backboneSource: o.source.provenance,
     bank: { patchRows: bank.patchRows, bankRows: bank.bankRows, featureDim: dim, grid: o.grid.slice(0, 2), coresetSeed: seed },
     validation: { valFraction: settings.valFraction, seed, source: o.plan.source, lambda: VALIDATION_LAMBDA, textures: validated.textures.source },
-    data: { root: o.dataset.root, category: opts.category, trainImages: o.train.length, fingerprint, tiling: tilingRecord(opts.tile, o.dataset.tiling) },
+    data: { root: o.dataset.root, category: opts.category, trainImages: o.train.length, fingerprint, tiling: withCalibration(tilingRecord(opts.tile, o.dataset.tiling), o.tileCalibration) },
   };
   const bankData = (await bank.banks.patches.data()) as Float32Array;
   const files: Record<string, Buffer | string> = {
@@ -325,6 +329,10 @@ async function writePatchcoreArtifact(o: PatchcoreOutcome): ReturnType<typeof wr
     models: { extractor: await modelArtifactsOf(o.source.extractor) },
     files,
   });
+}
+
+function withCalibration<T extends object>(record: T | null, calibration: unknown): T | null {
+  return record && calibration ? { ...record, calibration } : record;
 }
 
 /** [h, w, D] of the patch features: the first layer's grid and the channels of all patch layers (from the extractor's shapes). */

@@ -57,6 +57,22 @@ describe('scoreTiled', () => {
     expect(r.score).toBeCloseTo(1, 5);
   });
 
+  it('with a tile calibration, the image score is the highest standardised tile score', async () => {
+    const file = await writeScene();
+    const detector = meanDiffDetector('srad', 'scene', 16, new Float32Array(16 * 16 * 3), 'diff', null);
+    const grid = tileStarts(48, 16, 0.5).flatMap((top) => tileStarts(80, 16, 0.5).map((left) => ({ left, top, width: 16, height: 16 })));
+    const raw = await scoreTiled(detector, file, { tile: 16, overlap: 0.5, batchSize: 4 });
+    // Every place but the spot's (bottom right) has normal level 0 and spread 1; the spot's place has level 0.9 and
+    // spread 0.05, so its tile scores (1 - 0.9) / 0.05 = 2, and the brightest other tile (~0.5) wins only when raw.
+    const spot = (t: { left: number; top: number }) => t.left >= 56 && t.top >= 32;
+    const regions = grid.map((t) => ({ ...t, n: 4, mean: spot(t) ? 0.9 : 0, std: spot(t) ? 0.05 : 1 }));
+    const cal = await scoreTiled(detector, file, { tile: 16, overlap: 0.5, batchSize: 4, calibration: { mean: 0, std: 1, prior: 0, regions } });
+    detector.dispose();
+    expect(raw.score).toBeCloseTo(1, 5);
+    expect(cal.score).toBeCloseTo(2, 4);
+    expect(cal.map).toEqual(raw.map);
+  });
+
   it('with tiles larger than the model, maps come back at model resolution per tile and still find the spot', async () => {
     const file = join(tmp.path, 'scene.png');
     const detector = meanDiffDetector('srad', 'scene', 8, new Float32Array(8 * 8 * 3), 'diff', null);
