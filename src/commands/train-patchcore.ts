@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { categoryFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag, shown, trainingTileFlags } from '../pipeline/cli/flags.js';
+import { categoryFlag, dataFlag, featureEngineFlag, imageSizeFlag, runtimeFlags, seedFlag, shown, trainingTileFlags } from '../pipeline/cli/flags.js';
 import { trainRunOptions } from '../pipeline/cli/training-command.js';
 import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
+import type { FeatureEngineChoice } from '../pipeline/features/onnx-features.js';
 import { DEFAULT_FEATURE_CACHE_MB, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
 
 export default class TrainPatchcore extends BaseCommand {
@@ -42,6 +43,7 @@ export default class TrainPatchcore extends BaseCommand {
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects.', defaultHelp: shown('the built-in procedural set') }),
     'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).', defaultHelp: shown('none: features are computed afresh') }),
     'feature-cache-mb': Flags.integer({ description: 'Size limit of the feature cache; least recently used entries go first.', min: 1, default: DEFAULT_FEATURE_CACHE_MB }),
+    ...featureEngineFlag,
   };
 
   async run(): Promise<TrainPatchcoreResult> {
@@ -61,12 +63,14 @@ export default class TrainPatchcore extends BaseCommand {
       textures: flags.textures,
       featureCache: flags['feature-cache'] ?? null,
       featureCacheMb: flags['feature-cache-mb'],
+      featureEngine: flags['feature-engine'] as FeatureEngineChoice,
     });
     for (const w of result.warnings) this.note(`warning: ${w}`);
     const p = result.provenance;
     const from = p.kind === 'npm' ? `${p.package}@${p.version} (${p.license})` : p.kind;
     this.say(`Built PatchCore (${result.backbone} from ${from}, ${result.layers.join('+')}${result.globalLayer ? ` + global ${result.globalLayer}` : ''}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.bankRows} of ${result.patchRows} patches kept, ${result.seconds.toFixed(1)} s.`);
     this.say(`Validation image AUROC ${formatMetric(result.metrics.imageAuroc)}, Pixel-AP ${formatMetric(result.metrics.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${result.metrics.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Backbone features: ${result.featureEngine.used}${result.featureEngine.reason ? ` (auto fell back: ${result.featureEngine.reason})` : ''}.`);
     if (result.featureCache) this.say(`Feature cache ${result.featureCache.dir}: ${result.featureCache.hits} hits, ${result.featureCache.misses} misses.`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
