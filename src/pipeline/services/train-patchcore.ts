@@ -4,7 +4,7 @@
 // as <out>/patchcore/<category>/vNNNN. There is no gradient training, hence no epochs and no checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { coresetSize, PATCHCORE_DEFAULTS, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
+import { coresetSize, PATCHCORE_BACKBONE_DEFAULTS, PATCHCORE_DEFAULTS, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
 import { greedyCoreset } from '../submodels/patchcore/model/coreset.js';
 import { patchcoreDistances, patchcoreFeatures, patchcoreFeaturesFromMaps, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
 import { mapTensors, patchcoreOnnxDetector } from '../submodels/patchcore/onnx-detector.js';
@@ -32,6 +32,8 @@ import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance, type Fe
 import { concatRows } from '../core/float-rows.js';
 
 export const DEFAULT_FEATURE_CACHE_MB = 2048;
+/** train-patchcore's --backbone default: one id, or several joined by '+' for an ensemble. */
+export const PATCHCORE_DEFAULT_BACKBONE: string = PATCHCORE_DEFAULTS.backbone;
 
 export interface TrainPatchcoreOptions {
   data: string;
@@ -97,10 +99,21 @@ export interface TrainPatchcoreResult {
   warnings: string[];
 }
 
+/** What an ensemble member may set differently from the shared options (train-patchcore-ensemble.ts). */
+export type PatchcoreMemberSettings = Pick<TrainPatchcoreOptions, 'backbone' | 'layers' | 'globalLayer' | 'globalWeight' | 'positionWeight' | 'scoreTopFraction' | 'coresetRatio' | 'maxBankRows'>;
+
 /** Smallest spread the score standardisation divides by (a hold-out of identical images has none). */
 const MIN_SPREAD = 1e-6;
 
-export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<TrainPatchcoreResult> {
+/**
+ * train-patchcore: one backbone, or an ensemble when the backbone id joins several with '+' (e.g.
+ * npm:nsfwjs/mobilenet_v2+npm:nsfwjs/inception_v3; train-patchcore-ensemble.ts): then the members are written
+ * first, the ensemble last (LATEST), and the result is the ensemble's with `members` added.
+ */
+export async function trainPatchcore(opts: TrainPatchcoreOptions & { members?: readonly PatchcoreMemberSettings[] }): Promise<TrainPatchcoreResult & { members?: TrainPatchcoreResult[] }> {
+  if ((opts.members?.length ?? 0) > 1 || (opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE).includes('+')) {
+    return (await import('./train-patchcore-ensemble.js')).trainPatchcoreEnsemble(opts);
+  }
   const built = await buildPatchcore(opts);
   await built.release();
   return built.result;
@@ -196,14 +209,18 @@ interface PatchcoreSettings {
 }
 
 function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
-  const backbone = opts.backbone ?? PATCHCORE_DEFAULTS.backbone;
+  const backbone = opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE;
+  const table = PATCHCORE_BACKBONE_DEFAULTS[backbone];
   const defaults = defaultLayersOf(backbone);
+  const globalWeight = opts.globalWeight ?? PATCHCORE_DEFAULTS.globalWeight;
   const cfg: PatchcoreConfig = patchcoreConfig({
     backbone,
-    layers: opts.layers ?? defaults?.layers ?? ['layer2', 'layer3'],
-    globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : (defaults?.globalLayer ?? null),
-    globalWeight: opts.globalWeight,
-    positionWeight: opts.positionWeight,
+    layers: opts.layers ?? (table ? [...table.layers] : undefined) ?? defaults?.layers ?? ['layer2', 'layer3'],
+    // The whole-image layer only where its term is weighted: at weight 0 it would change no score, and the deeper
+    // layer costs backbone time (InceptionV3 mixed5 -> mixed10 is about a third of the network).
+    globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : globalWeight > 0 ? (defaults?.globalLayer ?? null) : null,
+    globalWeight,
+    positionWeight: opts.positionWeight ?? table?.positionWeight,
     scoreTopFraction: opts.scoreTopFraction,
     imageSize: opts.imageSize,
     coresetRatio: opts.coresetRatio,
