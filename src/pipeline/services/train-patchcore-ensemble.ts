@@ -20,13 +20,13 @@ import { thresholdsFile, validateDetector, VALIDATION_LAMBDA } from '../train/tr
 import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import type { BackboneProvenance } from '../weights/backbone-registry.js';
-import { buildPatchcore, detectorMetrics, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore.js';
+import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore.js';
 
 /** What a member may set differently from the shared options. */
 export type PatchcoreMemberOptions = PatchcoreMemberSettings;
 
 /** The measured choice (bench/results/patchcore.md): nsfwjs MobileNetV2 + InceptionV3, each with its own defaults (PATCHCORE_BACKBONE_DEFAULTS). */
-export const PATCHCORE_ENSEMBLE_BACKBONE = 'npm:nsfwjs/mobilenet_v2+npm:nsfwjs/inception_v3';
+export const PATCHCORE_ENSEMBLE_BACKBONE = PATCHCORE_DEFAULT_BACKBONE;
 
 /** Member backbones of a spec: `A+B` -> [A, B]; a single id -> [id]. */
 export function ensembleBackbones(spec: string): string[] {

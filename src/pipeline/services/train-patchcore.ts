@@ -32,8 +32,12 @@ import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance, type Fe
 import { concatRows } from '../core/float-rows.js';
 
 export const DEFAULT_FEATURE_CACHE_MB = 2048;
-/** train-patchcore's --backbone default: one id, or several joined by '+' for an ensemble. */
-export const PATCHCORE_DEFAULT_BACKBONE: string = PATCHCORE_DEFAULTS.backbone;
+/**
+ * train-patchcore's --backbone default: the ensemble of the packaged MobileNetV2 and InceptionV3 (each with its
+ * PATCHCORE_BACKBONE_DEFAULTS), the validation best (bench/results/patchcore.md); its features run through
+ * onnxruntime, which keeps its training within minutes of CPU on the full MVTec transistor.
+ */
+export const PATCHCORE_DEFAULT_BACKBONE: string = 'npm:nsfwjs/mobilenet_v2+npm:nsfwjs/inception_v3';
 
 export interface TrainPatchcoreOptions {
   data: string;
