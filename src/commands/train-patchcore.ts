@@ -35,7 +35,7 @@ export default class TrainPatchcore extends BaseCommand {
     ...trainingTileFlags(),
     backbone: Flags.string({
       description: `Backbone id: npm:<package>/<net> (see \`madenet weights list\`), random, or a backbone/LPD artifact; several joined by '+' build an ensemble (each member its own artifact, then the ensemble artifact, LATEST, that sums their standardised scores), e.g. ${PATCHCORE_ENSEMBLE_BACKBONE}.`,
-      default: PATCHCORE_DEFAULT_BACKBONE,
+      defaultHelp: shown(`${PATCHCORE_DEFAULT_BACKBONE} (with --tile: npm:nsfwjs/mobilenet_v2)`),
     }),
     layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated; with several backbones, one list for all or one per backbone joined by \'+\'.', defaultHelp: shown('the backbone\'s') }),
     'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none".', defaultHelp: shown('the backbone\'s when --global-weight > 0, else none') }),
@@ -54,7 +54,7 @@ export default class TrainPatchcore extends BaseCommand {
   async run(): Promise<TrainPatchcoreResult & { members?: TrainPatchcoreResult[] }> {
     const { flags } = await this.parse(TrainPatchcore);
     const global = flags['global-layer'];
-    const backbones = ensembleBackbones(flags.backbone);
+    const backbones = ensembleBackbones(flags.backbone ?? (flags.tile ? 'npm:nsfwjs/mobilenet_v2' : PATCHCORE_DEFAULT_BACKBONE));
     // With several backbones, --layers and --position-weight take one value for all members or one per member,
     // joined by '+' in the backbones' order; unset, each member takes its backbone's defaults.
     const layers = perMember('--layers', flags.layers, backbones.length, (v) => listFlag(v) as string[]);

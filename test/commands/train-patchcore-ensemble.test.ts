@@ -45,12 +45,15 @@ describe('madenet train-patchcore with several backbones', () => {
     expect(a.manifest.config).toMatchObject({ ensemble: { members: [{ dir: join('..', 'v0001') }, { dir: join('..', 'v0002') }] } });
   }, 300_000);
 
-  it('refuses a per-member list of the wrong length with E_USAGE naming the value', async () => {
+  it('refuses a per-member list of the wrong length, an empty member and an ensemble with --tile, with E_USAGE naming the value', async () => {
     const r = await runCommand(TrainPatchcore, [...common, '--position-weight', '16+0+4', '--json']);
     expect(r.exitCode).not.toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining("'16+0+4'") } });
     const e = await runCommand(TrainPatchcore, [...common.map((f) => (f === 'random+random' ? 'random+' : f)), '--json']);
     expect(JSON.parse(e.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining("'random+'") } });
+    // Tiling takes one backbone: an explicit ensemble with --tile is refused before anything is trained.
+    const t = await runCommand(TrainPatchcore, [...common, '--tile', '16', '--json']);
+    expect(JSON.parse(t.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining("'random+random' with --tile 16") } });
   });
 
   it('evaluate --model, build-perfmap and infer run the ensemble; export and finetune refuse it with coded errors', async () => {

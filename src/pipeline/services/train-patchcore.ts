@@ -115,10 +115,14 @@ const MIN_SPREAD = 1e-6;
  * first, the ensemble last (LATEST), and the result is the ensemble's with `members` added.
  */
 export async function trainPatchcore(opts: TrainPatchcoreOptions & { members?: readonly PatchcoreMemberSettings[] }): Promise<TrainPatchcoreResult & { members?: TrainPatchcoreResult[] }> {
-  if ((opts.members?.length ?? 0) > 1 || (opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE).includes('+')) {
+  // Tiled training takes one backbone (the ensemble's validation and artifact are whole-image): its default is
+  // the single MobileNetV2.
+  const backbone = opts.backbone ?? (opts.tile ? PATCHCORE_DEFAULTS.backbone : PATCHCORE_DEFAULT_BACKBONE);
+  if ((opts.members?.length ?? 0) > 1 || backbone.includes('+')) {
+    if (opts.tile) throw new MadenetError('E_USAGE', `--backbone is '${backbone}' with --tile ${opts.tile.tile}: a PatchCore ensemble trains on whole images only; expected one backbone with --tile (default ${PATCHCORE_DEFAULTS.backbone}).`);
     return (await import('./train-patchcore-ensemble.js')).trainPatchcoreEnsemble(opts);
   }
-  const built = await buildPatchcore(opts);
+  const built = await buildPatchcore({ ...opts, backbone });
   await built.release();
   return built.result;
 }
