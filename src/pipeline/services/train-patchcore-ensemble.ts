@@ -20,7 +20,7 @@ import { thresholdsFile, validateDetector, VALIDATION_LAMBDA } from '../train/tr
 import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import type { BackboneProvenance } from '../weights/backbone-registry.js';
-import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore.js';
+import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore-bank.js';
 
 /** What a member may set differently from the shared options. */
 export type PatchcoreMemberOptions = PatchcoreMemberSettings;
