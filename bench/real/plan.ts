@@ -111,12 +111,13 @@ export function planCategory(opts: PlanOptions): RunPlan[] {
 }
 
 /**
- * PatchCore (train-patchcore with its defaults: MobileNetV2 from nsfwjs at 256 px) costs one feature pass over
- * every train normal (held-out ones included), a coreset and a validation pass: setup + seconds per train normal.
- * Measured wall time (bench/results/patchcore.md, 2 threads, load average 6-12): 250 s for the 213 transistor
- * normals, 39 s for the 54 metal_plate ones.
+ * PatchCore (train-patchcore with its defaults: the nsfwjs MobileNetV2 + InceptionV3 ensemble at 256 px, backbones
+ * through onnxruntime) costs one feature pass per backbone over every train normal (held-out ones included), a
+ * coreset per member and the validation passes: setup + seconds per train normal. Measured CPU seconds
+ * (2026-12-07, user + system, 1 thread): 179 s for the 213 transistor normals, 30 s for the 54 metal_plate ones
+ * (bench/results/patchcore.md); the wall time on a loaded machine is a multiple of these.
  */
-export const PATCHCORE_COST: RunCost = { setupSeconds: 10, secondsPerImageEpoch: 1.1 };
+export const PATCHCORE_COST: RunCost = { setupSeconds: 10, secondsPerImageEpoch: 0.8 };
 
 /** PatchCore's planned seconds: it has no epochs to fit, so it is planned on top of the --budget-minutes split. */
 export function patchcorePlannedSeconds(trainNormals: number, cost: RunCost = PATCHCORE_COST): number {
