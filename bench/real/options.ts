@@ -76,8 +76,8 @@ category (<dir>/train/good + <dir>/test) found under the data root, and writes r
   --classifier-backbone B  the pre-classifier's body: npm:nsfwjs/mobilenet_v2 (default: the packaged pretrained
                            MobileNetV2, fine-tuned at 128 px, 6 epochs, lr 3e-4) or random (the EfficientNet preset
                            from scratch at lr 3e-3: tiny 64 px, 40 epochs, as the demo; small 128 px, 10 epochs)
-  --classifier-preset P    tiny (default, 64 px) or small (EfficientNet-B0, 128 px); with a packaged body only its
-                           head settings (dropout, label smoothing) count
+  --classifier-preset P    tiny (64 px; default with --classifier-backbone random) or small (EfficientNet-B0,
+                           128 px; the default on a packaged body, where only its head settings count)
   --classifier-epochs N    default 6 (packaged body) / 40 (tiny) / 10 (small)
   --seed N                 default 42
   --backend B              auto|wasm|cpu|tensorflow (env MADENET_BACKEND; default auto)
@@ -101,7 +101,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'sfad-random': { type: 'boolean', default: false },
       categories: { type: 'string' },
       epochs: { type: 'string' },
-      'classifier-preset': { type: 'string', default: 'tiny' },
+      'classifier-preset': { type: 'string' },
       'classifier-epochs': { type: 'string' },
       'classifier-backbone': { type: 'string', default: DEFAULT_CLASSIFIER_BACKBONE },
       seed: { type: 'string', default: '42' },
@@ -118,11 +118,12 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     },
   });
   const smoke = values.smoke ?? false;
-  const preset = values['classifier-preset'];
-  if (preset !== 'tiny' && preset !== 'small') throw usage(`--classifier-preset is ${preset}; expected tiny or small.`);
-  const out = resolve(values.out ?? join(tmpdir(), smoke ? 'madenet-bench-real-smoke' : 'madenet-bench-real'));
   const classifierBackbone = values['classifier-backbone'] ?? DEFAULT_CLASSIFIER_BACKBONE;
   const random = classifierBackbone === 'random';
+  // The measured settings: small's head (label smoothing 0.1) on the packaged body, tiny from scratch as the demo.
+  const preset = values['classifier-preset'] ?? (random ? 'tiny' : 'small');
+  if (preset !== 'tiny' && preset !== 'small') throw usage(`--classifier-preset is ${preset}; expected tiny or small.`);
+  const out = resolve(values.out ?? join(tmpdir(), smoke ? 'madenet-bench-real-smoke' : 'madenet-bench-real'));
   return {
     data: resolve(PROJECT_ROOT, values.data ?? env.MADENET_BENCH_DATA ?? join('..', 'shared', 'data')),
     out,
