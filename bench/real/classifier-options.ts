@@ -7,7 +7,7 @@
 //   node --import tsx bench/real/classifier-options.ts --categories metal_plate,hazelnut,mvtec_ad_reduced_transistor \
 //     --option 'tiny64=tiny,64,40,random,3e-3' --option 'mnv2=small,128,8,npm:nsfwjs/mobilenet_v2,3e-4'
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -19,12 +19,15 @@ import { loadDataset } from '../../src/pipeline/io/dataset.js';
 import { streamSamples } from '../../src/pipeline/io/sample-stream.js';
 import { trainClassifier } from '../../src/pipeline/services/train-classifier.js';
 import { imagesToTensor } from '../../src/pipeline/train/tensors.js';
+import { startRuntime } from '../../src/pipeline/train/train-run.js';
 import { discoverCategories } from './discover.js';
 import { readCategories, writeManifest } from './manifest.js';
 import { PROJECT_ROOT } from './options.js';
 
 interface OptionSpec {
   name: string;
+  /** A classifier artifact trained earlier (`name=artifact:DIR`): scored, not trained; its settings come from its manifest. */
+  artifact?: string;
   preset: ClassifierPresetName;
   imageSize: number;
   epochs: number;
@@ -44,6 +47,9 @@ interface OptionResult extends OptionSpec {
 
 function parseOption(text: string): OptionSpec {
   const eq = text.indexOf('=');
+  if (text.slice(eq + 1).startsWith('artifact:')) {
+    return { name: text.slice(0, eq), artifact: resolve(text.slice(eq + 1 + 'artifact:'.length)), preset: 'tiny', imageSize: 0, epochs: 0, backbone: '', lr: 0 };
+  }
   const [preset, size, epochs, backbone, lr] = text.slice(eq + 1).split(',');
   if (eq < 1 || !preset || !size || !epochs || !backbone || !lr) throw new Error(`--option ${text}; expected name=preset,size,epochs,backbone,lr`);
   return { name: text.slice(0, eq), preset: preset as ClassifierPresetName, imageSize: Number(size), epochs: Number(epochs), backbone, lr: Number(lr) };
@@ -72,22 +78,7 @@ async function main(): Promise<void> {
   const seed = Number(values.seed);
   const results: OptionResult[] = [];
   for (const spec of (values.option ?? []).map(parseOption)) {
-    process.stderr.write(`[classifier-options] ${spec.name}: ${spec.preset} ${spec.imageSize} px, ${spec.epochs} epochs, ${spec.backbone}, lr ${spec.lr}\n`);
-    const trained = await trainClassifier({
-      data: manifest,
-      out: join(out, spec.name),
-      categories: names,
-      preset: spec.preset,
-      imageSize: spec.imageSize,
-      epochs: spec.epochs,
-      batchSize: Number(values['batch-size']),
-      lr: spec.lr,
-      seed,
-      checkpointEvery: 0,
-      backend: 'wasm',
-      threads: 1,
-      backbone: spec.backbone,
-    });
+    const trained = spec.artifact ? await scoreOnly(spec) : await train(spec, { manifest, out, names, seed, batchSize: Number(values['batch-size']) });
     const classifier = await loadClassifier(trained.artifact.dir);
     const images: OptionResult['images'] = [];
     let i = 0;
@@ -116,7 +107,7 @@ async function main(): Promise<void> {
       else if (ok) test.confidentCorrect++;
       else (c.confidentWrong++, test.confidentWrong++);
     }
-    results.push({ ...spec, trainSeconds: trained.seconds, validationAccuracy: trained.metrics.accuracy ?? null, test, perCategory, images });
+    results.push({ ...spec, ...trained.spec, trainSeconds: trained.seconds, validationAccuracy: trained.metrics.accuracy ?? null, test, perCategory, images });
     process.stderr.write(
       `[classifier-options] ${spec.name}: ${trained.seconds.toFixed(0)} s, validation accuracy ${trained.metrics.accuracy}, test top-1 ${test.correct}/${test.images}, confident+correct ${test.confidentCorrect}, fallback ${test.fallback}, confident+wrong ${test.confidentWrong}\n`,
     );
@@ -126,6 +117,51 @@ async function main(): Promise<void> {
   await writeFile(join(dir, 'classifier-options.json'), `${JSON.stringify({ categories: names, seed, minConfidence: DEFAULT_MIN_CONFIDENCE, results }, null, 2)}\n`);
   await writeFile(join(dir, 'classifier-options.md'), render(names, results));
   process.stderr.write(`[classifier-options] wrote ${join(dir, 'classifier-options.md')}\n`);
+}
+
+interface Trained {
+  artifact: { dir: string };
+  /** NaN where the artifact was trained earlier and its seconds are not recorded. */
+  seconds: number;
+  metrics: { accuracy: number | null };
+  /** The settings read back from an artifact's manifest. */
+  spec?: Partial<OptionSpec>;
+}
+
+async function train(spec: OptionSpec, o: { manifest: string; out: string; names: string[]; seed: number; batchSize: number }): Promise<Trained> {
+  process.stderr.write(`[classifier-options] ${spec.name}: ${spec.preset} ${spec.imageSize} px, ${spec.epochs} epochs, ${spec.backbone}, lr ${spec.lr}\n`);
+  return trainClassifier({
+    data: o.manifest,
+    out: join(o.out, spec.name),
+    categories: o.names,
+    preset: spec.preset,
+    imageSize: spec.imageSize,
+    epochs: spec.epochs,
+    batchSize: o.batchSize,
+    lr: spec.lr,
+    seed: o.seed,
+    checkpointEvery: 0,
+    backend: 'wasm',
+    threads: 1,
+    backbone: spec.backbone,
+  });
+}
+
+async function scoreOnly(spec: OptionSpec): Promise<Trained> {
+  await startRuntime({ backend: 'wasm', threads: 1 });
+  const dir = spec.artifact as string;
+  const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+    config: { model: { preset: ClassifierPresetName; imageSize: number }; training: { epochs: number; backbone?: string; schedule?: { baseLr?: number } } };
+    metrics: { validation: { accuracy: number | null } };
+  };
+  process.stderr.write(`[classifier-options] ${spec.name}: scoring ${dir}\n`);
+  const t = m.config.training;
+  return {
+    artifact: { dir },
+    seconds: Number.NaN,
+    metrics: { accuracy: m.metrics.validation.accuracy },
+    spec: { preset: m.config.model.preset, imageSize: m.config.model.imageSize, epochs: t.epochs, backbone: t.backbone ?? 'random', lr: t.schedule?.baseLr ?? Number.NaN },
+  };
 }
 
 function render(names: string[], results: OptionResult[]): string {
@@ -142,7 +178,7 @@ function render(names: string[], results: OptionResult[]): string {
         const c = r.perCategory[n];
         return c ? `${c.correct}/${c.images} / ${c.fallback} / ${c.confidentWrong}, ${c.minConfidence.toFixed(2)}` : 'n/a';
       });
-      return `| ${r.name} | ${r.preset}, ${r.imageSize}, ${r.epochs}, ${r.backbone}, ${r.lr} | ${r.trainSeconds.toFixed(0)} | ${r.validationAccuracy?.toFixed(3) ?? 'n/a'} | ${r.test.correct}/${r.test.images} | ${r.test.confidentCorrect} | ${r.test.fallback} | ${r.test.confidentWrong} | ${per.join(' | ')} |`;
+      return `| ${r.name} | ${r.preset}, ${r.imageSize}, ${r.epochs}, ${r.backbone}, ${r.lr} | ${Number.isFinite(r.trainSeconds) ? r.trainSeconds.toFixed(0) : 'n/a'} | ${r.validationAccuracy?.toFixed(3) ?? 'n/a'} | ${r.test.correct}/${r.test.images} | ${r.test.confidentCorrect} | ${r.test.fallback} | ${r.test.confidentWrong} | ${per.join(' | ')} |`;
     }),
     '',
   ];
