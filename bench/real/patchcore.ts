@@ -45,7 +45,11 @@ if (categories.length === 0) {
 interface Row {
   category: string;
   data: string;
-  train: Pick<TrainPatchcoreResult, 'backbone' | 'provenance' | 'layers' | 'globalLayer' | 'imageSize' | 'trainImages' | 'patchRows' | 'bankRows' | 'featureDim' | 'seconds' | 'imagesPerSecond' | 'timings' | 'featureCache'> & { validationImageAuroc: number | null };
+  train: Pick<TrainPatchcoreResult, 'backbone' | 'provenance' | 'layers' | 'globalLayer' | 'imageSize' | 'trainImages' | 'patchRows' | 'bankRows' | 'featureDim' | 'seconds' | 'imagesPerSecond' | 'timings' | 'featureCache' | 'featureEngine'> & {
+    validationImageAuroc: number | null;
+    /** This process's user + system CPU seconds over the training (onnxruntime's threads included): a loaded machine inflates wall seconds, not these. */
+    cpuSeconds: number;
+  };
   test: SubmodelEvaluation;
 }
 
@@ -54,6 +58,7 @@ const num = (v: string | undefined): number | undefined => (v === undefined ? un
 for (const c of categories) {
   const data = dirname(c.dir);
   console.error(`patchcore ${c.name}: training on ${data}`);
+  const cpu0 = process.cpuUsage();
   const r = await trainPatchcore({
     data,
     category: c.name,
@@ -67,10 +72,12 @@ for (const c of categories) {
     globalWeight: num(values['global-weight']),
     featureCache: values['feature-cache'] ?? join(values.out, 'feature-cache'),
   });
-  console.error(`patchcore ${c.name}: ${r.seconds.toFixed(0)} s, evaluating the test split`);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  console.error(`patchcore ${c.name}: ${r.seconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU, evaluating the test split`);
   const test = await evaluateSubmodel({ model: r.artifact.dir, data, category: c.name, out: join(values.out, 'eval', c.name), backend: 'wasm', threads: Number(values.threads) });
-  const { backbone, provenance, layers, globalLayer, imageSize, trainImages, patchRows, bankRows, featureDim, seconds, imagesPerSecond, timings, featureCache } = r;
-  rows.push({ category: c.name, data: c.rel, train: { backbone, provenance, layers, globalLayer, imageSize, trainImages, patchRows, bankRows, featureDim, seconds, imagesPerSecond, timings, featureCache, validationImageAuroc: r.metrics.imageAuroc }, test });
+  const { backbone, provenance, layers, globalLayer, imageSize, trainImages, patchRows, bankRows, featureDim, seconds, imagesPerSecond, timings, featureCache, featureEngine } = r;
+  rows.push({ category: c.name, data: c.rel, train: { backbone, provenance, layers, globalLayer, imageSize, trainImages, patchRows, bankRows, featureDim, seconds, imagesPerSecond, timings, featureCache, featureEngine, validationImageAuroc: r.metrics.imageAuroc, cpuSeconds }, test });
   console.error(`patchcore ${c.name}: image AUROC ${test.imageAuroc?.toFixed(3)}, pixel AUROC ${test.pixelAuroc?.toFixed(3)}`);
 }
 
@@ -79,14 +86,14 @@ const md = [
   '# bench:real — PatchCore memory bank on the shared real categories',
   '',
   `Run ${new Date().toISOString()}, commit ${gitState(root).commit}${gitState(root).dirty ? ' (dirty)' : ''}, ${JSON.stringify(machineInfo())}; wasm, ${values.threads} thread(s), seed 42.`,
-  'Test split, exact metrics (`evaluate --model` path). Training = feature extraction (train + held-out normals) + coreset + validation.',
+  'Test split, exact metrics (`evaluate --model` path). Training = feature extraction (train + held-out normals) + coreset + validation (every member and the ensemble\'s own validation for an ensemble); training CPU s = user + system CPU seconds of the process over it.',
   '',
-  '| category | backbone (package, licence) | layers | px | train imgs | bank rows | training s | train img/s | infer img/s | image AUROC | pixel AUROC | Pixel-AP | AUPRO |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| category | backbone (package, licence) | layers | px | train imgs | bank rows | features | training s (wall) | training CPU s | train img/s | infer img/s | image AUROC | pixel AUROC | Pixel-AP | AUPRO |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map((r) => {
     const p = r.train.provenance;
     const from = p.kind === 'npm' ? `${r.train.backbone} (${p.package} ${p.version}, ${p.license})` : r.train.backbone;
-    return `| ${r.category} | ${from} | ${r.train.layers.join('+')}${r.train.globalLayer ? ` + global ${r.train.globalLayer}` : ''} | ${r.train.imageSize} | ${r.train.trainImages} | ${r.train.bankRows} of ${r.train.patchRows} | ${r.train.seconds.toFixed(0)} | ${r.train.imagesPerSecond.toFixed(2)} | ${r.test.imagesPerSecond.toFixed(2)} | ${f(r.test.imageAuroc)} | ${f(r.test.pixelAuroc)} | ${f(r.test.pixelAp)} | ${f(r.test.aupro)} |`;
+    return `| ${r.category} | ${from} | ${r.train.layers.join('+')}${r.train.globalLayer ? ` + global ${r.train.globalLayer}` : ''} | ${r.train.imageSize} | ${r.train.trainImages} | ${r.train.bankRows} of ${r.train.patchRows} | ${r.train.featureEngine.used} | ${r.train.seconds.toFixed(0)} | ${r.train.cpuSeconds.toFixed(0)} | ${r.train.imagesPerSecond.toFixed(2)} | ${r.test.imagesPerSecond.toFixed(2)} | ${f(r.test.imageAuroc)} | ${f(r.test.pixelAuroc)} | ${f(r.test.pixelAp)} | ${f(r.test.aupro)} |`;
   }),
   '',
 ].join('\n');

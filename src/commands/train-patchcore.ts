@@ -1,9 +1,12 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { categoryFlag, dataFlag, imageSizeFlag, runtimeFlags, seedFlag, shown, trainingTileFlags } from '../pipeline/cli/flags.js';
+import { categoryFlag, dataFlag, featureEngineFlag, imageSizeFlag, runtimeFlags, seedFlag, shown, trainingTileFlags } from '../pipeline/cli/flags.js';
 import { trainRunOptions } from '../pipeline/cli/training-command.js';
 import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
-import { DEFAULT_FEATURE_CACHE_MB, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
+import type { FeatureEngineChoice } from '../pipeline/features/onnx-features.js';
+import { DEFAULT_FEATURE_CACHE_MB, PATCHCORE_DEFAULT_BACKBONE, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
+import { ensembleBackbones, PATCHCORE_ENSEMBLE_BACKBONE } from '../pipeline/services/train-patchcore-ensemble.js';
+import { MadenetError } from '../pipeline/core/errors.js';
 
 export default class TrainPatchcore extends BaseCommand {
   static override summary = 'Build a PatchCore memory-bank submodel for one category.';
@@ -30,30 +33,39 @@ export default class TrainPatchcore extends BaseCommand {
     'val-fraction': Flags.string({ description: 'Share of train normals held out for validation (at most 64 images).', default: '0.2' }),
     ...imageSizeFlag,
     ...trainingTileFlags(),
-    backbone: Flags.string({ description: 'Backbone id: npm:<package>/<net> (see `madenet weights list`), random, or a backbone/LPD artifact.', default: 'npm:nsfwjs/mobilenet_v2' }),
-    layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated.', defaultHelp: shown('the backbone\'s') }),
-    'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none".', defaultHelp: shown('the backbone\'s') }),
+    backbone: Flags.string({
+      description: `Backbone id: npm:<package>/<net> (see \`madenet weights list\`), random, or a backbone/LPD artifact; several joined by '+' build an ensemble (each member its own artifact, then the ensemble artifact, LATEST, that sums their standardised scores), e.g. ${PATCHCORE_ENSEMBLE_BACKBONE}.`,
+      defaultHelp: shown(`${PATCHCORE_DEFAULT_BACKBONE} (with --tile: npm:nsfwjs/mobilenet_v2)`),
+    }),
+    layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated; with several backbones, one list for all or one per backbone joined by \'+\'.', defaultHelp: shown('the backbone\'s') }),
+    'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none".', defaultHelp: shown('the backbone\'s when --global-weight > 0, else none') }),
     'global-weight': Flags.string({ description: 'Weight of the standardised whole-image kNN term in the image score.', defaultHelp: shown('0 (measured best on validation; 0.5 helps whole-object defects)') }),
     'score-top-fraction': Flags.string({ description: 'Patch term of the image score: 0 = the max patch distance (PatchCore), > 0 = the mean of this top fraction of the smoothed anomaly map.', defaultHelp: shown('0.1') }),
-    'position-weight': Flags.string({ description: 'Weight of each patch\'s position (row, column as fractions of the image) appended to its features, making the kNN location-aware for aligned parts; 0 = none.', defaultHelp: shown('128') }),
+    'position-weight': Flags.string({ description: 'Weight of each patch\'s position (row, column as fractions of the image) appended to its features, making the kNN location-aware for aligned parts; 0 = none. With several backbones, one value for all or one per backbone joined by \'+\' (e.g. 128+0).', defaultHelp: shown('the backbone\'s: 128 for MobileNetV2, 0 for InceptionV3') }),
     'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps.', defaultHelp: shown('0.01') }),
     'max-bank-rows': Flags.integer({ description: 'Upper bound on the memory bank rows.', defaultHelp: shown('16384'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per backbone pass.', min: 1, default: 8 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects.', defaultHelp: shown('the built-in procedural set') }),
     'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).', defaultHelp: shown('none: features are computed afresh') }),
     'feature-cache-mb': Flags.integer({ description: 'Size limit of the feature cache; least recently used entries go first.', min: 1, default: DEFAULT_FEATURE_CACHE_MB }),
+    ...featureEngineFlag,
   };
 
-  async run(): Promise<TrainPatchcoreResult> {
+  async run(): Promise<TrainPatchcoreResult & { members?: TrainPatchcoreResult[] }> {
     const { flags } = await this.parse(TrainPatchcore);
     const global = flags['global-layer'];
+    const backbones = ensembleBackbones(flags.backbone ?? (flags.tile ? 'npm:nsfwjs/mobilenet_v2' : PATCHCORE_DEFAULT_BACKBONE));
+    // With several backbones, --layers and --position-weight take one value for all members or one per member,
+    // joined by '+' in the backbones' order; unset, each member takes its backbone's defaults.
+    const layers = perMember('--layers', flags.layers, backbones.length, (v) => listFlag(v) as string[]);
+    const positions = perMember('--position-weight', flags['position-weight'], backbones.length, (v) => numberFlag('--position-weight', v) as number);
     const result = await trainPatchcore({
       ...trainRunOptions(flags),
       backbone: flags.backbone,
-      layers: listFlag(flags.layers),
+      layers: layers[0],
       globalLayer: global === undefined ? undefined : global === 'none' ? null : global,
       globalWeight: numberFlag('--global-weight', flags['global-weight']),
-      positionWeight: numberFlag('--position-weight', flags['position-weight']),
+      positionWeight: positions[0],
       scoreTopFraction: numberFlag('--score-top-fraction', flags['score-top-fraction']),
       coresetRatio: numberFlag('--coreset-ratio', flags['coreset-ratio']),
       maxBankRows: flags['max-bank-rows'],
@@ -61,14 +73,29 @@ export default class TrainPatchcore extends BaseCommand {
       textures: flags.textures,
       featureCache: flags['feature-cache'] ?? null,
       featureCacheMb: flags['feature-cache-mb'],
+      featureEngine: flags['feature-engine'] as FeatureEngineChoice,
+      ...(backbones.length > 1 ? { members: backbones.map((backbone, i) => ({ backbone, layers: layers[i], positionWeight: positions[i] })) } : {}),
     });
     for (const w of result.warnings) this.note(`warning: ${w}`);
+    for (const m of result.members ?? []) this.say(`Member ${m.backbone} (${m.layers.join('+')}): ${m.bankRows} of ${m.patchRows} patches, validation image AUROC ${formatMetric(m.metrics.imageAuroc)}, ${m.seconds.toFixed(1)} s; saved ${m.artifact.dir}`);
     const p = result.provenance;
     const from = p.kind === 'npm' ? `${p.package}@${p.version} (${p.license})` : p.kind;
-    this.say(`Built PatchCore (${result.backbone} from ${from}, ${result.layers.join('+')}${result.globalLayer ? ` + global ${result.globalLayer}` : ''}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.bankRows} of ${result.patchRows} patches kept, ${result.seconds.toFixed(1)} s.`);
+    const what = result.members ? `a PatchCore ensemble of ${result.members.length} banks` : 'PatchCore';
+    this.say(`Built ${what} (${result.backbone} from ${from}, ${result.layers.join('+')}${result.globalLayer ? ` + global ${result.globalLayer}` : ''}, ${result.imageSize} px) on ${result.trainImages} images of ${result.category}: ${result.bankRows} of ${result.patchRows} patches kept, ${result.seconds.toFixed(1)} s.`);
     this.say(`Validation image AUROC ${formatMetric(result.metrics.imageAuroc)}, Pixel-AP ${formatMetric(result.metrics.pixelAp)} (${result.validation.normals} normals, ${result.validation.defects} ${result.validation.source} defects); threshold ${result.metrics.threshold.threshold.toPrecision(4)}.`);
+    this.say(`Backbone features: ${result.featureEngine.used}${result.featureEngine.reason ? ` (auto fell back: ${result.featureEngine.reason})` : ''}.`);
     if (result.featureCache) this.say(`Feature cache ${result.featureCache.dir}: ${result.featureCache.hits} hits, ${result.featureCache.misses} misses.`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }
+}
+
+/** A flag's value per member: unset -> undefined for all; one value -> that value for all; k values joined by '+' -> one each. */
+function perMember<T>(flag: string, raw: string | undefined, members: number, parse: (v: string) => T): (T | undefined)[] {
+  if (raw === undefined) return Array.from({ length: members }, () => undefined);
+  const parts = members > 1 ? raw.split('+') : [raw];
+  if (parts.length !== 1 && parts.length !== members) {
+    throw new MadenetError('E_USAGE', `${flag} is '${raw}': ${parts.length} values for ${members} backbones; expected one value for all, or one per backbone joined by '+'.`);
+  }
+  return Array.from({ length: members }, (_, i) => parse((parts.length === 1 ? parts[0] : parts[i]) as string));
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SFAD_PRESETS, type SfadPresetName } from '../pipeline/submodels/sfad/model/config.js';
-import { shown, submodelTrainFlags } from '../pipeline/cli/flags.js';
+import { featureEngineFlag, shown, submodelTrainFlags } from '../pipeline/cli/flags.js';
 import { submodelEpochLine, submodelTrainOptions, TrainingCommand } from '../pipeline/cli/training-command.js';
 import { listFlag, numberFlag } from '../pipeline/cli/training-session.js';
 import { SFAD_FEATURE_CACHE_MB, trainSfad, type TrainSfadResult } from '../pipeline/services/train-sfad.js';
@@ -56,11 +56,7 @@ export default class TrainSfad extends TrainingCommand {
     }),
     'feature-cache': Flags.string({ description: 'Folder of a content-addressed cache of backbone features (reused by later runs with the same backbone, layers and size).', defaultHelp: shown('none: features are computed afresh') }),
     'feature-cache-mb': Flags.integer({ description: 'Size limit of the feature cache; least recently used entries go first.', min: 1, default: SFAD_FEATURE_CACHE_MB }),
-    'feature-engine': Flags.string({
-      description: 'What computes the training images\' frozen features: onnxruntime-node on the CPU, tfjs, or auto (onnx on the wasm/cpu backends when onnxruntime-node is installed, else tfjs).',
-      options: ['auto', 'onnx', 'tfjs'],
-      default: 'auto',
-    }),
+    ...featureEngineFlag,
   };
 
   async run(): Promise<TrainSfadResult> {

@@ -111,6 +111,15 @@ export function tileSpecOf(flags: { tile: number; 'tile-overlap': string; 'max-t
   return flags.tile > 0 ? { tile: flags.tile, overlap: Number(flags['tile-overlap']), maxTilesPerImage: flags['max-tiles-per-image'] } : null;
 }
 
+/** --feature-engine of the trainers with a frozen backbone (train-sfad, train-patchcore): one meaning for both. */
+export const featureEngineFlag = {
+  'feature-engine': Flags.string({
+    description: 'What runs the frozen backbone over the training (and, for PatchCore, validation) images: onnxruntime-node on the CPU, tfjs, or auto (onnx on the wasm/cpu backends when onnxruntime-node is installed and can run the backbone, else tfjs; the result says which ran and why).',
+    options: ['auto', 'onnx', 'tfjs'],
+    default: 'auto',
+  }),
+};
+
 /**
  * The default the help shows for a flag whose default is decided later (by a preset, the parent artifact, the data):
  * oclif prints it as `[default: <text>]`, like a static default. oclif types defaultHelp as the flag's value type,

@@ -4,6 +4,7 @@
 // predict); bounded by a byte cap, beyond which images are simply recomputed.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
+import type { AsyncDetector, BatchOutput } from '../engines/async-detector.js';
 
 export interface FrozenMemoStats {
   hits: number;
@@ -19,7 +20,7 @@ export interface FrozenMemo {
 }
 
 /** sha256 of one image's float32 pixels: equal keys mean bit-identical inputs, hence identical features. */
-function imageKey(data: Float32Array, offset: number, length: number): string {
+export function imageKey(data: Float32Array, offset: number, length: number): string {
   return createHash('sha256').update(Buffer.from(data.buffer, data.byteOffset + offset * 4, length * 4)).digest('hex');
 }
 
@@ -58,4 +59,55 @@ export function memoizeFrozen(fn: (images: tf.Tensor4D) => tf.Tensor, capBytes: 
     return out;
   };
   return Object.assign(run, { stats });
+}
+
+/**
+ * An AsyncDetector whose outputs are remembered per image (by its pixels' sha256): a frozen detector (PatchCore:
+ * a frozen backbone and a fixed bank) gives the same score and map for a bit-identical image, so validation's two
+ * passes over the defects, and an ensemble validated after its members on the same images, read them back.
+ * Misses of a batch run as one call; what exceeds `capBytes` is recomputed next time.
+ */
+export function memoizeAsyncDetector(d: AsyncDetector, capBytes: number): AsyncDetector & { readonly stats: FrozenMemoStats } {
+  const memo = new Map<string, { score: number; map: Float32Array }>();
+  const stats: FrozenMemoStats = { hits: 0, misses: 0, bytes: 0 };
+  const area = d.imageSize * d.imageSize;
+  return {
+    kind: d.kind,
+    category: d.category,
+    imageSize: d.imageSize,
+    artifactDir: d.artifactDir,
+    engine: d.engine,
+    stats,
+    async predictAsync(images: Float32Array, n: number): Promise<BatchOutput> {
+      const per = images.length / Math.max(n, 1);
+      const keys = Array.from({ length: n }, (_, i) => imageKey(images, i * per, per));
+      const missing = keys.flatMap((k, i) => (memo.has(k) ? [] : [i]));
+      const fresh = new Map<number, { score: number; map: Float32Array }>();
+      if (missing.length > 0) {
+        const buf = missing.length === n ? images : new Float32Array(missing.length * per);
+        if (buf !== images) missing.forEach((i, j) => buf.set(images.subarray(i * per, (i + 1) * per), j * per));
+        const out = await d.predictAsync(buf, missing.length);
+        missing.forEach((i, j) => {
+          const entry = { score: out.scores[j] as number, map: out.maps.slice(j * area, (j + 1) * area) };
+          fresh.set(i, entry);
+          const k = keys[i] as string;
+          if (!memo.has(k) && stats.bytes + area * 4 <= capBytes) {
+            memo.set(k, entry);
+            stats.bytes += area * 4;
+          }
+        });
+      }
+      stats.misses += missing.length;
+      stats.hits += n - missing.length;
+      const scores = new Float32Array(n);
+      const maps = new Float32Array(n * area);
+      keys.forEach((k, i) => {
+        const e = (fresh.get(i) ?? memo.get(k)) as { score: number; map: Float32Array };
+        scores[i] = e.score;
+        maps.set(e.map, i * area);
+      });
+      return { scores, maps };
+    },
+    dispose: () => d.dispose(),
+  };
 }

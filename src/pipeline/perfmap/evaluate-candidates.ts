@@ -2,6 +2,7 @@
 // then everything), so that exact Pixel-AP needs no map kept in memory: image AUROC, Pixel-AP, threshold
 // and the map range per candidate. Maps are compared at one validation size V for all candidates.
 import type { Detector } from '../detectors/detector.js';
+import type { AsyncDetector } from '../engines/async-detector.js';
 import { batches } from '../io/batch.js';
 import { imageAuroc } from '../eval/image-metrics.js';
 import { PixelCurveAccumulator } from '../eval/pixel-curve-accumulator.js';
@@ -35,7 +36,7 @@ export interface EvaluateCandidatesOptions {
   onBatch?: (done: number) => void;
 }
 
-export async function evaluateCandidates(plan: ValidationPlan, detectors: readonly Detector[], opts: EvaluateCandidatesOptions): Promise<CandidateEvaluation[]> {
+export async function evaluateCandidates(plan: ValidationPlan, detectors: readonly (Detector | AsyncDetector)[], opts: EvaluateCandidatesOptions): Promise<CandidateEvaluation[]> {
   const acc = detectors.map(() => new PixelCurveAccumulator());
   const stream = (part: 'defects' | 'all'): AsyncGenerator<ValidationItem[]> =>
     batches(streamValidation(plan, part, { size: opts.size, textures: opts.textures, concurrency: opts.concurrency }), opts.batchSize);
@@ -75,7 +76,7 @@ export async function evaluateCandidates(plan: ValidationPlan, detectors: readon
 
 /** What both passes share: the candidates, their pixel accumulators, the options and the images done so far. */
 interface PassContext {
-  detectors: readonly Detector[];
+  detectors: readonly (Detector | AsyncDetector)[];
   acc: PixelCurveAccumulator[];
   opts: EvaluateCandidatesOptions;
   progress: { done: number };

@@ -1,40 +1,44 @@
-// A PatchCore ensemble: one train-patchcore run per member (each its own versioned artifact, e.g. MobileNetV2 with
+// A PatchCore ensemble: one PatchCore build per member (each its own versioned artifact, e.g. MobileNetV2 with
 // position channels and InceptionV3 without), then the members' image scores and maps on the held-out train
 // normals give each member's standardisation, the combined detector is validated exactly as build-perfmap
 // validates (never the test split), and an ensemble artifact naming its members is written last (so LATEST is it).
-import { relative, resolve } from 'node:path';
-import { loadArtifact, writeArtifact, type ArtifactRef } from '../artifacts/index.js';
+// The members' validation detectors stay live and remember their outputs per image, so the ensemble's
+// standardisation and validation read the members' scores back instead of running the backbones again.
+// `train-patchcore --backbone A+B` lands here (trainPatchcore dispatches on the '+').
+import { basename, join, resolve } from 'node:path';
+import { writeArtifact, type ArtifactRef } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import type { Detector } from '../detectors/detector.js';
-import { loadPatchcoreDetector, PATCHCORE_KIND } from '../submodels/patchcore/detector.js';
-import { patchcoreEnsembleDetector, type PatchcoreEnsembleConfig, type PatchcoreEnsembleMember } from '../submodels/patchcore/ensemble-detector.js';
+import type { AsyncDetector, BatchOutput } from '../engines/async-detector.js';
+import type { FeatureEngineUsed } from '../features/onnx-features.js';
+import { PATCHCORE_KIND } from '../submodels/patchcore/detector.js';
+import type { PatchcoreEnsembleConfig, PatchcoreEnsembleMember } from '../submodels/patchcore/ensemble-detector.js';
 import { datasetFingerprint, loadDataset, streamSamples, type Dataset, type Sample } from '../io/dataset.js';
+import { scoreBatch } from '../infer/detector-batch.js';
 import { planValidation, type ValidationPlan } from '../perfmap/validation-set.js';
 import { TextureBank } from '../synth/texture-bank.js';
-import { imagesToTensor } from '../train/tensors.js';
-import { thresholdsFile, validateDetector, VALIDATION_LAMBDA, type DetectorTrainingMetrics } from '../train/train-detector-validation.js';
+import { thresholdsFile, validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
 import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { trainNormalsOutside } from '../train/train-split.js';
-import { detectorMetrics, trainPatchcore, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore.js';
+import type { BackboneProvenance } from '../weights/backbone-registry.js';
+import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore.js';
 
 /** What a member may set differently from the shared options. */
-export type PatchcoreMemberOptions = Pick<TrainPatchcoreOptions, 'backbone' | 'layers' | 'globalLayer' | 'globalWeight' | 'positionWeight' | 'scoreTopFraction' | 'coresetRatio' | 'maxBankRows'>;
+export type PatchcoreMemberOptions = PatchcoreMemberSettings;
 
-/** The measured choice (bench/results/patchcore.md): nsfwjs MobileNetV2 with position channels + InceptionV3 without. */
-export const DEFAULT_PATCHCORE_ENSEMBLE: readonly PatchcoreMemberOptions[] = [
-  { backbone: 'npm:nsfwjs/mobilenet_v2', positionWeight: 128 },
-  { backbone: 'npm:nsfwjs/inception_v3', positionWeight: 0 },
-];
+/** The measured choice (bench/results/patchcore.md): nsfwjs MobileNetV2 + InceptionV3, each with its own defaults (PATCHCORE_BACKBONE_DEFAULTS). */
+export const PATCHCORE_ENSEMBLE_BACKBONE = PATCHCORE_DEFAULT_BACKBONE;
 
-export interface TrainPatchcoreEnsembleResult {
-  artifact: { dir: string; version: number };
-  category: string;
+/** Member backbones of a spec: `A+B` -> [A, B]; a single id -> [id]. */
+export function ensembleBackbones(spec: string): string[] {
+  const parts = spec.split('+').map((p) => p.trim());
+  if (parts.some((p) => p.length === 0)) throw new MadenetError('E_USAGE', `--backbone is '${spec}'; expected one backbone id, or several joined by '+' (e.g. ${PATCHCORE_ENSEMBLE_BACKBONE}).`);
+  return parts;
+}
+
+/** train-patchcore's result for an ensemble: the ensemble artifact's figures (sums over members where a count), plus each member's own result. */
+export interface TrainPatchcoreEnsembleResult extends TrainPatchcoreResult {
   members: TrainPatchcoreResult[];
   standardisation: PatchcoreEnsembleMember[];
-  metrics: DetectorTrainingMetrics;
-  validation: { source: string; normals: number; defects: number };
-  /** Wall seconds of everything (members included). */
-  seconds: number;
 }
 
 /** Smallest spread / scale divided by (a hold-out of identical images has none). */
@@ -42,57 +46,101 @@ const MIN_SPREAD = 1e-6;
 
 export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { members?: readonly PatchcoreMemberOptions[] }): Promise<TrainPatchcoreEnsembleResult> {
   const started = performance.now();
-  const memberOpts = opts.members ?? DEFAULT_PATCHCORE_ENSEMBLE;
+  const memberOpts = opts.members ?? ensembleBackbones(opts.backbone ?? PATCHCORE_ENSEMBLE_BACKBONE).map((backbone) => ({ backbone }));
   if (memberOpts.length < 2) throw new MadenetError('E_USAGE', `A PatchCore ensemble got ${memberOpts.length} member(s); expected at least 2.`);
+  const nameless = memberOpts.findIndex((m) => !m.backbone || m.backbone.includes('+'));
+  if (nameless >= 0) throw new MadenetError('E_USAGE', `PatchCore ensemble member ${nameless + 1} has backbone '${memberOpts[nameless]?.backbone ?? ''}'; expected one backbone id per member.`);
   const seed = opts.seed ?? 0;
   const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
   const batchSize = opts.batchSize ?? 8;
-  const members: TrainPatchcoreResult[] = [];
-  for (const m of memberOpts) members.push(await trainPatchcore({ ...opts, ...m }));
-
-  const detectors: Detector[] = [];
+  const built: BuiltPatchcore[] = [];
   try {
-    for (const m of members) detectors.push(await loadPatchcoreDetector(await loadArtifact(m.artifact.dir)));
+    for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }));
+    const members = built.map((b) => b.result);
     const size = members[0]?.imageSize as number;
+    const other = members.find((m) => m.imageSize !== size);
+    if (other) throw new MadenetError('E_CONFIG', `PatchCore ensemble members take ${size} and ${other.imageSize} px inputs; expected one size for all.`);
+    const t0 = performance.now();
     const dataset = await loadDataset(opts.data, { categories: [opts.category] });
     const plan = planValidation(dataset, opts.category, { valFraction, seed });
-    const standardisation = await standardiseMembers(members, detectors, plan.normals, size);
-    const detector = patchcoreEnsembleDetector(
-      detectors.map((det, i) => ({ detector: det, ...(standardisation[i] as PatchcoreEnsembleMember) })),
-      { category: opts.category, artifactDir: null, ownsMembers: false },
-    );
+    const validators = built.map((b) => b.validator);
+    const standardisation = await standardiseMembers(members, validators, plan.normals, size, batchSize);
+    const detector = ensembleAsyncDetector(validators, standardisation, opts.category);
     const textures = await TextureBank.forRun(opts.textures, size, seed);
     const { evaluation } = await validateDetector(detector, plan, { textures, batchSize });
     const metrics = detectorMetrics(evaluation);
+    const validationSeconds = (performance.now() - t0) / 1000;
     const { ref, recorded } = await writeEnsembleArtifact({ opts, members, standardisation, dataset, plan, textures, evaluation, metrics, started });
+    const sum = (f: (m: TrainPatchcoreResult) => number): number => members.reduce((a, m) => a + f(m), 0);
+    const featuresSeconds = sum((m) => m.timings.featuresSeconds);
+    const first = members[0] as TrainPatchcoreResult;
+    const caches = members.map((m) => m.featureCache).filter((c) => c !== null);
     return {
       artifact: { dir: ref.dir, version: ref.version },
       category: opts.category,
-      members,
-      standardisation: recorded,
+      imageSize: size,
+      backbone: members.map((m) => m.backbone).join('+'),
+      provenance: ensembleProvenance(members),
+      layers: members.flatMap((m) => m.layers),
+      globalLayer: null,
+      trainImages: first.trainImages,
+      patchRows: sum((m) => m.patchRows),
+      bankRows: sum((m) => m.bankRows),
+      featureDim: sum((m) => m.featureDim),
       metrics,
       validation: { source: plan.source, normals: evaluation.normals, defects: evaluation.defects },
+      normalization: null,
+      timings: { featuresSeconds, coresetSeconds: sum((m) => m.timings.coresetSeconds), validationSeconds: sum((m) => m.timings.validationSeconds) + validationSeconds },
       seconds: (performance.now() - started) / 1000,
+      imagesPerSecond: first.trainImages / Math.max(featuresSeconds, 1e-9),
+      featureCache: caches.length === 0 ? null : { dir: caches.map((c) => c.dir).join(', '), hits: caches.reduce((a, c) => a + c.hits, 0), misses: caches.reduce((a, c) => a + c.misses, 0), evicted: caches.reduce((a, c) => a + c.evicted, 0) },
+      featureEngine: ensembleEngine(members),
+      runtime: first.runtime,
+      warnings: members.flatMap((m) => m.warnings.map((w) => `${m.backbone}: ${w}`)),
+      members,
+      standardisation: recorded,
     };
   } finally {
-    for (const d of detectors) d.dispose();
+    for (const b of built) await b.release();
   }
 }
 
+/** One provenance for the ensemble: the shared package, version and licence when all members come from one npm package (nets joined by '+'); else the first member's kind with the nets listed. */
+function ensembleProvenance(members: TrainPatchcoreResult[]): BackboneProvenance {
+  const ps = members.map((m) => m.provenance);
+  const npm = ps.filter((p): p is Extract<BackboneProvenance, { kind: 'npm' }> => p.kind === 'npm');
+  const p0 = npm[0];
+  if (p0 && npm.length === ps.length && npm.every((p) => p.package === p0.package && p.version === p0.version && p.license === p0.license)) {
+    return { ...p0, id: npm.map((p) => p.id).join('+'), net: npm.map((p) => p.net).join('+') };
+  }
+  return ps[0] as BackboneProvenance;
+}
+
+/** onnx when every member ran onnx; else tfjs, with the members' reasons. */
+function ensembleEngine(members: TrainPatchcoreResult[]): FeatureEngineUsed {
+  if (members.every((m) => m.featureEngine.used === 'onnx')) return { used: 'onnx', reason: null };
+  const reasons = members.filter((m) => m.featureEngine.reason).map((m) => `${m.backbone}: ${m.featureEngine.reason}`);
+  return { used: 'tfjs', reason: reasons.length > 0 ? reasons.join('; ') : null };
+}
+
 /** Each member's score mean/spread and mean map maximum on the held-out normals (the same ones every member held out). */
-async function standardiseMembers(members: TrainPatchcoreResult[], detectors: Detector[], normals: Sample[], size: number): Promise<PatchcoreEnsembleMember[]> {
+async function standardiseMembers(members: TrainPatchcoreResult[], detectors: AsyncDetector[], normals: Sample[], size: number, batchSize: number): Promise<PatchcoreEnsembleMember[]> {
   const scores: number[][] = detectors.map(() => []);
   const mapMax: number[][] = detectors.map(() => []);
-  for await (const d of streamSamples(normals, { size })) {
-    const x = imagesToTensor([d.image]);
-    for (const [i, det] of detectors.entries()) {
-      const out = det.predict(x);
-      scores[i]?.push(((await out.scores.data()) as Float32Array)[0] as number);
-      mapMax[i]?.push(((await out.maps.max().data()) as Float32Array)[0] as number);
-      out.scores.dispose();
-      out.maps.dispose();
+  const images = [];
+  for await (const d of streamSamples(normals, { size })) images.push(d.image);
+  for (let i = 0; i < images.length; i += batchSize) {
+    const batch = images.slice(i, i + batchSize);
+    for (const [k, det] of detectors.entries()) {
+      const out = await scoreBatch(det, batch);
+      const area = out.mapSize * out.mapSize;
+      out.scores.forEach((s, j) => {
+        scores[k]?.push(s);
+        let m = -Infinity;
+        for (let p = j * area; p < (j + 1) * area; p++) m = Math.max(m, out.maps[p] as number);
+        mapMax[k]?.push(m);
+      });
     }
-    x.dispose();
   }
   return members.map((m, i) => {
     const s = scores[i] as number[];
@@ -103,6 +151,33 @@ async function standardiseMembers(members: TrainPatchcoreResult[], detectors: De
   });
 }
 
+/**
+ * The members' live detectors combined as the loaded ensemble combines them (ensemble-detector.ts: the sum of the
+ * standardised scores, the sum of the scaled maps), behind the async contract so the members' memos answer.
+ */
+function ensembleAsyncDetector(members: AsyncDetector[], std: PatchcoreEnsembleMember[], category: string): AsyncDetector {
+  const first = members[0] as AsyncDetector;
+  return {
+    kind: 'patchcore',
+    category,
+    imageSize: first.imageSize,
+    artifactDir: null,
+    engine: first.engine,
+    async predictAsync(images, n): Promise<BatchOutput> {
+      const scores = new Float32Array(n);
+      const maps = new Float32Array(n * first.imageSize * first.imageSize);
+      for (const [i, m] of members.entries()) {
+        const out = await m.predictAsync(images, n);
+        const s = std[i] as PatchcoreEnsembleMember;
+        out.scores.forEach((v, j) => (scores[j] = (scores[j] as number) + (v - s.scoreMean) / s.scoreStd));
+        out.maps.forEach((v, j) => (maps[j] = (maps[j] as number) + v / s.mapScale));
+      }
+      return { scores, maps };
+    },
+    dispose() {},
+  };
+}
+
 interface EnsembleOutcome {
   opts: TrainPatchcoreOptions;
   members: TrainPatchcoreResult[];
@@ -111,7 +186,7 @@ interface EnsembleOutcome {
   plan: ValidationPlan;
   textures: TextureBank;
   evaluation: Awaited<ReturnType<typeof validateDetector>>['evaluation'];
-  metrics: DetectorTrainingMetrics;
+  metrics: ReturnType<typeof detectorMetrics>;
   started: number;
 }
 
@@ -123,12 +198,12 @@ async function writeEnsembleArtifact(o: EnsembleOutcome): Promise<{ ref: Artifac
   const root = resolve(opts.out);
   const train = trainNormalsOutside(o.dataset, opts.category, plan, valFraction, seed);
   const fingerprint = datasetFingerprint(train);
-  // The ensemble goes to the same <out>/patchcore/<category>/ as its members: member paths relative to it.
-  const base = resolve(root, PATCHCORE_KIND, opts.category, 'vXXXX');
-  const recorded = o.standardisation.map((s) => ({ ...s, dir: relative(base, s.dir) }));
+  // Members and the ensemble are versions side by side in <out>/patchcore/<category>/: from the ensemble's own
+  // vNNNN folder a member is ../vMMMM.
+  const recorded = o.standardisation.map((s) => ({ ...s, dir: join('..', basename(s.dir)) }));
   const config: PatchcoreEnsembleConfig & Record<string, unknown> = {
     ensemble: { members: recorded },
-    memberSettings: members.map((m) => ({ backbone: m.backbone, layers: m.layers, globalLayer: m.globalLayer, provenance: m.provenance, version: m.artifact.version })),
+    memberSettings: members.map((m) => ({ backbone: m.backbone, layers: m.layers, globalLayer: m.globalLayer, provenance: m.provenance, version: m.artifact.version, featureEngine: m.featureEngine })),
     validation: { valFraction, seed, source: plan.source, lambda: VALIDATION_LAMBDA, textures: o.textures.source },
     data: { root: o.dataset.root, category: opts.category, trainImages: train.length, fingerprint },
   };

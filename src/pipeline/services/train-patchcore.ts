@@ -4,14 +4,18 @@
 // as <out>/patchcore/<category>/vNNNN. There is no gradient training, hence no epochs and no checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { coresetSize, PATCHCORE_DEFAULTS, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
+import { coresetSize, PATCHCORE_BACKBONE_DEFAULTS, PATCHCORE_DEFAULTS, patchcoreConfig, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
 import { greedyCoreset } from '../submodels/patchcore/model/coreset.js';
-import { patchcoreDistances, patchcoreFeatures, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
+import { patchcoreDistances, patchcoreFeatures, patchcoreFeaturesFromMaps, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
+import { mapTensors, patchcoreOnnxDetector } from '../submodels/patchcore/onnx-detector.js';
 import { patchcoreAnomalyMap, type ScoreNormalization } from '../submodels/patchcore/model/anomaly-map.js';
 import { modelArtifactsOf, writeArtifact } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
 import { PATCHCORE_BANK_FILE, PATCHCORE_GLOBAL_BANK_FILE, PATCHCORE_KIND, patchcoreDetector, type PatchcoreArtifactConfig } from '../submodels/patchcore/detector.js';
 import { extractOnce } from '../features/extract.js';
+import { chooseFeatureEngine, onnxBackboneMaps, type FeatureEngineChoice, type FeatureEngineUsed, type OnnxBackboneMaps } from '../features/onnx-features.js';
+import { memoizeAsyncDetector } from '../features/frozen-memo.js';
+import { tfjsAsyncDetector, type AsyncDetector } from '../engines/async-detector.js';
 import { extractorKey, FeatureCache } from '../features/feature-cache.js';
 import { tileDataset, tilingRecord, type TileSpec } from '../io/tiles.js';
 import { datasetFingerprint, loadDataset, type Sample } from '../io/dataset.js';
@@ -28,6 +32,12 @@ import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance, type Fe
 import { concatRows } from '../core/float-rows.js';
 
 export const DEFAULT_FEATURE_CACHE_MB = 2048;
+/**
+ * train-patchcore's --backbone default: the ensemble of the packaged MobileNetV2 and InceptionV3 (each with its
+ * PATCHCORE_BACKBONE_DEFAULTS), the validation best (bench/results/patchcore.md); its features run through
+ * onnxruntime, which keeps its training within minutes of CPU on the full MVTec transistor.
+ */
+export const PATCHCORE_DEFAULT_BACKBONE: string = 'npm:nsfwjs/mobilenet_v2+npm:nsfwjs/inception_v3';
 
 export interface TrainPatchcoreOptions {
   data: string;
@@ -56,6 +66,11 @@ export interface TrainPatchcoreOptions {
   /** Folder of the content-addressed feature cache (null/undefined: no cache). */
   featureCache?: string | null;
   featureCacheMb?: number;
+  /**
+   * What runs the frozen backbone (train features, held-out features, validation): onnxruntime-node on the CPU,
+   * tfjs, or auto (onnx on the wasm/cpu backends when onnxruntime-node can run the backbone, else tfjs). Default auto.
+   */
+  featureEngine?: FeatureEngineChoice;
   /** Build the bank from overlapping tiles of the train images (validation too) instead of whole images; null: whole images. */
   tile?: TileSpec | null;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
@@ -82,14 +97,50 @@ export interface TrainPatchcoreResult {
   seconds: number;
   imagesPerSecond: number;
   featureCache: { dir: string; hits: number; misses: number; evicted: number } | null;
+  /** Which engine ran the backbone, and why auto fell back to tfjs (null when it did not). */
+  featureEngine: FeatureEngineUsed;
   runtime: RuntimeInfo;
   warnings: string[];
 }
 
+/** What an ensemble member may set differently from the shared options (train-patchcore-ensemble.ts). */
+export type PatchcoreMemberSettings = Pick<TrainPatchcoreOptions, 'backbone' | 'layers' | 'globalLayer' | 'globalWeight' | 'positionWeight' | 'scoreTopFraction' | 'coresetRatio' | 'maxBankRows'>;
+
 /** Smallest spread the score standardisation divides by (a hold-out of identical images has none). */
 const MIN_SPREAD = 1e-6;
 
-export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<TrainPatchcoreResult> {
+/**
+ * train-patchcore: one backbone, or an ensemble when the backbone id joins several with '+' (e.g.
+ * npm:nsfwjs/mobilenet_v2+npm:nsfwjs/inception_v3; train-patchcore-ensemble.ts): then the members are written
+ * first, the ensemble last (LATEST), and the result is the ensemble's with `members` added.
+ */
+export async function trainPatchcore(opts: TrainPatchcoreOptions & { members?: readonly PatchcoreMemberSettings[] }): Promise<TrainPatchcoreResult & { members?: TrainPatchcoreResult[] }> {
+  // Tiled training takes one backbone (the ensemble's validation and artifact are whole-image): its default is
+  // the single MobileNetV2.
+  const backbone = opts.backbone ?? (opts.tile ? PATCHCORE_DEFAULTS.backbone : PATCHCORE_DEFAULT_BACKBONE);
+  if ((opts.members?.length ?? 0) > 1 || backbone.includes('+')) {
+    if (opts.tile) throw new MadenetError('E_USAGE', `--backbone is '${backbone}' with --tile ${opts.tile.tile}: a PatchCore ensemble trains on whole images only; expected one backbone with --tile (default ${PATCHCORE_DEFAULTS.backbone}).`);
+    return (await import('./train-patchcore-ensemble.js')).trainPatchcoreEnsemble(opts);
+  }
+  const built = await buildPatchcore({ ...opts, backbone });
+  await built.release();
+  return built.result;
+}
+
+/** Bytes of validation scores and maps a built PatchCore keeps (memoizeAsyncDetector): ~48 MB at 256 px for 43 + 86 images. */
+const VALIDATION_MEMO_BYTES = 512 * 2 ** 20;
+
+/** A trained PatchCore (artifact written) with its validation detector still live, for an ensemble to reuse. */
+export interface BuiltPatchcore {
+  result: TrainPatchcoreResult;
+  /** The detector validation ran, its outputs remembered per image: the held-out normals and synthetic defects read back. */
+  validator: AsyncDetector;
+  /** Releases the backbone, the onnxruntime session and the banks. */
+  release(): Promise<void>;
+}
+
+/** train-patchcore without releasing the live models: the artifact is written; `release` must be called. */
+export async function buildPatchcore(opts: TrainPatchcoreOptions): Promise<BuiltPatchcore> {
   const started = performance.now();
   const settings = patchcoreSettings(opts);
   const { seed, valFraction, cfg } = settings;
@@ -102,17 +153,31 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
   const outputs = cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers;
   const source = await loadFeatureExtractor(settings.backbone, { layers: outputs, inputSize: cfg.imageSize, seed });
   const extractor = source.extractor;
-  const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? DEFAULT_FEATURE_CACHE_MB) * 2 ** 20) : null;
   let banks: PatchcoreBanks | null = null;
+  let engine: FeatureEngineUsed & { onnx: OnnxBackboneMaps | null } = { onnx: null, used: 'tfjs', reason: null };
+  const release = async (): Promise<void> => {
+    if (banks) {
+      banks.patches.dispose();
+      banks.global?.dispose();
+      banks = null;
+    }
+    await engine.onnx?.dispose();
+    engine.onnx = null;
+    extractor.dispose();
+  };
   try {
+    const cache = opts.featureCache ? await FeatureCache.open(resolve(opts.featureCache), (opts.featureCacheMb ?? DEFAULT_FEATURE_CACHE_MB) * 2 ** 20) : null;
+    engine = await chooseFeatureEngine(opts.featureEngine ?? 'auto', runtime, () => onnxBackboneMaps(extractor, cfg.imageSize, runtime.threads));
+    if (engine.reason) warnings.push(`--feature-engine auto: the backbone runs in tfjs, not onnxruntime (${engine.reason}).`);
     const grid = patchGrid(extractor, cfg);
-    const features = await extractFeatures(source, cache, { train, held: plan.normals }, settings, opts.onProgress);
+    const features = await extractFeatures(source, engine.onnx, cache, { train, held: plan.normals }, settings, opts.onProgress);
     const bank = buildBanks(features.train, grid, cfg, seed);
     banks = bank.banks;
-    const validated = await validatePatchcore(extractor, bank.banks, features.held, grid, { opts, settings, plan });
+    const validated = await validatePatchcore(extractor, engine.onnx, bank.banks, features.held, grid, { opts, settings, plan });
     const timings = { featuresSeconds: features.seconds, coresetSeconds: bank.coresetSeconds, validationSeconds: validated.seconds };
-    const ref = await writePatchcoreArtifact({ opts, settings, source, dataset, plan, train, grid, bank, validated, timings, runtime, started });
-    return {
+    const featureEngine: FeatureEngineUsed = { used: engine.used, reason: engine.reason };
+    const ref = await writePatchcoreArtifact({ opts, settings, source, dataset, plan, train, grid, bank, validated, timings, runtime, started, featureEngine });
+    const result: TrainPatchcoreResult = {
       artifact: { dir: ref.dir, version: ref.version },
       category: opts.category,
       imageSize: cfg.imageSize,
@@ -131,15 +196,14 @@ export async function trainPatchcore(opts: TrainPatchcoreOptions): Promise<Train
       seconds: (performance.now() - started) / 1000,
       imagesPerSecond: train.length / features.seconds,
       featureCache: cache ? { dir: cache.dir, hits: cache.stats.hits, misses: cache.stats.misses, evicted: cache.stats.evicted } : null,
+      featureEngine,
       runtime,
       warnings,
     };
-  } finally {
-    if (banks) {
-      banks.patches.dispose();
-      banks.global?.dispose();
-    }
-    extractor.dispose();
+    return { result, validator: validated.detector, release };
+  } catch (err) {
+    await release();
+    throw err;
   }
 }
 
@@ -153,14 +217,18 @@ interface PatchcoreSettings {
 }
 
 function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
-  const backbone = opts.backbone ?? PATCHCORE_DEFAULTS.backbone;
+  const backbone = opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE;
+  const table = PATCHCORE_BACKBONE_DEFAULTS[backbone];
   const defaults = defaultLayersOf(backbone);
+  const globalWeight = opts.globalWeight ?? PATCHCORE_DEFAULTS.globalWeight;
   const cfg: PatchcoreConfig = patchcoreConfig({
     backbone,
-    layers: opts.layers ?? defaults?.layers ?? ['layer2', 'layer3'],
-    globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : (defaults?.globalLayer ?? null),
-    globalWeight: opts.globalWeight,
-    positionWeight: opts.positionWeight,
+    layers: opts.layers ?? (table ? [...table.layers] : undefined) ?? defaults?.layers ?? ['layer2', 'layer3'],
+    // The whole-image layer only where its term is weighted: at weight 0 it would change no score, and the deeper
+    // layer costs backbone time (InceptionV3 mixed5 -> mixed10 is about a third of the network).
+    globalLayer: opts.globalLayer !== undefined ? opts.globalLayer : globalWeight > 0 ? (defaults?.globalLayer ?? null) : null,
+    globalWeight,
+    positionWeight: opts.positionWeight ?? table?.positionWeight,
     scoreTopFraction: opts.scoreTopFraction,
     imageSize: opts.imageSize,
     coresetRatio: opts.coresetRatio,
@@ -174,13 +242,15 @@ function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
 /** Features of train normals and held-out normals, once each (through the cache when there is one); [h*w*D] patches (+ [G] global) per image. */
 async function extractFeatures(
   source: FeatureExtractorSource,
+  onnx: OnnxBackboneMaps | null,
   cache: FeatureCache | null,
   samples: { train: Sample[]; held: Sample[] },
   { cfg, batchSize }: PatchcoreSettings,
   onProgress: TrainPatchcoreOptions['onProgress'],
 ): Promise<{ train: Float32Array[][]; held: Float32Array[][]; seconds: number }> {
-  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize, ...(cfg.positionWeight > 0 ? { positionWeight: cfg.positionWeight } : {}) });
-  const compute = featureComputer(source.extractor, cfg);
+  // The engine is part of the key: onnxruntime's kernels round differently from tfjs's (~1e-6 of the maps' range).
+  const key = extractorKey({ kind: PATCHCORE_KIND, provenance: source.provenance, layers: cfg.layers, globalLayer: cfg.globalLayer, size: cfg.imageSize, patchSize: cfg.patchSize, ...(cfg.positionWeight > 0 ? { positionWeight: cfg.positionWeight } : {}), ...(onnx ? { engine: 'onnx' } : {}) });
+  const compute = featureComputer(source.extractor, onnx, cfg);
   const t0 = performance.now();
   const extract = (list: Sample[], phase: string): Promise<Float32Array[][]> =>
     extractOnce(list, { size: cfg.imageSize, batchSize, compute, cache: cache ? { store: cache, extractorKey: key } : null, onImage: (done, total) => onProgress?.({ phase, done, total }) });
@@ -190,11 +260,19 @@ async function extractFeatures(
 }
 
 /** One batch of images to per-image [patches] or [patches, global] feature rows. */
-function featureComputer(extractor: tf.LayersModel, cfg: PatchcoreConfig) {
+function featureComputer(extractor: tf.LayersModel, onnx: OnnxBackboneMaps | null, cfg: PatchcoreConfig) {
   return async (images: Parameters<typeof imagesToTensor>[0]): Promise<Float32Array[][]> => {
     const x = imagesToTensor(images);
-    const f = patchcoreFeatures(extractor, x, cfg);
-    x.dispose();
+    let f: ReturnType<typeof patchcoreFeatures>;
+    if (onnx) {
+      const raw = await onnx.run((await x.data()) as Float32Array, images.length).finally(() => x.dispose());
+      const maps = mapTensors(onnx, raw, images.length);
+      f = patchcoreFeaturesFromMaps(maps, cfg);
+      tf.dispose(maps);
+    } else {
+      f = patchcoreFeatures(extractor, x, cfg);
+      x.dispose();
+    }
     try {
       const p = (await f.patches.data()) as Float32Array;
       const g = f.global ? ((await f.global.data()) as Float32Array) : null;
@@ -237,6 +315,8 @@ function buildBanks(trainFeatures: Float32Array[][], grid: [number, number, numb
 }
 
 interface PatchcoreValidation {
+  /** What validated (memoised), kept for an ensemble to reuse. */
+  detector: AsyncDetector;
   normalization: ScoreNormalization | null;
   evaluation: Awaited<ReturnType<typeof validateDetector>>['evaluation'];
   metrics: DetectorTrainingMetrics;
@@ -247,6 +327,7 @@ interface PatchcoreValidation {
 /** Standardises the two image-score terms on the held-out normals (not in the bank) when both are used, then validates as build-perfmap does. */
 async function validatePatchcore(
   extractor: tf.LayersModel,
+  onnx: OnnxBackboneMaps | null,
   banks: PatchcoreBanks,
   heldFeatures: Float32Array[][],
   grid: [number, number, number],
@@ -256,10 +337,13 @@ async function validatePatchcore(
   const t2 = performance.now();
   const normalization = cfg.globalLayer && cfg.globalWeight > 0 ? await scoreNormalization(heldFeatures, grid, banks, cfg) : null;
   banks.norm = normalization;
-  const detector = patchcoreDetector(extractor, banks, cfg, { category: opts.category, artifactDir: null, ownsModels: false });
+  const live = { category: opts.category, artifactDir: null };
+  const inner = onnx ? patchcoreOnnxDetector(onnx, banks, cfg, live) : tfjsAsyncDetector(patchcoreDetector(extractor, banks, cfg, { ...live, ownsModels: false }));
+  // Validation scores the synthetic defects twice (pixel pass, then all images): the second time reads them back.
+  const detector = memoizeAsyncDetector(inner, VALIDATION_MEMO_BYTES);
   const textures = await TextureBank.forRun(opts.textures, cfg.imageSize, seed);
   const { evaluation } = await validateDetector(detector, plan, { textures, batchSize });
-  return { normalization, evaluation, metrics: detectorMetrics(evaluation), textures, seconds: (performance.now() - t2) / 1000 };
+  return { detector, normalization, evaluation, metrics: detectorMetrics(evaluation), textures, seconds: (performance.now() - t2) / 1000 };
 }
 
 /** The validation metrics a detector artifact records (no epochs, hence no best epoch). */
@@ -287,6 +371,7 @@ interface PatchcoreOutcome {
   timings: TrainPatchcoreResult['timings'];
   runtime: RuntimeInfo;
   started: number;
+  featureEngine: FeatureEngineUsed;
 }
 
 /** Saves the bank(s), config and thresholds as <out>/patchcore/<category>/vNNNN. */
@@ -302,6 +387,7 @@ async function writePatchcoreArtifact(o: PatchcoreOutcome): ReturnType<typeof wr
     backboneSource: o.source.provenance,
     bank: { patchRows: bank.patchRows, bankRows: bank.bankRows, featureDim: dim, grid: o.grid.slice(0, 2), coresetSeed: seed },
     validation: { valFraction: settings.valFraction, seed, source: o.plan.source, lambda: VALIDATION_LAMBDA, textures: validated.textures.source },
+    featureEngine: o.featureEngine,
     data: { root: o.dataset.root, category: opts.category, trainImages: o.train.length, fingerprint, tiling: tilingRecord(opts.tile, o.dataset.tiling) },
   };
   const bankData = (await bank.banks.patches.data()) as Float32Array;

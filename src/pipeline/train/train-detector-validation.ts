@@ -3,6 +3,7 @@
 // evaluateCandidates; the loop's score is build-perfmap's objective. No training, no files.
 import { MadenetError } from '../core/errors.js';
 import type { Detector } from '../detectors/detector.js';
+import type { AsyncDetector } from '../engines/async-detector.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
 import { objectiveOf } from '../perfmap/choose.js';
 import { evaluateCandidates, type CandidateEvaluation } from '../perfmap/evaluate-candidates.js';
@@ -20,7 +21,7 @@ export interface DetectorValidation {
 }
 
 export async function validateDetector(
-  detector: Detector,
+  detector: Detector | AsyncDetector,
   plan: ValidationPlan,
   opts: { textures: TextureBank; batchSize: number; targetFpr?: number; lambda?: number },
 ): Promise<DetectorValidation> {

@@ -51,6 +51,17 @@ export const PATCHCORE_DEFAULTS: PatchcoreConfig = {
   smoothingSigma: 4,
 };
 
+/**
+ * Per-backbone defaults, the one table train-patchcore (and every ensemble member) takes layers and position
+ * weight from when no flag says otherwise; chosen on validation (bench/results/patchcore.md): position channels
+ * help MobileNetV2 (0.9789 -> 0.9800 at 128) and hurt InceptionV3 (0.9800 at 0, 0.9724 at 128). A backbone not
+ * listed takes the registry's default layers (`madenet weights list`) and PATCHCORE_DEFAULTS.positionWeight.
+ */
+export const PATCHCORE_BACKBONE_DEFAULTS: Readonly<Record<string, { layers: readonly string[]; positionWeight: number }>> = {
+  'npm:nsfwjs/mobilenet_v2': { layers: ['block_5_add', 'block_12_add'], positionWeight: 128 },
+  'npm:nsfwjs/inception_v3': { layers: ['mixed2', 'mixed5'], positionWeight: 0 },
+};
+
 export function patchcoreConfig(overrides: Partial<PatchcoreConfig> = {}): PatchcoreConfig {
   const cfg: PatchcoreConfig = { ...PATCHCORE_DEFAULTS, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   validatePatchcoreConfig(cfg);

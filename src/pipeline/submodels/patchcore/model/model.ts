@@ -25,9 +25,21 @@ export interface PatchcoreFeatures {
 
 /** images [N,S,S,3] in [0,1] -> patch features and (if configured) global descriptors. Extractor outputs: layers, then globalLayer. */
 export function patchcoreFeatures(extractor: tf.LayersModel, images: tf.Tensor4D, cfg: PatchcoreConfig): PatchcoreFeatures {
+  const maps = extractFeatures(extractor, images);
+  try {
+    return patchcoreFeaturesFromMaps(maps, cfg);
+  } finally {
+    tf.dispose(maps);
+  }
+}
+
+/**
+ * The extractor's output maps (layers, then globalLayer; from tfjs or from onnxruntime, features/onnx-features.ts)
+ * -> patch features and global descriptors. The caller owns `maps`.
+ */
+export function patchcoreFeaturesFromMaps(maps: readonly tf.Tensor4D[], cfg: PatchcoreConfig): PatchcoreFeatures {
   // tf.tidy keeps tensors only (no nulls), hence the pair with an optional second element.
   const [patches, global] = tf.tidy(() => {
-    const maps = extractFeatures(extractor, images);
     const g = cfg.globalLayer ? maps[cfg.layers.length] : undefined;
     const local = patchFeatures(maps.slice(0, cfg.layers.length), cfg.patchSize);
     return [cfg.positionWeight > 0 ? withPositions(local, cfg.positionWeight) : local, g ? globalFeatures(g) : undefined];
@@ -70,8 +82,12 @@ export function patchScoreTerm(patchMax: tf.Tensor1D, maps: tf.Tensor3D, cfg: Pi
 
 /** images -> { scores [N], maps [N,S,S] }. */
 export function patchcorePredict(extractor: tf.LayersModel, banks: PatchcoreBanks, cfg: PatchcoreConfig, images: tf.Tensor4D): { scores: tf.Tensor1D; maps: tf.Tensor3D } {
+  return tf.tidy(() => patchcorePredictFromFeatures(patchcoreFeatures(extractor, images, cfg), banks, cfg));
+}
+
+/** Patch features (and global descriptors) -> { scores [N], maps [N,S,S] }: everything after the backbone. */
+export function patchcorePredictFromFeatures(features: PatchcoreFeatures, banks: PatchcoreBanks, cfg: PatchcoreConfig): { scores: tf.Tensor1D; maps: tf.Tensor3D } {
   return tf.tidy(() => {
-    const features = patchcoreFeatures(extractor, images, cfg);
     const out = patchcoreDistances(features, banks);
     const maps = patchcoreAnomalyMap(out.patchDistances, cfg.imageSize, cfg.smoothingSigma);
     return { scores: patchcoreImageScore(patchScoreTerm(out.patchMax, maps, cfg), out.global, cfg.globalWeight, banks.norm), maps };

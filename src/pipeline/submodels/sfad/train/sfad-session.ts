@@ -26,8 +26,7 @@ import { RANDOM_BACKBONE } from '../../../weights/backbone-source.js';
 import { defaultLayersOf, isNpmBackbone, loadFrozenBackbone, type BackboneProvenance, type FrozenBackbone } from '../../../weights/backbone-registry.js';
 import { extractorKey, FeatureCache } from '../../../features/feature-cache.js';
 import { memoizeFrozen } from '../../../features/frozen-memo.js';
-import { onnxSfadFeatures, type OnnxFeatures } from '../../../features/onnx-features.js';
-import { MadenetError } from '../../../core/errors.js';
+import { chooseFeatureEngine, onnxSfadFeatures, type FeatureEngineChoice } from '../../../features/onnx-features.js';
 import { resolveFeatureLayer } from '../../../../models/components/feature-extractor.js';
 import { checkImageSize } from '../../../train/image-size-check.js';
 import { tilingRecord } from '../../../io/tiles.js';
@@ -399,24 +398,8 @@ function sfadResult(
 }
 
 /** The onnxruntime feature pass when asked for (onnx) or when auto finds it usable on a CPU tfjs backend; else tfjs with the reason. */
-async function bankEngine(
-  choice: 'auto' | 'onnx' | 'tfjs',
-  extractor: tf.LayersModel,
-  cfg: SfadConfig,
-  runtime: { backend: string; threads: number },
-): Promise<{ onnx: OnnxFeatures | null; used: 'tfjs' | 'onnx'; reason: string | null }> {
-  if (choice === 'tfjs') return { onnx: null, used: 'tfjs', reason: null };
-  // On a GPU backend tfjs runs the backbone on the GPU; onnxruntime here would run it on the CPU.
-  if (choice === 'auto' && runtime.backend !== 'wasm' && runtime.backend !== 'cpu') return { onnx: null, used: 'tfjs', reason: `tfjs backend ${runtime.backend} (a GPU) is used as it is` };
-  try {
-    return { onnx: await onnxSfadFeatures(extractor, cfg, runtime.threads), used: 'onnx', reason: null };
-  } catch (err) {
-    const message = (err as Error).message;
-    if (choice === 'onnx') {
-      throw new MadenetError('E_ENGINE', `--feature-engine onnx: onnxruntime could not run the frozen feature pass: ${message}`, { suggestions: ['Use --feature-engine tfjs (or auto).'] });
-    }
-    return { onnx: null, used: 'tfjs', reason: message };
-  }
+function bankEngine(choice: FeatureEngineChoice, extractor: tf.LayersModel, cfg: SfadConfig, runtime: { backend: string; threads: number }) {
+  return chooseFeatureEngine(choice, runtime, () => onnxSfadFeatures(extractor, cfg, runtime.threads));
 }
 
 /** Channels of the chosen backbone maps together (what the fixed projection to D starts from). */

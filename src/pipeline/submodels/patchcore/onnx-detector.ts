@@ -1,0 +1,39 @@
+// PatchCore with its frozen backbone run by onnxruntime (features/onnx-features.ts onnxBackboneMaps) and the rest
+// (3x3 pooling, position channels, kNN against the bank, map and score) by the same tfjs code as the tfjs
+// detector: train-patchcore validates through it when --feature-engine picks onnx. Behind the async contract,
+// since onnxruntime has no synchronous run.
+import * as tf from '@tensorflow/tfjs';
+import type { AsyncDetector } from '../../engines/async-detector.js';
+import type { OnnxBackboneMaps } from '../../features/onnx-features.js';
+import type { PatchcoreConfig } from './model/config.js';
+import { patchcoreFeaturesFromMaps, patchcorePredictFromFeatures, type PatchcoreBanks } from './model/model.js';
+
+/** The maps of `n` images as tensors in the extractor's layout (the caller disposes them, e.g. inside tf.tidy). */
+export function mapTensors(backbone: OnnxBackboneMaps, raw: readonly Float32Array[], n: number): tf.Tensor4D[] {
+  return raw.map((d, i) => tf.tensor4d(d, [n, ...(backbone.shapes[i] as [number, number, number])]));
+}
+
+/** Does not own `backbone` or `banks`: dispose() releases nothing (the training run does). */
+export function patchcoreOnnxDetector(backbone: OnnxBackboneMaps, banks: PatchcoreBanks, cfg: PatchcoreConfig, opts: { category: string; artifactDir: string | null }): AsyncDetector {
+  return {
+    kind: 'patchcore',
+    category: opts.category,
+    imageSize: cfg.imageSize,
+    artifactDir: opts.artifactDir,
+    engine: 'onnx',
+    async predictAsync(images, n) {
+      const raw = await backbone.run(images, n);
+      const out = tf.tidy(() => {
+        const o = patchcorePredictFromFeatures(patchcoreFeaturesFromMaps(mapTensors(backbone, raw, n), cfg), banks, cfg);
+        return [o.scores, o.maps] as [tf.Tensor1D, tf.Tensor3D];
+      });
+      try {
+        const [s, m] = await Promise.all(out.map((t) => t.data()));
+        return { scores: Float32Array.from(s as Float32Array), maps: m instanceof Float32Array ? m : Float32Array.from(m as ArrayLike<number>) };
+      } finally {
+        tf.dispose(out);
+      }
+    },
+    dispose() {},
+  };
+}
