@@ -23,8 +23,11 @@ export interface BenchOptions {
   categories: string[] | null;
   epochs: Partial<Record<'srad' | 'lpd' | 'sfad', number>>;
   classifierPreset: 'tiny' | 'small';
+  /** The pre-classifier's body: a packaged pretrained network (default) or 'random' (the EfficientNet preset from scratch). */
+  classifierBackbone: string;
   classifierImageSize: number;
   classifierEpochs: number;
+  classifierLr: number;
   seed: number;
   backend: BackendRequest;
   threads: number;
@@ -43,6 +46,12 @@ export interface BenchOptions {
   planOnly: boolean;
   help: boolean;
 }
+
+/**
+ * The pre-classifier's body in bench:real: the MobileNetV2 the nsfwjs package ships (no download), fine-tuned.
+ * Measured on the shared categories' test images in bench/results/real-2026-12-07-routed/classifier-options.md.
+ */
+export const DEFAULT_CLASSIFIER_BACKBONE = 'npm:nsfwjs/mobilenet_v2';
 
 export const USAGE = `Usage: npm run bench:real -- [flags]
 
@@ -64,8 +73,12 @@ category (<dir>/train/good + <dir>/test) found under the data root, and writes r
   --sfad-random            also train SFAD on a random backbone (from the same budget)
   --categories A,B         only these categories (names as listed at the start)
   --epochs srad=N,lpd=N,sfad=N   fixed epochs instead of the budget's
-  --classifier-preset P    tiny (default, 64 px) or small (EfficientNet-B0, 128 px)
-  --classifier-epochs N    default 40 (tiny, as the demo) / 10 (small)
+  --classifier-backbone B  the pre-classifier's body: npm:nsfwjs/mobilenet_v2 (default: the packaged pretrained
+                           MobileNetV2, fine-tuned at 128 px, 6 epochs, lr 3e-4) or random (the EfficientNet preset
+                           from scratch at lr 3e-3: tiny 64 px, 40 epochs, as the demo; small 128 px, 10 epochs)
+  --classifier-preset P    tiny (64 px; default with --classifier-backbone random) or small (EfficientNet-B0,
+                           128 px; the default on a packaged body, where only its head settings count)
+  --classifier-epochs N    default 6 (packaged body) / 40 (tiny) / 10 (small)
   --seed N                 default 42
   --backend B              auto|wasm|cpu|tensorflow (env MADENET_BACKEND; default auto)
   --threads N              (env MADENET_THREADS; default 1)
@@ -88,8 +101,9 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'sfad-random': { type: 'boolean', default: false },
       categories: { type: 'string' },
       epochs: { type: 'string' },
-      'classifier-preset': { type: 'string', default: 'tiny' },
+      'classifier-preset': { type: 'string' },
       'classifier-epochs': { type: 'string' },
+      'classifier-backbone': { type: 'string', default: DEFAULT_CLASSIFIER_BACKBONE },
       seed: { type: 'string', default: '42' },
       backend: { type: 'string', default: env.MADENET_BACKEND ?? 'auto' },
       threads: { type: 'string', default: env.MADENET_THREADS ?? '1' },
@@ -104,7 +118,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     },
   });
   const smoke = values.smoke ?? false;
-  const preset = values['classifier-preset'];
+  const classifierBackbone = values['classifier-backbone'] ?? DEFAULT_CLASSIFIER_BACKBONE;
+  const random = classifierBackbone === 'random';
+  // The measured settings: small's head (label smoothing 0.1) on the packaged body, tiny from scratch as the demo.
+  const preset = values['classifier-preset'] ?? (random ? 'tiny' : 'small');
   if (preset !== 'tiny' && preset !== 'small') throw usage(`--classifier-preset is ${preset}; expected tiny or small.`);
   const out = resolve(values.out ?? join(tmpdir(), smoke ? 'madenet-bench-real-smoke' : 'madenet-bench-real'));
   return {
@@ -117,8 +134,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     categories: values.categories ? values.categories.split(',').map((c) => c.trim()).filter(Boolean) : null,
     epochs: parseEpochs(values.epochs),
     classifierPreset: preset,
-    classifierImageSize: smoke ? 32 : preset === 'tiny' ? 64 : 128,
-    classifierEpochs: values['classifier-epochs'] ? integer('--classifier-epochs', values['classifier-epochs']) : smoke ? 1 : preset === 'tiny' ? 40 : 10,
+    classifierBackbone,
+    classifierImageSize: smoke ? 32 : !random || preset !== 'tiny' ? 128 : 64,
+    classifierEpochs: values['classifier-epochs'] ? integer('--classifier-epochs', values['classifier-epochs']) : smoke ? 1 : !random ? 6 : preset === 'tiny' ? 40 : 10,
+    // A pretrained body is fine-tuned gently: at random init's 3e-3 Adam would first undo what it brings.
+    classifierLr: random ? 3e-3 : 3e-4,
     seed: integer('--seed', values.seed ?? '42', 0),
     backend: (values.backend ?? 'auto') as BackendRequest,
     threads: integer('--threads', values.threads ?? '1', 0),

@@ -170,7 +170,7 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
   if (input.reuse) {
     // Trained in the reused run (or not, with one category).
   } else if (names.length >= 2) {
-    log(`train-classifier ${opts.classifierPreset} at ${opts.classifierImageSize} px, ${opts.classifierEpochs} epochs over ${names.join(', ')}`);
+    log(`train-classifier ${opts.classifierPreset} on ${opts.classifierBackbone} at ${opts.classifierImageSize} px, ${opts.classifierEpochs} epochs over ${names.join(', ')}`);
     const cls = await trainClassifier({
       data: manifest,
       out: artifacts,
@@ -179,12 +179,22 @@ export async function runBenchPipeline(input: PipelineInput): Promise<BenchResul
       imageSize: opts.classifierImageSize,
       epochs: opts.classifierEpochs,
       batchSize: 16,
-      lr: 3e-3,
+      lr: opts.classifierLr,
+      backbone: opts.classifierBackbone,
       seed: opts.seed,
       checkpointEvery: 0,
       ...rt,
     });
-    classifier = { preset: opts.classifierPreset, imageSize: cls.imageSize, epochs: opts.classifierEpochs, seconds: cls.seconds, validationAccuracy: cls.metrics.accuracy ?? null, artifact: cls.artifact.dir };
+    classifier = {
+      preset: opts.classifierPreset,
+      imageSize: cls.imageSize,
+      epochs: opts.classifierEpochs,
+      seconds: cls.seconds,
+      validationAccuracy: cls.metrics.accuracy ?? null,
+      artifact: cls.artifact.dir,
+      backbone: opts.classifierBackbone,
+      lr: opts.classifierLr,
+    };
   } else {
     warnings.push('One category only: no pre-classifier (it needs two); routed inference is told each image\'s category.');
   }

@@ -142,6 +142,12 @@ function patchcoreIn(r: BenchResults): boolean {
   return r.categories.some((c) => c.submodels.some((s) => s.kind === 'patchcore'));
 }
 
+/** The pre-classifier's body; runs before it was recorded trained the EfficientNet preset from random weights. */
+function classifierBody(r: BenchResults): string {
+  const b = r.classifier.backbone ?? 'random';
+  return b === 'random' ? ' (EfficientNet, random init)' : ` on ${b} (pretrained, fine-tuned${r.classifier.lr !== undefined ? ` at lr ${r.classifier.lr}` : ''})`;
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const smoke = r.mode === 'smoke';
   const testCounts = r.categories.map((c) => `${c.name} ${c.testNormals + c.testDefects} (${c.testNormals} normal + ${c.testDefects} defective)`).join(', ');
@@ -154,7 +160,7 @@ export function renderMarkdown(r: BenchResults): string {
     `- Date: ${r.date}; commit \`${r.commit}\`${r.dirty ? ' (working tree had uncommitted changes)' : ''}.`,
     `- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GiB; Node ${r.machine.node}; TensorFlow.js backend ${r.machine.backend}, ${r.machine.threads} thread(s)${r.machine.simd ? ', SIMD' : ''}; inference engine tfjs.`,
     `- Presets: SRAD ${r.presets.srad}, LPD ${r.presets.lpd}, SFAD ${r.presets.sfad} at ${r.imageSize} px${smoke ? '' : " (the small presets' size)"}; pre-classifier ${r.presets.classifier}` +
-      (r.classifier.artifact ? ` at ${r.classifier.imageSize} px, ${r.classifier.epochs} epoch${r.classifier.epochs === 1 ? '' : 's'}, ${seconds(r.classifier.seconds)}, validation accuracy ${fmt(r.classifier.validationAccuracy)}.` : ' (one category: not trained).'),
+      (r.classifier.artifact ? `${classifierBody(r)} at ${r.classifier.imageSize} px, ${r.classifier.epochs} epoch${r.classifier.epochs === 1 ? '' : 's'}, ${seconds(r.classifier.seconds)}, validation accuracy ${fmt(r.classifier.validationAccuracy)}.` : ' (one category: not trained).'),
     `- CPU budget: ${r.budgetMinutesPerCategory} min of training per category, split between the gradient-trained submodels as fixed epochs from measured seconds per epoch` +
       `${r.categories.some((c) => c.patchcorePlannedSeconds !== undefined) ? ', PatchCore (one feature pass, no epochs) on top' : ''}; ` +
       `evaluation, the classifier, the performance map and routed inference come on top. Whole run: ${seconds(r.totalSeconds)}.`,

@@ -97,7 +97,8 @@ export interface BenchResults {
   trainingLimitMinutes?: number;
   presets: { srad: string; lpd: string; sfad: string; classifier: string };
   settings: Record<string, unknown>;
-  classifier: { preset: string; imageSize: number; epochs: number; seconds: number; validationAccuracy: number | null; artifact: string };
+  /** backbone: the body it was trained on (absent in runs before it was recorded: random). */
+  classifier: { preset: string; imageSize: number; epochs: number; seconds: number; validationAccuracy: number | null; artifact: string; backbone?: string; lr?: number };
   perfmap: {
     artifact: string;
     lambda: number;

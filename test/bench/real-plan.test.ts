@@ -76,6 +76,15 @@ describe('parseBenchArgs: PatchCore, fallback and reroute flags', () => {
   });
 });
 
+describe('parseBenchArgs: the pre-classifier', () => {
+  it('defaults to the packaged MobileNetV2 body (small head, 128 px, 6 epochs, lr 3e-4); random keeps the tiny 64 px / 40 epoch run', () => {
+    expect(parseBenchArgs([], {})).toMatchObject({ classifierBackbone: 'npm:nsfwjs/mobilenet_v2', classifierPreset: 'small', classifierImageSize: 128, classifierEpochs: 6, classifierLr: 3e-4 });
+    expect(parseBenchArgs(['--classifier-backbone', 'random'], {})).toMatchObject({ classifierPreset: 'tiny', classifierImageSize: 64, classifierEpochs: 40, classifierLr: 3e-3 });
+    expect(parseBenchArgs(['--classifier-backbone', 'random', '--classifier-preset', 'small'], {})).toMatchObject({ classifierImageSize: 128, classifierEpochs: 10 });
+    expect(() => parseBenchArgs(['--classifier-preset', 'paper'], {})).toThrow(/--classifier-preset is paper; expected tiny or small/);
+  });
+});
+
 describe('routingByCategory', () => {
   it('counts per true category which submodel scored its images and how many were routed elsewhere', () => {
     const tests = [
