@@ -4,8 +4,8 @@ import { categoryFlag, dataFlag, featureEngineFlag, imageSizeFlag, runtimeFlags,
 import { trainRunOptions } from '../pipeline/cli/training-command.js';
 import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
 import type { FeatureEngineChoice } from '../pipeline/features/onnx-features.js';
-import { DEFAULT_FEATURE_CACHE_MB, PATCHCORE_DEFAULT_BACKBONE, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
-import { ensembleBackbones, PATCHCORE_ENSEMBLE_BACKBONE } from '../pipeline/services/train-patchcore-ensemble.js';
+import { DEFAULT_FEATURE_CACHE_MB, defaultPatchcoreBackbone, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
+import { ensembleBackbones } from '../pipeline/services/train-patchcore-ensemble.js';
 import { MadenetError } from '../pipeline/core/errors.js';
 
 export default class TrainPatchcore extends BaseCommand {
@@ -34,8 +34,8 @@ export default class TrainPatchcore extends BaseCommand {
     ...imageSizeFlag,
     ...trainingTileFlags(),
     backbone: Flags.string({
-      description: `Backbone id: npm:<package>/<net> (see \`madenet weights list\`), random, or a backbone/LPD artifact; several joined by '+' build an ensemble (each member its own artifact, then the ensemble artifact, LATEST, that sums their standardised scores), e.g. ${PATCHCORE_ENSEMBLE_BACKBONE}.`,
-      defaultHelp: shown(`${PATCHCORE_DEFAULT_BACKBONE} (with --tile: npm:nsfwjs/mobilenet_v2)`),
+      description: `Backbone id: npm:<package>/<net> (see \`madenet weights list\`), random, or a backbone/LPD artifact; several joined by '+' build an ensemble (each member its own artifact, then the ensemble artifact, LATEST, that sums their standardised scores), e.g. ${defaultPatchcoreBackbone(false)}.`,
+      defaultHelp: shown(`${defaultPatchcoreBackbone(false)} (with --tile: ${defaultPatchcoreBackbone(true)})`),
     }),
     layers: Flags.string({ description: 'Backbone layers for the patch features, shallow first, comma-separated; with several backbones, one list for all or one per backbone joined by \'+\'.', defaultHelp: shown('the backbone\'s') }),
     'global-layer': Flags.string({ description: 'Layer whose spatial mean is scored by a whole-image kNN, or "none".', defaultHelp: shown('the backbone\'s when --global-weight > 0, else none') }),
@@ -54,7 +54,7 @@ export default class TrainPatchcore extends BaseCommand {
   async run(): Promise<TrainPatchcoreResult & { members?: TrainPatchcoreResult[] }> {
     const { flags } = await this.parse(TrainPatchcore);
     const global = flags['global-layer'];
-    const backbones = ensembleBackbones(flags.backbone ?? (flags.tile ? 'npm:nsfwjs/mobilenet_v2' : PATCHCORE_DEFAULT_BACKBONE));
+    const backbones = ensembleBackbones(flags.backbone ?? defaultPatchcoreBackbone(Boolean(flags.tile)));
     // With several backbones, --layers and --position-weight take one value for all members or one per member,
     // joined by '+' in the backbones' order; unset, each member takes its backbone's defaults.
     const layers = perMember('--layers', flags.layers, backbones.length, (v) => listFlag(v) as string[]);

@@ -25,13 +25,10 @@ import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, type Built
 /** What a member may set differently from the shared options. */
 export type PatchcoreMemberOptions = PatchcoreMemberSettings;
 
-/** The measured choice (bench/results/patchcore.md): nsfwjs MobileNetV2 + InceptionV3, each with its own defaults (PATCHCORE_BACKBONE_DEFAULTS). */
-export const PATCHCORE_ENSEMBLE_BACKBONE = PATCHCORE_DEFAULT_BACKBONE;
-
 /** Member backbones of a spec: `A+B` -> [A, B]; a single id -> [id]. */
 export function ensembleBackbones(spec: string): string[] {
   const parts = spec.split('+').map((p) => p.trim());
-  if (parts.some((p) => p.length === 0)) throw new MadenetError('E_USAGE', `--backbone is '${spec}'; expected one backbone id, or several joined by '+' (e.g. ${PATCHCORE_ENSEMBLE_BACKBONE}).`);
+  if (parts.some((p) => p.length === 0)) throw new MadenetError('E_USAGE', `--backbone is '${spec}'; expected one backbone id, or several joined by '+' (e.g. ${PATCHCORE_DEFAULT_BACKBONE}).`);
   return parts;
 }
 
@@ -46,7 +43,7 @@ const MIN_SPREAD = 1e-6;
 
 export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { members?: readonly PatchcoreMemberOptions[] }): Promise<TrainPatchcoreEnsembleResult> {
   const started = performance.now();
-  const memberOpts = opts.members ?? ensembleBackbones(opts.backbone ?? PATCHCORE_ENSEMBLE_BACKBONE).map((backbone) => ({ backbone }));
+  const memberOpts = opts.members ?? ensembleBackbones(opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE).map((backbone) => ({ backbone }));
   if (memberOpts.length < 2) throw new MadenetError('E_USAGE', `A PatchCore ensemble got ${memberOpts.length} member(s); expected at least 2.`);
   const nameless = memberOpts.findIndex((m) => !m.backbone || m.backbone.includes('+'));
   if (nameless >= 0) throw new MadenetError('E_USAGE', `PatchCore ensemble member ${nameless + 1} has backbone '${memberOpts[nameless]?.backbone ?? ''}'; expected one backbone id per member.`);

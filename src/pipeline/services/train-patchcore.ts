@@ -9,14 +9,20 @@ import { trainPatchcoreEnsemble } from './train-patchcore-ensemble.js';
 export * from './train-patchcore-bank.js';
 
 /**
+ * The backbone train-patchcore uses when none is given: the ensemble, or with tiles the single MobileNetV2 (tiled
+ * training takes one backbone: the ensemble's validation and artifact are whole-image).
+ */
+export function defaultPatchcoreBackbone(tiled: boolean): string {
+  return tiled ? PATCHCORE_DEFAULTS.backbone : PATCHCORE_DEFAULT_BACKBONE;
+}
+
+/**
  * train-patchcore: one backbone, or an ensemble when the backbone id joins several with '+' (e.g.
  * npm:nsfwjs/mobilenet_v2+npm:nsfwjs/inception_v3; train-patchcore-ensemble.ts): then the members are written
  * first, the ensemble last (LATEST), and the result is the ensemble's with `members` added.
  */
 export async function trainPatchcore(opts: TrainPatchcoreOptions & { members?: readonly PatchcoreMemberSettings[] }): Promise<TrainPatchcoreResult & { members?: TrainPatchcoreResult[] }> {
-  // Tiled training takes one backbone (the ensemble's validation and artifact are whole-image): its default is
-  // the single MobileNetV2.
-  const backbone = opts.backbone ?? (opts.tile ? PATCHCORE_DEFAULTS.backbone : PATCHCORE_DEFAULT_BACKBONE);
+  const backbone = opts.backbone ?? defaultPatchcoreBackbone(Boolean(opts.tile));
   if ((opts.members?.length ?? 0) > 1 || backbone.includes('+')) {
     if (opts.tile) throw new MadenetError('E_USAGE', `--backbone is '${backbone}' with --tile ${opts.tile.tile}: a PatchCore ensemble trains on whole images only; expected one backbone with --tile (default ${PATCHCORE_DEFAULTS.backbone}).`);
     return trainPatchcoreEnsemble(opts);
