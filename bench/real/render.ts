@@ -193,18 +193,20 @@ export function renderMarkdown(r: BenchResults): string {
     '| method | image AUROC (%) | pixel AUROC (%) | setting |',
     '|---|---|---|---|',
     ...PUBLISHED_REFERENCES.map((p) => `| ${p.method} | ${p.imageAuroc ?? 'n/a'} | ${p.pixelAuroc ?? 'n/a'} | MVTec AD mean, 15 categories, full test sets, GPU, ImageNet-pretrained backbone |`),
-    `| madenet, this run (routed mean) | ${pct(r.routedMean.imageAuroc)} | ${pct(r.routedMean.pixelAuroc)} | ${r.categories.length} categories, reduced test sets, CPU, ${patchcoreIn(r) ? 'PatchCore on an npm-shipped MobileNetV2, no imported weights' : 'no ImageNet weights'} |`,
+    `| madenet, this run (routed mean) | ${pct(r.routedMean.imageAuroc)} | ${pct(r.routedMean.pixelAuroc)} | ${r.categories.length} ${r.categories.length === 1 ? 'category' : 'categories'}, ${r.categories.some((c) => c.testNormals + c.testDefects < 50) ? 'small test sets' : 'test sets as above'}, CPU, ${patchcoreIn(r) ? 'PatchCore on npm-shipped networks (nsfwjs), no imported weights' : 'no ImageNet weights'} |`,
     '',
     'These numbers are context, not a comparison:',
     '',
     '- **No ImageNet weights**: offline there are none to import, so SFAD and LPD start from random backbones (SFAD optionally from the LPD ' +
       'backbone) and SRAD from a random HRNet; every published method above relies on ImageNet-pretrained features.' +
-      (patchcoreIn(r) ? ' PatchCore uses the MobileNetV2 that the nsfwjs npm package ships (ImageNet-initialised, fine-tuned on a 5-class task), not a WideResNet-50.' : ''),
+      (patchcoreIn(r) ? ' PatchCore uses networks that the nsfwjs npm package ships (MobileNetV2 and InceptionV3, ImageNet-initialised, fine-tuned on a 5-class task), not a WideResNet-50.' : ''),
     `- **CPU budget**: ${r.budgetMinutesPerCategory} min of training per category on ${r.machine.cores} CPU cores (TensorFlow.js ${r.machine.backend}), against hours on a GPU (DRAEM trains 700 epochs, SimpleNet 160, CutPaste 256).`,
     smoke
       ? `- **Tiny presets at ${r.imageSize} px, one epoch** (smoke run), not the papers' 256-288 px and WideResNet-50 / HRNet-W32.`
       : `- **Small presets at ${r.imageSize} px** (HRNet-W18-small, ResNet-18), not the papers' 256-288 px and WideResNet-50 / HRNet-W32.`,
-    `- **Reduced test sets**: ${testCounts}. With few images an image AUROC rests on few normal/defective pairs (2 normals x 8 defects = 16 pairs: one image moves it by 1/16 or more).`,
+    r.categories.some((c) => c.testNormals + c.testDefects < 50)
+      ? `- **Small test sets**: ${testCounts}. With few images an image AUROC rests on few normal/defective pairs (2 normals x 8 defects = 16 pairs: one image moves it by 1/16 or more).`
+      : `- **Test sets**: ${testCounts}; the published means are over 15 categories' full test sets.`,
     '- **Different categories**: the published means are over all 15 MVTec AD categories; MPDD categories are not part of them.',
     '',
     '## How this was run',
