@@ -1,7 +1,8 @@
 // A PatchCore ensemble: one PatchCore build per member (each its own versioned artifact, e.g. MobileNetV2 with
 // position channels and InceptionV3 without), then the members' image scores and maps on the held-out train
 // normals give each member's standardisation, the combined detector is validated exactly as build-perfmap
-// validates (never the test split), and an ensemble artifact naming its members is written last (so LATEST is it).
+// validates (never the test split), and an ensemble artifact naming its members is written last; only it moves LATEST
+// (members are written with keepLatest), so a run stopped between them leaves LATEST where it was.
 // The members' validation detectors stay live and remember their outputs per image, so the ensemble's
 // standardisation and validation read the members' scores back instead of running the backbones again.
 // `train-patchcore --backbone A+B` lands here (trainPatchcore dispatches on the '+').
@@ -52,7 +53,7 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
   const batchSize = opts.batchSize ?? 8;
   const built: BuiltPatchcore[] = [];
   try {
-    for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }));
+    for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }, { member: true }));
     const members = built.map((b) => b.result);
     const size = members[0]?.imageSize as number;
     const other = members.find((m) => m.imageSize !== size);
