@@ -9,6 +9,8 @@ import { crc32 } from 'node:zlib';
 import { patchcoreConfig } from '../../src/pipeline/submodels/patchcore/model/config.js';
 import { FeatureCache } from '../../src/pipeline/features/feature-cache.js';
 import { loadBackbone } from '../../src/pipeline/weights/backbone-source.js';
+import { planClassifierBackbone } from '../../src/pipeline/train/classifier/classifier-backbone.js';
+import { planSradBackbone } from '../../src/pipeline/submodels/srad/train/srad-backbone.js';
 import { readTorchStateDict } from '../../src/pipeline/weights/torch-pth.js';
 import { trainPatchcoreEnsemble } from '../../src/pipeline/services/train-patchcore-ensemble.js';
 import { trainPatchcoreBank } from '../../src/pipeline/services/train-patchcore-bank.js';
@@ -78,6 +80,14 @@ describe('--backbone given a weights file', () => {
       suggestions: [expect.stringContaining(`madenet weights import ${JSON.stringify(pth)} --arch resnet18 --out ROOT`)],
     });
     await expect(loadBackbone(join(dir, 'missing.safetensors'), { arch: 'resnet18', seed: 0 })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('does not exist') });
+  });
+
+  // Repro: train-classifier --backbone w.pth and train-srad --backbone w.pth -> the same "No artifact at" E_NOT_FOUND
+  it('train-classifier and train-srad name the architecture family they take', async () => {
+    const pth = join(dir, 'b0.pth');
+    await writeFile(pth, 'PK');
+    await expect(planClassifierBackbone(pth)).rejects.toMatchObject({ code: 'E_USAGE', suggestions: [expect.stringContaining('--arch efficientnet_b0')] });
+    await expect(planSradBackbone(pth)).rejects.toMatchObject({ code: 'E_USAGE', suggestions: [expect.stringContaining('--arch hrnet_w18')] });
   });
 });
 

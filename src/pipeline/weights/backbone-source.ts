@@ -44,7 +44,7 @@ const WEIGHTS_FILE = /\.(safetensors|pth|pt|bin|ckpt)$/i;
  * A weights file given where an artifact is expected (`--backbone resnet18.pth`) gets the one command that turns it
  * into one, instead of "No artifact at ...": --backbone takes artifacts, whose manifests record the import.
  */
-async function refuseWeightsFile(spec: string, arch: string): Promise<void> {
+export async function refuseWeightsFile(spec: string, arch: string): Promise<void> {
   const info = await stat(spec).catch(() => null);
   const isFile = info?.isFile() === true && basename(spec) !== 'manifest.json';
   if (!isFile && !(info === null && WEIGHTS_FILE.test(spec))) return;
