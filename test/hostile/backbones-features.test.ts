@@ -2,9 +2,11 @@
 // layers, a feature cache that is a file or cannot take entries, a weights file passed as --backbone, a run stopped
 // between ensemble members, and PyTorch 2.x .pth archives (built here byte by byte, since no torch 2 is installable).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { patchcoreConfig } from '../../src/pipeline/submodels/patchcore/model/config.js';
 import { FeatureCache } from '../../src/pipeline/features/feature-cache.js';
@@ -231,4 +233,25 @@ describe('PatchCore ensemble stopped between members', () => {
     expect((await readdir(folder)).filter((e) => /^v\d+$/.test(e)).sort()).toEqual(['v0001', 'v0002']);
     expect((await readFile(join(folder, 'LATEST'), 'utf8')).trim()).toBe('v0001');
   }, 240_000);
+});
+
+describe('--json after a command that does not exist', () => {
+  // Repro: madenet weights list extra --json (or trian-srad --json) -> exit 2 with an empty stdout, no JSON document.
+  it('still prints one JSON error document on stdout, exit 2', async () => {
+    const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((done) => {
+        execFile(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, MADENET_NO_PROGRESS: '1' } }, (error, stdout) => {
+          done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout });
+        });
+      });
+    const r = await run(['weights', 'list', 'extra', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'E_USAGE', message: '`weights list extra` is not a madenet command.', suggestions: ['Did you mean `madenet weights list`?', 'Run `madenet help` for the list of commands.'], exit: 2 },
+    });
+    const plain = await run(['trian-srad']);
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe('');
+  }, 60_000);
 });
