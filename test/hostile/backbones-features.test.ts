@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
+import { writeArtifact } from '../../src/pipeline/artifacts/index.js';
+import { loadDetector } from '../../src/pipeline/detectors/registry.js';
 import { patchcoreConfig } from '../../src/pipeline/submodels/patchcore/model/config.js';
 import { FeatureCache } from '../../src/pipeline/features/feature-cache.js';
 import { loadBackbone } from '../../src/pipeline/weights/backbone-source.js';
@@ -254,4 +256,16 @@ describe('--json after a command that does not exist', () => {
     expect(plain.code).toBe(2);
     expect(plain.stdout).toBe('');
   }, 60_000);
+});
+
+describe('a PatchCore ensemble version copied without its members', () => {
+  // Repro: cp -r out/patchcore/C/v0004 moved/ && evaluate --model moved/v0004 -> E_NOT_FOUND "No artifact at moved/v0001"
+  it('is E_ARTIFACT naming the ensemble and the missing member', async () => {
+    const root = join(dir, 'lone-ensemble');
+    const ref = await writeArtifact({ root, kind: 'patchcore', category: 'widget', seed: 0, config: { ensemble: { members: [{ dir: '../v0007', scoreMean: 0, scoreStd: 1, mapScale: 1 }] } } });
+    await expect(loadDetector(ref.dir)).rejects.toMatchObject({
+      code: 'E_ARTIFACT',
+      message: expect.stringContaining(`PatchCore ensemble ${ref.dir} needs its member ../v0007`),
+    });
+  });
 });
