@@ -18,6 +18,8 @@ import { planSradBackbone } from '../../src/pipeline/submodels/srad/train/srad-b
 import { readTorchStateDict } from '../../src/pipeline/weights/torch-pth.js';
 import { trainPatchcoreEnsemble } from '../../src/pipeline/services/train-patchcore-ensemble.js';
 import { trainPatchcoreBank } from '../../src/pipeline/services/train-patchcore-bank.js';
+import TrainPatchcore from '../../src/commands/train-patchcore.js';
+import { runCommand } from '../helpers/run-command.js';
 import { stateDictPickle, type PthTensor } from '../pipeline/weights/torch-pth-writer.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 
@@ -222,18 +224,32 @@ describe('PatchCore ensemble stopped between members', () => {
     const common = { data, category: 'widget', out, seed: 1, backend: 'wasm' as const, threads: 1, imageSize: 32, coresetRatio: 0.25 };
     const first = await trainPatchcoreBank({ ...common, backbone: 'random', layers: ['layer1', 'layer2'], globalLayer: null });
     expect(first.artifact.version).toBe(1);
-    // The second member fails after the first member's artifact is written (as a Ctrl-C there would).
+    // The second member fails after the first member's artifact is written (as a Ctrl-C there would): its backbone
+    // artifact is only found missing when it loads.
     const run = trainPatchcoreEnsemble({
       ...common,
       members: [
         { backbone: 'random', layers: ['layer1', 'layer2'], globalLayer: null, positionWeight: 0 },
-        { backbone: 'random', layers: ['layer9'], globalLayer: null },
+        { backbone: join(dir, 'no-such-backbone-artifact'), layers: ['layer2'], globalLayer: null },
       ],
     });
-    await expect(run).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(run).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     const folder = join(out, 'patchcore', 'widget');
     expect((await readdir(folder)).filter((e) => /^v\d+$/.test(e)).sort()).toEqual(['v0001', 'v0002']);
     expect((await readFile(join(folder, 'LATEST'), 'utf8')).trim()).toBe('v0001');
+
+    // Repro: --backbone A+B --layers block_5_add+mixed99 trained member A for minutes, then failed on B's layer.
+    // Now every member's layers are checked before any builds: nothing is written.
+    const early = trainPatchcoreEnsemble({
+      ...common,
+      out: join(dir, 'out-early'),
+      members: [
+        { backbone: 'random', layers: ['layer1', 'layer2'], globalLayer: null },
+        { backbone: 'random', layers: ['layer9'], globalLayer: null },
+      ],
+    });
+    await expect(early).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('layer9') });
+    expect(await readdir(join(dir, 'out-early')).catch(() => [])).toEqual([]);
   }, 240_000);
 });
 
@@ -267,5 +283,24 @@ describe('a PatchCore ensemble version copied without its members', () => {
       code: 'E_ARTIFACT',
       message: expect.stringContaining(`PatchCore ensemble ${ref.dir} needs its member ../v0007`),
     });
+  });
+});
+
+describe('train-patchcore per-member values', () => {
+  // Repro: --position-weight 1+ -> "--position-weight is ; expected a number." (the offending value lost);
+  // --layers block_5_add,block_12_add+ -> E_CONFIG "layers: []" after the first member had trained.
+  it('an empty member value, or a "+" list for one backbone, is E_USAGE naming the whole value', async () => {
+    const base = ['--data', join(dir, 'nowhere'), '--category', 'widget', '--out', join(dir, 'pm'), '--json'];
+    const cases: [string[], string][] = [
+      [['--backbone', 'random+random', '--position-weight', '1+'], "--position-weight is '1+': value 2 of 2 is empty"],
+      [['--backbone', 'random+random', '--layers', 'layer1,layer2+'], "--layers is 'layer1,layer2+': value 2 of 2 is empty"],
+      [['--backbone', 'random+random', '--layers', 'layer1,layer2+,'], "--layers is 'layer1,layer2+,': value 2 of 2 is empty"],
+      [['--backbone', 'random', '--position-weight', '1+2'], "--position-weight is '1+2' for one backbone; expected one value"],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCommand(TrainPatchcore, [...base, ...args]);
+      expect(r.exitCode).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining(message) } });
+    }
   });
 });

@@ -210,7 +210,7 @@ interface PatchcoreSettings {
   batchSize: number;
 }
 
-function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
+export function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
   const backbone = opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE;
   const table = PATCHCORE_BACKBONE_DEFAULTS[backbone];
   const defaults = defaultLayersOf(backbone);

@@ -20,8 +20,9 @@ import { TextureBank } from '../synth/texture-bank.js';
 import { thresholdsFile, validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
 import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { trainNormalsOutside } from '../train/train-split.js';
-import type { BackboneProvenance } from '../weights/backbone-registry.js';
-import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore-bank.js';
+import { isNpmBackbone, layerStride, type BackboneProvenance } from '../weights/backbone-registry.js';
+import { RANDOM_BACKBONE } from '../weights/backbone-source.js';
+import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, patchcoreSettings, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore-bank.js';
 
 /** What a member may set differently from the shared options. */
 export type PatchcoreMemberOptions = PatchcoreMemberSettings;
@@ -51,6 +52,9 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
   const seed = opts.seed ?? 0;
   const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
   const batchSize = opts.batchSize ?? 8;
+  // Every member's settings are checked before the first one builds: a typo in the last member's layers must not
+  // surface only after the others have trained (minutes each on real data), leaving orphan member versions.
+  for (const m of memberOpts) checkMemberSettings({ ...opts, ...m });
   const built: BuiltPatchcore[] = [];
   try {
     for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }, { member: true }));
@@ -101,6 +105,13 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
   } finally {
     for (const b of built) await b.release();
   }
+}
+
+/** A member's config validated, and its layers checked against its backbone where that needs no loading (packaged networks, random ResNets). */
+function checkMemberSettings(opts: TrainPatchcoreOptions): void {
+  const { backbone, cfg } = patchcoreSettings(opts);
+  if (backbone !== RANDOM_BACKBONE && !isNpmBackbone(backbone)) return;
+  for (const layer of cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers) layerStride(backbone, layer);
 }
 
 /** One provenance for the ensemble: the shared package, version and licence when all members come from one npm package (nets joined by '+'); else the first member's kind with the nets listed. */
