@@ -18,6 +18,7 @@ import { planSradBackbone } from '../../src/pipeline/submodels/srad/train/srad-b
 import { readTorchStateDict } from '../../src/pipeline/weights/torch-pth.js';
 import { trainPatchcoreEnsemble } from '../../src/pipeline/services/train-patchcore-ensemble.js';
 import { trainPatchcoreBank } from '../../src/pipeline/services/train-patchcore-bank.js';
+import { trainPatchcore } from '../../src/pipeline/services/train-patchcore.js';
 import TrainPatchcore from '../../src/commands/train-patchcore.js';
 import { runCommand } from '../helpers/run-command.js';
 import { stateDictPickle, type PthTensor } from '../pipeline/weights/torch-pth-writer.js';
@@ -302,5 +303,16 @@ describe('train-patchcore per-member values', () => {
       expect(r.exitCode).toBe(2);
       expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining(message) } });
     }
+  });
+});
+
+describe('train-patchcore with a category that cannot name a folder', () => {
+  // Repro: a manifest with category "a/b": train-patchcore --category a/b computed every feature and validated, then
+  // failed with E_ARTIFACT when saving. Now it fails before reading anything (the data path here does not exist).
+  it('is E_ARTIFACT before any work', async () => {
+    await expect(trainPatchcore({ data: join(dir, 'no-such-data.csv'), category: 'a/b', out: join(dir, 'cat-out'), backbone: 'random' })).rejects.toMatchObject({
+      code: 'E_ARTIFACT',
+      message: expect.stringContaining('category "a/b" is not usable as a directory name'),
+    });
   });
 });
