@@ -18,6 +18,7 @@ import { planSradBackbone } from '../../src/pipeline/submodels/srad/train/srad-b
 import { readTorchStateDict } from '../../src/pipeline/weights/torch-pth.js';
 import { trainPatchcoreEnsemble } from '../../src/pipeline/services/train-patchcore-ensemble.js';
 import { trainPatchcoreBank } from '../../src/pipeline/services/train-patchcore-bank.js';
+import { inspectDataset } from '../../src/pipeline/services/dataset-inspect.js';
 import { trainPatchcore } from '../../src/pipeline/services/train-patchcore.js';
 import TrainPatchcore from '../../src/commands/train-patchcore.js';
 import { runCommand } from '../helpers/run-command.js';
@@ -314,5 +315,15 @@ describe('train-patchcore with a category that cannot name a folder', () => {
       code: 'E_ARTIFACT',
       message: expect.stringContaining('category "a/b" is not usable as a directory name'),
     });
+  });
+
+  // Repro: dataset inspect of a folder category "my part" (or a manifest category "a/b") said "No problems found".
+  it('dataset inspect warns about it', async () => {
+    const data = join(dir, 'spaced');
+    await makeTinyDataset(data, { categories: ['my part', 'ok'], size: 16, normals: 2, testNormals: 1, defects: 1 });
+    const r = await inspectDataset({ root: data });
+    expect(r.problems.filter((p) => p.code === 'E_CATEGORY')).toEqual([
+      expect.objectContaining({ severity: 'warning', category: 'my part', message: expect.stringContaining('category "my part" is not usable as a directory name') }),
+    ]);
   });
 });
