@@ -93,7 +93,13 @@ export default class TrainPatchcore extends BaseCommand {
 /** A flag's value per member: unset -> undefined for all; one value -> that value for all; k values joined by '+' -> one each. */
 function perMember<T>(flag: string, raw: string | undefined, members: number, parse: (v: string) => T): (T | undefined)[] {
   if (raw === undefined) return Array.from({ length: members }, () => undefined);
+  if (members === 1 && raw.includes('+')) {
+    throw new MadenetError('E_USAGE', `${flag} is '${raw}' for one backbone; expected one value ('+' joins one value per backbone of an ensemble, --backbone A+B).`);
+  }
   const parts = members > 1 ? raw.split('+') : [raw];
+  // An empty part ('1+', 'a,b+') would reach the member as no value at all and fail late, after other members trained.
+  const empty = parts.findIndex((p) => p.replace(/,/g, '').trim() === '');
+  if (empty >= 0) throw new MadenetError('E_USAGE', `${flag} is '${raw}': value ${empty + 1} of ${parts.length} is empty; expected one value for all, or one per backbone joined by '+'.`);
   if (parts.length !== 1 && parts.length !== members) {
     throw new MadenetError('E_USAGE', `${flag} is '${raw}': ${parts.length} values for ${members} backbones; expected one value for all, or one per backbone joined by '+'.`);
   }

@@ -35,7 +35,7 @@ export async function lockOutputFolder(dir: string, command: string, opts: { wai
  * mkdir -p one level at a time: Node's recursive mkdir loops forever where a parent exists but refuses children
  * with ENOENT (e.g. /proc/self/x), and a step-by-step walk can name the level that failed.
  */
-async function makeFolders(abs: string, flag: string): Promise<void> {
+export async function makeFolders(abs: string, flag: string): Promise<void> {
   const missing: string[] = [];
   let at = abs;
   for (;;) {

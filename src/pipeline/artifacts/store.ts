@@ -51,6 +51,11 @@ export interface WriteArtifactOptions {
    * instead of writing a copy: what a --resume of a finished training does.
    */
   reuseIdentical?: boolean;
+  /**
+   * Write the version but leave LATEST where it is: the members of a PatchCore ensemble, so that a run stopped
+   * between a member and the ensemble never leaves LATEST on a lone member.
+   */
+  keepLatest?: boolean;
 }
 
 export interface LoadedArtifact {
@@ -137,7 +142,7 @@ export async function writeVersion(
     await rename(tmp, final);
     tmp = undefined;
     await syncDir(base);
-    await writeLatest(base, name);
+    if (!opts.keepLatest) await writeLatest(base, name);
     if (extra.keep !== undefined) await prune(base, extra.keep, version);
     return { kind: opts.kind, category: opts.category, version, dir: final };
   } finally {

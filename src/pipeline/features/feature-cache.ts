@@ -2,8 +2,9 @@
 // so that re-training a feature-space submodel (another coreset size, score weighting, validation) skips the
 // backbone. Bounded in size: the least recently used entries go first. Knows nothing of tensors or models.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { makeFolders } from '../artifacts/output-folder.js';
 import { MadenetError } from '../core/errors.js';
 
 /** Bumped when the entry layout changes, so that old entries miss instead of being misread. */
@@ -15,6 +16,8 @@ export interface FeatureCacheStats {
   misses: number;
   writes: number;
   evicted: number;
+  /** Why entries could not be stored (read-only or full disk, ...): the first failure; later puts are skipped. */
+  writeError: string | null;
 }
 
 /** sha256 (hex) of a file's bytes: the content half of a cache key. */
@@ -28,7 +31,7 @@ export function extractorKey(parts: Record<string, unknown>): string {
 }
 
 export class FeatureCache {
-  readonly stats: FeatureCacheStats = { hits: 0, misses: 0, writes: 0, evicted: 0 };
+  readonly stats: FeatureCacheStats = { hits: 0, misses: 0, writes: 0, evicted: 0, writeError: null };
 
   private constructor(
     readonly dir: string,
@@ -39,8 +42,17 @@ export class FeatureCache {
     if (!(Number.isFinite(maxBytes) && maxBytes > 0)) {
       throw new MadenetError('E_USAGE', `Feature cache size limit is ${maxBytes} bytes; expected a positive number.`);
     }
-    await mkdir(dir, { recursive: true });
-    return new FeatureCache(dir, maxBytes);
+    // Step by step, not mkdir -p: Node's recursive mkdir never returns under /proc, and a file in the way gets
+    // E_NOT_A_DIRECTORY naming --feature-cache instead of an internal EEXIST.
+    const abs = resolve(dir);
+    const info = await stat(abs).catch(() => null);
+    if (info && !info.isDirectory()) {
+      throw new MadenetError('E_NOT_A_DIRECTORY', `--feature-cache ${abs} is not a folder; expected a folder for the cache (it is created when missing).`, {
+        suggestions: ['Choose a new or existing folder for --feature-cache, or leave the flag out to compute features afresh.'],
+      });
+    }
+    if (!info) await makeFolders(abs, '--feature-cache');
+    return new FeatureCache(abs, maxBytes);
   }
 
   key(contentSha256: string, extractor: string): string {
@@ -75,14 +87,30 @@ export class FeatureCache {
 
   /** Stores arrays under `key` (atomically: temp file + rename), then evicts down to the size limit. */
   async put(key: string, arrays: readonly Float32Array[]): Promise<void> {
+    // The cache only saves time: a folder that cannot take entries (read-only, full) must not fail a training
+    // whose features are already computed. The first failure is recorded (the caller warns) and later puts skip.
+    if (this.stats.writeError !== null) return;
     const buf = encodeEntry(arrays);
     if (buf.length > this.maxBytes) return; // would evict everything else and still not fit
     const file = this.path(key);
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, buf);
-    await rename(tmp, file);
+    try {
+      await writeFile(tmp, buf);
+      await rename(tmp, file);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined); // a partial entry of a full disk
+      const e = err as NodeJS.ErrnoException;
+      this.stats.writeError = `${e.code ?? 'error'} writing ${tmp}: ${e.message}`;
+      return;
+    }
     this.stats.writes++;
     await this.evict(file);
+  }
+
+  /** A warning for the run's result when entries could not be stored, else null. */
+  writeWarning(): string | null {
+    const e = this.stats.writeError;
+    return e === null ? null : `--feature-cache ${this.dir}: features were computed but not cached (${e}); later runs will compute them again.`;
   }
 
   /** Total bytes of the entries on disk. */

@@ -2,6 +2,7 @@
 // reports counts per category/split/defect type plus every problem. Knows nothing of flags or printing.
 import { MadenetError } from '../core/errors.js';
 import { boundedMap } from '../io/bounded-map.js';
+import { checkSegment } from '../artifacts/files.js';
 import { annotationOf, datasetFingerprint, loadDataset, type AnnotationLevel, type DatasetLayout, type Problem, type Sample, type Split } from '../io/dataset.js';
 import { verifyImage } from '../io/decode.js';
 import { defaultConcurrency } from '../io/sample-stream.js';
@@ -67,6 +68,14 @@ export async function inspectDataset(opts: DatasetInspectOptions): Promise<Datas
       problems.push(skip && BAD_IMAGE.has(p.code) ? { ...p, severity: 'warning', message: `${p.message} (skipped: --skip-bad-images)` } : p);
     }
     opts.onProgress?.(++done, total);
+  }
+  // Trainers save to <out>/<kind>/<category>/: a category that cannot be a folder name is refused there, so say it here.
+  for (const name of ds.categories) {
+    try {
+      checkSegment('category', name);
+    } catch (err) {
+      problems.push({ code: 'E_CATEGORY', severity: 'warning', path: ds.root, category: name, message: `${(err as Error).message.replace(/\.$/, '')}; the trainers refuse it (rename the folder or the manifest's category).` });
+    }
   }
   const categories = ds.categories.map((name) => report(name, ds.samples.filter((s) => s.category === name)));
   const images = ds.samples.length;

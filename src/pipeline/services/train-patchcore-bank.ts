@@ -130,7 +130,7 @@ export interface BuiltPatchcore {
 }
 
 /** train-patchcore without releasing the live models: the artifact is written; `release` must be called. */
-export async function buildPatchcore(opts: TrainPatchcoreOptions): Promise<BuiltPatchcore> {
+export async function buildPatchcore(opts: TrainPatchcoreOptions, { member = false }: { member?: boolean } = {}): Promise<BuiltPatchcore> {
   const started = performance.now();
   const settings = patchcoreSettings(opts);
   const { seed, valFraction, cfg } = settings;
@@ -161,6 +161,8 @@ export async function buildPatchcore(opts: TrainPatchcoreOptions): Promise<Built
     if (engine.reason) warnings.push(`--feature-engine auto: the backbone runs in tfjs, not onnxruntime (${engine.reason}).`);
     const grid = patchGrid(extractor, cfg);
     const features = await extractFeatures(source, engine.onnx, cache, { train, held: plan.normals }, settings, opts.onProgress);
+    const cacheWarning = cache?.writeWarning();
+    if (cacheWarning) warnings.push(cacheWarning);
     const bank = buildBanks(features.train, grid, cfg, seed);
     banks = bank.banks;
     const validated = await validatePatchcore(extractor, engine.onnx, bank.banks, features.held, grid, { opts, settings, plan });
@@ -168,7 +170,7 @@ export async function buildPatchcore(opts: TrainPatchcoreOptions): Promise<Built
     const featureEngine: FeatureEngineUsed = { used: engine.used, reason: engine.reason };
     // Tiled: the normal score level of each tile place, from the held-out normal tiles (infer standardises by it).
     const tileCalibration = opts.tile ? patchcoreTileCalibration(plan.normals, features.held, grid, bank.banks, settings.cfg) : null;
-    const ref = await writePatchcoreArtifact({ opts, settings, source, dataset, plan, train, grid, bank, validated, timings, runtime, started, featureEngine, tileCalibration });
+    const ref = await writePatchcoreArtifact({ opts, settings, source, dataset, plan, train, grid, bank, validated, timings, runtime, started, featureEngine, tileCalibration, member });
     const result: TrainPatchcoreResult = {
       artifact: { dir: ref.dir, version: ref.version },
       category: opts.category,
@@ -208,7 +210,7 @@ interface PatchcoreSettings {
   batchSize: number;
 }
 
-function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
+export function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
   const backbone = opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE;
   const table = PATCHCORE_BACKBONE_DEFAULTS[backbone];
   const defaults = defaultLayersOf(backbone);
@@ -365,6 +367,8 @@ interface PatchcoreOutcome {
   started: number;
   tileCalibration: ReturnType<typeof patchcoreTileCalibration>;
   featureEngine: FeatureEngineUsed;
+  /** An ensemble member: written without moving LATEST (the ensemble artifact moves it when it is written). */
+  member: boolean;
 }
 
 /** Saves the bank(s), config and thresholds as <out>/patchcore/<category>/vNNNN. */
@@ -403,6 +407,7 @@ async function writePatchcoreArtifact(o: PatchcoreOutcome): ReturnType<typeof wr
     parents,
     models: { extractor: await modelArtifactsOf(o.source.extractor) },
     files,
+    keepLatest: o.member,
   });
 }
 

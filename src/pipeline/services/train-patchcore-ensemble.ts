@@ -1,7 +1,8 @@
 // A PatchCore ensemble: one PatchCore build per member (each its own versioned artifact, e.g. MobileNetV2 with
 // position channels and InceptionV3 without), then the members' image scores and maps on the held-out train
 // normals give each member's standardisation, the combined detector is validated exactly as build-perfmap
-// validates (never the test split), and an ensemble artifact naming its members is written last (so LATEST is it).
+// validates (never the test split), and an ensemble artifact naming its members is written last; only it moves LATEST
+// (members are written with keepLatest), so a run stopped between them leaves LATEST where it was.
 // The members' validation detectors stay live and remember their outputs per image, so the ensemble's
 // standardisation and validation read the members' scores back instead of running the backbones again.
 // `train-patchcore --backbone A+B` lands here (trainPatchcore dispatches on the '+').
@@ -19,8 +20,9 @@ import { TextureBank } from '../synth/texture-bank.js';
 import { thresholdsFile, validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
 import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { trainNormalsOutside } from '../train/train-split.js';
-import type { BackboneProvenance } from '../weights/backbone-registry.js';
-import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore-bank.js';
+import { isNpmBackbone, layerStride, type BackboneProvenance } from '../weights/backbone-registry.js';
+import { RANDOM_BACKBONE } from '../weights/backbone-source.js';
+import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, patchcoreSettings, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore-bank.js';
 
 /** What a member may set differently from the shared options. */
 export type PatchcoreMemberOptions = PatchcoreMemberSettings;
@@ -50,9 +52,12 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
   const seed = opts.seed ?? 0;
   const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
   const batchSize = opts.batchSize ?? 8;
+  // Every member's settings are checked before the first one builds: a typo in the last member's layers must not
+  // surface only after the others have trained (minutes each on real data), leaving orphan member versions.
+  for (const m of memberOpts) checkMemberSettings({ ...opts, ...m });
   const built: BuiltPatchcore[] = [];
   try {
-    for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }));
+    for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }, { member: true }));
     const members = built.map((b) => b.result);
     const size = members[0]?.imageSize as number;
     const other = members.find((m) => m.imageSize !== size);
@@ -100,6 +105,13 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
   } finally {
     for (const b of built) await b.release();
   }
+}
+
+/** A member's config validated, and its layers checked against its backbone where that needs no loading (packaged networks, random ResNets). */
+function checkMemberSettings(opts: TrainPatchcoreOptions): void {
+  const { backbone, cfg } = patchcoreSettings(opts);
+  if (backbone !== RANDOM_BACKBONE && !isNpmBackbone(backbone)) return;
+  for (const layer of cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers) layerStride(backbone, layer);
 }
 
 /** One provenance for the ensemble: the shared package, version and licence when all members come from one npm package (nets joined by '+'); else the first member's kind with the nets listed. */

@@ -1,6 +1,8 @@
 // Resolves a `--backbone` value (random, a backbone artifact from `weights import`, or an LPD artifact whose
 // backbone was trained self-supervised) into a fresh backbone model with those weights and its lineage.
 import type * as tf from '@tensorflow/tfjs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { buildBackbone, isBackboneArch, BACKBONE_ARCHS, type BackboneArch } from '../../models/components/backbone.js';
 import { transferWeightsByName } from '../../models/components/backbone-transfer.js';
 import '../submodels/lpd/model/seeded-dropout.js'; // registers the LPD head's custom layer so LPD models load
@@ -35,6 +37,23 @@ function archOf(config: unknown, dir: string): BackboneArch {
   return arch;
 }
 
+/** File names of weights that `madenet weights import` reads. */
+const WEIGHTS_FILE = /\.(safetensors|pth|pt|bin|ckpt)$/i;
+
+/**
+ * A weights file given where an artifact is expected (`--backbone resnet18.pth`) gets the one command that turns it
+ * into one, instead of "No artifact at ...": --backbone takes artifacts, whose manifests record the import.
+ */
+export async function refuseWeightsFile(spec: string, arch: string): Promise<void> {
+  const info = await stat(spec).catch(() => null);
+  const isFile = info?.isFile() === true && basename(spec) !== 'manifest.json';
+  if (!isFile && !(info === null && WEIGHTS_FILE.test(spec))) return;
+  const archHint = isBackboneArch(arch) ? arch : 'ARCH';
+  throw new MadenetError('E_USAGE', `--backbone ${spec} is ${isFile ? 'a file' : 'a weights file name (and does not exist)'}; expected "random", a packaged network (npm:...) or an artifact directory.`, {
+    suggestions: [`Import the weights first: madenet weights import ${JSON.stringify(spec)} --arch ${archHint} --out ROOT, then pass --backbone ROOT/backbone/${archHint}.`],
+  });
+}
+
 export async function loadBackbone(spec: string, opts: BackboneSourceOptions): Promise<BackboneSource> {
   if (spec === RANDOM_BACKBONE) {
     if (!isBackboneArch(opts.arch)) {
@@ -49,6 +68,7 @@ export async function loadBackbone(spec: string, opts: BackboneSourceOptions): P
       suggestions: ['Packaged networks serve train-sfad, train-patchcore and train-classifier (--backbone npm:...).'],
     });
   }
+  await refuseWeightsFile(spec, opts.arch);
   const artifact = await loadArtifact(spec).catch((err: unknown) => {
     if (err instanceof MadenetError) throw err;
     throw new MadenetError('E_NOT_FOUND', `Backbone ${spec} is neither "random" nor a readable artifact (${(err as Error).message}).`, {

@@ -70,7 +70,13 @@ export async function loadPatchcoreEnsemble(artifact: LoadedArtifact, loadMember
   const loaded: { detector: Detector; scoreMean: number; scoreStd: number; mapScale: number }[] = [];
   try {
     for (const m of config.ensemble.members) {
-      const member = await loadArtifact(resolve(artifact.dir, m.dir));
+      const member = await loadArtifact(resolve(artifact.dir, m.dir)).catch((err: unknown) => {
+        // A copied or pruned ensemble folder: say which artifact needs the member, not only that a path is empty.
+        if (!(err instanceof MadenetError && err.code === 'E_NOT_FOUND')) throw err;
+        throw new MadenetError('E_ARTIFACT', `PatchCore ensemble ${artifact.dir} needs its member ${m.dir} (${resolve(artifact.dir, m.dir)}), which is missing; expected the member versions beside the ensemble version.`, {
+          suggestions: ['Copy or keep the whole <root>/patchcore/<category> folder (the ensemble and its member versions), or train the ensemble again.'],
+        });
+      });
       if (isPatchcoreEnsembleConfig(member.manifest.config)) throw new MadenetError('E_ARTIFACT', `Ensemble member ${member.dir} is itself an ensemble; expected a plain PatchCore artifact.`);
       loaded.push({ detector: await loadMember(member), scoreMean: m.scoreMean, scoreStd: m.scoreStd, mapScale: m.mapScale });
     }

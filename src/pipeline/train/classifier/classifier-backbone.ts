@@ -5,7 +5,7 @@ import { EFFICIENTNET_VARIANTS, type EfficientNetVariant } from '../../../models
 import { loadBackboneWeights, type WeightCopyReport } from '../../../models/classifier/model.js';
 import { loadArtifact, type ArtifactRef } from '../../artifacts/index.js';
 import { MadenetError } from '../../core/errors.js';
-import { loadBackbone, RANDOM_BACKBONE } from '../../weights/backbone-source.js';
+import { loadBackbone, RANDOM_BACKBONE, refuseWeightsFile } from '../../weights/backbone-source.js';
 
 export interface ClassifierBackbonePlan {
   spec: string;
@@ -16,6 +16,7 @@ export interface ClassifierBackbonePlan {
 
 export async function planClassifierBackbone(spec: string): Promise<ClassifierBackbonePlan> {
   if (spec === RANDOM_BACKBONE) return { spec, arch: null, variant: null };
+  await refuseWeightsFile(spec, 'efficientnet_b0');
   const artifact = await loadArtifact(spec);
   const arch = (artifact.manifest.config as { arch?: unknown } | null)?.arch;
   const variant = typeof arch === 'string' && arch.startsWith('efficientnet_') ? arch.slice('efficientnet_'.length) : null;

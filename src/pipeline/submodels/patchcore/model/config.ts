@@ -81,7 +81,11 @@ export function validatePatchcoreConfig(cfg: PatchcoreConfig): void {
   if (!Array.isArray(cfg.layers) || cfg.layers.length === 0 || !cfg.layers.every((l) => typeof l === 'string' && l.length > 0)) {
     throw configError('PatchCore', 'layers', 'one or more layer names', cfg.layers);
   }
+  // Each layer is one output of the feature extractor: a repeated name (or a global layer that is also a patch
+  // layer) would leave an output slot empty and crash deep in the pooling.
+  if (new Set(cfg.layers).size !== cfg.layers.length) throw configError('PatchCore', 'layers', 'distinct layer names', cfg.layers);
   if (cfg.globalLayer !== null && (typeof cfg.globalLayer !== 'string' || cfg.globalLayer.length === 0)) throw configError('PatchCore', 'globalLayer', 'a layer name or null', cfg.globalLayer);
+  if (cfg.globalLayer !== null && cfg.layers.includes(cfg.globalLayer)) throw configError('PatchCore', 'globalLayer', `a layer other than the patch layers (${cfg.layers.join(', ')})`, cfg.globalLayer);
   requireNumber('PatchCore', 'globalWeight', cfg.globalWeight, 0, 100);
   requireNumber('PatchCore', 'positionWeight', cfg.positionWeight, 0, 10_000);
   requireNumber('PatchCore', 'scoreTopFraction', cfg.scoreTopFraction, 0, 1);

@@ -299,6 +299,8 @@ async function prepareSfadFeatures(opts: TrainSfadOptions, s: SfadSettings, r: S
   const cacheKey = extractorKey({ kind: SFAD_KIND, provenance: source.provenance, layers: cfg.layers, size: cfg.imageSize, patchSize: cfg.patchSize, featureDim: cfg.featureDim, ...(eng.used === 'onnx' ? { engine: 'onnx' } : {}) });
   st.bank = await featureBank(live.extractor, train, cfg, { batchSize: Math.max(s.batchSize, 8), budgetBytes: budget, cache: cache ? { store: cache, extractorKey: cacheKey } : null, onnx: eng.onnx }).finally(() => eng.onnx?.dispose());
   const bank = st.bank;
+  const cacheWarning = cache?.writeWarning();
+  if (cacheWarning) ctx.warnings.push(cacheWarning);
   if (!bank) ctx.warnings.push(`The features of ${train.length} images exceed the feature budget; they are recomputed every epoch.`);
   // One pass over the bank gives both the reported spread and the standardisation statistics.
   const moments = bank ? channelMoments(bank, cfg.featureDim) : null;

@@ -5,7 +5,7 @@ import { HRNET_W18, HRNET_W32 } from '../../../../models/components/hrnet.js';
 import { loadSradEncoderWeights, type SradModels } from '../model/model.js';
 import { loadArtifact, type ArtifactRef } from '../../../artifacts/index.js';
 import { MadenetError } from '../../../core/errors.js';
-import { loadBackbone, RANDOM_BACKBONE } from '../../../weights/backbone-source.js';
+import { loadBackbone, RANDOM_BACKBONE, refuseWeightsFile } from '../../../weights/backbone-source.js';
 
 const ENCODERS: Record<string, HrnetConfig> = { hrnet_w18: HRNET_W18, hrnet_w32: HRNET_W32 };
 
@@ -19,6 +19,7 @@ export interface SradBackbonePlan {
 
 export async function planSradBackbone(spec: string): Promise<SradBackbonePlan> {
   if (spec === RANDOM_BACKBONE) return { spec, arch: null, encoder: null };
+  await refuseWeightsFile(spec, 'hrnet_w18');
   const artifact = await loadArtifact(spec);
   const arch = (artifact.manifest.config as { arch?: unknown } | null)?.arch;
   const encoder = typeof arch === 'string' ? ENCODERS[arch] : undefined;
