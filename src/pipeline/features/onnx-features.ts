@@ -47,6 +47,13 @@ export async function chooseFeatureEngine<T>(
   }
 }
 
+/** Several models' engines as one: onnx when every one ran onnx; else tfjs, with the named reasons of those that fell back. */
+export function combinedFeatureEngine(parts: readonly { name: string; featureEngine: FeatureEngineUsed }[]): FeatureEngineUsed {
+  if (parts.every((p) => p.featureEngine.used === 'onnx')) return { used: 'onnx', reason: null };
+  const reasons = parts.filter((p) => p.featureEngine.reason).map((p) => `${p.name}: ${p.featureEngine.reason}`);
+  return { used: 'tfjs', reason: reasons.length > 0 ? reasons.join('; ') : null };
+}
+
 /** A frozen-feature session: the extractor's graph plus `head` (which publishes the outputs), probed once. */
 async function extractorSession(
   name: string,

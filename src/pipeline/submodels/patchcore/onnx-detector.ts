@@ -1,7 +1,8 @@
 // PatchCore with its frozen backbone run by onnxruntime (features/onnx-features.ts onnxBackboneMaps) and the rest
 // (3x3 pooling, position channels, kNN against the bank, map and score) by the same tfjs code as the tfjs
-// detector: train-patchcore validates through it when --feature-engine picks onnx. Behind the async contract,
-// since onnxruntime has no synchronous run.
+// detector: train-patchcore validates through it when --feature-engine picks onnx, and infer, evaluate and
+// build-perfmap score through it (detector.ts loadPatchcoreAsyncDetector). Behind the async contract, since
+// onnxruntime has no synchronous run. One batch at a time: every tensor it makes is disposed before it returns.
 import * as tf from '@tensorflow/tfjs';
 import type { AsyncDetector } from '../../engines/async-detector.js';
 import type { OnnxBackboneMaps } from '../../features/onnx-features.js';
@@ -13,8 +14,8 @@ export function mapTensors(backbone: OnnxBackboneMaps, raw: readonly Float32Arra
   return raw.map((d, i) => tf.tensor4d(d, [n, ...(backbone.shapes[i] as [number, number, number])]));
 }
 
-/** Does not own `backbone` or `banks`: dispose() releases nothing (the training run does). */
-export function patchcoreOnnxDetector(backbone: OnnxBackboneMaps, banks: PatchcoreBanks, cfg: PatchcoreConfig, opts: { category: string; artifactDir: string | null }): AsyncDetector {
+/** With `owns` (a loaded artifact), dispose() releases the session and the banks; without (training's live banks), nothing. */
+export function patchcoreOnnxDetector(backbone: OnnxBackboneMaps, banks: PatchcoreBanks, cfg: PatchcoreConfig, opts: { category: string; artifactDir: string | null; owns?: boolean }): AsyncDetector {
   return {
     kind: 'patchcore',
     category: opts.category,
@@ -34,6 +35,12 @@ export function patchcoreOnnxDetector(backbone: OnnxBackboneMaps, banks: Patchco
         tf.dispose(out);
       }
     },
-    dispose() {},
+    dispose() {
+      if (!opts.owns) return;
+      banks.patches.dispose();
+      banks.global?.dispose();
+      // Releasing a session only frees native memory; nothing waits on it, and a failure to free is not the run's.
+      backbone.dispose().catch(() => undefined);
+    },
   };
 }
