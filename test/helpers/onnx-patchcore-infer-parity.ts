@@ -2,7 +2,7 @@
 // output arrays inside jest's VM realm, so PatchCore inference with the backbone in onnxruntime is compared with
 // tfjs in plain Node. On tiny data (random backbones, independent of the packaged networks) it trains one bank and a
 // two-member ensemble, loads each artifact with --feature-engine tfjs and onnx, and scores the same images whole and
-// by tiles; then build-perfmap and infer run the ensemble end to end with --engine auto and tfjs. Prints one JSON
+// by tiles (also a bank with a weighted global term, which takes the backbone-maps path); then build-perfmap and infer run the ensemble end to end with --engine auto and tfjs. Prints one JSON
 // line: per case the largest |tfjs - onnx| of the scores and maps and the largest |value|, the engines reported,
 // and the live tensor counts (before loading, after scoring, after disposing).
 import * as tf from '@tensorflow/tfjs';
@@ -25,6 +25,9 @@ const [data, out] = process.argv.slice(2) as [string, string];
 await initRuntime({ backend: 'wasm', threads: 1 });
 const base = { data, category: 'widget', seed: 3, backend: 'wasm' as const, threads: 1, imageSize: 32, coresetRatio: 0.25, featureEngine: 'tfjs' as const };
 const single = await trainPatchcore({ ...base, out: join(out, 'single'), backbone: 'random', layers: ['layer1', 'layer2'], globalLayer: null, positionWeight: 16 });
+// A weighted global term: the one-session head does not cover it, so the backbone maps run in onnxruntime and the
+// rest in tfjs (the other onnx path).
+const global = await trainPatchcore({ ...base, out: join(out, 'global'), backbone: 'random', layers: ['layer1', 'layer2'], globalLayer: 'layer3', globalWeight: 0.5, positionWeight: 16 });
 const ensemble = await trainPatchcore({
   ...base,
   out: join(out, 'ensemble'),
@@ -55,11 +58,11 @@ async function scoreAll(d: AsyncDetector): Promise<{ scores: Float32Array; maps:
     scores.push(...out.scores);
     maps.push(...out.maps);
   }
-  // Tiles of 16 source px (overlap 0.25), three to a batch: the stitched map and the tile max.
+  // Tiles of 16 source px (overlap 0.25), three to a batch: the stitched map and the tile max. Images at once, as
+  // infer scores a group of tiled images (concurrent runs of one session).
   const tiled: number[] = [];
   const tiledMaps: number[] = [];
-  for (const p of paths.slice(0, 2)) {
-    const t = await scoreTiled(d, p, { tile: 16, overlap: 0.25, batchSize: 3 });
+  for (const t of await Promise.all(paths.map((p) => scoreTiled(d, p, { tile: 16, overlap: 0.25, batchSize: 3 })))) {
     tiled.push(t.score);
     tiledMaps.push(...t.map);
   }
@@ -69,6 +72,7 @@ async function scoreAll(d: AsyncDetector): Promise<{ scores: Float32Array; maps:
 const cases: Record<string, unknown> = {};
 for (const [name, dir] of [
   ['single', single.artifact.dir],
+  ['global', global.artifact.dir],
   ['ensemble', ensemble.artifact.dir],
 ] as const) {
   const artifact = await loadArtifact(dir);

@@ -35,7 +35,7 @@ async function featureEngineLoader(dir: string) {
 
 /** What infer's engine report says of a feature-engine choice. */
 export function featureEngineReason(used: FeatureEngineUsed, request: FeatureEngineChoice): string {
-  if (used.used === 'onnx') return 'frozen backbone through onnxruntime (no whole-model export; the rest in tfjs)';
+  if (used.used === 'onnx') return 'frozen backbone through onnxruntime (PatchCore: with the kNN and map where its config allows; no export needed)';
   if (request === 'tfjs') return 'requested';
   return `the frozen backbone runs in tfjs, not onnxruntime: ${used.reason ?? 'unknown reason'}`;
 }

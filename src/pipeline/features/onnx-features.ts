@@ -118,6 +118,26 @@ export async function onnxSfadFeatures(extractor: tf.LayersModel, cfg: Pick<Sfad
   };
 }
 
+export interface OnnxHeadSession {
+  /** images [n,S,S,3] row-major -> the head's outputs by name. */
+  run(images: Float32Array, n: number): Promise<Record<string, Float32Array>>;
+  dispose(): Promise<void>;
+}
+
+/** The extractor and a caller's head (which publishes the outputs) as one session: e.g. PatchCore's whole inference. */
+export async function onnxExtractorWithHead(name: string, extractor: tf.LayersModel, imageSize: number, head: (g: OnnxGraph, maps: SizedVal[]) => void, threads?: number): Promise<OnnxHeadSession> {
+  const session = await extractorSession(name, extractor, imageSize, (g, maps) => head(g, maps), threads);
+  return {
+    async run(images, n) {
+      const out = await runOrt(session, images, [n, imageSize, imageSize, 3]);
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data]));
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
+
 export interface OnnxBackboneMaps {
   /** tfjs shapes of the maps without the batch: [h_i, w_i, C_i], in the extractor's output order. */
   readonly shapes: [number, number, number][];

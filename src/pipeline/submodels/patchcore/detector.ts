@@ -3,14 +3,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { validatePatchcoreConfig, type PatchcoreConfig } from './model/config.js';
 import { patchcorePredict, type PatchcoreBanks } from './model/model.js';
-import { patchcoreOnnxDetector } from './onnx-detector.js';
+import { patchcoreOnnxDetector, patchcoreOnnxSessionDetector } from './onnx-detector.js';
 import type { ScoreNormalization } from './model/anomaly-map.js';
 import { layersModelFrom, type LoadedArtifact } from '../../artifacts/index.js';
 import { MadenetError } from '../../core/errors.js';
 import { decodeNpy } from '../../io/npy.js';
 import { detectorFrom, type Detector } from '../../detectors/detector.js';
 import { tfjsAsyncDetector, type AsyncDetector } from '../../engines/async-detector.js';
-import type { FeatureEngineChoice, FeatureEngineUsed } from '../../features/onnx-features.js';
+import type { FeatureEngineChoice, FeatureEngineUsed, OnnxBackboneMaps } from '../../features/onnx-features.js';
 
 export const PATCHCORE_KIND = 'patchcore';
 export const PATCHCORE_BANK_FILE = 'bank.npy';
@@ -102,7 +102,8 @@ export type PatchcoreAsyncDetector = AsyncDetector & { readonly featureEngine: F
  */
 export async function loadPatchcoreAsyncDetector(artifact: LoadedArtifact, opts: { featureEngine: FeatureEngineChoice; threads?: number }): Promise<PatchcoreAsyncDetector> {
   checkKind(artifact);
-  const { chooseFeatureEngine, combinedFeatureEngine, onnxBackboneMaps } = await import('../../features/onnx-features.js');
+  const { chooseFeatureEngine, combinedFeatureEngine, onnxBackboneMaps, onnxExtractorWithHead } = await import('../../features/onnx-features.js');
+  const { patchcoreHeadUnsupported, patchcoreOnnxHead } = await import('./onnx-head.js');
   if (isEnsembleArtifact(artifact)) {
     const engines: { name: string; featureEngine: FeatureEngineUsed }[] = [];
     const ensemble = await (await import('./ensemble-detector.js')).loadPatchcoreEnsembleAsync(artifact, async (member) => {
@@ -114,13 +115,26 @@ export async function loadPatchcoreAsyncDetector(artifact: LoadedArtifact, opts:
   }
   const { cfg, extractor, banks } = await loadBankParts(artifact);
   const live = { category: artifact.manifest.category, artifactDir: artifact.dir };
+  const shapes = extractor.outputs.map((o) => ({ height: Number(o.shape[1]), width: Number(o.shape[2]) }));
+  // One session for all of it where the head covers the config; else the backbone maps, the rest in tfjs.
+  const whole = patchcoreHeadUnsupported(cfg, shapes) === null;
   try {
-    const chosen = await chooseFeatureEngine(opts.featureEngine, { backend: tf.getBackend() }, () => onnxBackboneMaps(extractor, cfg.imageSize, opts.threads));
+    const chosen = await chooseFeatureEngine(opts.featureEngine, { backend: tf.getBackend() }, async () =>
+      whole
+        ? { session: await onnxExtractorWithHead('patchcore', extractor, cfg.imageSize, patchcoreOnnxHead(cfg, (await banks.patches.data()) as Float32Array, banks.patches.shape[0]), opts.threads) }
+        : { maps: await onnxBackboneMaps(extractor, cfg.imageSize, opts.threads) },
+    );
     const featureEngine: FeatureEngineUsed = { used: chosen.used, reason: chosen.reason };
     if (chosen.onnx) {
-      // The session holds its own copy of the weights: the tfjs extractor is not needed any more.
+      // The session holds its own copy of the weights (and, whole, of the bank): the tfjs copies can go.
       extractor.dispose();
-      return Object.assign(patchcoreOnnxDetector(chosen.onnx, banks, cfg, { ...live, owns: true }), { featureEngine });
+      const { session, maps } = chosen.onnx;
+      if (session) {
+        banks.patches.dispose();
+        banks.global?.dispose();
+        return Object.assign(patchcoreOnnxSessionDetector(session, cfg, banks.norm, live), { featureEngine });
+      }
+      return Object.assign(patchcoreOnnxDetector(maps as OnnxBackboneMaps, banks, cfg, { ...live, owns: true }), { featureEngine });
     }
     return Object.assign(tfjsAsyncDetector(patchcoreDetector(extractor, banks, cfg, { ...live, ownsModels: true })), { featureEngine });
   } catch (err) {
