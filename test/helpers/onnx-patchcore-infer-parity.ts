@@ -8,7 +8,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadArtifact } from '../../src/pipeline/artifacts/index.js';
+import { layersModelFrom, loadArtifact } from '../../src/pipeline/artifacts/index.js';
+import { onnxExtractorWithHead } from '../../src/pipeline/features/onnx-features.js';
+import { decodeNpy } from '../../src/pipeline/io/npy.js';
+import type { PatchcoreConfig } from '../../src/pipeline/submodels/patchcore/model/config.js';
+import { patchcoreOnnxHead } from '../../src/pipeline/submodels/patchcore/onnx-head.js';
 import { loadDetector } from '../../src/pipeline/detectors/registry.js';
 import type { AsyncDetector } from '../../src/pipeline/engines/async-detector.js';
 import { loadDataset } from '../../src/pipeline/io/dataset.js';
@@ -100,6 +104,25 @@ for (const [name, dir] of [
   };
 }
 
+// The one-session head with the bank in chunks of 37 rows (a real bank past 4096 rows is chunked so) against one
+// MatMul over the whole bank: the min over chunks is the min over all.
+const chunked = await (async () => {
+  const a = await loadArtifact(single.artifact.dir);
+  const cfg = (a.manifest.config as { model: PatchcoreConfig }).model;
+  const npy = decodeNpy(await a.readFile('bank.npy'), 'bank.npy');
+  const extractor = await layersModelFrom(await a.modelArtifacts('extractor'));
+  const x = Float32Array.from(images.flatMap((im) => Array.from(im.data)));
+  const outs = [];
+  for (const chunk of [4096, 37]) {
+    const session = await onnxExtractorWithHead('patchcore', extractor, 32, patchcoreOnnxHead(cfg, npy.data, npy.shape[0] as number, chunk), 1);
+    outs.push(await session.run(x, images.length));
+    await session.dispose();
+  }
+  extractor.dispose();
+  const [whole, parts] = outs as [Record<string, Float32Array>, Record<string, Float32Array>];
+  return { rows: npy.shape[0], maps: compare(whole.maps as Float32Array, parts.maps as Float32Array), patchMax: compare(whole.patch_max as Float32Array, parts.patch_max as Float32Array) };
+})();
+
 // End to end: build-perfmap (validation through the chosen feature engine) and infer with --engine auto and tfjs.
 const perfmaps: Record<string, { dir: string; engines: unknown }> = {};
 for (const fe of ['onnx', 'tfjs'] as const) {
@@ -118,6 +141,7 @@ const keys = Object.keys(plain.scores);
 console.log(
   JSON.stringify({
     cases,
+    chunked,
     perfmap: { engines: [perfmaps.onnx?.engines, perfmaps.tfjs?.engines] },
     infer: {
       engines: [auto.engine, plain.engine],

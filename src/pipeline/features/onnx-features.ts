@@ -124,14 +124,28 @@ export interface OnnxHeadSession {
   dispose(): Promise<void>;
 }
 
+/**
+ * One run at a time: callers that score several images at once (infer's tiled images) wait their turn instead of
+ * running the session concurrently, so that one batch's intermediates are in memory and the intra-op threads are
+ * not oversubscribed, as with tfjs (whose predict is synchronous).
+ */
+function oneAtATime<A extends unknown[], R>(run: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (...args) => {
+    const next = last.then(() => run(...args));
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
+
 /** The extractor and a caller's head (which publishes the outputs) as one session: e.g. PatchCore's whole inference. */
 export async function onnxExtractorWithHead(name: string, extractor: tf.LayersModel, imageSize: number, head: (g: OnnxGraph, maps: SizedVal[]) => void, threads?: number): Promise<OnnxHeadSession> {
   const session = await extractorSession(name, extractor, imageSize, (g, maps) => head(g, maps), threads);
   return {
-    async run(images, n) {
+    run: oneAtATime(async (images: Float32Array, n: number) => {
       const out = await runOrt(session, images, [n, imageSize, imageSize, 3]);
       return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data]));
-    },
+    }),
     async dispose() {
       await session.release();
     },
@@ -165,10 +179,10 @@ export async function onnxBackboneMaps(extractor: tf.LayersModel, imageSize: num
   );
   return {
     shapes,
-    async run(images, n) {
+    run: oneAtATime(async (images: Float32Array, n: number) => {
       const out = await runOrt(session, images, [n, imageSize, imageSize, 3]);
       return names.map((k) => (out[k] as { data: Float32Array }).data);
-    },
+    }),
     async dispose() {
       await session.release();
     },

@@ -58,6 +58,7 @@ describe('PatchCore inference on the feature engine', () => {
     type Diff = { diff: number; scale: number; n: number };
     const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
       cases: Record<string, { engines: unknown[]; scores: Diff; maps: Diff; tiledScores: Diff; tiledMaps: Diff; syncVsTfjs: Diff; tensors: Record<string, number> }>;
+      chunked: { rows: number; maps: Diff; patchMax: Diff };
       perfmap: { engines: { used: string; reason: string | null }[][] };
       infer: { engines: { engine: string; reason: string }[][]; images: number; scores: Diff };
     };
@@ -78,6 +79,9 @@ describe('PatchCore inference on the feature engine', () => {
       expect(c.tensors.afterScoring).toBe(c.tensors.loaded);
       expect(c.tensors.afterDispose).toBe(c.tensors.before);
     }
+    expect(r.chunked.rows).toBeGreaterThan(37 * 2); // at least three chunks
+    expect(r.chunked.maps.diff).toBeLessThan(1e-5 * r.chunked.maps.scale);
+    expect(r.chunked.patchMax.diff).toBeLessThan(1e-5 * r.chunked.patchMax.scale);
     expect(r.perfmap.engines[0]).toEqual([expect.objectContaining({ used: 'onnx', reason: null })]);
     expect(r.perfmap.engines[1]).toEqual([]); // --feature-engine tfjs: the registry's tfjs detector, nothing chosen
     expect(r.infer.engines.map((e) => e.map((l) => l.engine))).toEqual([['onnx'], ['tfjs']]);

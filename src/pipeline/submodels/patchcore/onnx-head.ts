@@ -12,6 +12,9 @@ import { aggregateFeatures, dropChannel, maxPerImage, patchScoresToMap, type Siz
 import { val } from '../../export/onnx-ops.js';
 import type { PatchcoreConfig } from './model/config.js';
 
+/** Bank rows per MatMul (knn.ts's default chunk). */
+const KNN_CHUNK = 4096;
+
 /** The graph outputs a full PatchCore session publishes. */
 export const PATCHCORE_ONNX_OUTPUTS = { maps: 'maps', patchMax: 'patch_max' } as const;
 
@@ -26,9 +29,10 @@ export function patchcoreHeadUnsupported(cfg: PatchcoreConfig, mapSizes: readonl
 
 /**
  * The head for features/onnx-features.ts extractorSession: `maps` are the extractor's outputs (layers, then the
- * global layer, which this head does not use); `bank` is the [rows, D] memory bank, row-major.
+ * global layer, which this head does not use); `bank` is the [rows, D] memory bank, row-major; `chunk` bank rows
+ * per MatMul (tests make it small).
  */
-export function patchcoreOnnxHead(cfg: PatchcoreConfig, bank: Float32Array, rows: number) {
+export function patchcoreOnnxHead(cfg: PatchcoreConfig, bank: Float32Array, rows: number, chunk = KNN_CHUNK) {
   return (g: OnnxGraph, maps: SizedVal[]): void => {
     const local = aggregateFeatures(g, maps.slice(0, cfg.layers.length), cfg.patchSize, null, 'patch_features');
     const { height: h, width: w } = local;
@@ -51,23 +55,30 @@ export function patchcoreOnnxHead(cfg: PatchcoreConfig, bank: Float32Array, rows
     if (bank.length !== rows * d) throw new Error(`PatchCore bank of ${bank.length} values is not [${rows}, ${d}]`);
     const nhwc = g.node('Transpose', [features.name], { perm: attr.ints([0, 2, 3, 1]) }, 'knn/nhwc');
     const q = g.node('Reshape', [nhwc, g.constInt64([-1, d])], {}, 'knn/queries');
-    // The bank transposed ([D,M]) and its squared norms [1,M], computed once here (knn.ts does both per call).
-    const bankT = new Float32Array(d * rows);
-    const norms = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let c = 0; c < d; c++) {
-        const v = bank[r * d + c] as number;
-        bankT[c * rows + r] = v;
-        s += v * v;
-      }
-      norms[r] = s;
-    }
     const qq = g.node('ReduceSumSquare', [q], { axes: attr.ints([1]), keepdims: attr.i(1) }, 'knn/qq');
-    const qm = g.node('MatMul', [q, g.constFloat('knn/bank_t', bankT, [d, rows])], {}, 'knn/qm');
-    const sum = g.node('Add', [qq, g.constFloat('knn/mm', norms, [1, rows])], {}, 'knn/qq_mm');
-    const d2 = g.node('Sub', [sum, g.node('Mul', [qm, g.constFloat('knn/two', [2], [])], {}, 'knn/2qm')], {}, 'knn/d2');
-    const nearest = g.node('ReduceMin', [d2], { axes: attr.ints([1]), keepdims: attr.i(0) }, 'knn/min');
+    // Bank chunks of `chunk` rows as knn.ts takes them, so the [Q, chunk] distance matrix stays bounded; each chunk
+    // transposed ([D,m]) with its squared norms [1,m], computed once here (knn.ts does both per call).
+    const mins: string[] = [];
+    for (let start = 0; start < rows; start += chunk) {
+      const m = Math.min(chunk, rows - start);
+      const bankT = new Float32Array(d * m);
+      const norms = new Float32Array(m);
+      for (let r = 0; r < m; r++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) {
+          const v = bank[(start + r) * d + c] as number;
+          bankT[c * m + r] = v;
+          s += v * v;
+        }
+        norms[r] = s;
+      }
+      const k = `knn/chunk${start / chunk}`;
+      const qm = g.node('MatMul', [q, g.constFloat(`${k}/bank_t`, bankT, [d, m])], {}, `${k}/qm`);
+      const sum = g.node('Add', [qq, g.constFloat(`${k}/mm`, norms, [1, m])], {}, `${k}/qq_mm`);
+      const d2 = g.node('Sub', [sum, g.node('Mul', [qm, g.constFloat(`${k}/two`, [2], [])], {}, `${k}/2qm`)], {}, `${k}/d2`);
+      mins.push(g.node('ReduceMin', [d2], { axes: attr.ints([1]), keepdims: attr.i(0) }, `${k}/min`));
+    }
+    const nearest = mins.length === 1 ? (mins[0] as string) : g.node('Min', mins, {}, 'knn/min');
     const dist = g.node('Sqrt', [g.node('Relu', [nearest], {}, 'knn/relu')], {}, 'knn/dist');
     const grid: SizedVal = { ...val(g.node('Reshape', [dist, g.constInt64([-1, 1, h, w])], {}, 'patch_distances'), 4, true), channels: 1, height: h, width: w };
     g.output(maxPerImage(g, grid, 'patch_max_value'), PATCHCORE_ONNX_OUTPUTS.patchMax, ['N']);
