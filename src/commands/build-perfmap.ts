@@ -1,9 +1,10 @@
 // `madenet build-perfmap`: flags -> services/build-perfmap.ts -> a per-category summary (or the JSON result).
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../pipeline/cli/base-command.js';
-import { ARTIFACT_REFERENCE, categoryFilterFlag, dataFlag, runtimeFlags, seedFlag, shown, TARGET_FPR_DESCRIPTION_PREFIX } from '../pipeline/cli/flags.js';
+import { ARTIFACT_REFERENCE, categoryFilterFlag, featureEngineFlagFor, dataFlag, runtimeFlags, seedFlag, shown, TARGET_FPR_DESCRIPTION_PREFIX } from '../pipeline/cli/flags.js';
 import { createProgress } from '../pipeline/cli/progress.js';
 import type { BackendRequest } from '../pipeline/runtime/backend.js';
+import type { FeatureEngineChoice } from '../pipeline/features/onnx-features.js';
 import { buildPerfmap, type BuildPerfmapResult } from '../pipeline/services/build-perfmap.js';
 import { routedThreshold } from '../pipeline/perfmap/schema.js';
 
@@ -43,6 +44,7 @@ export default class BuildPerfmap extends BaseCommand {
     }),
     ...categoryFilterFlag(),
     'batch-size': Flags.integer({ description: 'Images per forward pass.', default: 8, min: 1 }),
+    ...featureEngineFlagFor("a PatchCore model's validation images (other kinds validate in tfjs)"),
     textures: Flags.string({ description: 'Folder of texture images for synthetic defects.', defaultHelp: shown('the built-in procedural set') }),
     out: Flags.string({ char: 'o', description: 'Artifact root; the map is saved to <out>/perfmap/all/vNNNN.', required: true }),
   };
@@ -63,6 +65,7 @@ export default class BuildPerfmap extends BaseCommand {
       ...(flags.category ? { categories: flags.category } : {}),
       ...(flags['validation-data'] ? { validationData: flags['validation-data'] } : {}),
       batchSize: flags['batch-size'],
+      featureEngine: flags['feature-engine'] as FeatureEngineChoice,
       ...(flags.textures ? { textures: flags.textures } : {}),
       backend: flags.backend as BackendRequest,
       threads: flags.threads,
@@ -84,6 +87,7 @@ export default class BuildPerfmap extends BaseCommand {
       this.say(`${category}: ${e.chosen}${e.margin === null ? '' : ` by ${f(e.margin)}${e.tie ? ' (tie)' : ''}`} on ${e.validation.normals} normals + ${e.validation.defects} ${source} defects${by}`);
       for (const c of cands) this.say(`  ${c}`);
     }
+    for (const e of result.featureEngines) this.say(`Backbone features of ${e.dir}: ${e.used}${e.reason ? ` (auto fell back: ${e.reason})` : ''}.`);
     this.say(`Saved ${result.artifact.dir}`);
     return result;
   }

@@ -31,7 +31,7 @@ export default class Infer extends BaseCommand {
   static override flags = {
     ...runtimeFlags,
     engine: Flags.string({
-      description: 'Inference engine: auto runs onnxruntime for artifacts with a parity-checked ONNX export (`madenet export`) when onnxruntime-node is installed, tfjs otherwise.',
+      description: 'Inference engine: auto runs onnxruntime for artifacts with a parity-checked ONNX export (`madenet export`) when onnxruntime-node is installed, tfjs otherwise; for PatchCore (no export) it picks what runs the frozen backbone (onnx: must be onnxruntime; the kNN stays tfjs).',
       options: [...ENGINE_REQUESTS],
       env: 'MADENET_ENGINE',
       default: 'auto',

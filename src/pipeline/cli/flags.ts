@@ -112,13 +112,18 @@ export function tileSpecOf(flags: { tile: number; 'tile-overlap': string; 'max-t
 }
 
 /** --feature-engine of the trainers with a frozen backbone (train-sfad, train-patchcore): one meaning for both. */
-export const featureEngineFlag = {
-  'feature-engine': Flags.string({
-    description: 'What runs the frozen backbone over the training (and, for PatchCore, validation) images: onnxruntime-node on the CPU, tfjs, or auto (onnx on the wasm/cpu backends when onnxruntime-node is installed and can run the backbone, else tfjs; the result says which ran and why).',
-    options: ['auto', 'onnx', 'tfjs'],
-    default: 'auto',
-  }),
-};
+/** --feature-engine, described for the images the command runs the frozen backbone over. */
+export function featureEngineFlagFor(images: string) {
+  return {
+    'feature-engine': Flags.string({
+      description: `What runs the frozen backbone over ${images}: onnxruntime-node on the CPU, tfjs, or auto (onnx on the wasm/cpu backends when onnxruntime-node is installed and can run the backbone, else tfjs; the result says which ran and why).`,
+      options: ['auto', 'onnx', 'tfjs'],
+      default: 'auto',
+    }),
+  };
+}
+
+export const featureEngineFlag = featureEngineFlagFor('the training (and, for PatchCore, validation) images');
 
 /**
  * The default the help shows for a flag whose default is decided later (by a preset, the parent artifact, the data):

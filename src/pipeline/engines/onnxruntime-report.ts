@@ -42,7 +42,7 @@ export async function onnxruntimeReport(): Promise<OnnxruntimeReport> {
     version: facts.version,
     providers,
     missing,
-    engineAuto: 'onnxruntime for artifacts with a parity-checked ONNX export (`madenet export`), tfjs for the rest',
+    engineAuto: 'onnxruntime for artifacts with a parity-checked ONNX export (`madenet export`) and for PatchCore (no export needed), tfjs for the rest',
     hint: providers.includes('cuda') ? null : `GPU: ${CUDA_INSTALL}`,
   };
 }

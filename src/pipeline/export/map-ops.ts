@@ -99,9 +99,10 @@ export function dropChannel(g: OnnxGraph, x: SizedVal, hint: string): string {
 
 /**
  * feature-extractor-aggregation.ts aggregateFeatures: per map a p x p mean (stride 1, padded cells left out),
- * bilinear (half-pixel) resize to the largest map, channel concat, fixed adaptive-average projection to D.
+ * bilinear (half-pixel) resize to the largest map, channel concat, fixed adaptive-average projection to D (null:
+ * none, PatchCore's patch features).
  */
-export function aggregateFeatures(g: OnnxGraph, maps: readonly SizedVal[], patchSize: number, featureDim: number, hint: string): SizedVal {
+export function aggregateFeatures(g: OnnxGraph, maps: readonly SizedVal[], patchSize: number, featureDim: number | null, hint: string): SizedVal {
   if (maps.length === 0) throw new MadenetError('E_EXPORT', 'aggregateFeatures: no feature maps.');
   const largest = maps.reduce((a, b) => (b.height * b.width > a.height * a.width ? b : a));
   const parts = maps.map((m, i) => {
@@ -115,7 +116,7 @@ export function aggregateFeatures(g: OnnxGraph, maps: readonly SizedVal[], patch
   });
   const channels = parts.reduce((n, p) => n + p.channels, 0);
   const joined = parts.length === 1 ? (parts[0] as SizedVal) : withName(largest, g.node('Concat', parts.map((p) => p.name), { axis: attr.i(1) }, `${hint}/concat`), { channels });
-  if (channels === featureDim) return joined;
+  if (featureDim === null || channels === featureDim) return joined;
   // adaptivePoolMatrix is [C,D] (x @ M); a 1x1 conv wants [D,C,1,1], i.e. its transpose.
   const m = adaptivePoolMatrix(channels, featureDim);
   const wt = new Float32Array(channels * featureDim);

@@ -47,6 +47,13 @@ export async function chooseFeatureEngine<T>(
   }
 }
 
+/** Several models' engines as one: onnx when every one ran onnx; else tfjs, with the named reasons of those that fell back. */
+export function combinedFeatureEngine(parts: readonly { name: string; featureEngine: FeatureEngineUsed }[]): FeatureEngineUsed {
+  if (parts.every((p) => p.featureEngine.used === 'onnx')) return { used: 'onnx', reason: null };
+  const reasons = parts.filter((p) => p.featureEngine.reason).map((p) => `${p.name}: ${p.featureEngine.reason}`);
+  return { used: 'tfjs', reason: reasons.length > 0 ? reasons.join('; ') : null };
+}
+
 /** A frozen-feature session: the extractor's graph plus `head` (which publishes the outputs), probed once. */
 async function extractorSession(
   name: string,
@@ -111,6 +118,40 @@ export async function onnxSfadFeatures(extractor: tf.LayersModel, cfg: Pick<Sfad
   };
 }
 
+export interface OnnxHeadSession {
+  /** images [n,S,S,3] row-major -> the head's outputs by name. */
+  run(images: Float32Array, n: number): Promise<Record<string, Float32Array>>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * One run at a time: callers that score several images at once (infer's tiled images) wait their turn instead of
+ * running the session concurrently, so that one batch's intermediates are in memory and the intra-op threads are
+ * not oversubscribed, as with tfjs (whose predict is synchronous).
+ */
+function oneAtATime<A extends unknown[], R>(run: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (...args) => {
+    const next = last.then(() => run(...args));
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/** The extractor and a caller's head (which publishes the outputs) as one session: e.g. PatchCore's whole inference. */
+export async function onnxExtractorWithHead(name: string, extractor: tf.LayersModel, imageSize: number, head: (g: OnnxGraph, maps: SizedVal[]) => void, threads?: number): Promise<OnnxHeadSession> {
+  const session = await extractorSession(name, extractor, imageSize, (g, maps) => head(g, maps), threads);
+  return {
+    run: oneAtATime(async (images: Float32Array, n: number) => {
+      const out = await runOrt(session, images, [n, imageSize, imageSize, 3]);
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data]));
+    }),
+    async dispose() {
+      await session.release();
+    },
+  };
+}
+
 export interface OnnxBackboneMaps {
   /** tfjs shapes of the maps without the batch: [h_i, w_i, C_i], in the extractor's output order. */
   readonly shapes: [number, number, number][];
@@ -138,10 +179,10 @@ export async function onnxBackboneMaps(extractor: tf.LayersModel, imageSize: num
   );
   return {
     shapes,
-    async run(images, n) {
+    run: oneAtATime(async (images: Float32Array, n: number) => {
       const out = await runOrt(session, images, [n, imageSize, imageSize, 3]);
       return names.map((k) => (out[k] as { data: Float32Array }).data);
-    },
+    }),
     async dispose() {
       await session.release();
     },

@@ -8,7 +8,10 @@ import { artifactDir } from '../artifacts/store.js';
 import { acquireLock, RUN_LOCK_FILE } from '../artifacts/lock.js';
 import { MadenetError } from '../core/errors.js';
 import type { Detector, SubmodelKind } from '../detectors/detector.js';
-import { loadClassifierArtifact, loadDetector as registryLoadDetector } from '../detectors/registry.js';
+import { loadClassifierArtifact } from '../detectors/registry.js';
+import { loadDetectorWithFeatureEngine } from '../detectors/engine-loader.js';
+import type { AsyncDetector } from '../engines/async-detector.js';
+import type { FeatureEngineChoice, FeatureEngineUsed } from '../features/onnx-features.js';
 import { isSubmodelKind, submodelKinds } from '../submodels/registry.js';
 import { DEFAULT_TARGET_FPR } from '../eval/threshold.js';
 import { datasetFingerprint, loadDataset } from '../io/dataset.js';
@@ -61,8 +64,13 @@ export interface BuildPerfmapOptions {
   textures?: string;
   backend?: BackendRequest;
   threads?: number;
-  /** Injectable for tests; default detectors/registry.ts. */
-  loadDetector?: (dir: string) => Promise<Detector>;
+  /**
+   * What runs a PatchCore model's frozen backbone during validation (as train-patchcore's --feature-engine): auto
+   * (onnxruntime when it loads and converts the backbone, else tfjs), onnx or tfjs. Other kinds validate in tfjs.
+   */
+  featureEngine?: FeatureEngineChoice;
+  /** Injectable for tests; default detectors/engine-loader.ts (the registry's, with the feature engine). */
+  loadDetector?: (dir: string) => Promise<Detector | AsyncDetector>;
   loadClassifier?: ClassifierLoader;
   onProgress?: (p: { category: string; done: number; total: number }) => void;
 }
@@ -71,6 +79,8 @@ export interface BuildPerfmapResult {
   artifact: { dir: string; version: number };
   perfmap: PerfMap;
   warnings: string[];
+  /** The models whose frozen features had an engine choice (PatchCore): which ran, and why auto fell back. */
+  featureEngines: ({ dir: string } & FeatureEngineUsed)[];
 }
 
 export async function buildPerfmap(opts: BuildPerfmapOptions): Promise<BuildPerfmapResult> {
@@ -99,7 +109,19 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
   const classifier = opts.classifier ? await classifierPointer(opts.classifier, perfmapDir, opts.loadClassifier ?? loadClassifierArtifact) : null;
   if (classifier) warnings.push(...classifierCoverage(classifier, categories));
 
-  const measure = { opts, settings: s, perfmapDir, banks: new Map<number, TextureBank>(), warnings };
+  const featureEngines: BuildPerfmapResult['featureEngines'] = [];
+  const featureEngine = opts.featureEngine ?? 'auto';
+  const load =
+    opts.loadDetector ??
+    ((dir: string) =>
+      loadDetectorWithFeatureEngine(dir, featureEngine, {
+        threads: opts.threads ?? 0,
+        onEngine: (at, used) => {
+          featureEngines.push({ dir: at, ...used });
+          if (used.reason) warnings.push(`${at}: the frozen backbone ran in tfjs, not onnxruntime (${used.reason}).`);
+        },
+      }));
+  const measure = { opts, settings: s, perfmapDir, banks: new Map<number, TextureBank>(), warnings, load };
   const entries: Record<string, CategoryEntry> = {};
   for (const category of categories) {
     const planOpts = { valFraction: s.valFraction, seed: opts.seed };
@@ -137,7 +159,7 @@ async function buildUnlocked(opts: BuildPerfmapOptions): Promise<BuildPerfmapRes
     runtime,
     files: { [PERFMAP_FILE]: `${JSON.stringify(perfmap, null, 2)}\n` },
   });
-  return { artifact: { dir: ref.dir, version: ref.version }, perfmap, warnings };
+  return { artifact: { dir: ref.dir, version: ref.version }, perfmap, warnings, featureEngines };
 }
 
 interface PerfmapSettings {
@@ -212,15 +234,16 @@ interface MeasureContext {
   perfmapDir: string;
   banks: Map<number, TextureBank>;
   warnings: string[];
+  /** The models' loader (PatchCore's frozen backbone on the chosen feature engine). */
+  load: (dir: string) => Promise<Detector | AsyncDetector>;
 }
 
 /** Evaluates one category's models on its validation plan and ranks them. */
 async function measureCategory(m: MeasureContext, category: string, plan: ValidationPlan, given: GivenModel[]): Promise<CategoryEntry> {
   const { opts, banks } = m;
-  const load = opts.loadDetector ?? registryLoadDetector;
-  const detectors: Detector[] = [];
+  const detectors: (Detector | AsyncDetector)[] = [];
   try {
-    for (const g of given) detectors.push(await load(g.artifact.dir));
+    for (const g of given) detectors.push(await m.load(g.artifact.dir));
     const size = Math.max(...detectors.map((d) => d.imageSize));
     if (!banks.has(size)) banks.set(size, await TextureBank.forRun(opts.textures, size, opts.seed));
     const total = 2 * defectCount(plan) + plan.normals.length;
@@ -234,7 +257,7 @@ async function measureCategory(m: MeasureContext, category: string, plan: Valida
     const candidates: CandidateMetrics[] = [];
     for (const [i, g] of given.entries()) {
       const e = evals[i];
-      const d = detectors[i] as Detector;
+      const d = detectors[i] as Detector | AsyncDetector;
       if (!e) continue;
       candidates.push({
         kind: g.kind,

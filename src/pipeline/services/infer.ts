@@ -10,7 +10,8 @@ import { isSubmodelKind, submodelKinds } from '../submodels/registry.js';
 import { defaultConcurrency } from '../io/sample-stream.js';
 import { initRuntime, type BackendRequest } from '../runtime/backend.js';
 import type { AsyncClassifier, AsyncDetector, EngineName } from '../engines/async-detector.js';
-import { checkEngineProvider, loadClassifierWithEngine, loadDetectorWithEngine, type EngineChoice, type EngineRequest } from '../engines/engine-choice.js';
+import { checkEngineProvider, loadClassifierWithEngine, type EngineChoice, type EngineRequest } from '../engines/engine-choice.js';
+import { loadDetectorForEngine } from '../detectors/engine-loader.js';
 import type { ExecutionProvider } from '../engines/execution-provider.js';
 import { requireExecutionProvider } from '../engines/onnxruntime.js';
 import type { Classifier, ClassifierLoader } from '../infer/classifier-contract.js';
@@ -50,7 +51,10 @@ export interface InferOptions {
   /** Submodels kept loaded at once; default 8. */
   maxModels?: number;
   backend?: BackendRequest;
-  /** auto: onnxruntime for artifacts with a parity-checked ONNX export (and the package), tfjs otherwise. */
+  /**
+   * auto: onnxruntime for artifacts with a parity-checked ONNX export (and the package), tfjs otherwise; PatchCore
+   * (no export) runs its frozen backbone through onnxruntime where it loads (onnx: must; tfjs: never).
+   */
   engine?: EngineRequest;
   /** tfjs wasm threads and onnxruntime intra-op threads (0 = one per core). */
   threads?: number;
@@ -244,7 +248,7 @@ function engineLoaders(opts: InferOptions, s: InferSettings) {
       note(m.choice, m.executionProviders);
       return m;
     };
-  const loadDetector = opts.loadDetector ?? noted(loadDetectorWithEngine);
+  const loadDetector = opts.loadDetector ?? noted(loadDetectorForEngine);
   const loadClassifier = opts.loadClassifier ?? noted(loadClassifierWithEngine);
   return { loaded, loadDetector, loadClassifier };
 }

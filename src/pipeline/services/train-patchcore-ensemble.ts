@@ -9,10 +9,11 @@
 import { basename, join, resolve } from 'node:path';
 import { writeArtifact, type ArtifactRef } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
-import type { AsyncDetector, BatchOutput } from '../engines/async-detector.js';
-import type { FeatureEngineUsed } from '../features/onnx-features.js';
+import type { AsyncDetector } from '../engines/async-detector.js';
+import { combinedFeatureEngine } from '../features/onnx-features.js';
 import { PATCHCORE_KIND } from '../submodels/patchcore/detector.js';
-import type { PatchcoreEnsembleConfig, PatchcoreEnsembleMember } from '../submodels/patchcore/ensemble-detector.js';
+import { patchcoreEnsembleAsyncDetector, type PatchcoreEnsembleConfig, type PatchcoreEnsembleMember } from '../submodels/patchcore/ensemble-detector.js';
+import { ensembleInputSize } from '../submodels/patchcore/model/ensemble.js';
 import { datasetFingerprint, loadDataset, streamSamples, type Dataset, type Sample } from '../io/dataset.js';
 import { scoreBatch } from '../infer/detector-batch.js';
 import { planValidation, type ValidationPlan } from '../perfmap/validation-set.js';
@@ -59,15 +60,16 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
   try {
     for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }, { member: true }));
     const members = built.map((b) => b.result);
-    const size = members[0]?.imageSize as number;
-    const other = members.find((m) => m.imageSize !== size);
-    if (other) throw new MadenetError('E_CONFIG', `PatchCore ensemble members take ${size} and ${other.imageSize} px inputs; expected one size for all.`);
+    const size = ensembleInputSize(members);
     const t0 = performance.now();
     const dataset = await loadDataset(opts.data, { categories: [opts.category] });
     const plan = planValidation(dataset, opts.category, { valFraction, seed });
     const validators = built.map((b) => b.validator);
     const standardisation = await standardiseMembers(members, validators, plan.normals, size, batchSize);
-    const detector = ensembleAsyncDetector(validators, standardisation, opts.category);
+    const detector = patchcoreEnsembleAsyncDetector(
+      validators.map((detector, i) => ({ detector, ...(standardisation[i] as PatchcoreEnsembleMember) })),
+      { category: opts.category, artifactDir: null, ownsMembers: false },
+    );
     const textures = await TextureBank.forRun(opts.textures, size, seed);
     const { evaluation } = await validateDetector(detector, plan, { textures, batchSize });
     const metrics = detectorMetrics(evaluation);
@@ -96,7 +98,7 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
       seconds: (performance.now() - started) / 1000,
       imagesPerSecond: first.trainImages / Math.max(featuresSeconds, 1e-9),
       featureCache: caches.length === 0 ? null : { dir: caches.map((c) => c.dir).join(', '), hits: caches.reduce((a, c) => a + c.hits, 0), misses: caches.reduce((a, c) => a + c.misses, 0), evicted: caches.reduce((a, c) => a + c.evicted, 0) },
-      featureEngine: ensembleEngine(members),
+      featureEngine: combinedFeatureEngine(members.map((m) => ({ name: m.backbone, featureEngine: m.featureEngine }))),
       runtime: first.runtime,
       warnings: members.flatMap((m) => m.warnings.map((w) => `${m.backbone}: ${w}`)),
       members,
@@ -125,13 +127,6 @@ function ensembleProvenance(members: TrainPatchcoreResult[]): BackboneProvenance
   return ps[0] as BackboneProvenance;
 }
 
-/** onnx when every member ran onnx; else tfjs, with the members' reasons. */
-function ensembleEngine(members: TrainPatchcoreResult[]): FeatureEngineUsed {
-  if (members.every((m) => m.featureEngine.used === 'onnx')) return { used: 'onnx', reason: null };
-  const reasons = members.filter((m) => m.featureEngine.reason).map((m) => `${m.backbone}: ${m.featureEngine.reason}`);
-  return { used: 'tfjs', reason: reasons.length > 0 ? reasons.join('; ') : null };
-}
-
 /** Each member's score mean/spread and mean map maximum on the held-out normals (the same ones every member held out). */
 async function standardiseMembers(members: TrainPatchcoreResult[], detectors: AsyncDetector[], normals: Sample[], size: number, batchSize: number): Promise<PatchcoreEnsembleMember[]> {
   const scores: number[][] = detectors.map(() => []);
@@ -158,33 +153,6 @@ async function standardiseMembers(members: TrainPatchcoreResult[], detectors: As
     const mm = mapMax[i] as number[];
     return { dir: m.artifact.dir, scoreMean: mean, scoreStd: Math.max(MIN_SPREAD, sd), mapScale: Math.max(MIN_SPREAD, mm.reduce((a, v) => a + v, 0) / mm.length) };
   });
-}
-
-/**
- * The members' live detectors combined as the loaded ensemble combines them (ensemble-detector.ts: the sum of the
- * standardised scores, the sum of the scaled maps), behind the async contract so the members' memos answer.
- */
-function ensembleAsyncDetector(members: AsyncDetector[], std: PatchcoreEnsembleMember[], category: string): AsyncDetector {
-  const first = members[0] as AsyncDetector;
-  return {
-    kind: 'patchcore',
-    category,
-    imageSize: first.imageSize,
-    artifactDir: null,
-    engine: first.engine,
-    async predictAsync(images, n): Promise<BatchOutput> {
-      const scores = new Float32Array(n);
-      const maps = new Float32Array(n * first.imageSize * first.imageSize);
-      for (const [i, m] of members.entries()) {
-        const out = await m.predictAsync(images, n);
-        const s = std[i] as PatchcoreEnsembleMember;
-        out.scores.forEach((v, j) => (scores[j] = (scores[j] as number) + (v - s.scoreMean) / s.scoreStd));
-        out.maps.forEach((v, j) => (maps[j] = (maps[j] as number) + v / s.mapScale));
-      }
-      return { scores, maps };
-    },
-    dispose() {},
-  };
 }
 
 interface EnsembleOutcome {

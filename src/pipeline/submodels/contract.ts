@@ -4,6 +4,8 @@
 // ONNX converters, trainers) lazily, so that listing the kinds loads no TensorFlow.js graph code.
 import type { LoadedArtifact } from '../artifacts/index.js';
 import type { Detector } from '../detectors/detector.js';
+import type { AsyncDetector } from '../engines/async-detector.js';
+import type { FeatureEngineChoice, FeatureEngineUsed } from '../features/onnx-features.js';
 import type { OnnxGraph } from '../export/onnx-graph.js';
 import type { AdapterOptions, FinetuneAdapter } from '../finetune/adapter.js';
 import type { BatchComposition } from '../finetune/real-ratio.js';
@@ -68,6 +70,12 @@ export interface Submodel {
   readonly fallback: boolean;
   /** The artifact as a Detector (the shared inference contract). */
   loadDetector(artifact: LoadedArtifact): Promise<Detector>;
+  /**
+   * A kind with no whole-model ONNX export whose frozen feature pass can still run through onnxruntime (PatchCore's
+   * backbone): the artifact behind the async contract, its features computed by the engine `featureEngine` picks
+   * (features/onnx-features.ts chooseFeatureEngine), with the engine used and auto's reason for falling back.
+   */
+  loadAsyncDetector?(artifact: LoadedArtifact, opts: { featureEngine: FeatureEngineChoice; threads?: number }): Promise<AsyncDetector & { readonly featureEngine: FeatureEngineUsed }>;
   readonly onnx: SubmodelExport | Unsupported;
   readonly finetune: SubmodelFinetune | Unsupported;
   /** Gradient training through the generic trainer; absent for a kind built otherwise (PatchCore's memory bank). */
