@@ -70,6 +70,8 @@ for (const EVAL of EVALS) {
   const edir = `${FD}/${EVAL}`;
   const ev: { label: number; type: string; s: number[][] }[] = [];
   for (const f of readdirSync(edir).filter((f) => f.startsWith('DPAK__test__')).sort()) ev.push({ label: f.startsWith('DPAK__test__good') ? 0 : 1, type: f.split('__')[2]!, s: await tileScores(load(edir, f)) });
+  // Tile scores kept for re-scoring (calibration variants) without the kNN.
+  writeFileSync(`/tmp/t2/scores-${LAYOUT}-${RATIO}-${NTRAIN}-${EVAL}.json`, JSON.stringify({ cal, ev }));
   for (let m = 0; m < 3; m++) for (const calib of ['none', 'shrink']) {
     const c = tileCalibrator(tileCalibration(cal.flatMap((s) => s.map((v, t) => ({ region: grid[t]!, score: v[m]! }))))!);
     const sc = ev.map((e) => ({ ...e, v: Math.max(...e.s.map((v, t) => (calib === 'none' ? v[m]! : c(grid[t]!, v[m]!)))) }));
