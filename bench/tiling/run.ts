@@ -171,6 +171,7 @@ const md = [
   '# bench:tiling — small defects on large images, PatchCore with and without tiling',
   '',
   `Run ${started.toISOString()}, commit ${git.commit}${git.dirty ? ' (dirty)' : ''}, ${JSON.stringify(machine)}; wasm, ${values.threads} thread(s), seed ${values.seed}.`,
+  `Command: \`npm run bench:tiling -- ${process.argv.slice(2).map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}\``,
   `Data: \`dataset make-demo --category ${category} --size ${cell} --panel N --defect-types ${values['defect-types']}\`, ${values.train} train normals, ${values.test} good + ${values.test} defective test images per size;`,
   `each image is a panel of N x N parts of ${cell} px, the defect in one part. Model: train-patchcore (default backbone npm:nsfwjs/mobilenet_v2) at`,
   `--image-size ${values['image-size']}${patchcoreArgs.length ? ` ${patchcoreArgs.join(' ')}` : ''}; "whole" = the image resized down to it, "tiled" = --tile ${values.tile} --tile-overlap ${values['tile-overlap']} --max-tiles-per-image ${values['max-tiles-per-image']} --image-size ${values['tile-image-size']} (each tile scaled ${(Number(values['tile-image-size']) / Number(values.tile)).toFixed(1)}x), tile scores standardised per tile place by the held-out normals (the model's tile calibration) before their max.`,

@@ -5,6 +5,7 @@ import { trainRunOptions } from '../pipeline/cli/training-command.js';
 import { formatMetric, listFlag, numberFlag } from '../pipeline/cli/training-session.js';
 import type { FeatureEngineChoice } from '../pipeline/features/onnx-features.js';
 import { DEFAULT_FEATURE_CACHE_MB, defaultPatchcoreBackbone, trainPatchcore, type TrainPatchcoreResult } from '../pipeline/services/train-patchcore.js';
+import { CORESET_SCOPES, type CoresetScope } from '../pipeline/services/train-patchcore-bank.js';
 import { ensembleBackbones } from '../pipeline/services/train-patchcore-ensemble.js';
 import { MadenetError } from '../pipeline/core/errors.js';
 
@@ -43,6 +44,11 @@ export default class TrainPatchcore extends BaseCommand {
     'score-top-fraction': Flags.string({ description: 'Patch term of the image score: 0 = the max patch distance (PatchCore), > 0 = the mean of this top fraction of the smoothed anomaly map.', defaultHelp: shown('0.1; 0.01 with --tile (small defects in a tile)') }),
     'position-weight': Flags.string({ description: 'Weight of each patch\'s position (row, column as fractions of the image) appended to its features, making the kNN location-aware for aligned parts; 0 = none. With several backbones, one value for all or one per backbone joined by \'+\' (e.g. 128+0).', defaultHelp: shown('the backbone\'s: 128 for MobileNetV2, 0 for InceptionV3') }),
     'coreset-ratio': Flags.string({ description: 'Share of train patches the greedy coreset keeps.', defaultHelp: shown('0.01') }),
+    'coreset-scope': Flags.string({
+      description: 'What one greedy coreset runs over: all train patches, or (with --tile) the patches of each tile place separately at the same ratio, the bank their union: as many times cheaper as there are places, so more train images fit.',
+      options: [...CORESET_SCOPES],
+      defaultHelp: shown('tile-place with --tile, else all'),
+    }),
     'max-bank-rows': Flags.integer({ description: 'Upper bound on the memory bank rows.', defaultHelp: shown('16384'), min: 1 }),
     'batch-size': Flags.integer({ description: 'Images per backbone pass.', min: 1, default: 8 }),
     textures: Flags.string({ description: 'Folder of texture images for synthetic validation defects.', defaultHelp: shown('the built-in procedural set') }),
@@ -69,6 +75,7 @@ export default class TrainPatchcore extends BaseCommand {
       scoreTopFraction: numberFlag('--score-top-fraction', flags['score-top-fraction']),
       coresetRatio: numberFlag('--coreset-ratio', flags['coreset-ratio']),
       maxBankRows: flags['max-bank-rows'],
+      coresetScope: flags['coreset-scope'] as CoresetScope | undefined,
       batchSize: flags['batch-size'],
       textures: flags.textures,
       featureCache: flags['feature-cache'] ?? null,

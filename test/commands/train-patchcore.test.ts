@@ -59,6 +59,10 @@ describe('madenet train-patchcore', () => {
     const bad = await runCommand(TrainPatchcore, [...common, '--coreset-ratio', '1.5', '--json']);
     expect(bad.exitCode).not.toBe(0);
     expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('coresetRatio') } });
+    // A coreset per tile place needs tiles: refused up front, naming the flag and what would do.
+    const untiled = await runCommand(TrainPatchcore, [...common, '--coreset-scope', 'tile-place', '--json']);
+    expect(untiled.exitCode).not.toBe(0);
+    expect(JSON.parse(untiled.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: expect.stringContaining('--coreset-scope tile-place needs --tile') } });
   });
 
   it('weights list --json names each packaged network with its source package and licence', async () => {

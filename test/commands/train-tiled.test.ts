@@ -53,6 +53,15 @@ describe('train-* --tile', () => {
       expect(calibration?.regions.map((r) => r.n)).toEqual(new Array(PER_IMAGE).fill(1));
       // A small defect covers ~1% of a tile: tiled PatchCore scores a tile by the top 1% of its map, not 10%.
       expect((artifact.manifest.config as { model: { scoreTopFraction: number } }).model.scoreTopFraction).toBe(0.01);
+      // The coreset runs per tile place (the default with --tile): one group per place the train tiles cover (each
+      // image gives PER_IMAGE different places, of the 9 of its grid), each keeping at least one row.
+      const bank = (artifact.manifest.config as { bank: { coresetScope: string; coresetGroups: number; bankRows: number } }).bank;
+      const { coreset } = json as unknown as { coreset: { scope: string; groups: number } };
+      expect(coreset).toEqual({ scope: 'tile-place', groups: bank.coresetGroups });
+      expect(bank.coresetScope).toBe('tile-place');
+      expect(bank.coresetGroups).toBeGreaterThanOrEqual(PER_IMAGE);
+      expect(bank.coresetGroups).toBeLessThanOrEqual(tileGrid(SIZE, SIZE, TILE, 0.25).length);
+      expect(bank.bankRows).toBeGreaterThanOrEqual(bank.coresetGroups);
     }
     else expect(calibration).toBeUndefined();
     expect(tiling).toEqual({

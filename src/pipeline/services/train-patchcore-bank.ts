@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { coresetSize, PATCHCORE_BACKBONE_DEFAULTS, PATCHCORE_DEFAULTS, patchcoreConfig, TILED_SCORE_TOP_FRACTION, type PatchcoreConfig } from '../submodels/patchcore/model/config.js';
-import { greedyCoreset } from '../submodels/patchcore/model/coreset.js';
+import { greedyCoreset, groupCoresetSizes, groupedGreedyCoreset } from '../submodels/patchcore/model/coreset.js';
 import { patchcoreDistances, patchcoreFeatures, patchcoreFeaturesFromMaps, patchScoreTerm, type PatchcoreBanks } from '../submodels/patchcore/model/model.js';
 import { mapTensors, patchcoreOnnxDetector } from '../submodels/patchcore/onnx-detector.js';
 import { patchcoreAnomalyMap, type ScoreNormalization } from '../submodels/patchcore/model/anomaly-map.js';
@@ -33,6 +33,9 @@ import { concatRows } from '../core/float-rows.js';
 import { patchcoreTileCalibration } from './patchcore-tile-calibration.js';
 
 export const DEFAULT_FEATURE_CACHE_MB = 2048;
+
+export const CORESET_SCOPES = ['all', 'tile-place'] as const;
+export type CoresetScope = (typeof CORESET_SCOPES)[number];
 /**
  * train-patchcore's --backbone default: the ensemble of the packaged MobileNetV2 and InceptionV3 (each with its
  * PATCHCORE_BACKBONE_DEFAULTS), the validation best (bench/results/patchcore.md); its features run through
@@ -74,6 +77,12 @@ export interface TrainPatchcoreOptions {
   featureEngine?: FeatureEngineChoice;
   /** Build the bank from overlapping tiles of the train images (validation too) instead of whole images; null: whole images. */
   tile?: TileSpec | null;
+  /**
+   * What one greedy coreset runs over: 'all' train patches at once, or 'tile-place' (with `tile` only): the
+   * patches of the tiles of each place (tile region) separately at the same ratio, the bank their union; greedy
+   * costs rows x kept rows, so that is (number of places) times cheaper. Default 'tile-place' with `tile`, else 'all'.
+   */
+  coresetScope?: CoresetScope;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
@@ -89,6 +98,8 @@ export interface TrainPatchcoreResult {
   /** Train patches before and rows after the coreset. */
   patchRows: number;
   bankRows: number;
+  /** What each greedy coreset ran over, and how many it ran (one per tile place with 'tile-place'). */
+  coreset: { scope: CoresetScope; groups: number };
   featureDim: number;
   metrics: DetectorTrainingMetrics;
   validation: { source: string; normals: number; defects: number };
@@ -163,7 +174,7 @@ export async function buildPatchcore(opts: TrainPatchcoreOptions, { member = fal
     const features = await extractFeatures(source, engine.onnx, cache, { train, held: plan.normals }, settings, opts.onProgress);
     const cacheWarning = cache?.writeWarning();
     if (cacheWarning) warnings.push(cacheWarning);
-    const bank = buildBanks(features.train, grid, cfg, seed);
+    const bank = buildBanks(features.train, grid, cfg, seed, settings.coresetScope === 'tile-place' ? train : null);
     banks = bank.banks;
     const validated = await validatePatchcore(extractor, engine.onnx, bank.banks, features.held, grid, { opts, settings, plan });
     const timings = { featuresSeconds: features.seconds, coresetSeconds: bank.coresetSeconds, validationSeconds: validated.seconds };
@@ -182,6 +193,7 @@ export async function buildPatchcore(opts: TrainPatchcoreOptions, { member = fal
       trainImages: train.length,
       patchRows: bank.patchRows,
       bankRows: bank.bankRows,
+      coreset: { scope: settings.coresetScope, groups: bank.coresetGroups },
       featureDim: grid[2],
       metrics: validated.metrics,
       validation: { source: plan.source, normals: validated.evaluation.normals, defects: validated.evaluation.defects },
@@ -208,6 +220,7 @@ interface PatchcoreSettings {
   backbone: string;
   cfg: PatchcoreConfig;
   batchSize: number;
+  coresetScope: CoresetScope;
 }
 
 export function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
@@ -230,7 +243,10 @@ export function patchcoreSettings(opts: TrainPatchcoreOptions): PatchcoreSetting
   });
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MadenetError('E_USAGE', `--batch-size is ${batchSize}; expected a positive integer.`);
-  return { seed: opts.seed ?? 0, valFraction: opts.valFraction ?? DEFAULT_VAL_FRACTION, backbone, cfg, batchSize };
+  const coresetScope = opts.coresetScope ?? (opts.tile ? 'tile-place' : 'all');
+  if (!CORESET_SCOPES.includes(coresetScope)) throw new MadenetError('E_USAGE', `--coreset-scope is '${String(coresetScope)}'; expected one of ${CORESET_SCOPES.join(', ')}.`);
+  if (coresetScope === 'tile-place' && !opts.tile) throw new MadenetError('E_USAGE', "--coreset-scope tile-place needs --tile (it groups the train patches by tile place); expected --tile N, or --coreset-scope all.");
+  return { seed: opts.seed ?? 0, valFraction: opts.valFraction ?? DEFAULT_VAL_FRACTION, backbone, cfg, batchSize, coresetScope };
 }
 
 /** Features of train normals and held-out normals, once each (through the cache when there is one); [h*w*D] patches (+ [G] global) per image. */
@@ -285,27 +301,47 @@ interface BuiltBanks {
   /** Train patches before and rows after the coreset. */
   patchRows: number;
   bankRows: number;
+  /** Greedy coresets run: 1, or one per tile place. */
+  coresetGroups: number;
   coresetSeconds: number;
 }
 
-/** The seeded greedy coreset of all train patches, and the global bank (every train image's global feature) when used. */
-function buildBanks(trainFeatures: Float32Array[][], grid: [number, number, number], cfg: PatchcoreConfig, seed: number): BuiltBanks {
+/**
+ * The seeded greedy coreset of all train patches (or, given the train tiles, of each tile place's patches, merged),
+ * and the global bank (every train image's global feature) when used.
+ */
+function buildBanks(trainFeatures: Float32Array[][], grid: [number, number, number], cfg: PatchcoreConfig, seed: number, byPlace: readonly Sample[] | null): BuiltBanks {
   const perImage = trainFeatures[0]?.[0]?.length ?? 0;
   const dim = grid[2];
   if (perImage !== grid[0] * grid[1] * dim) throw new MadenetError('E_INTERNAL', `Features of ${perImage} values per image do not match the ${grid.join('x')} patch grid.`);
   const patchRows = (trainFeatures.length * perImage) / dim;
   const all = concatRows(trainFeatures.map((f) => f[0] as Float32Array));
   const t1 = performance.now();
-  const size = coresetSize(cfg, patchRows);
+  const groups = byPlace ? placeGroups(byPlace, perImage / dim) : null;
+  const sizes = groups ? groupCoresetSizes(groups.map((g) => g.length), cfg.coresetRatio, cfg.maxBankRows) : null;
+  const size = sizes ? sizes.reduce((s, v) => s + v, 0) : coresetSize(cfg, patchRows);
   const patches = tf.tidy(() => {
     const x = tf.tensor2d(all, [patchRows, dim]);
     if (size >= patchRows) return x;
-    const idx = greedyCoreset(x, { size, seed, projectionDim: cfg.projectionDim });
+    const idx = groups && sizes ? groupedGreedyCoreset(x, groups, sizes, { seed, projectionDim: cfg.projectionDim }) : greedyCoreset(x, { size, seed, projectionDim: cfg.projectionDim });
     return tf.gather(x, tf.tensor1d(idx, 'int32'));
   }) as tf.Tensor2D;
   const coresetSeconds = (performance.now() - t1) / 1000;
   const global = cfg.globalLayer ? tf.tensor2d(concatRows(trainFeatures.map((f) => f[1] as Float32Array)), [trainFeatures.length, (trainFeatures[0]?.[1] as Float32Array).length]) : null;
-  return { banks: { patches, global, norm: null }, patchRows, bankRows: size, coresetSeconds };
+  return { banks: { patches, global, norm: null }, patchRows, bankRows: Math.min(size, patchRows), coresetGroups: groups ? groups.length : 1, coresetSeconds };
+}
+
+/** Row indices of the patches of each tile place (samples in feature order, `rowsPerSample` rows each), places in first-seen order. */
+export function placeGroups(samples: readonly Sample[], rowsPerSample: number): number[][] {
+  const byKey = new Map<string, number[]>();
+  for (const [i, s] of samples.entries()) {
+    if (!s.region) throw new MadenetError('E_INTERNAL', `Train sample ${s.path} has no tile region; the tile-place coreset needs tiles.`);
+    const key = `${s.region.left},${s.region.top},${s.region.width},${s.region.height}`;
+    const rows = byKey.get(key) ?? [];
+    for (let r = 0; r < rowsPerSample; r++) rows.push(i * rowsPerSample + r);
+    byKey.set(key, rows);
+  }
+  return [...byKey.values()];
 }
 
 interface PatchcoreValidation {
@@ -382,7 +418,7 @@ async function writePatchcoreArtifact(o: PatchcoreOutcome): ReturnType<typeof wr
     model: cfg,
     normalization: validated.normalization,
     backboneSource: o.source.provenance,
-    bank: { patchRows: bank.patchRows, bankRows: bank.bankRows, featureDim: dim, grid: o.grid.slice(0, 2), coresetSeed: seed },
+    bank: { patchRows: bank.patchRows, bankRows: bank.bankRows, featureDim: dim, grid: o.grid.slice(0, 2), coresetSeed: seed, coresetScope: settings.coresetScope, coresetGroups: bank.coresetGroups },
     validation: { valFraction: settings.valFraction, seed, source: o.plan.source, lambda: VALIDATION_LAMBDA, textures: validated.textures.source },
     featureEngine: o.featureEngine,
     data: { root: o.dataset.root, category: opts.category, trainImages: o.train.length, fingerprint, tiling: withCalibration(tilingRecord(opts.tile, o.dataset.tiling), o.tileCalibration) },

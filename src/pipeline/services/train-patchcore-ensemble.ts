@@ -90,6 +90,7 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
       trainImages: first.trainImages,
       patchRows: sum((m) => m.patchRows),
       bankRows: sum((m) => m.bankRows),
+      coreset: { scope: first.coreset.scope, groups: sum((m) => m.coreset.groups) },
       featureDim: sum((m) => m.featureDim),
       metrics,
       validation: { source: plan.source, normals: evaluation.normals, defects: evaluation.defects },

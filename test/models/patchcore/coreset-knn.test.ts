@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { coresetSize } from '../../../src/pipeline/submodels/patchcore/model/config.js';
-import { greedyCoreset } from '../../../src/pipeline/submodels/patchcore/model/coreset.js';
+import { greedyCoreset, groupCoresetSizes, groupedGreedyCoreset } from '../../../src/pipeline/submodels/patchcore/model/coreset.js';
 import { nearestDistances } from '../../../src/pipeline/submodels/patchcore/model/knn.js';
 import { Rng } from '../../../src/pipeline/core/random.js';
 import { describeEachBackend } from '../../helpers/backends.js';
@@ -68,6 +68,31 @@ describeEachBackend('PatchCore coreset and kNN', () => {
     x.dispose();
   });
 
+  it('The grouped coreset is each group\'s own greedy coreset (seed + group), mapped back to global rows, in group order', () => {
+    const rows = 90;
+    const dim = 4;
+    const data = randomRows(rows, dim, 5);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(data, [rows, dim]);
+    // Interleaved groups (rows 0,3,6,... / 1,4,7,... / 2,5,8,...) and an empty one, which is skipped.
+    const groups = [0, 1, 2].map((g) => Array.from({ length: rows / 3 }, (_, i) => i * 3 + g));
+    const sizes = [4, 2, 5];
+    const idx = groupedGreedyCoreset(x, [...groups, []], [...sizes, 3], { seed: 11 });
+    expect(Array.from(idx)).toEqual(Array.from(groupedGreedyCoreset(x, [...groups, []], [...sizes, 3], { seed: 11 })));
+    const expected: number[] = [];
+    for (const [g, rowsOf] of groups.entries()) {
+      const sub = Float32Array.from(rowsOf.flatMap((r) => Array.from(data.subarray(r * dim, (r + 1) * dim))));
+      const part = tf.tensor2d(sub, [rowsOf.length, dim]);
+      const first = greedyCoreset(part, { size: 1, seed: 11 + g })[0] as number;
+      part.dispose();
+      expected.push(...bruteCoreset(sub, rowsOf.length, dim, sizes[g] as number, first).map((i) => rowsOf[i] as number));
+    }
+    expect(Array.from(idx)).toEqual(expected);
+    tf.dispose(x);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => groupedGreedyCoreset(x, groups, [1], { seed: 0 })).toThrow(/one size per group/);
+  });
+
   it('kNN distances and indices equal a brute-force search, across bank chunks', () => {
     const q = randomRows(37, 5, 3);
     const m = randomRows(101, 5, 4);
@@ -93,6 +118,15 @@ describeEachBackend('PatchCore coreset and kNN', () => {
     }
     tf.dispose([dist, index, qt, mt]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('groupCoresetSizes', () => {
+  it('keeps ceil(ratio x rows) per group (at least 1, at most its rows); scaled down in proportion past maxRows', () => {
+    expect(groupCoresetSizes([1024, 1024, 512, 3], 0.01, 1000)).toEqual([11, 11, 6, 1]);
+    expect(groupCoresetSizes([2, 5], 1, 1000)).toEqual([2, 5]);
+    expect(groupCoresetSizes([1000, 3000], 0.5, 400)).toEqual([100, 300]);
+    expect(groupCoresetSizes([1000, 3000, 1], 0.5, 400)).toEqual([99, 299, 1]);
   });
 });
 

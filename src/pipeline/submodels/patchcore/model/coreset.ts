@@ -63,3 +63,38 @@ export function greedyCoreset(features: tf.Tensor2D, opts: CoresetOptions): Int3
   }
   return chosen;
 }
+
+/**
+ * The greedy coreset taken per group of rows and merged: groups[g] lists its rows of `features`, and each group
+ * keeps sizes[g] of them (chosen with seed + g). Greedy k-centre costs rows x kept rows, so splitting N rows into
+ * G groups of similar content (train-patchcore --tile: the patches of the tiles of one place) costs G times less
+ * at the same ratio; the bank is the union of the groups' coresets, in group order. Rows of no group are dropped.
+ */
+export function groupedGreedyCoreset(features: tf.Tensor2D, groups: readonly (readonly number[])[], sizes: readonly number[], opts: Omit<CoresetOptions, 'size'>): Int32Array {
+  if (groups.length !== sizes.length) throw new MadenetError('E_INTERNAL', `${groups.length} coreset groups but ${sizes.length} sizes; expected one size per group.`);
+  const out: number[] = [];
+  for (const [g, rows] of groups.entries()) {
+    if (rows.length === 0) continue;
+    const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
+    const part = tf.gather(features, idx) as tf.Tensor2D;
+    try {
+      const chosen = greedyCoreset(part, { ...opts, size: sizes[g] as number, seed: opts.seed + g });
+      for (const c of chosen) out.push(rows[c] as number);
+    } finally {
+      tf.dispose([idx, part]);
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/**
+ * Rows each group keeps: ceil(ratio x its rows), at least 1, scaled down proportionally (at least 1 each) when
+ * their sum would pass maxRows.
+ */
+export function groupCoresetSizes(groupRows: readonly number[], ratio: number, maxRows: number): number[] {
+  const sizes = groupRows.map((n) => Math.min(n, Math.max(1, Math.ceil(ratio * n))));
+  const total = sizes.reduce((s, v) => s + v, 0);
+  if (total <= maxRows) return sizes;
+  const rows = groupRows.reduce((s, v) => s + v, 0);
+  return groupRows.map((n) => Math.min(n, Math.max(1, Math.floor((maxRows * n) / rows))));
+}

@@ -26,18 +26,23 @@ export function nearestDistances(queries: tf.Tensor2D, bank: tf.Tensor2D, opts: 
     let bestIdx: tf.Tensor1D | null = null;
     for (let start = 0; start < m; start += chunk) {
       const size = Math.min(chunk, m - start);
-      const part = size === m ? bankT : bankT.slice([0, start], [d, size]); // [D,size]
-      const mm = tf.sum(tf.square(part), 0, true); // [1,size]
-      const d2 = qq.add(mm).sub(tf.matMul(queries, part).mul(2)); // [Q,size]
-      const partMin = tf.min(d2, 1) as tf.Tensor1D;
-      const partIdx = tf.argMin(d2, 1).add(start).toFloat() as tf.Tensor1D;
+      // Each chunk in its own tidy: its [Q,size] intermediates are freed before the next chunk's, so the peak is
+      // one chunk's whatever the bank size (the outer tidy alone kept every chunk's until the end).
+      const [partMin, partIdx] = tf.tidy(() => {
+        const part = size === m ? bankT : bankT.slice([0, start], [d, size]); // [D,size]
+        const mm = tf.sum(tf.square(part), 0, true); // [1,size]
+        const d2 = qq.add(mm).sub(tf.matMul(queries, part).mul(2)); // [Q,size]
+        return [tf.min(d2, 1), tf.argMin(d2, 1).add(start).toFloat()] as [tf.Tensor1D, tf.Tensor1D];
+      });
       if (best === null || bestIdx === null) {
         best = partMin;
         bestIdx = partIdx;
       } else {
         const better: tf.Tensor = partMin.less(best);
-        best = tf.where(better, partMin, best);
-        bestIdx = tf.where(better, partIdx, bestIdx);
+        const [nextBest, nextIdx] = [tf.where(better, partMin, best), tf.where(better, partIdx, bestIdx)] as [tf.Tensor1D, tf.Tensor1D];
+        tf.dispose([better, partMin, partIdx, best, bestIdx]);
+        best = nextBest;
+        bestIdx = nextIdx;
       }
     }
     return { dist: tf.sqrt(tf.relu(best as tf.Tensor1D)) as tf.Tensor1D, index: (bestIdx as tf.Tensor1D).toInt() as tf.Tensor1D };
