@@ -1,0 +1,60 @@
+// `madenet demo` trains its categories side by side in lane processes when it has more than one wasm thread
+// (demo-lanes.ts). The lanes must change nothing but the time: the same steps, the same artifacts byte for byte
+// and the same table as the in-process run (--threads 1). Needs `npm run build` (the lanes fork the compiled child).
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { DEMO_PLANS } from '../../src/pipeline/services/demo-plan.js';
+import { demoStepCount } from '../../src/pipeline/services/demo.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface DemoJson {
+  lanes: number;
+  table: unknown[];
+  meanImageAuroc: number | null;
+  steps: { step: string; cpuSeconds: number }[];
+  cpuSeconds: number;
+}
+
+async function demo(out: string, threads: number): Promise<DemoJson> {
+  const args = [join(root, 'bin', 'run.js'), 'demo', '--plan', 'smoke', '--out', out, '--json', '--backend', 'wasm', '--threads', String(threads)];
+  const { stdout } = await run(process.execPath, args, { env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout) as DemoJson;
+}
+
+/** Every network and GDE file the run saved (checkpoints aside), by path under artifacts/. */
+async function savedWeights(dir: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(e.parentPath, e.name);
+    const rel = relative(dir, path);
+    if (e.isFile() && !rel.startsWith('checkpoints') && /\.(bin|safetensors)$/.test(e.name)) files.set(rel, await readFile(path));
+  }
+  return files;
+}
+
+describe('madenet demo lanes (bin/run.js)', () => {
+  const tmp = useTempDir('madenet-demo-lanes-');
+
+  it('gives the in-process run\'s artifacts and table with 2 lanes', async () => {
+    const [single, laned] = await Promise.all([demo(join(tmp.path, 'one'), 1), demo(join(tmp.path, 'two'), 2)]);
+    expect(single.lanes).toBe(1);
+    expect(laned.lanes).toBe(2);
+    expect(laned.table).toEqual(single.table.map((r) => JSON.parse(JSON.stringify(r).replaceAll(join(tmp.path, 'one'), join(tmp.path, 'two')))));
+    expect(laned.meanImageAuroc).toBe(single.meanImageAuroc);
+    // The same steps (in another order), each counted once; the lanes' CPU is part of the run's.
+    expect(laned.steps).toHaveLength(demoStepCount(DEMO_PLANS.smoke, 2));
+    expect(laned.steps.map((s) => s.step).sort()).toEqual(single.steps.map((s) => s.step).sort());
+    expect(laned.steps.reduce((a, s) => a + s.cpuSeconds, 0)).toBeLessThanOrEqual(laned.cpuSeconds + 1e-6);
+    const a = await savedWeights(join(tmp.path, 'one', 'artifacts'));
+    const b = await savedWeights(join(tmp.path, 'two', 'artifacts'));
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    expect(a.size).toBeGreaterThanOrEqual(20);
+    for (const [rel, bytes] of a) expect({ rel, same: bytes.equals(b.get(rel) as Buffer) }).toEqual({ rel, same: true });
+  }, 600_000);
+});
