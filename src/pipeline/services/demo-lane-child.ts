@@ -1,6 +1,7 @@
 // One demo lane (demo-lanes.ts forks this file): runs the services it is sent, one at a time, on its own
 // TensorFlow.js runtime, and answers each with the result, the CPU seconds it took and this process's total.
-// Exits when the parent disconnects.
+// Exits as soon as the parent disconnects (it finished, or it stopped on a signal: a step still running here must not
+// go on writing into the demo's folder); the exit hook releases any lock the step held.
 import { isMadenetError } from '../core/errors.js';
 import { LANE_SERVICES, type LaneMessage, type LaneRequest } from './demo-lanes.js';
 
@@ -29,6 +30,4 @@ let queue: Promise<void> = Promise.resolve();
 process.on('message', (req: LaneRequest) => {
   queue = queue.then(() => handle(req));
 });
-process.on('disconnect', () => {
-  void queue.finally(() => process.exit(0));
-});
+process.on('disconnect', () => process.exit(0));
