@@ -17,7 +17,7 @@ interface DemoJson {
   lanes: number;
   table: unknown[];
   meanImageAuroc: number | null;
-  steps: { step: string; cpuSeconds: number }[];
+  steps: { step: string; cpuSeconds: number; lane?: number }[];
   cpuSeconds: number;
 }
 
@@ -51,6 +51,10 @@ describe('madenet demo lanes (bin/run.js)', () => {
     expect(laned.steps).toHaveLength(demoStepCount(DEMO_PLANS.smoke, 2));
     expect(laned.steps.map((s) => s.step).sort()).toEqual(single.steps.map((s) => s.step).sort());
     expect(laned.steps.reduce((a, s) => a + s.cpuSeconds, 0)).toBeLessThanOrEqual(laned.cpuSeconds + 1e-6);
+    // Training and fine-tuning ran in the lanes (both used), everything else here.
+    for (const s of laned.steps) expect(/^(train-|finetune )/.test(s.step) ? [1, 2] : [undefined]).toContain(s.lane);
+    expect(new Set(laned.steps.map((s) => s.lane).filter((l) => l !== undefined)).size).toBe(2);
+    expect(single.steps.every((s) => s.lane === undefined)).toBe(true);
     const a = await savedWeights(join(tmp.path, 'one', 'artifacts'));
     const b = await savedWeights(join(tmp.path, 'two', 'artifacts'));
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());

@@ -72,12 +72,14 @@ interface Pending {
 
 class Lane {
   readonly child: ChildProcess;
+  readonly index: number;
   readonly pending = new Map<number, Pending>();
   /** The child's own CPU seconds (user + system, all its threads) at its last reply. */
   cpuSeconds = 0;
   private exited: Error | null = null;
 
   constructor(script: string, index: number) {
+    this.index = index;
     // The child's stdout goes to our stderr: with --json, stdout carries exactly one JSON document.
     this.child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 2, 'inherit', 'ipc'], env: { ...process.env, MADENET_DEMO_LANE: String(index) } });
     this.child.on('message', (m: LaneMessage) => this.receive(m));
@@ -116,6 +118,8 @@ class Lane {
 }
 
 export interface LaneStep {
+  /** Which lane ran it (1-based). */
+  lane: number;
   /** Wall seconds from the lane picking the step up to its reply. */
   seconds: number;
   /** The child's CPU seconds over the step. */
@@ -151,7 +155,7 @@ export class DemoLanes {
       const { onProgress: _dropped, ...plain } = options as LaneOptions<K> & { onProgress?: unknown };
       const t0 = performance.now();
       const reply = await lane.send({ id: this.nextId++, service, options: { ...plain, ...this.runtime } }, hooks.onProgress);
-      return { result: reply.result as LaneResult<K>, seconds: (performance.now() - t0) / 1000, cpuSeconds: reply.cpuSeconds };
+      return { result: reply.result as LaneResult<K>, lane: lane.index, seconds: (performance.now() - t0) / 1000, cpuSeconds: reply.cpuSeconds };
     } finally {
       this.release(lane);
     }

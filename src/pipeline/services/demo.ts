@@ -47,6 +47,8 @@ export interface DemoStepTiming {
   seconds: number;
   /** CPU seconds (user + system) of this process over the step: on a shared machine, the cost that wall time hides. */
   cpuSeconds: number;
+  /** The lane process that ran it (1-based; absent: this process). */
+  lane?: number;
 }
 
 export interface DemoCategoryRow {
@@ -235,7 +237,7 @@ function stepRunner(run: DemoRun, lanes: DemoLanes | null): StepRunner {
       // Lanes train side by side: only the step announced last drives the progress bar.
       ...(onProgress ? { onProgress: (p: TrainProgress) => run.current === step && onProgress(p) } : {}),
     });
-    run.steps.push({ step, seconds: done.seconds, cpuSeconds: done.cpuSeconds });
+    run.steps.push({ step, seconds: done.seconds, cpuSeconds: done.cpuSeconds, lane: done.lane });
     return done.result;
   };
 }
