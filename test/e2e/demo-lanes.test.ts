@@ -61,4 +61,21 @@ describe('madenet demo lanes (bin/run.js)', () => {
     expect(a.size).toBeGreaterThanOrEqual(20);
     for (const [rel, bytes] of a) expect({ rel, same: bytes.equals(b.get(rel) as Buffer) }).toEqual({ rel, same: true });
   }, 600_000);
+
+  it('hands a lane step\'s MadenetError back with its code, and close() ends the lanes', async () => {
+    // The compiled module: its child script exists (from the TypeScript sources there is none to fork).
+    const mod = (await import(join(root, 'dist', 'pipeline', 'services', 'demo-lanes.js'))) as typeof import('../../src/pipeline/services/demo-lanes.js');
+    const script = mod.laneChildScript();
+    expect(script).not.toBeNull();
+    const lanes = new mod.DemoLanes(script as string, 2, { backend: 'wasm', threads: 1 });
+    const missing = join(tmp.path, 'no-such-data');
+    const options = { data: missing, category: 'BGA', out: join(tmp.path, 'art'), seed: 1, preset: 'tiny' as const, epochs: 1, batchSize: 2, lr: 1e-3 };
+    let caught: unknown;
+    await lanes.run('trainSrad', options).catch((e: unknown) => (caught = e));
+    expect(caught).toMatchObject({ name: 'MadenetError' });
+    expect((caught as { code: string }).code).toMatch(/^E_(?!INTERNAL)/);
+    expect((caught as Error).message).toContain(missing);
+    expect(lanes.cpuSeconds()).toBeGreaterThan(0);
+    await lanes.close();
+  }, 120_000);
 });

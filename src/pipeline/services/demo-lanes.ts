@@ -166,12 +166,16 @@ export class DemoLanes {
     return this.lanes.reduce((a, l) => a + l.cpuSeconds, 0);
   }
 
-  /** Ends the lane processes: a clean disconnect, or SIGTERM to any that still runs a step (after a failure elsewhere). */
-  close(): void {
-    for (const lane of this.lanes) {
-      if (lane.pending.size > 0) lane.child.kill('SIGTERM');
-      else if (lane.child.connected) lane.child.disconnect();
-    }
+  /**
+   * Ends the lane processes by disconnecting them: a lane exits at once on that, even mid-step (after a failure
+   * elsewhere), through process.exit, so its exit hook releases the locks the step held.
+   */
+  async close(): Promise<void> {
+    const exits = this.lanes.map((lane) =>
+      lane.child.exitCode !== null || lane.child.signalCode !== null ? Promise.resolve() : new Promise<void>((done) => lane.child.once('exit', () => done())),
+    );
+    for (const lane of this.lanes) if (lane.child.connected) lane.child.disconnect();
+    await Promise.all(exits);
   }
 
   private acquire(): Promise<Lane> {

@@ -248,7 +248,7 @@ function stepRunner(run: DemoRun, lanes: DemoLanes | null): StepRunner {
  * LPD's backbone, a fine-tune from its parent). Every step is seeded on its own, so the order changes no result.
  */
 async function trainAll(run: DemoRun) {
-  const { plan, categories } = run;
+  const { categories } = run;
   const runtime = await initRuntime({ backend: run.rt.backend ?? 'auto', threads: run.rt.threads ?? 0 });
   const script = laneChildScript();
   const lanePlan = planLanes(runtime, categories.length + 1, script ? run.opts.lanes : 1);
@@ -270,7 +270,7 @@ async function trainAll(run: DemoRun) {
     const finetuned = Object.fromEntries(categories.map((c, i) => [c, perCategory[i]?.finetuned ?? {}]));
     return { finalModels, finetuned, ...routing, lanes: lanePlan.lanes, laneCpuSeconds: () => lanes?.cpuSeconds() ?? 0 };
   } finally {
-    lanes?.close();
+    await lanes?.close();
   }
 }
 
