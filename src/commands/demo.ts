@@ -12,7 +12,9 @@ export default class Demo extends BaseCommand {
     'Generates the procedural SMT demo dataset, inspects it, previews synthetic defects, trains SRAD, SFAD and LPD per ' +
     'category, fine-tunes them on the real train defects, trains the pre-classifier, builds the performance map, runs ' +
     'routed inference on the test split and evaluates it. Everything is written under --out; the HTML report path is ' +
-    'printed at the end.';
+    'printed at the end. With more than one wasm thread (--threads; default one per core) the categories and the ' +
+    'pre-classifier train side by side, one 1-thread process per thread; --threads 1 keeps every step in this process. ' +
+    'The artifacts and scores are the same either way.';
   static override examples = [
     '<%= config.bin %> demo',
     '<%= config.bin %> demo --out ./madenet-demo --category BGA,QFP --json',
@@ -97,6 +99,6 @@ export default class Demo extends BaseCommand {
     if (ft) this.say(`Pre-classifier fine-tuned on real defects: held-out defects under the routing confidence ${pct(ft.before)} -> ${pct(ft.after)}.`);
     this.say(`Performance map: ${r.artifacts.perfmap}`);
     this.say(`Report: ${r.report}`);
-    this.say(`Finished in ${(r.seconds / 60).toFixed(1)} min, ${(r.cpuSeconds / 60).toFixed(1)} CPU min (${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(0)}s`).join(', ')}).`);
+    this.say(`Finished in ${(r.seconds / 60).toFixed(1)} min, ${(r.cpuSeconds / 60).toFixed(1)} CPU min, training in ${r.lanes} process${r.lanes === 1 ? '' : 'es'} (${r.steps.map((s) => `${s.step} ${s.seconds.toFixed(0)}s`).join(', ')}).`);
   }
 }

@@ -15,15 +15,12 @@ import { buildPerfmap } from './build-perfmap.js';
 import { inspectDataset } from './dataset-inspect.js';
 import { DEMO_PLANS, type DemoPlan, type DemoPlanName } from './demo-plan.js';
 import { evaluate, type EvaluateResult } from './evaluate.js';
-import { finetune, finetuneLost } from './finetune.js';
-import { finetuneClassifier } from './finetune-classifier.js';
+import { finetuneLost } from './finetune.js';
+import { DemoLanes, laneChildScript, LANE_SERVICES, planLanes, type LaneOptions, type LaneResult, type LaneService } from './demo-lanes.js';
+import { initRuntime } from '../runtime/backend.js';
 import { infer } from './infer.js';
 import { makeDemo } from './make-demo.js';
 import { synth } from './synth.js';
-import { trainClassifier } from './train-classifier.js';
-import { trainLpd } from './train-lpd.js';
-import { trainSfad } from './train-sfad.js';
-import { trainSrad } from './train-srad.js';
 import type { TrainProgress } from '../train/loop.js';
 
 export interface DemoOptions {
@@ -40,6 +37,8 @@ export interface DemoOptions {
   onTrainProgress?: (p: TrainProgress) => void;
   /** Images scored by the inference step, of `total`. */
   onInferProgress?: (done: number, total: number) => void;
+  /** Lane processes for the training steps (default: one per wasm thread, demo-lanes.ts); 1 keeps them in this process. */
+  lanes?: number;
 }
 
 export interface DemoStepTiming {
@@ -48,6 +47,8 @@ export interface DemoStepTiming {
   seconds: number;
   /** CPU seconds (user + system) of this process over the step: on a shared machine, the cost that wall time hides. */
   cpuSeconds: number;
+  /** The lane process that ran it (1-based; absent: this process). */
+  lane?: number;
 }
 
 export interface DemoCategoryRow {
@@ -85,8 +86,10 @@ export interface DemoResult {
   steps: DemoStepTiming[];
   /** Wall seconds of the whole run. */
   seconds: number;
-  /** CPU seconds (user + system) of the whole run, every thread of the process. */
+  /** CPU seconds (user + system) of the whole run, every thread of this process and of its lane processes. */
   cpuSeconds: number;
+  /** Processes the training and fine-tuning steps ran in side by side (1: all in this one; demo-lanes.ts). */
+  lanes: number;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -120,8 +123,8 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
 
   const { made, inspected } = await makeData(run);
   const previews = await previewSynth(run);
-  const { finalModels, finetuned } = await trainSubmodels(run);
-  const { classifier, tunedClassifier, router, perfmap } = await buildRouting(run, finalModels);
+  const { finalModels, finetuned, classifier, tunedClassifier, router, lanes, laneCpuSeconds } = await trainAll(run);
+  const perfmap = await buildRouting(run, finalModels, router.artifact.dir);
   const { predictions, inferred, evaluation } = await inferAndEvaluate(run, perfmap.artifact.dir);
 
   const mean = evaluation.metrics.mean.values;
@@ -146,8 +149,9 @@ async function demoSteps(opts: DemoOptions): Promise<DemoResult> {
     meanPixelAp: mean.pixelAp ?? null,
     meanAupro: mean.aupro ?? null,
     steps: run.steps,
+    lanes,
     seconds: (performance.now() - started) / 1000,
-    cpuSeconds: cpuSecondsSince(cpuStarted),
+    cpuSeconds: cpuSecondsSince(cpuStarted) + laneCpuSeconds(),
   };
 }
 
@@ -165,6 +169,9 @@ interface DemoRun {
   steps: DemoStepTiming[];
   /** Runs one step, announcing it (n of the plan's total) and recording its time. */
   timed: <T>(step: string, fn: () => Promise<T>) => Promise<T>;
+  /** Announces a step (n of the plan's total) that starts now; `current` is the last one announced. */
+  announce: (step: string) => void;
+  current: string | null;
 }
 
 function cpuSecondsSince(start: NodeJS.CpuUsage): number {
@@ -175,8 +182,13 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
 function demoRun(opts: DemoOptions, plan: DemoPlan, categories: string[]): DemoRun {
   const steps: DemoStepTiming[] = [];
   const totalSteps = demoStepCount(plan, categories.length);
+  let announced = 0;
+  const announce = (step: string): void => {
+    run.current = step;
+    opts.onStep?.(step, ++announced, totalSteps);
+  };
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
-    opts.onStep?.(step, steps.length + 1, totalSteps);
+    announce(step);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const value = await fn();
@@ -186,7 +198,8 @@ function demoRun(opts: DemoOptions, plan: DemoPlan, categories: string[]): DemoR
   const rt = { backend: opts.backend, threads: opts.threads };
   const train = { ...rt, ...(opts.onTrainProgress ? { onProgress: opts.onTrainProgress } : {}) };
   const out = resolve(opts.out);
-  return { opts, plan, categories, out, data: join(out, 'data'), artifacts: join(out, 'artifacts'), seed: opts.seed, rt, train, steps, timed };
+  const run: DemoRun = { opts, plan, categories, out, data: join(out, 'data'), artifacts: join(out, 'artifacts'), seed: opts.seed, rt, train, steps, timed, announce, current: null };
+  return run;
 }
 
 async function makeData({ timed, plan, data, seed, categories }: DemoRun) {
@@ -209,42 +222,88 @@ async function previewSynth({ timed, plan, out, data, seed, categories }: DemoRu
   return previews;
 }
 
-/** Trains and fine-tunes the three submodels of every category; keeps a fine-tune only where it beat its parent. */
-async function trainSubmodels({ timed, plan, data, artifacts, seed, categories, train }: DemoRun) {
-  const finalModels: string[] = [];
-  const finetuned: Record<string, DemoCategoryRow['finetune']> = {};
-  for (const category of categories) {
-    finetuned[category] = {};
-    const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...train };
-    const srad = await timed(`train-srad ${category}`, () => trainSrad({ ...common, ...plan.srad }));
-    const lpd = await timed(`train-lpd ${category}`, () => trainLpd({ ...common, ...plan.lpd }));
-    const backbone = plan.sfadFromLpd ? lpd.artifact.dir : 'random';
-    const sfad = await timed(`train-sfad ${category}`, () => trainSfad({ ...common, ...plan.sfad, backbone }));
-    for (const [kind, parent] of [['srad', srad], ['sfad', sfad], ['lpd', lpd]] as const) {
-      const ft = await timed(`finetune ${kind} ${category}`, () =>
-        finetune({ model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...train }),
-      );
-      finetuned[category]![kind] = { before: ft.metrics.before.pixelAp, after: ft.metrics.after.pixelAp };
-      // Chosen on validation, like everything the perfmap sees: a fine-tune that lost to its parent is not used.
-      finalModels.push(finetuneLost(ft) ? parent.artifact.dir : ft.artifact.dir);
-    }
+/** Runs one training or fine-tuning service as a demo step: in a lane process when there are lanes, else here. */
+type StepRunner = <K extends LaneService>(step: string, service: K, options: LaneOptions<K>) => Promise<LaneResult<K>>;
+
+function stepRunner(run: DemoRun, lanes: DemoLanes | null): StepRunner {
+  if (!lanes) {
+    return <K extends LaneService>(step: string, service: K, options: LaneOptions<K>) =>
+      run.timed(step, () => (LANE_SERVICES[service] as (o: LaneOptions<K>) => Promise<LaneResult<K>>)(options));
   }
-  return { finalModels, finetuned };
+  return async <K extends LaneService>(step: string, service: K, options: LaneOptions<K>): Promise<LaneResult<K>> => {
+    const onProgress = run.train.onProgress;
+    const done = await lanes.run(service, options, {
+      onStart: () => run.announce(step),
+      // Lanes train side by side: only the step announced last drives the progress bar.
+      ...(onProgress ? { onProgress: (p: TrainProgress) => run.current === step && onProgress(p) } : {}),
+    });
+    run.steps.push({ step, seconds: done.seconds, cpuSeconds: done.cpuSeconds, lane: done.lane });
+    return done.result;
+  };
 }
 
-/** The pre-classifier (fine-tuned where the plan says so) and the performance map over the final submodels. */
-async function buildRouting({ timed, plan, data, artifacts, seed, categories, train, rt }: DemoRun, finalModels: string[]) {
-  const classifier = await timed('train-classifier', () =>
-    trainClassifier({ data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...train }),
-  );
+/**
+ * The submodels of every category and the pre-classifier. In-process, one after the other in the old order; with
+ * lanes, the categories and the pre-classifier side by side (each one's own steps still in order: SFAD starts from
+ * LPD's backbone, a fine-tune from its parent). Every step is seeded on its own, so the order changes no result.
+ */
+async function trainAll(run: DemoRun) {
+  const { categories } = run;
+  const runtime = await initRuntime({ backend: run.rt.backend ?? 'auto', threads: run.rt.threads ?? 0 });
+  const script = laneChildScript();
+  const lanePlan = planLanes(runtime, categories.length + 1, script ? run.opts.lanes : 1);
+  const lanes = lanePlan.lanes > 1 && script ? new DemoLanes(script, lanePlan.lanes, { backend: runtime.backend as BackendRequest, threads: lanePlan.threadsPerLane }) : null;
+  try {
+    const exec = stepRunner(run, lanes);
+    const perCategory: Awaited<ReturnType<typeof trainCategory>>[] = [];
+    let routing: Awaited<ReturnType<typeof trainRouter>>;
+    if (lanes) {
+      // The pre-classifier first: it is the longest chain after LPD, so it should not be the one left at the end.
+      const [r, ...cats] = await Promise.all([trainRouter(run, exec), ...categories.map((c) => trainCategory(run, c, exec))]);
+      routing = r;
+      perCategory.push(...cats);
+    } else {
+      for (const category of categories) perCategory.push(await trainCategory(run, category, exec));
+      routing = await trainRouter(run, exec);
+    }
+    const finalModels = perCategory.flatMap((c) => c.models);
+    const finetuned = Object.fromEntries(categories.map((c, i) => [c, perCategory[i]?.finetuned ?? {}]));
+    return { finalModels, finetuned, ...routing, lanes: lanePlan.lanes, laneCpuSeconds: () => lanes?.cpuSeconds() ?? 0 };
+  } finally {
+    await lanes?.close();
+  }
+}
+
+/** Trains and fine-tunes the three submodels of one category; keeps a fine-tune only where it beat its parent. */
+async function trainCategory({ plan, data, artifacts, seed, train }: DemoRun, category: string, exec: StepRunner) {
+  const models: string[] = [];
+  const finetuned: DemoCategoryRow['finetune'] = {};
+  const common = { data, category, out: artifacts, seed, imageSize: plan.imageSize, checkpointEvery: 0, ...train };
+  const srad = await exec(`train-srad ${category}`, 'trainSrad', { ...common, ...plan.srad });
+  const lpd = await exec(`train-lpd ${category}`, 'trainLpd', { ...common, ...plan.lpd });
+  const backbone = plan.sfadFromLpd ? lpd.artifact.dir : 'random';
+  const sfad = await exec(`train-sfad ${category}`, 'trainSfad', { ...common, ...plan.sfad, backbone });
+  for (const [kind, parent] of [['srad', srad], ['sfad', sfad], ['lpd', lpd]] as const) {
+    const ft = await exec(`finetune ${kind} ${category}`, 'finetune', { model: parent.artifact.dir, data, seed, checkpointEvery: 0, ...plan.finetune[kind], ...train });
+    finetuned[kind] = { before: ft.metrics.before.pixelAp, after: ft.metrics.after.pixelAp };
+    // Chosen on validation, like everything the perfmap sees: a fine-tune that lost to its parent is not used.
+    models.push(finetuneLost(ft) ? parent.artifact.dir : ft.artifact.dir);
+  }
+  return { models, finetuned };
+}
+
+/** The pre-classifier, fine-tuned where the plan says so. */
+async function trainRouter({ plan, data, artifacts, seed, categories, train }: DemoRun, exec: StepRunner) {
+  const classifier = await exec('train-classifier', 'trainClassifier', { data, out: artifacts, categories, seed, checkpointEvery: 0, imageSize: plan.imageSize, ...plan.classifier, ...train });
   const tunedClassifier = plan.classifierFinetune
-    ? await timed('finetune classifier', () => finetuneClassifier({ model: classifier.artifact.dir, data, seed, checkpointEvery: 0, ...plan.classifierFinetune, ...train }))
+    ? await exec('finetune classifier', 'finetuneClassifier', { model: classifier.artifact.dir, data, seed, checkpointEvery: 0, ...plan.classifierFinetune, ...train })
     : null;
-  const router = tunedClassifier ?? classifier;
-  const perfmap = await timed('build-perfmap', () =>
-    buildPerfmap({ data, models: finalModels, classifier: router.artifact.dir, lambda: 0.5, seed, out: artifacts, categories, ...rt }),
-  );
-  return { classifier, tunedClassifier, router, perfmap };
+  return { classifier, tunedClassifier, router: tunedClassifier ?? classifier };
+}
+
+/** The performance map over the final submodels, routed by the (fine-tuned) pre-classifier. */
+async function buildRouting({ timed, data, artifacts, seed, categories, rt }: DemoRun, finalModels: string[], classifierDir: string) {
+  return timed('build-perfmap', () => buildPerfmap({ data, models: finalModels, classifier: classifierDir, lambda: 0.5, seed, out: artifacts, categories, ...rt }));
 }
 
 async function inferAndEvaluate({ timed, opts, out, data, categories, rt }: DemoRun, perfmapDir: string) {
