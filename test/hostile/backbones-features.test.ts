@@ -7,7 +7,6 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
 import { writeArtifact } from '../../src/pipeline/artifacts/index.js';
 import { loadDetector } from '../../src/pipeline/detectors/registry.js';
 import { patchcoreConfig } from '../../src/pipeline/submodels/patchcore/model/config.js';
@@ -22,7 +21,7 @@ import { inspectDataset } from '../../src/pipeline/services/dataset-inspect.js';
 import { trainPatchcore } from '../../src/pipeline/services/train-patchcore.js';
 import TrainPatchcore from '../../src/commands/train-patchcore.js';
 import { runCommand } from '../helpers/run-command.js';
-import { stateDictPickle, type PthTensor } from '../pipeline/weights/torch-pth-writer.js';
+import { torch2Pth, type PthTensor } from '../pipeline/weights/torch-pth-writer.js';
 import { makeTinyDataset } from '../helpers/tiny-dataset.js';
 
 let dir: string;
@@ -98,90 +97,6 @@ describe('--backbone given a weights file', () => {
     await expect(planSradBackbone(pth)).rejects.toMatchObject({ code: 'E_USAGE', suggestions: [expect.stringContaining('--arch hrnet_w18')] });
   });
 });
-
-/**
- * What PyTorch 2.x's torch.save writes (torch/serialization.py _save + miniz through PyTorchStreamWriter), from its
- * public source: records data.pkl, .format_version ("1"), .storage_alignment ("64"), byteorder, data/<key> in
- * numeric key order (0, 1, ..., 10, 11: format version 1), then version and .data/serialization_id; every record's
- * data 64-byte aligned by an "FB" padding extra field; general-purpose bit 3 set, so the local headers hold zero CRC
- * and sizes and a 16-byte data descriptor follows each non-empty record (the central directory has the real values);
- * zip64 end records. torch 1.13 (the committed fixtures) writes the same but for the four new records and the order.
- */
-function torch2Zip(records: readonly [string, Uint8Array][], archive = 'archive'): Buffer {
-  const chunks: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const [rel, data] of records) {
-    const name = Buffer.from(`${archive}/${rel}`, 'utf8');
-    const pad = (64 - ((offset + 30 + name.length + 4) % 64)) % 64;
-    const extra = Buffer.alloc(4 + pad);
-    extra.writeUInt16LE(0x4246, 0);
-    extra.writeUInt16LE(pad, 2);
-    const flags = data.byteLength > 0 ? 0x0808 : 0x0800;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(extra.length, 28);
-    const crc = crc32(data) >>> 0;
-    const descriptor = Buffer.alloc(data.byteLength > 0 ? 16 : 0);
-    if (descriptor.length) {
-      descriptor.writeUInt32LE(0x08074b50, 0);
-      descriptor.writeUInt32LE(crc, 4);
-      descriptor.writeUInt32LE(data.byteLength, 8);
-      descriptor.writeUInt32LE(data.byteLength, 12);
-    }
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(flags, 8);
-    c.writeUInt32LE(crc, 16);
-    c.writeUInt32LE(data.byteLength, 20);
-    c.writeUInt32LE(data.byteLength, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt32LE(offset, 42);
-    central.push(c, name);
-    chunks.push(local, name, extra, Buffer.from(data), descriptor);
-    offset += 30 + name.length + extra.length + data.byteLength + descriptor.length;
-  }
-  const cd = Buffer.concat(central);
-  const z = Buffer.alloc(56);
-  z.writeUInt32LE(0x06064b50, 0);
-  z.writeBigUInt64LE(44n, 4);
-  z.writeUInt16LE(45, 12);
-  z.writeUInt16LE(45, 14);
-  z.writeBigUInt64LE(BigInt(records.length), 24);
-  z.writeBigUInt64LE(BigInt(records.length), 32);
-  z.writeBigUInt64LE(BigInt(cd.length), 40);
-  z.writeBigUInt64LE(BigInt(offset), 48);
-  const loc = Buffer.alloc(20);
-  loc.writeUInt32LE(0x07064b50, 0);
-  loc.writeBigUInt64LE(BigInt(offset + cd.length), 8);
-  loc.writeUInt32LE(1, 16);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(records.length, 8);
-  eocd.writeUInt16LE(records.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...chunks, cd, z, loc, eocd]);
-}
-
-function torch2Pth(tensors: ReadonlyMap<string, PthTensor>, byteorder = 'little'): Buffer {
-  const { pickle, storages } = stateDictPickle(tensors);
-  const keys = [...storages.keys()].sort((a, b) => Number(a) - Number(b));
-  return torch2Zip([
-    ['data.pkl', pickle],
-    ['.format_version', Buffer.from('1')],
-    ['.storage_alignment', Buffer.from('64')],
-    ['byteorder', Buffer.from(byteorder)],
-    ...keys.map((k) => [`data/${k}`, storages.get(k) as Uint8Array] as [string, Uint8Array]),
-    ['version', Buffer.from('3\n')],
-    ['.data/serialization_id', Buffer.from('1234567890123456789012345678901234567890')],
-  ]);
-}
 
 describe('PyTorch 2.x .pth layout', () => {
   // Twelve parameters, so that storage keys 10 and 11 sort before 2 as text but after it as numbers, and an empty one.

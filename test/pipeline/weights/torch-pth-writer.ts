@@ -126,6 +126,28 @@ export function writePth(tensors: ReadonlyMap<string, PthTensor>, opts: PthOptio
   return writeZip(entries, { deflate: opts.deflate, zip64: opts.zip64 ?? true });
 }
 
+/**
+ * What PyTorch 2.x's torch.save writes (torch/serialization.py _save + miniz through PyTorchStreamWriter), from its
+ * public source: records data.pkl, .format_version ("1"), .storage_alignment ("64"), byteorder, data/<key> in
+ * numeric key order (0, 1, ..., 10, 11: format version 1), then version and .data/serialization_id; every record's
+ * data 64-byte aligned by an "FB" padding extra field; data descriptors (bit 3); zip64 end records. torch 1.13 (the
+ * committed fixtures, and writePth) writes the same but for the four new records, the order and the descriptors.
+ */
+export function torch2Pth(tensors: ReadonlyMap<string, PthTensor>, byteorder = 'little', archive = 'archive'): Buffer {
+  const { pickle, storages } = stateDictPickle(tensors);
+  const keys = [...storages.keys()].sort((a, b) => Number(a) - Number(b));
+  const records: [string, Uint8Array][] = [
+    ['data.pkl', pickle],
+    ['.format_version', Buffer.from('1')],
+    ['.storage_alignment', Buffer.from('64')],
+    ['byteorder', Buffer.from(byteorder)],
+    ...keys.map((k) => [`data/${k}`, storages.get(k) as Uint8Array] as [string, Uint8Array]),
+    ['version', Buffer.from('3\n')],
+    ['.data/serialization_id', Buffer.from('1234567890123456789012345678901234567890')],
+  ];
+  return writeZip(records.map(([rel, data]) => [`${archive}/${rel}`, data]), { zip64: true, dataDescriptors: true });
+}
+
 export function contiguousStride(shape: readonly number[]): number[] {
   return shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
 }
@@ -158,19 +180,37 @@ function toHalf(v: number): number {
 export interface ZipOptions {
   deflate?: boolean;
   zip64?: boolean;
+  /**
+   * General-purpose bit 3, as PyTorch 2.x's writer sets: the local header holds zero CRC and sizes and a 16-byte data
+   * descriptor follows each non-empty record (the central directory has the real values).
+   */
+  dataDescriptors?: boolean;
 }
 
 /**
  * The fields a local and a central zip header share, from "version needed" on (the local header has them at 4,
  * the central one at 6): version 2.0, no flags, `method`, no time or date, crc, both sizes, name length.
  */
-function writeSharedHeader(b: Buffer, at: number, method: number, data: Uint8Array, packed: Buffer, nameLength: number): void {
+function writeSharedHeader(b: Buffer, at: number, method: number, data: Uint8Array, packed: Buffer, nameLength: number, flags = 0, sizes = true): void {
   b.writeUInt16LE(20, at);
+  b.writeUInt16LE(flags, at + 2);
   b.writeUInt16LE(method, at + 4);
-  b.writeUInt32LE(crc32(data), at + 10);
-  b.writeUInt32LE(packed.length, at + 14);
-  b.writeUInt32LE(data.byteLength, at + 18);
+  if (sizes) {
+    b.writeUInt32LE(crc32(data), at + 10);
+    b.writeUInt32LE(packed.length, at + 14);
+    b.writeUInt32LE(data.byteLength, at + 18);
+  }
   b.writeUInt16LE(nameLength, at + 22);
+}
+
+/** The data descriptor that follows a record written with bit 3: signature, CRC, compressed and plain sizes. */
+function dataDescriptor(data: Uint8Array, packed: Buffer): Buffer {
+  const d = Buffer.alloc(16);
+  d.writeUInt32LE(0x08074b50, 0);
+  d.writeUInt32LE(crc32(data), 4);
+  d.writeUInt32LE(packed.length, 8);
+  d.writeUInt32LE(data.byteLength, 12);
+  return d;
 }
 
 /** A zip of the given entries: 64-byte aligned data (as PyTorch's writer pads), central directory, end records. */
@@ -187,17 +227,20 @@ export function writeZip(entries: readonly [string, Uint8Array][], opts: ZipOpti
     extra.writeUInt16LE(pad, 2);
     const local = Buffer.alloc(30);
     const method = opts.deflate ? 8 : 0;
+    const described = opts.dataDescriptors === true && data.byteLength > 0;
+    const flags = opts.dataDescriptors ? 0x0800 | (described ? 0x0008 : 0) : 0; // 0x0800: UTF-8 names, as miniz sets
     local.writeUInt32LE(0x04034b50, 0);
-    writeSharedHeader(local, 4, method, data, packed, nameBytes.length);
+    writeSharedHeader(local, 4, method, data, packed, nameBytes.length, flags, !described);
     local.writeUInt16LE(extra.length, 28);
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
     c.writeUInt16LE(20, 4); // version made by
-    writeSharedHeader(c, 6, method, data, packed, nameBytes.length);
+    writeSharedHeader(c, 6, method, data, packed, nameBytes.length, flags);
     c.writeUInt32LE(offset, 42);
     central.push(c, nameBytes);
-    chunks.push(local, nameBytes, extra, packed);
-    offset += 30 + nameBytes.length + extra.length + packed.length;
+    const descriptor = described ? dataDescriptor(data, packed) : Buffer.alloc(0);
+    chunks.push(local, nameBytes, extra, packed, descriptor);
+    offset += 30 + nameBytes.length + extra.length + packed.length + descriptor.length;
   }
   const dir = Buffer.concat(central);
   const tail: Buffer[] = [];
