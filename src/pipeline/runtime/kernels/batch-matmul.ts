@@ -27,7 +27,7 @@ export function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
     // [B,M,K] @ [K,N] is one [B*M,K] @ [K,N] product.
     out = matmul1(backend, withShape(aT, [1, batchA * m, k]), withShape(bT, [1, k, n]));
   } else {
-    out = perBatch(backend, aT, bT, batchA, batchB, m, k, n);
+    out = perBatch(backend, aT, bT, { batchA, batchB, m, k, n });
   }
   if (aT !== a) dispose(backend, aT);
   if (bT !== b) dispose(backend, bT);
@@ -53,46 +53,46 @@ function swapLastTwo(backend: WasmBackend, t: tf.TensorInfo): tf.TensorInfo {
  */
 export const SMALL_PRODUCT_MACS = 1 << 16;
 
+/** A batched product [batchA, m, k] x [batchB, k, n]; a batch of 1 is broadcast over the other side's. */
+interface ProductShape {
+  batchA: number;
+  batchB: number;
+  m: number;
+  k: number;
+  n: number;
+}
+
+/** Float offsets of batch i's A and B matrices and of its output matrix from their tensors' starts. */
+function batchOffsets({ batchA, batchB, m, k, n }: ProductShape, i: number): { a: number; b: number; out: number } {
+  return { a: batchA === 1 ? 0 : i * m * k, b: batchB === 1 ? 0 : i * k * n, out: i * m * n };
+}
+
 /** One product per batch: a loop for small matrices, else XNNPACK through tensors aliased onto heap slices. */
-function perBatch(
-  backend: WasmBackend,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  batchA: number,
-  batchB: number,
-  m: number,
-  k: number,
-  n: number,
-): tf.TensorInfo {
-  return m * k * n < SMALL_PRODUCT_MACS ? perBatchLoop(backend, a, b, batchA, batchB, m, k, n) : perBatchXnn(backend, a, b, batchA, batchB, m, k, n);
+function perBatch(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape): tf.TensorInfo {
+  const { batchA, batchB, m, k, n } = shape;
+  const out = allocF32(backend, [Math.max(batchA, batchB), m, n]);
+  if (m * k * n < SMALL_PRODUCT_MACS) perBatchLoop(backend, a, b, out, shape);
+  else perBatchXnn(backend, a, b, out, shape);
+  return out;
 }
 
 /**
  * Small products as a loop over the heap, rounded as XNNPACK's float32 GEMM rounds (each product, then each running
  * sum, to float32, k in order from 0), so that the loop gives the same bits as the XNNPACK path it replaces.
  */
-function perBatchLoop(
-  backend: WasmBackend,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  batchA: number,
-  batchB: number,
-  m: number,
-  k: number,
-  n: number,
-): tf.TensorInfo {
-  const batch = Math.max(batchA, batchB);
-  const out = allocF32(backend, [batch, m, n]);
-  // Views taken after the allocation, which may grow (and move) the heap.
+function perBatchLoop(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, shape: ProductShape): void {
+  const { batchA, batchB, m, k, n } = shape;
+  // Views taken after the output's allocation, which may grow (and move) the heap.
   const heap = heapF32(backend);
   const aBase = f32Offset(backend, a);
   const bBase = f32Offset(backend, b);
   const oBase = f32Offset(backend, out);
   const fround = Math.fround;
-  for (let i = 0; i < batch; i++) {
-    const ai = aBase + (batchA === 1 ? 0 : i * m * k);
-    const bi = bBase + (batchB === 1 ? 0 : i * k * n);
-    const oi = oBase + i * m * n;
+  for (let i = 0; i < Math.max(batchA, batchB); i++) {
+    const at = batchOffsets(shape, i);
+    const ai = aBase + at.a;
+    const bi = bBase + at.b;
+    const oi = oBase + at.out;
     for (let r = 0; r < m; r++) {
       const o = oi + r * n;
       heap.fill(0, o, o + n);
@@ -104,35 +104,24 @@ function perBatchLoop(
       }
     }
   }
-  return out;
 }
 
 /** One XNNPACK product per batch through tensors aliased onto slices of the heap (no copies in). */
-function perBatchXnn(
-  backend: WasmBackend,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  batchA: number,
-  batchB: number,
-  m: number,
-  k: number,
-  n: number,
-): tf.TensorInfo {
-  const batch = Math.max(batchA, batchB);
-  const out = allocF32(backend, [batch, m, n]);
+function perBatchXnn(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, shape: ProductShape): void {
+  const { batchA, batchB, m, k, n } = shape;
   const aBase = backend.dataIdMap.get(a.dataId)!.memoryOffset;
   const bBase = backend.dataIdMap.get(b.dataId)!.memoryOffset;
-  for (let i = 0; i < batch; i++) {
-    const av = alias(backend, aBase + (batchA === 1 ? 0 : i * m * k * 4), [1, m, k]);
-    const bv = alias(backend, bBase + (batchB === 1 ? 0 : i * k * n * 4), [1, k, n]);
+  for (let i = 0; i < Math.max(batchA, batchB); i++) {
+    const at = batchOffsets(shape, i);
+    const av = alias(backend, aBase + at.a * 4, [1, m, k]);
+    const bv = alias(backend, bBase + at.b * 4, [1, k, n]);
     const prod = matmul1(backend, av, bv);
     const heap = heapF32(backend);
     const src = f32Offset(backend, prod);
-    heap.copyWithin(f32Offset(backend, out) + i * m * n, src, src + m * n);
+    heap.copyWithin(f32Offset(backend, out) + at.out, src, src + m * n);
     dispose(backend, prod);
     unalias(backend, av);
     unalias(backend, bv);
   }
-  return out;
 }
 
