@@ -6,12 +6,11 @@
 // Few held-out images give few scores per place, so each place's statistics are shrunk towards the pooled ones
 // (a prior of PRIOR_WEIGHT pseudo-observations); a place never seen (another image size) uses the pooled ones.
 import { MadenetError } from '../core/errors.js';
+import { meanAndSpread, MIN_SPREAD } from '../core/moments.js';
 import type { PixelRegion } from './decode.js';
 
 /** Pseudo-observations of the pooled mean and variance added to each place's own. */
 export const PRIOR_WEIGHT = 2;
-/** Smallest spread divided by (identical held-out tiles have none). */
-const MIN_STD = 1e-6;
 
 export interface TileCalibration {
   /** Pooled mean and spread of every held-out normal tile score. */
@@ -22,15 +21,16 @@ export interface TileCalibration {
   regions: { left: number; top: number; width: number; height: number; n: number; mean: number; std: number }[];
 }
 
-const placeKey = (r: PixelRegion): string => `${r.left},${r.top},${r.width},${r.height}`;
+/** One tile place: a region in source pixels (tiles of every image at the same place share it). */
+export const placeKey = (r: PixelRegion): string => `${r.left},${r.top},${r.width},${r.height}`;
 
 /** Calibration from held-out normal tiles' scores (their regions: the place of each); null when fewer than 2 scores. */
 export function tileCalibration(scored: readonly { region: PixelRegion; score: number }[], prior = PRIOR_WEIGHT): TileCalibration | null {
   const finite = scored.filter((s) => Number.isFinite(s.score));
   if (finite.length < 2) return null;
   if (!(prior >= 0)) throw new MadenetError('E_USAGE', `Tile calibration prior is ${prior}; expected a number >= 0.`);
-  const mean = finite.reduce((s, v) => s + v.score, 0) / finite.length;
-  const variance = finite.reduce((s, v) => s + (v.score - mean) ** 2, 0) / finite.length;
+  const pooled = meanAndSpread(finite.map((s) => s.score));
+  const { mean, variance } = pooled;
   const places = new Map<string, { region: PixelRegion; scores: number[] }>();
   for (const s of finite) {
     const k = placeKey(s.region);
@@ -45,11 +45,11 @@ export function tileCalibration(scored: readonly { region: PixelRegion; score: n
       const shrunkMean = (n * m + prior * mean) / (n + prior);
       // Own squared deviations about the shrunk mean, plus the pooled variance as the prior's.
       const own = scores.reduce((s, v) => s + (v - shrunkMean) ** 2, 0);
-      const std = Math.max(MIN_STD, Math.sqrt((own + prior * variance) / (n + prior)));
+      const std = Math.max(MIN_SPREAD, Math.sqrt((own + prior * variance) / (n + prior)));
       return { left: region.left, top: region.top, width: region.width, height: region.height, n, mean: shrunkMean, std };
     })
     .sort((a, b) => a.top - b.top || a.left - b.left || a.width - b.width || a.height - b.height);
-  return { mean, std: Math.max(MIN_STD, Math.sqrt(variance)), prior, regions };
+  return { mean, std: pooled.std, prior, regions };
 }
 
 /** Looks regions up by place; built once per calibration. */

@@ -30,6 +30,8 @@ import { startRuntime } from '../train/train-run.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import { defaultLayersOf, loadFeatureExtractor, type BackboneProvenance, type FeatureExtractorSource } from '../weights/backbone-registry.js';
 import { concatRows } from '../core/float-rows.js';
+import { meanAndSpread } from '../core/moments.js';
+import { placeKey } from '../io/tile-calibration.js';
 import { patchcoreTileCalibration } from './patchcore-tile-calibration.js';
 
 export const DEFAULT_FEATURE_CACHE_MB = 2048;
@@ -117,9 +119,6 @@ export interface TrainPatchcoreResult {
 
 /** What an ensemble member may set differently from the shared options (train-patchcore-ensemble.ts). */
 export type PatchcoreMemberSettings = Pick<TrainPatchcoreOptions, 'backbone' | 'layers' | 'globalLayer' | 'globalWeight' | 'positionWeight' | 'scoreTopFraction' | 'coresetRatio' | 'maxBankRows'>;
-
-/** Smallest spread the score standardisation divides by (a hold-out of identical images has none). */
-const MIN_SPREAD = 1e-6;
 
 /** train-patchcore on one backbone: the bank built, its artifact written, the live models released. */
 export async function trainPatchcoreBank(opts: TrainPatchcoreOptions): Promise<TrainPatchcoreResult> {
@@ -214,7 +213,7 @@ export async function buildPatchcore(opts: TrainPatchcoreOptions, { member = fal
 }
 
 /** The run's settings resolved from the options and the backbone's defaults. */
-interface PatchcoreSettings {
+export interface PatchcoreSettings {
   seed: number;
   valFraction: number;
   backbone: string;
@@ -336,7 +335,7 @@ export function placeGroups(samples: readonly Sample[], rowsPerSample: number): 
   const byKey = new Map<string, number[]>();
   for (const [i, s] of samples.entries()) {
     if (!s.region) throw new MadenetError('E_INTERNAL', `Train sample ${s.path} has no tile region; the tile-place coreset needs tiles.`);
-    const key = `${s.region.left},${s.region.top},${s.region.width},${s.region.height}`;
+    const key = placeKey(s.region);
     const rows = byKey.get(key) ?? [];
     for (let r = 0; r < rowsPerSample; r++) rows.push(i * rowsPerSample + r);
     byKey.set(key, rows);
@@ -478,11 +477,7 @@ async function scoreNormalization(held: Float32Array[][], grid: [number, number,
     global.push(((await out[1].data()) as Float32Array)[0] as number);
     tf.dispose(out);
   }
-  const stats = (a: number[]): [number, number] => {
-    const m = a.reduce((s, v) => s + v, 0) / a.length;
-    return [m, Math.max(MIN_SPREAD, Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length))];
-  };
-  const [patchMean, patchStd] = stats(patchMax);
-  const [globalMean, globalStd] = stats(global);
-  return { patchMean, patchStd, globalMean, globalStd };
+  const patch = meanAndSpread(patchMax);
+  const whole = meanAndSpread(global);
+  return { patchMean: patch.mean, patchStd: patch.std, globalMean: whole.mean, globalStd: whole.std };
 }

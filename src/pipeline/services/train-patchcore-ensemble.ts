@@ -9,6 +9,7 @@
 import { basename, join, resolve } from 'node:path';
 import { writeArtifact, type ArtifactRef } from '../artifacts/index.js';
 import { MadenetError } from '../core/errors.js';
+import { meanAndSpread, MIN_SPREAD } from '../core/moments.js';
 import type { AsyncDetector } from '../engines/async-detector.js';
 import { combinedFeatureEngine } from '../features/onnx-features.js';
 import { PATCHCORE_KIND } from '../submodels/patchcore/detector.js';
@@ -19,11 +20,10 @@ import { scoreBatch } from '../infer/detector-batch.js';
 import { planValidation, type ValidationPlan } from '../perfmap/validation-set.js';
 import { TextureBank } from '../synth/texture-bank.js';
 import { thresholdsFile, validateDetector, VALIDATION_LAMBDA } from '../train/train-detector-validation.js';
-import { DEFAULT_VAL_FRACTION } from '../train/train-options.js';
 import { trainNormalsOutside } from '../train/train-split.js';
 import { isNpmBackbone, layerStride, type BackboneProvenance } from '../weights/backbone-registry.js';
 import { RANDOM_BACKBONE } from '../weights/backbone-source.js';
-import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, patchcoreSettings, type BuiltPatchcore, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore-bank.js';
+import { buildPatchcore, detectorMetrics, PATCHCORE_DEFAULT_BACKBONE, patchcoreSettings, type BuiltPatchcore, type PatchcoreSettings, type PatchcoreMemberSettings, type TrainPatchcoreOptions, type TrainPatchcoreResult } from './train-patchcore-bank.js';
 
 /** What a member may set differently from the shared options. */
 export type PatchcoreMemberOptions = PatchcoreMemberSettings;
@@ -41,21 +41,17 @@ export interface TrainPatchcoreEnsembleResult extends TrainPatchcoreResult {
   standardisation: PatchcoreEnsembleMember[];
 }
 
-/** Smallest spread / scale divided by (a hold-out of identical images has none). */
-const MIN_SPREAD = 1e-6;
-
 export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { members?: readonly PatchcoreMemberOptions[] }): Promise<TrainPatchcoreEnsembleResult> {
   const started = performance.now();
   const memberOpts = opts.members ?? ensembleBackbones(opts.backbone ?? PATCHCORE_DEFAULT_BACKBONE).map((backbone) => ({ backbone }));
   if (memberOpts.length < 2) throw new MadenetError('E_USAGE', `A PatchCore ensemble got ${memberOpts.length} member(s); expected at least 2.`);
   const nameless = memberOpts.findIndex((m) => !m.backbone || m.backbone.includes('+'));
   if (nameless >= 0) throw new MadenetError('E_USAGE', `PatchCore ensemble member ${nameless + 1} has backbone '${memberOpts[nameless]?.backbone ?? ''}'; expected one backbone id per member.`);
-  const seed = opts.seed ?? 0;
-  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
-  const batchSize = opts.batchSize ?? 8;
   // Every member's settings are checked before the first one builds: a typo in the last member's layers must not
   // surface only after the others have trained (minutes each on real data), leaving orphan member versions.
-  for (const m of memberOpts) checkMemberSettings({ ...opts, ...m });
+  const settings = memberOpts.map((m) => checkMemberSettings({ ...opts, ...m }));
+  // Seed, validation fraction and batch size are shared options, the same in every member's settings.
+  const { seed, valFraction, batchSize } = settings[0] as PatchcoreSettings;
   const built: BuiltPatchcore[] = [];
   try {
     for (const m of memberOpts) built.push(await buildPatchcore({ ...opts, ...m }, { member: true }));
@@ -74,7 +70,7 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
     const { evaluation } = await validateDetector(detector, plan, { textures, batchSize });
     const metrics = detectorMetrics(evaluation);
     const validationSeconds = (performance.now() - t0) / 1000;
-    const { ref, recorded } = await writeEnsembleArtifact({ opts, members, standardisation, dataset, plan, textures, evaluation, metrics, started });
+    const { ref, recorded } = await writeEnsembleArtifact({ opts, seed, valFraction, members, standardisation, dataset, plan, textures, evaluation, metrics, started });
     const sum = (f: (m: TrainPatchcoreResult) => number): number => members.reduce((a, m) => a + f(m), 0);
     const featuresSeconds = sum((m) => m.timings.featuresSeconds);
     const first = members[0] as TrainPatchcoreResult;
@@ -110,11 +106,13 @@ export async function trainPatchcoreEnsemble(opts: TrainPatchcoreOptions & { mem
   }
 }
 
-/** A member's config validated, and its layers checked against its backbone where that needs no loading (packaged networks, random ResNets). */
-function checkMemberSettings(opts: TrainPatchcoreOptions): void {
-  const { backbone, cfg } = patchcoreSettings(opts);
-  if (backbone !== RANDOM_BACKBONE && !isNpmBackbone(backbone)) return;
+/** A member's settings, validated, its layers checked against its backbone where that needs no loading (packaged networks, random ResNets). */
+function checkMemberSettings(opts: TrainPatchcoreOptions): PatchcoreSettings {
+  const settings = patchcoreSettings(opts);
+  const { backbone, cfg } = settings;
+  if (backbone !== RANDOM_BACKBONE && !isNpmBackbone(backbone)) return settings;
   for (const layer of cfg.globalLayer ? [...cfg.layers, cfg.globalLayer] : cfg.layers) layerStride(backbone, layer);
+  return settings;
 }
 
 /** One provenance for the ensemble: the shared package, version and licence when all members come from one npm package (nets joined by '+'); else the first member's kind with the nets listed. */
@@ -148,16 +146,16 @@ async function standardiseMembers(members: TrainPatchcoreResult[], detectors: As
     }
   }
   return members.map((m, i) => {
-    const s = scores[i] as number[];
-    const mean = s.reduce((a, v) => a + v, 0) / s.length;
-    const sd = Math.sqrt(s.reduce((a, v) => a + (v - mean) ** 2, 0) / s.length);
-    const mm = mapMax[i] as number[];
-    return { dir: m.artifact.dir, scoreMean: mean, scoreStd: Math.max(MIN_SPREAD, sd), mapScale: Math.max(MIN_SPREAD, mm.reduce((a, v) => a + v, 0) / mm.length) };
+    const score = meanAndSpread(scores[i] as number[]);
+    // The map scale is a mean map maximum, floored like a spread: every map is divided by it.
+    return { dir: m.artifact.dir, scoreMean: score.mean, scoreStd: score.std, mapScale: Math.max(MIN_SPREAD, meanAndSpread(mapMax[i] as number[]).mean) };
   });
 }
 
 interface EnsembleOutcome {
   opts: TrainPatchcoreOptions;
+  seed: number;
+  valFraction: number;
   members: TrainPatchcoreResult[];
   standardisation: PatchcoreEnsembleMember[];
   dataset: Dataset;
@@ -170,9 +168,7 @@ interface EnsembleOutcome {
 
 /** Writes the ensemble artifact (naming its members, relative to it) last, so LATEST is it. */
 async function writeEnsembleArtifact(o: EnsembleOutcome): Promise<{ ref: ArtifactRef; recorded: PatchcoreEnsembleMember[] }> {
-  const { opts, members, plan } = o;
-  const seed = opts.seed ?? 0;
-  const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+  const { opts, seed, valFraction, members, plan } = o;
   const root = resolve(opts.out);
   const train = trainNormalsOutside(o.dataset, opts.category, plan, valFraction, seed);
   const fingerprint = datasetFingerprint(train);
