@@ -11,6 +11,7 @@ import { readCategories, writeManifest } from './manifest.js';
 import { parseEpochs, PROJECT_ROOT } from './options.js';
 import { planCategory, SMALL_COSTS, SMALL_SETTINGS, trainImagesAfterHoldOut } from './plan.js';
 import { trainCategory } from './train-category.js';
+import { cpuSecondsSince } from '../../src/pipeline/runtime/cpu-time.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,10 +25,7 @@ const { values } = parseArgs({
   },
 });
 
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+const cpu = (): number => cpuSecondsSince();
 
 const found = (await discoverCategories(values.data)).find((c) => c.name === values.category);
 if (!found) throw new Error(`No category ${values.category} under ${values.data}.`);

@@ -11,6 +11,7 @@ import { trainPatchcore, type TrainPatchcoreResult } from '../../src/pipeline/se
 import { discoverCategories } from './discover.js';
 import { evaluateSubmodel, type SubmodelEvaluation } from './evaluate-runs.js';
 import { gitState, machineInfo } from './machine.js';
+import { cpuSecondsSince } from '../../src/pipeline/runtime/cpu-time.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -72,8 +73,7 @@ for (const c of categories) {
     globalWeight: num(values['global-weight']),
     featureCache: values['feature-cache'] ?? join(values.out, 'feature-cache'),
   });
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const cpuSeconds = cpuSecondsSince(cpu0);
   console.error(`patchcore ${c.name}: ${r.seconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU, evaluating the test split`);
   const test = await evaluateSubmodel({ model: r.artifact.dir, data, category: c.name, out: join(values.out, 'eval', c.name), backend: 'wasm', threads: Number(values.threads) });
   const { backbone, provenance, layers, globalLayer, imageSize, trainImages, patchRows, bankRows, featureDim, seconds, imagesPerSecond, timings, featureCache, featureEngine } = r;

@@ -8,6 +8,7 @@ import { trainPatchcore } from '../../src/pipeline/services/train-patchcore.js';
 import { trainSfad } from '../../src/pipeline/services/train-sfad.js';
 import { trainSrad } from '../../src/pipeline/services/train-srad.js';
 import type { RunPlan } from './plan.js';
+import { cpuSecondsSince } from '../../src/pipeline/runtime/cpu-time.js';
 
 export interface TrainCategoryOptions {
   data: string;
@@ -133,10 +134,6 @@ function trained(plan: RunPlan, r: TrainerResult, metrics: TrainedMetrics): Trai
   };
 }
 
-export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const u = process.cpuUsage(start);
-  return (u.user + u.system) / 1e6;
-}
 
 function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toFixed(3);

@@ -12,6 +12,7 @@ import type { RgbImage } from '../../src/pipeline/io/image.js';
 import { initRuntime } from '../../src/pipeline/runtime/backend.js';
 import { imagesToTensor } from '../../src/pipeline/train/tensors.js';
 import { defaultLayersOf, loadFrozenBackbone } from '../../src/pipeline/weights/backbone-registry.js';
+import { cpuSecondsSince } from '../../src/pipeline/runtime/cpu-time.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,10 +37,7 @@ const samples = (await loadDataset(values.data as string, { categories: [values.
 const images: RgbImage[] = [];
 for await (const d of streamSamples(samples, { size })) images.push(d.image);
 const batch = 8;
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+const cpu = (): number => cpuSecondsSince();
 async function time(name: string, fn: (ims: RgbImage[]) => Promise<Float32Array>): Promise<Float32Array[]> {
   await fn(images.slice(0, Math.min(batch, images.length))); // warm-up (kernels, session)
   const c0 = cpu();

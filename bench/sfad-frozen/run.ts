@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SFAD_BENCH_OPTIONS } from './options.js';
 import { trainSfad, type TrainSfadResult } from '../../src/pipeline/services/train-sfad.js';
+import { cpuSecondsSince } from '../../src/pipeline/runtime/cpu-time.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,10 +33,7 @@ interface Row {
   totalWall: number;
 }
 
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+const cpu = (): number => cpuSecondsSince();
 
 async function one(setting: string, featureBudgetBytes: number | undefined, featureEngine: 'tfjs' | 'auto'): Promise<Row> {
   const cpu0 = cpu();

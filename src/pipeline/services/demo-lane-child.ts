@@ -3,9 +3,8 @@
 // Exits as soon as the parent disconnects (it finished, or it stopped on a signal: a step still running here must not
 // go on writing into the demo's folder); the exit hook releases any lock the step held.
 import { isMadenetError } from '../core/errors.js';
+import { cpuSecondsSince } from '../runtime/cpu-time.js';
 import { LANE_SERVICES, type LaneMessage, type LaneRequest } from './demo-lanes.js';
-
-const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
 
 function reply(m: LaneMessage): void {
   process.send?.(m);
@@ -17,11 +16,11 @@ async function handle(req: LaneRequest): Promise<void> {
   try {
     const service = LANE_SERVICES[req.service] as (o: unknown) => Promise<unknown>;
     const result = await service({ ...req.options, onProgress });
-    reply({ id: req.id, ok: true, result, cpuSeconds: cpuSeconds(process.cpuUsage(cpu0)), processCpuSeconds: cpuSeconds(process.cpuUsage()) });
+    reply({ id: req.id, ok: true, result, cpuSeconds: cpuSecondsSince(cpu0), processCpuSeconds: cpuSecondsSince() });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const error = { code: isMadenetError(e) ? e.code : null, message: e.message, suggestions: isMadenetError(e) ? e.suggestions : [], ...(e.stack ? { stack: e.stack } : {}) };
-    reply({ id: req.id, ok: false, error, cpuSeconds: cpuSeconds(process.cpuUsage(cpu0)), processCpuSeconds: cpuSeconds(process.cpuUsage()) });
+    reply({ id: req.id, ok: false, error, cpuSeconds: cpuSecondsSince(cpu0), processCpuSeconds: cpuSecondsSince() });
   }
 }
 

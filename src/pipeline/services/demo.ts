@@ -18,6 +18,7 @@ import { evaluate, type EvaluateResult } from './evaluate.js';
 import { finetuneLost } from './finetune.js';
 import { DemoLanes, laneChildScript, LANE_SERVICES, planLanes, type LaneOptions, type LaneResult, type LaneService } from './demo-lanes.js';
 import { initRuntime } from '../runtime/backend.js';
+import { cpuSecondsSince } from '../runtime/cpu-time.js';
 import { infer } from './infer.js';
 import { makeDemo } from './make-demo.js';
 import { synth } from './synth.js';
@@ -172,11 +173,6 @@ interface DemoRun {
   /** Announces a step (n of the plan's total) that starts now; `current` is the last one announced. */
   announce: (step: string) => void;
   current: string | null;
-}
-
-function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1e6;
 }
 
 function demoRun(opts: DemoOptions, plan: DemoPlan, categories: string[]): DemoRun {
