@@ -11,9 +11,7 @@ import { attr, type OnnxGraph } from '../../export/onnx-graph.js';
 import { aggregateFeatures, dropChannel, maxPerImage, patchScoresToMap, type SizedVal } from '../../export/map-ops.js';
 import { val } from '../../export/onnx-ops.js';
 import type { PatchcoreConfig } from './model/config.js';
-
-/** Bank rows per MatMul (knn.ts's default chunk). */
-const KNN_CHUNK = 4096;
+import { KNN_CHUNK_ROWS } from './model/knn.js';
 
 /** The graph outputs a full PatchCore session publishes. */
 export const PATCHCORE_ONNX_OUTPUTS = { maps: 'maps', patchMax: 'patch_max' } as const;
@@ -32,7 +30,7 @@ export function patchcoreHeadUnsupported(cfg: PatchcoreConfig, mapSizes: readonl
  * global layer, which this head does not use); `bank` is the [rows, D] memory bank, row-major; `chunk` bank rows
  * per MatMul (tests make it small).
  */
-export function patchcoreOnnxHead(cfg: PatchcoreConfig, bank: Float32Array, rows: number, chunk = KNN_CHUNK) {
+export function patchcoreOnnxHead(cfg: PatchcoreConfig, bank: Float32Array, rows: number, chunk = KNN_CHUNK_ROWS) {
   return (g: OnnxGraph, maps: SizedVal[]): void => {
     const local = aggregateFeatures(g, maps.slice(0, cfg.layers.length), cfg.patchSize, null, 'patch_features');
     const { height: h, width: w } = local;

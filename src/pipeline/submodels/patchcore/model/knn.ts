@@ -3,6 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { MadenetError } from '../../../core/errors.js';
 
+/** Bank rows per matmul chunk by default: bounds the [Q, chunk] distance matrix (the onnx head chunks the same). */
+export const KNN_CHUNK_ROWS = 4096;
+
 export interface KnnOptions {
   /** Bank rows per matmul chunk (bounds the [Q, chunk] distance matrix). */
   chunk?: number;
@@ -17,7 +20,7 @@ export function nearestDistances(queries: tf.Tensor2D, bank: tf.Tensor2D, opts: 
   const [m, bd] = bank.shape;
   if (d !== bd) throw new MadenetError('E_CONFIG', `kNN query dim ${d} differs from the memory bank's ${bd}; expected the same feature dim.`);
   if (m === 0) throw new MadenetError('E_CONFIG', 'The memory bank is empty; expected at least one row.');
-  const chunk = Math.max(1, opts.chunk ?? 4096);
+  const chunk = Math.max(1, opts.chunk ?? KNN_CHUNK_ROWS);
   return tf.tidy(() => {
     const qq = tf.sum(tf.square(queries), 1, true); // [Q,1]
     // The bank transposed once ([D,M]): wasm's BatchMatMul is fast (XNNPACK) only without transpose flags.
