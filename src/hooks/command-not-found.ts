@@ -2,20 +2,22 @@
 // every terminal or script alike; nothing is prompted for or run in its place.
 import { Errors, toConfiguredId, type Hook } from '@oclif/core';
 import { closestCommands } from '../pipeline/cli/did-you-mean.js';
+import { errorDocument, ownArgs } from '../pipeline/cli/error-document.js';
 
 const hook: Hook.CommandNotFound = async function (opts) {
   const ids = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]);
   const typed = toConfiguredId(opts.id, opts.config);
   const bin = opts.config.bin;
   const suggestions = closestCommands(typed, ids.map((id) => toConfiguredId(id, opts.config))).map((id) => `Did you mean \`${bin} ${id}\`?`);
-  const message = `\`${typed}\` is not a ${bin} command.`;
-  const all = [...suggestions, `Run \`${bin} help\` for the list of commands.`];
+  const err = new Errors.CLIError(`\`${typed}\` is not a ${bin} command.`, {
+    code: 'E_USAGE',
+    exit: 2,
+    suggestions: [...suggestions, `Run \`${bin} help\` for the list of commands.`],
+  });
   // No command ran, so no command prints the --json error document: a script that asked for JSON still gets one
-  // on stdout (the same shape as every command's), not an empty stdout to fail parsing on.
-  const argv = opts.argv ?? [];
-  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-  if (own.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: 'E_USAGE', message, suggestions: all, exit: 2 } }, null, 2)}\n`);
-  throw new Errors.CLIError(message, { code: 'E_USAGE', exit: 2, suggestions: all });
+  // on stdout (the same document as every command's), not an empty stdout to fail parsing on.
+  if (ownArgs(opts.argv ?? []).includes('--json')) process.stdout.write(`${JSON.stringify(errorDocument(err), null, 2)}\n`);
+  throw err;
 };
 
 export default hook;

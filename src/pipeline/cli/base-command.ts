@@ -11,6 +11,7 @@ import { aliasesUsed, effectiveConfig, flagsGiven, readConfigFile, settingsFor, 
 import { setProgressVerbosity } from './progress.js';
 import { installStopHandlers, type StopHandlers } from './stop-signal.js';
 import { fromSystemError } from '../core/system-errors.js';
+import { errorDocument, ownArgs } from './error-document.js';
 
 /** Thrown by parse after --print-config has printed; catch turns it into a clean exit 0. */
 class ConfigPrinted extends Error {}
@@ -102,7 +103,7 @@ export abstract class BaseCommand extends Command {
 
   protected override async init(): Promise<void> {
     await super.init();
-    const own = this.argv.slice(0, this.argv.includes('--') ? this.argv.indexOf('--') : undefined);
+    const own = ownArgs(this.argv);
     this.quiet = own.includes('--quiet') || own.includes('-q');
     this.verbose = !this.quiet && own.includes('--verbose');
     setProgressVerbosity(this.quiet ? 'quiet' : this.verbose ? 'verbose' : 'normal');
@@ -127,16 +128,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override toErrorJson(err: unknown): unknown {
-    if (err instanceof Errors.CLIError) {
-      return {
-        error: {
-          code: err.code ?? 'E_INTERNAL',
-          message: err.message,
-          suggestions: err.suggestions ?? [],
-          exit: err.oclif.exit ?? 1,
-        },
-      };
-    }
+    if (err instanceof Errors.CLIError) return errorDocument(err);
     return super.toErrorJson(err);
   }
 }
