@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { generateDemoDataset, type DemoDefectType } from '../../src/pipeline/demo-data/index.js';
+import { tileGrid } from '../../src/pipeline/io/tiles.js';
 import { gitState, machineInfo } from '../real/machine.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -74,7 +75,9 @@ async function madenet<T>(args: string[]): Promise<Measured<T>> {
 }
 
 interface TrainJson {
+  /** Bank images, or with --tile bank tiles. */
   trainImages: number;
+  backbone: string;
   patchRows: number;
   bankRows: number;
   metrics: { imageAuroc: number | null };
@@ -87,7 +90,10 @@ interface EvalJson {
 interface Row {
   size: number;
   mode: 'whole' | 'tiled';
-  trainImages: number;
+  /** The backbone train-patchcore used (its default differs with --tile). */
+  backbone: string;
+  /** Bank images (whole) or bank tiles (tiled), as the trainer reports them (after its validation hold-out). */
+  trainImages: number | null;
   trainTiles: number | null;
   bankRows: number;
   trainSeconds: number;
@@ -131,11 +137,12 @@ for (const size of sizes) {
     const perfmap = join(evalOut, 'artifacts', 'perfmap', 'all');
     console.error(`[tiling] ${tag}: infer on ${goods.length} image(s) for peak RSS`);
     const inf = await madenet<{ images: { predicted: number } }>(['infer', '--perfmap', perfmap, '--input', rssDir, '--assume-category', category, '--out', join(values.out, tag, 'rss-infer'), ...common]);
-    const inferTiles = mode === 'tiled' ? tileCount(size, Number(values.tile), Number(values['tile-overlap'])) : 1;
+    const inferTiles = mode === 'tiled' ? tileGrid(size, size, Number(values.tile), Number(values['tile-overlap'])).length : 1;
     const row: Row = {
       size,
       mode,
-      trainImages: Number(values.train) - Math.max(1, Math.round(Number(values.train) * 0.2)),
+      backbone: train.value.backbone,
+      trainImages: mode === 'whole' ? train.value.trainImages : null,
       trainTiles: mode === 'tiled' ? train.value.trainImages : null,
       bankRows: train.value.bankRows,
       trainSeconds: train.seconds,
@@ -154,13 +161,6 @@ for (const size of sizes) {
   }
 }
 
-function tileCount(size: number, tile: number, overlap: number): number {
-  const step = Math.max(1, Math.floor(tile * (1 - overlap)));
-  let n = 1;
-  for (let s = 0; s + tile < size; s += step) n++;
-  return n * n;
-}
-
 function fmt(v: number | null | undefined): string {
   return v === null || v === undefined ? 'n/a' : v.toFixed(3);
 }
@@ -173,7 +173,7 @@ const md = [
   `Run ${started.toISOString()}, commit ${git.commit}${git.dirty ? ' (dirty)' : ''}, ${JSON.stringify(machine)}; wasm, ${values.threads} thread(s), seed ${values.seed}.`,
   `Command: \`npm run bench:tiling -- ${process.argv.slice(2).map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}\``,
   `Data: \`dataset make-demo --category ${category} --size ${cell} --panel N --defect-types ${values['defect-types']}\`, ${values.train} train normals, ${values.test} good + ${values.test} defective test images per size;`,
-  `each image is a panel of N x N parts of ${cell} px, the defect in one part. Model: train-patchcore (default backbone npm:nsfwjs/mobilenet_v2) at`,
+  `each image is a panel of N x N parts of ${cell} px, the defect in one part. Model: train-patchcore (its default backbones: ${[...new Set(rows.map((r) => `${r.mode} ${r.backbone}`))].join(', ')}) at`,
   `--image-size ${values['image-size']}${patchcoreArgs.length ? ` ${patchcoreArgs.join(' ')}` : ''}; "whole" = the image resized down to it, "tiled" = --tile ${values.tile} --tile-overlap ${values['tile-overlap']} --max-tiles-per-image ${values['max-tiles-per-image']} --image-size ${values['tile-image-size']} (each tile scaled ${(Number(values['tile-image-size']) / Number(values.tile)).toFixed(1)}x), tile scores standardised per tile place by the held-out normals (the model's tile calibration) before their max.`,
   'Metrics: `evaluate --model` on the test split (a tiled model is scored by its tiles without --tile: stitched full-size map, image score over the whole).',
   `Peak RSS: /usr/bin/time of each \`bin/run.js\` process (train-patchcore; infer alone on ${values['rss-images']} test image(s), streamed).`,
